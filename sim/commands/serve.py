@@ -1,0 +1,111 @@
+"""``hopsim serve``: the engine as a Segment-compatible HTTP collector.
+
+One process, one event loop: uvicorn speaks HTTP, :mod:`sim.engine.app`
+validates and de-duplicates, the append-only log under ``--data`` makes each
+acknowledged event durable before the 200 goes out, and the engine is rebuilt
+from that log on every start. SIGTERM or SIGINT stops accepting, lets the
+requests inside finish and flushes the log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim.errors import HopsimError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the engine as a Segment-compatible HTTP collector",
+        description=(
+            "Serve the Segment HTTP Tracking API (/v1/batch, /v1/track, ...) over the "
+            "in-process engine, with a durable embedded log under --data."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
+    parser.add_argument("--port", type=int, default=8088, help="TCP port (default 8088)")
+    parser.add_argument(
+        "--write-key", default=None, help="required write key (default: accept any key)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("hopsim-data"),
+        help="directory of the durable event log (default ./hopsim-data)",
+    )
+    parser.add_argument(
+        "--scenario", type=Path, default=None, help="scenario TOML; its [identity] table is used"
+    )
+    parser.add_argument(
+        "--max-inflight",
+        type=int,
+        default=64,
+        help="ingest requests inside the server before answering 429 (default 64)",
+    )
+    parser.add_argument(
+        "--http",
+        choices=("auto", "h11", "httptools"),
+        default="auto",
+        help="HTTP parser (auto: httptools when installed)",
+    )
+    parser.add_argument(
+        "--bench-endpoints",
+        action="store_true",
+        help="BENCHMARK ONLY: also serve POST /bench/parse (decode, count, store nothing)",
+    )
+    parser.add_argument("--log-level", default="warning", help="uvicorn log level")
+    parser.set_defaults(func=serve)
+
+
+def identity_config(scenario: Path | None) -> Any:
+    """The scenario's ``[identity]`` table parsed by ``IdentityConfig`` (None: defaults)."""
+    if scenario is None:
+        return None
+    import tomllib
+
+    from sim.engine.engine import load_identity_config
+
+    try:
+        data = tomllib.loads(scenario.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise HopsimError(f"{scenario}: cannot read scenario: {exc}") from None
+    table = data.get("identity", {})
+    if not isinstance(table, dict):
+        raise HopsimError(f"{scenario}: [identity] must be a table")
+    return load_identity_config(table, f"{scenario}")
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sim.engine.app import AppConfig, build_app
+
+    logging.basicConfig(level=logging.INFO, format="hopsim serve: %(message)s", stream=sys.stderr)
+    config = AppConfig(
+        write_key=args.write_key,
+        max_inflight=args.max_inflight,
+        bench_endpoints=args.bench_endpoints,
+    )
+    app = build_app(args.data, config, identity_config(args.scenario))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            http=args.http,
+            lifespan="on",
+            access_log=False,
+            log_level=args.log_level,
+            timeout_graceful_shutdown=10,
+            server_header=False,
+        )
+    )
+    server.run()
+    if not server.started:
+        raise HopsimError(f"could not start on {args.host}:{args.port} with --data {args.data}")
+    return 0

@@ -1,0 +1,163 @@
+"""The engine facade: one object the simulation and ``hopsim serve`` both drive.
+
+Think of a switchboard. Events come in one at a time (``ingest``); the
+identity graph decides which person each belongs to; the messaging component
+(when one is attached) decides whom to contact and when, and ``tick`` asks it
+what is due at a given moment. The facade does no I/O: the simulation feeds
+it in-process, and the HTTP app feeds it from the durable log, so replaying
+the log after a crash rebuilds exactly the same state.
+
+The identity graph lives in :mod:`sim.engine.identity` (``IdentityConfig``,
+``IdentityGraph``); the messaging engine plugs in through the small
+:class:`Messaging` protocol below.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+Event = dict[str, Any]
+IDENTIFIER_KINDS = ("anonymousId", "userId", "deviceId")
+
+
+@runtime_checkable
+class Profile(Protocol):
+    """A stitched person (or shared device) as the identity graph reports it."""
+
+    profile_id: str
+    kind: str
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+class Identity(Protocol):
+    """What the facade needs from :class:`sim.engine.identity.IdentityGraph`."""
+
+    def observe(self, event: Event) -> Any: ...
+
+    def profiles(self) -> Sequence[Profile]: ...
+
+    def profile_of(self, kind: str, value: str) -> Any: ...
+
+
+class Messaging(Protocol):
+    """What the facade needs from a messaging engine.
+
+    ``observe`` sees each event with the profile it was stitched to; ``tick``
+    returns the deliveries due at ``now_seconds`` (objects or dicts carrying a
+    ``profile_id``).
+    """
+
+    def observe(self, event: Event, profile_id: str | None) -> None: ...
+
+    def tick(self, now_seconds: float) -> list[Any]: ...
+
+
+def load_identity_config(table: Mapping[str, Any], where: str = "[identity]") -> Any:
+    """``IdentityConfig.from_mapping`` of :mod:`sim.engine.identity` (raises ConfigError)."""
+    module = importlib.import_module("sim.engine.identity")
+    return module.IdentityConfig.from_mapping(dict(table), where)
+
+
+def load_identity(config: Any = None) -> Identity:
+    """Build the identity graph from ``sim.engine.identity`` (a mapping is parsed first)."""
+    module = importlib.import_module("sim.engine.identity")
+    if config is None or isinstance(config, Mapping):
+        config = load_identity_config(config or {})
+    graph: Identity = module.IdentityGraph(config)
+    return graph
+
+
+class Engine:
+    """Identity plus messaging behind ``ingest`` / ``tick`` / ``stats``."""
+
+    def __init__(
+        self,
+        identity_config: Any = None,
+        *,
+        messaging: Messaging | None = None,
+        identity: Identity | None = None,
+    ) -> None:
+        self.identity: Identity = (
+            identity if identity is not None else load_identity(identity_config)
+        )
+        self.messaging = messaging
+        self.events_ingested = 0
+        self.by_type: Counter[str] = Counter()
+        self.deliveries: list[Any] = []
+        self._index: dict[str, Profile] = {}
+        self._index_at = -1
+
+    def ingest(self, event: Event) -> None:
+        """Take one Segment event, in arrival order."""
+        self.identity.observe(event)
+        self.events_ingested += 1
+        self.by_type[str(event.get("type"))] += 1
+        if self.messaging is not None:
+            self.messaging.observe(event, self.profile_id_for(event))
+
+    def ingest_many(self, events: Sequence[Event]) -> None:
+        for event in events:
+            self.ingest(event)
+
+    def tick(self, now_seconds: float) -> list[Any]:
+        """Deliveries due at ``now_seconds`` (empty without a messaging component)."""
+        if self.messaging is None:
+            return []
+        due = self.messaging.tick(now_seconds)
+        self.deliveries.extend(due)
+        return due
+
+    def profile_id_for(self, event: Event) -> str | None:
+        """The profile an event's identifiers belong to (userId first)."""
+        device = (event.get("context") or {}).get("device") or {}
+        for kind, value in (
+            ("userId", event.get("userId")),
+            ("anonymousId", event.get("anonymousId")),
+            ("deviceId", device.get("id") if isinstance(device, dict) else None),
+        ):
+            if isinstance(value, str) and value:
+                found = self.lookup(kind, value)
+                if found is not None:
+                    return found.profile_id
+        return None
+
+    def lookup(self, kind: str, value: str) -> Profile | None:
+        """The profile holding identifier ``value`` of ``kind`` (anonymousId/userId/deviceId)."""
+        if kind not in IDENTIFIER_KINDS:
+            raise ValueError(f"identifier kind {kind!r}: expected one of {IDENTIFIER_KINDS}")
+        found = self.identity.profile_of(kind, value)
+        if found is None:
+            return None
+        if isinstance(found, Profile):
+            return found
+        return self.profile(str(found))
+
+    def profile(self, profile_id: str) -> Profile | None:
+        """A profile by id (the index is rebuilt only after new events)."""
+        if self._index_at != self.events_ingested:
+            self._index = {p.profile_id: p for p in self.identity.profiles()}
+            self._index_at = self.events_ingested
+        return self._index.get(profile_id)
+
+    def messages(self, profile_id: str) -> list[Any]:
+        """Deliveries and decisions logged for one profile."""
+        out = []
+        for item in self.deliveries:
+            owner = item.get("profile_id") if isinstance(item, dict) else None
+            owner = owner if owner is not None else getattr(item, "profile_id", None)
+            if owner == profile_id:
+                out.append(item)
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for ``/v1/stats`` and ``/metrics``."""
+        return {
+            "events_ingested": self.events_ingested,
+            "events_by_type": dict(self.by_type),
+            "profiles": len(self.identity.profiles()),
+            "deliveries": len(self.deliveries),
+        }

@@ -1,0 +1,253 @@
+"""The embedded store: an append-only, CRC-framed log with group commit.
+
+Picture a ledger kept in ink. Each accepted request becomes one line (a
+*frame*): its length, a CRC-32 of its bytes, then the events as one JSON
+array. Lines are only ever added at the end, and a request is answered 200
+only after the ``fsync`` that covers its line has returned. Many requests
+waiting at once share one ``fsync`` (group commit): while the disk is busy the
+event loop keeps accepting, and the next write carries everything that queued
+up meanwhile.
+
+After a crash the ledger is read from the top: every whole line is replayed
+into the engine and its ``messageId``s go back into the de-duplication set,
+so a retry after a restart is still recognised. A line cut short by the crash
+(short header, short body or wrong CRC) can only be the last one, because
+nothing is acknowledged before its ``fsync``; it is cut off and the file is
+truncated to the last whole line before anything new is appended.
+
+``EventLog`` is the synchronous file; ``Store`` adds de-duplication and the
+asynchronous group-commit loop the HTTP app awaits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import struct
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+log = logging.getLogger("hopsim.store")
+
+Event = dict[str, Any]
+HEADER = struct.Struct(">II")  # payload length, CRC-32 of the payload
+MAX_FRAME = 64 * 1024 * 1024
+LOG_NAME = "events.log"
+LOCK_NAME = "lock"
+
+
+class StoreError(Exception):
+    """The data directory cannot be used (locked by another server, unreadable)."""
+
+
+def frame(payload: bytes) -> bytes:
+    """One ledger line: header then payload."""
+    return HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def encode_events(encoded: list[bytes]) -> bytes:
+    """Already-encoded events as one JSON array payload."""
+    return b"[" + b",".join(encoded) + b"]"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What opening the log found: whole frames, events, and bytes of torn tail dropped."""
+
+    frames: int
+    events: int
+    dropped_bytes: int
+
+
+class EventLog:
+    """The file itself: append frames with one ``fsync``, replay whole frames."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._lock_fd)
+            raise StoreError(f"{directory} is in use by another hopsim serve") from None
+        self.path = directory / LOG_NAME
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self.size = os.fstat(self._fd).st_size
+        self.dropped_bytes = 0
+
+    def replay(self) -> Iterator[list[Event]]:
+        """Yield the events of every whole frame; truncate a torn tail once read."""
+        offset = 0
+        with open(self.path, "rb") as reader:
+            while True:
+                header = reader.read(HEADER.size)
+                if not header:
+                    break
+                if len(header) < HEADER.size:
+                    break
+                length, crc = HEADER.unpack(header)
+                if length > MAX_FRAME:
+                    break
+                payload = reader.read(length)
+                if len(payload) < length or zlib.crc32(payload) != crc:
+                    break
+                try:
+                    events = orjson.loads(payload)
+                except orjson.JSONDecodeError:
+                    break
+                offset += HEADER.size + length
+                yield events
+        if offset < self.size:
+            log.warning("dropping %d bytes of torn tail from %s", self.size - offset, self.path)
+            os.ftruncate(self._fd, offset)
+            os.fsync(self._fd)
+        self.dropped_bytes = self.size - offset
+        self.size = offset
+
+    def append(self, payloads: list[bytes]) -> None:
+        """Write every payload as a frame, then one ``fsync``: the group commit."""
+        if not payloads:
+            return
+        data = b"".join(frame(p) for p in payloads)
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        os.fsync(self._fd)
+        self.size += len(data)
+
+    def close(self) -> None:
+        os.fsync(self._fd)
+        os.close(self._fd)
+        os.close(self._lock_fd)
+
+
+@dataclass
+class _Pending:
+    payload: bytes | None
+    events: list[Event]
+    ids: list[str]
+    done: asyncio.Future[None]
+
+
+class Store:
+    """De-duplication plus group commit over an :class:`EventLog`.
+
+    ``apply`` is called with each committed request's new events, in log
+    order, after they are durable: the engine sees exactly what replay would.
+    """
+
+    def __init__(self, directory: Path, apply: Callable[[list[Event]], None]) -> None:
+        self.log = EventLog(directory)
+        self.apply = apply
+        self.seen: set[str] = set()
+        self.events_stored = 0
+        self.commits = 0
+        self.pending_bytes = 0
+        self._pending: list[_Pending] = []
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="hopsim-fsync")
+
+    def recover(self) -> Recovery:
+        """Replay the log into the engine and the de-dup set (call once, before serving)."""
+        frames = events = 0
+        for batch in self.log.replay():
+            frames += 1
+            fresh = [e for e in batch if e.get("messageId") not in self.seen]
+            self.seen.update(e["messageId"] for e in fresh)
+            events += len(fresh)
+            if fresh:
+                self.apply(fresh)
+        self.events_stored = events
+        return Recovery(frames, events, self.log.dropped_bytes)
+
+    def start(self) -> None:
+        self._wake = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def admit(self, events: list[Event], encoded: list[bytes]) -> tuple[list[Event], bytes | None]:
+        """Keep events whose ``messageId`` is new (also within the request); mark them seen."""
+        seen = self.seen
+        fresh: list[Event] = []
+        parts: list[bytes] = []
+        for event, raw in zip(events, encoded, strict=True):
+            message_id = event["messageId"]
+            if message_id in seen:
+                continue
+            seen.add(message_id)
+            fresh.append(event)
+            parts.append(raw)
+        return fresh, encode_events(parts) if parts else None
+
+    async def commit(self, events: list[Event], payload: bytes | None) -> None:
+        """Wait until ``payload`` (and everything queued before it) is durable.
+
+        A request made only of duplicates still waits: its originals may be
+        queued but not yet on disk, and a 200 must never run ahead of them.
+        """
+        if self._wake is None or self._closing:
+            raise StoreError("store is not accepting writes")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ids = [e["messageId"] for e in events]
+        self._pending.append(_Pending(payload, events, ids, done))
+        if payload:
+            self.pending_bytes += len(payload)
+        self._wake.set()
+        await done
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if not self._pending:
+                if self._closing:
+                    return
+                continue
+            group, self._pending = self._pending, []
+            payloads = [p.payload for p in group if p.payload]
+            size = sum(len(p) for p in payloads)
+            try:
+                await loop.run_in_executor(self._executor, self.log.append, payloads)
+            except OSError as exc:
+                log.error("log write failed: %s", exc)
+                for item in group:
+                    self.seen.difference_update(item.ids)
+                    if not item.done.done():
+                        item.done.set_exception(StoreError(f"log write failed: {exc}"))
+                self.pending_bytes -= size
+                continue
+            self.pending_bytes -= size
+            self.commits += 1
+            for item in group:
+                if item.events:
+                    self.events_stored += len(item.events)
+                    try:
+                        self.apply(item.events)
+                    except Exception:  # the events are durable; replay will retry them
+                        log.exception("engine failed to apply %d event(s)", len(item.events))
+                if not item.done.done():
+                    item.done.set_result(None)
+            if self._closing and not self._pending:
+                return
+
+    async def close(self) -> None:
+        """Flush whatever is queued, then close the file."""
+        self._closing = True
+        if self._wake is not None and self._task is not None:
+            self._wake.set()
+            await self._task
+        self._executor.shutdown(wait=True)
+        self.log.close()
