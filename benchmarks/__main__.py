@@ -26,7 +26,8 @@ def render(module: str, results: list[Result]) -> list[str]:
         sign = ">=" if r.higher_is_better else "<="
         target = f"target {sign} {r.target:g}" if r.target is not None else ""
         lines.append(
-            f"{module:<16} {r.name:<44} {r.value:>14,.3f} {r.unit:<10} {target:<18} {verdict} {r.note}"
+            f"{module:<16} {r.name:<44} {r.value:>14,.3f} {r.unit:<10} "
+            f"{target:<18} {verdict} {r.note}"
         )
     return lines
 

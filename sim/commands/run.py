@@ -1,0 +1,89 @@
+"""``hopsim run SCENARIO.toml``: simulate a scenario into a run folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run", help="simulate a scenario and write trace, truth and summary"
+    )
+    parser.add_argument("scenario", type=Path, help="scenario TOML file")
+    parser.add_argument("--persons", type=int, help="override the scenario's population size")
+    parser.add_argument("--days", type=int, help="override the number of simulated days")
+    parser.add_argument("--seed", type=int, help="override the scenario's seed")
+    parser.add_argument(
+        "--out", type=Path, help="run folder (default reports/<scenario>-<UTC time>/)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (same trace for any count)"
+    )
+    parser.add_argument("--no-report", action="store_true", help="skip building report.html")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from sim.errors import HopsimError
+    from sim.runner import Run, default_out
+    from sim.world.scenario import load_scenario
+
+    if args.persons is not None and args.persons < 0:
+        raise HopsimError("--persons: expected a whole number >= 0")
+    if args.days is not None and not 1 <= args.days <= 366:
+        raise HopsimError("--days: expected a whole number between 1 and 366")
+    if args.workers < 1:
+        raise HopsimError("--workers: expected a whole number >= 1")
+    scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days, args.seed)
+    out: Path = args.out or default_out(scenario)
+    run = Run(scenario, out)
+    summary = _execute(run, args.quiet)
+    print(
+        f"{summary['events']:,} events from {summary['persons']:,} people "
+        f"on {summary['devices']:,} devices "
+        f"in {summary['wall_seconds']:.1f} s ({summary['events_per_second']:,.0f} events/s)"
+    )
+    print(f"run folder: {out}")
+    if not args.no_report:
+        _report(out)
+    return 0
+
+
+def _execute(run: Any, quiet: bool) -> dict[str, Any]:
+    if quiet:
+        summary: dict[str, Any] = run.execute()
+        return summary
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TextColumn("{task.fields[events]:>12,} events"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task(f"simulating {run.scenario.name}", total=1.0, events=0)
+        summary = run.execute(
+            lambda share, events: bar.update(task, completed=share, events=events)
+        )
+    return summary
+
+
+def _report(out: Path) -> None:
+    try:
+        from sim.report import build_report  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    path = build_report(out)
+    print(f"report: {path}")

@@ -1,0 +1,111 @@
+"""Devices: the phones, tablets, laptops, watches, cars, TVs and speakers people use.
+
+Each device is a radio with a name tag: an SDK install id (``anonymousId``)
+it stamps on every event, an id for the hardware, an OS and an app version.
+A browser loses its cookie now and then (Safari caps script-set cookies at
+seven days), so a web device may wear several anonymous ids over a week. What
+the device never says is who is holding it: that stays in the truth file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.trace.events import LIBRARY
+from sim.world.persona import DeviceSpec
+
+APP_NAME = "Shopwise"
+APP_VERSION = "4.2.0"
+APP_BUILD = "420"
+
+
+def hex_id(rng: np.random.Generator, length: int) -> str:
+    return "".join(f"{b:02x}" for b in rng.integers(0, 256, size=(length + 1) // 2))[:length]
+
+
+def uuid_like(rng: np.random.Generator) -> str:
+    h = hex_id(rng, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+
+@dataclass
+class Device:
+    """One simulated device; mutable state is what its SDK would remember."""
+
+    id: str
+    spec: DeviceSpec
+    household_id: str
+    owner_id: str | None
+    anonymous_id: str
+    locale: str
+    timezone: str
+    will_log_in: bool
+    anonymous_ids: list[str] = field(default_factory=list)
+    user_ids: list[str] = field(default_factory=list)
+    used_by: list[str] = field(default_factory=list)
+    installed: bool = False
+    user_id: str | None = None
+    seq: int = 0
+    _context: dict[str, Any] | None = None
+
+    @property
+    def type(self) -> str:
+        return self.spec.type
+
+    @property
+    def shared(self) -> bool:
+        return self.owner_id is None
+
+    def next_message_id(self) -> str:
+        self.seq += 1
+        return f"{self.id}-{self.seq:06d}"
+
+    def reset_anonymous_id(self, rng: np.random.Generator) -> None:
+        """A cleared cookie or reinstall: the SDK mints a new install id."""
+        self.anonymous_id = uuid_like(rng)
+        self.anonymous_ids.append(self.anonymous_id)
+        self._context = None
+
+    def log_in(self, user_id: str) -> None:
+        self.user_id = user_id
+        if user_id not in self.user_ids:
+            self.user_ids.append(user_id)
+
+    def base_context(self) -> dict[str, Any]:
+        """The static part of ``context``: what the device is and what runs on it."""
+        if self._context is None:
+            spec = self.spec
+            context: dict[str, Any] = {
+                "device": {
+                    "id": self.id,
+                    "type": spec.type,
+                    "model": spec.model,
+                    "manufacturer": spec.manufacturer,
+                },
+                "os": {"name": spec.os, "version": spec.os_version},
+                "locale": self.locale.replace("_", "-"),
+                "timezone": self.timezone,
+                "library": LIBRARY,
+            }
+            if spec.app:
+                context["app"] = {"name": APP_NAME, "version": APP_VERSION, "build": APP_BUILD}
+            else:
+                context["userAgent"] = f"Mozilla/5.0 ({spec.os} {spec.os_version}) {spec.model}"
+            self._context = context
+        return self._context
+
+    def truth(self, persona: str) -> dict[str, Any]:
+        """The ground-truth line for ``truth.jsonl.gz``."""
+        return {
+            "device_id": self.id,
+            "device_type": self.type,
+            "anonymous_ids": list(self.anonymous_ids),
+            "user_ids": list(self.user_ids),
+            "household_id": self.household_id,
+            "person_id": self.owner_id,
+            "persona": persona,
+            "also_used_by": [p for p in self.used_by if p != self.owner_id],
+        }

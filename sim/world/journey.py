@@ -1,0 +1,54 @@
+"""The customer journey: awareness -> consideration -> purchase -> retention -> advocacy.
+
+A journey is a trail of touchpoints. Kaylee sees running shoes on her phone
+between classes (awareness), looks again and adds them to her cart
+(consideration), and buys on the laptop that evening (purchase): a journey
+that starts on one device and finishes on another. The world records each
+stage the first time it is reached, and the trail of device touchpoints that
+led to every order, so the analysis can find the most common paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.world.catalog import Product
+
+STAGES: tuple[str, ...] = ("awareness", "consideration", "purchase", "retention", "advocacy")
+
+
+@dataclass
+class Journey:
+    reached: dict[str, float] = field(default_factory=dict)
+    cart: list[Product] = field(default_factory=list)
+    orders: int = 0
+    revenue: float = 0.0
+    trail: list[str] = field(default_factory=list)
+    paths: list[tuple[tuple[str, ...], float, float]] = field(default_factory=list)
+    last_order_day: int = -1
+
+    def reach(self, stage: str, now: float) -> None:
+        self.reached.setdefault(stage, now)
+
+    def touch(self, touchpoint: str) -> None:
+        """Remember a touchpoint (e.g. ``phone:search``), collapsing immediate repeats."""
+        if not self.trail or self.trail[-1] != touchpoint:
+            self.trail.append(touchpoint)
+        if len(self.trail) > 12:
+            del self.trail[0]
+
+    def order(self, now: float, day: int, total: float) -> None:
+        if self.orders and day > self.last_order_day:
+            self.reach("retention", now)
+        self.reach("purchase", now)
+        self.orders += 1
+        self.revenue += total
+        self.paths.append((tuple(self.trail), now, total))
+        self.trail = []
+        self.cart = []
+        self.last_order_day = day
+
+    def returned(self, now: float, day: int) -> None:
+        """A session on a later day than the last order counts as retention."""
+        if self.orders and day > self.last_order_day:
+            self.reach("retention", now)

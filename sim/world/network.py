@@ -1,0 +1,81 @@
+"""Networks: which public IP address a device shows the world.
+
+At home every device behind the router shares the household's address, so
+the family's phones, laptop, TV and speaker all look alike from outside.
+At work, colleagues share the office address; on a campus, thousands share a
+handful. On the cellular network, carriers hide many subscribers behind each
+address (carrier-grade NAT), so a phone's address says little about its
+owner. Hotels and airports are the same for travellers. This is what makes
+probabilistic stitching honest work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PUBLIC_FIRST_OCTETS = (
+    24,
+    50,
+    67,
+    68,
+    71,
+    73,
+    76,
+    81,
+    86,
+    92,
+    98,
+    109,
+    174,
+    176,
+    185,
+    188,
+    203,
+    212,
+)
+
+
+def public_ip(rng: np.random.Generator) -> str:
+    first = int(rng.choice(PUBLIC_FIRST_OCTETS))
+    rest = rng.integers(1, 255, size=3)
+    return f"{first}.{rest[0]}.{rest[1]}.{rest[2]}"
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    """Sizes of the shared address pools (scenario knobs with provenance)."""
+
+    carriers: int = 3
+    carrier_pool: int = 64
+    campus_pool: int = 8
+    travel_pool: int = 40
+    employer_size: int = 25
+
+
+class Addresses:
+    """Deterministic pools of public addresses for one world."""
+
+    def __init__(self, rng: np.random.Generator, plan: NetworkPlan, persons: int) -> None:
+        self.plan = plan
+        self.carrier_ips = [
+            [public_ip(rng) for _ in range(plan.carrier_pool)] for _ in range(plan.carriers)
+        ]
+        self.campus_ips = [public_ip(rng) for _ in range(plan.campus_pool)]
+        self.travel_ips = [public_ip(rng) for _ in range(plan.travel_pool)]
+        employers = max(1, persons // max(1, plan.employer_size))
+        self.employer_ips = [public_ip(rng) for _ in range(employers)]
+
+    def carrier(self, carrier: int, rng: np.random.Generator) -> str:
+        pool = self.carrier_ips[carrier % len(self.carrier_ips)]
+        return pool[int(rng.integers(len(pool)))]
+
+    def campus(self, rng: np.random.Generator) -> str:
+        return self.campus_ips[int(rng.integers(len(self.campus_ips)))]
+
+    def travel(self, rng: np.random.Generator) -> str:
+        return self.travel_ips[int(rng.integers(len(self.travel_ips)))]
+
+    def employer(self, index: int) -> str:
+        return self.employer_ips[index % len(self.employer_ips)]

@@ -1,0 +1,86 @@
+"""People and households: the cast of the simulation.
+
+A person is a persona made particular: a name and an e-mail from Faker in
+their own locale, an age, a home time zone and city, a carrier, an employer,
+a set of devices and a journey in progress. A household is the people who
+share a front door, a router (one home IP) and usually a TV and a speaker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from sim.world.devices import Device
+from sim.world.journey import Journey
+from sim.world.persona import Persona
+
+
+@dataclass
+class Person:
+    id: str
+    household_id: str
+    persona: Persona
+    name: str
+    email: str
+    phone: str
+    age: int
+    gender: str
+    locale: str
+    timezone: str
+    city: str
+    region: str
+    country: str
+    carrier: int
+    employer: int
+    user_id: str
+    has_account: bool
+    will_sign_up: bool
+    opt_in: dict[str, bool]
+    rng: np.random.Generator
+    devices: list[Device] = field(default_factory=list)
+    journey: Journey = field(default_factory=Journey)
+    context: str = "home.sleep"
+    ips: dict[str, str] = field(default_factory=dict)
+    travelling_until: int = -1
+    active_days: set[int] = field(default_factory=set)
+    devices_by_day: dict[int, set[str]] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def devices_of(self, kind: str) -> list[Device]:
+        return [d for d in self.devices if d.type == kind]
+
+    def traits(self) -> dict[str, Any]:
+        first, _, last = self.name.partition(" ")
+        return {
+            "email": self.email,
+            "name": self.name,
+            "firstName": first,
+            "lastName": last,
+            "age": self.age,
+            "gender": self.gender,
+            "phone": self.phone,
+            "address": {"city": self.city, "state": self.region, "country": self.country},
+        }
+
+    def note_device(self, day: int, device: Device) -> None:
+        self.active_days.add(day)
+        self.devices_by_day.setdefault(day, set()).add(device.id)
+
+
+@dataclass
+class Household:
+    id: str
+    home_ip: str
+    locale: str
+    members: list[Person] = field(default_factory=list)
+    shared_devices: list[Device] = field(default_factory=list)
+
+    def adults(self) -> list[Person]:
+        return [p for p in self.members if p.age >= 18]

@@ -1,0 +1,242 @@
+"""Personas: who a person is, which devices they carry, and how their days run.
+
+A persona file is a portrait in data. Mason's says he always has his phone,
+edits art on a tablet at home, streams through a Roku and asks an Echo Dot for
+recipes while he cooks. The simulation never hard-codes any of that; it reads
+it here, checks it, and fails loudly with every problem named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.trace.events import DEVICE_TYPES
+from sim.world.places import CONTEXTS
+from sim.world.schema import Reader, load_toml
+
+DAY_KINDS = ("weekday", "weekend", "travel")
+CHANNELS = ("push", "email", "sms", "location")
+BUY_DEVICES = ("phone", "tablet", "laptop", "tv")
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """One device a persona owns (or shares with the household)."""
+
+    type: str
+    label: str
+    model: str
+    manufacturer: str
+    os: str
+    os_version: str
+    app: bool
+    shared: bool
+    logs_in: float
+
+
+@dataclass(frozen=True)
+class Block:
+    """A stretch of a day spent in one context, in local clock minutes."""
+
+    context: str
+    start: int
+    end: int
+    jitter: int
+    sessions_per_hour: float
+    use: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Persona:
+    name: str
+    display_name: str
+    summary: str
+    locales: dict[str, float]
+    timezones: dict[str, float]
+    age_min: int
+    age_max: int
+    genders: dict[str, float]
+    devices: tuple[DeviceSpec, ...]
+    routine: dict[str, tuple[Block, ...]]
+    trips_per_month: float
+    signup: float
+    existing_account: float
+    opt_in: dict[str, float]
+    screens_mu: float
+    screens_sigma: float
+    gap_mu: float
+    gap_sigma: float
+    browse: float
+    add_to_cart: float
+    checkout: float
+    buy_on: dict[str, float]
+    review: float
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+
+def _minutes(reader: Reader, text: object, key: str) -> int:
+    if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
+        reader.fail(key, 'a time "HH:MM"', text)
+        return 0
+    try:
+        hours, minutes = int(text[:2]), int(text[3:])
+    except ValueError:
+        reader.fail(key, 'a time "HH:MM"', text)
+        return 0
+    if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours * 60 + minutes > 1440:
+        reader.fail(key, "a time between 00:00 and 24:00", text)
+    return hours * 60 + minutes
+
+
+def _device(reader: Reader, data: dict[str, Any], where: str) -> DeviceSpec:
+    kind = reader.text(data, "type", where)
+    if kind and kind not in DEVICE_TYPES:
+        reader.fail(f"{where}type", f"one of {' '.join(DEVICE_TYPES)}", kind)
+    return DeviceSpec(
+        type=kind,
+        label=str(data.get("label", "main")),
+        model=reader.text(data, "model", where),
+        manufacturer=reader.text(data, "manufacturer", where),
+        os=reader.text(data, "os", where),
+        os_version=reader.text(data, "os_version", where),
+        app=reader.flag(data, "app", where, True),
+        shared=reader.flag(data, "shared", where, False),
+        logs_in=reader.probability(data, "logs_in", where),
+    )
+
+
+def _block(reader: Reader, data: dict[str, Any], where: str, owned: set[str]) -> Block:
+    name = reader.text(data, "context", where)
+    if name and name not in CONTEXTS:
+        reader.fail(f"{where}context", f"one of {', '.join(sorted(CONTEXTS))}", name)
+    start = _minutes(reader, data.get("start"), f"{where}start")
+    end = _minutes(reader, data.get("end"), f"{where}end")
+    if end <= start:
+        reader.fail(f"{where}end", f"a time after start {data.get('start')}", data.get("end"))
+    use = reader.weights(data, "use", where) if "use" in data else {}
+    for kind in use:
+        if kind not in owned:
+            reader.fail(
+                f"{where}use.{kind}", f"a device type the persona owns ({sorted(owned)})", kind
+            )
+    return Block(
+        context=name,
+        start=start,
+        end=end,
+        jitter=reader.integer(data, "jitter", where, 0, 180, 0),
+        sessions_per_hour=reader.number(data, "sessions_per_hour", where, 0.0, 30.0, 0.0),
+        use=use,
+    )
+
+
+def _routine(reader: Reader, data: dict[str, Any], owned: set[str]) -> dict[str, tuple[Block, ...]]:
+    table = reader.table(data, "routine", "")
+    routine: dict[str, tuple[Block, ...]] = {}
+    for kind in DAY_KINDS:
+        blocks = table.get(kind)
+        if not isinstance(blocks, list) or not blocks:
+            reader.fail(
+                f"routine.{kind}", f"a non-empty array of tables [[routine.{kind}]]", blocks
+            )
+            routine[kind] = ()
+            continue
+        routine[kind] = tuple(
+            _block(reader, b if isinstance(b, dict) else {}, f"routine.{kind}[{i}].", owned)
+            for i, b in enumerate(blocks)
+        )
+    return routine
+
+
+def _lognormal(reader: Reader, data: dict[str, Any], key: str, where: str) -> tuple[float, float]:
+    table = reader.table(data, key, where)
+    return (
+        reader.number(table, "mu", f"{where}{key}.", -5.0, 15.0),
+        reader.number(table, "sigma", f"{where}{key}.", 0.0, 5.0),
+    )
+
+
+def parse_persona(data: dict[str, Any], path: Path | str) -> Persona:
+    """Validate a persona document; raise ``ConfigError`` listing every problem."""
+    reader = Reader(path)
+    reader.check_provenance(data)
+    devices_raw = data.get("devices")
+    if not isinstance(devices_raw, list) or not devices_raw:
+        reader.fail("devices", "a non-empty array of tables [[devices]]", devices_raw)
+        devices_raw = []
+    devices = tuple(
+        _device(reader, d if isinstance(d, dict) else {}, f"devices[{i}].")
+        for i, d in enumerate(devices_raw)
+    )
+    owned = {d.type for d in devices}
+    age = reader.table(data, "age", "")
+    lifecycle = reader.table(data, "lifecycle", "")
+    session = reader.table(data, "session", "")
+    journey = reader.table(data, "journey", "")
+    screens = _lognormal(reader, session, "screens", "session.")
+    gaps = _lognormal(reader, session, "gap_seconds", "session.")
+    persona = Persona(
+        name=reader.text(data, "name", ""),
+        display_name=reader.text(data, "display_name", "", str(data.get("name", ""))),
+        summary=reader.text(data, "summary", ""),
+        locales=reader.weights(data, "locales", ""),
+        timezones=reader.weights(data, "timezones", ""),
+        age_min=reader.integer(age, "min", "age.", 13, 100),
+        age_max=reader.integer(age, "max", "age.", 13, 100),
+        genders=reader.weights(data, "gender", ""),
+        devices=devices,
+        routine=_routine(reader, data, owned),
+        trips_per_month=reader.number(
+            reader.table(data, "travel", ""), "trips_per_month", "travel.", 0, 10
+        ),
+        signup=reader.probability(lifecycle, "signup", "lifecycle."),
+        existing_account=reader.probability(lifecycle, "existing_account", "lifecycle."),
+        opt_in={
+            c: reader.probability(
+                reader.table(lifecycle, "opt_in", "lifecycle."), c, "lifecycle.opt_in."
+            )
+            for c in CHANNELS
+        },
+        screens_mu=screens[0],
+        screens_sigma=screens[1],
+        gap_mu=gaps[0],
+        gap_sigma=gaps[1],
+        browse=reader.probability(journey, "browse", "journey."),
+        add_to_cart=reader.probability(journey, "add_to_cart", "journey."),
+        checkout=reader.probability(journey, "checkout", "journey."),
+        buy_on=reader.weights(journey, "buy_on", "journey.", set(BUY_DEVICES)),
+        review=reader.probability(journey, "review", "journey."),
+        raw=data,
+    )
+    if persona.age_min > persona.age_max:
+        reader.fail("age.max", f"at least age.min ({persona.age_min})", persona.age_max)
+    _check_locales_and_zones(reader, persona)
+    reader.raise_if_any()
+    return persona
+
+
+def _check_locales_and_zones(reader: Reader, persona: Persona) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    for zone in persona.timezones:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            reader.fail(f"timezones.{zone}", "an IANA time zone such as Europe/Paris", zone)
+    for locale in persona.locales:
+        if len(locale) != 5 or locale[2] != "_":
+            reader.fail(f"locales.{locale}", "a Faker locale such as en_US", locale)
+
+
+def load_persona(path: Path) -> Persona:
+    return parse_persona(load_toml(path), path)
+
+
+def load_personas(folder: Path) -> dict[str, Persona]:
+    """Every ``*.toml`` in a folder, keyed by persona name."""
+    personas: dict[str, Persona] = {}
+    for path in sorted(folder.glob("*.toml")):
+        persona = load_persona(path)
+        personas[persona.name] = persona
+    return personas

@@ -1,0 +1,211 @@
+"""Drawing the population: households from templates, people from personas.
+
+Like a census enumerator in reverse: pick a household shape (single, couple,
+family, ...) by its weight, fill each seat with a persona from that seat's
+mix, then make each person particular with Faker in the household's locale.
+Every household draws from its own random stream, so household 17 is the
+same whether the run has 100 people or 100,000.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from functools import cache
+
+import numpy as np
+from faker import Faker
+
+from sim.world.devices import Device, hex_id, uuid_like
+from sim.world.network import Addresses, public_ip
+from sim.world.people import Household, Person
+from sim.world.persona import DeviceSpec, Persona
+from sim.world.rng import Streams
+from sim.world.scenario import HouseholdTemplate, NamedPerson, Scenario
+
+COUNTRY = {
+    "en_US": "US",
+    "fr_FR": "FR",
+    "ru_RU": "RU",
+    "pl_PL": "PL",
+    "ko_KR": "KR",
+    "en_GB": "GB",
+    "de_DE": "DE",
+}
+LOCALE_ZONES = {
+    "fr_FR": "Europe/Paris",
+    "ru_RU": "Europe/Moscow",
+    "pl_PL": "Europe/Warsaw",
+    "ko_KR": "Asia/Seoul",
+    "en_GB": "Europe/London",
+    "de_DE": "Europe/Berlin",
+}
+EMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "proton.me")
+
+
+@cache
+def faker_for(locale: str) -> Faker:
+    return Faker(locale)
+
+
+def pick(rng: np.random.Generator, weights: dict[str, float]) -> str:
+    names = sorted(weights)
+    probs = np.array([weights[n] for n in names])
+    return names[int(rng.choice(len(names), p=probs / probs.sum()))]
+
+
+def pick_domain(rng: np.random.Generator) -> str:
+    return EMAIL_DOMAINS[int(rng.integers(len(EMAIL_DOMAINS)))]
+
+
+def ascii_slug(text: str, rng: np.random.Generator) -> str:
+    """An e-mail local part: the name if it is ASCII, else a stable transliteration stand-in."""
+    slug = "".join(c for c in text.lower() if c.isascii() and (c.isalnum() or c == " "))
+    slug = ".".join(slug.split())
+    if len(slug) < 3:
+        slug = "user" + hashlib.sha1(text.encode()).hexdigest()[:6]
+    return f"{slug}{int(rng.integers(1, 999))}"
+
+
+def make_device(
+    spec: DeviceSpec,
+    household: Household,
+    owner: Person | None,
+    locale: str,
+    zone: str,
+    rng: np.random.Generator,
+) -> Device:
+    device = Device(
+        id=hex_id(rng, 16),
+        spec=spec,
+        household_id=household.id,
+        owner_id=owner.id if owner else None,
+        anonymous_id=uuid_like(rng),
+        locale=locale,
+        timezone=zone,
+        will_log_in=bool(rng.random() < spec.logs_in),
+    )
+    device.anonymous_ids.append(device.anonymous_id)
+    return device
+
+
+def make_person(
+    persona: Persona,
+    household: Household,
+    index: int,
+    rng: np.random.Generator,
+    streams: Streams,
+    scenario: Scenario,
+    name: str | None,
+) -> Person:
+    locale = household.locale
+    fake = faker_for(locale)
+    fake.seed_instance(int(rng.integers(0, 2**31)))
+    full_name = name or fake.name()
+    zone = (
+        pick(rng, persona.timezones)
+        if locale == "en_US" or locale not in LOCALE_ZONES
+        else LOCALE_ZONES[locale]
+    )
+    person_id = f"{household.id}-p{index}"
+    has_account = bool(rng.random() < persona.existing_account)
+    return Person(
+        id=person_id,
+        household_id=household.id,
+        persona=persona,
+        name=full_name,
+        email=f"{ascii_slug(full_name, rng)}@{pick_domain(rng)}",
+        phone=fake.phone_number(),
+        age=int(rng.integers(persona.age_min, persona.age_max + 1)),
+        gender=pick(rng, persona.genders),
+        locale=locale,
+        timezone=zone,
+        city=fake.city(),
+        region=fake.state_abbr() if locale == "en_US" else COUNTRY.get(locale, locale[-2:]),
+        country=COUNTRY.get(locale, locale[-2:]),
+        carrier=int(rng.integers(0, scenario.network.carriers)),
+        employer=int(rng.integers(0, 1 << 30)),
+        user_id=f"u-{hex_id(rng, 12)}",
+        has_account=has_account,
+        will_sign_up=has_account or bool(rng.random() < persona.signup),
+        opt_in={c: bool(rng.random() < p) for c, p in persona.opt_in.items()},
+        rng=streams.get("person", person_id),
+    )
+
+
+def equip(household: Household, rng: np.random.Generator) -> None:
+    """Give members their personal devices; shared ones go to the household once per type."""
+    shared: dict[str, Device] = {}
+    for person in household.members:
+        for spec in person.persona.devices:
+            if spec.shared:
+                if spec.type not in shared:
+                    shared[spec.type] = make_device(
+                        spec, household, None, person.locale, person.timezone, rng
+                    )
+                device = shared[spec.type]
+            else:
+                device = make_device(spec, household, person, person.locale, person.timezone, rng)
+            person.devices.append(device)
+            device.used_by.append(person.id)
+    household.shared_devices = list(shared.values())
+
+
+def new_household(
+    hid: str,
+    personas: list[tuple[Persona, str | None]],
+    scenario: Scenario,
+    streams: Streams,
+    addresses: Addresses,
+) -> Household:
+    rng = streams.get("household", hid)
+    first = personas[0][0]
+    locale = pick(rng, scenario.locales) if scenario.locales else pick(rng, first.locales)
+    household = Household(id=hid, home_ip=public_ip(rng), locale=locale)
+    for index, (persona, name) in enumerate(personas):
+        household.members.append(
+            make_person(persona, household, index, rng, streams, scenario, name)
+        )
+    equip(household, rng)
+    return household
+
+
+def _from_templates(
+    scenario: Scenario, streams: Streams
+) -> Iterator[list[tuple[Persona, str | None]]]:
+    weights = {str(i): t.weight for i, t in enumerate(scenario.households)}
+    made = 0
+    index = 0
+    while made < scenario.persons:
+        rng = streams.get("household-shape", index)
+        template: HouseholdTemplate = scenario.households[int(pick(rng, weights))]
+        seats = template.members[: scenario.persons - made]
+        members: list[tuple[Persona, str | None]] = [
+            (scenario.personas[pick(rng, m)], None) for m in seats
+        ]
+        made += len(members)
+        index += 1
+        yield members
+
+
+def _from_people(
+    people: tuple[NamedPerson, ...], scenario: Scenario
+) -> Iterator[list[tuple[Persona, str | None]]]:
+    groups: dict[str, list[tuple[Persona, str | None]]] = {}
+    for named in people:
+        groups.setdefault(named.household, []).append(
+            (scenario.personas[named.persona], named.name)
+        )
+    yield from groups.values()
+
+
+def populate(scenario: Scenario, streams: Streams, addresses: Addresses) -> list[Household]:
+    """Every household of the scenario: named people first, then the drawn population."""
+    households: list[Household] = []
+    shapes = list(_from_people(scenario.people, scenario))
+    remaining = scenario.with_overrides(persons=max(0, scenario.persons - len(scenario.people)))
+    if scenario.households:
+        shapes += list(_from_templates(remaining, streams))
+    for index, members in enumerate(shapes):
+        households.append(new_household(f"h{index:05d}", members, scenario, streams, addresses))
+    return households

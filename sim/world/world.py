@@ -1,0 +1,124 @@
+"""The world: one SimPy environment, its clock, its people and its event hook.
+
+Like Locust's Environment, one object wires the pieces: the scenario, the
+random streams, the address pools, the catalogue and the households. People
+are SimPy processes; whatever they do on a device becomes a Segment event
+fired through ``event_emitted`` for the trace writer and the engine to hear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import simpy
+
+from sim.hooks import EventHook
+from sim.trace.events import Clock, EventType, SegmentEvent, base_event
+from sim.world.catalog import build_catalog
+from sim.world.devices import Device
+from sim.world.network import Addresses
+from sim.world.people import Household, Person
+from sim.world.population import populate
+from sim.world.rng import Streams
+from sim.world.scenario import Scenario
+
+DAY = 86_400.0
+
+
+class World:
+    """A scenario made runnable: ``World(scenario).run()`` plays every day of it."""
+
+    def __init__(self, scenario: Scenario, households: list[Household] | None = None) -> None:
+        self.scenario = scenario
+        self.env = simpy.Environment()
+        self.clock = Clock(scenario.start)
+        self.streams = Streams(scenario.seed)
+        self.addresses = Addresses(
+            self.streams.get("addresses"), scenario.network, max(1, scenario.persons)
+        )
+        self.catalog = build_catalog(self.streams.get("catalog"))
+        self.households = (
+            households
+            if households is not None
+            else populate(scenario, self.streams, self.addresses)
+        )
+        self.event_emitted = EventHook()
+        self.context_changed = EventHook()
+        self.events = 0
+
+    @property
+    def end(self) -> float:
+        return self.scenario.days * DAY
+
+    def people(self) -> Iterator[Person]:
+        for household in self.households:
+            yield from household.members
+
+    def devices(self) -> Iterator[tuple[Device, str]]:
+        """Every device once, with the persona of its owner (or the first user)."""
+        seen: set[str] = set()
+        for household in self.households:
+            for person in household.members:
+                for device in person.devices:
+                    if device.id not in seen:
+                        seen.add(device.id)
+                        yield device, person.persona.name
+
+    def household_of(self, person: Person) -> Household:
+        return self.households[int(person.household_id[1:])]
+
+    def emit(self, person: Person, device: Device, kind: EventType, **fields: Any) -> SegmentEvent:
+        """Build a Segment event from ``device`` at the current time and fire it."""
+        context = dict(device.base_context())
+        context["ip"] = self.ip_of(person, device)
+        if person.opt_in.get("location") and device.type in ("phone", "watch", "car"):
+            context["location"] = {
+                "city": person.city,
+                "region": person.region,
+                "country": person.country,
+            }
+        event = base_event(
+            kind,
+            device.next_message_id(),
+            self.clock.stamp(self.env.now),
+            context,
+            device.anonymous_id,
+            device.user_id,
+        )
+        event.update(fields)
+        self.events += 1
+        self.event_emitted.fire(event=event, person=person, device=device)
+        return event
+
+    def ip_of(self, person: Person, device: Device) -> str:
+        """The public address ``device`` shows in the person's current context."""
+        from sim.world.places import CONTEXTS
+
+        network = CONTEXTS[person.context].network
+        if device.type == "car":
+            network = "mobile"
+        if network == "home" and device.type == "phone" and person.ips.get("phone_on_cell") == "1":
+            network = "mobile"
+        return person.ips.get(network) or self.household_of(person).home_ip
+
+    def run(self, until: float | None = None) -> None:
+        from sim.world.life import live
+
+        for person in self.people():
+            self.env.process(live(self, person))
+        self.env.run(until=until if until is not None else self.end)
+
+    def step_until(self, until: float) -> None:
+        """Advance to ``until`` (for progress reporting in slices)."""
+        self.env.run(until=until)
+
+    def start(self) -> None:
+        from sim.world.life import live
+
+        for person in self.people():
+            self.env.process(live(self, person))
+
+
+def process_timeout(env: simpy.Environment, delay: float) -> simpy.Timeout:
+    return env.timeout(max(0.0, delay))
