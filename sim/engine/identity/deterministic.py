@@ -1,0 +1,173 @@
+"""Deterministic linking: tickets presented together belong on one hook.
+
+When an event carries an install id, a device id and an account together,
+they describe one person, so their profiles merge. Limits keep a bad merge
+from snowballing, as in Segment Unify: if joining would give a profile two
+accounts (``max_user_ids = 1``) or too many devices, the event's lowest
+priority identifier is dropped and the merge retried, and the refusal is
+logged with the limit that stopped it. The dropped identifier stays where it
+was; a device that keeps being claimed by several accounts is marked shared
+and later handed to the household rather than to either person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sim.engine.identity.config import IdentityConfig
+from sim.engine.identity.extract import Identifier
+from sim.engine.identity.identifiers import DEVICE_ID, KINDS, USER_ID
+from sim.engine.identity.records import MergeRecord
+from sim.engine.identity.state import ProfileState, root
+
+Log = Callable[[MergeRecord], None]
+
+
+def short(value: str) -> str:
+    """A value short enough for a log line."""
+    return value if len(value) <= 20 else value[:17] + "..."
+
+
+class Registry:
+    """The index from every identifier to its profile, and the merge operation."""
+
+    def __init__(self, config: IdentityConfig, log: Log) -> None:
+        self.config = config
+        self.log = log
+        self.index: dict[str, dict[str, ProfileState]] = {kind: {} for kind in KINDS}
+        self.rank = {kind: i for i, kind in enumerate(config.priority)}
+        self.limits = {kind: config.limit(kind) for kind in KINDS}
+        self.created = 0
+        self.merges = 0
+        self.refusals = 0
+        self._refused: set[tuple[str, ...]] = set()
+
+    def new_profile(self, kind: str = "person") -> ProfileState:
+        self.created += 1
+        return ProfileState(self.created, kind)
+
+    def find(self, kind: str, value: str) -> ProfileState | None:
+        state = self.index[kind].get(value)
+        return None if state is None else root(state)
+
+    def live(self) -> list[ProfileState]:
+        """Every surviving profile, in creation order."""
+        seen: dict[int, ProfileState] = {}
+        for table in self.index.values():
+            for state in table.values():
+                top = root(state)
+                seen.setdefault(top.number, top)
+        return [seen[n] for n in sorted(seen)]
+
+    def link(self, ids: list[Identifier], rule: str) -> ProfileState | None:
+        """Put ``ids`` on one profile, dropping low-priority ones until every limit holds."""
+        live = list(ids)
+        while live:
+            roots, fresh = self._split(live)
+            broken = self._broken_limit(roots, fresh)
+            if broken is None:
+                return self._join(roots, fresh, rule)
+            dropped = max(live, key=lambda item: self.rank[item[0]])
+            self._refuse(rule, broken, dropped, roots)
+            live.remove(dropped)
+        return None
+
+    def _split(self, ids: list[Identifier]) -> tuple[list[ProfileState], list[Identifier]]:
+        roots: list[ProfileState] = []
+        fresh: list[Identifier] = []
+        for kind, value in ids:
+            state = self.index[kind].get(value)
+            if state is None:
+                if (kind, value) not in fresh:
+                    fresh.append((kind, value))
+                continue
+            top = root(state)
+            if top not in roots:
+                roots.append(top)
+        return roots, fresh
+
+    def _broken_limit(self, roots: list[ProfileState], fresh: list[Identifier]) -> str | None:
+        if len(roots) + len(fresh) <= 1:
+            return None
+        if any(r.kind == "household" for r in roots) and (
+            len(roots) > 1 or any(k == USER_ID for k, _ in fresh)
+        ):
+            return "a household entity never merges with a person"
+        for kind in KINDS:
+            count = sum(len(r.ids(kind)) for r in roots) + sum(1 for k, _ in fresh if k == kind)
+            if count > self.limits[kind]:
+                return f"{kind} limit {self.limits[kind]} would be exceeded ({count})"
+        return None
+
+    def _refuse(
+        self, rule: str, broken: str, dropped: Identifier, roots: list[ProfileState]
+    ) -> None:
+        self.refusals += 1
+        key = (rule, broken, *dropped, *sorted(str(r.number) for r in roots))
+        if key in self._refused or len(self._refused) > 1_000_000:
+            return
+        self._refused.add(key)
+        self.log(
+            MergeRecord(
+                rule=rule,
+                action="refuse",
+                reason=f"{broken}; dropped lowest-priority {dropped[0]}={short(dropped[1])}",
+                ids=(f"{dropped[0]}:{dropped[1]}", *(f"profile:{r.number}" for r in roots)),
+            )
+        )
+
+    def _join(self, roots: list[ProfileState], fresh: list[Identifier], rule: str) -> ProfileState:
+        if not roots:
+            roots = [self.new_profile()]
+        target = max(roots, key=lambda r: (r.size(), -r.number))
+        for other in roots:
+            if other is not target:
+                self.absorb(target, other, rule, f"{rule} event presented identifiers of both")
+        for kind, value in fresh:
+            target.ids(kind).append(value)
+            self.index[kind][value] = target
+        return target
+
+    def absorb(
+        self,
+        target: ProfileState,
+        other: ProfileState,
+        rule: str,
+        reason: str,
+        score: float | None = None,
+    ) -> None:
+        """Move every identifier of ``other`` onto ``target`` and log the merge."""
+        self.merges += 1
+        for kind in KINDS:
+            values = other.ids(kind)
+            table = self.index[kind]
+            for value in values:
+                table[value] = target
+            target.ids(kind).extend(values)
+            values.clear()
+        if other.links:
+            for device, how in other.links.items():
+                target.set_link(device, how)
+        other.parent = target
+        self.log(
+            MergeRecord(
+                rule=rule,
+                action="merge",
+                reason=reason,
+                ids=(f"profile:{target.number}", f"profile:{other.number}"),
+                score=score,
+            )
+        )
+
+    def detach_device(self, device_id: str) -> ProfileState | None:
+        """Take one device (and the install ids seen only with it) off its profile."""
+        owner = self.find(DEVICE_ID, device_id)
+        if owner is None:
+            return None
+        owner.device_ids.remove(device_id)
+        if owner.links is not None:
+            owner.links.pop(device_id, None)
+        return owner
+
+    def user_count(self, state: ProfileState) -> int:
+        return len(state.ids(USER_ID))

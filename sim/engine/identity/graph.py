@@ -1,0 +1,210 @@
+"""The identity graph: feed it Segment events, ask it who is who.
+
+The picture: a cloakroom attendant (``observe``) pins each event's tickets
+onto one hook as they arrive, in real time, by the deterministic rules. At
+the end of a run (``finalize``) a detective goes over the hooks that never
+got a name (a Roku, an Echo Dot, a car, a watch) and, from circumstantial
+evidence scored with a Fellegi-Sunter model, hangs each on the right
+person, on the household shelf, or leaves it alone when the evidence is
+thin. Probabilistic linking is batch-only: it runs in ``finalize()`` and can
+be run again after more events (it starts over from the deterministic graph).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sim.engine.identity.config import IdentityConfig
+from sim.engine.identity.deterministic import Registry, short
+from sim.engine.identity.evidence import DeviceEvidence, epoch_minute, utc_offset_minutes
+from sim.engine.identity.extract import device_of, identifiers_of, rule_of
+from sim.engine.identity.identifiers import (
+    ANONYMOUS_ID,
+    DEVICE_ID,
+    EMAIL,
+    PHONE,
+    USER_ID,
+    Blocklist,
+    hash_email,
+    hash_phone,
+)
+from sim.engine.identity.records import MergeRecord, Profile
+from sim.engine.identity.snapshot import public_id, snapshot
+from sim.engine.identity.state import ProfileState
+
+LOOKUP_KINDS = (ANONYMOUS_ID, USER_ID, DEVICE_ID, EMAIL, PHONE)
+MAX_REJECT_LOG = 10_000
+
+
+class IdentityGraph:
+    """Stitches anonymousId, device id, userId, hashed email and phone into profiles."""
+
+    def __init__(self, config: IdentityConfig | None = None) -> None:
+        self.config = config or IdentityConfig()
+        self.merge_log: list[MergeRecord] = []
+        self.registry = Registry(self.config, self.merge_log.append)
+        self.devices: dict[str, DeviceEvidence] = {}
+        self.rejected: Counter[str] = Counter()
+        self.events = 0
+        self.finalized = False
+        self._blocklist = Blocklist(self.config.blocked_values)
+        self._fast: dict[tuple[object, object, object], DeviceEvidence] = {}
+        self._probabilistic: list[MergeRecord] = []
+        self._households: list[ProfileState] = []
+
+    # ---- ingest -------------------------------------------------------------------
+
+    def observe(self, event: Mapping[str, Any]) -> None:
+        """Take one Segment event: link its identifiers, note its evidence. Never raises."""
+        self.events += 1
+        if not isinstance(event, Mapping):
+            self._reject_event("event is not an object")
+            return
+        kind = event.get("type")
+        context = event.get("context")
+        device = context.get("device") if isinstance(context, Mapping) else None
+        key = (
+            event.get("anonymousId"),
+            device.get("id") if isinstance(device, Mapping) else None,
+            event.get("userId"),
+        )
+        evidence = None
+        if kind != "identify" and kind != "alias":
+            try:
+                evidence = self._fast.get(key)
+            except TypeError:
+                self._reject_event("identifier of an unhashable type")
+                return
+        if evidence is None:
+            evidence = self._slow(event)
+            if evidence is None:
+                return
+            if kind != "identify" and kind != "alias" and len(self._fast) < 4_000_000:
+                self._fast[key] = evidence
+        self._see(evidence, event, context)
+
+    def observe_all(self, events: Iterable[Mapping[str, Any]]) -> None:
+        """Batch use: observe every event in order."""
+        for event in events:
+            self.observe(event)
+
+    def _slow(self, event: Mapping[str, Any]) -> DeviceEvidence | None:
+        ids = identifiers_of(
+            event,
+            self._blocklist,
+            self._reject_id,
+            self.config.deterministic,
+            lambda value: value in self.registry.index[USER_ID],
+        )
+        if not any(kind in (ANONYMOUS_ID, USER_ID, DEVICE_ID) for kind, _ in ids):
+            self._reject_event("no usable anonymousId, userId or device id")
+            return None
+        self.registry.link(ids, rule_of(event))
+        return self._evidence_for(event, ids)
+
+    def _evidence_for(self, event: Mapping[str, Any], ids: list[tuple[str, str]]) -> DeviceEvidence:
+        values = dict(ids)
+        unit = values.get(DEVICE_ID)
+        anon = values.get(ANONYMOUS_ID)
+        name = unit if unit is not None else f"anonymous:{anon or values.get(USER_ID)}"
+        evidence = self.devices.get(name)
+        if evidence is None:
+            device = device_of(event)
+            kind = device.get("type") if device is not None else None
+            evidence = DeviceEvidence(kind if isinstance(kind, str) else "unknown")
+            context = event.get("context")
+            zone = context.get("timezone") if isinstance(context, Mapping) else None
+            evidence.offset = utc_offset_minutes(zone)
+            self.devices[name] = evidence
+        if anon is not None and unit is not None:
+            evidence.add_anon(anon)
+        user = values.get(USER_ID)
+        if user is not None and unit is not None:
+            evidence.add_user(user)
+        return evidence
+
+    def _see(self, evidence: DeviceEvidence, event: Mapping[str, Any], context: Any) -> None:
+        ip = context.get("ip") if isinstance(context, Mapping) else None
+        stamp = event.get("timestamp")
+        minute = epoch_minute(stamp) if isinstance(stamp, str) else None
+        feature = event.get("event")
+        if feature is None:
+            feature = event.get("name")
+        evidence.see(
+            ip if isinstance(ip, str) else None,
+            minute,
+            evidence.offset,
+            feature if isinstance(feature, str) else None,
+        )
+
+    def _reject_id(self, kind: str, raw: object, why: str) -> None:
+        self.rejected[f"{kind}: {why}"] += 1
+        if self.rejected[f"{kind}: {why}"] == 1 or len(self.merge_log) < MAX_REJECT_LOG:
+            shown = short(raw) if isinstance(raw, str) else type(raw).__name__
+            self.merge_log.append(
+                MergeRecord("blocklist", "reject", f"{kind} {why}", (f"{kind}:{shown}",))
+            )
+
+    def _reject_event(self, why: str) -> None:
+        self.rejected[f"event: {why}"] += 1
+        if self.rejected[f"event: {why}"] == 1:
+            self.merge_log.append(MergeRecord("blocklist", "reject", f"event ignored: {why}", ()))
+
+    # ---- batch --------------------------------------------------------------------
+
+    def finalize(self) -> None:
+        """Run shared-device protection and the probabilistic rules over everything seen."""
+        from sim.engine.identity.probabilistic import link_probabilistically
+
+        self._fast.clear()
+        self._households = link_probabilistically(self)
+        self.finalized = True
+
+    # ---- read side ----------------------------------------------------------------
+
+    def profiles(self) -> list[Profile]:
+        """Every person and household profile, in a stable order."""
+        return snapshot(self.registry.live(), self._households)
+
+    def profile_of(self, kind: str, value: str) -> str | None:
+        """The profile id holding identifier ``value`` of ``kind`` (email/phone given raw)."""
+        if kind not in LOOKUP_KINDS:
+            raise ValueError(f"kind must be one of {LOOKUP_KINDS}, got {kind!r}")
+        lookup: str | None = value
+        if kind == EMAIL:
+            lookup = hash_email(value)
+        elif kind == PHONE:
+            lookup = hash_phone(value)
+        if lookup is None:
+            return None
+        state = self.registry.find(kind, lookup)
+        return None if state is None else profile_key(state)
+
+    def state_of(self, kind: str, value: str) -> ProfileState | None:
+        return self.registry.find(kind, value)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts a run summary wants: events, identifiers, profiles, merges, rejections."""
+        live = self.registry.live()
+        persons = [s for s in live if s.kind == "person"]
+        return {
+            "events": self.events,
+            "identifiers": sum(len(t) for t in self.registry.index.values()),
+            "devices": len(self.devices),
+            "profiles": len(persons),
+            "households": len(self._households),
+            "identified_profiles": sum(1 for s in persons if s.identified()),
+            "merges": self.registry.merges,
+            "refused_merges": self.registry.refusals,
+            "probabilistic_links": sum(1 for r in self.merge_log if r.rule == "probabilistic"),
+            "rejected": dict(sorted(self.rejected.items())),
+            "largest_profile_devices": max((len(s.device_ids) for s in live), default=0),
+            "finalized": self.finalized,
+        }
+
+
+def profile_key(state: ProfileState) -> str:
+    """The public id of a profile state."""
+    return public_id(state)

@@ -1,0 +1,111 @@
+"""Households: the shelf for things a family shares.
+
+A TV in the living room, an Echo Dot in the kitchen, a laptop two partners
+both log into: these belong to no single person, and hanging them on one
+person's hook would (through that person's other devices) fuse the family
+into one customer. They go on a household entity instead (``kind:
+"household"``), which lists its members; the persons keep their own hooks.
+"""
+
+from __future__ import annotations
+
+from sim.engine.identity.deterministic import Registry
+from sim.engine.identity.evidence import DeviceEvidence
+from sim.engine.identity.identifiers import ANONYMOUS_ID, DEVICE_ID
+from sim.engine.identity.records import MergeRecord
+from sim.engine.identity.state import ProfileState, root
+
+
+class Households:
+    """Creates household entities, joins persons to them, moves devices onto them."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.members: dict[int, list[ProfileState]] = {}
+        self.entities: dict[int, ProfileState] = {}
+
+    def of(self, person: ProfileState) -> ProfileState | None:
+        return None if person.household is None else root(person.household)
+
+    def all(self) -> list[ProfileState]:
+        return [h for n, h in sorted(self.entities.items()) if h.parent is None]
+
+    def members_of(self, household: ProfileState) -> list[ProfileState]:
+        found = {root(p).number: root(p) for p in self.members.get(root(household).number, [])}
+        return [found[n] for n in sorted(found) if self.of(found[n]) is root(household)]
+
+    def gather(self, persons: list[ProfileState], rule: str, reason: str) -> ProfileState:
+        """One household holding every person in ``persons`` (merging theirs if needed)."""
+        existing = [h for h in (self.of(p) for p in persons) if h is not None]
+        target = existing[0] if existing else self.registry.new_profile("household")
+        self.entities[target.number] = target
+        for other in existing[1:]:
+            if other is not target:
+                for member in self.members.pop(other.number, []):
+                    self.members.setdefault(target.number, []).append(member)
+                self.registry.absorb(target, other, rule, f"households joined: {reason}")
+        for person in persons:
+            if self.of(person) is not target:
+                person.household = target
+                person.household_rule = rule
+                self.members.setdefault(target.number, []).append(person)
+                self.registry.log(
+                    MergeRecord(
+                        rule,
+                        "attach",
+                        f"person joins household: {reason}",
+                        (f"profile:{person.number}", f"household:{target.number}"),
+                    )
+                )
+        return root(target)
+
+    def move_device(
+        self, device_id: str, evidence: DeviceEvidence, target: ProfileState, rule: str, reason: str
+    ) -> None:
+        """Take a device (and its install ids) off its profile and onto ``target``."""
+        owner = self.registry.find(DEVICE_ID, device_id)
+        if owner is None or owner is target:
+            return
+        index = self.registry.index
+        owner.device_ids.remove(device_id)
+        if owner.links is not None:
+            owner.links.pop(device_id, None)
+        target.device_ids.append(device_id)
+        index[DEVICE_ID][device_id] = target
+        for anon in evidence.anons:
+            if anon in owner.anonymous_ids:
+                owner.anonymous_ids.remove(anon)
+                target.anonymous_ids.append(anon)
+                index[ANONYMOUS_ID][anon] = target
+        target.set_link(device_id, rule)
+        self.registry.log(
+            MergeRecord(
+                rule,
+                "attach",
+                reason,
+                (
+                    f"deviceId:{device_id}",
+                    f"profile:{owner.number}",
+                    f"{target.kind}:{target.number}",
+                ),
+            )
+        )
+
+
+def protect_shared_devices(
+    registry: Registry, households: Households, devices: dict[str, DeviceEvidence]
+) -> None:
+    """A device on which two or more accounts logged in goes to their household."""
+    for name, evidence in devices.items():
+        if len(evidence.users) < 2:
+            continue
+        persons: list[ProfileState] = []
+        for user in evidence.users:
+            person = registry.find("userId", user)
+            if person is not None and person.kind == "person" and person not in persons:
+                persons.append(person)
+        if len(persons) < 2:
+            continue
+        reason = f"device {name} used by {len(persons)} accounts"
+        household = households.gather(persons, "shared_device", reason)
+        households.move_device(name, evidence, household, "shared_device", reason)

@@ -1,0 +1,127 @@
+"""Network and time signals, summarised per profile for the probabilistic rules.
+
+Which networks are public? An address seen on more than ``public_ip_devices``
+devices is a carrier NAT, a hotel, an airport or a big office: it never
+counts as a home. A device's home is the non-public network it uses most at
+night (local time). Co-presence counts shared (network, hour) pairs, each
+worth as many bits of surprise as it is rare: ``log2(devices / devices on
+that network in that hour)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sim.engine.identity.evidence import DeviceEvidence
+from sim.engine.identity.scoring import ADJACENT_SHARE, SIMILAR_COSINE, cosine
+from sim.engine.identity.state import ProfileState
+
+MAX_CANDIDATES = 64
+
+
+@dataclass
+class Summary:
+    """What the rules know about one profile: union over its devices."""
+
+    state: ProfileState
+    home: str | None
+    homes: set[str] = field(default_factory=set)
+    ip_hours: set[tuple[str, int]] = field(default_factory=set)
+    slots: set[int] = field(default_factory=set)
+    behaviour: Counter[str] = field(default_factory=Counter)
+
+
+class Signals:
+    """Population-wide statistics (public networks, hour crowding) and pair features."""
+
+    def __init__(self, devices: dict[str, DeviceEvidence], public_ip_devices: int) -> None:
+        self.devices = devices
+        per_ip: Counter[str] = Counter()
+        self.crowd: Counter[tuple[str, int]] = Counter()
+        for evidence in devices.values():
+            per_ip.update(evidence.ips.keys())
+            self.crowd.update(evidence.ip_hours)
+        self.public = {ip for ip, n in per_ip.items() if n > public_ip_devices}
+        self.total = max(1, len(devices))
+        self.by_home: dict[str, list[int]] = {}
+        self.by_ip_hour: dict[tuple[str, int], list[int]] = {}
+        self.by_slot: dict[int, list[int]] = {}
+
+    def device_type(self, device_id: str) -> str:
+        evidence = self.devices.get(device_id)
+        return evidence.device_type if evidence is not None else "unknown"
+
+    def home_of(self, evidence: DeviceEvidence) -> str | None:
+        """The non-public network this device uses most at night."""
+        best: tuple[int, str] | None = None
+        for ip, count in evidence.night.items():
+            if ip not in self.public and (best is None or (count, ip) > best):
+                best = (count, ip)
+        return best[1] if best is not None else None
+
+    def summarise(self, state: ProfileState) -> Summary:
+        """Union the evidence of a profile's devices; home = most-night network overall."""
+        summary = Summary(state, None)
+        nights: Counter[str] = Counter()
+        for device in state.device_ids:
+            evidence = self.devices.get(device)
+            if evidence is None:
+                continue
+            home = self.home_of(evidence)
+            if home is not None:
+                summary.homes.add(home)
+                nights[home] += evidence.night[home]
+            summary.ip_hours |= evidence.ip_hours
+            summary.slots |= evidence.slots
+            summary.behaviour.update(evidence.behaviour)
+        if nights:
+            summary.home = max(nights.items(), key=lambda item: (item[1], item[0]))[0]
+        return summary
+
+    def index(self, named: dict[int, Summary]) -> None:
+        """Blocking keys of the identified persons, built once."""
+        for number, summary in named.items():
+            for home in summary.homes:
+                self.by_home.setdefault(home, []).append(number)
+            for pair in summary.ip_hours:
+                self.by_ip_hour.setdefault(pair, []).append(number)
+            for slot in summary.slots:
+                self.by_slot.setdefault(slot, []).append(number)
+
+    def candidates(self, mine: Summary, named: dict[int, Summary], use_time: bool) -> list[int]:
+        """Identified persons worth comparing with ``mine`` (most shared keys first)."""
+        if not self.by_home and not self.by_ip_hour and not self.by_slot:
+            self.index(named)
+        votes: Counter[int] = Counter()
+        if mine.home is not None:
+            votes.update(self.by_home.get(mine.home, ()))
+        for pair in mine.ip_hours:
+            votes.update(self.by_ip_hour.get(pair, ()))
+        if use_time:
+            for slot in mine.slots:
+                votes.update(self.by_slot.get(slot, ()))
+        return [number for number, _ in votes.most_common(MAX_CANDIDATES)]
+
+    def copresence(self, mine: Summary, other: Summary) -> float:
+        """Bits of surprise in the (network, hour) pairs shared away from ``mine``'s home."""
+        bits = 0.0
+        for pair in mine.ip_hours & other.ip_hours:
+            if pair[0] != mine.home and pair[0] not in other.homes:
+                bits += math.log2(self.total / max(1, self.crowd[pair]))
+        return bits
+
+    def adjacent(self, mine: Summary, other: Summary) -> bool:
+        """Whether most of ``mine``'s active slots sit next to one of ``other``'s."""
+        if not mine.slots:
+            return False
+        near = sum(
+            1
+            for s in mine.slots
+            if s in other.slots or s - 1 in other.slots or s + 1 in other.slots
+        )
+        return near / len(mine.slots) >= ADJACENT_SHARE
+
+    def similar(self, mine: Summary, other: Summary) -> bool:
+        return cosine(dict(mine.behaviour), dict(other.behaviour)) >= SIMILAR_COSINE
