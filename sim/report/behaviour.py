@@ -1,0 +1,154 @@
+"""Tables of behaviour drawn from sessions: switches, journeys, attribution."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from itertools import pairwise
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.report.sessions import Device, Session
+
+DEVICE_ORDER = ("phone", "tablet", "laptop", "watch", "car", "tv", "speaker")
+ATTRIBUTION_WINDOW_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class SwitchMatrix:
+    """``counts[i, j]``: sessions on ``types[i]`` followed by another device of ``types[j]``."""
+
+    types: list[str]
+    counts: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class DayShare:
+    date: str
+    people: int
+    switchers: int
+
+    @property
+    def share(self) -> float:
+        return self.switchers / self.people if self.people else 0.0
+
+
+@dataclass(frozen=True)
+class Journey:
+    steps: tuple[str, ...]
+    count: int
+    share: float
+
+
+@dataclass(frozen=True)
+class ChannelCredit:
+    channel: str
+    orders: int
+    revenue: float
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(at: float, timezone: str) -> datetime:
+    return datetime.fromtimestamp(at, zone(timezone))
+
+
+def by_person(sessions: Iterable[Session]) -> dict[str, list[Session]]:
+    """Sessions grouped per true person, each list in time order."""
+    groups: dict[str, list[Session]] = defaultdict(list)
+    for session in sorted(sessions, key=lambda s: s.start):
+        groups[session.person_id].append(session)
+    return dict(groups)
+
+
+def ordered_types(present: Iterable[str]) -> list[str]:
+    seen = set(present)
+    known = [name for name in DEVICE_ORDER if name in seen]
+    return known + sorted(seen - set(DEVICE_ORDER))
+
+
+def switch_matrix(sessions: list[Session]) -> SwitchMatrix:
+    pairs: Counter[tuple[str, str]] = Counter()
+    for history in by_person(sessions).values():
+        for before, after in pairwise(history):
+            if before.device_id != after.device_id:
+                pairs[(before.device_type, after.device_type)] += 1
+    types = ordered_types(name for pair in pairs for name in pair)
+    index = {name: i for i, name in enumerate(types)}
+    counts = np.zeros((len(types), len(types)), dtype=np.int64)
+    for (source, target), count in pairs.items():
+        counts[index[source], index[target]] = count
+    return SwitchMatrix(types, counts)
+
+
+def multi_device_people(devices: dict[str, Device]) -> set[str]:
+    """People owning two or more personal devices (the switch-rate population)."""
+    owned = Counter(d.person_id for d in devices.values() if d.person_id is not None)
+    return {person for person, count in owned.items() if count >= 2}
+
+
+def daily_switch_share(sessions: list[Session], devices: dict[str, Device]) -> list[DayShare]:
+    """Per local date: of the people owning 2+ devices, how many used 2+ devices."""
+    people = multi_device_people(devices)
+    used: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for session in sessions:
+        day = local_time(session.start, session.timezone).date().isoformat()
+        used[day][session.person_id].add(session.device_id)
+    return [
+        DayShare(day, len(people), sum(1 for p in people if len(used[day].get(p, ())) >= 2))
+        for day in sorted(used)
+    ]
+
+
+def touchpoint(session: Session) -> str:
+    if session.channel == "direct":
+        return session.device_type
+    return f"{session.device_type} · {session.channel}"
+
+
+def journeys_to_purchase(
+    sessions: list[Session], top: int = 3, max_steps: int = 5
+) -> list[Journey]:
+    """The most common touchpoint sequences ending in a session with an order."""
+    paths: Counter[tuple[str, ...]] = Counter()
+    for history in by_person(sessions).values():
+        steps: list[str] = []
+        for session in history:
+            label = touchpoint(session)
+            if not steps or steps[-1] != label:
+                steps.append(label)
+            if session.orders:
+                paths[tuple(steps[-max_steps:])] += 1
+                steps = []
+    total = sum(paths.values())
+    return [Journey(path, count, count / total) for path, count in paths.most_common(top)]
+
+
+def attribution(sessions: list[Session]) -> list[ChannelCredit]:
+    """Orders per channel, last non-direct touch within seven days, most first."""
+    orders: Counter[str] = Counter()
+    revenue: dict[str, float] = defaultdict(float)
+    for history in by_person(sessions).values():
+        last: tuple[str, float] | None = None
+        for session in history:
+            if session.channel != "direct":
+                last = (session.channel, session.start)
+            if not session.orders:
+                continue
+            fresh = last is not None and session.start - last[1] <= ATTRIBUTION_WINDOW_S
+            channel = last[0] if fresh and last is not None else "direct"
+            orders[channel] += session.orders
+            revenue[channel] += session.revenue
+    ranked = sorted(orders, key=lambda name: (-orders[name], name))
+    return [ChannelCredit(name, orders[name], revenue[name]) for name in ranked]

@@ -1,0 +1,168 @@
+"""A day in the life of a named persona: device sessions and context bands by local hour."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sim.report.behaviour import by_person, local_time, ordered_types, zone
+from sim.report.sessions import ContextChange, Session
+
+NAMED_PERSONAS = ("mason", "susan", "kaylee")
+MERGE_GAP_H = 0.5
+
+
+@dataclass(frozen=True)
+class Span:
+    """A bar on row ``row`` from ``start_h`` to ``end_h`` (local hours, 0-24)."""
+
+    row: int
+    start_h: float
+    end_h: float
+
+
+@dataclass(frozen=True)
+class Band:
+    start_h: float
+    end_h: float
+    label: str
+
+
+@dataclass(frozen=True)
+class DayInLife:
+    name: str
+    person_id: str
+    date: str
+    timezone: str
+    rows: list[str]
+    spans: list[Span]
+    bands: list[Band]
+    bands_from_sessions: bool
+
+
+def days_in_life(
+    sessions: list[Session],
+    changes: list[ContextChange],
+    personas: dict[str, str],
+    names: tuple[str, ...] = NAMED_PERSONAS,
+) -> list[DayInLife]:
+    """One busy day for each named persona present in the run (most devices used)."""
+    histories = by_person(sessions)
+    out = []
+    for name in names:
+        people = [p for p, persona in personas.items() if persona.lower() == name]
+        candidates = [p for p in sorted(people) if p in histories]
+        if not candidates:
+            continue
+        person = max(candidates, key=lambda p: len({s.device_id for s in histories[p]}))
+        mine = [c for c in changes if c.person_id == person]
+        out.append(day_in_life(name.title(), person, histories[person], mine))
+    return out
+
+
+def busiest_day(history: list[Session]) -> date:
+    """The local date with the most distinct devices, then the most sessions, then earliest."""
+    devices: dict[date, set[str]] = defaultdict(set)
+    count: Counter[date] = Counter()
+    for session in history:
+        day = local_time(session.start, session.timezone).date()
+        devices[day].add(session.device_id)
+        count[day] += 1
+    return min(devices, key=lambda d: (-len(devices[d]), -count[d], d))
+
+
+def day_in_life(
+    name: str, person: str, history: list[Session], changes: list[ContextChange]
+) -> DayInLife:
+    day = busiest_day(history)
+    timezone = history[0].timezone
+    midnight = datetime.combine(day, time(), zone(timezone)).timestamp()
+    rows = device_rows(history)
+    spans = [
+        Span(rows.index(label), *clipped)
+        for session, label in zip(history, session_labels(history), strict=True)
+        if (clipped := _clip(session.start, session.end, midnight)) is not None
+    ]
+    bands = context_bands(changes, midnight)
+    from_sessions = not bands
+    if from_sessions:
+        bands = session_bands(history, midnight)
+    return DayInLife(name, person, day.isoformat(), timezone, rows, spans, bands, from_sessions)
+
+
+def _hours(at: float, midnight: float) -> float:
+    return (at - midnight) / 3600.0
+
+
+def _clip(start: float, end: float, midnight: float) -> tuple[float, float] | None:
+    low, high = _hours(start, midnight), _hours(end, midnight)
+    if high < 0 or low >= 24:
+        return None
+    return max(low, 0.0), min(high, 24.0)
+
+
+def session_labels(history: list[Session]) -> list[str]:
+    """``phone`` or, when a person has two devices of one type, ``phone 1`` / ``phone 2``."""
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for session in history:
+        if session.device_id not in by_type[session.device_type]:
+            by_type[session.device_type].append(session.device_id)
+    labels = []
+    for session in history:
+        ids = by_type[session.device_type]
+        suffix = f" {ids.index(session.device_id) + 1}" if len(ids) > 1 else ""
+        labels.append(session.device_type + suffix)
+    return labels
+
+
+def device_rows(history: list[Session]) -> list[str]:
+    labels = set(session_labels(history))
+    types = ordered_types(label.split(" ")[0] for label in labels)
+    return [label for kind in types for label in sorted(labels) if label.split(" ")[0] == kind]
+
+
+def context_bands(changes: list[ContextChange], midnight: float) -> list[Band]:
+    """Bands from ``Context Changed`` events; the context before midnight carries over."""
+    end_of_day = midnight + 24 * 3600
+    before = [c for c in changes if c.at < midnight]
+    today = [c for c in changes if midnight <= c.at < end_of_day]
+    if not today and not before:
+        return []
+    marks = [ContextChange(before[-1].person_id, midnight, before[-1].context)] if before else []
+    marks += today
+    bands = []
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        stop = following.at if following is not None else end_of_day
+        bands.append(Band(_hours(mark.at, midnight), _hours(stop, midnight), mark.context))
+    return _merge_same(bands)
+
+
+def _merge_same(bands: list[Band]) -> list[Band]:
+    merged: list[Band] = []
+    for band in bands:
+        if merged and merged[-1].label == band.label:
+            merged[-1] = Band(merged[-1].start_h, band.end_h, band.label)
+        elif band.end_h > band.start_h:
+            merged.append(band)
+    return merged
+
+
+def session_bands(history: list[Session], midnight: float) -> list[Band]:
+    """Without context events: each session's own ``context`` or ``in use``, merged."""
+    bands = []
+    for session in history:
+        clipped = _clip(session.start, session.end, midnight)
+        if clipped is not None:
+            bands.append(
+                Band(clipped[0], max(clipped[1], clipped[0] + 0.1), session.context or "in use")
+            )
+    bands.sort(key=lambda b: b.start_h)
+    merged: list[Band] = []
+    for band in bands:
+        last = merged[-1] if merged else None
+        if last and last.label == band.label and band.start_h - last.end_h <= MERGE_GAP_H:
+            merged[-1] = Band(last.start_h, max(last.end_h, band.end_h), band.label)
+        else:
+            merged.append(band)
+    return merged

@@ -1,0 +1,90 @@
+"""Experiment variants with confidence intervals, from compare.json or summary.json.
+
+Any object holding ``n`` and ``conversions`` is a variant; its name is its
+``variant``/``name`` key or the key it sits under, its campaign the nearest
+``campaign`` key or enclosing key. Missing intervals are Wilson 95% intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sim.report.readers import JsonObject
+
+Z95 = 1.959963984540054
+CONTROL_NAMES = ("control", "holdout", "control group")
+
+
+@dataclass(frozen=True)
+class Variant:
+    campaign: str
+    name: str
+    n: int
+    conversions: int
+    rate: float
+    low: float
+    high: float
+
+    @property
+    def is_control(self) -> bool:
+        return self.name.lower() in CONTROL_NAMES
+
+
+def wilson(conversions: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for ``conversions`` successes out of ``n``."""
+    if n <= 0:
+        return 0.0, 0.0
+    p = conversions / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def variants(compare: JsonObject | None, summary: JsonObject | None) -> list[Variant]:
+    """Variants from compare.json, else from summary.json ``experiments``."""
+    if compare:
+        found = _walk(compare, "", "")
+        if found:
+            return found
+    block = summary.get("experiments") if summary else None
+    return _walk(block, "", "") if block else []
+
+
+def _walk(node: Any, key: str, campaign: str) -> list[Variant]:
+    if isinstance(node, list):
+        return [v for item in node for v in _walk(item, key, campaign)]
+    if not isinstance(node, dict):
+        return []
+    if isinstance(node.get("campaign"), str):
+        campaign = node["campaign"]
+    if _is_variant(node):
+        return [_variant(node, key, campaign)]
+    found = []
+    for child_key, child in node.items():
+        nested_campaign = campaign
+        if child_key not in ("variants", "results", "experiments", "campaigns") and not campaign:
+            nested_campaign = child_key if not _is_variant(child) else campaign
+        found += _walk(child, child_key, nested_campaign)
+    return found
+
+
+def _is_variant(node: Any) -> bool:
+    return (
+        isinstance(node, dict)
+        and isinstance(node.get("n"), int | float)
+        and isinstance(node.get("conversions"), int | float)
+    )
+
+
+def _variant(node: JsonObject, key: str, campaign: str) -> Variant:
+    n, conversions = int(node["n"]), int(node["conversions"])
+    name = str(node.get("variant") or node.get("name") or key or "?")
+    rate = node.get("conversion_rate", node.get("rate"))
+    rate = float(rate) if isinstance(rate, int | float) else (conversions / n if n else 0.0)
+    low, high = node.get("ci_low"), node.get("ci_high")
+    if not isinstance(low, int | float) or not isinstance(high, int | float):
+        low, high = wilson(conversions, n)
+    return Variant(campaign or "experiment", name, n, conversions, rate, float(low), float(high))

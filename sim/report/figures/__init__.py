@@ -1,0 +1,1 @@
+"""Figure builders: tables in, ``matplotlib.figure.Figure`` out (Agg canvas, no pyplot)."""

@@ -1,0 +1,109 @@
+"""Reading a run folder's files: JSON, JSON lines (plain or gzip) and CSV.
+
+Every reader returns ``None`` when the file is missing (that section of the
+report is skipped) and raises :class:`ReportInputError` naming the file and
+line when the file is there but malformed.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from sim.errors import HopsimError
+
+JsonObject = dict[str, Any]
+
+
+class ReportInputError(HopsimError):
+    """A run-folder file the report reads is malformed."""
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
+def read_json(path: Path) -> JsonObject | None:
+    """One JSON object, or ``None`` when the file does not exist."""
+    if not path.is_file():
+        return None
+    try:
+        value = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise ReportInputError(f"{path}: invalid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ReportInputError(f"{path}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, JsonObject]]:
+    """``(line number, object)`` of a JSON-lines file (``.gz`` or plain), blank lines skipped."""
+    try:
+        with _open_text(path) as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield number, _parse_line(path, number, line)
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise ReportInputError(f"{path}: cannot read: {exc}") from exc
+
+
+def _parse_line(path: Path, number: int, line: str) -> JsonObject:
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise ReportInputError(f"{path}: line {number}: invalid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ReportInputError(f"{path}: line {number}: expected a JSON object")
+    return value
+
+
+def read_jsonl(path: Path) -> list[JsonObject] | None:
+    """All objects of a JSON-lines file, or ``None`` when it does not exist."""
+    if not path.is_file():
+        return None
+    return [record for _, record in iter_jsonl(path)]
+
+
+def read_csv_numbers(path: Path, columns: tuple[str, ...]) -> dict[str, list[float]] | None:
+    """The named numeric columns of a CSV file with a header row."""
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [name for name in columns if name not in (reader.fieldnames or [])]
+        if missing:
+            raise ReportInputError(f"{path}: missing column(s) {', '.join(missing)}")
+        out: dict[str, list[float]] = {name: [] for name in columns}
+        for number, row in enumerate(reader, start=2):
+            for name in columns:
+                out[name].append(_number(path, number, name, row[name]))
+    return out
+
+
+def _number(path: Path, line: int, column: str, text: str | None) -> float:
+    if text is None or text.strip() == "":
+        return float("nan")
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise ReportInputError(
+            f"{path}: line {line}: column {column}: expected a number, got {text!r}"
+        ) from exc
+
+
+def field(path: Path, line: int, record: JsonObject, key: str, kind: type) -> Any:
+    """``record[key]`` checked to be of ``kind``; the error names file, line and key."""
+    value = record.get(key)
+    if not isinstance(value, kind):
+        where = f"line {line}: " if line else ""
+        raise ReportInputError(
+            f"{path}: {where}key {key!r}: expected {kind.__name__}, got {value!r:.60}"
+        )
+    return value

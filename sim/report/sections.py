@@ -1,0 +1,220 @@
+"""The report's sections: which figures to draw from which tables, with reading guides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from matplotlib.figure import Figure
+
+from sim.report import tables as t
+from sim.report.figures import engine, journey, load, people
+
+
+@dataclass(frozen=True)
+class Panel:
+    figure: Figure
+    guide: str
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    panels: list[Panel] = field(default_factory=list)
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    skipped: str = ""
+
+
+def build_sections(tables: t.Tables) -> list[Section]:
+    return [builder(tables) for builder in BUILDERS]
+
+
+def _day_in_life(tables: t.Tables) -> Section:
+    section = Section("day-in-the-life", "A day in the life")
+    if tables.trace is None:
+        section.skipped = _missing(tables, "trace.jsonl.gz", "truth.jsonl.gz")
+    elif not tables.days:
+        section.skipped = "no Mason, Susan or Kaylee in this run (truth `persona`)"
+    for day in tables.days:
+        source = "sessions only" if day.bands_from_sessions else "Context Changed events"
+        guide = (
+            f"Each bar is a session on one of {day.name}'s devices on their busiest day "
+            f"(most devices used); background bands are where they were ({source})."
+        )
+        section.panels.append(Panel(people.day_in_life_figure(day), guide))
+    return section
+
+
+def _switches(tables: t.Tables) -> Section:
+    section = Section("device-switches", "Device switches")
+    if tables.switches is None:
+        section.skipped = _missing(tables, "trace.jsonl.gz", "truth.jsonl.gz")
+        return section
+    guide = (
+        "Read a row: after a session on that device, which device did the same true person "
+        "use next? Dark cells are the common hops; numbers are counts of switches."
+    )
+    section.panels.append(Panel(people.switch_matrix_figure(tables.switches), guide))
+    return section
+
+
+def _switch_days(tables: t.Tables) -> Section:
+    section = Section("switching-per-day", "People switching devices per day")
+    if not tables.switch_days:
+        section.skipped = _missing(tables, "trace.jsonl.gz", "truth.jsonl.gz")
+        return section
+    guide = (
+        "Bars near the dashed line mean the simulation matches the seeds' 98%; "
+        "a low bar is a day (often the weekend) when people stayed on one device."
+    )
+    section.panels.append(Panel(people.switch_share_figure(tables.switch_days), guide))
+    return section
+
+
+def _funnel(tables: t.Tables) -> Section:
+    section = Section("funnel", "Journey funnel")
+    rows = t.funnel(tables)
+    if not rows:
+        section.skipped = "no `funnel` block in summary.json or compare.json"
+        return section
+    guide = (
+        "Blue is how many people reached each stage; grey is who was lost since the stage "
+        "before. The biggest grey gap is where to act (abandoned cart, retargeting)."
+    )
+    section.panels.append(Panel(journey.funnel_figure(rows), guide))
+    return section
+
+
+def _journeys(tables: t.Tables) -> Section:
+    section = Section("journeys", "Journeys to purchase")
+    if tables.trace is None:
+        section.skipped = _missing(tables, "trace.jsonl.gz", "truth.jsonl.gz")
+        return section
+    guide = (
+        "Read left to right: the sessions (device · channel of the touch) a person went "
+        "through before the session with the order; personalise along the top rows."
+    )
+    section.panels.append(Panel(journey.journeys_figure(tables.journeys), guide))
+    return section
+
+
+def _attribution(tables: t.Tables) -> Section:
+    section = Section("attribution", "Channel attribution")
+    if tables.trace is None:
+        section.skipped = _missing(tables, "trace.jsonl.gz", "truth.jsonl.gz")
+        return section
+    guide = (
+        "Bars are orders credited to each channel; the red line is their running share. "
+        "Where it crosses the dotted 80% line is the few channels that bring most orders."
+    )
+    section.panels.append(Panel(journey.attribution_figure(tables.channels), guide))
+    return section
+
+
+def _stitching(tables: t.Tables) -> Section:
+    section = Section("stitching", "Identity stitching")
+    table = t.stitching(tables.summary)
+    if table is None:
+        section.skipped = "no `stitching` block in summary.json"
+        return section
+    guide = (
+        "Dots further right are better (1.0 is perfect); the dashed line is the 0.95 target. "
+        "Over-merges fuse two people (risky), under-merges split one person."
+    )
+    section.panels.append(Panel(engine.stitching_figure(table, tables.profiles), guide))
+    section.rows = [(k, _fmt(v)) for k, v in table.extras.items()]
+    return section
+
+
+def _messages(tables: t.Tables) -> Section:
+    section = Section("messages", "Message outcomes")
+    block = tables.summary.get("messaging") if tables.summary else None
+    if isinstance(block, dict):
+        section.rows = [(k, _fmt(v)) for k, v in _flat(block)]
+    if tables.messages is None:
+        section.skipped = _missing(tables, "messages.jsonl")
+        return section
+    guide = (
+        "Green is sent; every other colour is a suppression and its reason (quiet hours, "
+        "caps, consent, dedup). Long non-green bars show where guards hold messages back."
+    )
+    section.panels.append(Panel(engine.messages_figure(tables.messages), guide))
+    return section
+
+
+def _experiments(tables: t.Tables) -> Section:
+    section = Section("experiments", "Experiments")
+    if not tables.variants:
+        section.skipped = "no variants in compare.json or summary.json `experiments`"
+        return section
+    guide = (
+        "A variant whose interval does not overlap the grey control line is a real "
+        "difference; overlapping intervals mean the run cannot tell them apart."
+    )
+    section.panels.append(Panel(engine.experiments_figure(tables.variants), guide))
+    section.rows = [
+        (f"{v.campaign}: {v.name}", f"{v.conversions:,} / {v.n:,} = {v.rate:.2%}")
+        for v in tables.variants
+    ]
+    return section
+
+
+def _load(tables: t.Tables) -> Section:
+    section = Section("load-test", "Load test")
+    if tables.load is None and tables.load_series is None:
+        section.skipped = _missing(tables, "loadtest.json")
+        return section
+    if tables.load is not None:
+        guide = (
+            "Blue is latency from when a request was sent; orange from when it was due. "
+            "A large orange-blue gap means the generator fell behind (coordinated omission)."
+        )
+        section.panels.append(Panel(load.percentiles_figure(tables.load), guide))
+        section.rows = [(k, _fmt(v)) for k, v in tables.load.numbers.items()]
+    if tables.load_series is not None:
+        guide = (
+            "Flat throughput with flat latency is healthy; rising p99 or schedule lag while "
+            "throughput stays flat means the server or the generator is saturating."
+        )
+        section.panels.append(Panel(load.timeseries_figure(tables.load_series), guide))
+    return section
+
+
+def _missing(tables: t.Tables, *names: str) -> str:
+    absent = [name for name in names if not (tables.run_dir / name).is_file()]
+    return f"{', '.join(absent or names)} not in the run folder"
+
+
+def _flat(block: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    for key, value in block.items():
+        if isinstance(value, dict):
+            out += _flat(value, f"{prefix}{key}.")
+        else:
+            out.append((prefix + key, value))
+    return out
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+BUILDERS: tuple[Callable[[t.Tables], Section], ...] = (
+    _day_in_life,
+    _switches,
+    _switch_days,
+    _funnel,
+    _journeys,
+    _attribution,
+    _stitching,
+    _messages,
+    _experiments,
+    _load,
+)

@@ -1,0 +1,225 @@
+"""A run folder's files as small plain tables; every file is optional.
+
+:func:`collect` reads whatever the folder holds; a table is ``None`` (or
+empty) when its file is missing, and a malformed file raises
+:class:`~sim.report.readers.ReportInputError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.report import behaviour, daylife, experiments, loadtest
+from sim.report.readers import JsonObject, ReportInputError, read_json, read_jsonl
+from sim.report.sessions import Device, TraceTables, personas, read_trace, read_truth
+
+FUNNEL_STAGES = ("awareness", "consideration", "purchase", "retention", "advocacy")
+STITCH_METRICS = ("pairwise_precision", "pairwise_recall", "f05", "bcubed_f1")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    name: str
+    value: Any
+    target: Any
+    ok: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class StitchingTable:
+    """``rows``: (rule set, {metric: value}); ``overall`` first."""
+
+    rows: list[tuple[str, dict[str, float]]]
+    over_merges: int
+    under_merges: int
+    extras: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MessageTable:
+    """Decisions counted per (channel, outcome) and (device type, outcome)."""
+
+    by_channel: dict[str, Counter[str]]
+    by_device: dict[str, Counter[str]]
+    outcomes: list[str]
+    total: int
+
+
+@dataclass(frozen=True)
+class ProfileSizes:
+    """How many devices per stitched profile, and per true person."""
+
+    profile_devices: Counter[int]
+    person_devices: Counter[int]
+    households: int
+
+
+@dataclass
+class Tables:
+    run_dir: Path
+    summary: JsonObject | None = None
+    devices: dict[str, Device] | None = None
+    trace: TraceTables | None = None
+    profiles: ProfileSizes | None = None
+    messages: MessageTable | None = None
+    compare: JsonObject | None = None
+    load: loadtest.LoadSummary | None = None
+    load_series: loadtest.LoadSeries | None = None
+    days: list[daylife.DayInLife] = field(default_factory=list)
+    switches: behaviour.SwitchMatrix | None = None
+    switch_days: list[behaviour.DayShare] = field(default_factory=list)
+    journeys: list[behaviour.Journey] = field(default_factory=list)
+    channels: list[behaviour.ChannelCredit] = field(default_factory=list)
+    variants: list[experiments.Variant] = field(default_factory=list)
+
+
+def collect(run_dir: Path) -> Tables:
+    """Read every file the report knows from ``run_dir``."""
+    tables = Tables(run_dir)
+    tables.summary = read_json(run_dir / "summary.json")
+    tables.compare = read_json(run_dir / "compare.json")
+    tables.devices = read_truth(run_dir / "truth.jsonl.gz")
+    tables.messages = message_table(read_jsonl(run_dir / "messages.jsonl"), run_dir)
+    tables.profiles = profile_sizes(read_jsonl(run_dir / "profiles.jsonl"), tables.devices)
+    tables.load = loadtest.read_summary(run_dir / "loadtest.json")
+    tables.load_series = loadtest.read_series(run_dir)
+    tables.variants = experiments.variants(tables.compare, tables.summary)
+    if tables.devices is not None:
+        tables.trace = read_trace(run_dir / "trace.jsonl.gz", tables.devices)
+    if tables.trace is not None and tables.devices is not None:
+        _behaviour(tables, tables.trace, tables.devices)
+    return tables
+
+
+def _behaviour(tables: Tables, trace: TraceTables, devices: dict[str, Device]) -> None:
+    sessions = trace.sessions
+    tables.days = daylife.days_in_life(sessions, trace.context_changes, personas(devices))
+    tables.switches = behaviour.switch_matrix(sessions)
+    tables.switch_days = behaviour.daily_switch_share(sessions, devices)
+    tables.journeys = behaviour.journeys_to_purchase(sessions)
+    tables.channels = behaviour.attribution(sessions)
+
+
+def funnel(tables: Tables) -> list[tuple[str, int]]:
+    """Journey-stage counts in stage order, from summary.json or compare.json."""
+    for source in (tables.summary, tables.compare):
+        block = source.get("funnel") if source else None
+        if isinstance(block, dict) and block:
+            return _funnel_rows(block)
+    return []
+
+
+def _funnel_rows(block: dict[str, Any]) -> list[tuple[str, int]]:
+    rows = []
+    for stage in [*FUNNEL_STAGES, *(k for k in block if k not in FUNNEL_STAGES)]:
+        value = block.get(stage)
+        if isinstance(value, dict):
+            value = value.get("count", value.get("n"))
+        if isinstance(value, int | float):
+            rows.append((stage, int(value)))
+    return rows
+
+
+def stitching(summary: JsonObject | None) -> StitchingTable | None:
+    block = summary.get("stitching") if summary else None
+    if not isinstance(block, dict):
+        return None
+    rows = [("overall", _metrics(block))]
+    by_rule = block.get("by_rule")
+    if isinstance(by_rule, dict):
+        rows += [(str(rule), _metrics(values)) for rule, values in by_rule.items()]
+    known = {*STITCH_METRICS, "by_rule", "over_merges", "under_merges"}
+    extras = {k: v for k, v in block.items() if k not in known and not isinstance(v, dict)}
+    return StitchingTable(
+        rows, _int(block.get("over_merges")), _int(block.get("under_merges")), extras
+    )
+
+
+def _metrics(values: Any) -> dict[str, float]:
+    if not isinstance(values, dict):
+        return {}
+    return {k: float(values[k]) for k in STITCH_METRICS if isinstance(values.get(k), int | float)}
+
+
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def message_table(rows: list[JsonObject] | None, run_dir: Path) -> MessageTable | None:
+    if rows is None:
+        return None
+    by_channel: dict[str, Counter[str]] = {}
+    by_device: dict[str, Counter[str]] = {}
+    for number, row in enumerate(rows, start=1):
+        outcome = message_outcome(row, run_dir / "messages.jsonl", number)
+        by_channel.setdefault(str(row.get("channel", "unknown")), Counter())[outcome] += 1
+        by_device.setdefault(str(row.get("device_type", "unknown")), Counter())[outcome] += 1
+    seen: Counter[str] = Counter()
+    for counts in by_channel.values():
+        seen.update(counts)
+    outcomes = sorted(seen, key=lambda o: (o != "sent", -seen[o], o))
+    return MessageTable(by_channel, by_device, outcomes, len(rows))
+
+
+def message_outcome(row: JsonObject, path: Path, number: int) -> str:
+    decision = row.get("decision")
+    if decision == "sent":
+        return "sent"
+    if decision == "suppressed":
+        return f"suppressed: {row.get('reason') or 'unspecified'}"
+    raise ReportInputError(
+        f"{path}: record {number}: key 'decision': expected 'sent' or 'suppressed', "
+        f"got {decision!r}"
+    )
+
+
+def profile_sizes(
+    rows: list[JsonObject] | None, devices: dict[str, Device] | None
+) -> ProfileSizes | None:
+    if rows is None:
+        return None
+    sizes: Counter[int] = Counter()
+    households = 0
+    for row in rows:
+        if row.get("kind") == "household":
+            households += 1
+            continue
+        ids = row.get("device_ids")
+        sizes[len(ids) if isinstance(ids, list) else 0] += 1
+    people: Counter[int] = Counter()
+    if devices is not None:
+        owned = Counter(d.person_id for d in devices.values() if d.person_id is not None)
+        people = Counter(owned.values())
+    return ProfileSizes(sizes, people, households)
+
+
+def thresholds(tables: Tables) -> list[Threshold]:
+    """Every threshold the run and the load test checked, from summary and loadtest."""
+    found = []
+    if tables.summary:
+        found += _threshold_rows(tables.summary.get("thresholds"), "run")
+    if tables.load:
+        found += _threshold_rows(tables.load.checks, "load test")
+    return found
+
+
+def _threshold_rows(block: Any, source: str) -> list[Threshold]:
+    if isinstance(block, dict):
+        block = [{"name": k, **v} if isinstance(v, dict) else {"name": k} for k, v in block.items()]
+    if not isinstance(block, list):
+        return []
+    return [
+        Threshold(
+            str(item.get("name", "?")),
+            item.get("value"),
+            item.get("target"),
+            bool(item.get("ok", False)),
+            source,
+        )
+        for item in block
+        if isinstance(item, dict)
+    ]
