@@ -61,6 +61,7 @@ class AppConfig:
     retry_after_seconds: int = 1
     bench_endpoints: bool = False
     tick_seconds: float = 1.0
+    max_engine_lag_bytes: int = 256 * 1024 * 1024
 
 
 class Disconnected(Exception):
@@ -82,6 +83,7 @@ class HopsimApp:
         self.requests: Counter[tuple[str, int]] = Counter()
         self.started = time.time()
         self._ticker: asyncio.Task[None] | None = None
+        self._applier: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -91,16 +93,18 @@ class HopsimApp:
         self.recovery = store.recover()
         store.start()
         self.store = store
+        self._applier = asyncio.get_running_loop().create_task(self._apply_forever())
         if self.engine.messaging is not None:
             self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
         log.info("store recovered: %s", self.recovery)
 
     async def shutdown(self) -> None:
         """Flush every queued write and close the log."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._ticker, self._applier):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.store is not None:
             await self.store.close()
             self.store = None
@@ -116,7 +120,30 @@ class HopsimApp:
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(self.config.tick_seconds)
+            self.catch_up()
             self.engine.tick(time.time())
+
+    async def _apply_forever(self) -> None:
+        """Feed the engine from the log when the door is quiet (or the lag grows).
+
+        Ingest answers as soon as a request is durable; the engine reads the
+        same frames a moment later. While requests are inside, the applier
+        yields to them unless the lag passes half its bound; past the whole
+        bound, ingest answers 429 until the engine has caught up.
+        """
+        store = self.store
+        assert store is not None
+        half = self.config.max_engine_lag_bytes // 2
+        while True:
+            await asyncio.sleep(0.01)
+            while store.lag_bytes and (self.inflight == 0 or store.lag_bytes > half):
+                store.apply_pending(max_bytes=256 * 1024)
+                await asyncio.sleep(0)
+
+    def catch_up(self) -> None:
+        """Read barrier: apply every durable frame, so reads see every acknowledged event."""
+        if self.store is not None:
+            self.store.apply_pending()
 
     # -- ASGI ----------------------------------------------------------------
 
@@ -181,7 +208,12 @@ class HopsimApp:
     async def _ingest(
         self, scope: Scope, receive: Receive, kind: str | None
     ) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
-        if self.inflight >= self.config.max_inflight or self.store is None:
+        store = self.store
+        if (
+            store is None
+            or self.inflight >= self.config.max_inflight
+            or store.lag_bytes > self.config.max_engine_lag_bytes
+        ):
             retry = str(self.config.retry_after_seconds).encode()
             error = RequestError(429, "rate_limited", "server at capacity; retry after a pause")
             return 429, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
@@ -240,6 +272,8 @@ class HopsimApp:
 
     def _read(self, path: str, scope: Scope) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
         engine = self.engine
+        if path not in ("/healthz", "/metrics", "/openapi.json"):
+            self.catch_up()
         if path.startswith("/v1/profiles/"):
             profile_id = path.removeprefix("/v1/profiles/")
             profile = engine.profile(profile_id)
@@ -295,6 +329,8 @@ class HopsimApp:
         engine_stats = self.engine.stats()
         return {
             "events_accepted": store.events_stored if store else 0,
+            "events_applied": store.events_applied if store else 0,
+            "engine_lag_bytes": store.lag_bytes if store else 0,
             "events_duplicate": self.events_duplicate,
             "events_rejected": self.events_rejected,
             "profiles": engine_stats["profiles"],

@@ -22,6 +22,7 @@ asynchronous group-commit loop the HTTP app awaits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -40,6 +41,7 @@ log = logging.getLogger("hopsim.store")
 Event = dict[str, Any]
 HEADER = struct.Struct(">II")  # payload length, CRC-32 of the payload
 MAX_FRAME = 64 * 1024 * 1024
+READ_CHUNK = 4 * 1024 * 1024
 LOG_NAME = "events.log"
 LOCK_NAME = "lock"
 
@@ -87,25 +89,9 @@ class EventLog:
     def replay(self) -> Iterator[list[Event]]:
         """Yield the events of every whole frame; truncate a torn tail once read."""
         offset = 0
-        with open(self.path, "rb") as reader:
-            while True:
-                header = reader.read(HEADER.size)
-                if not header:
-                    break
-                if len(header) < HEADER.size:
-                    break
-                length, crc = HEADER.unpack(header)
-                if length > MAX_FRAME:
-                    break
-                payload = reader.read(length)
-                if len(payload) < length or zlib.crc32(payload) != crc:
-                    break
-                try:
-                    events = orjson.loads(payload)
-                except orjson.JSONDecodeError:
-                    break
-                offset += HEADER.size + length
-                yield events
+        for end, events in self.frames(0, self.size):
+            offset = end
+            yield events
         if offset < self.size:
             log.warning("dropping %d bytes of torn tail from %s", self.size - offset, self.path)
             os.ftruncate(self._fd, offset)
@@ -113,17 +99,61 @@ class EventLog:
         self.dropped_bytes = self.size - offset
         self.size = offset
 
-    def append(self, payloads: list[bytes]) -> None:
-        """Write every payload as a frame, then one ``fsync``: the group commit."""
-        if not payloads:
-            return
-        data = b"".join(frame(p) for p in payloads)
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        os.fsync(self._fd)
-        self.size += len(data)
+    def frames(self, start: int, end: int) -> Iterator[tuple[int, list[Event]]]:
+        """``(offset after the frame, events)`` for each whole frame in ``[start, end)``.
+
+        Reads in chunks of at least ``READ_CHUNK`` bytes; stops silently at the
+        first short or corrupt frame (:meth:`replay` decides what that means).
+        """
+        offset = start
+        while offset + HEADER.size <= end:
+            length, crc = HEADER.unpack(os.pread(self._fd, HEADER.size, offset))
+            if length > MAX_FRAME or offset + HEADER.size + length > end:
+                return
+            want = min(end - offset, max(READ_CHUNK, HEADER.size + length))
+            chunk = memoryview(os.pread(self._fd, want, offset))
+            pos = 0
+            while pos + HEADER.size <= len(chunk):
+                length, crc = HEADER.unpack_from(chunk, pos)
+                if length > MAX_FRAME:
+                    return
+                stop = pos + HEADER.size + length
+                if stop > len(chunk):
+                    break  # the next frame continues in the next chunk
+                body = chunk[pos + HEADER.size : stop]
+                if zlib.crc32(body) != crc:
+                    return
+                try:
+                    events = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    return
+                pos = stop
+                yield offset + pos, events
+            if pos == 0:
+                return
+            offset += pos
+
+    def append(self, payloads: list[bytes]) -> int:
+        """Write every payload as a frame, then one ``fsync``: the group commit.
+
+        Returns the durable size of the file.
+        """
+        if payloads:
+            data = b"".join(frame(p) for p in payloads)
+            view = memoryview(data)
+            try:
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+                os.fsync(self._fd)
+            except OSError:
+                # Never leave half a frame in the middle of the ledger: later
+                # frames would sit behind it and be cut off on replay.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, self.size)
+                raise
+            self.size += len(data)
+        return self.size
 
     def close(self) -> None:
         os.fsync(self._fd)
@@ -134,16 +164,19 @@ class EventLog:
 @dataclass
 class _Pending:
     payload: bytes | None
-    events: list[Event]
     ids: list[str]
     done: asyncio.Future[None]
 
 
 class Store:
-    """De-duplication plus group commit over an :class:`EventLog`.
+    """De-duplication, group commit, and the engine's reading position in the log.
 
-    ``apply`` is called with each committed request's new events, in log
-    order, after they are durable: the engine sees exactly what replay would.
+    Writing and applying are two separate walks along the ledger. ``commit``
+    returns once a request's frame is durable; the engine catches up later by
+    :meth:`apply_pending`, which reads whole frames from ``applied`` to
+    ``durable`` and hands their events to ``apply`` in log order, exactly as
+    a replay after a crash would. ``lag_bytes`` is how far behind it is; the
+    lag lives on disk, not in memory.
     """
 
     def __init__(self, directory: Path, apply: Callable[[list[Event]], None]) -> None:
@@ -151,13 +184,20 @@ class Store:
         self.apply = apply
         self.seen: set[str] = set()
         self.events_stored = 0
+        self.events_applied = 0
         self.commits = 0
         self.pending_bytes = 0
+        self.durable = 0
+        self.applied = 0
         self._pending: list[_Pending] = []
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="hopsim-fsync")
+
+    @property
+    def lag_bytes(self) -> int:
+        return self.durable - self.applied
 
     def recover(self) -> Recovery:
         """Replay the log into the engine and the de-dup set (call once, before serving)."""
@@ -168,29 +208,61 @@ class Store:
             self.seen.update(e["messageId"] for e in fresh)
             events += len(fresh)
             if fresh:
-                self.apply(fresh)
-        self.events_stored = events
+                self._apply(fresh)
+        self.events_stored = self.events_applied = events
+        self.durable = self.applied = self.log.size
         return Recovery(frames, events, self.log.dropped_bytes)
+
+    def _apply(self, events: list[Event]) -> None:
+        try:
+            self.apply(events)
+        except Exception:  # durable already; a bug in the engine must not stop the log
+            log.exception("engine failed to apply %d event(s)", len(events))
+
+    def apply_pending(self, max_bytes: int | None = None) -> int:
+        """Feed the engine durable frames it has not seen; returns the events applied."""
+        end = self.durable
+        if max_bytes is not None:
+            end = min(end, self.applied + max_bytes)
+        if end <= self.applied:
+            return 0
+        count = 0
+        for offset, events in self.log.frames(self.applied, end):
+            self._apply(events)
+            count += len(events)
+            self.applied = offset
+        if self.applied < end and count == 0:
+            # ``max_bytes`` cut through a frame: take that one frame whole.
+            for offset, events in self.log.frames(self.applied, self.durable):
+                self._apply(events)
+                count += len(events)
+                self.applied = offset
+                break
+        self.events_applied += count
+        return count
 
     def start(self) -> None:
         self._wake = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
-    def admit(self, events: list[Event], encoded: list[bytes]) -> tuple[list[Event], bytes | None]:
-        """Keep events whose ``messageId`` is new (also within the request); mark them seen."""
+    def admit(self, events: list[Event], encoded: list[bytes]) -> tuple[list[str], bytes | None]:
+        """Keep events whose ``messageId`` is new (also within the request); mark them seen.
+
+        Returns the new ids and their frame payload (None when all were seen).
+        """
         seen = self.seen
-        fresh: list[Event] = []
+        ids: list[str] = []
         parts: list[bytes] = []
         for event, raw in zip(events, encoded, strict=True):
             message_id = event["messageId"]
             if message_id in seen:
                 continue
             seen.add(message_id)
-            fresh.append(event)
+            ids.append(message_id)
             parts.append(raw)
-        return fresh, encode_events(parts) if parts else None
+        return ids, encode_events(parts) if parts else None
 
-    async def commit(self, events: list[Event], payload: bytes | None) -> None:
+    async def commit(self, ids: list[str], payload: bytes | None) -> None:
         """Wait until ``payload`` (and everything queued before it) is durable.
 
         A request made only of duplicates still waits: its originals may be
@@ -199,8 +271,7 @@ class Store:
         if self._wake is None or self._closing:
             raise StoreError("store is not accepting writes")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        ids = [e["messageId"] for e in events]
-        self._pending.append(_Pending(payload, events, ids, done))
+        self._pending.append(_Pending(payload, ids, done))
         if payload:
             self.pending_bytes += len(payload)
         self._wake.set()
@@ -220,7 +291,7 @@ class Store:
             payloads = [p.payload for p in group if p.payload]
             size = sum(len(p) for p in payloads)
             try:
-                await loop.run_in_executor(self._executor, self.log.append, payloads)
+                durable = await loop.run_in_executor(self._executor, self.log.append, payloads)
             except OSError as exc:
                 log.error("log write failed: %s", exc)
                 for item in group:
@@ -229,15 +300,11 @@ class Store:
                         item.done.set_exception(StoreError(f"log write failed: {exc}"))
                 self.pending_bytes -= size
                 continue
+            self.durable = durable
             self.pending_bytes -= size
             self.commits += 1
             for item in group:
-                if item.events:
-                    self.events_stored += len(item.events)
-                    try:
-                        self.apply(item.events)
-                    except Exception:  # the events are durable; replay will retry them
-                        log.exception("engine failed to apply %d event(s)", len(item.events))
+                self.events_stored += len(item.ids)
                 if not item.done.done():
                     item.done.set_result(None)
             if self._closing and not self._pending:

@@ -74,6 +74,7 @@ def test_each_single_event_endpoint_stores_its_type(tmp_path: Path) -> None:
             response = await client.http.post(f"/v1/{kind}", json=body)
             assert response.status_code == 200, response.text
             assert response.json() == {"success": True}
+        app.catch_up()
         return app.stats()
 
     stats = serve(tmp_path, scenario)

@@ -34,12 +34,33 @@ def open_store(directory: Path) -> tuple[Store, list[dict[str, Any]]]:
     return store, applied
 
 
+def test_the_engine_reads_behind_the_writer_and_catches_up_in_order(tmp_path: Path) -> None:
+    async def main() -> None:
+        store, applied = open_store(tmp_path)
+        store.start()
+        for i in range(30):
+            await write(store, [event(f"e{i}-{j}") for j in range(10)])
+        assert applied == [] and store.lag_bytes == store.durable > 0
+        assert store.apply_pending(max_bytes=1) == 10  # one whole frame at least
+        store.apply_pending(max_bytes=2000)
+        store.apply_pending()
+        assert store.lag_bytes == 0
+        assert [e["messageId"] for e in applied] == [
+            f"e{i}-{j}" for i in range(30) for j in range(10)
+        ]
+        assert store.events_applied == store.events_stored == 300
+        await store.close()
+
+    asyncio.run(main())
+
+
 def test_committed_events_are_replayed_once_and_dedupe_survives_restart(tmp_path: Path) -> None:
     async def first() -> None:
         store, applied = open_store(tmp_path)
         store.start()
         assert await write(store, [event("a"), event("b"), event("a")]) == 2
         assert await write(store, [event("b"), event("c")]) == 1
+        store.apply_pending()
         assert [e["messageId"] for e in applied] == ["a", "b", "c"]
         await store.close()
 
