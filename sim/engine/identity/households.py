@@ -35,10 +35,17 @@ class Households:
         return [found[n] for n in sorted(found) if self.of(found[n]) is root(household)]
 
     def gather(self, persons: list[ProfileState], rule: str, reason: str) -> ProfileState:
-        """One household holding every person in ``persons`` (merging theirs if needed)."""
+        """One household holding every person in ``persons``.
+
+        Only hard evidence (a device two of them log into) merges two existing
+        households; a probabilistic grouping leaves persons of another household alone.
+        """
         existing = [h for h in (self.of(p) for p in persons) if h is not None]
         target = existing[0] if existing else self.registry.new_profile("household")
         self.entities[target.number] = target
+        if rule != "shared_device":
+            persons = [p for p in persons if self.of(p) is None or self.of(p) is target]
+            existing = []
         for other in existing[1:]:
             if other is not target:
                 for member in self.members.pop(other.number, []):
