@@ -13,7 +13,7 @@ REPORT_FILE = "report.html"
 
 def build_report(run_dir: Path) -> Path:
     """Write ``run_dir/report.html`` from whatever the folder holds; return its path."""
-    from sim.report.headline import headline_rows
+    from sim.report.headline import headline_groups
     from sim.report.html import write_html
     from sim.report.readers import ReportInputError
     from sim.report.sections import build_sections
@@ -28,7 +28,7 @@ def build_report(run_dir: Path) -> Path:
     return write_html(
         run_dir / REPORT_FILE,
         title,
-        headline_rows(tables),
+        headline_groups(tables),
         thresholds(tables),
         build_sections(tables),
     )

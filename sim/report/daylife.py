@@ -11,6 +11,8 @@ from sim.report.sessions import ContextChange, Session
 
 NAMED_PERSONAS = ("mason", "susan", "kaylee")
 MERGE_GAP_H = 0.5
+ACTIVE_GAP_H = 1.5
+ACTIVE = "active"
 
 
 @dataclass(frozen=True)
@@ -149,19 +151,19 @@ def _merge_same(bands: list[Band]) -> list[Band]:
 
 
 def session_bands(history: list[Session], midnight: float) -> list[Band]:
-    """Without context events: each session's own ``context`` or ``in use``, merged."""
+    """Without context events: each session's own ``context``, else merged active periods."""
     bands = []
     for session in history:
         clipped = _clip(session.start, session.end, midnight)
         if clipped is not None:
-            bands.append(
-                Band(clipped[0], max(clipped[1], clipped[0] + 0.1), session.context or "in use")
-            )
+            end = max(clipped[1], clipped[0] + 0.1)
+            bands.append(Band(clipped[0], end, session.context or ACTIVE))
     bands.sort(key=lambda b: b.start_h)
     merged: list[Band] = []
     for band in bands:
         last = merged[-1] if merged else None
-        if last and last.label == band.label and band.start_h - last.end_h <= MERGE_GAP_H:
+        gap = ACTIVE_GAP_H if band.label == ACTIVE else MERGE_GAP_H
+        if last and last.label == band.label and band.start_h - last.end_h <= gap:
             merged[-1] = Band(last.start_h, max(last.end_h, band.end_h), band.label)
         else:
             merged.append(band)

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from sim.report import tables as t
+from sim.report.loadtest import LoadSummary
 
 WHAT_RAN = ("scenario", "seed", "persons", "households", "devices", "days")
 KEY_NUMBERS = (
@@ -30,12 +31,31 @@ def lookup(block: Any, dotted: str) -> Any:
     return block
 
 
-def headline_rows(tables: t.Tables) -> list[tuple[str, str]]:
+Rows = list[tuple[str, str]]
+
+
+def headline_groups(tables: t.Tables) -> dict[str, Rows]:
+    """ "What ran", "Key numbers" and "Load test" rows; empty groups left out."""
+    groups = {
+        "What ran": what_ran(tables),
+        "Key numbers": key_numbers(tables),
+        "Load test": _load_rows(tables.load) if tables.load is not None else [],
+    }
+    return {name: rows for name, rows in groups.items() if rows}
+
+
+def what_ran(tables: t.Tables) -> Rows:
     summary = tables.summary or {}
     rows = [(key, fmt(summary.get(key))) for key in WHAT_RAN if summary.get(key) is not None]
     if "days" not in summary and tables.trace and tables.trace.first_at is not None:
         span = (tables.trace.last_at or tables.trace.first_at) - tables.trace.first_at
         rows.append(("days (trace span)", fmt(max(1, math.ceil(span / 86400)))))
+    return rows
+
+
+def key_numbers(tables: t.Tables) -> Rows:
+    summary = tables.summary or {}
+    rows: Rows = []
     rows += [
         (label, fmt(lookup(summary, key)))
         for key, label in KEY_NUMBERS
@@ -43,17 +63,17 @@ def headline_rows(tables: t.Tables) -> list[tuple[str, str]]:
     ]
     if tables.trace is not None and "events" not in summary:
         rows.append(("events (trace)", fmt(tables.trace.events)))
-    if tables.load is not None:
-        rows += _load_rows(tables.load)
     return rows
 
 
-def _load_rows(load: Any) -> list[tuple[str, str]]:
-    rows = [(f"load test {key}", fmt(value)) for key, value in load.numbers.items()]
+def _load_rows(load: LoadSummary) -> Rows:
+    rows = [(key.replace("_", " "), fmt(value)) for key, value in load.numbers.items()]
     if "p99" in load.latency_ms:
-        rows.append(("load test latency p99 (ms)", fmt(load.latency_ms["p99"])))
+        rows.append(("latency p99 (ms)", fmt(load.latency_ms["p99"])))
+    if "p99" in load.from_schedule_ms:
+        rows.append(("latency from schedule p99 (ms)", fmt(load.from_schedule_ms["p99"])))
     if "p99" in load.schedule_lag_ms:
-        rows.append(("load test schedule lag p99 (ms)", fmt(load.schedule_lag_ms["p99"])))
+        rows.append(("schedule lag p99 (ms)", fmt(load.schedule_lag_ms["p99"])))
     return rows
 
 
@@ -63,7 +83,7 @@ def fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        if abs(value) >= 1000:
+        if value.is_integer() or abs(value) >= 1000:
             return f"{value:,.0f}"
-        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+        return f"{value:.4g}"
     return "" if value is None else str(value)

@@ -16,7 +16,8 @@ body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#
  margin:0;background:#f6f7f9}
 main{max-width:1120px;margin:0 auto;padding:16px 24px 48px}
 h1{font-size:24px;margin:8px 0 4px} h2{font-size:19px;margin:0 0 8px}
-nav{position:sticky;top:0;background:#263238;padding:8px 24px;z-index:1}
+nav{position:sticky;top:0;background:#263238;padding:6px 24px;z-index:1;
+ display:flex;flex-wrap:wrap;gap:2px 0}
 nav a{color:#eceff1;margin-right:14px;font-size:13px;text-decoration:none;white-space:nowrap}
 section{background:#fff;border-radius:6px;padding:16px 20px;margin:16px 0;
  box-shadow:0 1px 2px rgba(0,0,0,.08)}
@@ -24,7 +25,9 @@ figure{margin:12px 0 20px} img{max-width:100%;height:auto;display:block}
 figcaption{color:#455a64;font-size:14px;margin-top:4px}
 figcaption b{color:#263238}
 table{border-collapse:collapse;font-size:14px;margin:6px 0}
-td,th{padding:3px 12px 3px 0;text-align:left;vertical-align:top}
+td,th{padding:3px 14px 3px 0;text-align:left;vertical-align:top}
+td{white-space:nowrap;font-variant-numeric:tabular-nums}
+h3{font-size:15px;margin:8px 0 2px;color:#37474f}
 th{color:#546e7a;font-weight:600}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:0 24px}
 .fail{color:#c62828;font-weight:700} .ok{color:#2e7d32}
@@ -37,7 +40,7 @@ th{color:#546e7a;font-weight:600}
 def write_html(
     path: Path,
     title: str,
-    headline: list[tuple[str, str]],
+    headline: dict[str, list[tuple[str, str]]],
     thresholds: list[Threshold],
     sections: list[Section],
 ) -> Path:
@@ -47,7 +50,7 @@ def write_html(
 
 def render(
     title: str,
-    headline: list[tuple[str, str]],
+    headline: dict[str, list[tuple[str, str]]],
     thresholds: list[Threshold],
     sections: list[Section],
 ) -> str:
@@ -65,11 +68,14 @@ def render(
     )
 
 
-def _headline(rows: list[tuple[str, str]], thresholds: list[Threshold]) -> str:
+def _headline(groups: dict[str, list[tuple[str, str]]], thresholds: list[Threshold]) -> str:
+    tables = "".join(
+        f"<div><h3>{escape(name)}</h3>{_table(rows)}</div>" for name, rows in groups.items()
+    )
     return (
         '<section id="headline"><h2>Headline</h2>'
         f"{_thresholds_banner(thresholds)}"
-        f'<div class="grid">{_table(rows)}</div>'
+        f'<div class="grid">{tables}</div>'
         f"{_thresholds_table(thresholds)}</section>"
     )
 
@@ -109,8 +115,13 @@ def _section(section: Section) -> str:
     figures = "".join(_figure(panel) for panel in section.panels)
     return (
         f'<section id="{section.key}"><h2>{escape(section.title)}</h2>'
-        f'{figures}<div class="grid">{_table(section.rows)}</div></section>'
+        f'{figures}<div class="grid">{_columns(section.rows)}</div></section>'
     )
+
+
+def _columns(rows: list[tuple[str, str]], per: int = 6) -> str:
+    """Long key/value lists as several short tables side by side."""
+    return "".join(_table(rows[i : i + per]) for i in range(0, len(rows), per))
 
 
 def _figure(panel: Panel) -> str:

@@ -64,6 +64,13 @@ def _parse_line(path: Path, number: int, line: str) -> JsonObject:
     return value
 
 
+def read_jsonl_numbered(path: Path) -> list[tuple[int, JsonObject]] | None:
+    """``(line number, object)`` pairs of a JSON-lines file, or ``None`` when missing."""
+    if not path.is_file():
+        return None
+    return list(iter_jsonl(path))
+
+
 def read_jsonl(path: Path) -> list[JsonObject] | None:
     """All objects of a JSON-lines file, or ``None`` when it does not exist."""
     if not path.is_file():

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from sim.report import tables as t
 from sim.report.figures import engine, journey, load, people
+from sim.report.headline import fmt
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,14 @@ def _day_in_life(tables: t.Tables) -> Section:
     elif not tables.days:
         section.skipped = "no Mason, Susan or Kaylee in this run (truth `persona`)"
     for day in tables.days:
-        source = "sessions only" if day.bands_from_sessions else "Context Changed events"
+        bands = (
+            "grey bands are active periods (the trace has no Context Changed events)"
+            if day.bands_from_sessions
+            else "background bands are where they were (Context Changed events)"
+        )
         guide = (
             f"Each bar is a session on one of {day.name}'s devices on their busiest day "
-            f"(most devices used); background bands are where they were ({source})."
+            f"(most devices used); {bands}."
         )
         section.panels.append(Panel(people.day_in_life_figure(day), guide))
     return section
@@ -123,7 +128,7 @@ def _stitching(tables: t.Tables) -> Section:
         "Over-merges fuse two people (risky), under-merges split one person."
     )
     section.panels.append(Panel(engine.stitching_figure(table, tables.profiles), guide))
-    section.rows = [(k, _fmt(v)) for k, v in table.extras.items()]
+    section.rows = [(k, fmt(v)) for k, v in table.extras.items()]
     return section
 
 
@@ -131,7 +136,7 @@ def _messages(tables: t.Tables) -> Section:
     section = Section("messages", "Message outcomes")
     block = tables.summary.get("messaging") if tables.summary else None
     if isinstance(block, dict):
-        section.rows = [(k, _fmt(v)) for k, v in _flat(block)]
+        section.rows = [(k, fmt(v)) for k, v in _flat(block)]
     if tables.messages is None:
         section.skipped = _missing(tables, "messages.jsonl")
         return section
@@ -171,7 +176,7 @@ def _load(tables: t.Tables) -> Section:
             "A large orange-blue gap means the generator fell behind (coordinated omission)."
         )
         section.panels.append(Panel(load.percentiles_figure(tables.load), guide))
-        section.rows = [(k, _fmt(v)) for k, v in tables.load.numbers.items()]
+        section.rows = [(k, fmt(v)) for k, v in tables.load.numbers.items()]
     if tables.load_series is not None:
         guide = (
             "Flat throughput with flat latency is healthy; rising p99 or schedule lag while "
@@ -194,16 +199,6 @@ def _flat(block: dict[str, object], prefix: str = "") -> list[tuple[str, object]
         else:
             out.append((prefix + key, value))
     return out
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-    return str(value)
 
 
 BUILDERS: tuple[Callable[[t.Tables], Section], ...] = (

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from sim.report import behaviour, daylife, experiments, loadtest
-from sim.report.readers import JsonObject, ReportInputError, read_json, read_jsonl
+from sim.report.readers import (
+    JsonObject,
+    ReportInputError,
+    read_json,
+    read_jsonl,
+    read_jsonl_numbered,
+)
 from sim.report.sessions import Device, TraceTables, personas, read_trace, read_truth
 
 FUNNEL_STAGES = ("awareness", "consideration", "purchase", "retention", "advocacy")
@@ -83,7 +89,7 @@ def collect(run_dir: Path) -> Tables:
     tables.summary = read_json(run_dir / "summary.json")
     tables.compare = read_json(run_dir / "compare.json")
     tables.devices = read_truth(run_dir / "truth.jsonl.gz")
-    tables.messages = message_table(read_jsonl(run_dir / "messages.jsonl"), run_dir)
+    tables.messages = message_table(read_jsonl_numbered(run_dir / "messages.jsonl"), run_dir)
     tables.profiles = profile_sizes(read_jsonl(run_dir / "profiles.jsonl"), tables.devices)
     tables.load = loadtest.read_summary(run_dir / "loadtest.json")
     tables.load_series = loadtest.read_series(run_dir)
@@ -149,12 +155,12 @@ def _int(value: Any) -> int:
     return int(value) if isinstance(value, int | float) else 0
 
 
-def message_table(rows: list[JsonObject] | None, run_dir: Path) -> MessageTable | None:
+def message_table(rows: list[tuple[int, JsonObject]] | None, run_dir: Path) -> MessageTable | None:
     if rows is None:
         return None
     by_channel: dict[str, Counter[str]] = {}
     by_device: dict[str, Counter[str]] = {}
-    for number, row in enumerate(rows, start=1):
+    for number, row in rows:
         outcome = message_outcome(row, run_dir / "messages.jsonl", number)
         by_channel.setdefault(str(row.get("channel", "unknown")), Counter())[outcome] += 1
         by_device.setdefault(str(row.get("device_type", "unknown")), Counter())[outcome] += 1
@@ -172,8 +178,7 @@ def message_outcome(row: JsonObject, path: Path, number: int) -> str:
     if decision == "suppressed":
         return f"suppressed: {row.get('reason') or 'unspecified'}"
     raise ReportInputError(
-        f"{path}: record {number}: key 'decision': expected 'sent' or 'suppressed', "
-        f"got {decision!r}"
+        f"{path}: line {number}: key 'decision': expected 'sent' or 'suppressed', got {decision!r}"
     )
 
 

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.report.experiments import Variant
-from sim.report.figures.style import BAD, SENT, STRONG, empty, new_figure, tidy
+from sim.report.figures.style import BAD, SENT, STRONG, empty, integer_ticks, new_figure, tidy
 from sim.report.tables import MessageTable, ProfileSizes, StitchingTable
 
 METRIC_LABELS = {
@@ -27,7 +27,7 @@ REASON_COLOURS = tuple(c for c in STRONG if c != "#55a868")
 def stitching_figure(table: StitchingTable, sizes: ProfileSizes | None = None) -> Figure:
     """Scores per rule set (dots), over/under-merges (bars), devices per profile (bars)."""
     panels = 3 if sizes is not None else 2
-    figure = new_figure(11, 1.8 + 0.55 * max(len(table.rows), 3))
+    figure = new_figure(11, 2.6 + 0.55 * max(len(table.rows), 3))
     grid = figure.add_gridspec(1, panels, width_ratios=[2.4, 1, 1.5][:panels])
     _scores(figure.add_subplot(grid[0]), table)
     _merges(figure.add_subplot(grid[1]), table)
@@ -44,25 +44,26 @@ def _scores(axes: Axes, table: StitchingTable) -> None:
         ys = [y + (offset - 1.5) * 0.12 for y, _ in rows]
         axes.scatter([v for _, v in rows], ys, marker=METRIC_MARKERS[metric], label=label, s=36)
     low = min([*values, TARGET]) if values else 0.0
-    axes.set_xlim(max(0.0, np.floor(low * 20) / 20 - 0.02), 1.005)
+    axes.set_xlim(max(0.0, np.floor(low * 20) / 20 - 0.02), 1.01)
     axes.axvline(TARGET, color=BAD, ls="--", lw=1, label=f"target {TARGET}")
     axes.set_yticks(range(len(table.rows)), [name for name, _ in table.rows])
     axes.set_ylim(len(table.rows) - 0.5, -0.5)
     axes.set_xlabel("score (0-1, higher is better)")
     axes.set_ylabel("rule set")
     axes.set_title("scores by rule set", fontsize=10)
-    axes.legend(fontsize=7, loc="lower left")
+    axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
     axes.grid(axis="x", color="#eee")
     tidy(axes)
 
 
 def _merges(axes: Axes, table: StitchingTable) -> None:
     counts = [table.over_merges, table.under_merges]
-    bars = axes.bar(["over-merges", "under-merges"], counts, color=[BAD, "#dd8452"])
+    bars = axes.bar(["over-\nmerges", "under-\nmerges"], counts, color=[BAD, "#dd8452"])
     axes.bar_label(bars, labels=[f"{c:,}" for c in counts], padding=2)
     axes.set_ylabel("errors (count)")
     axes.set_xlabel("error kind")
     axes.set_ylim(0, max(max(counts), 1) * 1.2)
+    integer_ticks(axes)
     axes.set_title("merge errors", fontsize=10)
     tidy(axes)
 
@@ -78,6 +79,7 @@ def _sizes(axes: Axes, sizes: ProfileSizes) -> None:
     axes.set_xlabel("devices per profile (count)")
     axes.set_ylabel("profiles / persons (count)")
     axes.set_title("profile sizes vs truth", fontsize=10)
+    integer_ticks(axes)
     axes.legend(fontsize=7)
     tidy(axes)
 

@@ -7,7 +7,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.report.behaviour import ChannelCredit, Journey
-from sim.report.figures.style import device_colour, empty, new_figure, tidy
+from sim.report.figures.style import device_colour, empty, integer_ticks, new_figure, tidy
 
 PARETO_SHARE = 0.8
 
@@ -49,10 +49,12 @@ def journeys_figure(journeys: list[Journey]) -> Figure:
         start = width - len(journey.steps)
         for offset, step in enumerate(journey.steps):
             _box(axes, start + offset, row, step, last=offset == len(journey.steps) - 1)
-        axes.text(width - 0.35, row, f"{journey.count:,} orders ({journey.share:.0%})", va="center")
-    axes.set_xlim(-0.6, width + 1.2)
+        noun = "order" if journey.count == 1 else "orders"
+        text = f"{journey.count:,} {noun} ({journey.share:.0%} of purchases)"
+        axes.text(width - 0.4, row, text, va="center", fontsize=9)
+    axes.set_xlim(-0.6, width + 1.6)
     axes.set_ylim(len(journeys) - 0.5, -0.5)
-    ticks = [f"{k - width + 1}" if k < width - 1 else "order" for k in range(width)]
+    ticks = [f"{width - 1 - k} before" if k < width - 1 else "order" for k in range(width)]
     axes.set_xticks(range(width), ticks)
     axes.set_yticks(range(len(journeys)), [f"#{i + 1}" for i in range(len(journeys))])
     axes.set_xlabel("session before the order (device · channel), 'order' = session with the order")
@@ -97,7 +99,9 @@ def attribution_figure(credits: list[ChannelCredit]) -> Figure:
     orders = np.array([c.orders for c in credits], dtype=float)
     cumulative = np.cumsum(orders) / orders.sum() * 100
     positions = np.arange(len(credits))
-    bars = axes.bar(positions, orders, color="#4c72b0", label="orders")
+    bars = axes.bar(positions, orders, color="#4c72b0", label="orders", width=0.6)
+    axes.set_ylim(0, orders.max() * 1.15)
+    integer_ticks(axes)
     axes.bar_label(bars, labels=[f"{int(o):,}" for o in orders], fontsize=8, padding=2)
     axes.set_xticks(positions, [c.channel for c in credits], rotation=20, ha="right")
     axes.set_xlabel("channel (last non-direct touch within 7 days)")
@@ -105,7 +109,7 @@ def attribution_figure(credits: list[ChannelCredit]) -> Figure:
     share_axes = axes.twinx()
     share_axes.plot(positions, cumulative, color="#c44e52", marker="o", label="cumulative share")
     share_axes.axhline(PARETO_SHARE * 100, color="#c44e52", ls=":", lw=1)
-    share_axes.set_ylim(0, 105)
+    share_axes.set_ylim(0, 115)
     share_axes.set_ylabel("cumulative share of orders (%)")
     needed = int(np.searchsorted(cumulative, PARETO_SHARE * 100 - 1e-9)) + 1
     axes.set_title(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
 
 from sim.report.figures.style import empty, new_figure, tidy
 from sim.report.loadtest import PERCENTILES, LoadSeries, LoadSummary
@@ -37,6 +38,7 @@ def percentiles_figure(summary: LoadSummary) -> Figure:
         axes.bar_label(bars, labels=[_ms(h) for h in heights], fontsize=8, padding=2)
     axes.set_xticks(positions, PERCENTILES)
     axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(ScalarFormatter())
     axes.set_xlabel("percentile")
     axes.set_ylabel("milliseconds (log scale)")
     axes.set_title("Load test latency percentiles (exact, from raw samples)", loc="left")
@@ -63,13 +65,18 @@ def timeseries_figure(series: LoadSeries) -> Figure:
 
 
 def _throughput(axes: Axes, series: LoadSeries, t: list[float]) -> None:
-    axes.plot(t, series.columns["rps"], color="#4c72b0", label="requests/s")
+    lines = axes.plot(t, series.columns["rps"], color="#4c72b0", label="requests/s")
+    axes.set_ylabel("requests/s")
+    axes.set_ylim(bottom=0)
     if series.has("events_per_second"):
-        axes.plot(t, series.columns["events_per_second"], color="#55a868", label="events/s")
-    axes.set_ylabel("throughput (per s)")
+        events = axes.twinx()
+        lines += events.plot(
+            t, series.columns["events_per_second"], color="#55a868", label="events/s (right)"
+        )
+        events.set_ylabel("events/s")
+        events.set_ylim(bottom=0)
     axes.set_title("throughput", fontsize=10, loc="left")
-    axes.legend(fontsize=8, loc="upper right")
-    tidy(axes)
+    axes.legend(handles=lines, fontsize=8, loc="lower right")
 
 
 def _lines(
@@ -83,5 +90,6 @@ def _lines(
     else:
         axes.text(0.5, 0.5, "not recorded", transform=axes.transAxes, ha="center", color="#666")
     axes.set_ylabel(unit)
+    axes.set_ylim(bottom=0)
     axes.set_title(unit.split(" (")[0], fontsize=10, loc="left")
     tidy(axes)

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.report.behaviour import DayShare, SwitchMatrix
-from sim.report.daylife import DayInLife
+from sim.report.daylife import ACTIVE, DayInLife
 from sim.report.figures.style import SOFT, device_colour, empty, new_figure, tidy
 
 SEED_SWITCH_RATE = 0.98
@@ -25,7 +25,7 @@ CONTEXT_COLOURS = {
     "class": "#fcbba1",
     "gym": "#fde0ef",
     "travel": "#e5f5e0",
-    "in use": "#eeeeee",
+    ACTIVE: "#eceff1",
 }
 
 
@@ -37,8 +37,10 @@ def context_colour(label: str, others: list[str]) -> str:
 
 def day_in_life_figure(day: DayInLife) -> Figure:
     """Sessions per device as bars over the local day, context as background bands."""
-    figure = new_figure(10, 1.6 + 0.45 * max(len(day.rows), 2))
+    figure = new_figure(10, 1.6 + 0.45 * max(len(day.rows), 2), layout=None)
     axes = figure.add_subplot()
+    height = figure.get_figheight()
+    figure.subplots_adjust(left=0.1, right=0.8, bottom=0.6 / height, top=1 - 0.4 / height)
     labels = sorted({band.label for band in day.bands})
     for band in day.bands:
         colour = context_colour(band.label, labels)
@@ -56,8 +58,10 @@ def day_in_life_figure(day: DayInLife) -> Figure:
     weekday = date.fromisoformat(day.date).strftime("%A %d %B %Y")
     axes.set_title(f"A day in the life of {day.name}: {weekday}", loc="left")
     handles = [Patch(color=context_colour(label, labels), label=label) for label in labels]
-    title = "activity (no context events)" if day.bands_from_sessions else "context"
-    axes.legend(handles=handles, title=title, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    title = "no context events" if day.bands_from_sessions else "context"
+    axes.legend(
+        handles=handles, title=title, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8
+    )
     tidy(axes)
     return figure
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from typing import Literal
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 DPI = 100
 DEVICE_COLOURS = {
@@ -49,9 +51,11 @@ GOOD = "#2e7d32"
 BAD = "#c62828"
 
 
-def new_figure(width: float = 10.0, height: float = 4.2) -> Figure:
-    """A figure with an Agg canvas and constrained layout."""
-    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+def new_figure(
+    width: float = 10.0, height: float = 4.2, layout: Literal["constrained"] | None = "constrained"
+) -> Figure:
+    """A figure with an Agg canvas (constrained layout unless told otherwise)."""
+    figure = Figure(figsize=(width, height), dpi=DPI, layout=layout)
     FigureCanvasAgg(figure)
     return figure
 
@@ -64,6 +68,11 @@ def png_bytes(figure: Figure) -> bytes:
 
 def device_colour(label: str) -> str:
     return DEVICE_COLOURS.get(label.split(" ")[0], "#7f7f7f")
+
+
+def integer_ticks(axes: Axes, axis: str = "y") -> None:
+    target = axes.yaxis if axis == "y" else axes.xaxis
+    target.set_major_locator(MaxNLocator(integer=True))
 
 
 def tidy(axes: Axes) -> None:
