@@ -1,0 +1,302 @@
+"""Replay a hopsim trace with Locust: open model, timing-faithful, SDK-like batches.
+
+    locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8088 \\
+        --trace reports/run/trace.jsonl.gz --speed 1440 -t 60s
+
+One :class:`ReplayUser` per process walks its shard of the trace: every batch
+leaves at its intended time (``loadtest.replay``) on one of ``--lanes``
+sequential senders, so per-device order holds and the load does not depend on
+how fast the server answers (open model). ``-u``/``-r`` are overridden: one
+replay user per process is the whole load. Measurements (``loadtest.measure``)
+are exact and corrected for coordinated omission; in distributed mode
+(``--processes`` or ``--master/--worker``) the trace is split by device and
+the workers ship raw samples to the master with ``report_to_master``. At quit,
+``--check-*`` thresholds set the exit code and ``--replay-out DIR`` receives
+``loadtest.json`` and ``loadtest_timeseries.csv``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, cast
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `import loadtest.*`
+
+import gevent
+from gevent.pool import Group
+from locust import FastHttpUser, events, task
+from locust.runners import MasterRunner, WorkerRunner
+
+from loadtest import checks, replay
+from loadtest.measure import Recorder, rounded, write_series
+
+log = logging.getLogger("hopsim.replay")
+RETRY_STATUSES = frozenset({0, 408, 429, 500, 502, 503, 504})
+SUMMARY_FILE = "loadtest.json"
+SERIES_FILE = "loadtest_timeseries.csv"
+
+
+class ReplayState:
+    """Per-process state the hooks and the user share."""
+
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        self.merged: Recorder | None = None  # master: everything the workers shipped
+        self.done_shards: set[str] = set()
+        self.shards = 1
+        self.finished = False
+
+
+STATE = ReplayState()
+
+
+def add_options(parser: Any) -> None:
+    group = parser.add_argument_group("hopsim trace replay")
+    group.add_argument("--trace", default="", help="trace.jsonl.gz to replay (required)")
+    group.add_argument(
+        "--speed", type=float, default=1.0, help="time compression (1440: a day/min)"
+    )
+    group.add_argument("--batch-size", type=int, default=replay.DEFAULT_BATCH_SIZE)
+    group.add_argument("--batch-interval", type=float, default=replay.DEFAULT_INTERVAL)
+    group.add_argument("--batch-scope", choices=replay.SCOPES, default="device")
+    group.add_argument("--lanes", type=int, default=32, help="sequential senders in total")
+    group.add_argument("--write-key", default="", help="sent as HTTP Basic user")
+    group.add_argument("--batch-path", default="/v1/batch", help="where batches are POSTed")
+    group.add_argument("--retries", type=int, default=3, help="on 429/5xx/connection errors")
+    group.add_argument("--replay-out", default="", help="folder for loadtest.json and series")
+    group.add_argument("--replay-keep-running", action="store_true", help="don't quit at the end")
+    group.add_argument("--check-p99-ms", type=float, default=None)
+    group.add_argument("--check-fail-ratio", type=float, default=None)
+    group.add_argument("--check-eps", type=float, default=None, help="events/s at least")
+    group.add_argument("--check-latency", choices=tuple(checks.LATENCY_KEYS), default="schedule")
+
+
+class ReplayUser(FastHttpUser):
+    """The whole replay of one shard; its lanes are greenlets sharing one pool."""
+
+    fixed_count = 1
+    concurrency = 32
+    insecure = False
+
+    @task
+    def replay_shard(self) -> None:
+        if STATE.finished:  # restarted by Locust after the replay ended
+            gevent.sleep(3600)
+            return
+        opts = self.environment.parsed_options
+        shard, shards = _my_shard(self.environment)
+        lanes = max(1, int(opts.lanes) // shards)
+        rec = STATE.recorder
+        events_ = replay.read_trace(
+            Path(opts.trace), shard, shards, on_progress=lambda: gevent.sleep(0)
+        )
+        plan = replay.build_plan(
+            events_,
+            speed=opts.speed,
+            lanes=lanes,
+            shards=shards,
+            size=opts.batch_size,
+            interval=opts.batch_interval,
+            scope=opts.batch_scope,
+        )
+        del events_
+        log.info(
+            "shard %d/%d: %d events in %d batches on %d lanes, %.1f s of replay",
+            shard, shards, plan.events, plan.batches, lanes, plan.span,
+        )  # fmt: skip
+        STATE.recorder = rec = Recorder()
+        rec.planned_events, rec.planned_batches = plan.events, plan.batches
+        headers = {"Content-Type": "application/json"}
+        if opts.write_key:
+            token = base64.b64encode(f"{opts.write_key}:".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        group = Group()
+        for lane in plan.lanes:
+            if lane:
+                group.spawn(self._run_lane, lane, rec, headers)
+        try:
+            group.join(raise_error=True)
+        finally:
+            group.kill(block=False)
+        STATE.finished = True
+        _shard_done(self.environment)
+
+    def _run_lane(self, lane: list[replay.Batch], rec: Recorder, headers: dict[str, str]) -> None:
+        opts = self.environment.parsed_options
+        path, retries = opts.batch_path, int(opts.retries)
+        post, now, add, sleep = self.client.post, rec.now, rec.add, gevent.sleep
+        for batch in lane:
+            wait = batch.intended - now()
+            if wait > 0:
+                sleep(wait)
+            body = batch.body()
+            attempt = 0
+            while True:
+                start = now()
+                response = post(path, data=cast(Any, body), headers=headers, name=path)
+                end = now()
+                status = response.status_code or 0
+                ok = 200 <= status < 300
+                add(batch.intended, start, end, batch.count, ok)
+                if ok or attempt >= retries or status not in RETRY_STATUSES:
+                    break
+                attempt += 1
+                sleep(_backoff(response, attempt))
+
+
+def _backoff(response: Any, attempt: int) -> float:
+    try:
+        after = float(response.headers.get("retry-after") or 0)
+    except (TypeError, ValueError, AttributeError):
+        after = 0.0
+    return float(min(1.0, max(after, 0.05 * 2**attempt)))
+
+
+def _my_shard(environment: Any) -> tuple[int, int]:
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        mapping = getattr(environment.parsed_options, "replay_shards", None) or {}
+        if runner.client_id in mapping:
+            return int(mapping[runner.client_id]), len(mapping)
+        count = max(1, int(getattr(environment.parsed_options, "expect_workers", 1)))
+        return runner.worker_index % count, count
+    return 0, 1
+
+
+def _shard_done(environment: Any) -> None:
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        runner.send_message("replay_done", {"client_id": runner.client_id,
+                                            "replay": STATE.recorder.take_unshipped()})  # fmt: skip
+        return
+    _finish(environment)
+
+
+def _finish(environment: Any) -> None:
+    opts = environment.parsed_options
+    if opts is None or opts.replay_keep_running:
+        log.info("replay finished; --replay-keep-running: leaving Locust running")
+        return
+    log.info("replay finished: every batch of the trace was sent")
+    gevent.spawn(environment.runner.quit if opts.headless else environment.runner.stop)
+
+
+def on_init(environment: Any, **_: Any) -> None:
+    opts = environment.parsed_options
+    runner = environment.runner
+    if opts is None or runner is None:
+        return
+    ReplayUser.concurrency = max(1, int(opts.lanes))
+    if isinstance(runner, WorkerRunner):
+        return
+    if not opts.trace:
+        log.error("--trace PATH is required (a hopsim trace.jsonl.gz)")
+    shards = max(1, int(opts.expect_workers)) if isinstance(runner, MasterRunner) else 1
+    ReplayUser.fixed_count = shards
+    opts.num_users = shards
+    opts.spawn_rate = max(float(opts.spawn_rate or 1), 100.0 * shards)
+    if isinstance(runner, MasterRunner):
+
+        def on_done(msg: Any, **_: Any) -> None:
+            _merge(msg.data.get("replay"))
+            STATE.done_shards.add(str(msg.data.get("client_id")))
+            if len(STATE.done_shards) >= STATE.shards:
+                _finish(environment)
+
+        runner.register_message("replay_done", on_done)
+
+
+def on_test_start(environment: Any, **_: Any) -> None:
+    runner = environment.runner
+    STATE.finished = False
+    if isinstance(runner, MasterRunner):
+        workers = sorted(c.id for c in runner.clients.ready + runner.clients.running)
+        STATE.shards = max(1, len(workers))
+        STATE.done_shards = set()
+        STATE.merged = None
+        # travels to the workers inside the spawn message's parsed_options
+        environment.parsed_options.replay_shards = {w: i for i, w in enumerate(workers)}
+
+
+def on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    if len(STATE.recorder):
+        data["replay"] = STATE.recorder.take_unshipped()
+
+
+def on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    _merge(data.get("replay"))
+
+
+def _merge(shipment: dict[str, Any] | None) -> None:
+    if not shipment:
+        return
+    part = Recorder.from_shipment(shipment)
+    if STATE.merged is None:
+        STATE.merged = Recorder(origin_wall=part.origin_wall, origin_perf=0.0)
+    STATE.merged.extend(part)
+
+
+def on_quitting(environment: Any, **_: Any) -> None:
+    opts = environment.parsed_options
+    if opts is None or isinstance(environment.runner, WorkerRunner):
+        return
+    is_master = isinstance(environment.runner, MasterRunner)
+    rec = (STATE.merged or Recorder()) if is_master else STATE.recorder
+    summary = rec.summary()
+    found = checks.evaluate(
+        summary,
+        p99_ms=opts.check_p99_ms,
+        fail_ratio=opts.check_fail_ratio,
+        eps=opts.check_eps,
+        latency=opts.check_latency,
+    )
+    summary["checks"] = [check.as_dict() for check in found]
+    summary["options"] = {
+        "trace": opts.trace,
+        "host": environment.host,
+        "speed": opts.speed,
+        "batch_size": opts.batch_size,
+        "batch_interval": opts.batch_interval,
+        "batch_scope": opts.batch_scope,
+        "lanes": opts.lanes,
+        "processes": STATE.shards if is_master else 1,
+    }
+    document = rounded(summary)
+    _print_summary(document, found)
+    if opts.replay_out:
+        out = Path(opts.replay_out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / SUMMARY_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        write_series(out / SERIES_FILE, rec.series())
+    code = checks.exit_code(found)
+    if code is not None:
+        environment.process_exit_code = code
+
+
+def _print_summary(doc: dict[str, Any], found: list[checks.Check]) -> None:
+    lat, sched, lag = doc["latency_ms"], doc["latency_from_schedule_ms"], doc["schedule_lag_ms"]
+    lines = [
+        f"hopsim replay: {doc['requests']} requests, {doc['events']} of "
+        f"{doc['planned_events']} events accepted, {doc['failures']} failures, "
+        f"{doc['rps']} req/s, {doc['events_per_second']} events/s",
+        f"  latency ms           p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  "
+        f"max {lat['max']}",
+        f"  from schedule ms     p50 {sched['p50']}  p95 {sched['p95']}  p99 {sched['p99']}  "
+        f"max {sched['max']}",
+        f"  schedule lag ms      p50 {lag['p50']}  p99 {lag['p99']}",
+    ]
+    lines += [f"  check {check.describe()}" for check in found]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+hooks: Any = events  # Locust's EventHook.add_listener is untyped
+hooks.init_command_line_parser.add_listener(add_options)
+hooks.init.add_listener(on_init)
+hooks.test_start.add_listener(on_test_start)
+hooks.report_to_master.add_listener(on_report_to_master)
+hooks.worker_report.add_listener(on_worker_report)
+hooks.quitting.add_listener(on_quitting)
