@@ -1,28 +1,32 @@
-"""One run of a scenario: the object that wires config, seed, world, engine and collectors.
+"""One run of a scenario: the object that wires config, seed, workers and collectors.
 
-Like Locust's Environment, a ``Run`` holds everything a run needs and nothing
-reaches across layers: the world fires events, the trace sink and the engine
-listen, and the collectors turn what happened into the run folder's files.
+Like Locust's Environment, a ``Run`` holds everything a run needs. It deals
+the households to worker shards (:mod:`sim.shard`), merges their traces in
+the one total order of a trace (timestamp, then messageId), stitches the
+merged trace with the reference engine, scores it against the truth, and
+writes the run folder.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.realism import funnel, switch_rate, top_paths
+from sim.shard import ShardResult, simulate_shard
 from sim.trace.events import iso_ms
-from sim.trace.sink import TraceSink
-from sim.trace.writer import write_jsonl, write_jsonl_gz
-from sim.world.people import Person
+from sim.trace.sink import order_key
+from sim.trace.writer import JsonlGzWriter, read_jsonl, write_jsonl, write_jsonl_gz
+from sim.world.journey import STAGES
 from sim.world.scenario import Scenario
-from sim.world.world import World
 
 Progress = Callable[[float, int], None]
 SWITCH_SOURCE = (
@@ -35,135 +39,162 @@ def default_out(scenario: Scenario, root: Path = Path("reports")) -> Path:
     return root / f"{scenario.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
 
 
-@dataclass
-class ContextLog:
-    """Collects each person's context bands (ground truth, for the day-in-the-life figure)."""
-
-    world: World
-    open: dict[str, tuple[str, float]] = field(default_factory=dict)
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def on_change(self, person: Person, context: str, at: float) -> None:
-        self._close(person.id, at)
-        self.open[person.id] = (context, at)
-
-    def _close(self, person_id: str, at: float) -> None:
-        if person_id in self.open:
-            context, start = self.open.pop(person_id)
-            if at > start:
-                clock = self.world.clock
-                self.rows.append(
-                    {
-                        "person_id": person_id,
-                        "context": context,
-                        "start": clock.stamp(start),
-                        "end": clock.stamp(at),
-                    }
-                )
-
-    def finish(self, at: float) -> list[dict[str, Any]]:
-        for person_id in list(self.open):
-            self._close(person_id, at)
-        return sorted(self.rows, key=lambda r: (r["person_id"], r["start"]))
-
-
 class Run:
-    """Simulate a scenario into ``out``: trace, truth, summary and friends."""
+    """Simulate a scenario into ``out``: trace, truth, profiles, messages and summary."""
 
-    def __init__(self, scenario: Scenario, out: Path) -> None:
+    def __init__(self, scenario: Scenario, out: Path, workers: int = 1) -> None:
         self.scenario = scenario
         self.out = out
-        self.world = World(scenario)
+        self.workers = workers
         self.summary: dict[str, Any] = {}
 
     def execute(self, progress: Progress | None = None) -> dict[str, Any]:
         self.out.mkdir(parents=True, exist_ok=True)
-        world = self.world
-        sink = TraceSink(self.out / "trace.jsonl.gz")
-        contexts = ContextLog(world)
-        world.event_emitted.add_listener(sink.on_event)
-        world.context_changed.add_listener(contexts.on_change)
+        parts = self.out / ".shards"
+        parts.mkdir(exist_ok=True)
         started = time.perf_counter()
-        world.start()
-        step = 3600.0
-        now = 0.0
-        while now < world.end:
-            now = min(world.end, now + step)
-            world.step_until(now)
-            if progress:
-                progress(now / world.end, world.events)
-        events = sink.close()
+        shards = self._simulate(parts, progress)
+        events = self._merge_traces(shards)
+        profiles, identity_stats = self._profiles(shards)
         wall = time.perf_counter() - started
-        self._write_truth(contexts.finish(world.end))
-        self.summary = self._summary(events, wall)
+        shutil.rmtree(parts)
+        truth = sorted((row for s in shards for row in s.truth), key=truth_order)
+        self._write_tables(shards, truth, profiles)
+        self.summary = self._summary(shards, events, wall)
+        self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
+        if any(s.messaging for s in shards):
+            self.summary["messaging"] = merge_counts([s.messaging for s in shards])
         (self.out / "summary.json").write_text(
             json.dumps(self.summary, indent=2, sort_keys=True) + "\n"
         )
         return self.summary
 
-    def _write_truth(self, contexts: list[dict[str, Any]]) -> None:
-        world = self.world
-        write_jsonl_gz(self.out / "truth.jsonl.gz", (d.truth(p) for d, p in world.devices()))
-        write_jsonl_gz(self.out / "contexts.jsonl.gz", contexts)
-        write_jsonl(self.out / "people.jsonl", (self._person_row(p) for p in world.people()))
-        write_jsonl(self.out / "journeys.jsonl", self._journey_rows())
+    def _simulate(self, parts: Path, progress: Progress | None) -> list[ShardResult]:
+        if self.workers == 1:
+            return [simulate_shard(self.scenario, parts, 0, 1, progress)]
+        context = get_context("spawn")
+        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(simulate_shard, self.scenario, parts, k, self.workers)
+                for k in range(self.workers)
+            ]
+            results = []
+            for done, future in enumerate(futures, start=1):
+                results.append(future.result())
+                if progress is not None:
+                    progress(done / self.workers, sum(r.events for r in results))
+        return results
 
-    def _person_row(self, person: Person) -> dict[str, Any]:
-        named = {n.name for n in self.scenario.people if n.name}
-        return {
-            "person_id": person.id,
-            "household_id": person.household_id,
-            "persona": person.persona.name,
-            "name": person.name,
-            "named": person.name in named,
-            "locale": person.locale,
-            "timezone": person.timezone,
-            "region": person.region,
-            "devices": [d.id for d in person.devices],
-            "orders": person.journey.orders,
-            "revenue": round(person.journey.revenue, 2),
-        }
+    def _merge_traces(self, shards: list[ShardResult]) -> int:
+        """Merge shard traces into one file; a single shard is simply moved into place."""
+        target = self.out / "trace.jsonl.gz"
+        if len(shards) == 1:
+            shards[0].trace.replace(target)
+            return shards[0].events
+        streams = [read_jsonl(s.trace) for s in shards]
+        with JsonlGzWriter(target) as writer:
+            for event in heapq.merge(*streams, key=order_key):
+                writer.write(event)
+            return writer.count
 
-    def _journey_rows(self) -> list[dict[str, Any]]:
-        rows = []
-        for person in self.world.people():
-            for trail, at, total in person.journey.paths:
-                rows.append(
-                    {
-                        "person_id": person.id,
-                        "persona": person.persona.name,
-                        "path": list(trail),
-                        "at": iso_ms(self.world.clock.at(at)),
-                        "total": total,
-                    }
-                )
-        return rows
+    def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """One shard stitched in the loop already; shards are stitched again as one trace."""
+        if len(shards) == 1:
+            return shards[0].profiles, shards[0].identity_stats
+        from sim.engine.engine import Engine
 
-    def _summary(self, events: int, wall: float) -> dict[str, Any]:
-        world = self.world
-        people = list(world.people())
-        devices = [d for d, _ in world.devices()]
+        engine = Engine(dict(self.scenario.identity))
+        for event in read_jsonl(self.out / "trace.jsonl.gz"):
+            engine.ingest(event)
+        engine.identity.finalize()  # type: ignore[attr-defined]
+        stats: dict[str, Any] = engine.identity.stats()  # type: ignore[attr-defined]
+        return [p.as_json() for p in engine.identity.profiles()], stats
+
+    def _write_tables(
+        self, shards: list[ShardResult], truth: list[dict[str, Any]], profiles: list[dict[str, Any]]
+    ) -> None:
+        out = self.out
+        write_jsonl_gz(out / "truth.jsonl.gz", truth)
+        contexts = sorted(
+            (r for s in shards for r in s.contexts), key=lambda r: (r["person_id"], r["start"])
+        )
+        write_jsonl_gz(out / "contexts.jsonl.gz", contexts)
+        write_jsonl(
+            out / "people.jsonl",
+            sorted((r for s in shards for r in s.people), key=lambda r: r["person_id"]),
+        )
+        write_jsonl(
+            out / "journeys.jsonl",
+            sorted(
+                (r for s in shards for r in s.journeys), key=lambda r: (r["at"], r["person_id"])
+            ),
+        )
+        write_jsonl(out / "profiles.jsonl", profiles)
+        if any(s.messages for s in shards):
+            messages = sorted(
+                (r for s in shards for r in s.messages),
+                key=lambda r: (r["at"], r["profile_id"], r["device_id"]),
+            )
+            write_jsonl(out / "messages.jsonl", messages)
+
+    def _summary(self, shards: list[ShardResult], events: int, wall: float) -> dict[str, Any]:
+        tally = merge_counts([s.tallies for s in shards])
+        journeys = [r for s in shards for r in s.journeys]
+        days, switched = tally["switch_days"], tally["switched_days"]
         return {
             "scenario": self.scenario.name,
             "seed": self.scenario.seed,
             "days": self.scenario.days,
             "start": iso_ms(self.scenario.start),
-            "persons": len(people),
-            "households": len(world.households),
-            "devices": len(devices),
+            "workers": self.workers,
+            "persons": tally["persons"],
+            "households": tally["households"],
+            "devices": tally["devices"],
             "events": events,
             "wall_seconds": round(wall, 3),
             "events_per_second": round(events / wall, 1) if wall > 0 else 0.0,
-            "device_types": dict(sorted(Counter(d.type for d in devices).items())),
-            "personas": dict(sorted(Counter(p.persona.name for p in people).items())),
+            "device_types": dict(sorted(tally["device_types"].items())),
+            "personas": dict(sorted(tally["personas"].items())),
             "realism": {
-                "switch_rate": round(switch_rate(people), 4),
+                "switch_rate": round(switched / days, 4) if days else 0.0,
                 "switch_rate_published": 0.98,
                 "switch_rate_source": SWITCH_SOURCE,
             },
-            "funnel": funnel(people),
-            "journeys": {
-                "orders": sum(p.journey.orders for p in people),
-                "top_paths": top_paths(people),
-            },
+            "funnel": {stage: tally["funnel"].get(stage, 0) for stage in STAGES},
+            "journeys": {"orders": tally["orders"], "top_paths": top_paths(journeys)},
         }
+
+
+def truth_order(row: dict[str, Any]) -> tuple[str, str]:
+    return row["household_id"], row["device_id"]
+
+
+def top_paths(journeys: list[dict[str, Any]], limit: int = 3) -> list[dict[str, Any]]:
+    """The most common touchpoint trails that ended in an order."""
+    counter = Counter(tuple(r["path"]) for r in journeys)
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [{"path": list(path), "orders": count} for path, count in ranked]
+
+
+def merge_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Add up numbers (and Counters, and nested dicts of numbers) key by key."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key not in merged:
+                merged[key] = value.copy() if isinstance(value, dict | Counter) else value
+            elif isinstance(value, dict):
+                merged[key] = merge_counts([merged[key], value])
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                merged[key] += value
+    return merged
+
+
+def stitching_summary(
+    profiles: list[dict[str, Any]], truth: list[dict[str, Any]], identity_stats: dict[str, Any]
+) -> dict[str, Any]:
+    from sim.analysis.stitching import score
+
+    result: dict[str, Any] = score(profiles, truth)
+    result["engine"] = identity_stats
+    return result

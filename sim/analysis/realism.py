@@ -15,6 +15,12 @@ from sim.world.people import Person
 
 
 def switch_rate(people: Iterable[Person]) -> float:
+    days, switched = switch_days(people)
+    return switched / days if days else 0.0
+
+
+def switch_days(people: Iterable[Person]) -> tuple[int, int]:
+    """(person-days counted, person-days with two or more devices used)."""
     days = switched = 0
     for person in people:
         personal = {d.id for d in person.devices if not d.shared}
@@ -23,7 +29,7 @@ def switch_rate(people: Iterable[Person]) -> float:
         for used in person.devices_by_day.values():
             days += 1
             switched += len(used) >= 2
-    return switched / days if days else 0.0
+    return days, switched
 
 
 def funnel(people: Iterable[Person]) -> dict[str, int]:
@@ -33,13 +39,3 @@ def funnel(people: Iterable[Person]) -> dict[str, int]:
         for stage in person.journey.reached:
             counts[stage] += 1
     return counts
-
-
-def top_paths(people: Iterable[Person], limit: int = 3) -> list[dict[str, object]]:
-    """The most common touchpoint trails that ended in an order."""
-    counter: dict[tuple[str, ...], int] = {}
-    for person in people:
-        for trail, _at, _total in person.journey.paths:
-            counter[trail] = counter.get(trail, 0) + 1
-    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    return [{"path": list(path), "orders": count} for path, count in ranked]

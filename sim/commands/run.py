@@ -39,7 +39,7 @@ def handle(args: argparse.Namespace) -> int:
         raise HopsimError("--workers: expected a whole number >= 1")
     scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days, args.seed)
     out: Path = args.out or default_out(scenario)
-    run = Run(scenario, out)
+    run = Run(scenario, out, args.workers)
     summary = _execute(run, args.quiet)
     print(
         f"{summary['events']:,} events from {summary['persons']:,} people "

@@ -3,7 +3,8 @@
 Events arrive in simulation order. Within one millisecond two people may act
 at once; the sink orders such ties by ``messageId`` so the bytes depend only
 on what happened, never on which process SimPy happened to wake first (that
-is what lets several worker processes produce the very same trace).
+is what lets several worker processes produce the very same trace). Whatever
+listens to ``flushed`` (the engine) sees the events in exactly that order.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from typing import Any
 
 from sim.trace.events import SegmentEvent
 from sim.trace.writer import JsonlGzWriter
+
+
+def order_key(event: SegmentEvent) -> tuple[str, str]:
+    """The one total order of a trace: timestamp, then messageId."""
+    return event["timestamp"], event["messageId"]
 
 
 class TraceSink:
@@ -29,7 +35,7 @@ class TraceSink:
 
     def flush(self) -> None:
         if len(self._pending) > 1:
-            self._pending.sort(key=lambda e: e["messageId"])
+            self._pending.sort(key=order_key)
         for event in self._pending:
             self.writer.write(event)
         self._pending.clear()

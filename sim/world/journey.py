@@ -21,11 +21,24 @@ STAGES: tuple[str, ...] = ("awareness", "consideration", "purchase", "retention"
 class Journey:
     reached: dict[str, float] = field(default_factory=dict)
     cart: list[Product] = field(default_factory=list)
+    intent: bool = False
     orders: int = 0
     revenue: float = 0.0
     trail: list[str] = field(default_factory=list)
     paths: list[tuple[tuple[str, ...], float, float]] = field(default_factory=list)
     last_order_day: int = -1
+
+    def add(self, product: Product, will_buy: bool, now: float) -> None:
+        """Put a product in the cart; the first item decides if this cart is ever bought.
+
+        Baymard's ~70% abandonment is decided here, once per cart, so a cart
+        that is going nowhere does not turn into an order just because its
+        owner keeps opening the app. A reminder that works sets ``intent``.
+        """
+        if not self.cart:
+            self.intent = will_buy
+        self.cart.append(product)
+        self.reach("consideration", now)
 
     def reach(self, stage: str, now: float) -> None:
         self.reached.setdefault(stage, now)
@@ -46,6 +59,7 @@ class Journey:
         self.paths.append((tuple(self.trail), now, total))
         self.trail = []
         self.cart = []
+        self.intent = False
         self.last_order_day = day
 
     def returned(self, now: float, day: int) -> None:

@@ -199,13 +199,22 @@ def _from_people(
     yield from groups.values()
 
 
-def populate(scenario: Scenario, streams: Streams, addresses: Addresses) -> list[Household]:
-    """Every household of the scenario: named people first, then the drawn population."""
+def populate(
+    scenario: Scenario, streams: Streams, addresses: Addresses, shard: tuple[int, int] = (0, 1)
+) -> list[Household]:
+    """The scenario's households (named people first, then the drawn population).
+
+    ``shard = (k, n)`` keeps every n-th household starting at k, so n worker
+    processes can each build and simulate their own share of the same world.
+    """
     households: list[Household] = []
     shapes = list(_from_people(scenario.people, scenario))
     remaining = scenario.with_overrides(persons=max(0, scenario.persons - len(scenario.people)))
     if scenario.households:
         shapes += list(_from_templates(remaining, streams))
+    k, n = shard
     for index, members in enumerate(shapes):
+        if index % n != k:
+            continue
         households.append(new_household(f"h{index:05d}", members, scenario, streams, addresses))
     return households

@@ -160,7 +160,7 @@ def wants_to_shop(person: Person, device: Device, day: int) -> bool:
     persona = person.persona
     journey = person.journey
     chance = persona.browse
-    if journey.cart and persona.buy_on.get(device.type, 0.0) > 0:
+    if journey.cart and journey.intent and persona.buy_on.get(device.type, 0.0) > 0:
         chance = max(chance, CART_RETURN)
     if journey.orders and day - journey.last_order_day < COOL_DOWN_DAYS:
         chance *= 0.3
@@ -229,19 +229,18 @@ def shop(world: World, person: Person, device: Device, day: int, screens: int) -
                     event="Product Added",
                     properties=product_properties(product) | {"quantity": 1},
                 )
-                journey.cart.append(product)
-                journey.reach("consideration", env.now)
+                journey.add(product, bool(rng.random() < persona.checkout), env.now)
                 break
             product = pick_product(world, person)
     yield from maybe_checkout(world, person, device, day)
 
 
 def maybe_checkout(world: World, person: Person, device: Device, day: int) -> Process:
-    """Buy what is in the cart, more likely on the persona's preferred buying devices."""
+    """Buy a cart meant to be bought, more likely on the persona's preferred buying devices."""
     journey = person.journey
     persona = person.persona
     preference = persona.buy_on.get(device.type, 0.0) / max(persona.buy_on.values(), default=1.0)
-    if not journey.cart or person.rng.random() >= persona.checkout * preference:
+    if not (journey.cart and journey.intent) or person.rng.random() >= preference:
         return
     env = world.env
     products = [product_properties(p) for p in journey.cart]

@@ -29,7 +29,7 @@ DAY = 86_400.0
 class World:
     """A scenario made runnable: ``World(scenario).run()`` plays every day of it."""
 
-    def __init__(self, scenario: Scenario, households: list[Household] | None = None) -> None:
+    def __init__(self, scenario: Scenario, shard: tuple[int, int] = (0, 1)) -> None:
         self.scenario = scenario
         self.env = simpy.Environment()
         self.clock = Clock(scenario.start)
@@ -38,11 +38,8 @@ class World:
             self.streams.get("addresses"), scenario.network, max(1, scenario.persons)
         )
         self.catalog = build_catalog(self.streams.get("catalog"))
-        self.households = (
-            households
-            if households is not None
-            else populate(scenario, self.streams, self.addresses)
-        )
+        self.households = populate(scenario, self.streams, self.addresses, shard)
+        self._by_id = {h.id: h for h in self.households}
         self.event_emitted = EventHook()
         self.context_changed = EventHook()
         self.events = 0
@@ -102,23 +99,17 @@ class World:
             network = "mobile"
         return person.ips.get(network) or self.household_of(person).home_ip
 
-    def run(self, until: float | None = None) -> None:
+    def start(self) -> None:
+        """Put every person's life on the SimPy calendar."""
         from sim.world.life import live
 
         for person in self.people():
             self.env.process(live(self, person))
-        self.env.run(until=until if until is not None else self.end)
 
     def step_until(self, until: float) -> None:
-        """Advance to ``until`` (for progress reporting in slices)."""
+        """Advance the clock to ``until`` seconds (runs may advance in slices)."""
         self.env.run(until=until)
 
-    def start(self) -> None:
-        from sim.world.life import live
-
-        for person in self.people():
-            self.env.process(live(self, person))
-
-
-def process_timeout(env: simpy.Environment, delay: float) -> simpy.Timeout:
-    return env.timeout(max(0.0, delay))
+    def run(self) -> None:
+        self.start()
+        self.step_until(self.end)

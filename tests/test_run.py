@@ -1,0 +1,108 @@
+"""``hopsim run`` end to end on a tiny scenario: files, determinism, workers."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.runner import Run
+from sim.trace.writer import read_jsonl
+from sim.world.scenario import load_scenario
+
+TINY = Path(__file__).resolve().parent / "fixtures" / "scenarios" / "tiny.toml"
+
+
+def run(out: Path, *extra: str) -> dict[str, object]:
+    code = main(["run", str(TINY), "--out", str(out), "--quiet", "--no-report", *extra])
+    assert code == 0
+    summary: dict[str, object] = json.loads((out / "summary.json").read_text())
+    return summary
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "a"
+    run(out)
+    return out
+
+
+def test_run_folder_has_every_file(first: Path) -> None:
+    for name in (
+        "trace.jsonl.gz",
+        "truth.jsonl.gz",
+        "summary.json",
+        "profiles.jsonl",
+        "people.jsonl",
+    ):
+        assert (first / name).exists(), name
+    assert not (first / ".shards").exists()
+
+
+def test_summary_counts_match_the_files(first: Path) -> None:
+    summary = json.loads((first / "summary.json").read_text())
+    events = list(read_jsonl(first / "trace.jsonl.gz"))
+    truth = list(read_jsonl(first / "truth.jsonl.gz"))
+    assert summary["events"] == len(events)
+    assert summary["devices"] == len(truth)
+    assert sum(summary["device_types"].values()) == len(truth)
+    assert summary["persons"] == 12 and summary["seed"] == 11
+    assert 0.0 <= summary["realism"]["switch_rate"] <= 1.0
+    assert set(summary["funnel"]) == {
+        "awareness",
+        "consideration",
+        "purchase",
+        "retention",
+        "advocacy",
+    }
+    assert summary["funnel"]["awareness"] >= summary["funnel"]["purchase"]
+    for key in ("pairwise_precision", "pairwise_recall", "f1", "f05", "bcubed_f1", "by_rule"):
+        assert key in summary["stitching"]
+
+
+def test_trace_is_ordered_and_truth_never_inside(first: Path) -> None:
+    events = list(read_jsonl(first / "trace.jsonl.gz"))
+    keys = [(e["timestamp"], e["messageId"]) for e in events]
+    assert keys == sorted(keys)
+    truth_ids = {row["household_id"] for row in read_jsonl(first / "truth.jsonl.gz")}
+    raw = gzip.decompress((first / "trace.jsonl.gz").read_bytes()).decode()
+    assert not any(f'"{hid}' in raw for hid in truth_ids)
+
+
+def test_same_seed_same_bytes(first: Path, tmp_path: Path) -> None:
+    run(tmp_path / "b")
+    for name in ("trace.jsonl.gz", "truth.jsonl.gz", "profiles.jsonl"):
+        assert (first / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_other_seed_other_trace(first: Path, tmp_path: Path) -> None:
+    run(tmp_path / "c", "--seed", "12")
+    assert (first / "trace.jsonl.gz").read_bytes() != (
+        tmp_path / "c" / "trace.jsonl.gz"
+    ).read_bytes()
+
+
+@pytest.mark.slow
+def test_two_workers_give_the_same_trace(first: Path, tmp_path: Path) -> None:
+    summary = run(tmp_path / "w", "--workers", "2")
+    assert summary["workers"] == 2
+    for name in ("trace.jsonl.gz", "truth.jsonl.gz", "profiles.jsonl", "people.jsonl"):
+        assert (first / name).read_bytes() == (tmp_path / "w" / name).read_bytes(), name
+
+
+def test_run_api_honours_overrides(tmp_path: Path) -> None:
+    scenario = load_scenario(TINY).with_overrides(persons=5, days=1, seed=3)
+    summary = Run(scenario, tmp_path / "o").execute()
+    assert summary["persons"] == 5 and summary["days"] == 1 and summary["seed"] == 3
+
+
+def test_bad_scenario_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nseed = "abc"\n')
+    code = main(["run", str(bad), "--out", str(tmp_path / "x"), "--quiet", "--no-report"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "bad.toml: seed: expected a whole number" in err

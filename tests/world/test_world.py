@@ -1,0 +1,93 @@
+"""The world: people, devices and Segment events that follow the contracts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sim.trace.events import DEVICE_TYPES, parse_iso
+from sim.world.scenario import Scenario, load_scenario
+from sim.world.world import World
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TRUTH_KEYS = ("person_id", "household_id", "persona", "household")
+
+
+def tiny(**overrides: Any) -> Scenario:
+    return load_scenario(FIXTURES / "scenarios" / "tiny.toml").with_overrides(**overrides)
+
+
+def simulate(scenario: Scenario) -> tuple[World, list[dict[str, Any]]]:
+    world = World(scenario)
+    events: list[dict[str, Any]] = []
+    world.event_emitted.add_listener(lambda event, **_: events.append(event))
+    world.run()
+    return world, events
+
+
+def test_population_has_requested_size_and_shared_household_devices() -> None:
+    world = World(tiny())
+    people = list(world.people())
+    assert len(people) == 12
+    couples = [h for h in world.households if len(h.members) == 2]
+    assert couples, "the tiny scenario draws couples"
+    for household in couples:
+        speakers = {d.id for p in household.members for d in p.devices if d.type == "speaker"}
+        assert len(speakers) == 1, "one speaker shared by the household, not one each"
+
+
+def test_events_follow_the_segment_shape_and_leak_no_truth() -> None:
+    _, events = simulate(tiny())
+    assert len(events) > 200
+    ids = [e["messageId"] for e in events]
+    assert len(ids) == len(set(ids))
+    for event in events:
+        assert event["type"] in ("identify", "track", "page", "screen", "alias")
+        assert event["context"]["device"]["type"] in DEVICE_TYPES
+        assert event["timestamp"].endswith("Z") and len(event["timestamp"]) == 24
+        assert "anonymousId" in event or "userId" in event
+        assert not any(key in event for key in TRUTH_KEYS)
+        assert not any(key in event["context"] for key in TRUTH_KEYS)
+        if event["type"] == "track":
+            assert event["event"]
+
+
+def test_events_are_emitted_in_time_order_within_the_run() -> None:
+    scenario = tiny()
+    _, events = simulate(scenario)
+    times = [parse_iso(e["timestamp"]) for e in events]
+    assert times == sorted(times)
+    assert times[0] >= scenario.start
+    assert (times[-1] - scenario.start).total_seconds() <= scenario.days * 86400
+
+
+def test_watch_and_speaker_never_identify_but_phone_does() -> None:
+    _, events = simulate(tiny())
+    with_user = Counter(e["context"]["device"]["type"] for e in events if "userId" in e)
+    assert with_user["phone"] > 0
+    assert with_user["watch"] == 0 and with_user["speaker"] == 0
+
+
+def test_gym_sessions_are_on_the_watch_and_kitchen_uses_the_speaker() -> None:
+    _, events = simulate(tiny())
+    workouts = [e for e in events if e.get("event") == "Workout Started"]
+    assert workouts and all(e["context"]["device"]["type"] == "watch" for e in workouts)
+    assert any(e.get("event") == "Voice Command" for e in events)
+
+
+def test_household_devices_share_the_home_ip_at_home() -> None:
+    world, events = simulate(tiny())
+    home_ips = {h.id: h.home_ip for h in world.households}
+    speaker_ips = {
+        e["context"]["ip"] for e in events if e["context"]["device"]["type"] == "speaker"
+    }
+    assert speaker_ips <= set(home_ips.values())
+
+
+def test_cross_device_journeys_happen() -> None:
+    world, _ = simulate(tiny(persons=40, days=4))
+    paths = [trail for p in world.people() for trail, _, _ in p.journey.paths]
+    assert paths, "someone buys something in four days"
+    multi = [t for t in paths if len({step.split(":")[0] for step in t}) >= 2]
+    assert multi, "some journeys start on one device and finish on another"
