@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from sim.report.behaviour import by_person, local_time, ordered_types, zone
-from sim.report.sessions import ContextChange, Session
+from sim.report.persons import ContextSpan, PersonInfo
+from sim.report.sessions import Session
 
 NAMED_PERSONAS = ("mason", "susan", "kaylee")
 MERGE_GAP_H = 0.5
@@ -45,40 +46,55 @@ class DayInLife:
 
 def days_in_life(
     sessions: list[Session],
-    changes: list[ContextChange],
-    personas: dict[str, str],
+    contexts: list[ContextSpan],
+    people: dict[str, PersonInfo],
     names: tuple[str, ...] = NAMED_PERSONAS,
 ) -> list[DayInLife]:
     """One busy day for each named persona present in the run (most devices used)."""
     histories = by_person(sessions)
     out = []
     for name in names:
-        people = [p for p, persona in personas.items() if persona.lower() == name]
-        candidates = [p for p in sorted(people) if p in histories]
+        candidates = [p for p in pick(people, name) if p in histories]
         if not candidates:
             continue
         person = max(candidates, key=lambda p: len({s.device_id for s in histories[p]}))
-        mine = [c for c in changes if c.person_id == person]
-        out.append(day_in_life(name.title(), person, histories[person], mine))
+        mine = [c for c in contexts if c.person_id == person]
+        info = people[person]
+        plain = info.named or info.name.lower() == name
+        title = info.name if plain else f"{info.name} ({name} persona)"
+        out.append(day_in_life(title, histories[person], mine, info.timezone))
     return out
 
 
-def busiest_day(history: list[Session]) -> date:
+def pick(people: dict[str, PersonInfo], name: str) -> list[str]:
+    """People named ``name`` in the scenario, else everybody of that persona."""
+    named = [p.person_id for p in people.values() if p.named and _first(p.name) == name]
+    if named:
+        return sorted(named)
+    return sorted(p.person_id for p in people.values() if p.persona.lower() == name)
+
+
+def _first(name: str) -> str:
+    return name.split()[0].lower() if name.split() else ""
+
+
+def busiest_day(history: list[Session], timezone: str) -> date:
     """The local date with the most distinct devices, then the most sessions, then earliest."""
     devices: dict[date, set[str]] = defaultdict(set)
     count: Counter[date] = Counter()
     for session in history:
-        day = local_time(session.start, session.timezone).date()
+        day = local_time(session.start, timezone).date()
         devices[day].add(session.device_id)
         count[day] += 1
     return min(devices, key=lambda d: (-len(devices[d]), -count[d], d))
 
 
 def day_in_life(
-    name: str, person: str, history: list[Session], changes: list[ContextChange]
+    name: str, history: list[Session], contexts: list[ContextSpan], timezone: str | None = None
 ) -> DayInLife:
-    day = busiest_day(history)
-    timezone = history[0].timezone
+    timezone = timezone or history[0].timezone
+    day = busiest_day(history, timezone)
+    person = history[0].person_id
     midnight = datetime.combine(day, time(), zone(timezone)).timestamp()
     rows = device_rows(history)
     spans = [
@@ -86,7 +102,7 @@ def day_in_life(
         for session, label in zip(history, session_labels(history), strict=True)
         if (clipped := _clip(session.start, session.end, midnight)) is not None
     ]
-    bands = context_bands(changes, midnight)
+    bands = context_bands(contexts, midnight)
     from_sessions = not bands
     if from_sessions:
         bands = session_bands(history, midnight)
@@ -124,27 +140,22 @@ def device_rows(history: list[Session]) -> list[str]:
     return [label for kind in types for label in sorted(labels) if label.split(" ")[0] == kind]
 
 
-def context_bands(changes: list[ContextChange], midnight: float) -> list[Band]:
-    """Bands from ``Context Changed`` events; the context before midnight carries over."""
-    end_of_day = midnight + 24 * 3600
-    before = [c for c in changes if c.at < midnight]
-    today = [c for c in changes if midnight <= c.at < end_of_day]
-    if not today and not before:
-        return []
-    marks = [ContextChange(before[-1].person_id, midnight, before[-1].context)] if before else []
-    marks += today
+def context_bands(spans: list[ContextSpan], midnight: float) -> list[Band]:
+    """Context spans clipped to the day, as local hours; touching equal labels merged."""
     bands = []
-    for mark, following in zip(marks, [*marks[1:], None], strict=True):
-        stop = following.at if following is not None else end_of_day
-        bands.append(Band(_hours(mark.at, midnight), _hours(stop, midnight), mark.context))
+    for span in sorted(spans, key=lambda s: s.start):
+        clipped = _clip(span.start, span.end, midnight)
+        if clipped is not None and clipped[1] > clipped[0]:
+            bands.append(Band(clipped[0], clipped[1], span.context))
     return _merge_same(bands)
 
 
 def _merge_same(bands: list[Band]) -> list[Band]:
     merged: list[Band] = []
     for band in bands:
-        if merged and merged[-1].label == band.label:
-            merged[-1] = Band(merged[-1].start_h, band.end_h, band.label)
+        last = merged[-1] if merged else None
+        if last and last.label == band.label and band.start_h - last.end_h < 1e-6:
+            merged[-1] = Band(last.start_h, max(last.end_h, band.end_h), band.label)
         elif band.end_h > band.start_h:
             merged.append(band)
     return merged

@@ -93,14 +93,23 @@ def _funnel(tables: t.Tables) -> Section:
 
 def _journeys(tables: t.Tables) -> Section:
     section = Section("journeys", "Journeys to purchase")
-    if tables.trace is None:
-        section.skipped = _missing(tables, "trace.jsonl.gz", "truth.jsonl.gz")
+    if not tables.journeys_source:
+        section.skipped = _missing(tables, "journeys.jsonl", "trace.jsonl.gz")
         return section
-    guide = (
-        "Read left to right: the sessions (device · channel of the touch) a person went "
-        "through before the session with the order; personalise along the top rows."
-    )
-    section.panels.append(Panel(journey.journeys_figure(tables.journeys), guide))
+    if tables.journeys_source == "trace.jsonl.gz":
+        guide = (
+            "Read left to right: the sessions (device · channel of the touch) a person went "
+            "through before the session with the order; personalise along the top rows."
+        )
+        label = "session before the order (device · channel)"
+    else:
+        guide = (
+            "Read left to right: each touchpoint (device · what the person did) on the way "
+            "to the order, from the world's ground truth; personalise along the top rows."
+        )
+        label = "touchpoint before the order (device · action)"
+    figure = journey.journeys_figure(tables.journeys, label)
+    section.panels.append(Panel(figure, guide))
     return section
 
 

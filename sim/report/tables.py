@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.report import behaviour, daylife, experiments, loadtest
+from sim.report.persons import from_personas, read_contexts, read_people, spans_from_changes
 from sim.report.readers import (
     JsonObject,
     ReportInputError,
@@ -79,6 +80,7 @@ class Tables:
     switches: behaviour.SwitchMatrix | None = None
     switch_days: list[behaviour.DayShare] = field(default_factory=list)
     journeys: list[behaviour.Journey] = field(default_factory=list)
+    journeys_source: str = ""
     channels: list[behaviour.ChannelCredit] = field(default_factory=list)
     variants: list[experiments.Variant] = field(default_factory=list)
 
@@ -94,6 +96,8 @@ def collect(run_dir: Path) -> Tables:
     tables.load = loadtest.read_summary(run_dir / "loadtest.json")
     tables.load_series = loadtest.read_series(run_dir)
     tables.variants = experiments.variants(tables.compare, tables.summary)
+    tables.journeys = world_journeys(read_jsonl(run_dir / "journeys.jsonl"), tables.summary)
+    tables.journeys_source = "journeys.jsonl" if tables.journeys else ""
     if tables.devices is not None:
         tables.trace = read_trace(run_dir / "trace.jsonl.gz", tables.devices)
     if tables.trace is not None and tables.devices is not None:
@@ -103,11 +107,41 @@ def collect(run_dir: Path) -> Tables:
 
 def _behaviour(tables: Tables, trace: TraceTables, devices: dict[str, Device]) -> None:
     sessions = trace.sessions
-    tables.days = daylife.days_in_life(sessions, trace.context_changes, personas(devices))
+    run_dir = tables.run_dir
+    people = read_people(run_dir / "people.jsonl") or from_personas(personas(devices))
+    contexts = read_contexts(run_dir / "contexts.jsonl.gz")
+    if contexts is None:
+        contexts = spans_from_changes(trace.context_changes, trace.last_at or 0.0)
+    tables.days = daylife.days_in_life(sessions, contexts, people)
     tables.switches = behaviour.switch_matrix(sessions)
     tables.switch_days = behaviour.daily_switch_share(sessions, devices)
-    tables.journeys = behaviour.journeys_to_purchase(sessions)
+    if not tables.journeys:
+        tables.journeys = behaviour.journeys_to_purchase(sessions)
+        tables.journeys_source = "trace.jsonl.gz"
     tables.channels = behaviour.attribution(sessions)
+
+
+def world_journeys(
+    rows: list[JsonObject] | None, summary: JsonObject | None, top: int = 3, steps: int = 6
+) -> list[behaviour.Journey]:
+    """The world's own touchpoint trails (``device:action``) that ended in an order."""
+    paths: Counter[tuple[str, ...]] = Counter()
+    for row in rows or []:
+        if isinstance(row.get("path"), list) and row["path"]:
+            paths[_steps(row["path"], steps)] += 1
+    total = sum(paths.values())
+    block = summary.get("journeys") if summary else None
+    if not paths and isinstance(block, dict):
+        for item in block.get("top_paths") or []:
+            if isinstance(item, dict) and item.get("path"):
+                paths[_steps(item["path"], steps)] += _int(item.get("orders"))
+        total = max(_int(block.get("orders")), sum(paths.values()))
+    ranked = sorted(paths.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return [behaviour.Journey(path, count, count / total) for path, count in ranked if total]
+
+
+def _steps(path: list[Any], steps: int) -> tuple[str, ...]:
+    return tuple(str(step).replace(":", " · ") for step in path[-steps:])
 
 
 def funnel(tables: Tables) -> list[tuple[str, int]]:

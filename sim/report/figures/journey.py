@@ -36,7 +36,9 @@ def funnel_figure(rows: list[tuple[str, int]]) -> Figure:
     return figure
 
 
-def journeys_figure(journeys: list[Journey]) -> Figure:
+def journeys_figure(
+    journeys: list[Journey], step_label: str = "session before the order (device · channel)"
+) -> Figure:
     """Each row a journey, right-aligned so every order sits in the last column."""
     figure = new_figure(10, 1.4 + 0.9 * max(len(journeys), 1))
     axes = figure.add_subplot()
@@ -57,7 +59,7 @@ def journeys_figure(journeys: list[Journey]) -> Figure:
     ticks = [f"{width - 1 - k} before" if k < width - 1 else "order" for k in range(width)]
     axes.set_xticks(range(width), ticks)
     axes.set_yticks(range(len(journeys)), [f"#{i + 1}" for i in range(len(journeys))])
-    axes.set_xlabel("session before the order (device · channel), 'order' = session with the order")
+    axes.set_xlabel(step_label)
     axes.set_ylabel("journey (rank)")
     axes.set_title("The three most common journeys to a purchase", loc="left")
     for side in ("top", "right", "left"):

@@ -1,0 +1,83 @@
+"""Who the people are and where they were: ``people.jsonl`` and ``contexts.jsonl.gz``.
+
+Both files are ground truth written by ``hopsim run``. Without them the
+report falls back to truth personas and ``Context Changed`` trace events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sim.report.readers import JsonObject, ReportInputError, iter_jsonl
+from sim.report.sessions import ContextChange
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    person_id: str
+    name: str
+    persona: str
+    named: bool = False
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class ContextSpan:
+    person_id: str
+    start: float
+    end: float
+    context: str
+
+
+def read_people(path: Path) -> dict[str, PersonInfo] | None:
+    if not path.is_file():
+        return None
+    people = {}
+    for number, row in iter_jsonl(path):
+        person_id = row.get("person_id")
+        if not isinstance(person_id, str):
+            raise ReportInputError(f"{path}: line {number}: key 'person_id': expected a string")
+        timezone = row.get("timezone")
+        people[person_id] = PersonInfo(
+            person_id,
+            str(row.get("name") or row.get("persona") or person_id),
+            str(row.get("persona") or ""),
+            bool(row.get("named", False)),
+            timezone if isinstance(timezone, str) else None,
+        )
+    return people
+
+
+def from_personas(personas: dict[str, str]) -> dict[str, PersonInfo]:
+    """Stand-ins from truth when people.jsonl is missing: the persona is the name."""
+    return {p: PersonInfo(p, persona.title() or p, persona) for p, persona in personas.items()}
+
+
+def read_contexts(path: Path) -> list[ContextSpan] | None:
+    if not path.is_file():
+        return None
+    return [_span(path, number, row) for number, row in iter_jsonl(path)]
+
+
+def _span(path: Path, number: int, row: JsonObject) -> ContextSpan:
+    try:
+        start = datetime.fromisoformat(str(row["start"])).timestamp()
+        end = datetime.fromisoformat(str(row["end"])).timestamp()
+        return ContextSpan(str(row["person_id"]), start, end, str(row["context"]))
+    except (KeyError, ValueError) as exc:
+        raise ReportInputError(
+            f"{path}: line {number}: expected person_id, context and ISO start/end ({exc})"
+        ) from exc
+
+
+def spans_from_changes(changes: list[ContextChange], end: float) -> list[ContextSpan]:
+    """``Context Changed`` events (sorted per person) as spans up to the next change."""
+    spans = []
+    for index, change in enumerate(changes):
+        following = changes[index + 1] if index + 1 < len(changes) else None
+        same = following is not None and following.person_id == change.person_id
+        stop = following.at if same and following is not None else end
+        spans.append(ContextSpan(change.person_id, change.at, stop, change.context))
+    return spans
