@@ -22,7 +22,8 @@ question is household-level: truth links the pair when both devices are in
 the same household; the engine links it when both are under the same
 household root (a person's own profile, or the household entity the person
 or the device belongs to). For a pair of personal devices the question is
-person-level: same ``person_id`` versus same profile. So fusing a family into
+person-level: same ``person_id`` versus same *person* profile (two personal
+devices parked on a household entity are not thereby linked to each other). So fusing a family into
 one person costs precision on every cross-person pair, while putting the TV
 on the household (not on one parent) earns recall on every family member.
 When nothing is linked, precision is 1.0; when nothing should be, recall is 1.0.
@@ -97,6 +98,8 @@ def placements(rows: list[Mapping[str, Any]], strip_probabilistic: bool) -> dict
                 continue
             if strip_probabilistic and links.get(device) == PROBABILISTIC:
                 out[device] = Placement(f"alone:{device}", f"alone:{device}")
+            elif row.get("kind") == "household":
+                out[device] = Placement(f"{pid}#{device}", root)
             else:
                 out[device] = Placement(pid, root)
     return out

@@ -1,7 +1,7 @@
 """Circumstantial evidence kept per device for the probabilistic rules.
 
 A detective's card per device: which networks it was seen on and at what
-local hour (a home network is where you are at night), which ten-minute
+local hour (a home network is where you are at night and at weekends), which ten-minute
 slots it was active in (the same person rarely hops devices far apart in
 time), which hour-and-network pairs it shared (a watch at the hotel in the
 same hour as its owner's phone), what it looked at (behaviour), and which
@@ -66,6 +66,13 @@ def utc_offset_minutes(timezone: object) -> int:
     return offset
 
 
+def home_time(local_minute: int) -> bool:
+    """Evenings, nights and weekends (local time): when people are mostly at home."""
+    if (local_minute // 60) % 24 in NIGHT_HOURS:
+        return True
+    return (local_minute // 1440 + 3) % 7 >= 5  # 1970-01-01 was a Thursday (Monday = 0)
+
+
 class DeviceEvidence:
     """Everything the probabilistic rules may know about one device."""
 
@@ -103,7 +110,7 @@ class DeviceEvidence:
             if len(self.slots) < MAX_SLOTS:
                 self.slots.add(minute // SLOT_MINUTES)
             if ip is not None:
-                if ((minute + offset) // 60) % 24 in NIGHT_HOURS:
+                if home_time(minute + offset):
                     self.night[ip] = self.night.get(ip, 0) + 1
                 if len(self.ip_hours) < MAX_SEEN:
                     self.ip_hours.add((ip, minute // 60))

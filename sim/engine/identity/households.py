@@ -34,6 +34,12 @@ class Households:
         found = {root(p).number: root(p) for p in self.members.get(root(household).number, [])}
         return [found[n] for n in sorted(found) if self.of(found[n]) is root(household)]
 
+    def create(self) -> ProfileState:
+        """A household with no known members yet (nobody there ever logged in)."""
+        household = self.registry.new_profile("household")
+        self.entities[household.number] = household
+        return household
+
     def gather(self, persons: list[ProfileState], rule: str, reason: str) -> ProfileState:
         """One household holding every person in ``persons``.
 

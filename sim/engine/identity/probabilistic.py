@@ -44,65 +44,90 @@ def link_probabilistically(graph: IdentityGraph) -> list[ProfileState]:
         protect_shared_devices(registry, households, graph.devices)
     if not graph.config.probabilistic:
         return households.all()
-    signals = Signals(graph.devices, graph.config.public_ip_devices)
+    signals = Signals(
+        graph.devices, graph.config.public_ip_devices, graph.config.household_device_types
+    )
     persons = [s for s in registry.live() if s.kind == "person"]
-    named = {s.number: signals.summarise(s) for s in persons if s.identified()}
-    homes = _group_homes(graph, households, persons, named)
+    summaries = {s.number: signals.summarise(s) for s in persons}
+    named = {n: summary for n, summary in summaries.items() if summary.state.identified()}
+    homes = Homes(graph, households, summaries)
     for state in persons:
         if state.parent is None and not state.identified() and state.device_ids:
-            _place(graph, households, signals, state, named, homes)
+            _place(graph, homes, signals, summaries[state.number], named)
     return households.all()
 
 
-def _group_homes(
-    graph: IdentityGraph,
-    households: Households,
-    persons: list[ProfileState],
-    named: dict[int, Summary],
-) -> dict[str, list[ProfileState]]:
-    """Identified persons grouped by home network; groups of two or more become households."""
-    homes: dict[str, list[ProfileState]] = {}
-    if not graph.config.rule_on("ip"):
-        return homes
-    for state in persons:
-        summary = named.get(state.number)
-        if summary is not None and summary.home is not None:
-            homes.setdefault(summary.home, []).append(state)
-    for ip, group in list(homes.items()):
-        if len(group) > graph.config.max_household_persons:
-            del homes[ip]
-        elif len(group) > 1:
-            households.gather(group, "probabilistic", "persons share a home network")
-    return homes
+class Homes:
+    """Home networks and the households living behind them (rule ``ip``).
+
+    Every profile, named or not, that sleeps on a non-public network lives
+    there; identified persons sharing a home become one household's members.
+    A network with more identified persons than ``max_household_persons``
+    is not a home (a dormitory, an office that stays late).
+    """
+
+    def __init__(
+        self, graph: IdentityGraph, households: Households, summaries: dict[int, Summary]
+    ) -> None:
+        self.graph = graph
+        self.households = households
+        self.residents: dict[str, list[ProfileState]] = {}
+        self.entity: dict[str, ProfileState] = {}
+        if not graph.config.rule_on("ip"):
+            return
+        for summary in summaries.values():
+            if summary.home is not None and summary.state.identified():
+                self.residents.setdefault(summary.home, []).append(summary.state)
+        limit = graph.config.max_household_persons
+        self.crowded = {ip for ip, group in self.residents.items() if len(group) > limit}
+        for ip, group in self.residents.items():
+            if len(group) > 1 and ip not in self.crowded:
+                self.household(ip)
+
+    def household(self, ip: str | None) -> ProfileState | None:
+        """The household entity behind home network ``ip`` (created on first use)."""
+        if ip is None or ip in self.crowded or not self.graph.config.rule_on("ip"):
+            return None
+        found = self.entity.get(ip)
+        if found is not None:
+            return root(found)
+        members = [root(p) for p in self.residents.get(ip, [])]
+        if members:
+            created = self.households.gather(
+                members, "probabilistic", "persons share a home network"
+            )
+        else:
+            created = self.households.create()
+        self.entity[ip] = created
+        return created
 
 
 def _place(
     graph: IdentityGraph,
-    households: Households,
+    homes: Homes,
     signals: Signals,
-    state: ProfileState,
+    mine: Summary,
     named: dict[int, Summary],
-    homes: dict[str, list[ProfileState]],
 ) -> None:
     config = graph.config
-    mine = signals.summarise(state)
-    ranked = _rank(graph, signals, mine, named)
-    home_group = homes.get(mine.home, []) if mine.home is not None else []
+    state = mine.state
     shared_type = all(
         signals.device_type(d) in config.household_device_types for d in state.device_ids
     )
-    if shared_type:
-        if home_group:
-            _to_household(graph, households, state, home_group, weight(HOME[True]), "home network")
-        return
-    if ranked:
-        best_score, best, why = ranked[0]
-        second = ranked[1][0] if len(ranked) > 1 else 0.0
-        if best_score >= config.threshold and best_score - second >= config.margin:
-            _merge(graph, best, state, best_score, why)
-            return
-    if home_group and weight(HOME[True]) >= config.household_threshold:
-        _to_household(graph, households, state, home_group, weight(HOME[True]), "ambiguous person")
+    if not shared_type:
+        ranked = _rank(graph, signals, mine, named)
+        if ranked:
+            best_score, best, why = ranked[0]
+            second = ranked[1][0] if len(ranked) > 1 else 0.0
+            if best_score >= config.threshold and best_score - second >= config.margin:
+                _merge(graph, best, state, best_score, why)
+                return
+    household = homes.household(mine.home)
+    if household is not None and weight(HOME[True]) >= config.household_threshold:
+        why = (
+            "household device on its home network" if shared_type else "no single person stands out"
+        )
+        _to_household(graph, homes.households, state, household, weight(HOME[True]), why)
 
 
 def _rank(
@@ -140,21 +165,14 @@ def _to_household(
     graph: IdentityGraph,
     households: Households,
     state: ProfileState,
-    group: list[ProfileState],
+    household: ProfileState,
     score: float,
     why: str,
 ) -> None:
-    members = [root(p) for p in group]
-    if len({p.number for p in members}) == 1:
-        _merge(graph, members[0], state, score, f"household of one; {why}")
-        return
-    household = households.gather(members, "probabilistic", "persons share a home network")
     for device in list(state.device_ids):
         evidence = graph.devices.get(device)
         if evidence is not None:
-            households.move_device(
-                device, evidence, household, "probabilistic", f"{why}: household device"
-            )
+            households.move_device(device, evidence, household, "probabilistic", why)
     graph.registry.log(
         MergeRecord(
             "probabilistic", "attach", f"to household ({why})", (f"profile:{state.number}",), score

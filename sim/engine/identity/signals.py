@@ -3,7 +3,8 @@
 Which networks are public? An address seen on more than ``public_ip_devices``
 devices is a carrier NAT, a hotel, an airport or a big office: it never
 counts as a home. A device's home is the non-public network it uses most at
-night (local time). Co-presence counts shared (network, hour) pairs, each
+home time (local evenings, nights, weekends), a network with a TV or speaker
+on it weighing more. Co-presence counts shared (network, hour) pairs, each
 worth as many bits of surprise as it is rare: ``log2(devices / devices on
 that network in that hour)``.
 """
@@ -19,6 +20,7 @@ from sim.engine.identity.scoring import ADJACENT_SHARE, SIMILAR_COSINE, cosine
 from sim.engine.identity.state import ProfileState
 
 MAX_CANDIDATES = 64
+ANCHOR_BOOST = 4
 
 
 @dataclass
@@ -36,7 +38,12 @@ class Summary:
 class Signals:
     """Population-wide statistics (public networks, hour crowding) and pair features."""
 
-    def __init__(self, devices: dict[str, DeviceEvidence], public_ip_devices: int) -> None:
+    def __init__(
+        self,
+        devices: dict[str, DeviceEvidence],
+        public_ip_devices: int,
+        household_types: tuple[str, ...] = ("tv", "speaker"),
+    ) -> None:
         self.devices = devices
         per_ip: Counter[str] = Counter()
         self.crowd: Counter[tuple[str, int]] = Counter()
@@ -44,6 +51,13 @@ class Signals:
             per_ip.update(evidence.ips.keys())
             self.crowd.update(evidence.ip_hours)
         self.public = {ip for ip, n in per_ip.items() if n > public_ip_devices}
+        self.anchors = {
+            ip
+            for evidence in devices.values()
+            if evidence.device_type in household_types
+            for ip in evidence.ips
+            if ip not in self.public
+        }
         self.total = max(1, len(devices))
         self.by_home: dict[str, list[int]] = {}
         self.by_ip_hour: dict[tuple[str, int], list[int]] = {}
@@ -54,11 +68,20 @@ class Signals:
         return evidence.device_type if evidence is not None else "unknown"
 
     def home_of(self, evidence: DeviceEvidence) -> str | None:
-        """The non-public network this device uses most at night."""
+        """The non-public network this device uses most at home time.
+
+        A network where a TV or speaker lives (an anchor) counts ``ANCHOR_BOOST``
+        times: those never leave home. A device never seen at home time
+        (a kitchen speaker used at dinner) falls back to its busiest network.
+        """
         best: tuple[int, str] | None = None
-        for ip, count in evidence.night.items():
-            if ip not in self.public and (best is None or (count, ip) > best):
-                best = (count, ip)
+        counts = evidence.night or evidence.ips
+        for ip, count in counts.items():
+            if ip in self.public:
+                continue
+            value = count * (ANCHOR_BOOST if ip in self.anchors else 1)
+            if best is None or (value, ip) > best:
+                best = (value, ip)
         return best[1] if best is not None else None
 
     def summarise(self, state: ProfileState) -> Summary:
@@ -72,7 +95,8 @@ class Signals:
             home = self.home_of(evidence)
             if home is not None:
                 summary.homes.add(home)
-                nights[home] += evidence.night[home]
+                boost = ANCHOR_BOOST if home in self.anchors else 1
+                nights[home] += (evidence.night or evidence.ips)[home] * boost
             summary.ip_hours |= evidence.ip_hours
             summary.slots |= evidence.slots
             summary.behaviour.update(evidence.behaviour)
