@@ -1,0 +1,28 @@
+"""Cross-device messaging: campaigns, guards, channel and device choice, content per device.
+
+The engine's second half. The identity graph says who an event belongs to;
+the :class:`Messenger` decides whom to contact, on which channel and device,
+with what words and when, and logs every decision (sent, or suppressed and
+why). It is plain Python with no I/O and no SimPy, so the simulation and the
+HTTP server host the very same object. See docs/messaging.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.engine.messaging.config import Campaign, parse_campaigns
+from sim.engine.messaging.messenger import Delivery, Messenger
+
+__all__ = ["Campaign", "Delivery", "Messenger", "build_messaging"]
+
+
+def build_messaging(campaigns: list[dict[str, Any]], where: str) -> Messenger | None:
+    """A messenger for the scenario's ``[[campaigns]]``; ``None`` when there are none.
+
+    Raises :class:`sim.errors.ConfigError` listing every problem, each naming
+    ``where``, the campaign and the key.
+    """
+    if not campaigns:
+        return None
+    return Messenger(parse_campaigns(campaigns, where), where)

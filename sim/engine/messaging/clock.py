@@ -1,0 +1,84 @@
+"""Time as the messenger sees it: seconds since the scenario start, and local clocks.
+
+The engine owns no clock. ``tick(now)`` says what time it is (seconds since
+the scenario started) and every event carries a UTC timestamp; the scenario
+start, bound once, ties the two together. Local time comes from the time zone
+a device reports in ``context.timezone``, so quiet hours follow the person
+across the DST change and across the country.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_START = datetime(2026, 11, 2, tzinfo=UTC)
+HOUR = 3600.0
+DAY = 86_400.0
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+class MessageClock:
+    """Converts between UTC timestamps, scenario seconds and local wall clocks."""
+
+    def __init__(self, start: datetime = DEFAULT_START) -> None:
+        self.start = start.astimezone(UTC)
+        self._epoch = self.start.timestamp()
+
+    def seconds(self, stamp: str) -> float:
+        """Scenario seconds of a UTC ISO timestamp (``...Z``)."""
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        return moment.timestamp() - self._epoch
+
+    def at(self, seconds: float) -> datetime:
+        return self.start + timedelta(seconds=seconds)
+
+    def stamp(self, seconds: float) -> str:
+        moment = self.at(seconds)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    def offset(self, seconds: float, tz: str) -> float:
+        """Seconds to add to UTC for the local wall clock of ``tz`` at that moment."""
+        return _offset(tz, int((self._epoch + seconds) // 900))
+
+    def local_minute(self, seconds: float, tz: str) -> int:
+        """Minute of the local day (0..1439)."""
+        local = self._epoch + seconds + self.offset(seconds, tz)
+        return int(local % DAY // 60)
+
+    def local_weekday(self, seconds: float, tz: str) -> int:
+        """Monday = 0, in local time."""
+        local = self._epoch + seconds + self.offset(seconds, tz)
+        return int((local // DAY + 3) % 7)  # 1970-01-01 was a Thursday
+
+    def local_day(self, seconds: float, tz: str) -> int:
+        """A counter of local calendar days (for calendar-window caps)."""
+        return int((self._epoch + seconds + self.offset(seconds, tz)) // DAY)
+
+    def next_local(self, seconds: float, tz: str, minute: int) -> float:
+        """The first moment at or after ``seconds`` whose local clock reads ``minute``."""
+        now = self.local_minute(seconds, tz)
+        ahead = (minute - now) % 1440
+        target = seconds - (seconds % 60) + ahead * 60.0
+        # a DST jump can shift the wall clock by an hour: correct once
+        drift = (self.local_minute(target, tz) - minute) % 1440
+        if drift and drift <= 120:
+            target -= drift * 60.0
+        elif drift:
+            target += (1440 - drift) * 60.0
+        return target if target >= seconds else target + DAY
+
+
+@lru_cache(maxsize=65_536)
+def _offset(tz: str, quarter: int) -> float:
+    moment = datetime.fromtimestamp(quarter * 900, tz=UTC).astimezone(zone(tz))
+    delta = moment.utcoffset()
+    return delta.total_seconds() if delta is not None else 0.0

@@ -1,0 +1,425 @@
+"""Campaigns as the scenario declares them, checked before anything runs.
+
+A campaign is a recipe card pinned above the switchboard: *when* (a trigger
+event and a delay, a moment, a local time of day, or a stretch of silence),
+*to whom* (an audience), *what* (one message, rendered per device later),
+*how* (channels in order of preference), *how often* (caps, quiet hours) and
+*how we know it worked* (a goal event within a window, variants against a
+control group). Every problem in every card is collected and reported at once,
+each naming the file, the campaign and the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sim.engine.messaging.events import KNOWN_EVENTS, TRAITS
+from sim.errors import ConfigError
+
+CHANNELS: tuple[str, ...] = (
+    "push",
+    "email",
+    "in_app",
+    "sms",
+    "watch",
+    "tv_banner",
+    "speaker_voice",
+    "car_audio",
+)
+DEVICE_TYPES: tuple[str, ...] = ("phone", "tablet", "laptop", "watch", "car", "tv", "speaker")
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SEND_TIMES: tuple[str, ...] = ("immediate", "optimised")
+POLICIES: tuple[str, ...] = ("best_engaged", "ordered")
+TOPICS: tuple[str, ...] = ("cart", "storm", "social", "recipe", "offer", "winback", "general")
+CAMPAIGN_KEYS = frozenset(
+    [
+        "name",
+        "description",
+        "trigger",
+        "exit",
+        "audience",
+        "goal",
+        "channels",
+        "channel_policy",
+        "message",
+        "variants",
+        "caps",
+        "quiet_hours",
+        "expires_hours",
+        "reentry_hours",
+        "remark",
+        "source",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """When a profile enters: an event (+ delay), a UTC moment, a local time, or idleness."""
+
+    kind: str  # event | at | local_time | idle
+    event: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+    delay: float = 0.0  # seconds
+    at: datetime | None = None
+    local_minute: int = 0
+    days: tuple[int, ...] = tuple(range(7))
+    idle: float = 0.0  # seconds
+
+
+@dataclass(frozen=True)
+class Audience:
+    traits: dict[str, Any] = field(default_factory=dict)
+    min_events: dict[str, int] = field(default_factory=dict)
+    max_events: dict[str, int] = field(default_factory=dict)
+    regions: tuple[str, ...] = ()
+    device_types: tuple[str, ...] = ()
+    known: bool = False
+
+
+@dataclass(frozen=True)
+class Goal:
+    event: str
+    properties: dict[str, Any]
+    window: float  # seconds
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message definition; content.py renders it for each device."""
+
+    title: str
+    body: str
+    short: str = ""
+    spoken: str = ""
+    offer: str = ""
+    path: str = ""
+    place: str = ""
+    phone: str = ""
+    topic: str = "general"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    share: float
+    control: bool = False
+    send_time: str = "immediate"
+    channels: tuple[str, ...] = ()
+    message: Message | None = None
+
+
+@dataclass(frozen=True)
+class Caps:
+    per_channel: int = 2
+    total: int = 3
+    window: float = 86_400.0  # seconds
+    calendar: bool = False  # count per local calendar day instead of a rolling window
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: int = 21 * 60  # local minute of day
+    end: int = 8 * 60
+
+    def contains(self, minute: int) -> bool:
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= minute < self.end
+        return minute >= self.start or minute < self.end
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    trigger: Trigger
+    audience: Audience
+    goal: Goal | None
+    channels: tuple[str, ...]
+    policy: str
+    message: Message
+    variants: tuple[Variant, ...]
+    caps: Caps
+    quiet: QuietHours
+    exit: tuple[str, ...]
+    expires: float  # seconds a pending send may wait for quiet hours / STO
+    reentry: float | None  # seconds before a profile may enter again; None: once
+
+    def variant(self, name: str) -> Variant:
+        return next(v for v in self.variants if v.name == name)
+
+
+class _Check:
+    """Collects problems for one campaign; every message names where and what."""
+
+    def __init__(self, where: str, label: str, problems: list[str]) -> None:
+        self.where = where
+        self.label = label
+        self.problems = problems
+
+    def fail(self, key: str, expected: str, got: object = None) -> None:
+        shown = "" if got is None else f", got {got!r}"
+        self.problems.append(f"{self.where}: {self.label}.{key}: expected {expected}{shown}")
+
+    def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.fail(key, "a table", value)
+            return {}
+        return value
+
+    def number(self, data: dict[str, Any], key: str, low: float, default: float) -> float:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+            self.fail(key, f"a number >= {low:g}", value)
+            return default
+        return float(value)
+
+    def positive_int(self, data: dict[str, Any], key: str, default: int) -> int:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.fail(key, "a whole number >= 1 (a cap of zero would never send)", value)
+            return default
+        return value
+
+    def event(self, value: object, key: str) -> str:
+        if not isinstance(value, str) or value not in KNOWN_EVENTS:
+            self.fail(key, "a known event name (see docs/messaging.md)", value)
+            return ""
+        return value
+
+    def clock(self, value: object, key: str) -> int:
+        text = str(value)
+        try:
+            hours, minutes = (int(p) for p in text.split(":"))
+            if not (0 <= hours <= 24 and 0 <= minutes < 60):
+                raise ValueError(text)
+        except ValueError:
+            self.fail(key, 'a local time "HH:MM"', value)
+            return 0
+        return hours * 60 + minutes
+
+    def names(self, value: object, key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, f"a list of names from {list(allowed)}", value)
+            return ()
+        for item in value:
+            if item not in allowed:
+                self.fail(key, f"names from {list(allowed)}", item)
+        return tuple(v for v in value if v in allowed)
+
+
+def _trigger(check: _Check, raw: dict[str, Any]) -> Trigger:
+    table = check.table(raw, "trigger")
+    kinds = [k for k in ("event", "at", "local_time", "idle_days") if k in table]
+    if len(kinds) != 1:
+        check.fail("trigger", "exactly one of event, at, local_time, idle_days", table or None)
+        return Trigger("event")
+    delay = check.number(table, "delay_minutes", 0.0, 0.0) * 60.0
+    if "event" in kinds:
+        props = table.get("properties", {})
+        if not isinstance(props, dict):
+            check.fail("trigger.properties", "a table of property = value", props)
+            props = {}
+        return Trigger("event", check.event(table["event"], "trigger.event"), props, delay)
+    if "at" in kinds:
+        return Trigger("at", at=_moment(check, table["at"]), delay=delay)
+    if "local_time" in kinds:
+        days = table.get("days", list(WEEKDAYS))
+        chosen = check.names(days, "trigger.days", WEEKDAYS)
+        return Trigger(
+            "local_time",
+            local_minute=check.clock(table["local_time"], "trigger.local_time"),
+            days=tuple(WEEKDAYS.index(d) for d in chosen),
+        )
+    return Trigger("idle", idle=check.number(table, "idle_days", 0.01, 1.0) * 86_400.0)
+
+
+def _moment(check: _Check, value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        check.fail("trigger.at", 'a UTC moment "YYYY-MM-DDTHH:MM:SSZ"', value)
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _audience(check: _Check, raw: dict[str, Any]) -> Audience:
+    table = check.table(raw, "audience")
+    traits = check.table(table, "traits")
+    for key in traits:
+        if key not in TRAITS:
+            check.fail(f"audience.traits.{key}", f"a known trait from {sorted(TRAITS)}", key)
+    counts = {}
+    for bound in ("min_events", "max_events"):
+        part = check.table(table, bound)
+        for name, value in part.items():
+            check.event(name, f"audience.{bound}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                check.fail(f"audience.{bound}.{name}", "a whole number >= 0", value)
+        counts[bound] = {k: int(v) for k, v in part.items() if isinstance(v, int)}
+    regions = table.get("regions", [])
+    if not isinstance(regions, list):
+        check.fail("audience.regions", "a list of region codes", regions)
+        regions = []
+    kinds = check.names(table.get("device_types", []), "audience.device_types", DEVICE_TYPES)
+    return Audience(
+        dict(traits),
+        counts["min_events"],
+        counts["max_events"],
+        tuple(str(r) for r in regions),
+        kinds,
+        bool(table.get("known", False)),
+    )
+
+
+def _goal(check: _Check, raw: dict[str, Any]) -> Goal | None:
+    if "goal" not in raw:
+        return None
+    table = check.table(raw, "goal")
+    props = table.get("properties", {})
+    return Goal(
+        check.event(table.get("event"), "goal.event"),
+        props if isinstance(props, dict) else {},
+        check.number(table, "window_hours", 0.01, 72.0) * 3600.0,
+    )
+
+
+def _message(check: _Check, table: dict[str, Any], key: str, base: Message | None) -> Message:
+    known = set(Message.__dataclass_fields__)
+    for name, value in table.items():
+        if name not in known and name not in ("remark", "source"):
+            check.fail(f"{key}.{name}", f"one of {sorted(known)}", name)
+        elif name in known and not isinstance(value, str):
+            check.fail(f"{key}.{name}", "a string", value)
+    values = {k: v for k, v in table.items() if k in known and isinstance(v, str)}
+    if values.get("topic", "general") not in TOPICS:
+        check.fail(f"{key}.topic", f"one of {list(TOPICS)}", values["topic"])
+    if base is not None:
+        return Message(**(base.__dict__ | values))
+    if not values.get("title") or not values.get("body"):
+        check.fail(key, "a table with at least title and body")
+        return Message("", "")
+    return Message(**values)
+
+
+def _variants(
+    check: _Check, raw: dict[str, Any], message: Message, channels: tuple[str, ...]
+) -> tuple[Variant, ...]:
+    items = raw.get("variants", [{"name": "default", "share": 100}])
+    if not isinstance(items, list) or not items:
+        check.fail("variants", "a non-empty array of tables [[campaigns.variants]]", items)
+        return (Variant("default", 100.0),)
+    out = []
+    for i, item in enumerate(items):
+        item = item if isinstance(item, dict) else {}
+        key = f"variants[{i}]"
+        name = item.get("name")
+        if not isinstance(name, str) or not name:
+            check.fail(f"{key}.name", "a variant name", name)
+            name = f"v{i}"
+        send_time = item.get("send_time", "immediate")
+        if send_time not in SEND_TIMES:
+            check.fail(f"{key}.send_time", f"one of {list(SEND_TIMES)}", send_time)
+        own = check.names(item.get("channels", list(channels)), f"{key}.channels", CHANNELS)
+        msg = _message(check, check.table(item, "message"), f"{key}.message", message)
+        share = check.number(item, "share", 0.0, 0.0)
+        control = bool(item.get("control", False))
+        out.append(Variant(name, share, control, str(send_time), own, msg))
+    total = sum(v.share for v in out)
+    if abs(total - 100.0) > 1e-6:
+        check.fail("variants", "shares that sum to 100", total)
+    if len({v.name for v in out}) != len(out):
+        check.fail("variants", "unique variant names", [v.name for v in out])
+    return tuple(out)
+
+
+def _caps(check: _Check, raw: dict[str, Any]) -> Caps:
+    table = check.table(raw, "caps")
+    window = table.get("window", "rolling")
+    if window not in ("rolling", "calendar"):
+        check.fail("caps.window", '"rolling" or "calendar"', window)
+    return Caps(
+        check.positive_int(table, "per_channel", Caps.per_channel),
+        check.positive_int(table, "total", Caps.total),
+        check.number(table, "window_hours", 1.0, 24.0) * 3600.0,
+        window == "calendar",
+    )
+
+
+def _quiet(check: _Check, raw: dict[str, Any]) -> QuietHours:
+    table = check.table(raw, "quiet_hours")
+    return QuietHours(
+        check.clock(table.get("start", "21:00"), "quiet_hours.start"),
+        check.clock(table.get("end", "08:00"), "quiet_hours.end"),
+    )
+
+
+def parse_campaign(raw: object, index: int, where: str, problems: list[str]) -> Campaign | None:
+    """One ``[[campaigns]]`` table; problems are appended, not raised."""
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: campaigns[{index}]: expected a table, got {raw!r}")
+        return None
+    name = raw.get("name")
+    label = f"campaigns[{index}]" + (f" ({name})" if isinstance(name, str) else "")
+    check = _Check(where, label, problems)
+    if not isinstance(name, str) or not name:
+        check.fail("name", "a campaign name", name)
+    for key in raw:
+        if key not in CAMPAIGN_KEYS:
+            check.fail(key, f"one of {sorted(CAMPAIGN_KEYS)}", key)
+    channels = check.names(raw.get("channels", ["push", "email"]), "channels", CHANNELS)
+    policy = raw.get("channel_policy", "best_engaged")
+    if policy not in POLICIES:
+        check.fail("channel_policy", f"one of {list(POLICIES)}", policy)
+    message = _message(check, check.table(raw, "message"), "message", None)
+    exits = raw.get("exit", [])
+    exits = exits if isinstance(exits, list) else [exits]
+    return Campaign(
+        name=str(name),
+        trigger=_trigger(check, raw),
+        audience=_audience(check, raw),
+        goal=_goal(check, raw),
+        channels=channels,
+        policy=str(policy),
+        message=message,
+        variants=_variants(check, raw, message, channels),
+        caps=_caps(check, raw),
+        quiet=_quiet(check, raw),
+        exit=tuple(check.event(e, "exit") for e in exits),
+        expires=check.number(raw, "expires_hours", 0.1, 24.0) * 3600.0,
+        reentry=(
+            check.number(raw, "reentry_hours", 0.0, 0.0) * 3600.0
+            if "reentry_hours" in raw
+            else None
+        ),
+    )
+
+
+def parse_campaigns(items: list[Any], where: str) -> list[Campaign]:
+    """Every campaign, or a :class:`ConfigError` listing every problem in every one."""
+    problems: list[str] = []
+    out = [parse_campaign(raw, i, where, problems) for i, raw in enumerate(items)]
+    names = [c.name for c in out if c is not None]
+    for name in {n for n in names if names.count(n) > 1}:
+        problems.append(f"{where}: campaigns: expected unique names, got {name!r} twice")
+    if problems:
+        raise ConfigError(problems)
+    return [c for c in out if c is not None]
+
+
+def check_start(campaigns: list[Campaign], start: datetime, where: str) -> None:
+    """A one-off trigger before the scenario starts would never fire: say so."""
+    problems = [
+        f"{where}: campaign {c.name}: trigger.at: expected a moment at or after the scenario"
+        f" start {start.isoformat()}, got {c.trigger.at.isoformat()}"
+        for c in campaigns
+        if c.trigger.at is not None and c.trigger.at < start
+    ]
+    if problems:
+        raise ConfigError(problems)

@@ -1,0 +1,115 @@
+"""The vocabulary the messenger understands: event names, traits, engagement signals.
+
+A campaign may only name events that something can actually send: the
+Segment semantic specs (E-commerce v2, Mobile, Push, Email), the custom
+events the simulated world emits, and the clearly named custom events the
+closed loop emits for channels the spec does not cover (watch, TV, speaker,
+car, in-app, SMS). Engagement events double as the messenger's memory of
+which channel each profile answers on.
+"""
+
+from __future__ import annotations
+
+SPEC_EVENTS = (
+    # E-commerce v2
+    "Products Searched",
+    "Product List Viewed",
+    "Product Clicked",
+    "Product Viewed",
+    "Product Added",
+    "Product Removed",
+    "Cart Viewed",
+    "Checkout Started",
+    "Checkout Step Viewed",
+    "Checkout Step Completed",
+    "Payment Info Entered",
+    "Order Completed",
+    "Order Updated",
+    "Order Refunded",
+    "Order Cancelled",
+    "Coupon Entered",
+    "Coupon Applied",
+    "Product Added to Wishlist",
+    "Product Shared",
+    "Product Reviewed",
+    # Mobile
+    "Application Installed",
+    "Application Opened",
+    "Application Backgrounded",
+    "Application Updated",
+    "Application Uninstalled",
+    "Push Notification Received",
+    "Push Notification Tapped",
+    "Push Notification Bounced",
+    # Email
+    "Email Bounced",
+    "Email Delivered",
+    "Email Opened",
+    "Email Link Clicked",
+    "Email Marked as Spam",
+    "Unsubscribed",
+    # Video
+    "Video Playback Started",
+    "Video Playback Completed",
+)
+WORLD_EVENTS = (
+    "Signed Up",
+    "Signed In",
+    "Signed Out",
+    "Push Permission Changed",
+    "Feature Explored",
+    "Voice Command",
+    "Workout Started",
+    "Workout Completed",
+    "Activity Synced",
+    "Trip Started",
+    "Trip Ended",
+    "Navigation Started",
+)
+LOOP_EVENTS = (
+    "Watch Notification Received",
+    "Watch Notification Opened",
+    "TV Banner Shown",
+    "TV Banner Selected",
+    "Voice Message Played",
+    "Voice Message Accepted",
+    "Car Audio Message Played",
+    "Car Audio Message Accepted",
+    "In-App Message Viewed",
+    "In-App Message Clicked",
+    "SMS Received",
+    "SMS Link Clicked",
+    "Friends Invited",
+)
+KNOWN_EVENTS: frozenset[str] = frozenset(SPEC_EVENTS + WORLD_EVENTS + LOOP_EVENTS)
+
+TRAITS: frozenset[str] = frozenset(
+    {
+        "email",
+        "name",
+        "firstName",
+        "lastName",
+        "age",
+        "gender",
+        "phone",
+        "address.city",
+        "address.state",
+        "address.country",
+        "subscriptions.email",
+        "subscriptions.sms",
+        "push",
+    }
+)
+
+# event name -> (channel, weight): evidence that a profile engages on a channel
+ENGAGEMENT: dict[str, tuple[str, float]] = {
+    "Push Notification Tapped": ("push", 1.0),
+    "Email Opened": ("email", 0.5),
+    "Email Link Clicked": ("email", 1.0),
+    "Watch Notification Opened": ("watch", 1.0),
+    "TV Banner Selected": ("tv_banner", 1.0),
+    "Voice Message Accepted": ("speaker_voice", 1.0),
+    "Car Audio Message Accepted": ("car_audio", 1.0),
+    "In-App Message Clicked": ("in_app", 1.0),
+    "SMS Link Clicked": ("sms", 1.0),
+}

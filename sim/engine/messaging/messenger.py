@@ -1,0 +1,389 @@
+"""The messenger: campaigns in, decisions out, one logged line per decision.
+
+A dispatcher's desk with a ticking clock. Events arrive with the profile the
+identity graph stitched them to; the desk updates that profile's card,
+notices triggers (a ``Product Added`` starts a one-hour timer, a storm alert
+fires at its moment, a quiet profile drifts into the win-back list) and puts
+a ticket on a spike sorted by due time. Every ``tick(now)`` takes the tickets
+that are due and runs them past the guards: exit criteria, the variant coin
+(a control group is held out but measured), send-time optimisation, channel
+and device choice with consent, quiet hours on the device's local clock, and
+frequency caps on the stitched profile. What passes becomes a ``Delivery``;
+what does not is logged as suppressed with its reason.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sim.engine.messaging import guards
+from sim.engine.messaging.channels import CHANNEL_DEVICES, VISUAL, Choice, choose
+from sim.engine.messaging.clock import HOUR, MessageClock
+from sim.engine.messaging.config import Campaign, Variant, check_start
+from sim.engine.messaging.content import render
+from sim.engine.messaging.profiles import Exposure, ProfileBook, ProfileState
+from sim.engine.messaging.segments import matches, trait_matches
+from sim.engine.messaging.variants import assign
+
+DRIVING_RETRY = 20 * 60.0  # wait this long for a drive to end before trying again (assumed)
+DEDUP_CHANNELS = frozenset({"push", "watch", "in_app", "sms"})
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message leaving the engine for one device."""
+
+    campaign: str
+    variant: str
+    profile_id: str
+    device_id: str
+    device_type: str
+    channel: str
+    at: float
+    stamp: str
+    topic: str
+    content: dict[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+
+@dataclass(order=True)
+class Pending:
+    """A ticket on the spike: campaign ``campaign`` is due for a profile at ``due``."""
+
+    due: float
+    seq: int
+    campaign: str = field(compare=False)
+    profile_id: str = field(compare=False)
+    trigger_at: float = field(compare=False)
+    optimised: bool = field(default=False, compare=False)
+    exposed: bool = field(default=False, compare=False)
+
+
+@dataclass
+class Result:
+    n: int = 0
+    conversions: int = 0
+
+
+class Messenger:
+    """Implements the engine's ``Messaging`` protocol: ``observe`` and ``tick``."""
+
+    def __init__(self, campaigns: list[Campaign], where: str = "campaigns") -> None:
+        self.where = where
+        self.campaigns = {c.name: c for c in campaigns}
+        self.clock = MessageClock()
+        self.book = ProfileBook(self.clock)
+        self.queue: list[Pending] = []
+        self.pending: set[tuple[str, str]] = set()
+        self.decisions: list[dict[str, Any]] = []
+        self.deferred: Counter[str] = Counter()
+        self.results: dict[tuple[str, str], Result] = {}
+        self.by_event: dict[str, list[Campaign]] = {}
+        self.goals = {c.goal.event for c in campaigns if c.goal is not None}
+        self.fired: set[str] = set()
+        self.daily: set[tuple[str, str, int]] = set()
+        self.scanned_hour = -1
+        self._seq = 0
+        for campaign in campaigns:
+            if campaign.trigger.kind == "event":
+                self.by_event.setdefault(campaign.trigger.event, []).append(campaign)
+            for variant in campaign.variants:
+                self.results[(campaign.name, variant.name)] = Result()
+
+    def bind_start(self, start: datetime) -> None:
+        """Tie ``tick`` seconds to the calendar; checks one-off triggers are not in the past."""
+        check_start(list(self.campaigns.values()), start, self.where)
+        self.clock = MessageClock(start)
+        self.book.clock = self.clock
+
+    # ---- the Messaging protocol ------------------------------------------------------------
+
+    def observe(self, event: dict[str, Any], profile_id: str | None) -> None:
+        if profile_id is None:
+            return
+        state, at, name = self.book.observe(event, profile_id)
+        if name in self.goals:
+            self._convert(state, name, event, at)
+        for campaign in self.by_event.get(name, ()):
+            if self._trigger_matches(campaign, event):
+                self._enter(campaign, state, at, at + campaign.trigger.delay)
+
+    def tick(self, now_seconds: float) -> list[Delivery]:
+        """Deliveries due at ``now_seconds``; every decision is logged in ``decisions``."""
+        self._broadcasts(now_seconds)
+        out: list[Delivery] = []
+        while self.queue and self.queue[0].due <= now_seconds:
+            ticket = heapq.heappop(self.queue)
+            delivery = self._decide(ticket, now_seconds)
+            if delivery is not None:
+                out.append(delivery)
+        return out
+
+    # ---- entering a campaign ---------------------------------------------------------------
+
+    @staticmethod
+    def _trigger_matches(campaign: Campaign, event: dict[str, Any]) -> bool:
+        wanted = campaign.trigger.properties
+        if not wanted:
+            return True
+        props = event.get("properties") or {}
+        return all(trait_matches(props.get(k), v) for k, v in wanted.items())
+
+    def _reachable(self, campaign: Campaign, state: ProfileState) -> bool:
+        channels = {c for v in campaign.variants for c in (v.channels or campaign.channels)}
+        kinds = {k for c in channels for k in CHANNEL_DEVICES[c]}
+        return any(d.type in kinds for d in state.devices.values())
+
+    def _enter(self, campaign: Campaign, state: ProfileState, at: float, due: float) -> None:
+        key = (campaign.name, state.id)
+        if key in self.pending or not matches(campaign.audience, state):
+            return
+        entered = state.entered.get(campaign.name)
+        if entered is not None and (campaign.reentry is None or at - entered < campaign.reentry):
+            return
+        if not self._reachable(campaign, state):
+            return
+        state.entered[campaign.name] = at
+        self._push(Pending(due, 0, campaign.name, state.id, at))
+
+    def _push(self, ticket: Pending) -> None:
+        self._seq += 1
+        ticket.seq = self._seq
+        self.pending.add((ticket.campaign, ticket.profile_id))
+        heapq.heappush(self.queue, ticket)
+
+    def _broadcasts(self, now: float) -> None:
+        """Moments, local times of day and idleness: checked once per simulated hour."""
+        for campaign in self.campaigns.values():
+            at = campaign.trigger.at
+            due = None if at is None else (at - self.clock.start).total_seconds()
+            if due is not None and now >= due and campaign.name not in self.fired:
+                self.fired.add(campaign.name)
+                for state in list(self.book.states.values()):
+                    self._enter(campaign, state, now, now + campaign.trigger.delay)
+        hour = int(now // HOUR)
+        if hour == self.scanned_hour:
+            return
+        self.scanned_hour = hour
+        for campaign in self.campaigns.values():
+            if campaign.trigger.kind == "local_time":
+                self._daily(campaign, now)
+            elif campaign.trigger.kind == "idle":
+                self._idle(campaign, now)
+
+    def _daily(self, campaign: Campaign, now: float) -> None:
+        trigger = campaign.trigger
+        for state in list(self.book.states.values()):
+            tz = state.timezone
+            due = self.clock.next_local(now, tz, trigger.local_minute)
+            day = self.clock.local_day(due, tz)
+            if due - now >= HOUR or (campaign.name, state.id, day) in self.daily:
+                continue
+            if self.clock.local_weekday(due, tz) not in trigger.days:
+                continue
+            self.daily.add((campaign.name, state.id, day))
+            state.entered.pop(campaign.name, None)  # a daily message enters afresh each day
+            self._enter(campaign, state, due, due)
+
+    def _idle(self, campaign: Campaign, now: float) -> None:
+        idle = campaign.trigger.idle
+        for state in list(self.book.states.values()):
+            if now - state.last_seen >= idle:
+                self._enter(campaign, state, now, now)
+
+    # ---- deciding --------------------------------------------------------------------------
+
+    def _decide(self, ticket: Pending, now: float) -> Delivery | None:
+        campaign = self.campaigns[ticket.campaign]
+        self.pending.discard((ticket.campaign, ticket.profile_id))
+        pid = self.book.resolve(ticket.profile_id)
+        state = self.book.states.get(pid)
+        if state is None:
+            return None
+        base = {"campaign": campaign.name, "profile_id": pid}
+        reason = self._exited(campaign, state, ticket)
+        if reason:
+            self._log(base | {"variant": state.variants.get(campaign.name)}, now, reason)
+            return None
+        variant = self._variant(campaign, state)
+        base["variant"] = variant.name
+        if not ticket.exposed:
+            ticket.exposed = True
+            self._expose(campaign, variant, state, now)
+        if variant.control:
+            self._log(base, now, "control_group")
+            return None
+        if variant.send_time == "optimised" and not ticket.optimised:
+            ticket.optimised = True
+            later = guards.optimised_time(
+                state, self.book.workspace_hours, campaign.quiet, self.clock, now, state.timezone
+            )
+            if later > now + 60.0:
+                self._defer(ticket, later, "send_time")
+                return None
+        return self._route(campaign, variant, state, ticket, base, now)
+
+    def _route(
+        self,
+        campaign: Campaign,
+        variant: Variant,
+        state: ProfileState,
+        ticket: Pending,
+        base: dict[str, Any],
+        now: float,
+    ) -> Delivery | None:
+        channels = variant.channels or campaign.channels
+        choice = choose(state, channels, campaign.policy, self.clock, now)
+        if choice is None:
+            if state.driving(now) and any(c in VISUAL for c in channels):
+                if now + DRIVING_RETRY - ticket.trigger_at <= campaign.expires:
+                    self._defer(ticket, now + DRIVING_RETRY, "driving")
+                    return None
+                self._log(base, now, "driving")
+                return None
+            self._log(base, now, "no_consent")
+            return None
+        row = base | self._where(choice, campaign, variant)
+        tz = choice.device.timezone
+        if guards.quiet(campaign.quiet, self.clock, now, tz):
+            later = guards.quiet_end(campaign.quiet, self.clock, now, tz)
+            if later - ticket.trigger_at <= campaign.expires:
+                self._defer(ticket, later, "quiet_hours")
+                return None
+            self._log(row, now, "quiet_hours")
+            return None
+        cap = guards.over_cap(state, campaign.caps, choice.channel, self.clock, now)
+        if cap:
+            self._log(row, now, cap)
+            return None
+        return self._send(campaign, variant, state, choice, row, now)
+
+    def _exited(self, campaign: Campaign, state: ProfileState, ticket: Pending) -> str:
+        exits = campaign.exit + ((campaign.goal.event,) if campaign.goal else ())
+        for name in exits:
+            if state.last_event.get(name, -1e18) >= ticket.trigger_at:
+                return f"exit:{name}"
+        decided = state.entered.get(f"sent:{campaign.name}")
+        if decided is not None and decided >= ticket.trigger_at:
+            return "dedup"  # two devices' tickets, one stitched person
+        return ""
+
+    def _variant(self, campaign: Campaign, state: ProfileState) -> Variant:
+        name = state.variants.get(campaign.name)
+        if name is None:
+            name = assign(campaign.name, state.id, campaign.variants).name
+            state.variants[campaign.name] = name
+        return campaign.variant(name)
+
+    def _expose(
+        self, campaign: Campaign, variant: Variant, state: ProfileState, now: float
+    ) -> None:
+        self.results[(campaign.name, variant.name)].n += 1
+        if campaign.goal is not None:
+            goal = campaign.goal
+            state.exposures.append(
+                Exposure(campaign.name, variant.name, now, goal.event, goal.properties, goal.window)
+            )
+
+    def _convert(self, state: ProfileState, name: str, event: dict[str, Any], at: float) -> None:
+        props = event.get("properties") or {}
+        for exposure in state.exposures:
+            if exposure.converted or exposure.goal != name:
+                continue
+            if not 0.0 <= at - exposure.at <= exposure.window:
+                continue
+            if all(trait_matches(props.get(k), v) for k, v in exposure.goal_properties.items()):
+                exposure.converted = True
+                self.results[(exposure.campaign, exposure.variant)].conversions += 1
+
+    def _defer(self, ticket: Pending, due: float, why: str) -> None:
+        self.deferred[why] += 1
+        ticket.due = due
+        self._push(ticket)
+
+    def _where(self, choice: Choice, campaign: Campaign, variant: Variant) -> dict[str, Any]:
+        device = choice.device
+        message = variant.message or campaign.message
+        content = render(message, device.type, device.app, choice.channel)
+        return {
+            "device_id": device.id,
+            "device_type": device.type,
+            "channel": choice.channel,
+            "content": content,
+            "topic": message.topic,
+        }
+
+    def _send(
+        self,
+        campaign: Campaign,
+        variant: Variant,
+        state: ProfileState,
+        choice: Choice,
+        row: dict[str, Any],
+        now: float,
+    ) -> Delivery:
+        day = self.clock.local_day(now, state.timezone)
+        state.sends.append((now, choice.channel, day))
+        state.sent_by_channel[choice.channel] += 1
+        state.entered[f"sent:{campaign.name}"] = now
+        self._log(row, now, "", "sent")
+        if choice.channel in DEDUP_CHANNELS:
+            for other in choice.others:
+                self._log(row | {"device_id": other.id, "device_type": other.type}, now, "dedup")
+        return Delivery(
+            campaign.name,
+            variant.name,
+            state.id,
+            choice.device.id,
+            choice.device.type,
+            choice.channel,
+            now,
+            self.clock.stamp(now),
+            str(row["topic"]),
+            row["content"],
+        )
+
+    def _log(
+        self, row: dict[str, Any], now: float, reason: str, decision: str = "suppressed"
+    ) -> None:
+        content = row.get("content") or {}
+        self.decisions.append(
+            {
+                "campaign": row.get("campaign"),
+                "variant": row.get("variant"),
+                "profile_id": row.get("profile_id"),
+                "device_id": row.get("device_id"),
+                "device_type": row.get("device_type"),
+                "channel": row.get("channel"),
+                "at": self.clock.stamp(now),
+                "decision": decision,
+                "reason": reason,
+                "content": {"text": content.get("text"), "deep_link": content.get("deep_link")}
+                | {k: v for k, v in content.items() if k not in ("text", "deep_link")},
+            }
+        )
+
+    # ---- read side -------------------------------------------------------------------------
+
+    def experiments(self) -> list[dict[str, Any]]:
+        """Per campaign and variant: assigned profiles, goal conversions, rate."""
+        rows = []
+        for (campaign, variant), result in self.results.items():
+            control = self.campaigns[campaign].variant(variant).control
+            rows.append(
+                {
+                    "campaign": campaign,
+                    "variant": variant,
+                    "control": control,
+                    "n": result.n,
+                    "conversions": result.conversions,
+                    "rate": round(result.conversions / result.n, 4) if result.n else 0.0,
+                }
+            )
+        return rows

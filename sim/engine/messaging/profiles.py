@@ -1,0 +1,248 @@
+"""What the messenger remembers about each stitched profile, learned only from events.
+
+A profile card in a filing drawer: which devices it has been seen on (type,
+app or browser, time zone, which hours of the day each is used, whether push
+was granted), its traits (subscriptions, email, phone), how often it did what,
+when it last did anything, which channels it answers on, and every message it
+got (for caps). When the identity graph moves a device from one person
+profile into another, the two cards are stapled together, so caps and
+de-duplication count on the stitched person, not on each device.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.engine.messaging.clock import MessageClock
+from sim.engine.messaging.events import ENGAGEMENT
+
+OPEN_EVENTS = frozenset({"Application Opened"})
+SCREEN_TYPES = frozenset({"phone", "tablet", "laptop"})
+DRIVE_SECONDS = 2 * 3600.0  # a trip without its end is assumed over after two hours
+
+
+@dataclass
+class DeviceSeen:
+    """One device as its events describe it."""
+
+    id: str
+    type: str
+    app: bool
+    timezone: str = "UTC"
+    last_seen: float = -1e18
+    push: bool = False
+    hours: list[float] = field(default_factory=lambda: [0.0] * 24)
+
+
+@dataclass
+class Exposure:
+    """A profile assigned to a variant at decision time (sent or held out)."""
+
+    campaign: str
+    variant: str
+    at: float
+    goal: str
+    goal_properties: dict[str, Any]
+    window: float
+    converted: bool = False
+
+
+@dataclass
+class ProfileState:
+    """Everything the messenger knows about one profile."""
+
+    id: str
+    devices: dict[str, DeviceSeen] = field(default_factory=dict)
+    traits: dict[str, Any] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+    last_event: dict[str, float] = field(default_factory=dict)
+    first_seen: float = 1e18
+    last_seen: float = -1e18
+    timezone: str = "UTC"
+    region: str = ""
+    driving_until: float = -1e18
+    hours: list[float] = field(default_factory=lambda: [0.0] * 24)
+    engaged: dict[str, float] = field(default_factory=dict)
+    sent_by_channel: Counter[str] = field(default_factory=Counter)
+    sends: list[tuple[float, str, int]] = field(default_factory=list)
+    entered: dict[str, float] = field(default_factory=dict)
+    variants: dict[str, str] = field(default_factory=dict)
+    exposures: list[Exposure] = field(default_factory=list)
+    opted_out: set[str] = field(default_factory=set)
+
+    def trait(self, key: str) -> Any:
+        if key == "push":
+            return any(d.push for d in self.devices.values())
+        return self.traits.get(key)
+
+    def driving(self, now: float) -> bool:
+        return now < self.driving_until
+
+    def absorb(self, other: ProfileState) -> None:
+        """Staple ``other``'s card onto this one (a merge in the identity graph)."""
+        self.devices.update(other.devices)
+        self.traits = other.traits | self.traits
+        self.counts.update(other.counts)
+        for name, at in other.last_event.items():
+            self.last_event[name] = max(at, self.last_event.get(name, at))
+        self.first_seen = min(self.first_seen, other.first_seen)
+        self.last_seen = max(self.last_seen, other.last_seen)
+        self.driving_until = max(self.driving_until, other.driving_until)
+        self.hours = [a + b for a, b in zip(self.hours, other.hours, strict=True)]
+        for channel, weight in other.engaged.items():
+            self.engaged[channel] = self.engaged.get(channel, 0.0) + weight
+        self.sent_by_channel.update(other.sent_by_channel)
+        self.sends = sorted(self.sends + other.sends)
+        for name, at in other.entered.items():
+            self.entered[name] = min(at, self.entered.get(name, at))
+        self.variants = other.variants | self.variants
+        self.exposures += other.exposures
+        self.opted_out |= other.opted_out
+        self.region = self.region or other.region
+
+
+class ProfileBook:
+    """All profile cards, keyed by the identity graph's profile ids, with merges followed."""
+
+    def __init__(self, clock: MessageClock) -> None:
+        self.clock = clock
+        self.states: dict[str, ProfileState] = {}
+        self.alias: dict[str, str] = {}
+        self.device_owner: dict[str, str] = {}
+        self.workspace_hours = [0.0] * 24
+        self.merges = 0
+
+    def resolve(self, profile_id: str) -> str:
+        seen = []
+        while profile_id in self.alias:
+            seen.append(profile_id)
+            profile_id = self.alias[profile_id]
+        for old in seen[:-1]:
+            self.alias[old] = profile_id
+        return profile_id
+
+    def get(self, profile_id: str) -> ProfileState | None:
+        return self.states.get(self.resolve(profile_id))
+
+    def state_for(self, profile_id: str, device_id: str) -> ProfileState:
+        """The card for ``profile_id``, stapling the device's previous card onto it."""
+        state = self.states.get(profile_id)
+        if state is None:
+            state = self.states[profile_id] = ProfileState(profile_id)
+            self.alias.pop(profile_id, None)
+        if device_id:
+            previous = self.device_owner.get(device_id)
+            if previous is not None and previous != profile_id:
+                self._moved(device_id, self.resolve(previous), state)
+            self.device_owner[device_id] = profile_id
+        return state
+
+    def _moved(self, device_id: str, previous: str, state: ProfileState) -> None:
+        old = self.states.get(previous)
+        if old is None or old is state:
+            return
+        if state.id.startswith("h-") or previous.startswith("h-"):
+            seen = old.devices.pop(device_id, None)  # a shared device moved to the household
+            if seen is not None:
+                state.devices[device_id] = seen
+            return
+        state.absorb(old)
+        del self.states[previous]
+        self.alias[previous] = state.id
+        self.merges += 1
+
+    def observe(self, event: dict[str, Any], profile_id: str) -> tuple[ProfileState, float, str]:
+        """Update a card from one event; returns (card, scenario seconds, event name)."""
+        context = event.get("context") or {}
+        raw_device = context.get("device") or {}
+        device_id = str(raw_device.get("id") or "")
+        state = self.state_for(profile_id, device_id)
+        at = self.clock.seconds(str(event.get("timestamp")))
+        tz = str(context.get("timezone") or state.timezone)
+        state.timezone = tz
+        state.first_seen = min(state.first_seen, at)
+        state.last_seen = max(state.last_seen, at)
+        location = context.get("location")
+        if isinstance(location, dict) and location.get("region"):
+            state.region = str(location["region"])
+        name = self._name(event)
+        hour = self.clock.local_minute(at, tz) // 60
+        device = self._device(state, device_id, raw_device, context, tz)
+        if device is not None:
+            device.last_seen = at
+            device.hours[hour] += 1.0
+        self._learn(state, event, name, at, hour, device)
+        return state, at, name
+
+    @staticmethod
+    def _name(event: dict[str, Any]) -> str:
+        kind = event.get("type")
+        if kind == "track":
+            return str(event.get("event", ""))
+        if kind in ("page", "screen"):
+            return f"{kind}:{event.get('name', '')}"
+        return str(kind)
+
+    @staticmethod
+    def _device(
+        state: ProfileState,
+        device_id: str,
+        raw: dict[str, Any],
+        context: dict[str, Any],
+        tz: str,
+    ) -> DeviceSeen | None:
+        if not device_id:
+            return None
+        device = state.devices.get(device_id)
+        if device is None:
+            kind = str(raw.get("type") or "phone")
+            device = state.devices[device_id] = DeviceSeen(device_id, kind, "app" in context)
+        device.timezone = tz
+        return device
+
+    def _learn(
+        self,
+        state: ProfileState,
+        event: dict[str, Any],
+        name: str,
+        at: float,
+        hour: int,
+        device: DeviceSeen | None,
+    ) -> None:
+        state.counts[name] += 1
+        state.last_event[name] = at
+        props = event.get("properties") or {}
+        opened = name in OPEN_EVENTS or name == "page:Home"
+        if opened and device is not None and device.type in SCREEN_TYPES:
+            state.hours[hour] += 1.0
+            self.workspace_hours[hour] += 1.0
+        if name in ENGAGEMENT:
+            channel, weight = ENGAGEMENT[name]
+            state.engaged[channel] = state.engaged.get(channel, 0.0) + weight
+            state.hours[hour] += 3.0 * weight
+            self.workspace_hours[hour] += 3.0 * weight
+        elif name == "identify":
+            self._traits(state, event.get("traits") or {})
+        elif name == "Push Permission Changed" and device is not None:
+            device.push = bool(props.get("granted"))
+        elif name == "Trip Started":
+            state.driving_until = at + DRIVE_SECONDS
+        elif name == "Trip Ended":
+            state.driving_until = -1e18
+        elif name == "Unsubscribed":
+            channel = str(props.get("channel", "email"))
+            state.traits[f"subscriptions.{channel}"] = False
+            state.opted_out.add(channel)
+
+    @staticmethod
+    def _traits(state: ProfileState, traits: dict[str, Any]) -> None:
+        for key, value in traits.items():
+            if isinstance(value, dict):
+                for inner, item in value.items():
+                    state.traits[f"{key}.{inner}"] = item
+            elif key in ("email", "phone"):
+                state.traits[key] = bool(value)  # presence only: raw identifiers are not kept
+            else:
+                state.traits[key] = value
