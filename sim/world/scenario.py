@@ -48,6 +48,7 @@ class Scenario:
     network: NetworkPlan
     partner_device_use: float
     cookie_reset_per_day: float
+    second_screen: float
     identity: dict[str, Any] = field(default_factory=dict)
     campaigns: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -181,6 +182,7 @@ def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona
         cookie_reset_per_day=reader.probability(
             behaviour, "cookie_reset_per_day", "behaviour.", 0.0
         ),
+        second_screen=reader.probability(behaviour, "second_screen", "behaviour.", 0.0),
         identity=dict(data.get("identity", {}))
         if isinstance(data.get("identity", {}), dict)
         else {},

@@ -295,6 +295,7 @@ def tv_session(world: World, person: Person, device: Device, day: int) -> Proces
         "livestream": False,
     }
     world.emit(person, device, "track", event="Video Playback Started", properties=content)
+    second_screen(world, person, day)
     minutes = float(rng.lognormal(3.5, 0.5))
     yield world.env.timeout(minutes * 60.0)
     world.emit(
@@ -304,6 +305,16 @@ def tv_session(world: World, person: Person, device: Device, day: int) -> Proces
         event="Video Playback Completed",
         properties=content | {"position": int(minutes * 60)},
     )
+
+
+def second_screen(world: World, person: Person, day: int) -> None:
+    """While the TV plays, many people pick up the phone or tablet as a second screen."""
+    if person.rng.random() >= world.scenario.second_screen:
+        return
+    handheld = [d for d in person.devices if d.type in ("phone", "tablet") and not d.shared]
+    if handheld:
+        device = handheld[int(person.rng.integers(len(handheld)))]
+        world.env.process(screen_session(world, person, device, day))
 
 
 def speaker_session(world: World, person: Person, device: Device, day: int) -> Process:

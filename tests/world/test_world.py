@@ -91,3 +91,32 @@ def test_cross_device_journeys_happen() -> None:
     assert paths, "someone buys something in four days"
     multi = [t for t in paths if len({step.split(":")[0] for step in t}) >= 2]
     assert multi, "some journeys start on one device and finish on another"
+
+
+def test_tv_time_brings_a_second_screen() -> None:
+    root = Path(__file__).resolve().parents[2]
+    scenario = load_scenario(root / "scenarios" / "day-in-the-life.toml").with_overrides(days=3)
+    world, events = simulate(scenario)
+    mason = next(p for p in world.people() if p.name == "Mason")
+    tv = mason.devices_of("tv")[0].id
+    handheld = {d.id for d in mason.devices if d.type in ("phone", "tablet")}
+    playing: list[tuple[str, str]] = []
+    start = ""
+    for event in events:
+        if (
+            event["context"]["device"]["id"] == tv
+            and event.get("event") == "Video Playback Started"
+        ):
+            start = event["timestamp"]
+        if (
+            event["context"]["device"]["id"] == tv
+            and event.get("event") == "Video Playback Completed"
+        ):
+            playing.append((start, event["timestamp"]))
+    during = [
+        e
+        for e in events
+        if e["context"]["device"]["id"] in handheld
+        and any(a < e["timestamp"] < b for a, b in playing)
+    ]
+    assert playing and during, "Mason uses his phone or tablet while the Roku plays"
