@@ -63,7 +63,7 @@ class World:
                         yield device, person.persona.name
 
     def household_of(self, person: Person) -> Household:
-        return self.households[int(person.household_id[1:])]
+        return self._by_id[person.household_id]
 
     def emit(self, person: Person, device: Device, kind: EventType, **fields: Any) -> SegmentEvent:
         """Build a Segment event from ``device`` at the current time and fire it."""
