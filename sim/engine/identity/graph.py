@@ -36,6 +36,7 @@ from sim.engine.identity.state import ProfileState
 
 LOOKUP_KINDS = (ANONYMOUS_ID, USER_ID, DEVICE_ID, EMAIL, PHONE)
 MAX_REJECT_LOG = 10_000
+FAST_CACHE_LIMIT = 4_000_000
 
 
 class IdentityGraph:
@@ -70,18 +71,18 @@ class IdentityGraph:
             device.get("id") if isinstance(device, Mapping) else None,
             event.get("userId"),
         )
+        cacheable = kind != "identify" and kind != "alias"
         evidence = None
-        if kind != "identify" and kind != "alias":
+        if cacheable:
             try:
                 evidence = self._fast.get(key)
-            except TypeError:
-                self._reject_event("identifier of an unhashable type")
-                return
+            except TypeError:  # a list or dict where an id belongs: the slow path says why
+                cacheable = False
         if evidence is None:
             evidence = self._slow(event)
             if evidence is None:
                 return
-            if kind != "identify" and kind != "alias" and len(self._fast) < 4_000_000:
+            if cacheable and len(self._fast) < FAST_CACHE_LIMIT:
                 self._fast[key] = evidence
         self._see(evidence, event, context)
 

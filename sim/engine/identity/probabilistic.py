@@ -73,6 +73,7 @@ class Homes:
         self.households = households
         self.residents: dict[str, list[ProfileState]] = {}
         self.entity: dict[str, ProfileState] = {}
+        self.crowded: set[str] = set()
         if not graph.config.rule_on("ip"):
             return
         for summary in summaries.values():
