@@ -46,7 +46,11 @@ def headline_groups(tables: t.Tables) -> dict[str, Rows]:
 
 def what_ran(tables: t.Tables) -> Rows:
     summary = tables.summary or {}
-    rows = [(key, fmt(summary.get(key))) for key in WHAT_RAN if summary.get(key) is not None]
+    rows = [
+        (key, str(summary[key]) if key == "seed" else fmt(summary[key]))
+        for key in WHAT_RAN
+        if summary.get(key) is not None
+    ]
     if "days" not in summary and tables.trace and tables.trace.first_at is not None:
         span = (tables.trace.last_at or tables.trace.first_at) - tables.trace.first_at
         rows.append(("days (trace span)", fmt(max(1, math.ceil(span / 86400)))))

@@ -17,6 +17,15 @@ from sim.report.readers import JsonObject, ReportInputError, read_csv_numbers, r
 SERIES_FILE = "loadtest_timeseries.csv"
 SERIES_COLUMNS = ("t_s", "rps", "events_per_second", "p50_ms", "p99_ms", "lag_p99_ms")
 PERCENTILES = ("p50", "p95", "p99", "max")
+LOAD_NUMBERS = (
+    "requests",
+    "events",
+    "failures",
+    "fail_ratio",
+    "duration_s",
+    "rps",
+    "events_per_second",
+)
 
 
 @dataclass(frozen=True)
@@ -43,9 +52,7 @@ def read_summary(path: Path) -> LoadSummary | None:
     if data is None:
         return None
     numbers = {
-        key: float(data[key])
-        for key in ("requests", "events", "failures", "rps", "events_per_second")
-        if isinstance(data.get(key), int | float)
+        key: float(data[key]) for key in LOAD_NUMBERS if isinstance(data.get(key), int | float)
     }
     return LoadSummary(
         numbers,

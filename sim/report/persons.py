@@ -6,12 +6,12 @@ report falls back to truth personas and ``Context Changed`` trace events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from sim.report.readers import JsonObject, ReportInputError, iter_jsonl
-from sim.report.sessions import ContextChange
+from sim.report.sessions import ContextChange, Device
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class PersonInfo:
     persona: str
     named: bool = False
     timezone: str | None = None
+    devices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,32 @@ def read_people(path: Path) -> dict[str, PersonInfo] | None:
         if not isinstance(person_id, str):
             raise ReportInputError(f"{path}: line {number}: key 'person_id': expected a string")
         timezone = row.get("timezone")
+        devices = row.get("devices")
         people[person_id] = PersonInfo(
             person_id,
             str(row.get("name") or row.get("persona") or person_id),
             str(row.get("persona") or ""),
             bool(row.get("named", False)),
             timezone if isinstance(timezone, str) else None,
+            tuple(str(d) for d in devices) if isinstance(devices, list) else (),
         )
     return people
+
+
+def with_sole_users(
+    devices: dict[str, Device], people: dict[str, PersonInfo] | None
+) -> dict[str, Device]:
+    """Household devices used by exactly one person (Mason's TV at home) become theirs."""
+    users: dict[str, list[str]] = {}
+    for person in (people or {}).values():
+        for device_id in person.devices:
+            users.setdefault(device_id, []).append(person.person_id)
+    out = dict(devices)
+    for device_id, device in devices.items():
+        only = users.get(device_id, [])
+        if device.person_id is None and len(only) == 1:
+            out[device_id] = replace(device, person_id=only[0])
+    return out
 
 
 def from_personas(personas: dict[str, str]) -> dict[str, PersonInfo]:

@@ -37,11 +37,13 @@ def _day_in_life(tables: t.Tables) -> Section:
         section.skipped = _missing(tables, "trace.jsonl.gz", "truth.jsonl.gz")
     elif not tables.days:
         section.skipped = "no Mason, Susan or Kaylee in this run (truth `persona`)"
+    truth = (tables.run_dir / "contexts.jsonl.gz").is_file()
+    source = "contexts.jsonl.gz, the world's truth" if truth else "Context Changed events"
     for day in tables.days:
         bands = (
-            "grey bands are active periods (the trace has no Context Changed events)"
+            f"grey bands are active periods (no contexts for them in {source.split(',')[0]})"
             if day.bands_from_sessions
-            else "background bands are where they were (Context Changed events)"
+            else f"background bands are where they were ({source})"
         )
         guide = (
             f"Each bar is a session on one of {day.name}'s devices on their busiest day "

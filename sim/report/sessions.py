@@ -16,6 +16,8 @@ from typing import Any
 from sim.report.readers import JsonObject, ReportInputError, iter_jsonl
 
 SESSION_GAP_S = 30 * 60
+# A film, a drive or a workout sends an event when it starts and when it ends.
+LONG_GAP_S = {"tv": 3 * 3600, "car": 2 * 3600, "watch": 2 * 3600}
 ORDER_EVENT = "Order Completed"
 CONTEXT_EVENT = "Context Changed"
 EVENT_CHANNELS = {
@@ -177,7 +179,7 @@ class _SessionBuilder:
         device_id = str(device.get("id"))
         key = (person, device_id)
         current = self.open.get(key)
-        if current is not None and at - current.end <= SESSION_GAP_S:
+        if current is not None and at - current.end <= session_gap(current.device_type):
             return current
         if current is not None:
             self.tables.sessions.append(current)
@@ -194,6 +196,11 @@ class _SessionBuilder:
         self.tables.sessions.sort(key=lambda s: (s.start, s.person_id, s.device_id))
         self.tables.context_changes.sort(key=lambda c: (c.person_id, c.at))
         return self.tables
+
+
+def session_gap(device_type: str) -> float:
+    """Longest quiet time inside one session on a device of this type (seconds)."""
+    return LONG_GAP_S.get(device_type, SESSION_GAP_S)
 
 
 def _timestamp(path: Path, number: int, event: JsonObject) -> float:

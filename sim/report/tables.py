@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from sim.report import behaviour, daylife, experiments, loadtest
-from sim.report.persons import from_personas, read_contexts, read_people, spans_from_changes
+from sim.report.persons import (
+    PersonInfo,
+    from_personas,
+    read_contexts,
+    read_people,
+    spans_from_changes,
+    with_sole_users,
+)
 from sim.report.readers import (
     JsonObject,
     ReportInputError,
@@ -99,16 +106,19 @@ def collect(run_dir: Path) -> Tables:
     tables.journeys = world_journeys(read_jsonl(run_dir / "journeys.jsonl"), tables.summary)
     tables.journeys_source = "journeys.jsonl" if tables.journeys else ""
     if tables.devices is not None:
-        tables.trace = read_trace(run_dir / "trace.jsonl.gz", tables.devices)
-    if tables.trace is not None and tables.devices is not None:
-        _behaviour(tables, tables.trace, tables.devices)
+        people = read_people(run_dir / "people.jsonl")
+        used = with_sole_users(tables.devices, people)
+        tables.trace = read_trace(run_dir / "trace.jsonl.gz", used)
+        if tables.trace is not None:
+            _behaviour(tables, tables.trace, used, people or from_personas(personas(used)))
     return tables
 
 
-def _behaviour(tables: Tables, trace: TraceTables, devices: dict[str, Device]) -> None:
+def _behaviour(
+    tables: Tables, trace: TraceTables, devices: dict[str, Device], people: dict[str, PersonInfo]
+) -> None:
     sessions = trace.sessions
     run_dir = tables.run_dir
-    people = read_people(run_dir / "people.jsonl") or from_personas(personas(devices))
     contexts = read_contexts(run_dir / "contexts.jsonl.gz")
     if contexts is None:
         contexts = spans_from_changes(trace.context_changes, trace.last_at or 0.0)

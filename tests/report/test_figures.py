@@ -128,7 +128,7 @@ def test_attribution_pareto_curve() -> None:
     axes, share = figure.axes
     assert [b.get_height() for b in bars(axes)] == [6, 3, 1]
     assert list(share.lines[0].get_ydata()) == [60.0, 90.0, 100.0]
-    assert "2 of 3 channels bring 80%" in axes.get_title(loc="left")
+    assert "2 of 3 channel(s) bring 80%" in axes.get_title(loc="left")
     assert share.get_ylabel() == "cumulative share of orders (%)"
     labelled(axes)
 

@@ -29,6 +29,7 @@ def funnel_figure(rows: list[tuple[str, int]]) -> Figure:
     axes.set_ylim(len(rows) - 0.5, -0.5)
     axes.set_xlim(0, (counts.max() if len(counts) else 1) * 1.3)
     axes.set_xlabel("people (count)")
+    integer_ticks(axes, "x")
     axes.set_ylabel("journey stage")
     axes.set_title("Journey funnel with drop-off", loc="left")
     axes.legend(loc="lower right", fontsize=8)
@@ -115,8 +116,8 @@ def attribution_figure(credits: list[ChannelCredit]) -> Figure:
     share_axes.set_ylabel("cumulative share of orders (%)")
     needed = int(np.searchsorted(cumulative, PARETO_SHARE * 100 - 1e-9)) + 1
     axes.set_title(
-        f"Channel attribution: {int(orders.sum()):,} orders; {needed} of {len(credits)} "
-        f"channels bring 80%",
+        f"Channel attribution: {int(orders.sum()):,} order(s); {needed} of {len(credits)} "
+        f"channel(s) bring 80%",
         loc="left",
     )
     tidy(axes)
