@@ -21,6 +21,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from sim.engine.engine import Engine
 from sim.shard import ShardResult, simulate_shard
 from sim.trace.events import iso_ms
 from sim.trace.sink import order_key
@@ -47,6 +48,7 @@ class Run:
         self.out = out
         self.workers = workers
         self.summary: dict[str, Any] = {}
+        self._engine: Engine | None = None
 
     def execute(self, progress: Progress | None = None) -> dict[str, Any]:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -95,20 +97,23 @@ class Run:
         with JsonlGzWriter(target) as writer:
             for event in heapq.merge(*streams, key=order_key):
                 writer.write(event)
+                self._stitcher().ingest(event)
             return writer.count
 
+    def _stitcher(self) -> Engine:
+        """The engine that stitches the merged trace of several shards."""
+        if self._engine is None:
+            self._engine = Engine(dict(self.scenario.identity))
+        return self._engine
+
     def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """One shard stitched in the loop already; shards are stitched again as one trace."""
+        """One shard stitched in its loop already; several are stitched as one merged trace."""
         if len(shards) == 1:
             return shards[0].profiles, shards[0].identity_stats
-        from sim.engine.engine import Engine
-
-        engine = Engine(dict(self.scenario.identity))
-        for event in read_jsonl(self.out / "trace.jsonl.gz"):
-            engine.ingest(event)
-        engine.identity.finalize()  # type: ignore[attr-defined]
-        stats: dict[str, Any] = engine.identity.stats()  # type: ignore[attr-defined]
-        return [p.as_json() for p in engine.identity.profiles()], stats
+        identity = self._stitcher().identity
+        identity.finalize()  # type: ignore[attr-defined]
+        stats: dict[str, Any] = identity.stats()  # type: ignore[attr-defined]
+        return [p.as_json() for p in identity.profiles()], stats
 
     def _write_tables(
         self, shards: list[ShardResult], truth: list[dict[str, Any]], profiles: list[dict[str, Any]]
