@@ -1,0 +1,220 @@
+"""Real replays, bounded to seconds: Locust against `hopsim serve` on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from loadtest.synthetic import write_trace
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCUSTFILE = ROOT / "loadtest" / "locustfile.py"
+EVENTS = 600
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`hopsim serve` on a free 127.0.0.1 port with its own data directory."""
+    port, data = free_port(), tmp_path / "data"
+    command = [sys.executable, "-m", "sim.cli", "serve", "--port", str(port), "--data", str(data)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env(), stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            assert process.poll() is None, "hopsim serve exited"
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("hopsim serve did not start")
+        yield url, data
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def trace(tmp_path: Path) -> Path:
+    # 600 events, 30 devices, one simulated minute: two seconds at speed 30
+    return write_trace(tmp_path / "trace.jsonl.gz", events=EVENTS, devices=30, span_seconds=60.0)
+
+
+def locust(host: str, trace: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"]
+    command += ["--host", host, "--trace", str(trace), "--replay-out", str(out), "-t", "60s"]
+    command += ["--speed", "30", "--lanes", "8", "--only-summary", *extra]
+    return subprocess.run(
+        command, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def summary(out: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((out / "loadtest.json").read_text())
+    return doc
+
+
+def stored_events(data: Path) -> list[dict[str, Any]]:
+    """The server's log, frame by frame, in the order it accepted them."""
+    raw = (data / "events.log").read_bytes()
+    events: list[dict[str, Any]] = []
+    offset = 0
+    while offset < len(raw):
+        length, _crc = struct.unpack_from(">II", raw, offset)
+        events += orjson.loads(raw[offset + 8 : offset + 8 + length])
+        offset += 8 + length
+    return events
+
+
+def assert_device_order(events: list[dict[str, Any]]) -> None:
+    last: dict[str, int] = {}
+    for event in events:
+        device, seq = event["context"]["device"]["id"], event["properties"]["seq"]
+        assert seq > last.get(device, -1), f"{device}: event {seq} after {last[device]}"
+        last[device] = seq
+
+
+def test_replay_accepts_every_event_once_in_device_order(
+    server: tuple[str, Path], trace: Path, tmp_path: Path
+) -> None:
+    url, data = server
+    done = locust(url, trace, tmp_path / "out", "--write-key", "wk")
+    assert done.returncode == 0, done.stderr[-3000:]
+    stats = httpx.get(f"{url}/v1/stats").json()
+    assert stats["events_accepted"] == EVENTS
+    assert stats["events_duplicate"] == 0 and stats["events_rejected"] == 0
+    result = summary(tmp_path / "out")
+    assert result["events"] == result["planned_events"] == EVENTS
+    assert result["failures"] == 0 and result["requests"] == result["planned_batches"]
+    assert 1.5 < result["duration_s"] < 10  # two seconds of trace at speed 30
+    assert result["schedule_lag_ms"]["p99"] < 100
+    stored = stored_events(data)
+    assert sorted(e["messageId"] for e in stored) == [f"m-{i:08d}" for i in range(EVENTS)]
+    assert_device_order(stored)
+    rows = (tmp_path / "out" / "loadtest_timeseries.csv").read_text().splitlines()
+    assert rows[0] == "t_s,rps,events_per_second,p50_ms,p99_ms,lag_p99_ms" and len(rows) >= 3
+
+
+def test_thresholds_flip_the_exit_code_both_ways(
+    server: tuple[str, Path], trace: Path, tmp_path: Path
+) -> None:
+    url, _ = server
+    fast = ["--speed", "600"]
+    ok = locust(url, trace, tmp_path / "a", *fast, "--check-p99-ms", "60000",
+                "--check-fail-ratio", "0", "--check-eps", "1")  # fmt: skip
+    assert ok.returncode == 0, ok.stderr[-3000:]
+    assert [c["ok"] for c in summary(tmp_path / "a")["checks"]] == [True, True, True]
+    bad = locust(url, trace, tmp_path / "b", *fast, "--check-eps", "1e9")
+    assert bad.returncode == 1, bad.stderr[-3000:]
+    assert "events_per_second" in bad.stderr and "FAILED" in bad.stderr
+    slow_p99 = locust(url, trace, tmp_path / "c", *fast, "--check-p99-ms", "0.001")
+    assert slow_p99.returncode == 1
+
+
+def test_two_processes_send_the_same_events_in_device_order(
+    server: tuple[str, Path], trace: Path, tmp_path: Path
+) -> None:
+    url, data = server
+    done = locust(url, trace, tmp_path / "out", "--processes", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert httpx.get(f"{url}/v1/stats").json()["events_accepted"] == EVENTS
+    result = summary(tmp_path / "out")
+    assert result["events"] == result["planned_events"] == EVENTS
+    assert result["options"]["processes"] == 2
+    assert_device_order(stored_events(data))
+
+
+class SlowHandler(BaseHTTPRequestHandler):
+    """One request at a time (HTTPServer is not threaded), each taking 50 ms."""
+
+    delay = 0.05
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(self.delay)
+        body = b'{"success":true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_a_slow_server_shows_in_latency_from_schedule_not_in_latency(tmp_path: Path) -> None:
+    # 40 requests due over 0.8 s (50/s) against a server that manages 20/s
+    trace = write_trace(tmp_path / "t.jsonl.gz", events=40, devices=1, span_seconds=39.0)
+    slow = HTTPServer(("127.0.0.1", 0), SlowHandler)
+    thread = threading.Thread(target=slow.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host = f"http://127.0.0.1:{slow.server_address[1]}"
+        done = locust(host, trace, tmp_path / "out", "--speed", str(39 / 0.8),
+                      "--batch-size", "1", "--lanes", "1")  # fmt: skip
+    finally:
+        slow.shutdown()
+        slow.server_close()
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = summary(tmp_path / "out")
+    assert result["requests"] == 40
+    latency, scheduled = result["latency_ms"], result["latency_from_schedule_ms"]
+    assert latency["p50"] >= 45 and latency["max"] < 400  # the server's 50 ms, flat
+    assert scheduled["max"] > 900  # the last request was due ~1.2 s before its answer
+    assert scheduled["p99"] > 4 * latency["p99"]
+    assert result["schedule_lag_ms"]["p99"] > 500  # the lane could not keep up
+
+
+def test_hopsim_loadtest_starts_its_own_server_and_fills_the_run_folder(
+    trace: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "sim.cli", "loadtest", str(trace), "--speed", "60"]
+    command += ["--out", str(out), "--no-report", "--lanes", "4", "--check-fail-ratio", "0"]
+    done = subprocess.run(
+        command, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    result = summary(out)
+    assert result["server"]["events_accepted"] == result["events"] == EVENTS
+    assert result["exit_code"] == 0 and result["checks"][0]["ok"]
+    for name in ("loadtest_timeseries.csv", "locust_stats.csv", "locust.html"):
+        assert (out / name).exists(), name
+    assert "run folder:" in done.stdout
+
+
+def test_hopsim_loadtest_refuses_a_missing_source(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "sim.cli", "loadtest", str(tmp_path / "nope.jsonl.gz")]
+    done = subprocess.run(command, cwd=ROOT, env=env(), capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "no such scenario or trace" in done.stderr
