@@ -49,5 +49,7 @@ def test_a_bad_value_names_the_file_the_key_and_what_was_expected(
 
 def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
-        IdentityConfig.from_mapping({"threshold": None, "max_device_ids": -2, "colour": 1}, "s.toml")
+        IdentityConfig.from_mapping(
+            {"threshold": None, "max_device_ids": -2, "colour": 1}, "s.toml"
+        )
     assert len(caught.value.problems) == 3

@@ -76,7 +76,10 @@ def test_junk_install_ids_in_any_case_are_blocked() -> None:
     for i, junk in enumerate(["NULL", " undefined ", "Anonymous", "0000", ""]):
         g.observe(ev(anon=junk, device=f"d{i}"))
     assert len(g.profiles()) == 5
-    assert g.stats()["rejected"] == {"anonymousId: junk value": 4, "anonymousId: junk value (all zeros)": 1}
+    assert g.stats()["rejected"] == {
+        "anonymousId: junk value": 4,
+        "anonymousId: junk value (all zeros)": 1,
+    }
 
 
 def test_scenario_blocked_values_extend_the_blocklist() -> None:
@@ -105,7 +108,14 @@ def test_alias_links_the_previous_install_id_to_the_account() -> None:
     g = graph()
     g.observe(ev(anon="a1", device="d1"))
     g.observe(ev(anon="a9", device="d9", user="u1"))
-    g.observe({"type": "alias", "previousId": "a1", "userId": "u1", "timestamp": "2026-11-02T19:00:00.000Z"})
+    g.observe(
+        {
+            "type": "alias",
+            "previousId": "a1",
+            "userId": "u1",
+            "timestamp": "2026-11-02T19:00:00.000Z",
+        }
+    )
     assert g.profile_of("anonymousId", "a1") == g.profile_of("userId", "u1")
     assert any(r.rule == "alias" and r.action == "merge" for r in g.merge_log)
 

@@ -80,7 +80,9 @@ def test_the_family_gets_three_persons_and_a_household_for_the_tv_and_speaker() 
     persons = [p for p in graph.profiles() if p.kind == "person"]
     assert sorted(household.members) == sorted(p.profile_id for p in persons)
     assert all(p.household_id == household.profile_id for p in persons)
-    watch_link = next(r for r in graph.merge_log if r.rule == "probabilistic" and r.action == "merge")
+    watch_link = next(
+        r for r in graph.merge_log if r.rule == "probabilistic" and r.action == "merge"
+    )
     assert watch_link.score is not None and watch_link.score >= graph.config.threshold
     assert "copresence" in watch_link.reason
 

@@ -169,5 +169,15 @@ class Registry:
             owner.links.pop(device_id, None)
         return owner
 
-    def user_count(self, state: ProfileState) -> int:
-        return len(state.ids(USER_ID))
+    def fits(self, target: ProfileState, other: ProfileState, rule: str) -> bool:
+        """Whether merging ``other`` into ``target`` keeps every limit; logs a refusal if not."""
+        broken = self._broken_limit([target, other], [])
+        if broken is None:
+            return True
+        self.refusals += 1
+        self.log(
+            MergeRecord(
+                rule, "refuse", broken, (f"profile:{target.number}", f"profile:{other.number}")
+            )
+        )
+        return False

@@ -79,6 +79,18 @@ class Households:
         owner = self.registry.find(DEVICE_ID, device_id)
         if owner is None or owner is target:
             return
+        limit = self.registry.limits[DEVICE_ID]
+        if len(target.device_ids) >= limit:
+            self.registry.refusals += 1
+            self.registry.log(
+                MergeRecord(
+                    rule,
+                    "refuse",
+                    f"deviceId limit {limit} of the household reached; device stays put",
+                    (f"deviceId:{device_id}", f"household:{target.number}"),
+                )
+            )
+            return
         index = self.registry.index
         owner.device_ids.remove(device_id)
         if owner.links is not None:

@@ -157,6 +157,8 @@ def _merge(
     graph: IdentityGraph, person: ProfileState, state: ProfileState, score: float, why: str
 ) -> None:
     devices = list(state.device_ids)
+    if not graph.registry.fits(person, state, "probabilistic"):
+        return
     graph.registry.absorb(person, state, "probabilistic", f"scored {score:.2f} ({why})", score)
     for device in devices:
         person.set_link(device, "probabilistic")
