@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `import loadt
 import gevent
 from gevent.pool import Group
 from locust import FastHttpUser, events, task
+from locust.contrib.fasthttp import FastHttpSession
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadtest import checks, replay
@@ -76,10 +77,9 @@ def add_options(parser: Any) -> None:
 
 
 class ReplayUser(FastHttpUser):
-    """The whole replay of one shard; its lanes are greenlets sharing one pool."""
+    """The whole replay of one shard; each lane is a greenlet with its own connection."""
 
     fixed_count = 1
-    concurrency = 32
     insecure = False
 
     @task
@@ -125,10 +125,29 @@ class ReplayUser(FastHttpUser):
         STATE.finished = True
         _shard_done(self.environment)
 
+    def _lane_session(self) -> FastHttpSession:
+        """A lane's own keep-alive connection, configured like ``self.client``."""
+        return FastHttpSession(
+            base_url=self.host,
+            request_event=self.environment.events.request,
+            network_timeout=self.network_timeout,
+            connection_timeout=self.connection_timeout,
+            max_redirects=self.max_redirects,
+            max_retries=self.max_retries,
+            insecure=self.insecure,
+            concurrency=1,
+            user=self,
+            client_pool=self.client_pool,
+            ssl_context_factory=self.ssl_context_factory,
+            headers=self.default_headers,
+            proxy_host=self.proxy_host,
+            proxy_port=self.proxy_port,
+        )
+
     def _run_lane(self, lane: list[replay.Batch], rec: Recorder, headers: dict[str, str]) -> None:
         opts = self.environment.parsed_options
         path, retries = opts.batch_path, int(opts.retries)
-        post, now, add, sleep = self.client.post, rec.now, rec.add, gevent.sleep
+        post, now, add, sleep = self._lane_session().post, rec.now, rec.add, gevent.sleep
         for batch in lane:
             wait = batch.intended - now()
             if wait > 0:
@@ -190,7 +209,6 @@ def on_init(environment: Any, **_: Any) -> None:
     runner = environment.runner
     if opts is None or runner is None:
         return
-    ReplayUser.concurrency = max(1, int(opts.lanes))
     if isinstance(runner, WorkerRunner):
         return
     if not opts.trace:
