@@ -98,8 +98,10 @@ def multi_device_people(devices: dict[str, Device]) -> set[str]:
     return {person for person, count in owned.items() if count >= 2}
 
 
-def daily_switch_share(sessions: list[Session], devices: dict[str, Device]) -> list[DayShare]:
-    """Per local date: of the people owning 2+ devices, how many used 2+ devices."""
+def daily_switch_share(
+    sessions: list[Session], devices: dict[str, Device], dates: set[str] | None = None
+) -> list[DayShare]:
+    """Per local date (only ``dates`` when given): of people owning 2+ devices, who used 2+."""
     people = multi_device_people(devices)
     used: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for session in sessions:
@@ -108,6 +110,7 @@ def daily_switch_share(sessions: list[Session], devices: dict[str, Device]) -> l
     return [
         DayShare(day, len(people), sum(1 for p in people if len(used[day].get(p, ())) >= 2))
         for day in sorted(used)
+        if dates is None or day in dates
     ]
 
 

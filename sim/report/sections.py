@@ -46,7 +46,7 @@ def _day_in_life(tables: t.Tables) -> Section:
             else f"background bands are where they were ({source})"
         )
         guide = (
-            f"Each bar is a session on one of {day.name}'s devices on their busiest day "
+            "Each bar is a session on one of this person's devices on their busiest day "
             f"(most devices used); {bands}."
         )
         section.panels.append(Panel(people.day_in_life_figure(day), guide))
@@ -121,8 +121,9 @@ def _attribution(tables: t.Tables) -> Section:
         section.skipped = _missing(tables, "trace.jsonl.gz", "truth.jsonl.gz")
         return section
     guide = (
-        "Bars are orders credited to each channel; the red line is their running share. "
-        "Where it crosses the dotted 80% line is the few channels that bring most orders."
+        "Bars are orders credited to the last channel (push, email, campaign link) that touched "
+        "the buyer within 7 days, 'direct' when none did; the red line is their running share "
+        "and where it crosses the dotted 80% line are the few channels that bring most orders."
     )
     section.panels.append(Panel(journey.attribution_figure(tables.channels), guide))
     return section

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,11 +125,24 @@ def _behaviour(
         contexts = spans_from_changes(trace.context_changes, trace.last_at or 0.0)
     tables.days = daylife.days_in_life(sessions, contexts, people)
     tables.switches = behaviour.switch_matrix(sessions)
-    tables.switch_days = behaviour.daily_switch_share(sessions, devices)
+    tables.switch_days = behaviour.daily_switch_share(sessions, devices, scenario_dates(tables))
     if not tables.journeys:
         tables.journeys = behaviour.journeys_to_purchase(sessions)
         tables.journeys_source = "trace.jsonl.gz"
     tables.channels = behaviour.attribution(sessions)
+
+
+def scenario_dates(tables: Tables) -> set[str] | None:
+    """The scenario's calendar days (summary ``start`` and ``days``), None when unknown."""
+    summary = tables.summary or {}
+    start, days = summary.get("start"), summary.get("days")
+    if not isinstance(start, str) or not isinstance(days, int):
+        return None
+    try:
+        first = datetime.fromisoformat(start).date()
+    except ValueError:
+        return None
+    return {(first + timedelta(days=n)).isoformat() for n in range(days)}
 
 
 def world_journeys(

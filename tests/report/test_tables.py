@@ -177,3 +177,10 @@ def test_summary_that_is_not_an_object(run_dir: Path) -> None:
     (run_dir / "summary.json").write_text("[1, 2]")
     with pytest.raises(ReportInputError, match=r"summary\.json: expected a JSON object"):
         t.collect(run_dir)
+
+
+def test_switch_share_keeps_to_the_scenario_days(run_dir: Path) -> None:
+    path = run_dir / "summary.json"
+    path.write_text(path.read_text().replace('"days": 2,', '"days": 1,'))
+    collected = t.collect(run_dir)
+    assert [d.date for d in collected.switch_days] == ["2026-11-02"]

@@ -10,6 +10,7 @@ from sim.report.behaviour import ChannelCredit, Journey
 from sim.report.figures.style import device_colour, empty, integer_ticks, new_figure, tidy
 
 PARETO_SHARE = 0.8
+STEP = 1.5  # data units between two touchpoint boxes
 
 
 def funnel_figure(rows: list[tuple[str, int]]) -> Figure:
@@ -51,14 +52,15 @@ def journeys_figure(
     for row, journey in enumerate(journeys):
         start = width - len(journey.steps)
         for offset, step in enumerate(journey.steps):
-            _box(axes, start + offset, row, step, last=offset == len(journey.steps) - 1)
+            last = offset == len(journey.steps) - 1
+            _box(axes, (start + offset) * STEP, row, step, last)
         noun = "order" if journey.count == 1 else "orders"
         text = f"{journey.count:,} {noun} ({journey.share:.0%} of purchases)"
-        axes.text(width - 0.4, row, text, va="center", fontsize=9)
-    axes.set_xlim(-0.6, width + 1.6)
+        axes.text((width - 1) * STEP + 0.75, row, text, va="center", fontsize=9)
+    axes.set_xlim(-0.8, (width - 1) * STEP + 3.2)
     axes.set_ylim(len(journeys) - 0.5, -0.5)
     ticks = [f"{width - 1 - k} before" if k < width - 1 else "order" for k in range(width)]
-    axes.set_xticks(range(width), ticks)
+    axes.set_xticks([k * STEP for k in range(width)], ticks)
     axes.set_yticks(range(len(journeys)), [f"#{i + 1}" for i in range(len(journeys))])
     axes.set_xlabel(step_label)
     axes.set_ylabel("journey (rank)")
@@ -68,7 +70,7 @@ def journeys_figure(
     return figure
 
 
-def _box(axes: Axes, x: int, y: int, text: str, last: bool) -> None:
+def _box(axes: Axes, x: float, y: int, text: str, last: bool) -> None:
     colour = device_colour(text)
     style = {"boxstyle": "round,pad=0.35", "facecolor": colour, "edgecolor": "none"}
     axes.text(
@@ -78,15 +80,15 @@ def _box(axes: Axes, x: int, y: int, text: str, last: bool) -> None:
         ha="center",
         va="center",
         color="white",
-        fontsize=9,
+        fontsize=8.5,
         bbox=style,
         fontweight="bold" if last else "normal",
     )
     if not last:
         axes.annotate(
             "",
-            xy=(x + 0.62, y),
-            xytext=(x + 0.38, y),
+            xy=(x + STEP * 0.62, y),
+            xytext=(x + STEP * 0.38, y),
             arrowprops={"arrowstyle": "->", "color": "#555"},
         )
 
