@@ -121,7 +121,7 @@ def touchpoint(session: Session) -> str:
 
 
 def journeys_to_purchase(
-    sessions: list[Session], top: int = 3, max_steps: int = 5
+    sessions: list[Session], top: int = 3, max_steps: int = 6
 ) -> list[Journey]:
     """The most common touchpoint sequences ending in a session with an order."""
     paths: Counter[tuple[str, ...]] = Counter()
