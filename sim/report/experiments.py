@@ -26,9 +26,12 @@ class Variant:
     rate: float
     low: float
     high: float
+    control: bool | None = None
 
     @property
     def is_control(self) -> bool:
+        if self.control is not None:
+            return self.control
         return self.name.lower() in CONTROL_NAMES
 
 
@@ -44,13 +47,21 @@ def wilson(conversions: int, n: int, z: float = Z95) -> tuple[float, float]:
 
 
 def variants(compare: JsonObject | None, summary: JsonObject | None) -> list[Variant]:
-    """Variants from compare.json, else from summary.json ``experiments``."""
+    """Variants from compare.json, else summary ``experiments`` or ``messaging.experiments``."""
     if compare:
         found = _walk(compare, "", "")
         if found:
             return found
-    block = summary.get("experiments") if summary else None
-    return _walk(block, "", "") if block else []
+    summary = summary or {}
+    messaging = summary.get("messaging")
+    for block in (
+        summary.get("experiments"),
+        isinstance(messaging, dict) and messaging.get("experiments"),
+    ):
+        found = _walk(block, "", "") if block else []
+        if found:
+            return found
+    return []
 
 
 def _walk(node: Any, key: str, campaign: str) -> list[Variant]:
@@ -87,4 +98,14 @@ def _variant(node: JsonObject, key: str, campaign: str) -> Variant:
     low, high = node.get("ci_low"), node.get("ci_high")
     if not isinstance(low, int | float) or not isinstance(high, int | float):
         low, high = wilson(conversions, n)
-    return Variant(campaign or "experiment", name, n, conversions, rate, float(low), float(high))
+    control = node.get("control")
+    return Variant(
+        campaign or "experiment",
+        name,
+        n,
+        conversions,
+        rate,
+        float(low),
+        float(high),
+        control if isinstance(control, bool) else None,
+    )

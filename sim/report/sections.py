@@ -208,7 +208,7 @@ def _flat(block: dict[str, object], prefix: str = "") -> list[tuple[str, object]
     for key, value in block.items():
         if isinstance(value, dict):
             out += _flat(value, f"{prefix}{key}.")
-        else:
+        elif not isinstance(value, list):
             out.append((prefix + key, value))
     return out
 

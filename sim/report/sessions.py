@@ -46,7 +46,7 @@ class Device:
     user_ids: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     """Consecutive events of one true person on one device."""
 
@@ -63,7 +63,7 @@ class Session:
     context: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContextChange:
     person_id: str
     at: float

@@ -184,3 +184,36 @@ def test_switch_share_keeps_to_the_scenario_days(run_dir: Path) -> None:
     path.write_text(path.read_text().replace('"days": 2,', '"days": 1,'))
     collected = t.collect(run_dir)
     assert [d.date for d in collected.switch_days] == ["2026-11-02"]
+
+
+def test_variants_from_the_summary_messaging_block() -> None:
+    from sim.report.experiments import variants
+
+    summary = {
+        "messaging": {
+            "experiments": [
+                {
+                    "campaign": "cart",
+                    "variant": "holdout_a",
+                    "control": True,
+                    "n": 50,
+                    "conversions": 5,
+                    "rate": 0.1,
+                },
+                {
+                    "campaign": "cart",
+                    "variant": "free_shipping",
+                    "control": False,
+                    "n": 50,
+                    "conversions": 9,
+                    "rate": 0.18,
+                },
+            ]
+        }
+    }
+    found = variants(None, summary)
+    assert [(v.campaign, v.name, v.is_control) for v in found] == [
+        ("cart", "holdout_a", True),
+        ("cart", "free_shipping", False),
+    ]
+    assert (found[1].low, found[1].high) == pytest.approx(wilson(9, 50))
