@@ -15,6 +15,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SLOT_MINUTES = 10
+HOUR_BITS = 20
+"""An (network, hour) pair packs into one int: ``network << HOUR_BITS | hour`` (hours
+since 1970 stay below 2**20 until 2089)."""
+COUNT_BITS = 24
+"""Per network a device keeps one int: home-time events ``<< COUNT_BITS`` plus all events."""
+COUNT_MASK = (1 << COUNT_BITS) - 1
+HOME_EVENT = (1 << COUNT_BITS) + 1
 MAX_SLOTS = 2048
 MAX_SEEN = 1024
 MAX_BEHAVIOUR = 64
@@ -66,13 +73,6 @@ def utc_offset_minutes(timezone: object) -> int:
     return offset
 
 
-def home_time(local_minute: int) -> bool:
-    """Evenings, nights and weekends (local time): when people are mostly at home."""
-    if (local_minute // 60) % 24 in NIGHT_HOURS:
-        return True
-    return (local_minute // 1440 + 3) % 7 >= 5  # 1970-01-01 was a Thursday (Monday = 0)
-
-
 class DeviceEvidence:
     """Everything the probabilistic rules may know about one device."""
 
@@ -83,7 +83,6 @@ class DeviceEvidence:
         "events",
         "ip_hours",
         "ips",
-        "night",
         "offset",
         "slots",
         "users",
@@ -92,32 +91,46 @@ class DeviceEvidence:
     def __init__(self, device_type: str) -> None:
         self.device_type = device_type
         self.events = 0
-        self.ips: dict[str, int] = {}
-        self.night: dict[str, int] = {}
+        self.ips: dict[int, int] = {}
         self.slots: set[int] = set()
-        self.ip_hours: set[tuple[str, int]] = set()
+        self.ip_hours: set[int] = set()
         self.behaviour: dict[str, int] = {}
         self.users: tuple[str, ...] = ()
         self.anons: tuple[str, ...] = ()
         self.offset = 0
 
-    def see(self, ip: str | None, minute: int | None, offset: int, feature: str | None) -> None:
-        """Record one event: network, time, and what it was about."""
+    def see(self, ip: int | None, minute: int | None, feature: str | None) -> None:
+        """Record one event: network id, time (minutes since 1970, UTC), what it was about."""
         self.events += 1
-        if ip is not None:
-            self.ips[ip] = self.ips.get(ip, 0) + 1
-        if minute is not None:
-            if len(self.slots) < MAX_SLOTS:
-                self.slots.add(minute // SLOT_MINUTES)
+        if minute is None:
             if ip is not None:
-                if home_time(minute + offset):
-                    self.night[ip] = self.night.get(ip, 0) + 1
+                self.ips[ip] = self.ips.get(ip, 0) + 1
+        else:
+            slots = self.slots
+            if len(slots) < MAX_SLOTS:
+                slots.add(minute // SLOT_MINUTES)
+            if ip is not None:
+                local = minute + self.offset  # home time: local evenings, nights, weekends
+                # 1970-01-01 was a Thursday, so (day + 3) % 7 counts from Monday = 0
+                if (local // 60) % 24 in NIGHT_HOURS or (local // 1440 + 3) % 7 >= 5:
+                    self.ips[ip] = self.ips.get(ip, 0) + HOME_EVENT
+                else:
+                    self.ips[ip] = self.ips.get(ip, 0) + 1
                 if len(self.ip_hours) < MAX_SEEN:
-                    self.ip_hours.add((ip, minute // 60))
-        if feature is not None and (
-            feature in self.behaviour or len(self.behaviour) < MAX_BEHAVIOUR
-        ):
-            self.behaviour[feature] = self.behaviour.get(feature, 0) + 1
+                    self.ip_hours.add(ip << HOUR_BITS | minute // 60)
+        if feature is not None:
+            behaviour = self.behaviour
+            if feature in behaviour:
+                behaviour[feature] += 1
+            elif len(behaviour) < MAX_BEHAVIOUR:
+                behaviour[feature] = 1
+
+    def home_counts(self) -> dict[int, int]:
+        """Events per network at home time; all events per network if none were."""
+        homes = {
+            ip: packed >> COUNT_BITS for ip, packed in self.ips.items() if packed >> COUNT_BITS
+        }
+        return homes or {ip: packed & COUNT_MASK for ip, packed in self.ips.items()}
 
     def add_user(self, user_id: str) -> None:
         if user_id not in self.users and len(self.users) < 16:

@@ -37,6 +37,7 @@ from sim.engine.identity.state import ProfileState
 LOOKUP_KINDS = (ANONYMOUS_ID, USER_ID, DEVICE_ID, EMAIL, PHONE)
 MAX_REJECT_LOG = 10_000
 FAST_CACHE_LIMIT = 4_000_000
+EMPTY: Mapping[str, Any] = {}
 
 
 class IdentityGraph:
@@ -54,23 +55,25 @@ class IdentityGraph:
         self._fast: dict[tuple[object, object, object], DeviceEvidence] = {}
         self._probabilistic: list[MergeRecord] = []
         self._households: list[ProfileState] = []
+        self.networks: dict[str, int] = {}
+        """Each IP address seen, numbered in order of first sight (evidence keeps numbers)."""
 
     # ---- ingest -------------------------------------------------------------------
 
     def observe(self, event: Mapping[str, Any]) -> None:
         """Take one Segment event: link its identifiers, note its evidence. Never raises."""
         self.events += 1
-        if not isinstance(event, Mapping):
+        if type(event) is not dict and not isinstance(event, Mapping):
             self._reject_event("event is not an object")
             return
         kind = event.get("type")
         context = event.get("context")
-        device = context.get("device") if isinstance(context, Mapping) else None
-        key = (
-            event.get("anonymousId"),
-            device.get("id") if isinstance(device, Mapping) else None,
-            event.get("userId"),
-        )
+        if type(context) is not dict and not isinstance(context, Mapping):
+            context = EMPTY
+        device = context.get("device")
+        if type(device) is not dict and not isinstance(device, Mapping):
+            device = EMPTY
+        key = (event.get("anonymousId"), device.get("id"), event.get("userId"))
         cacheable = kind != "identify" and kind != "alias"
         evidence = None
         if cacheable:
@@ -84,7 +87,19 @@ class IdentityGraph:
                 return
             if cacheable and len(self._fast) < FAST_CACHE_LIMIT:
                 self._fast[key] = evidence
-        self._see(evidence, event, context)
+        stamp = event.get("timestamp")
+        feature = event.get("event") or event.get("name")
+        ip = context.get("ip")
+        network = None
+        if type(ip) is str:
+            network = self.networks.get(ip)
+            if network is None:
+                network = self.networks[ip] = len(self.networks)
+        evidence.see(
+            network,
+            epoch_minute(stamp) if type(stamp) is str else None,
+            feature if type(feature) is str else None,
+        )
 
     def observe_all(self, events: Iterable[Mapping[str, Any]]) -> None:
         """Batch use: observe every event in order."""
@@ -125,20 +140,6 @@ class IdentityGraph:
         if user is not None and unit is not None:
             evidence.add_user(user)
         return evidence
-
-    def _see(self, evidence: DeviceEvidence, event: Mapping[str, Any], context: Any) -> None:
-        ip = context.get("ip") if isinstance(context, Mapping) else None
-        stamp = event.get("timestamp")
-        minute = epoch_minute(stamp) if isinstance(stamp, str) else None
-        feature = event.get("event")
-        if feature is None:
-            feature = event.get("name")
-        evidence.see(
-            ip if isinstance(ip, str) else None,
-            minute,
-            evidence.offset,
-            feature if isinstance(feature, str) else None,
-        )
 
     def _reject_id(self, kind: str, raw: object, why: str) -> None:
         self.rejected[f"{kind}: {why}"] += 1

@@ -71,9 +71,9 @@ class Homes:
     ) -> None:
         self.graph = graph
         self.households = households
-        self.residents: dict[str, list[ProfileState]] = {}
-        self.entity: dict[str, ProfileState] = {}
-        self.crowded: set[str] = set()
+        self.residents: dict[int, list[ProfileState]] = {}
+        self.entity: dict[int, ProfileState] = {}
+        self.crowded: set[int] = set()
         if not graph.config.rule_on("ip"):
             return
         for summary in summaries.values():
@@ -85,7 +85,7 @@ class Homes:
             if len(group) > 1 and ip not in self.crowded:
                 self.household(ip)
 
-    def household(self, ip: str | None) -> ProfileState | None:
+    def household(self, ip: int | None) -> ProfileState | None:
         """The household entity behind home network ``ip`` (created on first use)."""
         if ip is None or ip in self.crowded or not self.graph.config.rule_on("ip"):
             return None
@@ -141,7 +141,9 @@ def _rank(
         if person.parent is not None or person.kind != "person":
             continue
         comparison = Comparison(
-            home=(mine.home in named[number].homes) if config.rule_on("ip") and mine.home else None,
+            home=(mine.home in named[number].homes)
+            if config.rule_on("ip") and mine.home is not None
+            else None,
             copresence_bits=signals.copresence(mine, named[number])
             if config.rule_on("ip")
             else None,

@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sim.engine.identity.evidence import DeviceEvidence
+from sim.engine.identity.evidence import HOUR_BITS, DeviceEvidence
 from sim.engine.identity.scoring import ADJACENT_SHARE, SIMILAR_COSINE, cosine
 from sim.engine.identity.state import ProfileState
 
@@ -28,9 +28,9 @@ class Summary:
     """What the rules know about one profile: union over its devices."""
 
     state: ProfileState
-    home: str | None
-    homes: set[str] = field(default_factory=set)
-    ip_hours: set[tuple[str, int]] = field(default_factory=set)
+    home: int | None
+    homes: set[int] = field(default_factory=set)
+    ip_hours: set[int] = field(default_factory=set)
     slots: set[int] = field(default_factory=set)
     behaviour: Counter[str] = field(default_factory=Counter)
 
@@ -45,8 +45,8 @@ class Signals:
         household_types: tuple[str, ...] = ("tv", "speaker"),
     ) -> None:
         self.devices = devices
-        per_ip: Counter[str] = Counter()
-        self.crowd: Counter[tuple[str, int]] = Counter()
+        per_ip: Counter[int] = Counter()
+        self.crowd: Counter[int] = Counter()
         for evidence in devices.values():
             per_ip.update(evidence.ips.keys())
             self.crowd.update(evidence.ip_hours)
@@ -59,24 +59,23 @@ class Signals:
             if ip not in self.public
         }
         self.total = max(1, len(devices))
-        self.by_home: dict[str, list[int]] = {}
-        self.by_ip_hour: dict[tuple[str, int], list[int]] = {}
+        self.by_home: dict[int, list[int]] = {}
+        self.by_ip_hour: dict[int, list[int]] = {}
         self.by_slot: dict[int, list[int]] = {}
 
     def device_type(self, device_id: str) -> str:
         evidence = self.devices.get(device_id)
         return evidence.device_type if evidence is not None else "unknown"
 
-    def home_of(self, evidence: DeviceEvidence) -> str | None:
+    def home_of(self, evidence: DeviceEvidence) -> int | None:
         """The non-public network this device uses most at home time.
 
         A network where a TV or speaker lives (an anchor) counts ``ANCHOR_BOOST``
         times: those never leave home. A device never seen at home time
         (a kitchen speaker used at dinner) falls back to its busiest network.
         """
-        best: tuple[int, str] | None = None
-        counts = evidence.night or evidence.ips
-        for ip, count in counts.items():
+        best: tuple[int, int] | None = None
+        for ip, count in evidence.home_counts().items():
             if ip in self.public:
                 continue
             value = count * (ANCHOR_BOOST if ip in self.anchors else 1)
@@ -87,7 +86,7 @@ class Signals:
     def summarise(self, state: ProfileState) -> Summary:
         """Union the evidence of a profile's devices; home = most-night network overall."""
         summary = Summary(state, None)
-        nights: Counter[str] = Counter()
+        nights: Counter[int] = Counter()
         for device in state.device_ids:
             evidence = self.devices.get(device)
             if evidence is None:
@@ -96,7 +95,7 @@ class Signals:
             if home is not None:
                 summary.homes.add(home)
                 boost = ANCHOR_BOOST if home in self.anchors else 1
-                nights[home] += (evidence.night or evidence.ips)[home] * boost
+                nights[home] += evidence.home_counts()[home] * boost
             summary.ip_hours |= evidence.ip_hours
             summary.slots |= evidence.slots
             summary.behaviour.update(evidence.behaviour)
@@ -130,11 +129,12 @@ class Signals:
 
     def copresence(self, mine: Summary, other: Summary) -> float:
         """Bits of surprise in the (network, hour) pairs shared away from ``mine``'s home."""
-        bits = 0.0
+        bits = []
         for pair in mine.ip_hours & other.ip_hours:
-            if pair[0] != mine.home and pair[0] not in other.homes:
-                bits += math.log2(self.total / max(1, self.crowd[pair]))
-        return bits
+            ip = pair >> HOUR_BITS
+            if ip != mine.home and ip not in other.homes:
+                bits.append(math.log2(self.total / max(1, self.crowd[pair])))
+        return math.fsum(bits)
 
     def adjacent(self, mine: Summary, other: Summary) -> bool:
         """Whether most of ``mine``'s active slots sit next to one of ``other``'s."""
