@@ -45,7 +45,7 @@ class TraceError(ValueError):
     """The trace cannot be replayed (missing, unreadable, bad line, out of order)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TraceEvent:
     """One event: seconds since the trace start, its device, and its raw JSON line."""
 
@@ -54,7 +54,7 @@ class TraceEvent:
     raw: bytes
 
 
-@dataclass
+@dataclass(slots=True)
 class Batch:
     """Events sent in one POST; ``intended`` is seconds after the replay start."""
 
