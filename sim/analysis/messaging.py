@@ -1,0 +1,68 @@
+"""Messaging scored against ground truth: over-messaging per real person, experiment tables.
+
+The engine caps messages per *stitched profile*; a person whose phone and
+laptop were never stitched is two profiles to the engine and may get twice
+the cap. The truth file knows which devices belong to whom, so here every
+sent message is counted against the real person (or, for a shared TV or
+speaker, the household) over each campaign's cap window.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+
+def owners(truth_rows: list[dict[str, Any]]) -> dict[str, str]:
+    """device_id -> the true person (or ``household:<id>`` for a shared device)."""
+    out = {}
+    for row in truth_rows:
+        person = row.get("person_id")
+        out[str(row["device_id"])] = (
+            str(person) if person else f"household:{row.get('household_id')}"
+        )
+    return out
+
+
+def cap_violations(
+    decisions: list[dict[str, Any]], truth_rows: list[dict[str, Any]], campaigns: Mapping[str, Any]
+) -> tuple[int, int]:
+    """(sends over a cap, true persons who got them), per each campaign's ``caps.total``."""
+    owner = owners(truth_rows)
+    sends: dict[str, list[tuple[float, str]]] = {}
+    for row in decisions:
+        if row["decision"] != "sent" or row.get("device_id") is None:
+            continue
+        who = owner.get(str(row["device_id"]), f"device:{row['device_id']}")
+        at = datetime.fromisoformat(str(row["at"]).replace("Z", "+00:00")).timestamp()
+        sends.setdefault(who, []).append((at, str(row["campaign"])))
+    over = 0
+    people: set[str] = set()
+    for who, items in sends.items():
+        items.sort()
+        for i, (at, name) in enumerate(items):
+            caps = campaigns[name].caps
+            before = sum(1 for t, _ in items[:i] if at - t < caps.window)
+            if before >= caps.total:
+                over += 1
+                people.add(who)
+    return over, len(people)
+
+
+def experiments(
+    rows: list[dict[str, Any]], opened: Counter[str], bad: Counter[str]
+) -> dict[str, dict[str, dict[str, int]]]:
+    """``{campaign: {variant: {n, conversions, opened, bad_context}}}``: only counts, so
+    shards add up key by key; rates and intervals are derived where they are shown."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for row in rows:
+        key = f"{row['campaign']}/{row['variant']}"
+        out.setdefault(str(row["campaign"]), {})[str(row["variant"])] = {
+            "n": int(row["n"]),
+            "conversions": int(row["conversions"]),
+            "opened": opened.get(key, 0),
+            "bad_context": bad.get(key, 0),
+        }
+    return out

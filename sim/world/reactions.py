@@ -1,0 +1,404 @@
+"""The closed loop: messages reach simulated devices, and people react.
+
+Every simulated minute the loop asks the engine what is due and hands each
+delivery to a device in the world. Whoever holds that device decides: Kaylee
+in class feels her phone buzz and is annoyed; at the gym she glances at her
+watch; Mason in the kitchen listens to the speaker read a recipe; nobody
+reads a banner while driving. Relevance (a cart still waiting, a storm where
+they live), the local hour and how many messages arrived today shift the odds
+of ignoring, glancing, opening, clicking and buying. Annoyance builds up and
+decays; past a point people opt out of the channel, and some stop listening
+altogether (churn). Every reaction is a Segment event through ``world.emit``,
+so the engine learns from it, and a click can become a session and an order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.world.devices import Device
+from sim.world.people import Person
+from sim.world.places import CONTEXTS, Context
+from sim.world.sessions import maybe_checkout, open_app, shop, view
+from sim.world.world import World
+
+Process = Generator[Any, Any, None]
+MINUTE = 60.0
+DAY = 86_400.0
+
+# Base odds per channel that a delivered message is opened (and then clicked).
+OPEN: dict[str, float] = {
+    "push": 0.08,  # source: Airship 2023 benchmarks, push direct open ~3-10% (upper end, opted-in)
+    "email": 0.22,  # source: Mailchimp 2023 average email open rate ~21%
+    "in_app": 0.25,  # assumed: shown inside an open session
+    "sms": 0.30,  # assumed: SMS is read more, clicked less
+    "watch": 0.12,  # assumed: a glance more than an open
+    "tv_banner": 0.05,  # assumed: a banner over a film is mostly ignored
+    "speaker_voice": 0.30,  # assumed: spoken in the room, heard if someone is there
+    "car_audio": 0.15,  # assumed: heard, but the driver is busy
+}
+CLICK: dict[str, float] = {
+    "push": 1.0,  # a tap opens the deep link
+    "email": 0.3,  # source: Mailchimp click-to-open ~10-30%
+    "in_app": 0.5,  # assumed
+    "sms": 0.3,  # assumed
+    "watch": 0.3,  # assumed: "there is something" hands off to the phone
+    "tv_banner": 0.4,  # assumed
+    "speaker_voice": 0.5,  # assumed: "add it to my list"
+    "car_audio": 0.2,  # assumed: remembered later
+}
+LATENCY: dict[str, float] = {  # median minutes until the person looks (log-normal)
+    "email": 90.0,  # assumed: inboxes are checked a few times a day
+    "sms": 5.0,
+}
+RECEIVED: dict[str, str] = {
+    "push": "Push Notification Received",
+    "watch": "Watch Notification Received",
+    "tv_banner": "TV Banner Shown",
+    "speaker_voice": "Voice Message Played",
+    "car_audio": "Car Audio Message Played",
+    "in_app": "In-App Message Viewed",
+    "sms": "SMS Received",
+}
+OPENED: dict[str, str] = {
+    "push": "Push Notification Tapped",
+    "email": "Email Opened",
+    "watch": "Watch Notification Opened",
+    "tv_banner": "TV Banner Selected",
+    "speaker_voice": "Voice Message Accepted",
+    "car_audio": "Car Audio Message Accepted",
+    "in_app": "In-App Message Clicked",
+    "sms": "SMS Link Clicked",
+}
+BUZZING = frozenset({"push", "sms", "watch"})
+VISUAL = frozenset({"push", "sms", "watch", "in_app", "tv_banner", "email"})
+AUDIO = frozenset({"speaker_voice", "car_audio"})
+PERSONA_RESPONSE: dict[str, float] = {
+    "susan": 1.2,  # remark: seed: marketing-savvy, rewards timely relevant messages
+    "mason": 1.0,  # remark: seed: receptive at home in the kitchen (context factor below)
+    "kaylee": 0.9,  # remark: seed: phone mostly for social apps, low patience for buzzes
+}
+ANNOY_BAD_CONTEXT = 1.0  # assumed: a buzz in class or a banner while driving
+ANNOY_EXTRA = 0.35  # assumed: each message beyond two in a day
+ANNOY_DECAY = 0.8  # assumed: what is left of annoyance after a day
+OPT_OUT_PER_ANNOY = 0.06  # assumed: opt-out odds per unit of annoyance at each message
+CHURN_AT = 4.0  # assumed: annoyance at which a person stops listening to the brand
+
+
+@dataclass
+class Mood:
+    """How one person feels about the brand's messages."""
+
+    annoyance: float = 0.0
+    updated: float = 0.0
+    received: list[float] = field(default_factory=list)
+    churned: bool = False
+
+    def settle(self, now: float) -> None:
+        days = (now - self.updated) / DAY
+        if days > 0:
+            self.annoyance *= ANNOY_DECAY**days
+            self.updated = now
+
+
+@dataclass
+class Tally:
+    delivered: int = 0
+    noticed: int = 0
+    opened: int = 0
+    clicked: int = 0
+    conversions: int = 0
+    opt_outs: int = 0
+    churned: int = 0
+    unheard: int = 0
+    quiet_hours_violations: int = 0
+    bad_context: Counter[str] = field(default_factory=Counter)
+    by_channel: Counter[str] = field(default_factory=Counter)
+    opened_by_variant: Counter[str] = field(default_factory=Counter)
+    bad_by_variant: Counter[str] = field(default_factory=Counter)
+
+
+class MessagingLoop:
+    """The SimPy side of messaging: ticks the engine, delivers, reacts, reports."""
+
+    def __init__(self, world: World, engine: Any) -> None:
+        self.world = world
+        self.engine = engine
+        self.messenger = engine.messaging
+        self.devices: dict[str, Device] = {}
+        self.users: dict[str, list[Person]] = {}
+        self.moods: dict[str, Mood] = {}
+        self.rngs: dict[str, np.random.Generator] = {}
+        self.tally = Tally()
+        for person in world.people():
+            for device in person.devices:
+                self.devices[device.id] = device
+                self.users.setdefault(device.id, []).append(person)
+            self.moods[person.id] = Mood()
+            self.rngs[person.id] = world.streams.get("reactions", person.id)
+
+    def run(self) -> Process:
+        """Every simulated minute: what is due now goes out."""
+        env = self.world.env
+        while True:
+            for delivery in self.engine.tick(env.now):
+                env.process(self.deliver(delivery))
+            yield env.timeout(MINUTE)
+
+    # ---- one delivery ----------------------------------------------------------------------
+
+    def deliver(self, delivery: Any) -> Process:
+        device = self.devices.get(delivery.device_id)
+        if device is None:
+            return
+        person = self.receiver(device)
+        mood = self.moods[person.id]
+        rng = self.rngs[person.id]
+        ctx = CONTEXTS[person.context]
+        self.tally.delivered += 1
+        self.tally.by_channel[delivery.channel] += 1
+        self._check_quiet(person, delivery)
+        bad = self.bad_context(ctx, delivery.channel, device)
+        if bad:
+            self.tally.bad_context[bad] += 1
+            self.tally.bad_by_variant[f"{delivery.campaign}/{delivery.variant}"] += 1
+        self._annoy(mood, bad, self.world.env.now)
+        received = RECEIVED.get(delivery.channel)
+        if received:
+            self._emit(person, device, received, delivery)
+        if mood.churned or self._opts_out(person, device, delivery, mood, rng):
+            return
+        wait = float(rng.lognormal(np.log(LATENCY.get(delivery.channel, 2.0)), 0.8)) * MINUTE
+        if delivery.channel in ("email", "sms"):
+            yield self.world.env.timeout(wait)
+            ctx = CONTEXTS[person.context]
+        chance = self.open_chance(person, device, ctx, delivery, mood)
+        if rng.random() >= chance:
+            return
+        self.tally.opened += 1
+        self.tally.opened_by_variant[f"{delivery.campaign}/{delivery.variant}"] += 1
+        self._emit(person, device, OPENED[delivery.channel], delivery)
+        if rng.random() >= CLICK[delivery.channel]:
+            return
+        self.tally.clicked += 1
+        if delivery.channel == "email":
+            self._emit(person, device, "Email Link Clicked", delivery)
+        yield from self.follow(person, device, delivery)
+
+    def receiver(self, device: Device) -> Person:
+        """The owner, or for a shared TV/speaker whoever is in the room with it."""
+        users = self.users[device.id]
+        if device.owner_id is not None:
+            return next((p for p in users if p.id == device.owner_id), users[0])
+        for person in users:
+            if device.type in CONTEXTS[person.context].at_hand:
+                return person
+        return users[0]
+
+    @staticmethod
+    def bad_context(ctx: Context, channel: str, device: Device) -> str:
+        """Why this delivery lands badly here (``""`` when it does not)."""
+        if ctx.asleep and channel in BUZZING:
+            return "buzz_while_asleep"
+        if ctx.buzz_annoys and channel in BUZZING and device.type in ctx.at_hand:
+            return f"buzz_in_{ctx.name}"
+        if ctx.name == "car.driving" and channel in VISUAL - {"email"}:
+            return "visual_while_driving"
+        if channel in AUDIO and not ctx.audio_ok:
+            return f"audio_in_{ctx.name}"
+        return ""
+
+    def open_chance(
+        self, person: Person, device: Device, ctx: Context, delivery: Any, mood: Mood
+    ) -> float:
+        """Persona x device-in-context x relevance x hour x fatigue."""
+        chance = OPEN.get(delivery.channel, 0.1) * PERSONA_RESPONSE.get(person.persona.name, 1.0)
+        chance *= self._context_factor(ctx, delivery.channel, device)
+        chance *= self._relevance(person, str(delivery.topic))
+        hour = self.world.clock.at(self.world.env.now).astimezone(person.zone).hour
+        if hour >= 22 or hour < 7:
+            chance *= 0.5
+        today = [t for t in mood.received if self.world.env.now - t < DAY]
+        chance /= 1.0 + 0.3 * max(0, len(today) - 1)
+        return min(0.95, chance * max(0.2, 1.0 - 0.15 * mood.annoyance))
+
+    @staticmethod
+    def _context_factor(ctx: Context, channel: str, device: Device) -> float:
+        if ctx.asleep:
+            return 0.0 if channel in AUDIO else 0.3  # seen in the morning, stale
+        if channel == "car_audio":
+            return 1.0 if ctx.place == "car" else 0.0
+        if channel == "speaker_voice":
+            if device.type not in ctx.at_hand or not ctx.audio_ok:
+                return 0.0
+            return 2.5 if ctx.name == "home.kitchen" else 1.0
+        if ctx.name == "car.driving" and channel != "email":
+            return 0.0
+        if channel == "tv_banner":
+            return 1.0 if device.type in ctx.at_hand else 0.0
+        if ctx.name == "gym" and channel == "watch":
+            return 1.5  # the watch gets a glance
+        if ctx.buzz_annoys and channel in BUZZING:
+            return 0.3
+        if channel != "email" and device.type not in ctx.at_hand:
+            return 0.4  # seen later in the notification centre
+        return 1.0
+
+    @staticmethod
+    def _relevance(person: Person, topic: str) -> float:
+        if topic == "cart":
+            return 2.0 if person.journey.cart else 0.5
+        if topic == "recipe":
+            return 1.5 if person.devices_of("speaker") else 0.8
+        if topic in ("storm", "offer"):
+            return 1.3
+        return 1.0
+
+    # ---- annoyance and opt-outs ------------------------------------------------------------
+
+    def _annoy(self, mood: Mood, bad: str, now: float) -> None:
+        mood.settle(now)
+        mood.received.append(now)
+        today = sum(1 for t in mood.received if now - t < DAY)
+        mood.annoyance += (ANNOY_BAD_CONTEXT if bad else 0.0) + ANNOY_EXTRA * max(0, today - 2)
+        if not mood.churned and mood.annoyance >= CHURN_AT:
+            mood.churned = True
+            self.tally.churned += 1
+
+    def _opts_out(
+        self, person: Person, device: Device, delivery: Any, mood: Mood, rng: np.random.Generator
+    ) -> bool:
+        if rng.random() >= min(0.6, OPT_OUT_PER_ANNOY * mood.annoyance):
+            return False
+        self.tally.opt_outs += 1
+        channel = str(delivery.channel)
+        if channel in ("push", "watch"):
+            person.opt_in["push"] = False
+            self.world.emit(
+                person,
+                device,
+                "track",
+                event="Push Permission Changed",
+                properties={"granted": False, "campaign": delivery.campaign},
+            )
+        else:
+            if channel in ("email", "sms"):
+                person.opt_in[channel] = False
+            self._emit(person, device, "Unsubscribed", delivery, channel=channel)
+        return True
+
+    # ---- the click: a session, maybe an order ---------------------------------------------
+
+    def follow(self, person: Person, device: Device, delivery: Any) -> Process:
+        """The deep link opens on a screen device; a cart may turn into an order."""
+        screen = self._screen(person, device)
+        if screen is None:
+            return
+        world = self.world
+        day = int(world.env.now // DAY)
+        before = person.journey.orders
+        yield world.env.timeout(float(self.rngs[person.id].uniform(5, 60)))
+        open_app(world, person, screen, day)
+        link = (delivery.content or {}).get("deep_link") or "home"
+        view(world, person, screen, "Campaign Landing", deep_link=link, campaign=delivery.campaign)
+        if delivery.topic == "social":
+            world.emit(
+                person, screen, "track", event="Friends Invited", properties={"count": 1 + day % 3}
+            )
+            world.emit(
+                person, screen, "track", event="Feature Explored", properties={"feature": "friends"}
+            )
+        elif person.journey.cart:
+            yield from maybe_checkout(world, person, screen, day)
+            if person.journey.orders == before and delivery.topic == "cart":
+                yield from maybe_checkout(world, person, screen, day)  # the offer nudges again
+        elif delivery.topic != "social":
+            yield from shop(world, person, screen, day, 3)
+        if person.journey.orders > before:
+            self.tally.conversions += 1
+
+    @staticmethod
+    def _screen(person: Person, device: Device) -> Device | None:
+        if device.type in ("phone", "tablet", "laptop"):
+            return device
+        at_hand = CONTEXTS[person.context].at_hand
+        for kind in ("phone", "laptop", "tablet"):
+            for candidate in person.devices_of(kind):
+                if kind in at_hand:
+                    return candidate
+        return None
+
+    # ---- bookkeeping -----------------------------------------------------------------------
+
+    def _emit(self, person: Person, device: Device, name: str, delivery: Any, **extra: Any) -> None:
+        properties = {
+            "campaign": delivery.campaign,
+            "variant": delivery.variant,
+            "channel": delivery.channel,
+        } | extra
+        self.world.emit(person, device, "track", event=name, properties=properties)
+
+    def _check_quiet(self, person: Person, delivery: Any) -> None:
+        """Ground-truth check: the person's real local clock against the campaign's quiet hours."""
+        campaign = self.messenger.campaigns.get(delivery.campaign)
+        if campaign is None:
+            return
+        local = self.world.clock.at(self.world.env.now).astimezone(person.zone)
+        if campaign.quiet.contains(local.hour * 60 + local.minute):
+            self.tally.quiet_hours_violations += 1
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every decision, sent or suppressed: the lines of ``messages.jsonl``."""
+        return list(self.messenger.decisions)
+
+    def write(self, out: Path) -> None:
+        """``messages.jsonl``: one line per decision, sent or suppressed."""
+        with (out / "messages.jsonl").open("w", encoding="utf-8") as handle:
+            for row in self.messenger.decisions:
+                handle.write(json.dumps(row, sort_keys=False) + "\n")
+
+    def summary(self, truth_rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """The ``messaging`` block of ``summary.json``."""
+        from sim.analysis.messaging import cap_violations, experiments
+
+        decisions = self.messenger.decisions
+        tally = self.tally
+        suppressed = Counter(d["reason"] for d in decisions if d["decision"] == "suppressed")
+        violations, persons = cap_violations(decisions, truth_rows, self.messenger.campaigns)
+        return {
+            "sent": sum(1 for d in decisions if d["decision"] == "sent"),
+            "suppressed": dict(sorted(suppressed.items())),
+            "deferred": dict(sorted(self.messenger.deferred.items())),
+            "delivered": tally.delivered,
+            "opened": tally.opened,
+            "clicked": tally.clicked,
+            "conversions": tally.conversions,
+            "opt_outs": tally.opt_outs,
+            "churned": tally.churned,
+            "quiet_hours_violations": tally.quiet_hours_violations,
+            "cap_violations_per_person": persons,
+            "cap_violations": violations,
+            "bad_context_deliveries": sum(tally.bad_context.values()),
+            "bad_context_by_kind": dict(sorted(tally.bad_context.items())),
+            "sent_by_channel": dict(sorted(tally.by_channel.items())),
+            "experiments": experiments(
+                self.messenger.experiments(), tally.opened_by_variant, tally.bad_by_variant
+            ),
+        }
+
+
+def attach(world: World, engine: Any) -> MessagingLoop:
+    """Start the closed loop on ``world`` for ``engine`` (whose messaging must be set)."""
+    messenger = engine.messaging
+    if hasattr(messenger, "bind_start"):
+        messenger.bind_start(world.scenario.start)
+    loop = MessagingLoop(world, engine)
+    world.env.process(loop.run())
+    return loop
