@@ -8,13 +8,14 @@ Any object holding ``n`` and ``conversions`` is a variant; its name is its
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sim.report.readers import JsonObject
 
 Z95 = 1.959963984540054
 CONTROL_NAMES = ("control", "holdout", "control group")
+UNNAMED = "experiment"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ def variants(compare: JsonObject | None, summary: JsonObject | None) -> list[Var
     """Variants from compare.json, else summary ``experiments`` or ``messaging.experiments``."""
     if compare:
         found = _walk(compare, "", "")
+        default = compare.get("campaign") or compare.get("scenario")
+        if found and isinstance(default, str):
+            found = [replace(v, campaign=default) if v.campaign == UNNAMED else v for v in found]
         if found:
             return found
     summary = summary or {}
@@ -100,7 +104,7 @@ def _variant(node: JsonObject, key: str, campaign: str) -> Variant:
         low, high = wilson(conversions, n)
     control = node.get("control")
     return Variant(
-        campaign or "experiment",
+        campaign or UNNAMED,
         name,
         n,
         conversions,

@@ -121,6 +121,8 @@ def test_messages_profiles_experiments_loadtest(collected: t.Tables) -> None:
     assert collected.profiles.person_devices == {4: 3}
     control, treatment = collected.variants
     assert (control.name, control.low, control.high) == ("control", 0.0326, 0.0758)
+    assert control.campaign == "abandoned-cart"  # compare.json's scenario names the campaign
+    assert control.is_control and not treatment.is_control
     assert (treatment.low, treatment.high) == pytest.approx(wilson(34, 400))
     assert collected.load is not None and collected.load.latency_ms["p99"] == 9.8
     assert collected.load_series is not None and len(collected.load_series.columns["t_s"]) == 10
