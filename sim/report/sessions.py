@@ -20,6 +20,7 @@ SESSION_GAP_S = 30 * 60
 LONG_GAP_S = {"tv": 3 * 3600, "car": 2 * 3600, "watch": 2 * 3600}
 ORDER_EVENT = "Order Completed"
 CONTEXT_EVENT = "Context Changed"
+# A message the person acted on, when the event carries no properties.channel.
 EVENT_CHANNELS = {
     "Push Notification Tapped": "push",
     "Push Notification Opened": "push",
@@ -27,11 +28,13 @@ EVENT_CHANNELS = {
     "Email Link Clicked": "email",
     "SMS Link Clicked": "sms",
     "In-App Message Clicked": "in_app",
-    "Watch Notification Tapped": "watch",
-    "TV Banner Clicked": "tv_banner",
-    "Speaker Message Played": "speaker",
-    "Car Audio Message Played": "car_audio",
+    "Watch Notification Opened": "watch",
+    "TV Banner Selected": "tv_banner",
+    "Voice Message Accepted": "speaker_voice",
+    "Car Audio Message Accepted": "car_audio",
 }
+# Message events that only say a message arrived (shown, played): no action by the person.
+ARRIVED_SUFFIXES = (" Received", " Delivered", " Shown", " Played", " Viewed")
 
 
 @dataclass(frozen=True)
@@ -243,9 +246,13 @@ def _money(properties: JsonObject) -> float:
 
 
 def is_passive(event: JsonObject) -> bool:
-    """Events a device sends without the person using it: no session of their own."""
+    """Events a device sends without the person acting: no session, no channel touch."""
     name = str(event.get("event", ""))
-    return name == CONTEXT_EVENT or name.endswith((" Received", " Delivered"))
+    if name == CONTEXT_EVENT or name.endswith((" Received", " Delivered")):
+        return True
+    properties = event.get("properties")
+    message = isinstance(properties, dict) and "channel" in properties
+    return message and name.endswith(ARRIVED_SUFFIXES)
 
 
 def _event_context(event: JsonObject) -> str | None:

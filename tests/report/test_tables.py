@@ -219,3 +219,17 @@ def test_variants_from_the_summary_messaging_block() -> None:
         ("cart", "free_shipping", False),
     ]
     assert (found[1].low, found[1].high) == pytest.approx(wilson(9, 50))
+
+
+def test_message_arrivals_are_passive_and_actions_touch_a_channel() -> None:
+    from sim.report.sessions import event_channel, is_passive
+
+    shown = {"event": "TV Banner Shown", "properties": {"channel": "tv_banner"}}
+    tapped = {"event": "Push Notification Tapped", "properties": {"channel": "push"}}
+    viewed = {"event": "Product Viewed", "properties": {"product_id": "p-1"}}
+    assert is_passive(shown) and is_passive({"event": "Push Notification Received"})
+    assert not is_passive(tapped) and not is_passive(viewed)
+    assert event_channel(tapped) == "push"
+    assert event_channel({"event": "Email Link Clicked"}) == "email"
+    assert event_channel({"event": "Page", "context": {"campaign": {"medium": "cpc"}}}) == "cpc"
+    assert event_channel(viewed) == "direct"
