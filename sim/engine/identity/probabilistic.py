@@ -140,13 +140,15 @@ def _rank(
         person = named[number].state
         if person.parent is not None or person.kind != "person":
             continue
+        bits, networks = (
+            signals.copresence(mine, named[number]) if config.rule_on("ip") else (0.0, 0)
+        )
         comparison = Comparison(
             home=(mine.home in named[number].homes)
             if config.rule_on("ip") and mine.home is not None
             else None,
-            copresence_bits=signals.copresence(mine, named[number])
-            if config.rule_on("ip")
-            else None,
+            copresence_bits=bits if config.rule_on("ip") else None,
+            copresence_networks=networks,
             adjacent=signals.adjacent(mine, named[number]) if config.rule_on("time") else None,
             similar=signals.similar(mine, named[number]) if config.rule_on("behaviour") else None,
         )

@@ -11,10 +11,10 @@ field (rule)   level                                   m      u        weight
 =============  ======================================  =====  =======  ========
 home (ip)      same home network                       0.90   0.05     +4.17
                different / unknown home                0.10   0.95     -3.25
-copresence     surprise >= 12 bits on shared           0.60   0.002    +8.23
-(ip)           (network, hour) away from home
-               surprise >= 5 bits                      0.25   0.03     +3.06
-               none                                    0.15   0.968    -2.69
+copresence     >= 12 bits of surprise over >= 3         0.60   0.002    +8.23
+(ip)           networks shared (same hour) away from home
+               >= 5 bits over >= 2 networks            0.25   0.03     +3.06
+               less                                    0.15   0.968    -2.69
 adjacency      >= 50% of the device's active slots     0.70   0.15     +2.22
 (time)         next to the person's (within 10 min)
                below                                   0.30   0.85     -1.50
@@ -24,8 +24,12 @@ behaviour      cosine of event-name profiles >= 0.6    0.60   0.30     +1.00
 
 Co-presence uses value-specific (frequency-based) u, as Winkler proposed:
 sharing a (network, hour) that few devices used is more telling than one a
-hundred strangers used, so each shared pair contributes
-``log2(devices / devices on that network in that hour)`` bits of surprise.
+hundred strangers used, so each shared network contributes
+``log2(devices / devices on that network in that hour)`` bits of surprise
+(its rarest shared hour). Hours on one network are not independent (two
+colleagues share the office every working hour), so bits are counted once
+per network, and a level needs coincidences on several networks: a car and
+a stranger's phone on one carrier address in one hour is chance.
 The m/u values are assumptions stated here (not fitted), chosen so that a
 shared home network alone (+4.17) can place a device in a household but not
 on a person, which needs independent evidence on top.
@@ -48,6 +52,8 @@ ADJACENCY: dict[bool, Level] = {True: (0.70, 0.15), False: (0.30, 0.85)}
 BEHAVIOUR: dict[bool, Level] = {True: (0.60, 0.30), False: (0.40, 0.70)}
 STRONG_BITS = 12.0
 SOME_BITS = 5.0
+STRONG_NETWORKS = 3
+SOME_NETWORKS = 2
 ADJACENT_SHARE = 0.5
 SIMILAR_COSINE = 0.6
 
@@ -58,10 +64,11 @@ def weight(level: Level) -> float:
     return math.log2(m / u)
 
 
-def copresence_level(bits: float) -> str:
-    if bits >= STRONG_BITS:
+def copresence_level(bits: float, networks: int) -> str:
+    """Strong needs three independent coincidences, some needs two: one is chance."""
+    if bits >= STRONG_BITS and networks >= STRONG_NETWORKS:
         return "strong"
-    if bits >= SOME_BITS:
+    if bits >= SOME_BITS and networks >= SOME_NETWORKS:
         return "some"
     return "none"
 
@@ -74,6 +81,7 @@ class Comparison:
     copresence_bits: float | None
     adjacent: bool | None
     similar: bool | None
+    copresence_networks: int = 0
 
     def weights(self) -> dict[str, float]:
         """Per-field weights (log2 likelihood ratios) of the fields that are on."""
@@ -81,7 +89,9 @@ class Comparison:
         if self.home is not None:
             out["home"] = weight(HOME[self.home])
         if self.copresence_bits is not None:
-            out["copresence"] = weight(COPRESENCE[copresence_level(self.copresence_bits)])
+            out["copresence"] = weight(
+                COPRESENCE[copresence_level(self.copresence_bits, self.copresence_networks)]
+            )
         if self.adjacent is not None:
             out["adjacency"] = weight(ADJACENCY[self.adjacent])
         if self.similar is not None:

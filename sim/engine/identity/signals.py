@@ -127,14 +127,16 @@ class Signals:
                 votes.update(self.by_slot.get(slot, ()))
         return [number for number, _ in votes.most_common(MAX_CANDIDATES)]
 
-    def copresence(self, mine: Summary, other: Summary) -> float:
-        """Bits of surprise in the (network, hour) pairs shared away from ``mine``'s home."""
-        bits = []
+    def copresence(self, mine: Summary, other: Summary) -> tuple[float, int]:
+        """Bits of surprise and number of networks shared (same hour) away from home."""
+        best: dict[int, float] = {}
         for pair in mine.ip_hours & other.ip_hours:
             ip = pair >> HOUR_BITS
             if ip != mine.home and ip not in other.homes:
-                bits.append(math.log2(self.total / max(1, self.crowd[pair])))
-        return math.fsum(bits)
+                bits = math.log2(self.total / max(1, self.crowd[pair]))
+                if bits > best.get(ip, 0.0):
+                    best[ip] = bits
+        return math.fsum(sorted(best.values())), len(best)
 
     def adjacent(self, mine: Summary, other: Summary) -> bool:
         """Whether most of ``mine``'s active slots sit next to one of ``other``'s."""
