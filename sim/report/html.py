@@ -28,7 +28,7 @@ table{border-collapse:collapse;font-size:14px;margin:6px 0}
 td,th{padding:3px 14px 3px 0;text-align:left;vertical-align:top}
 td{white-space:nowrap;font-variant-numeric:tabular-nums}
 h3{font-size:15px;margin:8px 0 2px;color:#37474f}
-th{color:#546e7a;font-weight:600}
+th{color:#546e7a;font-weight:600;white-space:nowrap}
 .grid{display:grid;align-items:start;gap:0 24px;
  grid-template-columns:repeat(auto-fill,minmax(320px,1fr))}
 .fail{color:#c62828;font-weight:700} .ok{color:#2e7d32}

@@ -47,7 +47,7 @@ def _day_in_life(tables: t.Tables) -> Section:
         )
         guide = (
             "Each bar is a session on one of this person's devices on their busiest day "
-            f"(most devices used); {bands}."
+            f"(most devices used), empty rows are devices not used that day; {bands}."
         )
         section.panels.append(Panel(people.day_in_life_figure(day), guide))
     return section
@@ -148,13 +148,15 @@ def _messages(tables: t.Tables) -> Section:
     section = Section("messages", "Message outcomes")
     block = tables.summary.get("messaging") if tables.summary else None
     if isinstance(block, dict):
-        section.rows = [(k, fmt(v)) for k, v in _flat(block)]
+        shown = {k: v for k, v in block.items() if k != "experiments"}
+        section.rows = [(k, fmt(v)) for k, v in _flat(shown)]
     if tables.messages is None:
         section.skipped = _missing(tables, "messages.jsonl")
         return section
     guide = (
         "Green is sent; every other colour is a suppression and its reason (quiet hours, "
-        "caps, consent, dedup). Long non-green bars show where guards hold messages back."
+        "caps, consent, dedup, control group); '(none chosen)' is a message suppressed before "
+        "a channel and device were picked."
     )
     section.panels.append(Panel(engine.messages_figure(tables.messages), guide))
     return section

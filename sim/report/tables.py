@@ -32,6 +32,7 @@ from sim.report.readers import (
 from sim.report.sessions import Device, TraceTables, personas, read_trace, read_truth
 
 FUNNEL_STAGES = ("awareness", "consideration", "purchase", "retention", "advocacy")
+NONE_CHOSEN = "(none chosen)"
 STITCH_METRICS = ("pairwise_precision", "pairwise_recall", "f05", "bcubed_f1")
 
 
@@ -220,8 +221,9 @@ def message_table(rows: list[tuple[int, JsonObject]] | None, run_dir: Path) -> M
     by_device: dict[str, Counter[str]] = {}
     for number, row in rows:
         outcome = message_outcome(row, run_dir / "messages.jsonl", number)
-        by_channel.setdefault(str(row.get("channel", "unknown")), Counter())[outcome] += 1
-        by_device.setdefault(str(row.get("device_type", "unknown")), Counter())[outcome] += 1
+        channel, device = row.get("channel") or NONE_CHOSEN, row.get("device_type") or NONE_CHOSEN
+        by_channel.setdefault(str(channel), Counter())[outcome] += 1
+        by_device.setdefault(str(device), Counter())[outcome] += 1
     seen: Counter[str] = Counter()
     for counts in by_channel.values():
         seen.update(counts)

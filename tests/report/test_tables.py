@@ -233,3 +233,10 @@ def test_message_arrivals_are_passive_and_actions_touch_a_channel() -> None:
     assert event_channel({"event": "Email Link Clicked"}) == "email"
     assert event_channel({"event": "Page", "context": {"campaign": {"medium": "cpc"}}}) == "cpc"
     assert event_channel(viewed) == "direct"
+
+
+def test_suppressed_before_a_channel_was_chosen(tmp_path: Path) -> None:
+    rows = [(1, {"decision": "suppressed", "reason": "no_consent", "channel": None})]
+    table = t.message_table(rows, tmp_path)
+    assert table is not None
+    assert table.by_channel == {t.NONE_CHOSEN: {"suppressed: no_consent": 1}}
