@@ -85,6 +85,9 @@ def serve(args: argparse.Namespace) -> int:
 
     from sim.engine.app import AppConfig, build_app
 
+    # The fsync thread hands its result back through the GIL; a short switch
+    # interval keeps that hand-off from waiting behind 5 ms of request work.
+    sys.setswitchinterval(0.0005)
     logging.basicConfig(level=logging.INFO, format="hopsim serve: %(message)s", stream=sys.stderr)
     config = AppConfig(
         write_key=args.write_key,

@@ -62,6 +62,7 @@ class AppConfig:
     bench_endpoints: bool = False
     tick_seconds: float = 1.0
     max_engine_lag_bytes: int = 256 * 1024 * 1024
+    quiet_seconds: float = 0.05
 
 
 class Disconnected(Exception):
@@ -78,6 +79,7 @@ class HopsimApp:
         self.store: Store | None = None
         self.recovery: Recovery | None = None
         self.inflight = 0
+        self.last_ingest = 0.0
         self.events_duplicate = 0
         self.events_rejected = 0
         self.requests: Counter[tuple[str, int]] = Counter()
@@ -127,17 +129,21 @@ class HopsimApp:
         """Feed the engine from the log when the door is quiet (or the lag grows).
 
         Ingest answers as soon as a request is durable; the engine reads the
-        same frames a moment later. While requests are inside, the applier
-        yields to them unless the lag passes half its bound; past the whole
-        bound, ingest answers 429 until the engine has caught up.
+        same frames later, in slices, once no ingest request has arrived for
+        ``quiet_seconds`` (or unconditionally past half the lag bound). Past
+        the whole bound, ingest answers 429 until the engine has caught up.
+        Reads never see a lagging engine: they call :meth:`catch_up` first.
         """
         store = self.store
         assert store is not None
         half = self.config.max_engine_lag_bytes // 2
+        quiet = self.config.quiet_seconds
         while True:
-            await asyncio.sleep(0.01)
-            while store.lag_bytes and (self.inflight == 0 or store.lag_bytes > half):
-                store.apply_pending(max_bytes=256 * 1024)
+            await asyncio.sleep(quiet)
+            while store.lag_bytes and (
+                time.monotonic() - self.last_ingest >= quiet or store.lag_bytes > half
+            ):
+                store.apply_pending(max_bytes=128 * 1024)
                 await asyncio.sleep(0)
 
     def catch_up(self) -> None:
@@ -218,6 +224,7 @@ class HopsimApp:
             error = RequestError(429, "rate_limited", "server at capacity; retry after a pause")
             return 429, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
         self.inflight += 1
+        self.last_ingest = time.monotonic()
         try:
             return await self._ingest_inside(scope, receive, kind)
         except RequestError as exc:
@@ -337,6 +344,8 @@ class HopsimApp:
             "events_by_type": engine_stats["events_by_type"],
             "inflight": self.inflight,
             "store_commits": store.commits if store else 0,
+            "store_commit_seconds": round(store.commit_seconds, 6) if store else 0.0,
+            "store_fsync_seconds": round(store.log.fsync_seconds, 6) if store else 0.0,
             "uptime_seconds": round(time.time() - self.started, 3),
         }
 
@@ -357,10 +366,19 @@ class HopsimApp:
         metric("hopsim_events_rejected_total", "counter", "Events in refused requests.",
                [("", stats["events_rejected"])])  # fmt: skip
         metric("hopsim_profiles", "gauge", "Stitched profiles.", [("", stats["profiles"])])
+        metric("hopsim_events_applied_total", "counter", "Events the engine has read from the log.",
+               [("", stats["events_applied"])])  # fmt: skip
+        metric("hopsim_engine_lag_bytes", "gauge", "Durable log bytes the engine has not read yet.",
+               [("", stats["engine_lag_bytes"])])  # fmt: skip
         metric("hopsim_inflight_requests", "gauge", "Ingest requests inside the server.",
                [("", stats["inflight"])])  # fmt: skip
         metric("hopsim_store_commits_total", "counter", "Group commits (one fsync each).",
                [("", stats["store_commits"])])  # fmt: skip
+        metric("hopsim_store_commit_seconds_total", "counter",
+               "Group commit time, from write to acknowledgement.",
+               [("", stats["store_commit_seconds"])])  # fmt: skip
+        metric("hopsim_store_fsync_seconds_total", "counter", "Time inside fsync itself.",
+               [("", stats["store_fsync_seconds"])])  # fmt: skip
         samples = [
             (f'{{route="{route}",status="{status}"}}', float(count))
             for (route, status), count in sorted(self.requests.items())

@@ -27,6 +27,7 @@ import fcntl
 import logging
 import os
 import struct
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,7 @@ Event = dict[str, Any]
 HEADER = struct.Struct(">II")  # payload length, CRC-32 of the payload
 MAX_FRAME = 64 * 1024 * 1024
 READ_CHUNK = 4 * 1024 * 1024
+SYNC_THREADS = 4
 LOG_NAME = "events.log"
 LOCK_NAME = "lock"
 
@@ -85,6 +87,8 @@ class EventLog:
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         self.size = os.fstat(self._fd).st_size
         self.dropped_bytes = 0
+        self.fsyncs = 0
+        self.fsync_seconds = 0.0
 
     def replay(self) -> Iterator[list[Event]]:
         """Yield the events of every whole frame; truncate a torn tail once read."""
@@ -133,27 +137,44 @@ class EventLog:
                 return
             offset += pos
 
-    def append(self, payloads: list[bytes]) -> int:
-        """Write every payload as a frame, then one ``fsync``: the group commit.
-
-        Returns the durable size of the file.
-        """
+    def write(self, payloads: list[bytes]) -> int:
+        """Append every payload as a frame (page cache only); returns the new size."""
         if payloads:
-            data = b"".join(frame(p) for p in payloads)
+            data = b"".join([frame(p) for p in payloads])
             view = memoryview(data)
             try:
                 while view:
                     written = os.write(self._fd, view)
                     view = view[written:]
-                os.fsync(self._fd)
             except OSError:
-                # Never leave half a frame in the middle of the ledger: later
-                # frames would sit behind it and be cut off on replay.
-                with contextlib.suppress(OSError):
-                    os.ftruncate(self._fd, self.size)
+                self.rewind(self.size)
                 raise
             self.size += len(data)
         return self.size
+
+    def sync(self) -> None:
+        """``fsync``: everything written so far is on disk when this returns."""
+        began = time.perf_counter()
+        os.fsync(self._fd)
+        self.fsync_seconds += time.perf_counter() - began
+        self.fsyncs += 1
+
+    def rewind(self, size: int) -> None:
+        """Cut the file back to ``size`` (after a failed write or fsync).
+
+        Never leave half a frame in the middle of the ledger: later frames
+        would sit behind it and be cut off on replay.
+        """
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, size)
+        self.size = size
+
+    def append(self, payloads: list[bytes]) -> int:
+        """:meth:`write` then :meth:`sync`: one group commit. Returns the durable size."""
+        size = self.write(payloads)
+        if payloads:
+            self.sync()
+        return size
 
     def close(self) -> None:
         os.fsync(self._fd)
@@ -186,14 +207,19 @@ class Store:
         self.events_stored = 0
         self.events_applied = 0
         self.commits = 0
+        self.commit_seconds = 0.0
         self.pending_bytes = 0
         self.durable = 0
         self.applied = 0
         self._pending: list[_Pending] = []
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._scheduled = False
+        self._syncing = 0
+        self._drained: asyncio.Event | None = None
         self._closing = False
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="hopsim-fsync")
+        self.broken: StoreError | None = None
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="hopsim-write")
+        self._syncer = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="hopsim-fsync")
 
     @property
     def lag_bytes(self) -> int:
@@ -242,8 +268,9 @@ class Store:
         return count
 
     def start(self) -> None:
-        self._wake = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop = asyncio.get_running_loop()
+        self._drained = asyncio.Event()
+        self._drained.set()
 
     def admit(self, events: list[Event], encoded: list[bytes]) -> tuple[list[str], bytes | None]:
         """Keep events whose ``messageId`` is new (also within the request); mark them seen.
@@ -268,53 +295,114 @@ class Store:
         A request made only of duplicates still waits: its originals may be
         queued but not yet on disk, and a 200 must never run ahead of them.
         """
-        if self._wake is None or self._closing:
+        loop, drained = self._loop, self._drained
+        if loop is None or drained is None or self._closing:
             raise StoreError("store is not accepting writes")
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.broken is not None:
+            raise self.broken
+        done: asyncio.Future[None] = loop.create_future()
         self._pending.append(_Pending(payload, ids, done))
         if payload:
             self.pending_bytes += len(payload)
-        self._wake.set()
+        drained.clear()
+        self._schedule()
         await done
 
-    async def _run(self) -> None:
-        assert self._wake is not None
-        loop = asyncio.get_running_loop()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if not self._pending:
-                if self._closing:
-                    return
-                continue
-            group, self._pending = self._pending, []
-            payloads = [p.payload for p in group if p.payload]
-            size = sum(len(p) for p in payloads)
-            try:
-                durable = await loop.run_in_executor(self._executor, self.log.append, payloads)
-            except OSError as exc:
-                log.error("log write failed: %s", exc)
-                for item in group:
-                    self.seen.difference_update(item.ids)
-                    if not item.done.done():
-                        item.done.set_exception(StoreError(f"log write failed: {exc}"))
-                self.pending_bytes -= size
-                continue
-            self.durable = durable
-            self.pending_bytes -= size
+    # The group commit is driven by plain loop callbacks, not a task: every
+    # hop through the event loop costs a whole iteration of request work, and
+    # a commit's latency is counted in such hops.
+    #
+    #   commit() -> call_soon(_flush): hand the group to the writer thread
+    #   writer thread: write in order, submit the fsync to the pool
+    #   fsync done -> call_soon_threadsafe(_synced): acknowledge the group
+    #
+    # Up to SYNC_THREADS fsyncs overlap: while one is on its way to the disk
+    # the next group is written and its own fsync started (the kernel journals
+    # concurrent fsyncs together). An fsync covers every byte written before
+    # it started, so a group is acknowledged when *its* fsync returns, in
+    # whatever order they finish.
+
+    def _schedule(self) -> None:
+        if not self._scheduled and self._loop is not None:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        if not self._pending or self._syncing >= SYNC_THREADS:
+            self._check_drained()
+            return  # a finishing fsync reschedules
+        group, self._pending = self._pending, []
+        if self.broken is not None:
+            self._fail(group, self.broken)
+            self._check_drained()
+            return
+        payloads = [p.payload for p in group if p.payload]
+        self._syncing += 1
+        self._writer.submit(self._write_then_sync, group, payloads, time.perf_counter())
+
+    def _write_then_sync(self, group: list[_Pending], payloads: list[bytes], began: float) -> None:
+        """Writer thread: append the group in order, then hand its fsync to the pool.
+
+        Writes stay on one thread so frames keep the order they were admitted
+        in; a write that blocks behind a running fsync blocks only this thread.
+        """
+        loop = self._loop
+        assert loop is not None
+        try:
+            end = self.log.write(payloads)
+        except OSError as exc:
+            loop.call_soon_threadsafe(self._synced, group, -1, began, exc)
+            return
+        future = self._syncer.submit(self.log.sync)
+        future.add_done_callback(
+            lambda f: loop.call_soon_threadsafe(self._synced, group, end, began, f.exception())
+        )
+
+    def _synced(
+        self, group: list[_Pending], end: int, began: float, error: BaseException | None
+    ) -> None:
+        self._syncing -= 1
+        if error is not None and end < 0:
+            log.error("log write failed: %s", error)
+            self._fail(group, StoreError(f"log write failed: {error}"))
+        elif error is not None:
+            # A failed fsync cannot be retried safely (the kernel may have
+            # dropped the dirty pages): stop taking writes altogether.
+            log.error("fsync failed, refusing further writes: %s", error)
+            self.broken = StoreError(f"fsync failed: {error}")
+            self._fail(group, self.broken)
+        else:
+            self.durable = max(self.durable, end)
             self.commits += 1
+            self.commit_seconds += time.perf_counter() - began
             for item in group:
                 self.events_stored += len(item.ids)
+                if item.payload:
+                    self.pending_bytes -= len(item.payload)
                 if not item.done.done():
                     item.done.set_result(None)
-            if self._closing and not self._pending:
-                return
+        if self._pending:
+            self._schedule()
+        self._check_drained()
+
+    def _check_drained(self) -> None:
+        if not self._pending and not self._syncing and self._drained is not None:
+            self._drained.set()
+
+    def _fail(self, group: list[_Pending], error: StoreError) -> None:
+        for item in group:
+            self.seen.difference_update(item.ids)
+            if item.payload:
+                self.pending_bytes -= len(item.payload)
+            if not item.done.done():
+                item.done.set_exception(error)
 
     async def close(self) -> None:
         """Flush whatever is queued, then close the file."""
         self._closing = True
-        if self._wake is not None and self._task is not None:
-            self._wake.set()
-            await self._task
-        self._executor.shutdown(wait=True)
+        if self._drained is not None:
+            await self._drained.wait()
+        self._writer.shutdown(wait=True)
+        self._syncer.shutdown(wait=True)
         self.log.close()
