@@ -29,7 +29,7 @@ _INT_KEYS: dict[str, int] = {
     "public_ip_devices": 12,
     "max_household_persons": 8,
 }
-_FLOAT_KEYS: dict[str, float] = {"threshold": 8.0, "margin": 4.0, "household_threshold": 3.0}
+_FLOAT_KEYS: dict[str, float] = {"threshold": 6.0, "margin": 3.0, "household_threshold": 3.0}
 _BOOL_KEYS: tuple[str, ...] = ("deterministic", "probabilistic")
 _LIST_KEYS: tuple[str, ...] = ("priority", "blocked_values", "household_device_types")
 KNOWN_KEYS: frozenset[str] = frozenset(

@@ -72,6 +72,23 @@ class Households:
                 )
         return root(target)
 
+    def join(self, person: ProfileState, household: ProfileState, rule: str, reason: str) -> None:
+        """Make ``person`` a member of ``household`` (unless it already belongs to one)."""
+        if self.of(person) is not None:
+            return
+        target = root(household)
+        person.household = target
+        person.household_rule = rule
+        self.members.setdefault(target.number, []).append(person)
+        self.registry.log(
+            MergeRecord(
+                rule,
+                "attach",
+                f"person joins household: {reason}",
+                (f"profile:{person.number}", f"household:{target.number}"),
+            )
+        )
+
     def move_device(
         self, device_id: str, evidence: DeviceEvidence, target: ProfileState, rule: str, reason: str
     ) -> None:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from sim.engine.identity.households import Households, protect_shared_devices
 from sim.engine.identity.records import MergeRecord
 from sim.engine.identity.scoring import HOME, Comparison, weight
-from sim.engine.identity.signals import Signals, Summary
+from sim.engine.identity.signals import Blocks, Signals, Summary
 from sim.engine.identity.state import ProfileState, root
 
 if TYPE_CHECKING:
@@ -51,9 +51,16 @@ def link_probabilistically(graph: IdentityGraph) -> list[ProfileState]:
     summaries = {s.number: signals.summarise(s) for s in persons}
     named = {n: summary for n, summary in summaries.items() if summary.state.identified()}
     homes = Homes(graph, households, summaries)
+    blocks = Blocks(named)
+    pending: list[ProfileState] = []
     for state in persons:
-        if state.parent is None and not state.identified() and state.device_ids:
-            _place(graph, homes, signals, summaries[state.number], named)
+        unnamed = state.parent is None and not state.identified() and state.device_ids
+        if unnamed and not _to_person(graph, signals, summaries[state.number], named, blocks):
+            pending.append(state)
+    _cluster_unnamed(graph, signals, pending)
+    for state in pending:
+        if state.parent is None and state.device_ids:
+            _to_home(graph, homes, signals, signals.summarise(state))
     return households.all()
 
 
@@ -103,54 +110,115 @@ class Homes:
         return created
 
 
-def _place(
+def _household_type(graph: IdentityGraph, signals: Signals, state: ProfileState) -> bool:
+    types = graph.config.household_device_types
+    return all(signals.device_type(d) in types for d in state.device_ids)
+
+
+def _to_person(
     graph: IdentityGraph,
-    homes: Homes,
     signals: Signals,
     mine: Summary,
-    named: dict[int, Summary],
-) -> None:
-    config = graph.config
-    state = mine.state
-    shared_type = all(
-        signals.device_type(d) in config.household_device_types for d in state.device_ids
-    )
-    if not shared_type:
-        ranked = _rank(graph, signals, mine, named)
-        if ranked:
-            best_score, best, why = ranked[0]
-            second = ranked[1][0] if len(ranked) > 1 else 0.0
-            if best_score >= config.threshold and best_score - second >= config.margin:
-                _merge(graph, best, state, best_score, why)
-                return
+    pool: dict[int, Summary],
+    blocks: Blocks,
+) -> bool:
+    """Merge a never-identified profile into the one person that stands out, if any."""
+    if _household_type(graph, signals, mine.state):
+        return False
+    best = _best(graph, signals, mine, pool, blocks)
+    if best is None:
+        return False
+    score, person, why = best
+    return _merge(graph, person, mine.state, score, why)
+
+
+def _best(
+    graph: IdentityGraph,
+    signals: Signals,
+    mine: Summary,
+    pool: dict[int, Summary],
+    blocks: Blocks,
+) -> tuple[float, ProfileState, str] | None:
+    """The top candidate if it reaches ``threshold`` and leads by ``margin``."""
+    ranked = _rank(graph, signals, mine, pool, blocks)
+    if not ranked:
+        return None
+    score = ranked[0][0]
+    second = ranked[1][0] if len(ranked) > 1 else 0.0
+    if score >= graph.config.threshold and score - second >= graph.config.margin:
+        return ranked[0]
+    return None
+
+
+def _cluster_unnamed(graph: IdentityGraph, signals: Signals, pending: list[ProfileState]) -> None:
+    """Never-identified devices of one never-identified person: link pairs above ``threshold``.
+
+    Greedy single linkage, strongest pair first. No margin here: a person's
+    phone, laptop and tablet all resemble each other, so the runner-up is
+    usually a sibling device, not a rival. What keeps two family members
+    apart is the threshold: a shared home alone (+4.17) is not enough, the
+    devices must also have met away from home.
+    """
+    alive = [
+        s
+        for s in pending
+        if s.parent is None and s.device_ids and not _household_type(graph, signals, s)
+    ]
+    pool = {s.number: signals.summarise(s) for s in alive}
+    blocks = Blocks(pool)
+    pairs: list[tuple[float, int, int, str]] = []
+    for number, summary in pool.items():
+        for score, other, why in _rank(graph, signals, summary, pool, blocks):
+            if score >= graph.config.threshold and number < other.number:
+                pairs.append((score, number, other.number, why))
+    pairs.sort(key=lambda item: (-item[0], item[1], item[2]))
+    for score, first, second, why in pairs:
+        here, there = root(pool[first].state), root(pool[second].state)
+        if here is not there:
+            _merge(graph, here, there, score, f"never-identified pair; {why}")
+
+
+def _to_home(graph: IdentityGraph, homes: Homes, signals: Signals, mine: Summary) -> None:
+    """What no person claimed joins the household of its home network, if it has one.
+
+    A TV or speaker goes onto the household entity itself; a never-identified
+    personal device (or a cluster of them: someone who never logs in) stays a
+    person of its own and becomes a member of the household.
+    """
     household = homes.household(mine.home)
-    if household is not None and weight(HOME[True]) >= config.household_threshold:
-        why = (
-            "household device on its home network" if shared_type else "no single person stands out"
-        )
+    if household is None or weight(HOME[True]) < graph.config.household_threshold:
+        return
+    state = mine.state
+    if _household_type(graph, signals, state):
+        why = "household device on its home network"
         _to_household(graph, homes.households, state, household, weight(HOME[True]), why)
+        return
+    homes.households.join(state, household, "probabilistic", "never identified; sleeps here")
 
 
 def _rank(
-    graph: IdentityGraph, signals: Signals, mine: Summary, named: dict[int, Summary]
+    graph: IdentityGraph,
+    signals: Signals,
+    mine: Summary,
+    pool: dict[int, Summary],
+    blocks: Blocks,
 ) -> list[tuple[float, ProfileState, str]]:
     config = graph.config
     ranked: list[tuple[float, ProfileState, str]] = []
-    for number in signals.candidates(mine, named, config.rule_on("time")):
-        person = named[number].state
-        if person.parent is not None or person.kind != "person":
+    for number in blocks.candidates(mine, config.rule_on("time")):
+        other = pool[number]
+        person = other.state
+        if person.parent is not None or person.kind != "person" or person is mine.state:
             continue
-        bits, networks = (
-            signals.copresence(mine, named[number]) if config.rule_on("ip") else (0.0, 0)
-        )
+        bits, networks = signals.copresence(mine, other) if config.rule_on("ip") else (0.0, 0)
         comparison = Comparison(
-            home=(mine.home in named[number].homes)
+            home=(mine.home in other.homes)
             if config.rule_on("ip") and mine.home is not None
             else None,
             copresence_bits=bits if config.rule_on("ip") else None,
             copresence_networks=networks,
-            adjacent=signals.adjacent(mine, named[number]) if config.rule_on("time") else None,
-            similar=signals.similar(mine, named[number]) if config.rule_on("behaviour") else None,
+            adjacent=signals.adjacent(mine, other) if config.rule_on("time") else None,
+            similar=signals.similar(mine, other) if config.rule_on("behaviour") else None,
         )
         ranked.append((comparison.score(), person, comparison.explain()))
     ranked.sort(key=lambda item: (-item[0], item[1].number))
@@ -159,13 +227,14 @@ def _rank(
 
 def _merge(
     graph: IdentityGraph, person: ProfileState, state: ProfileState, score: float, why: str
-) -> None:
+) -> bool:
     devices = list(state.device_ids)
     if not graph.registry.fits(person, state, "probabilistic"):
-        return
+        return False
     graph.registry.absorb(person, state, "probabilistic", f"scored {score:.2f} ({why})", score)
     for device in devices:
         person.set_link(device, "probabilistic")
+    return True
 
 
 def _to_household(

@@ -10,17 +10,22 @@ sum of its fields' weights, so +1 means "twice as likely a match". Fields
 field (rule)   level                                   m      u        weight
 =============  ======================================  =====  =======  ========
 home (ip)      same home network                       0.90   0.05     +4.17
-               different / unknown home                0.10   0.95     -3.25
-copresence     >= 12 bits of surprise over >= 3         0.60   0.002    +8.23
-(ip)           networks shared (same hour) away from home
-               >= 5 bits over >= 2 networks            0.25   0.03     +3.06
-               less                                    0.15   0.968    -2.69
-adjacency      >= 50% of the device's active slots     0.70   0.15     +2.22
-(time)         next to the person's (within 10 min)
-               below                                   0.30   0.85     -1.50
+               different home                          0.10   0.95     -3.25
+copresence     >= 12 bits over >= 3 networks shared    0.40   0.002    +7.64
+(ip)           in the same hour, away from home
+               >= 5 bits over 2 networks               0.20   0.01     +4.32
+               >= 5 bits on 1 network                  0.25   0.05     +2.32
+               less                                    0.15   0.938    -2.64
+adjacency      the device's active slots sit next to   0.50   0.20     +1.32
+(time)         the person's (within 10 min) at least
+               twice as often as chance would put them
+               otherwise                               0.50   0.80     -0.68
 behaviour      cosine of event-name profiles >= 0.6    0.60   0.30     +1.00
 (behaviour)    below                                   0.40   0.70     -0.81
 =============  ======================================  =====  =======  ========
+
+A field that cannot be compared (a device never seen at home has no home)
+weighs 0, as usual in Fellegi-Sunter.
 
 Co-presence uses value-specific (frequency-based) u, as Winkler proposed:
 sharing a (network, hour) that few devices used is more telling than one a
@@ -30,9 +35,12 @@ hundred strangers used, so each shared network contributes
 colleagues share the office every working hour), so bits are counted once
 per network, and a level needs coincidences on several networks: a car and
 a stranger's phone on one carrier address in one hour is chance.
-The m/u values are assumptions stated here (not fitted), chosen so that a
-shared home network alone (+4.17) can place a device in a household but not
-on a person, which needs independent evidence on top.
+The m/u values are assumptions stated here (not fitted to any truth file),
+chosen so that a shared home network alone (+4.17) can place a device in a
+household but not on a person, which needs independent evidence on top
+(the default ``threshold`` is 6 and ``margin`` 3: a household member sharing
+the same home scores about 4 less than the owner when the owner's devices
+met the device somewhere else too).
 """
 
 from __future__ import annotations
@@ -44,17 +52,18 @@ Level = tuple[float, float]
 
 HOME: dict[bool, Level] = {True: (0.90, 0.05), False: (0.10, 0.95)}
 COPRESENCE: dict[str, Level] = {
-    "strong": (0.60, 0.002),
-    "some": (0.25, 0.03),
-    "none": (0.15, 0.968),
+    "strong": (0.40, 0.002),
+    "some": (0.20, 0.01),
+    "one": (0.25, 0.05),
+    "none": (0.15, 0.938),
 }
-ADJACENCY: dict[bool, Level] = {True: (0.70, 0.15), False: (0.30, 0.85)}
+ADJACENCY: dict[bool, Level] = {True: (0.50, 0.20), False: (0.50, 0.80)}
 BEHAVIOUR: dict[bool, Level] = {True: (0.60, 0.30), False: (0.40, 0.70)}
 STRONG_BITS = 12.0
 SOME_BITS = 5.0
 STRONG_NETWORKS = 3
 SOME_NETWORKS = 2
-ADJACENT_SHARE = 0.5
+ADJACENT_LIFT = 2.0
 SIMILAR_COSINE = 0.6
 
 
@@ -65,11 +74,13 @@ def weight(level: Level) -> float:
 
 
 def copresence_level(bits: float, networks: int) -> str:
-    """Strong needs three independent coincidences, some needs two: one is chance."""
+    """Strong needs three independent coincidences, some two; one is weak evidence."""
     if bits >= STRONG_BITS and networks >= STRONG_NETWORKS:
         return "strong"
     if bits >= SOME_BITS and networks >= SOME_NETWORKS:
         return "some"
+    if bits >= SOME_BITS and networks >= 1:
+        return "one"
     return "none"
 
 

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sim.engine.identity.evidence import HOUR_BITS, DeviceEvidence
-from sim.engine.identity.scoring import ADJACENT_SHARE, SIMILAR_COSINE, cosine
+from sim.engine.identity.scoring import ADJACENT_LIFT, SIMILAR_COSINE, cosine
 from sim.engine.identity.state import ProfileState
 
 MAX_CANDIDATES = 64
@@ -59,9 +59,13 @@ class Signals:
             if ip not in self.public
         }
         self.total = max(1, len(devices))
-        self.by_home: dict[int, list[int]] = {}
-        self.by_ip_hour: dict[int, list[int]] = {}
-        self.by_slot: dict[int, list[int]] = {}
+        every = [
+            s
+            for evidence in devices.values()
+            for s in (min(evidence.slots, default=None), max(evidence.slots, default=None))
+            if s is not None
+        ]
+        self.span = max(1, max(every, default=0) - min(every, default=0) + 1)
 
     def device_type(self, device_id: str) -> str:
         evidence = self.devices.get(device_id)
@@ -103,30 +107,6 @@ class Signals:
             summary.home = max(nights.items(), key=lambda item: (item[1], item[0]))[0]
         return summary
 
-    def index(self, named: dict[int, Summary]) -> None:
-        """Blocking keys of the identified persons, built once."""
-        for number, summary in named.items():
-            for home in summary.homes:
-                self.by_home.setdefault(home, []).append(number)
-            for pair in summary.ip_hours:
-                self.by_ip_hour.setdefault(pair, []).append(number)
-            for slot in summary.slots:
-                self.by_slot.setdefault(slot, []).append(number)
-
-    def candidates(self, mine: Summary, named: dict[int, Summary], use_time: bool) -> list[int]:
-        """Identified persons worth comparing with ``mine`` (most shared keys first)."""
-        if not self.by_home and not self.by_ip_hour and not self.by_slot:
-            self.index(named)
-        votes: Counter[int] = Counter()
-        if mine.home is not None:
-            votes.update(self.by_home.get(mine.home, ()))
-        for pair in mine.ip_hours:
-            votes.update(self.by_ip_hour.get(pair, ()))
-        if use_time:
-            for slot in mine.slots:
-                votes.update(self.by_slot.get(slot, ()))
-        return [number for number, _ in votes.most_common(MAX_CANDIDATES)]
-
     def copresence(self, mine: Summary, other: Summary) -> tuple[float, int]:
         """Bits of surprise and number of networks shared (same hour) away from home."""
         best: dict[int, float] = {}
@@ -139,15 +119,50 @@ class Signals:
         return math.fsum(sorted(best.values())), len(best)
 
     def adjacent(self, mine: Summary, other: Summary) -> bool:
-        """Whether most of ``mine``'s active slots sit next to one of ``other``'s."""
-        if not mine.slots:
+        """Whether ``mine``'s active slots sit next to ``other``'s more than chance would.
+
+        Chance is the share of all observed slots within one slot of ``other``'s
+        activity: a person online all day is next to everything, which says nothing.
+        """
+        if not mine.slots or not other.slots:
             return False
         near = sum(
             1
             for s in mine.slots
             if s in other.slots or s - 1 in other.slots or s + 1 in other.slots
         )
-        return near / len(mine.slots) >= ADJACENT_SHARE
+        chance = min(1.0, 3 * len(other.slots) / self.span)
+        share = near / len(mine.slots)
+        return share >= ADJACENT_LIFT * chance and share > 0.0
 
     def similar(self, mine: Summary, other: Summary) -> bool:
         return cosine(dict(mine.behaviour), dict(other.behaviour)) >= SIMILAR_COSINE
+
+
+class Blocks:
+    """Blocking keys of a pool of profiles: who shares a home, a (network, hour), a slot."""
+
+    def __init__(self, pool: dict[int, Summary]) -> None:
+        self.by_home: dict[int, list[int]] = {}
+        self.by_ip_hour: dict[int, list[int]] = {}
+        self.by_slot: dict[int, list[int]] = {}
+        for number, summary in pool.items():
+            for home in summary.homes:
+                self.by_home.setdefault(home, []).append(number)
+            for pair in summary.ip_hours:
+                self.by_ip_hour.setdefault(pair, []).append(number)
+            for slot in summary.slots:
+                self.by_slot.setdefault(slot, []).append(number)
+
+    def candidates(self, mine: Summary, use_time: bool) -> list[int]:
+        """Profiles of the pool worth comparing with ``mine`` (most shared keys first)."""
+        votes: Counter[int] = Counter()
+        if mine.home is not None:
+            votes.update(self.by_home.get(mine.home, ()))
+        for pair in mine.ip_hours:
+            votes.update(self.by_ip_hour.get(pair, ()))
+        if use_time:
+            for slot in mine.slots:
+                votes.update(self.by_slot.get(slot, ()))
+        votes.pop(mine.state.number, None)
+        return [number for number, _ in votes.most_common(MAX_CANDIDATES)]
