@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import gzip
 from collections.abc import Iterator
+from io import BufferedReader
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
@@ -24,10 +25,10 @@ class ReportInputError(HopsimError):
     """A run-folder file the report reads is malformed."""
 
 
-def _open_text(path: Path) -> IO[str]:
+def _open_bytes(path: Path) -> gzip.GzipFile | BufferedReader:
     if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
+        return gzip.open(path, "rb")
+    return path.open("rb")
 
 
 def read_json(path: Path) -> JsonObject | None:
@@ -46,7 +47,7 @@ def read_json(path: Path) -> JsonObject | None:
 def iter_jsonl(path: Path) -> Iterator[tuple[int, JsonObject]]:
     """``(line number, object)`` of a JSON-lines file (``.gz`` or plain), blank lines skipped."""
     try:
-        with _open_text(path) as handle:
+        with _open_bytes(path) as handle:
             for number, line in enumerate(handle, start=1):
                 if line.strip():
                     yield number, _parse_line(path, number, line)
@@ -54,7 +55,7 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, JsonObject]]:
         raise ReportInputError(f"{path}: cannot read: {exc}") from exc
 
 
-def _parse_line(path: Path, number: int, line: str) -> JsonObject:
+def _parse_line(path: Path, number: int, line: bytes) -> JsonObject:
     try:
         value = orjson.loads(line)
     except orjson.JSONDecodeError as exc:

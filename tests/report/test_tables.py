@@ -240,3 +240,18 @@ def test_suppressed_before_a_channel_was_chosen(tmp_path: Path) -> None:
     table = t.message_table(rows, tmp_path)
     assert table is not None
     assert table.by_channel == {t.NONE_CHOSEN: {"suppressed: no_consent": 1}}
+
+
+def test_locust_stats_history_when_no_timeseries(run_dir: Path) -> None:
+    (run_dir / "loadtest_timeseries.csv").unlink()
+    (run_dir / "locust_stats_history.csv").write_text(
+        "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,99%\n"
+        "1700000000,10,POST,/v1/batch,5.0,0,3,9\n"
+        "1700000000,10,,Aggregated,5.0,0,3,9\n"
+        "1700000001,10,,Aggregated,7.5,0,4,N/A\n"
+    )
+    series = t.collect(run_dir).load_series
+    assert series is not None and series.source == "locust_stats_history.csv"
+    assert series.columns["t_s"] == [0.0, 1.0]
+    assert series.columns["rps"] == [5.0, 7.5]
+    assert series.has("p50_ms") and not series.has("lag_p99_ms")
