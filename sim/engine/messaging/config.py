@@ -171,17 +171,19 @@ class _Check:
             return {}
         return value
 
-    def number(self, data: dict[str, Any], key: str, low: float, default: float) -> float:
+    def number(
+        self, data: dict[str, Any], key: str, low: float, default: float, prefix: str = ""
+    ) -> float:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
-            self.fail(key, f"a number >= {low:g}", value)
+            self.fail(prefix + key, f"a number >= {low:g}", value)
             return default
         return float(value)
 
     def positive_int(self, data: dict[str, Any], key: str, default: int) -> int:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.fail(key, "a whole number >= 1 (a cap of zero would never send)", value)
+            self.fail(f"caps.{key}", "a whole number >= 1 (a cap of zero would never send)", value)
             return default
         return value
 
@@ -218,7 +220,7 @@ def _trigger(check: _Check, raw: dict[str, Any]) -> Trigger:
     if len(kinds) != 1:
         check.fail("trigger", "exactly one of event, at, local_time, idle_days", table or None)
         return Trigger("event")
-    delay = check.number(table, "delay_minutes", 0.0, 0.0) * 60.0
+    delay = check.number(table, "delay_minutes", 0.0, 0.0, "trigger.") * 60.0
     if "event" in kinds:
         props = table.get("properties", {})
         if not isinstance(props, dict):
@@ -235,7 +237,7 @@ def _trigger(check: _Check, raw: dict[str, Any]) -> Trigger:
             local_minute=check.clock(table["local_time"], "trigger.local_time"),
             days=tuple(WEEKDAYS.index(d) for d in chosen),
         )
-    return Trigger("idle", idle=check.number(table, "idle_days", 0.01, 1.0) * 86_400.0)
+    return Trigger("idle", idle=check.number(table, "idle_days", 0.01, 1.0, "trigger.") * 86_400.0)
 
 
 def _moment(check: _Check, value: object) -> datetime | None:
@@ -286,7 +288,7 @@ def _goal(check: _Check, raw: dict[str, Any]) -> Goal | None:
     return Goal(
         check.event(table.get("event"), "goal.event"),
         props if isinstance(props, dict) else {},
-        check.number(table, "window_hours", 0.01, 72.0) * 3600.0,
+        check.number(table, "window_hours", 0.01, 72.0, "goal.") * 3600.0,
     )
 
 
@@ -328,7 +330,7 @@ def _variants(
             check.fail(f"{key}.send_time", f"one of {list(SEND_TIMES)}", send_time)
         own = check.names(item.get("channels", list(channels)), f"{key}.channels", CHANNELS)
         msg = _message(check, check.table(item, "message"), f"{key}.message", message)
-        share = check.number(item, "share", 0.0, 0.0)
+        share = check.number(item, "share", 0.0, 0.0, f"{key}.")
         control = bool(item.get("control", False))
         out.append(Variant(name, share, control, str(send_time), own, msg))
     total = sum(v.share for v in out)
@@ -347,7 +349,7 @@ def _caps(check: _Check, raw: dict[str, Any]) -> Caps:
     return Caps(
         check.positive_int(table, "per_channel", Caps.per_channel),
         check.positive_int(table, "total", Caps.total),
-        check.number(table, "window_hours", 1.0, 24.0) * 3600.0,
+        check.number(table, "window_hours", 1.0, 24.0, "caps.") * 3600.0,
         window == "calendar",
     )
 
