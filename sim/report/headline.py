@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from sim.report import tables as t
@@ -70,8 +71,12 @@ def key_numbers(tables: t.Tables) -> Rows:
     return rows
 
 
+LOAD_OPTIONS = ("trace", "host", "speed", "processes")
+
+
 def _load_rows(load: LoadSummary) -> Rows:
-    rows = [(key.replace("_", " "), fmt(value)) for key, value in load.numbers.items()]
+    rows = [(key, _option(key, load.options[key])) for key in LOAD_OPTIONS if key in load.options]
+    rows += [(key.replace("_", " "), fmt(value)) for key, value in load.numbers.items()]
     if "p99" in load.latency_ms:
         rows.append(("latency p99 (ms)", fmt(load.latency_ms["p99"])))
     if "p99" in load.from_schedule_ms:
@@ -79,6 +84,13 @@ def _load_rows(load: LoadSummary) -> Rows:
     if "p99" in load.schedule_lag_ms:
         rows.append(("schedule lag p99 (ms)", fmt(load.schedule_lag_ms["p99"])))
     return rows
+
+
+def _option(key: str, value: Any) -> str:
+    """Options as given; a trace path shortened to its run folder and file."""
+    if key == "trace" and isinstance(value, str):
+        return "/".join(Path(value).parts[-2:])
+    return fmt(value)
 
 
 def fmt(value: Any) -> str:

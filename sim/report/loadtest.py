@@ -35,6 +35,7 @@ class LoadSummary:
     from_schedule_ms: dict[str, float]
     schedule_lag_ms: dict[str, float]
     checks: Any = None
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def read_summary(path: Path) -> LoadSummary | None:
         _percentiles(path, data, "latency_from_schedule_ms"),
         _percentiles(path, data, "schedule_lag_ms"),
         data.get("checks", data.get("thresholds")),
+        data["options"] if isinstance(data.get("options"), dict) else {},
     )
 
 

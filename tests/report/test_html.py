@@ -43,6 +43,8 @@ def test_report_has_every_section_and_valid_pngs(run_dir: Path) -> None:
     assert page.count("How to read:") == len(pngs)
     assert "1 threshold(s) failed:</b> realism.switch_rate" in page
     assert "FAILED" in page and "fixture-small" in page
+    assert "<th>speed</th><td>1,440</td>" in page
+    assert "<th>trace</th><td>population/trace.jsonl.gz</td>" in page
     assert "Not in this run" not in page
 
 
