@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -237,3 +238,20 @@ def test_png_bytes_is_a_png() -> None:
     data = png_bytes(figure)
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 2000
     assert isinstance(figure, Figure) and figure.canvas.__class__.__name__ == "FigureCanvasAgg"
+
+
+@pytest.mark.filterwarnings("error")
+def test_empty_tables_draw_a_note_not_an_error() -> None:
+    figures = [
+        journey.funnel_figure([("awareness", 0), ("consideration", 0)]),
+        journey.funnel_figure([]),
+        journey.attribution_figure([]),
+        engine.messages_figure(MessageTable({}, {}, [], 0)),
+        engine.experiments_figure([]),
+        engine.stitching_figure(StitchingTable([("overall", {})], 0, 0, {})),
+        people.switch_matrix_figure(SwitchMatrix([], np.zeros((0, 0), dtype=np.int64))),
+        people.switch_share_figure([]),
+    ]
+    for figure in figures:
+        assert png_bytes(figure).startswith(b"\x89PNG")
+    assert texts(figures[3].axes[0]) == ["messages.jsonl holds no decisions"]

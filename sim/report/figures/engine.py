@@ -87,6 +87,9 @@ def _sizes(axes: Axes, sizes: ProfileSizes) -> None:
 def messages_figure(table: MessageTable) -> Figure:
     """Stacked bars of decisions per channel and per device type."""
     figure = new_figure(11, 1.8 + 0.38 * max(len(table.by_channel), len(table.by_device), 3))
+    if not table.total:
+        empty(figure.add_subplot(), "messages.jsonl holds no decisions")
+        return figure
     colours = outcome_colours(table.outcomes)
     for index, (title, groups) in enumerate(
         (("by channel", table.by_channel), ("by device type", table.by_device))

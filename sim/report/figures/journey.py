@@ -17,6 +17,9 @@ def funnel_figure(rows: list[tuple[str, int]]) -> Figure:
     """One bar per stage; the grey part is who dropped off since the stage before."""
     figure = new_figure(10, 1.2 + 0.6 * max(len(rows), 2))
     axes = figure.add_subplot()
+    if not rows:
+        empty(axes, "no journey stages")
+        return figure
     stages = [stage for stage, _ in rows]
     counts = np.array([count for _, count in rows], dtype=float)
     previous = np.concatenate([[counts[0]], counts[:-1]]) if len(counts) else counts
@@ -28,7 +31,7 @@ def funnel_figure(rows: list[tuple[str, int]]) -> Figure:
         axes.text(before, y, f"  {int(count):,}  ({kept})", va="center", fontsize=9)
     axes.set_yticks(positions, stages)
     axes.set_ylim(len(rows) - 0.5, -0.5)
-    axes.set_xlim(0, (counts.max() if len(counts) else 1) * 1.3)
+    axes.set_xlim(0, max(counts.max(), 1) * 1.3)
     axes.set_xlabel("people (count)")
     integer_ticks(axes, "x")
     axes.set_ylabel("journey stage")
