@@ -111,13 +111,11 @@ class Mood:
 @dataclass
 class Tally:
     delivered: int = 0
-    noticed: int = 0
     opened: int = 0
     clicked: int = 0
     conversions: int = 0
     opt_outs: int = 0
     churned: int = 0
-    unheard: int = 0
     quiet_hours_violations: int = 0
     bad_context: Counter[str] = field(default_factory=Counter)
     by_channel: Counter[str] = field(default_factory=Counter)
@@ -169,11 +167,12 @@ class MessagingLoop:
         if bad:
             self.tally.bad_context[bad] += 1
             self.tally.bad_by_variant[f"{delivery.campaign}/{delivery.variant}"] += 1
-        self._annoy(mood, bad, self.world.env.now)
+        was_churned = mood.churned
+        just_churned = self._annoy(mood, bad, self.world.env.now)
         received = RECEIVED.get(delivery.channel)
         if received:
             self._emit(person, device, received, delivery)
-        if mood.churned or self._opts_out(person, device, delivery, mood, rng):
+        if was_churned or self._opts_out(person, device, delivery, mood, rng, just_churned):
             return
         wait = float(rng.lognormal(np.log(LATENCY.get(delivery.channel, 2.0)), 0.8)) * MINUTE
         if delivery.channel in ("email", "sms"):
@@ -263,7 +262,8 @@ class MessagingLoop:
 
     # ---- annoyance and opt-outs ------------------------------------------------------------
 
-    def _annoy(self, mood: Mood, bad: str, now: float) -> None:
+    def _annoy(self, mood: Mood, bad: str, now: float) -> bool:
+        """Add this message's annoyance; True when it just tipped the person into churn."""
         mood.settle(now)
         mood.received.append(now)
         today = sum(1 for t in mood.received if now - t < DAY)
@@ -271,11 +271,21 @@ class MessagingLoop:
         if not mood.churned and mood.annoyance >= CHURN_AT:
             mood.churned = True
             self.tally.churned += 1
+            return True
+        return False
 
     def _opts_out(
-        self, person: Person, device: Device, delivery: Any, mood: Mood, rng: np.random.Generator
+        self,
+        person: Person,
+        device: Device,
+        delivery: Any,
+        mood: Mood,
+        rng: np.random.Generator,
+        churned: bool,
     ) -> bool:
-        if rng.random() >= min(0.6, OPT_OUT_PER_ANNOY * mood.annoyance):
+        """Annoyed people opt out of the channel; a person who churns always does."""
+        chance = min(0.6, OPT_OUT_PER_ANNOY * mood.annoyance)
+        if not churned and rng.random() >= chance:
             return False
         self.tally.opt_outs += 1
         channel = str(delivery.channel)

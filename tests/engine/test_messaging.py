@@ -111,7 +111,7 @@ def test_past_moment_fails_at_bind() -> None:
         [campaign(trigger={"at": "2026-10-01T00:00:00Z"})], "x.toml: campaigns"
     )
     assert messenger is not None
-    with pytest.raises(ConfigError, match="trigger.at"):
+    with pytest.raises(ConfigError, match=r"trigger\.at"):
         messenger.bind_start(START)
 
 
@@ -147,7 +147,7 @@ def test_consent_no_push_permission_means_no_push() -> None:
 
 
 def test_push_sent_after_delay_with_app_deep_link() -> None:
-    engine, messenger = setup(campaign())
+    engine, _ = setup(campaign())
     granted(engine, "d1", hours(13))
     engine.ingest(event("d1", hours(14), "Product Added"))
     sent = run_ticks(engine, hours(14), hours(16))
