@@ -9,8 +9,10 @@ the load generator, not the store. In the same run, alternating:
 2. ``loadtest/locustfile.py`` replaying the same trace at an absurd speed, so
    every batch is due at once and only the generator's overhead limits it.
 
-Target: replay requests/s >= 0.8x bare requests/s (best of ROUNDS each). Then
-the replay at half the bare rate, a steady schedule: schedule lag p99 <= 10 ms.
+Target: replay requests/s >= 0.8x bare requests/s (median over ROUNDS
+back-to-back pairs: the machine is shared, and neighbours drift). Then the
+replay at half the best bare rate, a steady schedule: schedule lag p99 <= 10 ms
+(best of HALF_ROUNDS).
 Everything runs in subprocesses (Locust monkey-patches the process it is in).
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,9 +40,9 @@ SPAN = 3_600.0  # simulated seconds
 BATCH = 10  # small batches: more requests per event, the harder case for the generator
 LANES = 32
 HALF_LANES = 64  # the open model's concurrency cap when the server is not saturated
-ROUNDS = 3
+ROUNDS = 5
 HALF_ROUNDS = 2
-BARE_SECONDS = 8
+BARE_SECONDS = 10  # Locust's -t counts from process start, plan building included
 
 
 def _env() -> dict[str, str]:
@@ -112,17 +115,19 @@ def run() -> list[Result]:
                 server.kill()
                 server.wait()
     best_bare, best_replay = max(bare), max(replayed)
+    # each round's pair ran back to back: the median ratio cancels the neighbours' drift
+    ratio = statistics.median(r / b for r, b in zip(replayed, bare, strict=True))
     half = min(halves, key=lambda h: float(h["schedule_lag_ms"]["p99"]))
     lag = half["schedule_lag_ms"]
     return [
-        Result("bare FastHttpUser loop", best_bare, "req/s", note=f"{LANES} users"),
-        Result("replay, everything due at once", best_replay, "req/s", note=f"{LANES} lanes"),
+        Result("bare FastHttpUser loop", best_bare, "req/s", note=f"{LANES} users, best"),
+        Result("replay, everything due at once", best_replay, "req/s", note=f"{LANES} lanes, best"),
         Result(
             "replay / bare requests per second",
-            best_replay / best_bare,
+            ratio,
             "x",
             target=0.8,
-            note=f"best of {ROUNDS} each",
+            note=f"median of {ROUNDS} back-to-back pairs",
         ),
         Result(
             "replay at half the bare rate",

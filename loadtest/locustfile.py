@@ -91,19 +91,27 @@ class ReplayUser(FastHttpUser):
         opts = self.environment.parsed_options
         shard, shards = _my_shard(self.environment)
         lanes = max(1, int(opts.lanes) // shards)
-        rec = STATE.recorder
-        events_ = replay.read_trace(
-            Path(opts.trace), shard, shards, on_progress=lambda: gevent.sleep(0)
-        )
-        plan = replay.build_plan(
-            events_,
-            speed=opts.speed,
-            lanes=lanes,
-            shards=shards,
-            size=opts.batch_size,
-            interval=opts.batch_interval,
-            scope=opts.batch_scope,
-        )
+        try:
+            if not opts.trace:
+                raise replay.TraceError("--trace PATH is required (a hopsim trace.jsonl.gz)")
+            events_ = replay.read_trace(
+                Path(opts.trace), shard, shards, on_progress=lambda: gevent.sleep(0)
+            )
+            plan = replay.build_plan(
+                events_,
+                speed=opts.speed,
+                lanes=lanes,
+                shards=shards,
+                size=opts.batch_size,
+                interval=opts.batch_interval,
+                scope=opts.batch_scope,
+            )
+        except (replay.TraceError, ValueError) as exc:
+            log.error("cannot replay: %s", exc)
+            self.environment.process_exit_code = 2
+            STATE.finished = True
+            _shard_done(self.environment, force_quit=True, error=str(exc))
+            return
         del events_
         # The plan is hundreds of thousands of objects that live until the end: move them
         # out of the cyclic GC's sight, or each full collection stalls every lane.
@@ -153,23 +161,27 @@ class ReplayUser(FastHttpUser):
         opts = self.environment.parsed_options
         path, retries = opts.batch_path, int(opts.retries)
         post, now, add, sleep = self._lane_session().post, rec.now, rec.add, gevent.sleep
+        free = 0.0  # when this lane's previous request was answered
         for batch in lane:
             wait = batch.intended - now()
             if wait > 0:
                 sleep(wait)
             body = batch.body()
+            ready = max(batch.intended, free)
             attempt = 0
             while True:
                 start = now()
                 response = post(path, data=cast(Any, body), headers=headers, name=path)
-                end = now()
+                free = end = now()
                 status = response.status_code or 0
                 ok = 200 <= status < 300
-                add(batch.intended, start, end, batch.count, ok)
+                add(batch.intended, start, end, batch.count, ok, ready)
                 if ok or attempt >= retries or status not in RETRY_STATUSES:
                     break
                 attempt += 1
-                sleep(_backoff(response, attempt))
+                pause = _backoff(response, attempt)
+                sleep(pause)
+                ready = end + pause
 
 
 def _backoff(response: Any, attempt: int) -> float:
@@ -191,18 +203,18 @@ def _my_shard(environment: Any) -> tuple[int, int]:
     return 0, 1
 
 
-def _shard_done(environment: Any) -> None:
+def _shard_done(environment: Any, force_quit: bool = False, error: str = "") -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
-        runner.send_message("replay_done", {"client_id": runner.client_id,
+        runner.send_message("replay_done", {"client_id": runner.client_id, "error": error,
                                             "replay": STATE.recorder.take_unshipped()})  # fmt: skip
         return
-    _finish(environment)
+    _finish(environment, force_quit)
 
 
-def _finish(environment: Any) -> None:
+def _finish(environment: Any, force_quit: bool = False) -> None:
     opts = environment.parsed_options
-    if opts is None or opts.replay_keep_running:
+    if opts is None or (opts.replay_keep_running and not force_quit):
         log.info("replay finished; --replay-keep-running: leaving Locust running")
         return
     log.info("replay finished: every batch of the trace was sent")
@@ -216,8 +228,6 @@ def on_init(environment: Any, **_: Any) -> None:
         return
     if isinstance(runner, WorkerRunner):
         return
-    if not opts.trace:
-        log.error("--trace PATH is required (a hopsim trace.jsonl.gz)")
     shards = max(1, int(opts.expect_workers)) if isinstance(runner, MasterRunner) else 1
     ReplayUser.fixed_count = shards
     opts.num_users = shards
@@ -227,7 +237,11 @@ def on_init(environment: Any, **_: Any) -> None:
         def on_done(msg: Any, **_: Any) -> None:
             _merge(msg.data.get("replay"))
             STATE.done_shards.add(str(msg.data.get("client_id")))
-            if len(STATE.done_shards) >= STATE.shards:
+            if msg.data.get("error"):
+                log.error("a worker cannot replay: %s", msg.data["error"])
+                environment.process_exit_code = 2
+                _finish(environment, force_quit=True)
+            elif len(STATE.done_shards) >= STATE.shards:
                 _finish(environment)
 
         runner.register_message("replay_done", on_done)
@@ -296,8 +310,8 @@ def on_quitting(environment: Any, **_: Any) -> None:
         (out / SUMMARY_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         write_series(out / SERIES_FILE, rec.series())
     code = checks.exit_code(found)
-    if code is not None:
-        environment.process_exit_code = code
+    if code is not None:  # an earlier error (2) outranks the checks
+        environment.process_exit_code = max(code, environment.process_exit_code or 0)
 
 
 def _print_summary(doc: dict[str, Any], found: list[checks.Check]) -> None:
@@ -310,7 +324,9 @@ def _print_summary(doc: dict[str, Any], found: list[checks.Check]) -> None:
         f"max {lat['max']}",
         f"  from schedule ms     p50 {sched['p50']}  p95 {sched['p95']}  p99 {sched['p99']}  "
         f"max {sched['max']}",
-        f"  schedule lag ms      p50 {lag['p50']}  p99 {lag['p99']}",
+        f"  schedule lag ms      p50 {lag['p50']}  p99 {lag['p99']}  (generator late)",
+        f"  lane wait ms         p50 {doc['lane_wait_ms']['p50']}  p99 {doc['lane_wait_ms']['p99']}"
+        "  (behind the lane's previous request)",
     ]
     lines += [f"  check {check.describe()}" for check in found]
     print("\n".join(lines), file=sys.stderr, flush=True)

@@ -1,14 +1,18 @@
 """Raw samples, exact percentiles and the per-second series.
 
-Every HTTP request of the replay is one sample of five numbers: its intended
-send time (from the schedule), when it was actually sent, when the answer
-came back (all seconds after the replay started, ``time.perf_counter``), the
-events it carried and whether it succeeded. From them:
+Every HTTP request of the replay is one sample of six numbers: its intended
+send time (from the schedule), when it was *ready* (due, and its lane free of
+the previous request), when it was actually sent, when the answer came back
+(all seconds after the replay started, ``time.perf_counter``), the events it
+carried and whether it succeeded. From them:
 
 - latency = end - start (what Locust reports),
 - latency from schedule = end - intended (what the user of a device would see;
   a stalled generator or a backed-up lane cannot hide it: coordinated omission),
-- schedule lag = start - intended (how late the request left).
+- schedule lag = start - ready (how late the generator itself was: timer
+  precision, a starved or garbage-collecting process),
+- lane wait = ready - intended (time spent behind the same lane's previous
+  request, i.e. the server's slowness feeding back through per-device order).
 
 Percentiles are exact over the raw samples (nearest rank: the smallest sample
 with at least p% of the samples at or below it), not Locust's rounded buckets.
@@ -50,12 +54,13 @@ def percentiles(values: Iterable[float], ps: Sequence[float] = PERCENTILES) -> d
 class Recorder:
     """One process's samples, in flat arrays (cheap to append and to ship)."""
 
-    FIELDS = ("intended", "start", "end", "events", "ok")
+    FIELDS = ("intended", "ready", "start", "end", "events", "ok")
 
     def __init__(self, origin_wall: float | None = None, origin_perf: float | None = None) -> None:
         self.origin_wall = time.time() if origin_wall is None else origin_wall
         self.origin_perf = time.perf_counter() if origin_perf is None else origin_perf
         self.intended = array("d")
+        self.ready = array("d")
         self.start = array("d")
         self.end = array("d")
         self.events = array("l")
@@ -72,8 +77,18 @@ class Recorder:
         """Seconds since this recorder's origin."""
         return time.perf_counter() - self.origin_perf
 
-    def add(self, intended: float, start: float, end: float, events: int, ok: bool) -> None:
+    def add(
+        self,
+        intended: float,
+        start: float,
+        end: float,
+        events: int,
+        ok: bool,
+        ready: float | None = None,
+    ) -> None:
+        """One request; ``ready`` defaults to ``intended`` (the lane was free)."""
         self.intended.append(intended)
+        self.ready.append(intended if ready is None else ready)
         self.start.append(start)
         self.end.append(end)
         self.events.append(events)
@@ -83,6 +98,7 @@ class Recorder:
         """Merge ``other``'s samples, shifted onto this recorder's clock."""
         shift = other.origin_wall - self.origin_wall
         self.intended.extend(v + shift for v in other.intended)
+        self.ready.extend(v + shift for v in other.ready)
         self.start.extend(v + shift for v in other.start)
         self.end.extend(v + shift for v in other.end)
         self.events.extend(other.events)
@@ -121,8 +137,8 @@ class Recorder:
         duration = (max(self.end) - min(self.start)) if n else 0.0
         latency = [(e - s) * 1000.0 for s, e in zip(self.start, self.end, strict=True)]
         scheduled = [(e - i) * 1000.0 for i, e in zip(self.intended, self.end, strict=True)]
-        lag = [max(0.0, (s - i) * 1000.0) for i, s in zip(self.intended, self.start, strict=True)]
-        lag_p = percentiles(lag, (50.0, 99.0))
+        lag = [max(0.0, (s - r) * 1000.0) for r, s in zip(self.ready, self.start, strict=True)]
+        wait = [max(0.0, (r - i) * 1000.0) for i, r in zip(self.intended, self.ready, strict=True)]
         return {
             "requests": n,
             "events": events,
@@ -135,7 +151,8 @@ class Recorder:
             "planned_batches": self.planned_batches,
             "latency_ms": percentiles(latency),
             "latency_from_schedule_ms": percentiles(scheduled),
-            "schedule_lag_ms": lag_p,
+            "schedule_lag_ms": percentiles(lag, (50.0, 99.0)),
+            "lane_wait_ms": percentiles(wait, (50.0, 99.0)),
         }
 
     def series(self, bin_seconds: float = 1.0) -> list[dict[str, float]]:
@@ -150,7 +167,7 @@ class Recorder:
         for b in range(max(bins) + 1):
             members = bins.get(b, [])
             lat = sorted((self.end[i] - self.start[i]) * 1000.0 for i in members)
-            lag = sorted(max(0.0, (self.start[i] - self.intended[i]) * 1000.0) for i in members)
+            lag = sorted(max(0.0, (self.start[i] - self.ready[i]) * 1000.0) for i in members)
             events = sum(self.events[i] for i in members if self.ok[i])
             rows.append(
                 {

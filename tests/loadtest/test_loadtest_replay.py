@@ -193,7 +193,8 @@ def test_a_slow_server_shows_in_latency_from_schedule_not_in_latency(tmp_path: P
     assert latency["p50"] >= 45 and latency["max"] < 400  # the server's 50 ms, flat
     assert scheduled["max"] > 900  # the last request was due ~1.2 s before its answer
     assert scheduled["p99"] > 4 * latency["p99"]
-    assert result["schedule_lag_ms"]["p99"] > 500  # the lane could not keep up
+    assert result["lane_wait_ms"]["p99"] > 500  # the lane could not keep up ...
+    assert result["schedule_lag_ms"]["p99"] < 100  # ... though the generator was on time
 
 
 def test_hopsim_loadtest_starts_its_own_server_and_fills_the_run_folder(
@@ -218,3 +219,10 @@ def test_hopsim_loadtest_refuses_a_missing_source(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "sim.cli", "loadtest", str(tmp_path / "nope.jsonl.gz")]
     done = subprocess.run(command, cwd=ROOT, env=env(), capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "no such scenario or trace" in done.stderr
+
+
+def test_a_missing_trace_stops_locust_with_exit_code_2(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens: the replay must stop before sending anything
+    done = locust(f"http://127.0.0.1:{port}", tmp_path / "missing.jsonl.gz", tmp_path / "out")
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "cannot replay" in done.stderr

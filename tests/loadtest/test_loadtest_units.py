@@ -145,13 +145,16 @@ def test_recorder_summary_separates_latency_from_schedule_and_lag() -> None:
     rec = Recorder(origin_wall=1000.0, origin_perf=0.0)
     rec.planned_events = 30
     rec.add(intended=0.0, start=0.0, end=0.010, events=10, ok=True)
-    rec.add(intended=0.1, start=0.3, end=0.310, events=10, ok=True)  # left 200 ms late
-    rec.add(intended=0.2, start=0.31, end=0.320, events=10, ok=False)
+    rec.add(intended=0.1, start=0.3, end=0.310, events=10, ok=True)  # generator 200 ms late
+    rec.add(intended=0.2, start=0.311, end=0.320, events=10, ok=False, ready=0.310)  # lane busy
     s = rec.summary()
     assert s["requests"] == 3 and s["events"] == 20 and s["failures"] == 1
     assert s["latency_ms"]["max"] == pytest.approx(10.0)
     assert s["latency_from_schedule_ms"]["max"] == pytest.approx(210.0)
     assert s["schedule_lag_ms"]["p99"] == pytest.approx(200.0)
+    assert s["schedule_lag_ms"]["p50"] == pytest.approx(1.0)
+    assert s["lane_wait_ms"]["p99"] == pytest.approx(110.0)
+    assert s["latency_from_schedule_ms"]["p50"] == pytest.approx(120.0)
     assert s["rps"] == pytest.approx(3 / 0.32)
     assert s["events_per_second"] == pytest.approx(20 / 0.32)
 
