@@ -29,6 +29,8 @@ from sim.engine.identity.scoring import HOME, Comparison, weight
 from sim.engine.identity.signals import Blocks, Signals, Summary
 from sim.engine.identity.state import ProfileState, root
 
+PERSON_DEVICE = "phone"
+
 if TYPE_CHECKING:
     from sim.engine.identity.graph import IdentityGraph
 
@@ -58,10 +60,36 @@ def link_probabilistically(graph: IdentityGraph) -> list[ProfileState]:
         if unnamed and not _to_person(graph, signals, summaries[state.number], named, blocks):
             pending.append(state)
     _cluster_unnamed(graph, signals, pending)
-    for state in pending:
-        if state.parent is None and state.device_ids:
-            _to_home(graph, homes, signals, signals.summarise(state))
+    left = [signals.summarise(s) for s in pending if s.parent is None and s.device_ids]
+    _home_alone(graph, homes, signals, left)
+    for summary in left:
+        if summary.state.parent is None and summary.state.device_ids:
+            _to_home(graph, homes, signals, summary)
     return households.all()
+
+
+def _home_alone(graph: IdentityGraph, homes: Homes, signals: Signals, left: list[Summary]) -> None:
+    """A home with one identified person and no unclaimed phone: its loose devices are theirs.
+
+    A phone stands for a person, so an unclaimed phone sleeping there means
+    someone else lives there too (a partner who never logs in), and then
+    nothing is assumed. TVs and speakers still go to the household.
+    """
+    by_home: dict[int, list[Summary]] = {}
+    for summary in left:
+        if summary.home is not None and not _household_type(graph, signals, summary.state):
+            by_home.setdefault(summary.home, []).append(summary)
+    for ip, group in sorted(by_home.items()):
+        residents = homes.residents.get(ip, [])
+        if len(residents) != 1 or ip in homes.crowded:
+            continue
+        types = {signals.device_type(d) for s in group for d in s.state.device_ids}
+        if PERSON_DEVICE in types:
+            continue
+        for summary in group:
+            _merge(
+                graph, root(residents[0]), summary.state, weight(HOME[True]), "only person at home"
+            )
 
 
 class Homes:
@@ -210,13 +238,16 @@ def _rank(
         person = other.state
         if person.parent is not None or person.kind != "person" or person is mine.state:
             continue
-        bits, networks = signals.copresence(mine, other) if config.rule_on("ip") else (0.0, 0)
+        bits, networks, days = (
+            signals.copresence(mine, other) if config.rule_on("ip") else (0.0, 0, 0)
+        )
         comparison = Comparison(
             home=(mine.home in other.homes)
             if config.rule_on("ip") and mine.home is not None
             else None,
             copresence_bits=bits if config.rule_on("ip") else None,
             copresence_networks=networks,
+            copresence_days=days,
             adjacent=signals.adjacent(mine, other) if config.rule_on("time") else None,
             similar=signals.similar(mine, other) if config.rule_on("behaviour") else None,
         )

@@ -11,11 +11,12 @@ field (rule)   level                                   m      u        weight
 =============  ======================================  =====  =======  ========
 home (ip)      same home network                       0.90   0.05     +4.17
                different home                          0.10   0.95     -3.25
-copresence     >= 12 bits over >= 3 networks shared    0.40   0.002    +7.64
-(ip)           in the same hour, away from home
-               >= 5 bits over 2 networks               0.20   0.01     +4.32
-               >= 5 bits on 1 network                  0.25   0.05     +2.32
-               less                                    0.15   0.938    -2.64
+copresence     met (same network, same hour, away      0.40   0.002    +7.64
+(ip)           from home) on >= 3 networks, >= 12 bits
+               on 2 networks, >= 5 bits                0.15   0.01     +3.91
+               on 1 network, on >= 2 days, >= 5 bits   0.25   0.05     +2.32
+               on 1 network, once                      0.05   0.05      0.00
+               never                                   0.15   0.888    -2.57
 adjacency      the device's active slots sit next to   0.50   0.20     +1.32
 (time)         the person's (within 10 min) at least
                twice as often as chance would put them
@@ -32,9 +33,11 @@ sharing a (network, hour) that few devices used is more telling than one a
 hundred strangers used, so each shared network contributes
 ``log2(devices / devices on that network in that hour)`` bits of surprise
 (its rarest shared hour). Hours on one network are not independent (two
-colleagues share the office every working hour), so bits are counted once
-per network, and a level needs coincidences on several networks: a car and
-a stranger's phone on one carrier address in one hour is chance.
+colleagues share the office every working hour), so bits count once per
+network. Two phones of one family on one carrier address for an hour is
+chance (weight 0); a phone and a laptop at the same office day after day is
+evidence, though colleagues share it too (the home field tells them apart);
+a phone and a watch on a new carrier address every outing is strong.
 The m/u values are assumptions stated here (not fitted to any truth file),
 chosen so that a shared home network alone (+4.17) can place a device in a
 household but not on a person, which needs independent evidence on top
@@ -53,9 +56,10 @@ Level = tuple[float, float]
 HOME: dict[bool, Level] = {True: (0.90, 0.05), False: (0.10, 0.95)}
 COPRESENCE: dict[str, Level] = {
     "strong": (0.40, 0.002),
-    "some": (0.20, 0.01),
-    "one": (0.25, 0.05),
-    "none": (0.15, 0.938),
+    "some": (0.15, 0.01),
+    "repeated": (0.25, 0.05),
+    "once": (0.05, 0.05),
+    "none": (0.15, 0.888),
 }
 ADJACENCY: dict[bool, Level] = {True: (0.50, 0.20), False: (0.50, 0.80)}
 BEHAVIOUR: dict[bool, Level] = {True: (0.60, 0.30), False: (0.40, 0.70)}
@@ -63,6 +67,7 @@ STRONG_BITS = 12.0
 SOME_BITS = 5.0
 STRONG_NETWORKS = 3
 SOME_NETWORKS = 2
+REPEATED_DAYS = 2
 ADJACENT_LIFT = 2.0
 SIMILAR_COSINE = 0.6
 
@@ -73,14 +78,14 @@ def weight(level: Level) -> float:
     return math.log2(m / u)
 
 
-def copresence_level(bits: float, networks: int) -> str:
-    """Strong needs three independent coincidences, some two; one is weak evidence."""
+def copresence_level(bits: float, networks: int, days: int) -> str:
+    """Several networks are independent meetings; one network needs repeating."""
     if bits >= STRONG_BITS and networks >= STRONG_NETWORKS:
         return "strong"
     if bits >= SOME_BITS and networks >= SOME_NETWORKS:
         return "some"
-    if bits >= SOME_BITS and networks >= 1:
-        return "one"
+    if bits >= SOME_BITS and networks == 1:
+        return "repeated" if days >= REPEATED_DAYS else "once"
     return "none"
 
 
@@ -93,6 +98,7 @@ class Comparison:
     adjacent: bool | None
     similar: bool | None
     copresence_networks: int = 0
+    copresence_days: int = 0
 
     def weights(self) -> dict[str, float]:
         """Per-field weights (log2 likelihood ratios) of the fields that are on."""
@@ -101,7 +107,11 @@ class Comparison:
             out["home"] = weight(HOME[self.home])
         if self.copresence_bits is not None:
             out["copresence"] = weight(
-                COPRESENCE[copresence_level(self.copresence_bits, self.copresence_networks)]
+                COPRESENCE[
+                    copresence_level(
+                        self.copresence_bits, self.copresence_networks, self.copresence_days
+                    )
+                ]
             )
         if self.adjacent is not None:
             out["adjacency"] = weight(ADJACENCY[self.adjacent])

@@ -20,6 +20,7 @@ from sim.engine.identity.scoring import ADJACENT_LIFT, SIMILAR_COSINE, cosine
 from sim.engine.identity.state import ProfileState
 
 MAX_CANDIDATES = 64
+HOUR_MASK = (1 << HOUR_BITS) - 1
 ANCHOR_BOOST = 4
 
 
@@ -107,16 +108,23 @@ class Signals:
             summary.home = max(nights.items(), key=lambda item: (item[1], item[0]))[0]
         return summary
 
-    def copresence(self, mine: Summary, other: Summary) -> tuple[float, int]:
-        """Bits of surprise and number of networks shared (same hour) away from home."""
+    def copresence(self, mine: Summary, other: Summary) -> tuple[float, int, int]:
+        """Bits of surprise, networks and (network, day) pairs shared away from home.
+
+        Both seen on one network in one hour is a meeting. Bits are counted once
+        per network (its rarest shared hour): colleagues share the office every
+        working hour, which is one piece of evidence, not forty.
+        """
         best: dict[int, float] = {}
+        days: set[int] = set()
         for pair in mine.ip_hours & other.ip_hours:
             ip = pair >> HOUR_BITS
             if ip != mine.home and ip not in other.homes:
+                days.add((ip << HOUR_BITS) | ((pair & HOUR_MASK) // 24))
                 bits = math.log2(self.total / max(1, self.crowd[pair]))
                 if bits > best.get(ip, 0.0):
                     best[ip] = bits
-        return math.fsum(sorted(best.values())), len(best)
+        return math.fsum(sorted(best.values())), len(best), len(days)
 
     def adjacent(self, mine: Summary, other: Summary) -> bool:
         """Whether ``mine``'s active slots sit next to ``other``'s more than chance would.
