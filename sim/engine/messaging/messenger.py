@@ -372,9 +372,11 @@ class Messenger:
     # ---- read side -------------------------------------------------------------------------
 
     def experiments(self) -> list[dict[str, Any]]:
-        """Per campaign and variant: assigned profiles, goal conversions, rate."""
+        """Per campaign (with a goal) and variant: assigned profiles, conversions, rate."""
         rows = []
         for (campaign, variant), result in self.results.items():
+            if self.campaigns[campaign].goal is None:
+                continue
             control = self.campaigns[campaign].variant(variant).control
             rows.append(
                 {
