@@ -155,7 +155,16 @@ def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise RequestError(400, "invalid_json", f"body is not valid JSON: {exc}") from None
+        raise RequestError(
+            400,
+            "invalid_json",
+            f"body is not valid JSON: {exc}",
+            [
+                ItemError(
+                    -1, "", f"UTF-8 JSON without NaN/Infinity, nested at most 1024 deep ({exc})"
+                )
+            ],
+        ) from None
 
 
 def body_write_key(doc: Any) -> str | None:
@@ -318,7 +327,7 @@ def check_event(index: int, item: Any) -> list[ItemError]:
             errors.append(ItemError(index, key, rule[1]))
     get = item.get
     kind = get("type")
-    if kind not in EVENT_TYPES:
+    if type(kind) is not str or kind not in EVENT_TYPES:
         errors.append(ItemError(index, "type", _TYPE_EXPECTED))
     if kind == "alias":
         if get("previousId") is None:
