@@ -68,7 +68,7 @@ class Batch:
 
     def body(self, write_key: str | None = None) -> bytes:
         """The ``/v1/batch`` body; the raw event lines are reused, never re-encoded."""
-        items = b",".join(event.raw for event in self.events)
+        items = b",".join([event.raw for event in self.events])
         if write_key is None:
             return b'{"batch":[' + items + b"]}"
         return b'{"batch":[' + items + b'],"writeKey":' + orjson.dumps(write_key) + b"}"

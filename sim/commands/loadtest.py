@@ -260,7 +260,8 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
     )
     print(
         f"latency p50/p99 {lat['p50']}/{lat['p99']} ms; from schedule "
-        f"{sched['p50']}/{sched['p99']} ms; schedule lag p99 {lag['p99']} ms"
+        f"{sched['p50']}/{sched['p99']} ms; schedule lag p99 {lag['p99']} ms; "
+        f"lane wait p99 {summary.get('lane_wait_ms', {}).get('p99')} ms"
     )
     for check in summary.get("checks", []):
         verdict = "ok" if check["ok"] else "FAILED"
