@@ -10,7 +10,8 @@ ratio compares two endpoints of the *same* server in the *same* run:
 - ``/v1/track`` against ``/bench/parse`` with one event per request: requests/s;
 - p99 latency of ``/v1/batch`` at 70% of its measured maximum, open model:
   each request has an intended send time and latency is counted from it, so
-  a stalled server cannot hide behind a waiting generator.
+  a stalled server cannot hide behind a waiting generator (median of three
+  runs; the worst is in the note).
 
 Every body carries fresh ``messageId``s, so nothing is de-duplicated away.
 After the maximum-rate phase the bench waits for the engine to catch up with
@@ -137,6 +138,8 @@ async def generate(port: int, path: str, per_request: int, seconds: float, rate:
         "statuses": statuses,
         "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else 0.0,
         "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else 0.0,
+        "p90_ms": 1000 * latencies[int(len(latencies) * 0.90)] if latencies else 0.0,
+        "max_ms": 1000 * latencies[-1] if latencies else 0.0,
         "generator_cpu": (time.process_time() - cpu) / elapsed,
     }
 
@@ -246,8 +249,12 @@ def measure(*extra: str) -> dict[str, Any]:
             wait_caught_up(port)
             rounds.append(r)
         batch_rate = _median([r["batch"]["requests_per_s"] for r in rounds])
-        at_70 = load(port, "/v1/batch", BATCH, rate=0.7 * batch_rate, conns=32)
-        wait_caught_up(port)
+        runs_70 = []
+        for _ in range(ROUNDS):
+            runs_70.append(load(port, "/v1/batch", BATCH, rate=0.7 * batch_rate, conns=32))
+            wait_caught_up(port)
+        at_70 = sorted(runs_70, key=lambda r: r["p99_ms"])[len(runs_70) // 2]
+        at_70["worst_p99_ms"] = max(r["p99_ms"] for r in runs_70)
     return {
         "rounds": rounds,
         "batch_ratio": _median(
@@ -276,7 +283,8 @@ def run() -> list[Result]:
                note=f"{m['batch_events_per_s']:,.0f} vs {m['parse_events_per_s']:,.0f} ev/s"),
         Result("batch100 p99 at 70% of max rate", at_70["p99_ms"], "ms", 50.0,
                higher_is_better=False,
-               note=f"p50 {at_70['p50_ms']:.1f} ms at {at_70['requests_per_s']:,.0f} req/s"),
+               note=f"median of {ROUNDS}; p50 {at_70['p50_ms']:.1f} ms, worst p99 "
+                    f"{at_70['worst_p99_ms']:.0f} ms at {at_70['requests_per_s']:,.0f} req/s"),
         Result("track req/s vs parse-only", m["track_ratio"], "ratio", 0.5,
                note=f"{m['track_requests_per_s']:,.0f} vs {m['parse_requests_per_s']:,.0f} req/s"),
         Result("batch100 end-to-end incl. engine", m["end_to_end_events_per_s"], "events/s",

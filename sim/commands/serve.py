@@ -10,6 +10,7 @@ requests inside finish and flushes the log.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -88,11 +89,16 @@ def serve(args: argparse.Namespace) -> int:
     # The fsync thread hands its result back through the GIL; a short switch
     # interval keeps that hand-off from waiting behind 5 ms of request work.
     sys.setswitchinterval(0.0005)
+    # Requests hold their parsed events until the fsync returns, long enough to
+    # be promoted out of the young generation; with the default thresholds the
+    # collector then walks the whole engine graph many times a second.
+    gc.set_threshold(50_000, 50, 100)
     logging.basicConfig(level=logging.INFO, format="hopsim serve: %(message)s", stream=sys.stderr)
     config = AppConfig(
         write_key=args.write_key,
         max_inflight=args.max_inflight,
         bench_endpoints=args.bench_endpoints,
+        freeze_gc=True,
     )
     app = build_app(args.data, config, identity_config(args.scenario))
     server = uvicorn.Server(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections import Counter
@@ -63,6 +64,7 @@ class AppConfig:
     tick_seconds: float = 1.0
     max_engine_lag_bytes: int = 256 * 1024 * 1024
     quiet_seconds: float = 0.05
+    freeze_gc: bool = False  # after recovery, move the rebuilt engine out of GC's sight
 
 
 class Disconnected(Exception):
@@ -93,6 +95,9 @@ class HopsimApp:
         """Open the store, replay it into the engine, start group commit and the ticker."""
         store = Store(self.data_dir, self.engine.ingest_many)
         self.recovery = store.recover()
+        if self.config.freeze_gc:
+            gc.collect()
+            gc.freeze()
         store.start()
         self.store = store
         self._applier = asyncio.get_running_loop().create_task(self._apply_forever())
@@ -346,6 +351,7 @@ class HopsimApp:
             "store_commits": store.commits if store else 0,
             "store_commit_seconds": round(store.commit_seconds, 6) if store else 0.0,
             "store_fsync_seconds": round(store.log.fsync_seconds, 6) if store else 0.0,
+            "store_fsync_max_seconds": round(store.log.fsync_max_seconds, 6) if store else 0.0,
             "uptime_seconds": round(time.time() - self.started, 3),
         }
 
@@ -379,6 +385,8 @@ class HopsimApp:
                [("", stats["store_commit_seconds"])])  # fmt: skip
         metric("hopsim_store_fsync_seconds_total", "counter", "Time inside fsync itself.",
                [("", stats["store_fsync_seconds"])])  # fmt: skip
+        metric("hopsim_store_fsync_max_seconds", "gauge", "Slowest single fsync so far.",
+               [("", stats["store_fsync_max_seconds"])])  # fmt: skip
         samples = [
             (f'{{route="{route}",status="{status}"}}', float(count))
             for (route, status), count in sorted(self.requests.items())

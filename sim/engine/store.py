@@ -44,6 +44,7 @@ HEADER = struct.Struct(">II")  # payload length, CRC-32 of the payload
 MAX_FRAME = 64 * 1024 * 1024
 READ_CHUNK = 4 * 1024 * 1024
 SYNC_THREADS = 4
+EAGER_FLUSH_BYTES = 256 * 1024
 LOG_NAME = "events.log"
 LOCK_NAME = "lock"
 
@@ -89,6 +90,7 @@ class EventLog:
         self.dropped_bytes = 0
         self.fsyncs = 0
         self.fsync_seconds = 0.0
+        self.fsync_max_seconds = 0.0
 
     def replay(self) -> Iterator[list[Event]]:
         """Yield the events of every whole frame; truncate a torn tail once read."""
@@ -156,7 +158,9 @@ class EventLog:
         """``fsync``: everything written so far is on disk when this returns."""
         began = time.perf_counter()
         os.fsync(self._fd)
-        self.fsync_seconds += time.perf_counter() - began
+        took = time.perf_counter() - began
+        self.fsync_seconds += took
+        self.fsync_max_seconds = max(self.fsync_max_seconds, took)
         self.fsyncs += 1
 
     def rewind(self, size: int) -> None:
@@ -214,6 +218,7 @@ class Store:
         self._pending: list[_Pending] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduled = False
+        self._unflushed = 0
         self._syncing = 0
         self._drained: asyncio.Event | None = None
         self._closing = False
@@ -305,7 +310,13 @@ class Store:
         if payload:
             self.pending_bytes += len(payload)
         drained.clear()
-        self._schedule()
+        self._unflushed += len(payload) if payload else 0
+        if self._unflushed >= EAGER_FLUSH_BYTES and self._syncing < SYNC_THREADS:
+            # Enough for a worthwhile write: start it now instead of at the end
+            # of this loop iteration, so the disk works while we parse on.
+            self._flush()
+        else:
+            self._schedule()
         await done
 
     # The group commit is driven by plain loop callbacks, not a task: every
@@ -325,14 +336,18 @@ class Store:
     def _schedule(self) -> None:
         if not self._scheduled and self._loop is not None:
             self._scheduled = True
-            self._loop.call_soon(self._flush)
+            self._loop.call_soon(self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._scheduled = False
+        self._flush()
 
     def _flush(self) -> None:
-        self._scheduled = False
         if not self._pending or self._syncing >= SYNC_THREADS:
             self._check_drained()
             return  # a finishing fsync reschedules
         group, self._pending = self._pending, []
+        self._unflushed = 0
         if self.broken is not None:
             self._fail(group, self.broken)
             self._check_drained()
