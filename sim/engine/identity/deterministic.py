@@ -171,7 +171,12 @@ class Registry:
 
     def fits(self, target: ProfileState, other: ProfileState, rule: str) -> bool:
         """Whether merging ``other`` into ``target`` keeps every limit; logs a refusal if not."""
-        broken = self._broken_limit([target, other], [])
+        broken = None
+        for kind in KINDS:
+            count = len(target.ids(kind)) + len(other.ids(kind))
+            if count > self.limits[kind]:
+                broken = f"{kind} limit {self.limits[kind]} would be exceeded ({count})"
+                break
         if broken is None:
             return True
         self.refusals += 1

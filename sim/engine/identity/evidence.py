@@ -3,8 +3,8 @@
 A detective's card per device: which networks it was seen on and at what
 local hour (a home network is where you are at night and at weekends), which ten-minute
 slots it was active in (the same person rarely hops devices far apart in
-time), which hour-and-network pairs it shared (a watch at the hotel in the
-same hour as its owner's phone), what it looked at (behaviour), and which
+time), which (network, three-hour window) pairs it was seen in (a watch at
+the hotel in the same window as its owner's phone), what it looked at (behaviour), and which
 accounts logged in on it (two accounts on one device make it shared).
 Cards are small and bounded, so a million devices fit in memory.
 """
@@ -15,9 +15,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SLOT_MINUTES = 10
+WINDOW_MINUTES = 180
+"""Co-presence resolution: two devices on one network in the same three-hour window
+(a carrier re-draws a phone's NAT address per outing, so a window ~ one outing)."""
+WINDOWS_PER_DAY = 24 * 60 // WINDOW_MINUTES
 HOUR_BITS = 20
-"""An (network, hour) pair packs into one int: ``network << HOUR_BITS | hour`` (hours
-since 1970 stay below 2**20 until 2089)."""
+"""A (network, window) pair packs into one int: ``network << HOUR_BITS | window``
+(windows since 1970 stay below 2**20 for centuries)."""
 COUNT_BITS = 24
 """Per network a device keeps one int: home-time events ``<< COUNT_BITS`` plus all events."""
 COUNT_MASK = (1 << COUNT_BITS) - 1
@@ -117,7 +121,7 @@ class DeviceEvidence:
                 else:
                     self.ips[ip] = self.ips.get(ip, 0) + 1
                 if len(self.ip_hours) < MAX_SEEN:
-                    self.ip_hours.add(ip << HOUR_BITS | minute // 60)
+                    self.ip_hours.add(ip << HOUR_BITS | minute // WINDOW_MINUTES)
         if feature is not None:
             behaviour = self.behaviour
             if feature in behaviour:

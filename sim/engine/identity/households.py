@@ -53,7 +53,7 @@ class Households:
             persons = [p for p in persons if self.of(p) is None or self.of(p) is target]
             existing = []
         for other in existing[1:]:
-            if other is not target:
+            if other is not target and self.registry.fits(target, other, rule):
                 for member in self.members.pop(other.number, []):
                     self.members.setdefault(target.number, []).append(member)
                 self.registry.absorb(target, other, rule, f"households joined: {reason}")
@@ -92,7 +92,7 @@ class Households:
     def move_device(
         self, device_id: str, evidence: DeviceEvidence, target: ProfileState, rule: str, reason: str
     ) -> None:
-        """Take a device (and its install ids) off its profile and onto ``target``."""
+        """Take a device (and its install ids, as many as the limit allows) onto ``target``."""
         owner = self.registry.find(DEVICE_ID, device_id)
         if owner is None or owner is target:
             return
@@ -114,8 +114,10 @@ class Households:
             owner.links.pop(device_id, None)
         target.device_ids.append(device_id)
         index[DEVICE_ID][device_id] = target
+        room = self.registry.limits[ANONYMOUS_ID] - len(target.anonymous_ids)
         for anon in evidence.anons:
-            if anon in owner.anonymous_ids:
+            if anon in owner.anonymous_ids and room > 0:
+                room -= 1
                 owner.anonymous_ids.remove(anon)
                 target.anonymous_ids.append(anon)
                 index[ANONYMOUS_ID][anon] = target

@@ -11,8 +11,8 @@ field (rule)   level                                   m      u        weight
 =============  ======================================  =====  =======  ========
 home (ip)      same home network                       0.90   0.05     +4.17
                different home                          0.10   0.95     -3.25
-copresence     met (same network, same hour, away      0.40   0.002    +7.64
-(ip)           from home) on >= 3 networks, >= 12 bits
+copresence     met (same network, same 3-hour window,      0.40   0.002    +7.64
+(ip)           away from home) on >= 3 networks, >= 12 bits
                on 2 networks, >= 5 bits                0.15   0.01     +3.91
                on 1 network, on >= 2 days, >= 5 bits   0.25   0.05     +2.32
                on 1 network, once                      0.05   0.05      0.00
@@ -31,9 +31,9 @@ weighs 0, as usual in Fellegi-Sunter.
 Co-presence uses value-specific (frequency-based) u, as Winkler proposed:
 sharing a (network, hour) that few devices used is more telling than one a
 hundred strangers used, so each shared network contributes
-``log2(devices / devices on that network in that hour)`` bits of surprise
-(its rarest shared hour). Hours on one network are not independent (two
-colleagues share the office every working hour), so bits count once per
+``log2(devices / devices on that network in that window)`` bits of surprise
+(its rarest shared three-hour window). Windows on one network are not independent (two
+colleagues share the office every working day), so bits count once per
 network. Two phones of one family on one carrier address for an hour is
 chance (weight 0); a phone and a laptop at the same office day after day is
 evidence, though colleagues share it too (the home field tells them apart);

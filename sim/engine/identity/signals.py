@@ -4,9 +4,9 @@ Which networks are public? An address seen on more than ``public_ip_devices``
 devices is a carrier NAT, a hotel, an airport or a big office: it never
 counts as a home. A device's home is the non-public network it uses most at
 home time (local evenings, nights, weekends), a network with a TV or speaker
-on it weighing more. Co-presence counts shared (network, hour) pairs, each
+on it weighing more. Co-presence counts shared (network, three-hour window) pairs, each
 worth as many bits of surprise as it is rare: ``log2(devices / devices on
-that network in that hour)``.
+that network in that window)``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sim.engine.identity.evidence import HOUR_BITS, DeviceEvidence
+from sim.engine.identity.evidence import HOUR_BITS, WINDOWS_PER_DAY, DeviceEvidence
 from sim.engine.identity.scoring import ADJACENT_LIFT, SIMILAR_COSINE, cosine
 from sim.engine.identity.state import ProfileState
 
@@ -37,7 +37,7 @@ class Summary:
 
 
 class Signals:
-    """Population-wide statistics (public networks, hour crowding) and pair features."""
+    """Population-wide statistics (public networks, crowding per window) and pair features."""
 
     def __init__(
         self,
@@ -111,16 +111,16 @@ class Signals:
     def copresence(self, mine: Summary, other: Summary) -> tuple[float, int, int]:
         """Bits of surprise, networks and (network, day) pairs shared away from home.
 
-        Both seen on one network in one hour is a meeting. Bits are counted once
-        per network (its rarest shared hour): colleagues share the office every
-        working hour, which is one piece of evidence, not forty.
+        Both seen on one network in one three-hour window is a meeting. Bits are
+        counted once per network (its rarest shared window): colleagues share the
+        office every working day, which is one piece of evidence, not five.
         """
         best: dict[int, float] = {}
         days: set[int] = set()
         for pair in mine.ip_hours & other.ip_hours:
             ip = pair >> HOUR_BITS
             if ip != mine.home and ip not in other.homes:
-                days.add((ip << HOUR_BITS) | ((pair & HOUR_MASK) // 24))
+                days.add((ip << HOUR_BITS) | ((pair & HOUR_MASK) // WINDOWS_PER_DAY))
                 bits = math.log2(self.total / max(1, self.crowd[pair]))
                 if bits > best.get(ip, 0.0):
                     best[ip] = bits
@@ -148,7 +148,7 @@ class Signals:
 
 
 class Blocks:
-    """Blocking keys of a pool of profiles: who shares a home, a (network, hour), a slot."""
+    """Blocking keys of a pool of profiles: who shares a home, a (network, window), a slot."""
 
     def __init__(self, pool: dict[int, Summary]) -> None:
         self.by_home: dict[int, list[int]] = {}
