@@ -31,12 +31,15 @@ class MessageClock:
 
     def __init__(self, start: datetime = DEFAULT_START) -> None:
         self.start = start.astimezone(UTC)
-        self._epoch = self.start.timestamp()
+        self.epoch = self.start.timestamp()
 
     def seconds(self, stamp: str) -> float:
-        """Scenario seconds of a UTC ISO timestamp (``...Z``)."""
+        """Scenario seconds of a UTC ISO timestamp (``...Z``); the minute is parsed once."""
+        if len(stamp) == 24 and stamp[19] == "." and stamp[23] == "Z":
+            minute = _minute_epoch(stamp[:16])
+            return minute + int(stamp[17:19]) + int(stamp[20:23]) / 1000.0 - self.epoch
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-        return moment.timestamp() - self._epoch
+        return moment.timestamp() - self.epoch
 
     def at(self, seconds: float) -> datetime:
         return self.start + timedelta(seconds=seconds)
@@ -47,21 +50,21 @@ class MessageClock:
 
     def offset(self, seconds: float, tz: str) -> float:
         """Seconds to add to UTC for the local wall clock of ``tz`` at that moment."""
-        return _offset(tz, int((self._epoch + seconds) // 900))
+        return zone_offset(tz, int((self.epoch + seconds) // 900))
 
     def local_minute(self, seconds: float, tz: str) -> int:
         """Minute of the local day (0..1439)."""
-        local = self._epoch + seconds + self.offset(seconds, tz)
+        local = self.epoch + seconds + self.offset(seconds, tz)
         return int(local % DAY // 60)
 
     def local_weekday(self, seconds: float, tz: str) -> int:
         """Monday = 0, in local time."""
-        local = self._epoch + seconds + self.offset(seconds, tz)
+        local = self.epoch + seconds + self.offset(seconds, tz)
         return int((local // DAY + 3) % 7)  # 1970-01-01 was a Thursday
 
     def local_day(self, seconds: float, tz: str) -> int:
         """A counter of local calendar days (for calendar-window caps)."""
-        return int((self._epoch + seconds + self.offset(seconds, tz)) // DAY)
+        return int((self.epoch + seconds + self.offset(seconds, tz)) // DAY)
 
     def next_local(self, seconds: float, tz: str, minute: int) -> float:
         """The first moment at or after ``seconds`` whose local clock reads ``minute``."""
@@ -77,8 +80,14 @@ class MessageClock:
         return target if target >= seconds else target + DAY
 
 
+@lru_cache(maxsize=4096)
+def _minute_epoch(prefix: str) -> float:
+    """Epoch seconds of ``YYYY-MM-DDTHH:MM`` in UTC."""
+    return datetime.fromisoformat(prefix).replace(tzinfo=UTC).timestamp()
+
+
 @lru_cache(maxsize=65_536)
-def _offset(tz: str, quarter: int) -> float:
+def zone_offset(tz: str, quarter: int) -> float:
     moment = datetime.fromtimestamp(quarter * 900, tz=UTC).astimezone(zone(tz))
     delta = moment.utcoffset()
     return delta.total_seconds() if delta is not None else 0.0

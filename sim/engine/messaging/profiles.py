@@ -15,11 +15,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.engine.messaging.clock import MessageClock
+from sim.engine.messaging.clock import DAY, MessageClock, zone_offset
 from sim.engine.messaging.events import ENGAGEMENT
 
-OPEN_EVENTS = frozenset({"Application Opened"})
+OPEN_EVENTS = frozenset({"Application Opened", "page:Home"})
 SCREEN_TYPES = frozenset({"phone", "tablet", "laptop"})
+SPECIAL = (
+    OPEN_EVENTS
+    | frozenset(ENGAGEMENT)
+    | frozenset(
+        {"identify", "Push Permission Changed", "Trip Started", "Trip Ended", "Unsubscribed"}
+    )
+)
 DRIVE_SECONDS = 2 * 3600.0  # a trip without its end is assumed over after two hours
 
 
@@ -154,52 +161,56 @@ class ProfileBook:
         self.merges += 1
 
     def observe(self, event: dict[str, Any], profile_id: str) -> tuple[ProfileState, float, str]:
-        """Update a card from one event; returns (card, scenario seconds, event name)."""
+        """Update a card from one event; returns (card, scenario seconds, event name).
+
+        This runs for every event of the simulation, so it is written flat.
+        """
         context = event.get("context") or {}
         raw_device = context.get("device") or {}
-        device_id = str(raw_device.get("id") or "")
-        state = self.state_for(profile_id, device_id)
-        at = self.clock.seconds(str(event.get("timestamp")))
-        tz = str(context.get("timezone") or state.timezone)
+        device_id = raw_device.get("id") or ""
+        state = self.states.get(profile_id)
+        if state is None or (device_id and self.device_owner.get(device_id) != profile_id):
+            state = self.state_for(profile_id, device_id)
+        clock = self.clock
+        at = clock.seconds(event["timestamp"])
+        tz = context.get("timezone") or state.timezone
         state.timezone = tz
-        state.first_seen = min(state.first_seen, at)
-        state.last_seen = max(state.last_seen, at)
+        if at < state.first_seen:
+            state.first_seen = at
+        if at > state.last_seen:
+            state.last_seen = at
         location = context.get("location")
-        if isinstance(location, dict) and location.get("region"):
-            state.region = str(location["region"])
-        name = self._name(event)
-        hour = self.clock.local_minute(at, tz) // 60
-        device = self._device(state, device_id, raw_device, context, tz)
-        if device is not None:
+        if location:
+            state.region = location.get("region") or state.region
+        kind = event.get("type")
+        if kind == "track":
+            name = event.get("event") or ""
+        elif kind == "page" or kind == "screen":
+            name = f"{kind}:{event.get('name', '')}"
+        else:
+            name = str(kind)
+        epoch = clock.epoch + at
+        hour = int((epoch + zone_offset(tz, int(epoch // 900))) % DAY // 3600)
+        device = None
+        if device_id:
+            device = state.devices.get(device_id)
+            if device is None:
+                device = self._device(state, device_id, raw_device, context)
+            device.timezone = tz
             device.last_seen = at
             device.hours[hour] += 1.0
-        self._learn(state, event, name, at, hour, device)
+        state.counts[name] += 1
+        state.last_event[name] = at
+        if name in SPECIAL:
+            self._learn(state, event, name, at, hour, device)
         return state, at, name
 
     @staticmethod
-    def _name(event: dict[str, Any]) -> str:
-        kind = event.get("type")
-        if kind == "track":
-            return str(event.get("event", ""))
-        if kind in ("page", "screen"):
-            return f"{kind}:{event.get('name', '')}"
-        return str(kind)
-
-    @staticmethod
     def _device(
-        state: ProfileState,
-        device_id: str,
-        raw: dict[str, Any],
-        context: dict[str, Any],
-        tz: str,
-    ) -> DeviceSeen | None:
-        if not device_id:
-            return None
-        device = state.devices.get(device_id)
-        if device is None:
-            kind = str(raw.get("type") or "phone")
-            device = state.devices[device_id] = DeviceSeen(device_id, kind, "app" in context)
-        device.timezone = tz
+        state: ProfileState, device_id: str, raw: dict[str, Any], context: dict[str, Any]
+    ) -> DeviceSeen:
+        kind = str(raw.get("type") or "phone")
+        device = state.devices[device_id] = DeviceSeen(device_id, kind, "app" in context)
         return device
 
     def _learn(
@@ -211,11 +222,8 @@ class ProfileBook:
         hour: int,
         device: DeviceSeen | None,
     ) -> None:
-        state.counts[name] += 1
-        state.last_event[name] = at
         props = event.get("properties") or {}
-        opened = name in OPEN_EVENTS or name == "page:Home"
-        if opened and device is not None and device.type in SCREEN_TYPES:
+        if name in OPEN_EVENTS and device is not None and device.type in SCREEN_TYPES:
             state.hours[hour] += 1.0
             self.workspace_hours[hour] += 1.0
         if name in ENGAGEMENT:
