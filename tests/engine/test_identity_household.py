@@ -118,3 +118,67 @@ def test_deterministic_only_is_exact_but_incomplete() -> None:
     best = score(full.profiles(), truth)
     assert best["pairwise_precision"] == 1.0 and best["pairwise_recall"] == 1.0
     assert best["by_rule"]["deterministic"]["pairwise_recall"] == result["pairwise_recall"]
+
+
+def scene_event(
+    device: str, kind: str, day: int, hour: int, ip: str, user: str | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "screen",
+        "name": "Home",
+        "timestamp": f"2026-11-{2 + day:02d}T{hour:02d}:{(len(device) * 7) % 60:02d}:00.000Z",
+        "anonymousId": f"anon-{device}",
+        "context": {"device": {"id": device, "type": kind}, "ip": ip, "timezone": "UTC"},
+    }
+    if user is not None:
+        out["userId"] = user
+    return out
+
+
+def flat(home: str, lodger: bool, lodger_outings: bool = False) -> list[dict[str, Any]]:
+    """S lives at ``home`` with an anonymous tablet; maybe a lodger with a phone and laptop."""
+    events = []
+    for day in range(5):
+        events.append(scene_event("pS", "phone", day, 20, home, "uS"))
+        events.append(scene_event("pS", "phone", day, 10, f"100.1.{day}.1", "uS"))
+        events.append(scene_event("tS", "tablet", day, 21, home))
+        if lodger:
+            events.append(scene_event("pX", "phone", day, 22, home))
+            events.append(scene_event("lX", "laptop", day, 23, home))
+        if lodger_outings:
+            for leg in (8, 13, 17):
+                ip = f"100.2.{day}.{leg}"
+                events.append(scene_event("pX", "phone", day, leg, ip))
+                events.append(scene_event("lX", "laptop", day, leg, ip))
+    return sorted(events, key=lambda e: e["timestamp"])
+
+
+def test_in_a_home_of_one_the_loose_tablet_is_that_persons() -> None:
+    graph = IdentityGraph(IdentityConfig())
+    graph.observe_all(flat("73.20.0.1", lodger=False))
+    graph.finalize()
+    assert partition(graph) == {("person", frozenset({"pS", "tS"}))}
+    [person] = graph.profiles()
+    assert person.links["tS"] == "probabilistic"
+    assert any("only person at home" in r.reason for r in graph.merge_log)
+
+
+def test_an_unclaimed_phone_at_home_means_someone_else_lives_there() -> None:
+    graph = IdentityGraph(IdentityConfig())
+    graph.observe_all(flat("73.20.0.1", lodger=True))
+    graph.finalize()
+    persons = {frozenset(p.device_ids) for p in graph.profiles() if p.kind == "person"}
+    assert frozenset({"pS"}) in persons
+    assert frozenset({"tS"}) in persons
+    households = [p for p in graph.profiles() if p.kind == "household"]
+    assert len(households) == 1 and len(households[0].members) == len(persons)
+
+
+def test_a_person_who_never_logs_in_still_comes_together() -> None:
+    graph = IdentityGraph(IdentityConfig())
+    graph.observe_all(flat("73.20.0.1", lodger=True, lodger_outings=True))
+    graph.finalize()
+    persons = {frozenset(p.device_ids) for p in graph.profiles() if p.kind == "person"}
+    assert frozenset({"pX", "lX"}) in persons
+    assert frozenset({"pS"}) in persons
+    assert any("never-identified pair" in r.reason for r in graph.merge_log)
