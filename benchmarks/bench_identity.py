@@ -156,8 +156,9 @@ def resident_bytes() -> int | None:
 def memory() -> list[Result]:
     """Resident-set growth while a graph takes in 1M identifiers (tracemalloc off Linux).
 
-    RSS counts everything the graph holds (and a little allocator slack, so it
-    errs on the high side); tracemalloc would be exact but slows ingest fivefold.
+    RSS counts everything the graph holds, its ingest cache included (and a
+    little allocator slack, so it errs on the high side); tracemalloc would be
+    exact but slows ingest fivefold.
     """
     devices = MEMORY_IDENTIFIERS * 2 // 5  # anonymousId + device id each, userId on half
     gc.collect()
@@ -169,7 +170,6 @@ def memory() -> list[Result]:
     for device in range(devices):
         for event in lean_events(device, EVENTS_PER_DEVICE):
             graph.observe(event)
-    graph._fast.clear()  # the per-run ingest cache is dropped at finalize()
     gc.collect()
     after = tracemalloc.get_traced_memory()[0] if traced else resident_bytes() or 0
     if traced:

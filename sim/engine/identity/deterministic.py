@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.extract import Identifier
-from sim.engine.identity.identifiers import DEVICE_ID, KINDS, USER_ID
+from sim.engine.identity.identifiers import KINDS, USER_ID
 from sim.engine.identity.records import MergeRecord
 from sim.engine.identity.state import ProfileState, root
 
@@ -158,16 +158,6 @@ class Registry:
                 score=score,
             )
         )
-
-    def detach_device(self, device_id: str) -> ProfileState | None:
-        """Take one device (and the install ids seen only with it) off its profile."""
-        owner = self.find(DEVICE_ID, device_id)
-        if owner is None:
-            return None
-        owner.device_ids.remove(device_id)
-        if owner.links is not None:
-            owner.links.pop(device_id, None)
-        return owner
 
     def fits(self, target: ProfileState, other: ProfileState, rule: str) -> bool:
         """Whether merging ``other`` into ``target`` keeps every limit; logs a refusal if not."""

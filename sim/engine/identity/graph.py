@@ -6,8 +6,8 @@ the end of a run (``finalize``) a detective goes over the hooks that never
 got a name (a Roku, an Echo Dot, a car, a watch) and, from circumstantial
 evidence scored with a Fellegi-Sunter model, hangs each on the right
 person, on the household shelf, or leaves it alone when the evidence is
-thin. Probabilistic linking is batch-only: it runs in ``finalize()`` and can
-be run again after more events (it starts over from the deterministic graph).
+thin. Probabilistic linking is batch-only: it runs in ``finalize()``; calling
+it again after more events links only what is still unlinked.
 """
 
 from __future__ import annotations
@@ -182,10 +182,7 @@ class IdentityGraph:
         if lookup is None:
             return None
         state = self.registry.find(kind, lookup)
-        return None if state is None else profile_key(state)
-
-    def state_of(self, kind: str, value: str) -> ProfileState | None:
-        return self.registry.find(kind, value)
+        return None if state is None else public_id(state)
 
     def stats(self) -> dict[str, Any]:
         """Counts a run summary wants: events, identifiers, profiles, merges, rejections."""
@@ -205,8 +202,3 @@ class IdentityGraph:
             "largest_profile_devices": max((len(s.device_ids) for s in live), default=0),
             "finalized": self.finalized,
         }
-
-
-def profile_key(state: ProfileState) -> str:
-    """The public id of a profile state."""
-    return public_id(state)

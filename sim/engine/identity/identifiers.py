@@ -82,11 +82,6 @@ class Blocklist:
         return None
 
 
-def as_text(value: str | int) -> str:
-    """Numeric ids (allowed by the Segment Spec) become their decimal text."""
-    return value if isinstance(value, str) else str(value)
-
-
 def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
