@@ -89,6 +89,7 @@ ANNOY_BAD_CONTEXT = 1.0  # assumed: a buzz in class or a banner while driving
 ANNOY_EXTRA = 0.35  # assumed: each message beyond two in a day
 ANNOY_DECAY = 0.8  # assumed: what is left of annoyance after a day
 OPT_OUT_PER_ANNOY = 0.06  # assumed: opt-out odds per unit of annoyance at each message
+CLICK_WINDOW = 48 * 3600.0  # assumed: click-through attribution window without a campaign goal
 CHURN_AT = 4.0  # assumed: annoyance at which a person stops listening to the brand
 
 
@@ -113,7 +114,7 @@ class Tally:
     delivered: int = 0
     opened: int = 0
     clicked: int = 0
-    conversions: int = 0
+    direct_conversions: int = 0
     opt_outs: int = 0
     churned: int = 0
     quiet_hours_violations: int = 0
@@ -135,6 +136,7 @@ class MessagingLoop:
         self.moods: dict[str, Mood] = {}
         self.rngs: dict[str, np.random.Generator] = {}
         self.tally = Tally()
+        self.clicks: list[tuple[Person, float, float]] = []
         for person in world.people():
             for device in person.devices:
                 self.devices[device.id] = device
@@ -187,6 +189,7 @@ class MessagingLoop:
         if rng.random() >= CLICK[delivery.channel]:
             return
         self.tally.clicked += 1
+        self.clicks.append((person, self.world.env.now, self._window(delivery)))
         if delivery.channel == "email":
             self._emit(person, device, "Email Link Clicked", delivery)
         yield from self.follow(person, device, delivery)
@@ -332,7 +335,20 @@ class MessagingLoop:
         elif delivery.topic != "social":
             yield from shop(world, person, screen, day, 3)
         if person.journey.orders > before:
-            self.tally.conversions += 1
+            self.tally.direct_conversions += 1
+
+    def _window(self, delivery: Any) -> float:
+        campaign = self.messenger.campaigns.get(delivery.campaign)
+        goal = getattr(campaign, "goal", None)
+        return float(goal.window) if goal is not None else CLICK_WINDOW
+
+    def click_conversions(self) -> int:
+        """Clicks followed by an order of the same (true) person within the goal window."""
+        count = 0
+        for person, at, window in self.clicks:
+            if any(at < when <= at + window for _, when, _ in person.journey.paths):
+                count += 1
+        return count
 
     @staticmethod
     def _screen(person: Person, device: Device) -> Device | None:
@@ -389,7 +405,8 @@ class MessagingLoop:
             "delivered": tally.delivered,
             "opened": tally.opened,
             "clicked": tally.clicked,
-            "conversions": tally.conversions,
+            "conversions": self.click_conversions(),
+            "direct_conversions": tally.direct_conversions,
             "opt_outs": tally.opt_outs,
             "churned": tally.churned,
             "quiet_hours_violations": tally.quiet_hours_violations,
