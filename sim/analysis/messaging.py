@@ -33,7 +33,7 @@ def cap_violations(
     owner = owners(truth_rows)
     sends: dict[str, list[tuple[float, str]]] = {}
     for row in decisions:
-        if row["decision"] != "sent" or row.get("device_id") is None:
+        if row["decision"] != "sent" or not row.get("device_id"):
             continue
         who = owner.get(str(row["device_id"]), f"device:{row['device_id']}")
         at = datetime.fromisoformat(str(row["at"]).replace("Z", "+00:00")).timestamp()

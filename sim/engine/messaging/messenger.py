@@ -358,9 +358,9 @@ class Messenger:
                 "campaign": row.get("campaign"),
                 "variant": row.get("variant"),
                 "profile_id": row.get("profile_id"),
-                "device_id": row.get("device_id"),
-                "device_type": row.get("device_type"),
-                "channel": row.get("channel"),
+                "device_id": row.get("device_id") or "",  # "" when no device was chosen
+                "device_type": row.get("device_type") or "",
+                "channel": row.get("channel") or "",
                 "at": self.clock.stamp(now),
                 "decision": decision,
                 "reason": reason,
