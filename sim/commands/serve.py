@@ -63,10 +63,15 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=serve)
 
 
-def identity_config(scenario: Path | None) -> Any:
-    """The scenario's ``[identity]`` table parsed by ``IdentityConfig`` (None: defaults)."""
+def load_engine_parts(scenario: Path | None) -> tuple[Any, Any]:
+    """``(identity config, messaging)`` from the scenario TOML (``(None, None)`` without one).
+
+    A file with ``[[campaigns]]`` is loaded as a whole scenario (its start
+    date ties messaging to the calendar); one with only ``[identity]`` is
+    read for that table alone.
+    """
     if scenario is None:
-        return None
+        return None, None
     import tomllib
 
     from sim.engine.engine import load_identity_config
@@ -78,13 +83,23 @@ def identity_config(scenario: Path | None) -> Any:
     table = data.get("identity", {})
     if not isinstance(table, dict):
         raise HopsimError(f"{scenario}: [identity] must be a table")
-    return load_identity_config(table, f"{scenario}")
+    if not data.get("campaigns"):
+        return load_identity_config(table, f"{scenario}"), None
+    from sim.engine.messaging import build_messaging
+    from sim.world.scenario import load_scenario
+
+    full = load_scenario(scenario)
+    messaging = build_messaging(full.campaigns, f"{scenario}: campaigns")
+    if messaging is not None:
+        messaging.bind_start(full.start)
+    return load_identity_config(dict(full.identity), f"{scenario}"), messaging
 
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from sim.engine.app import AppConfig, build_app
+    from sim.engine.app import AppConfig, HopsimApp
+    from sim.engine.engine import Engine
 
     # The fsync thread hands its result back through the GIL; a short switch
     # interval keeps that hand-off from waiting behind 5 ms of request work.
@@ -100,7 +115,8 @@ def serve(args: argparse.Namespace) -> int:
         bench_endpoints=args.bench_endpoints,
         freeze_gc=True,
     )
-    app = build_app(args.data, config, identity_config(args.scenario))
+    identity_config, messaging = load_engine_parts(args.scenario)
+    app = HopsimApp(Engine(identity_config, messaging=messaging), args.data, config)
     server = uvicorn.Server(
         uvicorn.Config(
             app,

@@ -125,10 +125,29 @@ class HopsimApp:
             await self.shutdown()
 
     async def _tick_forever(self) -> None:
+        """Ask the messaging component what is due, in *event time*.
+
+        ``now`` is the newest event timestamp seen, in the messenger's own
+        scenario seconds, so a replayed trace (a day in a minute) gets its
+        messages on the trace's clock, not the wall clock.
+        """
         while True:
             await asyncio.sleep(self.config.tick_seconds)
             self.catch_up()
-            self.engine.tick(time.time())
+            now = self.engine_now()
+            if now is not None:
+                self.engine.tick(now)
+
+    def engine_now(self) -> float | None:
+        stamp = self.engine.latest_timestamp
+        clock = getattr(self.engine.messaging, "clock", None)
+        seconds = getattr(clock, "seconds", None)
+        if not stamp or seconds is None:
+            return None
+        try:
+            return float(seconds(stamp))
+        except ValueError:
+            return None
 
     async def _apply_forever(self) -> None:
         """Feed the engine from the log when the door is quiet (or the lag grows).

@@ -88,6 +88,7 @@ class Engine:
         self.events_ingested = 0
         self.by_type: Counter[str] = Counter()
         self.deliveries: list[Any] = []
+        self.latest_timestamp = ""  # the newest event time seen (ISO-8601, compared as text)
         self._index: dict[str, Profile] = {}
         self._index_at = -1
 
@@ -96,6 +97,9 @@ class Engine:
         self.identity.observe(event)
         self.events_ingested += 1
         self.by_type[str(event.get("type"))] += 1
+        stamp = event.get("timestamp")
+        if isinstance(stamp, str) and stamp > self.latest_timestamp:
+            self.latest_timestamp = stamp
         if self.messaging is not None:
             self.messaging.observe(event, self.profile_id_for(event))
 
@@ -112,7 +116,7 @@ class Engine:
         return due
 
     def profile_id_for(self, event: Event) -> str | None:
-        """The profile an event's identifiers belong to (userId first)."""
+        """The profile an event's identifiers belong to (userId first, then anonymousId, device)."""
         device = (event.get("context") or {}).get("device") or {}
         for kind, value in (
             ("userId", event.get("userId")),
@@ -120,21 +124,24 @@ class Engine:
             ("deviceId", device.get("id") if isinstance(device, dict) else None),
         ):
             if isinstance(value, str) and value:
-                found = self.lookup(kind, value)
+                found = self.profile_id_of(kind, value)
                 if found is not None:
-                    return found.profile_id
+                    return found
         return None
 
-    def lookup(self, kind: str, value: str) -> Profile | None:
-        """The profile holding identifier ``value`` of ``kind`` (anonymousId/userId/deviceId)."""
+    def profile_id_of(self, kind: str, value: str) -> str | None:
+        """The id of the profile holding ``value`` of ``kind``: one graph look-up, no snapshot."""
         if kind not in IDENTIFIER_KINDS:
             raise ValueError(f"identifier kind {kind!r}: expected one of {IDENTIFIER_KINDS}")
         found = self.identity.profile_of(kind, value)
-        if found is None:
-            return None
-        if isinstance(found, Profile):
+        if found is None or isinstance(found, str):
             return found
-        return self.profile(str(found))
+        return str(found.profile_id)
+
+    def lookup(self, kind: str, value: str) -> Profile | None:
+        """The profile holding identifier ``value`` of ``kind`` (anonymousId/userId/deviceId)."""
+        profile_id = self.profile_id_of(kind, value)
+        return None if profile_id is None else self.profile(profile_id)
 
     def profile(self, profile_id: str) -> Profile | None:
         """A profile by id (the index is rebuilt only after new events)."""
@@ -144,9 +151,15 @@ class Engine:
         return self._index.get(profile_id)
 
     def messages(self, profile_id: str) -> list[Any]:
-        """Deliveries and decisions logged for one profile."""
+        """Decisions logged for one profile (sent or suppressed, and why), oldest first.
+
+        Uses the messaging component's ``decisions`` log when it keeps one,
+        otherwise the deliveries ``tick`` returned.
+        """
+        log = getattr(self.messaging, "decisions", None)
+        rows: list[Any] = log if isinstance(log, list) else self.deliveries
         out = []
-        for item in self.deliveries:
+        for item in rows:
             owner = item.get("profile_id") if isinstance(item, dict) else None
             owner = owner if owner is not None else getattr(item, "profile_id", None)
             if owner == profile_id:

@@ -281,3 +281,33 @@ def test_loopback_is_the_default_bind_and_a_used_data_dir_is_refused(tmp_path: P
 def test_no_stray_server_left(tmp_path: Path) -> None:
     me = psutil.Process(os.getpid())
     assert all("sim.cli" not in " ".join(c.cmdline()) for c in me.children(recursive=True))
+
+
+def test_scenario_campaigns_tick_on_event_time_and_decisions_are_served(tmp_path: Path) -> None:
+    scenario = REPO / "scenarios" / "abandoned-cart.toml"
+    if not scenario.exists():
+        pytest.skip("scenarios/abandoned-cart.toml is not in this checkout")
+    phone = {"device": {"id": "d1", "type": "phone"}, "timezone": "America/New_York"}
+    events = [
+        {"type": "identify", "userId": "u1", "anonymousId": "a1", "messageId": "m1",
+         "timestamp": "2026-11-02T14:00:00.000Z", "context": phone},
+        {"type": "track", "event": "Product Added", "userId": "u1", "anonymousId": "a1",
+         "messageId": "m2", "timestamp": "2026-11-02T14:01:00.000Z", "context": phone},
+        # Someone else, two hours later in event time: the cart trigger is now due.
+        {"type": "track", "event": "Product Viewed", "userId": "u2", "anonymousId": "a2",
+         "messageId": "m3", "timestamp": "2026-11-02T16:30:00.000Z",
+         "context": {"device": {"id": "d2", "type": "phone"}}},
+    ]  # fmt: skip
+    with serving(tmp_path, "--scenario", str(scenario)) as server:
+        with HopsimClient(server.url) as client:
+            assert client.batch(events).status_code == 200
+            found = client.identity(user_id="u1")
+            assert found is not None
+            deadline = time.monotonic() + 15
+            decisions: list[dict[str, Any]] = []
+            while not decisions and time.monotonic() < deadline:
+                time.sleep(0.2)
+                decisions = client.messages(found["profile_id"])
+        assert decisions, "the cart campaign never decided"
+        assert decisions[0]["campaign"] == "cart-free-shipping"
+        assert decisions[0]["decision"]  # sent, or suppressed with a reason
