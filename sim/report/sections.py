@@ -190,7 +190,6 @@ def _load(tables: t.Tables) -> Section:
             "A large orange-blue gap means the generator fell behind (coordinated omission)."
         )
         section.panels.append(Panel(load.percentiles_figure(tables.load), guide))
-        section.rows = [(k, fmt(v)) for k, v in tables.load.numbers.items()]
     if tables.load_series is not None:
         guide = (
             "Flat throughput with flat latency is healthy; rising p99 or schedule lag while "
