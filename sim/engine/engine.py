@@ -144,11 +144,16 @@ class Engine:
         return None if profile_id is None else self.profile(profile_id)
 
     def profile(self, profile_id: str) -> Profile | None:
-        """A profile by id (the index is rebuilt only after new events)."""
+        """A profile by id."""
+        return self._profiles().get(profile_id)
+
+    def _profiles(self) -> dict[str, Profile]:
+        # A snapshot of the graph costs O(profiles): take one per read after
+        # new events, never one per event.
         if self._index_at != self.events_ingested:
             self._index = {p.profile_id: p for p in self.identity.profiles()}
             self._index_at = self.events_ingested
-        return self._index.get(profile_id)
+        return self._index
 
     def messages(self, profile_id: str) -> list[Any]:
         """Decisions logged for one profile (sent or suppressed, and why), oldest first.
@@ -171,6 +176,6 @@ class Engine:
         return {
             "events_ingested": self.events_ingested,
             "events_by_type": dict(self.by_type),
-            "profiles": len(self.identity.profiles()),
+            "profiles": len(self._profiles()),
             "deliveries": len(self.deliveries),
         }
