@@ -31,8 +31,8 @@ def handle(args: argparse.Namespace) -> int:
     from sim.runner import Run, default_out
     from sim.world.scenario import load_scenario
 
-    if args.persons is not None and args.persons < 0:
-        raise HopsimError("--persons: expected a whole number >= 0")
+    if args.persons is not None and args.persons < 1:
+        raise HopsimError("--persons: expected a whole number >= 1")
     if args.days is not None and not 1 <= args.days <= 366:
         raise HopsimError("--days: expected a whole number between 1 and 366")
     if args.workers < 1:

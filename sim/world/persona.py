@@ -17,6 +17,41 @@ from sim.world.places import CONTEXTS
 from sim.world.schema import Reader, load_toml
 
 DAY_KINDS = ("weekday", "weekend", "travel")
+PERSONA_KEYS = (
+    "name",
+    "display_name",
+    "summary",
+    "locales",
+    "timezones",
+    "age",
+    "gender",
+    "travel",
+    "devices",
+    "lifecycle",
+    "session",
+    "journey",
+    "routine",
+)
+DEVICE_KEYS = (
+    "type",
+    "label",
+    "model",
+    "manufacturer",
+    "os",
+    "os_version",
+    "app",
+    "shared",
+    "logs_in",
+)
+BLOCK_KEYS = ("context", "start", "end", "jitter", "sessions_per_hour", "use")
+SECTION_KEYS = {
+    "age": ("min", "max"),
+    "travel": ("trips_per_month",),
+    "lifecycle": ("signup", "existing_account", "opt_in"),
+    "session": ("screens", "gap_seconds"),
+    "journey": ("browse", "add_to_cart", "checkout", "review", "buy_on"),
+    "routine": DAY_KINDS,
+}
 CHANNELS = ("push", "email", "sms", "location")
 BUY_DEVICES = ("phone", "tablet", "laptop", "tv")
 
@@ -91,6 +126,7 @@ def _minutes(reader: Reader, text: object, key: str) -> int:
 
 
 def _device(reader: Reader, data: dict[str, Any], where: str) -> DeviceSpec:
+    reader.known(data, DEVICE_KEYS, where)
     kind = reader.text(data, "type", where)
     if kind and kind not in DEVICE_TYPES:
         reader.fail(f"{where}type", f"one of {' '.join(DEVICE_TYPES)}", kind)
@@ -108,6 +144,7 @@ def _device(reader: Reader, data: dict[str, Any], where: str) -> DeviceSpec:
 
 
 def _block(reader: Reader, data: dict[str, Any], where: str, owned: set[str]) -> Block:
+    reader.known(data, BLOCK_KEYS, where)
     name = reader.text(data, "context", where)
     if name and name not in CONTEXTS:
         reader.fail(f"{where}context", f"one of {', '.join(sorted(CONTEXTS))}", name)
@@ -146,7 +183,20 @@ def _routine(reader: Reader, data: dict[str, Any], owned: set[str]) -> dict[str,
             _block(reader, b if isinstance(b, dict) else {}, f"routine.{kind}[{i}].", owned)
             for i, b in enumerate(blocks)
         )
+        _check_order(reader, routine[kind], f"routine.{kind}")
     return routine
+
+
+def _check_order(reader: Reader, blocks: tuple[Block, ...], where: str) -> None:
+    """Blocks follow each other through the day; one may not start before the last ends."""
+    for index in range(1, len(blocks)):
+        before, block = blocks[index - 1], blocks[index]
+        if block.start < before.end:
+            reader.fail(
+                f"{where}[{index}].start",
+                f"a time at or after the previous block's end ({before.end // 60:02d}:{before.end % 60:02d})",
+                f"{block.start // 60:02d}:{block.start % 60:02d}",
+            )
 
 
 def _lognormal(reader: Reader, data: dict[str, Any], key: str, where: str) -> tuple[float, float]:
@@ -161,6 +211,9 @@ def parse_persona(data: dict[str, Any], path: Path | str) -> Persona:
     """Validate a persona document; raise ``ConfigError`` listing every problem."""
     reader = Reader(path)
     reader.check_provenance(data)
+    reader.known(data, PERSONA_KEYS, "")
+    for section, keys in SECTION_KEYS.items():
+        reader.known(data.get(section, {}), keys, f"{section}.")
     devices_raw = data.get("devices")
     if not isinstance(devices_raw, list) or not devices_raw:
         reader.fail("devices", "a non-empty array of tables [[devices]]", devices_raw)

@@ -17,6 +17,25 @@ from sim.world.network import NetworkPlan
 from sim.world.persona import Persona, load_personas
 from sim.world.schema import Reader, load_toml
 
+SCENARIO_KEYS = (
+    "name",
+    "description",
+    "personas",
+    "seed",
+    "days",
+    "start",
+    "persons",
+    "locales",
+    "behaviour",
+    "network",
+    "households",
+    "people",
+    "identity",
+    "campaigns",
+)
+BEHAVIOUR_KEYS = ("partner_device_use", "cookie_reset_per_day", "second_screen")
+NETWORK_KEYS = ("carriers", "carrier_pool", "campus_pool", "travel_pool", "employer_size")
+
 
 @dataclass(frozen=True)
 class HouseholdTemplate:
@@ -87,6 +106,7 @@ def _households(
     for i, item in enumerate(raw):
         where = f"households[{i}]."
         item = item if isinstance(item, dict) else {}
+        reader.known(item, ("kind", "weight", "members"), where)
         members_raw = item.get("members")
         if not isinstance(members_raw, list) or not members_raw:
             reader.fail(
@@ -97,6 +117,7 @@ def _households(
             members_raw = []
         members = []
         for j, member in enumerate(members_raw):
+            reader.known(member, ("from",), f"{where}members[{j}].")
             mix = reader.weights(
                 member if isinstance(member, dict) else {},
                 "from",
@@ -125,6 +146,7 @@ def _people(
     for i, item in enumerate(raw):
         where = f"people[{i}]."
         item = item if isinstance(item, dict) else {}
+        reader.known(item, ("persona", "name", "household"), where)
         persona = reader.text(item, "persona", where)
         if persona and persona not in personas:
             reader.fail(f"{where}persona", f"one of {sorted(personas)}", persona)
@@ -160,6 +182,9 @@ def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona
     for key, value in data.items():
         if isinstance(value, dict | list) and key not in ("identity", "campaigns"):
             reader.check_provenance(value, f"{key}.")
+    reader.known(data, SCENARIO_KEYS, "")
+    reader.known(data.get("behaviour", {}), BEHAVIOUR_KEYS, "behaviour.")
+    reader.known(data.get("network", {}), NETWORK_KEYS, "network.")
     behaviour = reader.table(data, "behaviour", "", required=False)
     households = _households(reader, data, personas)
     people = _people(reader, data, personas)
@@ -191,6 +216,8 @@ def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona
         else [],
         raw=data,
     )
+    if scenario.persons < 1 and not people:
+        reader.fail("persons", "at least 1 person (or [[people]] entries)", scenario.persons)
     reader.raise_if_any()
     return scenario
 

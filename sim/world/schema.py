@@ -44,6 +44,14 @@ class Reader:
         if self.problems:
             raise ConfigError(self.problems)
 
+    def known(self, data: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+        """Flag keys nobody reads: a typo must not silently fall back to a default."""
+        if not isinstance(data, Mapping):
+            return
+        for key in data:
+            if key not in allowed and key not in PROVENANCE_KEYS:
+                self.fail(f"{where}{key}", f"a known key ({', '.join(allowed)})", "unknown key")
+
     def table(
         self, data: Mapping[str, Any], key: str, where: str, required: bool = True
     ) -> dict[str, Any]:

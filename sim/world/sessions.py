@@ -116,7 +116,8 @@ def sign_in(world: World, person: Person, device: Device) -> None:
         return
     sign_out_other(world, person, device)
     device.log_in(person.user_id)
-    world.emit(person, device, "identify", traits={"email": person.email, "name": person.name})
+    traits = {"email": person.email, "name": person.name, "subscriptions": _subscriptions(person)}
+    world.emit(person, device, "identify", traits=traits)
     world.emit(person, device, "track", event="Signed In", properties={"method": "password"})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,57 @@ def test_scenario_with_unknown_persona_names_the_entry(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_scenario(path)
     assert any("households[0].members[0].from.ghost" in p for p in caught.value.problems)
+
+
+def test_unknown_keys_are_named_not_ignored() -> None:
+    data = solo()
+    data["devices"][0]["logs_on"] = 0.5  # type: ignore[index]
+    data["jouney"] = {"browse": 0.1, "remark": "typo"}
+    problems = problems_of(data)
+    assert any("devices[0].logs_on: expected a known key" in p for p in problems)
+    assert any("solo.toml: jouney: expected a known key" in p for p in problems)
+
+
+def test_a_routine_that_overlaps_itself_is_refused() -> None:
+    data = solo()
+    data["routine"]["weekday"][2]["start"] = "07:30"  # type: ignore[index]
+    problems = problems_of(data)
+    assert any(
+        "routine.weekday[2].start" in p and "previous block's end (08:00)" in p for p in problems
+    )
+
+
+def test_out_of_range_probability_is_refused() -> None:
+    data = solo()
+    data["lifecycle"]["opt_in"]["push"] = 1.5  # type: ignore[index]
+    problems = problems_of(data)
+    assert any(
+        "lifecycle.opt_in.push: expected a number between 0 and 1, got 1.5" in p for p in problems
+    )
+
+
+def scenario_file(tmp_path: Path, edit: Callable[[str], str]) -> Path:
+    text = (FIXTURES / "scenarios" / "tiny.toml").read_text()
+    text = text.replace('personas = "../personas"', f'personas = "{FIXTURES / "personas"}"')
+    path = tmp_path / "scenario.toml"
+    path.write_text(edit(text))
+    return path
+
+
+def test_empty_population_is_refused(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path, lambda t: t.replace("persons = 12", "persons = 0"))
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(path)
+    assert any("persons: expected at least 1 person" in p for p in caught.value.problems)
+
+
+def test_unknown_scenario_key_and_wrong_type(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path, lambda t: t.replace("days = 2", 'days = "two"\nweeks = 1'))
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(path)
+    problems = caught.value.problems
+    assert any("scenario.toml: weeks: expected a known key" in p for p in problems)
+    assert any(
+        "scenario.toml: days: expected a whole number between 1 and 366, got 'two'" in p
+        for p in problems
+    )
