@@ -24,7 +24,7 @@ from typing import Any
 from sim.engine.engine import Engine
 from sim.shard import ShardResult, simulate_shard
 from sim.trace.events import iso_ms
-from sim.trace.sink import order_key
+from sim.trace.sink import context_key, order_key
 from sim.trace.writer import JsonlGzWriter, read_jsonl, write_jsonl, write_jsonl_gz
 from sim.world.journey import STAGES
 from sim.world.scenario import Scenario
@@ -59,9 +59,9 @@ class Run:
         events = self._merge_traces(shards)
         profiles, identity_stats = self._profiles(shards)
         wall = time.perf_counter() - started
-        shutil.rmtree(parts)
         truth = sorted((row for s in shards for row in s.truth), key=truth_order)
         self._write_tables(shards, truth, profiles)
+        shutil.rmtree(parts)
         self.summary = self._summary(shards, events, wall)
         self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
         if any(s.messaging for s in shards):
@@ -88,7 +88,7 @@ class Run:
         return results
 
     def _merge_traces(self, shards: list[ShardResult]) -> int:
-        """Merge shard traces into one file; a single shard is simply moved into place."""
+        """Merge shard traces into one file, stitching the merged stream on the way."""
         target = self.out / "trace.jsonl.gz"
         if len(shards) == 1:
             shards[0].trace.replace(target)
@@ -99,6 +99,15 @@ class Run:
                 writer.write(event)
                 self._stitcher().ingest(event)
             return writer.count
+
+    def _merge_contexts(self, shards: list[ShardResult]) -> None:
+        target = self.out / "contexts.jsonl.gz"
+        paths = [s.contexts for s in shards if s.contexts is not None]
+        if len(paths) == 1:
+            paths[0].replace(target)
+            return
+        rows = heapq.merge(*(read_jsonl(p) for p in paths), key=context_key)
+        write_jsonl_gz(target, rows)
 
     def _stitcher(self) -> Engine:
         """The engine that stitches the merged trace of several shards."""
@@ -120,10 +129,7 @@ class Run:
     ) -> None:
         out = self.out
         write_jsonl_gz(out / "truth.jsonl.gz", truth)
-        contexts = sorted(
-            (r for s in shards for r in s.contexts), key=lambda r: (r["person_id"], r["start"])
-        )
-        write_jsonl_gz(out / "contexts.jsonl.gz", contexts)
+        self._merge_contexts(shards)
         write_jsonl(
             out / "people.jsonl",
             sorted((r for s in shards for r in s.people), key=lambda r: r["person_id"]),

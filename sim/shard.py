@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.trace.events import iso_ms
-from sim.trace.sink import TraceSink
+from sim.trace.sink import OrderedSink, TraceSink
 from sim.world.people import Person
 from sim.world.scenario import Scenario
 from sim.world.world import World
@@ -36,7 +36,7 @@ class ShardResult:
     events: int
     wall_seconds: float
     truth: list[dict[str, Any]] = field(default_factory=list)
-    contexts: list[dict[str, Any]] = field(default_factory=list)
+    contexts: Path | None = None
     people: list[dict[str, Any]] = field(default_factory=list)
     journeys: list[dict[str, Any]] = field(default_factory=list)
     tallies: dict[str, Any] = field(default_factory=dict)
@@ -47,12 +47,12 @@ class ShardResult:
 
 
 class ContextLog:
-    """Each person's context bands, for the day-in-the-life figure (ground truth)."""
+    """Each person's context bands, streamed to a file (ground truth, for the day-in-the-life figure)."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, path: Path) -> None:
         self.world = world
+        self.sink = OrderedSink(path, "end", "person_id")
         self.open: dict[str, tuple[str, float]] = {}
-        self.rows: list[dict[str, Any]] = []
 
     def on_change(self, person: Person, context: str, at: float) -> None:
         self._close(person.id, at)
@@ -64,18 +64,19 @@ class ContextLog:
         context, start = self.open.pop(person_id)
         if at > start:
             stamp = self.world.clock.stamp
-            row = {
-                "person_id": person_id,
-                "context": context,
-                "start": stamp(start),
-                "end": stamp(at),
-            }
-            self.rows.append(row)
+            self.sink.add(
+                {
+                    "person_id": person_id,
+                    "context": context,
+                    "start": stamp(start),
+                    "end": stamp(at),
+                }
+            )
 
-    def finish(self, at: float) -> list[dict[str, Any]]:
-        for person_id in list(self.open):
+    def finish(self, at: float) -> int:
+        for person_id in sorted(self.open):
             self._close(person_id, at)
-        return self.rows
+        return self.sink.close()
 
 
 def simulate_shard(
@@ -93,7 +94,7 @@ def simulate_shard(
         messaging.bind_start(scenario.start)
     path = folder / f"trace-{index}.jsonl.gz"
     sink = TraceSink(path)
-    contexts = ContextLog(world)
+    contexts = ContextLog(world, folder / f"contexts-{index}.jsonl.gz")
     world.event_emitted.add_listener(sink.on_event)
     world.event_emitted.add_listener(lambda event, **_: engine.ingest(event))
     world.context_changed.add_listener(contexts.on_change)
@@ -102,7 +103,8 @@ def simulate_shard(
     _advance(world, progress)
     events = sink.close()
     truth = [device.truth(persona) for device, persona in world.devices()]
-    result = ShardResult(index, path, events, 0.0, truth, contexts.finish(world.end))
+    contexts.finish(world.end)
+    result = ShardResult(index, path, events, 0.0, truth, contexts.sink.writer.path)
     result.people = [person_row(scenario, p) for p in world.people()]
     result.journeys = journey_rows(world)
     result.tallies = tallies(world)
