@@ -1,0 +1,328 @@
+"""``hopsim compare SCENARIO.toml``: every variant on the same population, side by side.
+
+A split test inside one run compares two different crowds; here each arm gets
+the *same* crowd. For each replicate seed the scenario runs once per variant
+with the campaign's table rewritten so that variant has a 100% share (control
+stays control: assigned, measured, never sent). The world gives every person
+their own named random stream, so the people, their days and their dice are
+identical across arms until a message changes what someone does: common
+random numbers. Each arm's run folder lands under ``--out`` as
+``<variant>-r<k>/`` and ``compare.json`` plus ``report.html`` sit beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gzip
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.analysis.compare import Arm
+    from sim.world.scenario import Scenario
+
+Experiment = tuple[str, list[tuple[str, bool]]]  # campaign, [(variant, is_control)]
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "compare", help="run every variant on the same population and compare them"
+    )
+    parser.add_argument("scenario", type=Path, help="scenario TOML file with [[campaigns]]")
+    parser.add_argument(
+        "--replicates", type=int, default=3, help="seeds per variant (default 3): seed, seed+1, ..."
+    )
+    parser.add_argument("--persons", type=int, help="override the scenario's population size")
+    parser.add_argument("--days", type=int, help="override the number of simulated days")
+    parser.add_argument("--seed", type=int, help="first replicate's seed (default: the scenario's)")
+    parser.add_argument(
+        "--out", type=Path, help="compare folder (default reports/<scenario>-compare-<UTC>/)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="worker processes per run")
+    parser.add_argument("--no-report", action="store_true", help="skip building report.html")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from sim.errors import HopsimError
+    from sim.world.scenario import load_scenario
+
+    if args.replicates < 1:
+        raise HopsimError("--replicates: expected a whole number >= 1")
+    if args.persons is not None and args.persons < 1:
+        raise HopsimError("--persons: expected a whole number >= 1")
+    if args.days is not None and not 1 <= args.days <= 366:
+        raise HopsimError("--days: expected a whole number between 1 and 366")
+    if args.workers < 1:
+        raise HopsimError("--workers: expected a whole number >= 1")
+    scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days, args.seed)
+    found = experiments(scenario)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out: Path = args.out or Path("reports") / f"{scenario.name}-compare-{stamp}"
+    result = compare(scenario, found, out, args.replicates, args.workers)
+    (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
+    print_table(result)
+    print(f"compare folder: {out}")
+    if not args.no_report:
+        from sim.report import build_report
+
+        print(f"report: {build_report(out)}")
+    return 0
+
+
+def experiments(scenario: Scenario) -> list[Experiment]:
+    """Campaigns with two or more variants, each variant with its control flag.
+
+    Raises :class:`HopsimError` when there is nothing to compare, and the
+    usual :class:`ConfigError` (every problem listed) for a bad campaign table.
+    """
+    from sim.engine.messaging import build_messaging
+    from sim.errors import HopsimError
+
+    messenger = build_messaging(scenario.campaigns, f"{scenario.path}: campaigns")
+    if messenger is None:
+        raise HopsimError(f"{scenario.path}: no [[campaigns]] to compare")
+    found = [
+        (c.name, [(v.name, v.control) for v in c.variants])
+        for c in messenger.campaigns.values()
+        if len(c.variants) >= 2
+    ]
+    if not found:
+        raise HopsimError(
+            f"{scenario.path}: no campaign has two or more [[campaigns.variants]] to compare"
+        )
+    return found
+
+
+def force_variant(
+    campaigns: list[dict[str, Any]], campaign: str, variant: str
+) -> list[dict[str, Any]]:
+    """A copy of the ``[[campaigns]]`` tables where ``variant`` of ``campaign`` has share 100.
+
+    The other variants stay declared with share 0 (never drawn); other
+    campaigns keep their own split, identical in every arm.
+    """
+    tables = copy.deepcopy(campaigns)
+    for table in tables:
+        if table.get("name") != campaign:
+            continue
+        for item in table.get("variants", []):
+            item["share"] = 100 if item.get("name") == variant else 0
+    return tables
+
+
+def arm_folder(campaign: str, variant: str, replicate: int, several: bool) -> str:
+    return f"{campaign}-{variant}-r{replicate}" if several else f"{variant}-r{replicate}"
+
+
+def compare(
+    scenario: Scenario, found: list[Experiment], out: Path, replicates: int, workers: int
+) -> dict[str, Any]:
+    """Run every arm, read its folder, and build the compare.json document."""
+    from sim.analysis.compare import campaign_block, funnel_dropoff
+    from sim.runner import Run
+
+    out.mkdir(parents=True, exist_ok=True)
+    seeds = [scenario.seed + k for k in range(replicates)]
+    blocks: dict[str, Any] = {}
+    for campaign, order in found:
+        arms: dict[str, list[Arm]] = {variant: [] for variant, _ in order}
+        for k, seed in enumerate(seeds):
+            for variant, _ in order:
+                folder = out / arm_folder(campaign, variant, k, len(found) > 1)
+                forced = force_variant(scenario.campaigns, campaign, variant)
+                arm_scenario = replace(scenario.with_overrides(seed=seed), campaigns=forced)
+                summary = Run(arm_scenario, folder, workers).execute()
+                print(f"{campaign} / {variant} r{k} (seed {seed}): {summary['events']:,} events")
+                arms[variant].append(read_arm(folder, campaign, variant, k, seed, out))
+        blocks[campaign] = campaign_block(campaign, order, arms)
+    first = blocks[found[0][0]]
+    baseline = first["variants"][first["baseline"]]
+    return {
+        "scenario": scenario.name,
+        "persons": scenario.persons,
+        "days": scenario.days,
+        "seeds": seeds,
+        "replicates": replicates,
+        "method": METHOD,
+        "campaigns": blocks,
+        "funnel": baseline["funnel"] or funnel_dropoff({}),
+        "journeys": baseline["top_journeys"],
+    }
+
+
+METHOD = {
+    "unit": "exposure: a profile entering the campaign and reaching the variant decision",
+    "conversion": "the campaign's goal event within its window after the exposure (engine count)",
+    "interval": "Wilson score 95% on exposures pooled over replicates",
+    "lift_vs_control": "difference of proportions vs the baseline (control, else the first "
+    "variant), pooled, Newcombe hybrid score 95% interval (independent-sample; conservative "
+    "under common random numbers)",
+    "lift_paired": "mean of per-replicate differences (arms share the seed), t 95% interval "
+    "over replicates",
+    "opt_out_rate": "opt-outs caused by this campaign's messages / exposures",
+    "bad_context_rate": "bad-context deliveries / sent messages",
+    "messages_per_converted": "sent messages / conversions",
+    "journeys": "journeys.jsonl trails, preceded by message clicks (<channel>:click) since "
+    "the person's previous order",
+}
+
+
+def read_arm(folder: Path, campaign: str, variant: str, k: int, seed: int, root: Path) -> Arm:
+    """The counts of one arm's run folder for ``campaign``."""
+    from sim.analysis.compare import Arm
+
+    summary = json.loads((folder / "summary.json").read_text())
+    block = summary.get("messaging", {}).get("experiments", {}).get(campaign, {}).get(variant, {})
+    arm = Arm(variant, k, seed, str(folder.relative_to(root)))
+    arm.n, arm.conversions = int(block.get("n", 0)), int(block.get("conversions", 0))
+    arm.opened, arm.bad_context = int(block.get("opened", 0)), int(block.get("bad_context", 0))
+    arm.funnel = Counter({k: int(v) for k, v in summary.get("funnel", {}).items()})
+    arm.sent = sum(
+        1
+        for row in _jsonl(folder / "messages.jsonl")
+        if row["decision"] == "sent" and row["campaign"] == campaign
+    )
+    owner = _owners(folder / "truth.jsonl.gz")
+    arm.opt_outs, clicks = _message_events(folder / "trace.jsonl.gz", campaign, owner)
+    arm.journeys = _journeys(folder / "journeys.jsonl", clicks)
+    return arm
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.exists():
+        return
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _owners(truth: Path) -> dict[str, str]:
+    """Device ids and user ids -> the true person (shared devices only by user id)."""
+    owner: dict[str, str] = {}
+    for row in _jsonl(truth):
+        person = row.get("person_id")
+        if person:
+            owner[f"d:{row['device_id']}"] = str(person)
+            for user in row.get("user_ids") or []:
+                owner[f"u:{user}"] = str(person)
+    return owner
+
+
+def _seconds(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _message_events(
+    trace: Path, campaign: str, owner: dict[str, str]
+) -> tuple[int, dict[str, list[tuple[float, str]]]]:
+    """Opt-outs caused by ``campaign`` and every person's message clicks (any campaign).
+
+    A click is a ``Campaign Landing`` screen (the deep link opened); its
+    channel is the one of the person's latest message they acted on.
+    """
+    from sim.world.reactions import OPENED
+
+    channel_of = {name: channel for channel, name in OPENED.items()}
+    opt_outs = 0
+    last_channel: dict[str, str] = {}
+    clicks: dict[str, list[tuple[float, str]]] = {}
+    with gzip.open(trace, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if '"campaign"' not in line:
+                continue
+            event = json.loads(line)
+            props = event.get("properties") or {}
+            name = event.get("event") or event.get("name")
+            if props.get("campaign") == campaign and _is_opt_out(name, props):
+                opt_outs += 1
+            device = (event.get("context") or {}).get("device") or {}
+            person = owner.get(f"d:{device.get('id')}") or owner.get(f"u:{event.get('userId')}")
+            if person is None:
+                continue
+            if name in channel_of:
+                last_channel[person] = channel_of[name]
+            elif name == "Campaign Landing" and person in last_channel:
+                step = f"{last_channel[person]}:click"
+                clicks.setdefault(person, []).append((_seconds(event["timestamp"]), step))
+    return opt_outs, clicks
+
+
+def _is_opt_out(name: Any, props: dict[str, Any]) -> bool:
+    if name == "Unsubscribed":
+        return True
+    return name == "Push Permission Changed" and props.get("granted") is False
+
+
+def _journeys(path: Path, clicks: dict[str, list[tuple[float, str]]]) -> Counter[tuple[str, ...]]:
+    """Each order's trail with the person's message clicks since their previous order."""
+    from sim.analysis.compare import with_touchpoints
+
+    rows = sorted(_jsonl(path), key=lambda r: (r["person_id"], r["at"]))
+    paths: Counter[tuple[str, ...]] = Counter()
+    previous: dict[str, float] = {}
+    for row in rows:
+        person, at = str(row["person_id"]), _seconds(row["at"])
+        since = previous.get(person, float("-inf"))
+        paths[with_touchpoints(row["path"], clicks.get(person, []), since, at)] += 1
+        previous[person] = at
+    return paths
+
+
+def _fmt(value: Any, pct: bool = True) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 100:.2f}%" if pct else f"{value:.2f}"
+
+
+def print_table(result: dict[str, Any]) -> None:
+    """One rich table per campaign: rate with CI, lift with CI, paired lift, side effects."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for name, block in result["campaigns"].items():
+        table = Table(title=f"{name} (baseline: {block['baseline']})")
+        for column in (
+            "variant", "n", "conv", "rate [95% CI]", "lift [95% CI]", "paired lift [95% CI]",
+            "open lift", "opt-out", "bad ctx", "msgs/conv",
+        ):  # fmt: skip
+            table.add_column(column, justify="left" if column == "variant" else "right")
+        for variant, row in block["variants"].items():
+            pair = row["lift_paired"]
+            table.add_row(
+                variant + (" (control)" if row["control"] else ""),
+                f"{row['n']:,}",
+                f"{row['conversions']:,}",
+                f"{_fmt(row['conversion_rate'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]",
+                _interval(row["lift_vs_control"], row["lift_ci_low"], row["lift_ci_high"]),
+                _interval(*(pair[k] for k in ("mean", "ci_low", "ci_high"))) if pair else "-",
+                _interval(*row["open_lift"].values()) if row["open_lift"] else "-",
+                _fmt(row["opt_out_rate"]),
+                _fmt(row["bad_context_rate"]),
+                _fmt(row["messages_per_converted"], pct=False),
+            )
+        console.print(table)
+        for variant, row in block["variants"].items():
+            for journey in row["top_journeys"]:
+                console.print(f"  {variant}: {' > '.join(journey['path'])}  ({journey['orders']})")
+    stages = result["funnel"]
+    line = ", ".join(
+        f"{stage} {v['count']}" + (f" (-{v['dropped'] * 100:.0f}%)" if v["dropped"] else "")
+        for stage, v in stages.items()
+    )
+    console.print(f"funnel (baseline arm): {line}")
+
+
+def _interval(mid: float | None, low: float | None, high: float | None) -> str:
+    if mid is None or low is None or high is None:
+        return "-"
+    return f"{mid * 100:+.2f}pp [{low * 100:+.2f}, {high * 100:+.2f}]"
