@@ -284,36 +284,44 @@ def _fmt(value: Any, pct: bool = True) -> str:
 
 
 def print_table(result: dict[str, Any]) -> None:
-    """One rich table per campaign: rate with CI, lift with CI, paired lift, side effects."""
+    """Per campaign: outcomes (rate, lifts with 95% intervals), then side effects and journeys."""
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     for name, block in result["campaigns"].items():
-        table = Table(title=f"{name} (baseline: {block['baseline']})")
-        for column in (
-            "variant", "n", "conv", "rate [95% CI]", "lift [95% CI]", "paired lift [95% CI]",
-            "open lift", "opt-out", "bad ctx", "msgs/conv",
-        ):  # fmt: skip
-            table.add_column(column, justify="left" if column == "variant" else "right")
+        outcome = Table(title=f"{name}: conversions (baseline {block['baseline']})")
+        effects = Table(title=f"{name}: messages and side effects")
+        for column in ("variant", "n", "conv", "rate [95% CI]", "lift [95% CI]", "paired lift"):
+            outcome.add_column(column, justify="left" if column == "variant" else "right")
+        for column in ("variant", "sent", "open lift [95% CI]", "opt-out", "bad ctx", "msgs/conv"):
+            effects.add_column(column, justify="left" if column == "variant" else "right")
         for variant, row in block["variants"].items():
-            pair = row["lift_paired"]
-            table.add_row(
-                variant + (" (control)" if row["control"] else ""),
+            label = variant + (" (control)" if row["control"] else "")
+            pair = row["lift_paired"] or {}
+            outcome.add_row(
+                label,
                 f"{row['n']:,}",
                 f"{row['conversions']:,}",
                 f"{_fmt(row['conversion_rate'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]",
                 _interval(row["lift_vs_control"], row["lift_ci_low"], row["lift_ci_high"]),
-                _interval(*(pair[k] for k in ("mean", "ci_low", "ci_high"))) if pair else "-",
-                _interval(*row["open_lift"].values()) if row["open_lift"] else "-",
+                _interval(pair.get("mean"), pair.get("ci_low"), pair.get("ci_high")),
+            )
+            opens = row["open_lift"] or {}
+            effects.add_row(
+                label,
+                f"{row['sent']:,}",
+                _interval(opens.get("diff"), opens.get("ci_low"), opens.get("ci_high")),
                 _fmt(row["opt_out_rate"]),
                 _fmt(row["bad_context_rate"]),
                 _fmt(row["messages_per_converted"], pct=False),
             )
-        console.print(table)
+        console.print(outcome)
+        console.print(effects)
         for variant, row in block["variants"].items():
             for journey in row["top_journeys"]:
-                console.print(f"  {variant}: {' > '.join(journey['path'])}  ({journey['orders']})")
+                path = " > ".join(journey["path"])
+                console.print(f"  {variant}: {path} ({journey['orders']} orders)")
     stages = result["funnel"]
     line = ", ".join(
         f"{stage} {v['count']}" + (f" (-{v['dropped'] * 100:.0f}%)" if v["dropped"] else "")
