@@ -101,9 +101,6 @@ def serve(args: argparse.Namespace) -> int:
     from sim.engine.app import AppConfig, HopsimApp
     from sim.engine.engine import Engine
 
-    # The fsync thread hands its result back through the GIL; a short switch
-    # interval keeps that hand-off from waiting behind 5 ms of request work.
-    sys.setswitchinterval(0.0005)
     # Requests hold their parsed events until the fsync returns, long enough to
     # be promoted out of the young generation; with the default thresholds the
     # collector then walks the whole engine graph many times a second.
