@@ -14,18 +14,20 @@ import json
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, wait
 from datetime import UTC, datetime
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from sim.engine.engine import Engine
 from sim.shard import ShardResult, simulate_shard
-from sim.trace.events import iso_ms
+from sim.trace.events import SegmentEvent, iso_ms
 from sim.trace.sink import context_key, order_key
-from sim.trace.writer import JsonlGzWriter, read_jsonl, write_jsonl, write_jsonl_gz
+from sim.trace.writer import JsonlGzWriter, read_jsonl, read_lines, write_jsonl, write_jsonl_gz
 from sim.world.journey import STAGES
 from sim.world.scenario import Scenario
 
@@ -74,18 +76,20 @@ class Run:
     def _simulate(self, parts: Path, progress: Progress | None) -> list[ShardResult]:
         if self.workers == 1:
             return [simulate_shard(self.scenario, parts, 0, 1, progress)]
-        context = get_context("spawn")
-        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+        context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
+        shares = context.Array("d", self.workers, lock=False)
+        counts = context.Array("q", self.workers, lock=False)
+        with ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_share_progress, initargs=(shares, counts)
+        ) as pool:
             futures = [
-                pool.submit(simulate_shard, self.scenario, parts, k, self.workers)
+                pool.submit(_shard_with_progress, self.scenario, parts, k, self.workers)
                 for k in range(self.workers)
             ]
-            results = []
-            for done, future in enumerate(futures, start=1):
-                results.append(future.result())
+            while wait(futures, timeout=0.25).not_done:
                 if progress is not None:
-                    progress(done / self.workers, sum(r.events for r in results))
-        return results
+                    progress(min(shares) if len(shares) else 0.0, sum(counts))
+            return [f.result() for f in futures]
 
     def _merge_traces(self, shards: list[ShardResult]) -> int:
         """Merge shard traces into one file, stitching the merged stream on the way."""
@@ -93,11 +97,11 @@ class Run:
         if len(shards) == 1:
             shards[0].trace.replace(target)
             return shards[0].events
-        streams = [read_jsonl(s.trace) for s in shards]
+        stitcher = self._stitcher()
         with JsonlGzWriter(target) as writer:
-            for event in heapq.merge(*streams, key=order_key):
-                writer.write(event)
-                self._stitcher().ingest(event)
+            for _key, line, event in heapq.merge(*(keyed(s.trace) for s in shards)):
+                writer.write_line(line)
+                stitcher.ingest(event)
             return writer.count
 
     def _merge_contexts(self, shards: list[ShardResult]) -> None:
@@ -174,6 +178,31 @@ class Run:
             "funnel": {stage: tally["funnel"].get(stage, 0) for stage in STAGES},
             "journeys": {"orders": tally["orders"], "top_paths": top_paths(journeys)},
         }
+
+
+_SHARES: Any = None
+_COUNTS: Any = None
+
+
+def _share_progress(shares: Any, counts: Any) -> None:
+    """Worker initialiser: where each shard reports how far it has got."""
+    global _SHARES, _COUNTS
+    _SHARES, _COUNTS = shares, counts
+
+
+def _shard_with_progress(scenario: Scenario, parts: Path, index: int, count: int) -> ShardResult:
+    def report(share: float, events: int) -> None:
+        _SHARES[index] = share
+        _COUNTS[index] = events
+
+    return simulate_shard(scenario, parts, index, count, report)
+
+
+def keyed(path: Path) -> Iterator[tuple[tuple[str, str], bytes, SegmentEvent]]:
+    """A shard trace as (order key, raw line, event): merged without re-encoding."""
+    for line in read_lines(path):
+        event: SegmentEvent = orjson.loads(line)
+        yield order_key(event), line, event
 
 
 def truth_order(row: dict[str, Any]) -> tuple[str, str]:

@@ -90,13 +90,13 @@ def simulate_shard(
     world = World(scenario, shard=(index, count))
     messaging = build_messaging(scenario.campaigns, f"{scenario.path}: campaigns")
     engine = Engine(dict(scenario.identity), messaging=messaging)
-    if messaging is not None:
-        messaging.bind_start(scenario.start)
     path = folder / f"trace-{index}.jsonl.gz"
     sink = TraceSink(path)
     contexts = ContextLog(world, folder / f"contexts-{index}.jsonl.gz")
     world.event_emitted.add_listener(sink.on_event)
-    world.event_emitted.add_listener(lambda event, **_: engine.ingest(event))
+    if messaging is not None or count == 1:
+        # The engine runs in the loop when messages need it or when this shard is the run.
+        world.event_emitted.add_listener(lambda event, **_: engine.ingest(event))
     world.context_changed.add_listener(contexts.on_change)
     loop = _attach_messaging(world, engine) if messaging is not None else None
     world.start()

@@ -35,12 +35,25 @@ class Clock:
 
     def __init__(self, start: datetime) -> None:
         self.start = start.astimezone(UTC)
+        midnight = self.start.replace(hour=0, minute=0, second=0, microsecond=0)
+        self._offset = int((self.start - midnight).total_seconds() * 1000)
+        self._midnight = midnight
+        self._day = -1
+        self._date = ""
 
     def at(self, seconds: float) -> datetime:
         return self.start + timedelta(seconds=seconds)
 
     def stamp(self, seconds: float) -> str:
-        return iso_ms(self.at(seconds))
+        """``iso_ms`` of ``at(seconds)``; the date is formatted once a day, the rest by hand."""
+        day, ms = divmod(int(seconds * 1000.0) + self._offset, 86_400_000)
+        if day != self._day:
+            self._day = day
+            self._date = (self._midnight + timedelta(days=day)).strftime("%Y-%m-%dT")
+        second, milli = divmod(ms, 1000)
+        hour, rest = divmod(second, 3600)
+        minute, sec = divmod(rest, 60)
+        return f"{self._date}{hour:02d}:{minute:02d}:{sec:02d}.{milli:03d}Z"
 
 
 def base_event(

@@ -50,6 +50,7 @@ class Device:
     user_id: str | None = None
     seq: int = 0
     _context: dict[str, Any] | None = None
+    _contexts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
 
     @property
     def type(self) -> str:
@@ -67,7 +68,6 @@ class Device:
         """A cleared cookie or reinstall: the SDK mints a new install id."""
         self.anonymous_id = uuid_like(rng)
         self.anonymous_ids.append(self.anonymous_id)
-        self._context = None
 
     def log_in(self, user_id: str) -> None:
         self.user_id = user_id
@@ -96,6 +96,23 @@ class Device:
                 context["userAgent"] = f"Mozilla/5.0 ({spec.os} {spec.os_version}) {spec.model}"
             self._context = context
         return self._context
+
+    def context_at(self, ip: str, location: dict[str, str] | None) -> dict[str, Any]:
+        """The full ``context`` for an event from ``ip``, shared by every event sent from there.
+
+        Events hold the same (never mutated) dict, which keeps a long trace cheap.
+        """
+        key = (ip, id(location) if location is not None else 0)
+        context = self._contexts.get(key)
+        if context is None:
+            context = dict(self.base_context())
+            context["ip"] = ip
+            if location is not None:
+                context["location"] = location
+            if len(self._contexts) > 64:
+                self._contexts.clear()
+            self._contexts[key] = context
+        return context
 
     def truth(self, persona: str) -> dict[str, Any]:
         """The ground-truth line for ``truth.jsonl.gz``."""

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-import numpy as np
-
 from sim.world.devices import Device
 from sim.world.people import Person
 from sim.world.persona import Block
@@ -69,13 +67,18 @@ def spend(world: World, person: Person, block: Block, end: float, day: int) -> P
 
 def choose_device(world: World, person: Person, block: Block) -> Device | None:
     """The device that fits the context, weighted by the block's ``use`` table."""
-    rng = person.rng
     at_hand = CONTEXTS[block.context].at_hand
     candidates = [d for d in person.devices if d.type in at_hand and block.use.get(d.type, 0.0) > 0]
     if not candidates:
         return None
-    weights = np.array([block.use[d.type] * _label_weight(d, block) for d in candidates])
-    device = candidates[int(rng.choice(len(candidates), p=weights / weights.sum()))]
+    weights = [block.use[d.type] * _label_weight(d, block) for d in candidates]
+    point = float(person.rng.random()) * sum(weights)
+    device = candidates[-1]
+    for candidate, weight in zip(candidates, weights, strict=True):
+        point -= weight
+        if point < 0:
+            device = candidate
+            break
     return borrow_partner_device(world, person, device, block)
 
 

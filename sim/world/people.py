@@ -9,6 +9,7 @@ share a front door, a router (one home IP) and usually a TV and a speaker.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,6 +56,11 @@ class Person:
 
     def devices_of(self, kind: str) -> list[Device]:
         return [d for d in self.devices if d.type == kind]
+
+    @cached_property
+    def place(self) -> dict[str, str]:
+        """Where the person lives, as ``context.location`` shows it (when consented)."""
+        return {"city": self.city, "region": self.region, "country": self.country}
 
     def traits(self) -> dict[str, Any]:
         first, _, last = self.name.partition(" ")

@@ -19,11 +19,13 @@ from sim.world.catalog import build_catalog
 from sim.world.devices import Device
 from sim.world.network import Addresses
 from sim.world.people import Household, Person
+from sim.world.places import CONTEXTS
 from sim.world.population import populate
 from sim.world.rng import Streams
 from sim.world.scenario import Scenario
 
 DAY = 86_400.0
+LOCATED = ("phone", "watch", "car")
 
 
 class World:
@@ -67,14 +69,8 @@ class World:
 
     def emit(self, person: Person, device: Device, kind: EventType, **fields: Any) -> SegmentEvent:
         """Build a Segment event from ``device`` at the current time and fire it."""
-        context = dict(device.base_context())
-        context["ip"] = self.ip_of(person, device)
-        if person.opt_in.get("location") and device.type in ("phone", "watch", "car"):
-            context["location"] = {
-                "city": person.city,
-                "region": person.region,
-                "country": person.country,
-            }
+        located = bool(person.opt_in.get("location")) and device.type in LOCATED
+        context = device.context_at(self.ip_of(person, device), person.place if located else None)
         event = base_event(
             kind,
             device.next_message_id(),
@@ -90,8 +86,6 @@ class World:
 
     def ip_of(self, person: Person, device: Device) -> str:
         """The public address ``device`` shows in the person's current context."""
-        from sim.world.places import CONTEXTS
-
         network = CONTEXTS[person.context].network
         if device.type == "car":
             network = "mobile"

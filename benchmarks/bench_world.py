@@ -1,0 +1,105 @@
+"""The world's speed, measured against a bare SimPy loop in the same process.
+
+The bare loop is the floor of any SimPy model: processes that do nothing
+but wait (one timeout per simulated event). The full persona model does
+everything `hopsim run` does per event (routines, device choice, sessions,
+Segment events, the ordered gzip trace). Rounds alternate so both see the
+same machine; the ratio of medians is reported.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import simpy
+
+from benchmarks import Result
+from sim.trace.sink import TraceSink
+from sim.world.scenario import load_scenario
+from sim.world.world import World
+
+ROOT = Path(__file__).resolve().parents[1]
+PERSONS = 300
+DAYS = 2
+ROUNDS = 3
+
+
+def bare_loop(events: int, processes: int = 300) -> float:
+    """Events/s of processes that only wait, ``events`` timeouts in all."""
+    env = simpy.Environment()
+    delays = np.random.default_rng(0).exponential(60.0, size=events).tolist()
+    per = events // processes
+
+    def waiter(offset: int) -> Generator[Any, Any, None]:
+        for k in range(per):
+            yield env.timeout(delays[offset + k])
+
+    for p in range(processes):
+        env.process(waiter(p * per))
+    started = time.perf_counter()
+    env.run()
+    return per * processes / (time.perf_counter() - started)
+
+
+def full_model(folder: Path) -> tuple[float, int]:
+    """Events/s of the persona world writing its trace (population scenario)."""
+    scenario = load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(
+        persons=PERSONS, days=DAYS
+    )
+    world = World(scenario)
+    sink = TraceSink(folder / "trace.jsonl.gz")
+    world.event_emitted.add_listener(sink.on_event)
+    started = time.perf_counter()
+    world.run()
+    events = sink.close()
+    return events / (time.perf_counter() - started), events
+
+
+def workers_speedup(folder: Path) -> tuple[float, float]:
+    """Wall time of `hopsim run` with one worker over two (same seed, same trace)."""
+    from sim.runner import Run
+
+    scenario = load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(
+        persons=600, days=7
+    )
+    walls = {}
+    for workers in (1, 2):
+        started = time.perf_counter()
+        Run(scenario, folder / f"w{workers}", workers).execute()
+        walls[workers] = time.perf_counter() - started
+    return walls[1] / walls[2], walls[1]
+
+
+def run() -> list[Result]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        model, bare, ratios = [], [], []
+        for _ in range(ROUNDS):
+            rate, events = full_model(folder)
+            floor = bare_loop(events)
+            model.append(rate)
+            bare.append(floor)
+            ratios.append(rate / floor)
+        speedup, one_worker = workers_speedup(folder)
+        same = (folder / "w1" / "trace.jsonl.gz").read_bytes() == (
+            folder / "w2" / "trace.jsonl.gz"
+        ).read_bytes()
+    return [
+        Result("world events/s (population, trace written)", statistics.median(model), "events/s"),
+        Result("bare SimPy timeouts/s (same run)", statistics.median(bare), "events/s"),
+        Result("world / bare SimPy", statistics.median(ratios), "x", target=0.35),
+        Result(
+            "--workers 2 speed-up over 1 (600 persons x 7 days)",
+            speedup,
+            "x",
+            target=1.7,
+            note=f"1 worker: {one_worker:.1f} s",
+        ),
+        Result("--workers 2 trace == --workers 1 trace", 1.0 if same else 0.0, "bool", target=1.0),
+    ]
