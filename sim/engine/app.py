@@ -62,7 +62,7 @@ class AppConfig:
     retry_after_seconds: int = 1
     bench_endpoints: bool = False
     tick_seconds: float = 1.0
-    max_engine_lag_bytes: int = 256 * 1024 * 1024
+    max_engine_lag_bytes: int = 1024 * 1024 * 1024
     quiet_seconds: float = 0.05
     freeze_gc: bool = False  # after recovery, move the rebuilt engine out of GC's sight
 
@@ -278,6 +278,10 @@ class HopsimApp:
             raise RequestError(429, "rate_limited", "server is shutting down")
         fresh, payload = store.admit(batch.events, batch.encoded)
         self.events_duplicate += len(batch.events) - len(fresh)
+        # Free the parsed request now, while it is hot in the cache: only the
+        # ids and the frame bytes need to wait for the fsync (measured: freeing
+        # 100 cold events after the wait cost as much as parsing them).
+        del raw, body, doc, batch
         try:
             await store.commit(fresh, payload)
         except StoreError as exc:
