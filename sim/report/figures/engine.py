@@ -149,7 +149,7 @@ def experiments_figure(variants: list[Variant]) -> Figure:
     for y, variant in enumerate(variants):
         colour = "#888888" if variant.is_control else "#4c72b0"
         rate = variant.rate * 100
-        error = [[rate - variant.low * 100], [variant.high * 100 - rate]]
+        error = [[max(0.0, rate - variant.low * 100)], [max(0.0, variant.high * 100 - rate)]]
         axes.errorbar(rate, y, xerr=error, fmt="o", color=colour, capsize=4, ms=6)
         label = f"  {rate:.1f}% [{variant.low:.1%}, {variant.high:.1%}]  n={variant.n:,}"
         axes.text(variant.high * 100, y, label, va="center", fontsize=8)
