@@ -421,38 +421,8 @@ class MessagingLoop:
         }
 
 
-def fast_profile_ids(engine: Any) -> None:
-    """Resolve an event's profile id straight from the graph's ``profile_of`` (a string).
-
-    ``Engine.profile_id_for`` goes through ``Engine.lookup``, which rebuilds the
-    whole profile index after every event (O(profiles) per event: 230 s instead
-    of ~10 s for 200 persons x 3 days). Until the facade resolves ids directly,
-    the loop installs this equivalent resolver on its own engine instance.
-    """
-    identity = getattr(engine, "identity", None)
-    profile_of = getattr(identity, "profile_of", None)
-    if profile_of is None:
-        return
-
-    def profile_id_for(event: dict[str, Any]) -> str | None:
-        device = (event.get("context") or {}).get("device") or {}
-        for kind, value in (
-            ("userId", event.get("userId")),
-            ("anonymousId", event.get("anonymousId")),
-            ("deviceId", device.get("id") if isinstance(device, dict) else None),
-        ):
-            if isinstance(value, str) and value:
-                found = profile_of(kind, value)
-                if found is not None:
-                    return str(getattr(found, "profile_id", found))
-        return None
-
-    engine.profile_id_for = profile_id_for
-
-
 def attach(world: World, engine: Any) -> MessagingLoop:
     """Start the closed loop on ``world`` for ``engine`` (whose messaging must be set)."""
-    fast_profile_ids(engine)
     messenger = engine.messaging
     if hasattr(messenger, "bind_start"):
         messenger.bind_start(world.scenario.start)
