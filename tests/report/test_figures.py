@@ -255,3 +255,12 @@ def test_empty_tables_draw_a_note_not_an_error() -> None:
     for figure in figures:
         assert png_bytes(figure).startswith(b"\x89PNG")
     assert texts(figures[3].axes[0]) == ["messages.jsonl holds no decisions"]
+
+
+def test_experiment_with_no_conversions_draws() -> None:
+    from sim.report.experiments import wilson
+
+    low, high = wilson(0, 40)
+    variants = [Variant("cart", "control", 40, 0, 0.0, low + 1e-17, high)]
+    figure = engine.experiments_figure(variants)
+    assert png_bytes(figure).startswith(b"\x89PNG")
