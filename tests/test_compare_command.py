@@ -117,4 +117,4 @@ def test_a_scenario_without_variants_is_a_user_error(capsys: pytest.CaptureFixtu
     code = main(["compare", str(SCENARIOS / "kitchen-speaker.toml"), "--persons", "2"])
     assert code == 2
     assert "two or more [[campaigns.variants]]" in capsys.readouterr().err
-    assert main(["compare", str(SCENARIOS / "population.toml"), "--persons", "2"]) == 2
+    assert main(["compare", str(SCENARIOS / "day-in-the-life.toml"), "--persons", "2"]) == 2
