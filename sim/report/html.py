@@ -29,6 +29,10 @@ td,th{padding:3px 14px 3px 0;text-align:left;vertical-align:top}
 td{white-space:nowrap;font-variant-numeric:tabular-nums}
 h3{font-size:15px;margin:8px 0 2px;color:#37474f}
 th{color:#546e7a;font-weight:600;white-space:nowrap}
+.kvs{columns:3 300px;column-gap:32px;font-size:14px;margin-top:8px}
+.kv{display:flex;justify-content:space-between;gap:12px;break-inside:avoid;padding:2px 0;
+ border-bottom:1px solid #eceff1}
+.kv span{color:#546e7a;overflow-wrap:anywhere} .kv b{font-weight:500;white-space:nowrap}
 .grid{display:grid;align-items:start;gap:0 24px;
  grid-template-columns:repeat(auto-fill,minmax(320px,1fr))}
 .fail{color:#c62828;font-weight:700} .ok{color:#2e7d32}
@@ -116,13 +120,18 @@ def _section(section: Section) -> str:
     figures = "".join(_figure(panel) for panel in section.panels)
     return (
         f'<section id="{section.key}"><h2>{escape(section.title)}</h2>'
-        f'{figures}<div class="grid">{_columns(section.rows)}</div></section>'
+        f"{figures}{_key_values(section.rows)}</section>"
     )
 
 
-def _columns(rows: list[tuple[str, str]], per: int = 6) -> str:
-    """Long key/value lists as several short tables side by side."""
-    return "".join(_table(rows[i : i + per]) for i in range(0, len(rows), per))
+def _key_values(rows: list[tuple[str, str]]) -> str:
+    """Long key/value lists flowing in columns, key left, value right."""
+    if not rows:
+        return ""
+    items = "".join(
+        f'<div class="kv"><span>{escape(k)}</span><b>{escape(v)}</b></div>' for k, v in rows
+    )
+    return f'<div class="kvs">{items}</div>'
 
 
 def _figure(panel: Panel) -> str:

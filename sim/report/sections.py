@@ -168,8 +168,8 @@ def _experiments(tables: t.Tables) -> Section:
         section.skipped = "no variants in compare.json or summary.json `experiments`"
         return section
     guide = (
-        "A variant whose interval does not overlap the grey control line is a real "
-        "difference; overlapping intervals mean the run cannot tell them apart."
+        "A variant whose interval does not reach its campaign's dotted control line differs "
+        "for real; intervals that overlap the control's mean the run cannot tell them apart."
     )
     section.panels.append(Panel(engine.experiments_figure(tables.variants), guide))
     section.rows = [

@@ -199,8 +199,9 @@ def test_experiments_error_bars() -> None:
         "cart: free_shipping",
     ]
     assert any("8.5% [6.1%, 11.6%]" in text for text in texts(axes))
-    dotted = [line for line in axes.lines if line.get_linestyle() == ":"]
-    assert [line.get_xdata()[0] for line in dotted] == [5.0]  # the control reference line
+    dotted = [c for c in axes.collections if c.get_linestyle()[0][1] is not None]
+    segments = [s for c in dotted for s in c.get_segments()]  # the control line, its campaign only
+    assert [(s[0][0], s[0][1], s[1][1]) for s in segments] == [(5.0, -0.4, 1.4)]
     labelled(axes)
 
 

@@ -154,7 +154,8 @@ def experiments_figure(variants: list[Variant]) -> Figure:
         label = f"  {rate:.1f}% [{variant.low:.1%}, {variant.high:.1%}]  n={variant.n:,}"
         axes.text(variant.high * 100, y, label, va="center", fontsize=8)
         if variant.is_control:
-            axes.axvline(rate, color="#888888", ls=":", lw=1)
+            rows = [i for i, v in enumerate(variants) if v.campaign == variant.campaign]
+            axes.vlines(rate, min(rows) - 0.4, max(rows) + 0.4, color="#888888", ls=":", lw=1)
     axes.set_yticks(range(len(variants)), [f"{v.campaign}: {v.name}" for v in variants])
     axes.set_ylim(len(variants) - 0.5, -0.5)
     high = max(v.high for v in variants) * 100
