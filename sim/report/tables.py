@@ -106,6 +106,8 @@ def collect(run_dir: Path) -> Tables:
     tables.load_series = loadtest.read_series(run_dir)
     tables.variants = experiments.variants(tables.compare, tables.summary)
     tables.journeys = world_journeys(read_jsonl(run_dir / "journeys.jsonl"), tables.summary)
+    if not tables.journeys and tables.compare:
+        tables.journeys = top_paths(tables.compare.get("journeys"), 0)
     tables.journeys_source = "journeys.jsonl" if tables.journeys else ""
     if tables.devices is not None:
         people = read_people(run_dir / "people.jsonl")
@@ -157,12 +159,26 @@ def world_journeys(
     total = sum(paths.values())
     block = summary.get("journeys") if summary else None
     if not paths and isinstance(block, dict):
-        for item in block.get("top_paths") or []:
-            if isinstance(item, dict) and item.get("path"):
-                paths[_steps(item["path"], steps)] += _int(item.get("orders"))
-        total = max(_int(block.get("orders")), sum(paths.values()))
+        return top_paths(block.get("top_paths"), _int(block.get("orders")), top, steps)
     ranked = sorted(paths.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
     return [behaviour.Journey(path, count, count / total) for path, count in ranked if total]
+
+
+def top_paths(items: Any, orders: int, top: int = 3, steps: int = 6) -> list[behaviour.Journey]:
+    """Ready-ranked ``[{path, orders, share?}]`` (summary ``top_paths``, compare ``journeys``)."""
+    rows = [i for i in items or [] if isinstance(i, dict) and isinstance(i.get("path"), list)]
+    total = max(orders, sum(_int(i.get("orders")) for i in rows), 1)
+    return [
+        behaviour.Journey(
+            _steps(i["path"], steps),
+            _int(i.get("orders")),
+            float(i["share"])
+            if isinstance(i.get("share"), int | float)
+            else _int(i.get("orders")) / total,
+        )
+        for i in rows[:top]
+        if i["path"]
+    ]
 
 
 def _steps(path: list[Any], steps: int) -> tuple[str, ...]:

@@ -115,3 +115,43 @@ def test_bad_context_row_names_file_and_line(run_dir: Path) -> None:
     write_jsonl(run_dir / "contexts.jsonl.gz", [{"person_id": "p-susan", "context": "gym"}])
     with pytest.raises(ReportInputError, match=r"contexts\.jsonl\.gz: line 1"):
         t.collect(run_dir)
+
+
+def test_compare_folder(tmp_path: Path) -> None:
+    """What `hopsim compare` writes at the top of its folder: only compare.json."""
+    row = {
+        "n": 300,
+        "conversions": 12,
+        "conversion_rate": 0.04,
+        "ci_low": 0.023,
+        "ci_high": 0.069,
+        "replicates": [{"replicate": 0, "exposures": 300, "converted": 12}],
+    }
+    compare = {
+        "scenario": "abandoned-cart",
+        "method": {"unit": "exposure"},
+        "campaigns": {
+            "cart-free-shipping": {
+                "baseline": "control",
+                "variants": {
+                    "control": row | {"control": True, "n": 100, "conversions": 1},
+                    "reminder": row | {"control": False},
+                },
+            }
+        },
+        "funnel": {
+            "awareness": {"count": 90, "of_previous": None},
+            "consideration": {"count": 60, "of_previous": 0.667},
+        },
+        "journeys": [{"path": ["push:click", "laptop:order"], "orders": 7, "share": 0.35}],
+    }
+    (tmp_path / "compare.json").write_text(json.dumps(compare))
+    collected = t.collect(tmp_path)
+    assert [(v.campaign, v.name, v.is_control, v.n) for v in collected.variants] == [
+        ("cart-free-shipping", "control", True, 100),
+        ("cart-free-shipping", "reminder", False, 300),
+    ]
+    assert t.funnel(collected) == [("awareness", 90), ("consideration", 60)]
+    assert [(j.steps, j.count, j.share) for j in collected.journeys] == [
+        (("push · click", "laptop · order"), 7, 0.35)
+    ]
