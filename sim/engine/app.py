@@ -6,13 +6,14 @@ requests are already inside), then the label (content type, size, write
 key), then every item (:mod:`sim.engine.validate`). A clean request is
 de-duplicated by ``messageId`` and handed to the :class:`~sim.engine.store.Store`;
 the answer 200 ``{"success": true}`` goes out only after the ``fsync`` that
-covers it. The engine sees each event after it is durable, in log order, so
-a restart that replays the log rebuilds the same state.
+covers it. The engine reads the same durable frames a moment later, in log
+order, when the door is quiet, so a burst costs parsing and fsync only and a
+restart that replays the log rebuilds exactly the same state.
 
 The read side (profiles, identity look-up, messages, stats, metrics, health,
-OpenAPI) only reads the engine. It is a raw ASGI callable, no router: a dict
-lookup per request, measured faster than Starlette's router for this
-hot path (see docs/serve.md).
+OpenAPI) first lets the engine catch up with the log, then reads it. The app
+is a raw ASGI callable, no router: a dict lookup per request, measured faster
+than Starlette's router for this hot path (see docs/serve.md).
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ so a retry after a restart is still recognised. A line cut short by the crash
 nothing is acknowledged before its ``fsync``; it is cut off and the file is
 truncated to the last whole line before anything new is appended.
 
-``EventLog`` is the synchronous file; ``Store`` adds de-duplication and the
-asynchronous group-commit loop the HTTP app awaits.
+``EventLog`` is the synchronous file; ``Store`` adds de-duplication, the
+group commit the HTTP app awaits, and the engine's own reading position
+(``apply_pending``), which trails the writer.
 """
 
 from __future__ import annotations
