@@ -491,6 +491,11 @@ _ERRORS = {
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
         "content": {"application/json": {"schema": _ref("Error")}},
     },
+    "503": {
+        "description": "The disk refused a write (never caused by the request); retry later",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": {"application/json": {"schema": _ref("Error")}},
+    },
 }
 
 
@@ -649,6 +654,7 @@ def openapi(bench_endpoints: bool = False) -> dict[str, Any]:
     paths["/v1/stats"] = _get_op("Counters", _json(_ref("Stats"), "Counters"))
     health = {"type": "object", "properties": {"status": {"type": "string"}}}
     paths["/healthz"] = _get_op("Liveness", _json(health, "Serving"))
+    paths["/healthz"]["get"]["responses"]["503"] = _json(health, "Still replaying the log")
     paths["/metrics"] = _get_op(
         "Prometheus metrics",
         {
