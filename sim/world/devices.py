@@ -109,7 +109,7 @@ class Device:
             context["ip"] = ip
             if location is not None:
                 context["location"] = location
-            if len(self._contexts) > 64:
+            if len(self._contexts) > 8:
                 self._contexts.clear()
             self._contexts[key] = context
         return context
