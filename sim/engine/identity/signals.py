@@ -20,6 +20,7 @@ from sim.engine.identity.scoring import ADJACENT_LIFT, SIMILAR_COSINE, cosine
 from sim.engine.identity.state import ProfileState
 
 MAX_CANDIDATES = 64
+MAX_BLOCK = 256  # a key shared by more profiles than this says little and costs quadratic time
 HOUR_MASK = (1 << HOUR_BITS) - 1
 ANCHOR_BOOST = 4
 
@@ -148,7 +149,13 @@ class Signals:
 
 
 class Blocks:
-    """Blocking keys of a pool of profiles: who shares a home, a (network, window), a slot."""
+    """Blocking keys of a pool of profiles: who shares a home, a (network, window), a slot.
+
+    As in any record-linkage blocking, a key held by a crowd (a carrier NAT
+    address at rush hour, a busy time slot in a city of 100,000) is dropped:
+    it would pair everyone with everyone and its agreement carries almost no
+    evidence (its Fellegi-Sunter u-probability is near 1).
+    """
 
     def __init__(self, pool: dict[int, Summary]) -> None:
         self.by_home: dict[int, list[int]] = {}
@@ -161,6 +168,10 @@ class Blocks:
                 self.by_ip_hour.setdefault(pair, []).append(number)
             for slot in summary.slots:
                 self.by_slot.setdefault(slot, []).append(number)
+        for blocks in (self.by_home, self.by_ip_hour, self.by_slot):
+            crowded = [key for key, members in blocks.items() if len(members) > MAX_BLOCK]
+            for key in crowded:
+                del blocks[key]
 
     def candidates(self, mine: Summary, use_time: bool) -> list[int]:
         """Profiles of the pool worth comparing with ``mine`` (most shared keys first)."""
