@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sim.report.behaviour import by_person, local_time, ordered_types, zone
+from sim.report.behaviour import local_time, ordered_types, zone
 from sim.report.persons import ContextSpan, PersonInfo
 from sim.report.sessions import Session
 
@@ -44,20 +44,30 @@ class DayInLife:
     bands_from_sessions: bool
 
 
-def days_in_life(
-    sessions: list[Session],
-    contexts: list[ContextSpan],
+def choose(
+    histories: dict[str, list[Session]],
     people: dict[str, PersonInfo],
     names: tuple[str, ...] = NAMED_PERSONAS,
-) -> list[DayInLife]:
-    """One busy day for each named persona present in the run (most devices used)."""
-    histories = by_person(sessions)
-    out = []
+) -> list[tuple[str, str]]:
+    """``(name, person_id)`` for each named persona in the run: the one using most devices."""
+    chosen = []
     for name in names:
         candidates = [p for p in pick(people, name) if p in histories]
-        if not candidates:
-            continue
-        person = max(candidates, key=lambda p: len({s.device_id for s in histories[p]}))
+        if candidates:
+            devices = {p: len({s.device_id for s in histories[p]}) for p in candidates}
+            chosen.append((name, max(candidates, key=lambda p: devices[p])))
+    return chosen
+
+
+def days_in_life(
+    histories: dict[str, list[Session]],
+    chosen: list[tuple[str, str]],
+    contexts: list[ContextSpan],
+    people: dict[str, PersonInfo],
+) -> list[DayInLife]:
+    """One busy day (most devices used) of each chosen person."""
+    out = []
+    for name, person in chosen:
         mine = [c for c in contexts if c.person_id == person]
         info = people[person]
         plain = info.named or info.name.lower() == name

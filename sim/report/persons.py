@@ -74,10 +74,15 @@ def from_personas(personas: dict[str, str]) -> dict[str, PersonInfo]:
     return {p: PersonInfo(p, persona.title() or p, persona) for p, persona in personas.items()}
 
 
-def read_contexts(path: Path) -> list[ContextSpan] | None:
+def read_contexts(path: Path, persons: set[str]) -> list[ContextSpan] | None:
+    """The context spans of ``persons`` (only theirs: the file holds everybody's)."""
     if not path.is_file():
         return None
-    return [_span(path, number, row) for number, row in iter_jsonl(path)]
+    return [
+        _span(path, number, row)
+        for number, row in iter_jsonl(path)
+        if row.get("person_id") in persons
+    ]
 
 
 def _span(path: Path, number: int, row: JsonObject) -> ContextSpan:

@@ -123,10 +123,12 @@ def _behaviour(
 ) -> None:
     sessions = trace.sessions
     run_dir = tables.run_dir
-    contexts = read_contexts(run_dir / "contexts.jsonl.gz")
+    histories = behaviour.by_person(sessions)
+    chosen = daylife.choose(histories, people)
+    contexts = read_contexts(run_dir / "contexts.jsonl.gz", {p for _, p in chosen})
     if contexts is None:
         contexts = spans_from_changes(trace.context_changes, trace.last_at or 0.0)
-    tables.days = daylife.days_in_life(sessions, contexts, people)
+    tables.days = daylife.days_in_life(histories, chosen, contexts, people)
     tables.switches = behaviour.switch_matrix(sessions)
     tables.switch_days = behaviour.daily_switch_share(sessions, devices, scenario_dates(tables))
     if not tables.journeys:
