@@ -7,13 +7,12 @@ Any object holding ``n`` and ``conversions`` is a variant; its name is its
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sim.analysis.compare import wilson
 from sim.report.readers import JsonObject
 
-Z95 = 1.959963984540054
 CONTROL_NAMES = ("control", "holdout", "control group")
 UNNAMED = "experiment"
 
@@ -34,17 +33,6 @@ class Variant:
         if self.control is not None:
             return self.control
         return self.name.lower() in CONTROL_NAMES
-
-
-def wilson(conversions: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for ``conversions`` successes out of ``n``."""
-    if n <= 0:
-        return 0.0, 0.0
-    p = conversions / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def variants(compare: JsonObject | None, summary: JsonObject | None) -> list[Variant]:

@@ -259,7 +259,7 @@ def test_empty_tables_draw_a_note_not_an_error() -> None:
 
 
 def test_experiment_with_no_conversions_draws() -> None:
-    from sim.report.experiments import wilson
+    from sim.analysis.compare import wilson
 
     low, high = wilson(0, 40)
     variants = [Variant("cart", "control", 40, 0, 0.0, low + 1e-17, high)]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.compare import wilson
 from sim.report import tables as t
-from sim.report.experiments import wilson
 from sim.report.readers import ReportInputError
 
 
