@@ -106,3 +106,10 @@ def test_bad_scenario_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert code == 2
     assert "bad.toml: seed: expected a whole number" in err
+
+
+def test_run_ends_with_the_report_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "with-report"
+    assert main(["run", str(TINY), "--out", str(out), "--quiet", "--days", "1"]) == 0
+    assert (out / "report.html").exists()
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"report: {out / 'report.html'}"

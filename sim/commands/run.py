@@ -55,9 +55,7 @@ def handle(args: argparse.Namespace) -> int:
         f"in {summary['wall_seconds']:.1f} s ({summary['events_per_second']:,.0f} events/s)"
     )
     print(f"run folder: {out}")
-    if not args.no_report:
-        _report(out)
-    return 0
+    return 0 if args.no_report else _report(out)
 
 
 def _execute(run: Any, quiet: bool) -> dict[str, Any]:
@@ -88,10 +86,18 @@ def _execute(run: Any, quiet: bool) -> dict[str, Any]:
     return summary
 
 
-def _report(out: Path) -> None:
+def _report(out: Path) -> int:
+    """Build report.html; a failure there never costs the run folder already written."""
+    from sim.errors import HopsimError
+    from sim.report import build_report
+
     try:
-        from sim.report import build_report  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    path = build_report(out)
+        path = build_report(out)
+    except HopsimError as exc:
+        print(
+            f"hopsim run: the run folder is complete, but the report failed: {exc}", file=sys.stderr
+        )
+        print(f"hopsim run: rebuild it with: hopsim report {out}", file=sys.stderr)
+        return 1
     print(f"report: {path}")
+    return 0
