@@ -50,17 +50,13 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.commands.common import check_overrides
     from sim.errors import HopsimError
     from sim.world.scenario import load_scenario
 
     if args.replicates < 1:
         raise HopsimError("--replicates: expected a whole number >= 1")
-    if args.persons is not None and args.persons < 1:
-        raise HopsimError("--persons: expected a whole number >= 1")
-    if args.days is not None and not 1 <= args.days <= 366:
-        raise HopsimError("--days: expected a whole number between 1 and 366")
-    if args.workers < 1:
-        raise HopsimError("--workers: expected a whole number >= 1")
+    check_overrides(args)
     scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days, args.seed)
     found = experiments(scenario)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

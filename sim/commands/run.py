@@ -28,16 +28,11 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from sim.errors import HopsimError
+    from sim.commands.common import check_overrides
     from sim.runner import Run, default_out
     from sim.world.scenario import load_scenario
 
-    if args.persons is not None and args.persons < 1:
-        raise HopsimError("--persons: expected a whole number >= 1")
-    if args.days is not None and not 1 <= args.days <= 366:
-        raise HopsimError("--days: expected a whole number between 1 and 366")
-    if args.workers < 1:
-        raise HopsimError("--workers: expected a whole number >= 1")
+    check_overrides(args)
     scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days, args.seed)
     out: Path = args.out or default_out(scenario)
     if args.workers > 1 and scenario.campaigns:

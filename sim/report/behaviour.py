@@ -6,13 +6,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from itertools import pairwise
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
 
+from sim.engine.messaging.clock import zone
 from sim.report.sessions import Device, Session
 
 DEVICE_ORDER = ("phone", "tablet", "laptop", "watch", "car", "tv", "speaker")
@@ -50,14 +49,6 @@ class ChannelCredit:
     channel: str
     orders: int
     revenue: float
-
-
-@lru_cache(maxsize=512)
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def local_time(at: float, timezone: str) -> datetime:

@@ -6,7 +6,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sim.report.behaviour import local_time, ordered_types, zone
+from sim.engine.messaging.clock import zone
+from sim.report.behaviour import local_time, ordered_types
 from sim.report.persons import ContextSpan, PersonInfo
 from sim.report.sessions import Session
 
