@@ -85,6 +85,8 @@ class Engine:
             identity if identity is not None else load_identity(identity_config)
         )
         self.messaging = messaging
+        self._profile_cache: dict[tuple[Any, Any, Any], str | None] = {}
+        self._profile_cache_generation: tuple[int, bool] | None = None
         self.events_ingested = 0
         self.by_type: Counter[str] = Counter()
         self.deliveries: list[Any] = []
@@ -101,7 +103,7 @@ class Engine:
         if isinstance(stamp, str) and stamp > self.latest_timestamp:
             self.latest_timestamp = stamp
         if self.messaging is not None:
-            self.messaging.observe(event, self.profile_id_for(event))
+            self.messaging.observe(event, self._cached_profile_id(event))
 
     def ingest_many(self, events: Sequence[Event]) -> None:
         for event in events:
@@ -114,6 +116,40 @@ class Engine:
         due = self.messaging.tick(now_seconds)
         self.deliveries.extend(due)
         return due
+
+    def _generation(self) -> tuple[int, bool] | None:
+        """Changes whenever existing identifiers may map elsewhere (a merge, or finalize)."""
+        registry = getattr(self.identity, "registry", None)
+        merges = getattr(registry, "merges", None)
+        if not isinstance(merges, int):
+            return None
+        return merges, bool(getattr(self.identity, "finalized", False))
+
+    def _cached_profile_id(self, event: Event) -> str | None:
+        """``profile_id_for`` remembered per (userId, anonymousId, device id) until a merge.
+
+        A device sends the same identifiers event after event; between merges
+        their profile cannot change, so the messaging loop asks the graph once.
+        """
+        generation = self._generation()
+        if generation is None:
+            return self.profile_id_for(event)
+        if generation != self._profile_cache_generation:
+            self._profile_cache.clear()
+            self._profile_cache_generation = generation
+        device = (event.get("context") or {}).get("device") or {}
+        key = (
+            event.get("userId"),
+            event.get("anonymousId"),
+            device.get("id") if isinstance(device, dict) else None,
+        )
+        try:
+            return self._profile_cache[key]
+        except KeyError:
+            found = self._profile_cache[key] = self.profile_id_for(event)
+            return found
+        except TypeError:  # an unhashable id: no caching, the graph says what it is
+            return self.profile_id_for(event)
 
     def profile_id_for(self, event: Event) -> str | None:
         """The profile an event's identifiers belong to (userId first, then anonymousId, device)."""
