@@ -59,24 +59,16 @@ class Households:
                 self.registry.absorb(target, other, rule, f"households joined: {reason}")
         for person in persons:
             if self.of(person) is not target:
-                person.household = target
-                person.household_rule = rule
-                self.members.setdefault(target.number, []).append(person)
-                self.registry.log(
-                    MergeRecord(
-                        rule,
-                        "attach",
-                        f"person joins household: {reason}",
-                        (f"profile:{person.number}", f"household:{target.number}"),
-                    )
-                )
+                self._attach(person, target, rule, reason)
         return root(target)
 
     def join(self, person: ProfileState, household: ProfileState, rule: str, reason: str) -> None:
         """Make ``person`` a member of ``household`` (unless it already belongs to one)."""
         if self.of(person) is not None:
             return
-        target = root(household)
+        self._attach(person, root(household), rule, reason)
+
+    def _attach(self, person: ProfileState, target: ProfileState, rule: str, reason: str) -> None:
         person.household = target
         person.household_rule = rule
         self.members.setdefault(target.number, []).append(person)
