@@ -87,6 +87,10 @@ class Engine:
         self.messaging = messaging
         self._profile_cache: dict[tuple[Any, Any, Any], str | None] = {}
         self._profile_cache_generation: tuple[int, bool] | None = None
+        registry = getattr(self.identity, "registry", None)
+        self._registry: Any = (
+            registry if isinstance(getattr(registry, "merges", None), int) else None
+        )
         self.events_ingested = 0
         self.by_type: Counter[str] = Counter()
         self.deliveries: list[Any] = []
@@ -119,11 +123,13 @@ class Engine:
 
     def _generation(self) -> tuple[int, bool] | None:
         """Changes whenever existing identifiers may map elsewhere (a merge, or finalize)."""
-        registry = getattr(self.identity, "registry", None)
-        merges = getattr(registry, "merges", None)
-        if not isinstance(merges, int):
+        registry = self._registry
+        if registry is None:
             return None
-        return merges, bool(getattr(self.identity, "finalized", False))
+        return registry.merges, self._finalized()
+
+    def _finalized(self) -> bool:
+        return bool(getattr(self.identity, "finalized", False))
 
     def _cached_profile_id(self, event: Event) -> str | None:
         """``profile_id_for`` remembered per (userId, anonymousId, device id) until a merge.
