@@ -105,7 +105,8 @@ def simulate_shard(
     truth = [device.truth(persona) for device, persona in world.devices()]
     contexts.finish(world.end)
     result = ShardResult(index, path, events, 0.0, truth, contexts.sink.writer.path)
-    result.people = [person_row(scenario, p) for p in world.people()]
+    named = {n.name for n in scenario.people if n.name}
+    result.people = [person_row(p, p.name in named) for p in world.people()]
     result.journeys = journey_rows(world)
     result.tallies = tallies(world)
     if loop is not None:
@@ -135,14 +136,13 @@ def _advance(world: World, progress: Progress | None) -> None:
             progress(now / world.end, world.events)
 
 
-def person_row(scenario: Scenario, person: Person) -> dict[str, Any]:
-    named = {n.name for n in scenario.people if n.name}
+def person_row(person: Person, named: bool) -> dict[str, Any]:
     return {
         "person_id": person.id,
         "household_id": person.household_id,
         "persona": person.persona.name,
         "name": person.name,
-        "named": person.name in named,
+        "named": named,
         "locale": person.locale,
         "timezone": person.timezone,
         "region": person.region,
