@@ -18,7 +18,7 @@ from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.extract import Identifier
 from sim.engine.identity.identifiers import KINDS, USER_ID
 from sim.engine.identity.records import MergeRecord
-from sim.engine.identity.state import ProfileState, root
+from sim.engine.identity.state import ProfileState, own_id, root
 
 Log = Callable[[MergeRecord], None]
 
@@ -42,9 +42,10 @@ class Registry:
         self.refusals = 0
         self._refused: set[tuple[str, ...]] = set()
 
-    def new_profile(self, kind: str = "person") -> ProfileState:
+    def new_profile(self, kind: str, origin: Identifier) -> ProfileState:
+        """A fresh profile named after ``origin``, the identifier that creates it."""
         self.created += 1
-        return ProfileState(self.created, kind)
+        return ProfileState(self.created, kind, origin)
 
     def find(self, kind: str, value: str) -> ProfileState | None:
         state = self.index[kind].get(value)
@@ -112,13 +113,13 @@ class Registry:
                 rule=rule,
                 action="refuse",
                 reason=f"{broken}; dropped lowest-priority {dropped[0]}={short(dropped[1])}",
-                ids=(f"{dropped[0]}:{dropped[1]}", *(f"profile:{r.number}" for r in roots)),
+                ids=(f"{dropped[0]}:{dropped[1]}", *(f"profile:{own_id(r)}" for r in roots)),
             )
         )
 
     def _join(self, roots: list[ProfileState], fresh: list[Identifier], rule: str) -> ProfileState:
         if not roots:
-            roots = [self.new_profile()]
+            roots = [self.new_profile("person", fresh[0])]
         target = max(roots, key=lambda r: (r.size(), -r.number))
         for other in roots:
             if other is not target:
@@ -154,7 +155,7 @@ class Registry:
                 rule=rule,
                 action="merge",
                 reason=reason,
-                ids=(f"profile:{target.number}", f"profile:{other.number}"),
+                ids=(f"profile:{own_id(target)}", f"profile:{own_id(other)}"),
                 score=score,
             )
         )
@@ -172,7 +173,7 @@ class Registry:
         self.refusals += 1
         self.log(
             MergeRecord(
-                rule, "refuse", broken, (f"profile:{target.number}", f"profile:{other.number}")
+                rule, "refuse", broken, (f"profile:{own_id(target)}", f"profile:{own_id(other)}")
             )
         )
         return False

@@ -31,8 +31,8 @@ from sim.engine.identity.identifiers import (
     hash_phone,
 )
 from sim.engine.identity.records import MergeRecord, Profile
-from sim.engine.identity.snapshot import public_id, snapshot
-from sim.engine.identity.state import ProfileState
+from sim.engine.identity.snapshot import snapshot
+from sim.engine.identity.state import ProfileState, public_id
 
 LOOKUP_KINDS = (ANONYMOUS_ID, USER_ID, DEVICE_ID, EMAIL, PHONE)
 MAX_REJECT_LOG = 10_000

@@ -5,6 +5,10 @@ both log into: these belong to no single person, and hanging them on one
 person's hook would (through that person's other devices) fuse the family
 into one customer. They go on a household entity instead (``kind:
 "household"``), which lists its members; the persons keep their own hooks.
+
+Households are only made at ``finalize()``. A household is named after the
+profile it grew from (its earliest member, or the TV that found an empty
+home), so its id, like a person's, depends on its own family's events only.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from sim.engine.identity.deterministic import Registry
 from sim.engine.identity.evidence import DeviceEvidence
 from sim.engine.identity.identifiers import ANONYMOUS_ID, DEVICE_ID
 from sim.engine.identity.records import MergeRecord
-from sim.engine.identity.state import ProfileState, root
+from sim.engine.identity.state import ProfileState, own_id, root
 
 
 class Households:
@@ -34,9 +38,10 @@ class Households:
         found = {root(p).number: root(p) for p in self.members.get(root(household).number, [])}
         return [found[n] for n in sorted(found) if self.of(found[n]) is root(household)]
 
-    def create(self) -> ProfileState:
-        """A household with no known members yet (nobody there ever logged in)."""
-        household = self.registry.new_profile("household")
+    def create(self, seed: ProfileState) -> ProfileState:
+        """A household named after ``seed``, the first profile that needs it."""
+        top = root(seed)
+        household = self.registry.new_profile("household", (top.origin_kind, top.origin))
         self.entities[household.number] = household
         return household
 
@@ -47,7 +52,10 @@ class Households:
         households; a probabilistic grouping leaves persons of another household alone.
         """
         existing = [h for h in (self.of(p) for p in persons) if h is not None]
-        target = existing[0] if existing else self.registry.new_profile("household")
+        if existing:
+            target = existing[0]
+        else:
+            target = self.create(min(persons, key=lambda p: root(p).number))
         self.entities[target.number] = target
         if rule != "shared_device":
             persons = [p for p in persons if self.of(p) is None or self.of(p) is target]
@@ -77,7 +85,7 @@ class Households:
                 rule,
                 "attach",
                 f"person joins household: {reason}",
-                (f"profile:{person.number}", f"household:{target.number}"),
+                (f"profile:{own_id(person)}", f"household:{own_id(target)}"),
             )
         )
 
@@ -96,7 +104,7 @@ class Households:
                     rule,
                     "refuse",
                     f"deviceId limit {limit} of the household reached; device stays put",
-                    (f"deviceId:{device_id}", f"household:{target.number}"),
+                    (f"deviceId:{device_id}", f"household:{own_id(target)}"),
                 )
             )
             return
@@ -121,8 +129,8 @@ class Households:
                 reason,
                 (
                     f"deviceId:{device_id}",
-                    f"profile:{owner.number}",
-                    f"{target.kind}:{target.number}",
+                    f"profile:{own_id(owner)}",
+                    f"{target.kind}:{own_id(target)}",
                 ),
             )
         )

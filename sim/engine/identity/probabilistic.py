@@ -27,7 +27,7 @@ from sim.engine.identity.households import Households, protect_shared_devices
 from sim.engine.identity.records import MergeRecord
 from sim.engine.identity.scoring import HOME, Comparison, weight
 from sim.engine.identity.signals import Blocks, Signals, Summary
-from sim.engine.identity.state import ProfileState, root
+from sim.engine.identity.state import ProfileState, own_id, root
 
 PERSON_DEVICE = "phone"
 
@@ -118,10 +118,14 @@ class Homes:
         self.crowded = {ip for ip, group in self.residents.items() if len(group) > limit}
         for ip, group in self.residents.items():
             if len(group) > 1 and ip not in self.crowded:
-                self.household(ip)
+                self.household(ip, group[0])
 
-    def household(self, ip: int | None) -> ProfileState | None:
-        """The household entity behind home network ``ip`` (created on first use)."""
+    def household(self, ip: int | None, seed: ProfileState) -> ProfileState | None:
+        """The household entity behind home network ``ip`` (created on first use).
+
+        Its residents found it; a home nobody identified lives in is founded
+        (and named) by ``seed``, the first device that needs it.
+        """
         if ip is None or ip in self.crowded or not self.graph.config.rule_on("ip"):
             return None
         found = self.entity.get(ip)
@@ -133,7 +137,7 @@ class Homes:
                 members, "probabilistic", "persons share a home network"
             )
         else:
-            created = self.households.create()
+            created = self.households.create(seed)
         self.entity[ip] = created
         return created
 
@@ -213,7 +217,7 @@ def _to_home(graph: IdentityGraph, homes: Homes, signals: Signals, mine: Summary
     personal device (or a cluster of them: someone who never logs in) stays a
     person of its own and becomes a member of the household.
     """
-    household = homes.household(mine.home)
+    household = homes.household(mine.home, mine.state)
     if household is None or weight(HOME[True]) < graph.config.household_threshold:
         return
     state = mine.state
@@ -282,6 +286,6 @@ def _to_household(
             households.move_device(device, evidence, household, "probabilistic", why)
     graph.registry.log(
         MergeRecord(
-            "probabilistic", "attach", f"to household ({why})", (f"profile:{state.number}",), score
+            "probabilistic", "attach", f"to household ({why})", (f"profile:{own_id(state)}",), score
         )
     )

@@ -7,12 +7,7 @@ household of one is never shown: its devices were given to the person.
 from __future__ import annotations
 
 from sim.engine.identity.records import Profile
-from sim.engine.identity.state import ProfileState, root
-
-
-def public_id(state: ProfileState) -> str:
-    top = root(state)
-    return f"{'h' if top.kind == 'household' else 'p'}-{top.number:07d}"
+from sim.engine.identity.state import ProfileState, public_id, root
 
 
 def snapshot(live: list[ProfileState], households: list[ProfileState]) -> list[Profile]:
