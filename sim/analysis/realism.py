@@ -26,9 +26,9 @@ def switch_days(people: Iterable[Person]) -> tuple[int, int]:
         personal = {d.id for d in person.devices if not d.shared}
         if len(personal) < 2:
             continue
-        for used in person.devices_by_day.values():
-            days += 1
-            switched += len(used) >= 2
+        active, two_or_more = person.device_days.totals()
+        days += active
+        switched += two_or_more
     return days, switched
 
 

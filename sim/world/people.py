@@ -47,8 +47,7 @@ class Person:
     context: str = "home.sleep"
     ips: dict[str, str] = field(default_factory=dict)
     travelling_until: int = -1
-    active_days: set[int] = field(default_factory=set)
-    devices_by_day: dict[int, set[str]] = field(default_factory=dict)
+    device_days: DeviceDays = field(default_factory=lambda: DeviceDays())
 
     @property
     def zone(self) -> ZoneInfo:
@@ -76,8 +75,39 @@ class Person:
         }
 
     def note_device(self, day: int, device: Device) -> None:
-        self.active_days.add(day)
-        self.devices_by_day.setdefault(day, set()).add(device.id)
+        self.device_days.note(day, device.id)
+
+
+@dataclass
+class DeviceDays:
+    """Days a person was active and days they used two or more devices, as running counts.
+
+    A tally sheet rather than a diary: only the days still open are kept, so
+    a month-long run holds no more per person than a one-day run.
+    """
+
+    open: dict[int, set[str]] = field(default_factory=dict)
+    days: int = 0
+    switched: int = 0
+
+    def note(self, day: int, device_id: str) -> None:
+        used = self.open.get(day)
+        if used is None:
+            for old in [d for d in self.open if d < day - 1]:
+                self._close(old)
+            used = self.open[day] = set()
+        used.add(device_id)
+
+    def _close(self, day: int) -> None:
+        used = self.open.pop(day)
+        self.days += 1
+        self.switched += len(used) >= 2
+
+    def totals(self) -> tuple[int, int]:
+        """(active days, days with two or more devices), the open days included."""
+        days = self.days + len(self.open)
+        switched = self.switched + sum(len(u) >= 2 for u in self.open.values())
+        return days, switched
 
 
 @dataclass
