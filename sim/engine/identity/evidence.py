@@ -6,15 +6,32 @@ slots it was active in (the same person rarely hops devices far apart in
 time), which (network, three-hour window) pairs it was seen in (a watch at
 the hotel in the same window as its owner's phone), what it looked at (behaviour), and which
 accounts logged in on it (two accounts on one device make it shared).
-Cards are small and bounded, so a million devices fit in memory.
+
+Every card has a fixed size, whatever the number of simulated days, so memory
+stays flat as a run gets longer:
+
+- networks: the ``MAX_NETWORKS`` busiest, with counts (a new address pushes
+  out the least used one; a home or office is never the least used);
+- active slots: a bitmap of the last ``SLOT_WINDOW`` ten-minute slots (two
+  weeks, 252 bytes at most);
+- meetings: the (network, three-hour window) pairs of the same two weeks
+  (at most ``MAX_MEETINGS``), packed in an array of 64-bit ints;
+- behaviour: a count per event name, indexed by the graph-wide name number.
+
+Which devices used an address (for "public" networks) is kept once per
+network in :class:`EvidenceBook`, not per device.
 """
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SLOT_MINUTES = 10
+SLOT_WINDOW = 14 * 24 * 60 // SLOT_MINUTES
+"""Active slots remembered per device: the last two weeks (a multiple of 8)."""
 WINDOW_MINUTES = 180
 """Co-presence resolution: two devices on one network in the same three-hour window
 (a carrier re-draws a phone's NAT address per outing, so a window ~ one outing)."""
@@ -26,9 +43,14 @@ COUNT_BITS = 24
 """Per network a device keeps one int: home-time events ``<< COUNT_BITS`` plus all events."""
 COUNT_MASK = (1 << COUNT_BITS) - 1
 HOME_EVENT = (1 << COUNT_BITS) + 1
-MAX_SLOTS = 2048
-MAX_SEEN = 1024
-MAX_BEHAVIOUR = 64
+WINDOW_MASK = (1 << HOUR_BITS) - 1
+MEETING_WINDOWS = SLOT_WINDOW * SLOT_MINUTES // WINDOW_MINUTES
+"""Meetings remembered per device: the same two weeks as the slots."""
+MAX_NETWORKS = 8
+MAX_MEETINGS = 256
+"""A hard cap on top of the two weeks (eight windows a day on one network each is 112)."""
+MAX_NAMES = 128
+"""Distinct event names the graph numbers; later ones are not compared."""
 NIGHT_HOURS = frozenset((20, 21, 22, 23, 0, 1, 2, 3, 4, 5, 6))
 
 _HOURS: dict[str, int] = {}
@@ -77,28 +99,71 @@ def utc_offset_minutes(timezone: object) -> int:
     return offset
 
 
+class EvidenceBook:
+    """What all cards refer to: numbered networks and event names, and who used each network.
+
+    A network's users are listed until there are more than ``public_ip_devices``
+    of them; then it is public for good and the list is dropped (``None``).
+    """
+
+    def __init__(self, public_ip_devices: int) -> None:
+        self.limit = public_ip_devices
+        self.networks: dict[str, int] = {}
+        """Each IP address seen, numbered in order of first sight."""
+        self.users: dict[int, tuple[DeviceEvidence, ...] | None] = {}
+        self.names: dict[str, int] = {}
+
+    def network(self, ip: str) -> int:
+        """The number of address ``ip`` (numbered on first sight)."""
+        number = self.networks.get(ip)
+        if number is None:
+            number = self.networks[ip] = len(self.networks)
+        return number
+
+    def name(self, feature: str) -> int | None:
+        """The number of event name ``feature`` (``None`` past ``MAX_NAMES`` names)."""
+        number = self.names.get(feature)
+        if number is None and len(self.names) < MAX_NAMES:
+            number = self.names[feature] = len(self.names)
+        return number
+
+    def seen_on(self, network: int, device: DeviceEvidence) -> None:
+        users = self.users.get(network, ())
+        if users is None or device in users:
+            return
+        self.users[network] = None if len(users) >= self.limit else (*users, device)
+
+    def public(self) -> set[int]:
+        """Networks seen on more than ``public_ip_devices`` devices."""
+        return {n for n, users in self.users.items() if users is None}
+
+
 class DeviceEvidence:
-    """Everything the probabilistic rules may know about one device."""
+    """Everything the probabilistic rules may know about one device, in fixed space."""
 
     __slots__ = (
         "anons",
         "behaviour",
+        "book",
         "device_type",
         "events",
         "ip_hours",
         "ips",
         "offset",
-        "slots",
+        "slot_base",
+        "slot_bits",
         "users",
     )
 
-    def __init__(self, device_type: str) -> None:
+    def __init__(self, device_type: str, book: EvidenceBook) -> None:
         self.device_type = device_type
+        self.book = book
         self.events = 0
         self.ips: dict[int, int] = {}
-        self.slots: set[int] = set()
-        self.ip_hours: set[int] = set()
-        self.behaviour: dict[str, int] = {}
+        self.slot_base = 0
+        self.slot_bits = bytearray()
+        self.ip_hours = array("q")
+        self.behaviour = array("I")
         self.users: tuple[str, ...] = ()
         self.anons: tuple[str, ...] = ()
         self.offset = 0
@@ -106,28 +171,98 @@ class DeviceEvidence:
     def see(self, ip: int | None, minute: int | None, feature: str | None) -> None:
         """Record one event: network id, time (minutes since 1970, UTC), what it was about."""
         self.events += 1
-        if minute is None:
-            if ip is not None:
-                self.ips[ip] = self.ips.get(ip, 0) + 1
-        else:
-            slots = self.slots
-            if len(slots) < MAX_SLOTS:
-                slots.add(minute // SLOT_MINUTES)
-            if ip is not None:
+        if minute is not None:
+            self._slot(minute // SLOT_MINUTES)
+        if ip is not None:
+            step = 1
+            if minute is not None:
                 local = minute + self.offset  # home time: local evenings, nights, weekends
                 # 1970-01-01 was a Thursday, so (day + 3) % 7 counts from Monday = 0
                 if (local // 60) % 24 in NIGHT_HOURS or (local // 1440 + 3) % 7 >= 5:
-                    self.ips[ip] = self.ips.get(ip, 0) + HOME_EVENT
-                else:
-                    self.ips[ip] = self.ips.get(ip, 0) + 1
-                if len(self.ip_hours) < MAX_SEEN:
-                    self.ip_hours.add(ip << HOUR_BITS | minute // WINDOW_MINUTES)
+                    step = HOME_EVENT
+                self._meet(ip << HOUR_BITS | minute // WINDOW_MINUTES, minute // WINDOW_MINUTES)
+            packed = self.ips.get(ip)
+            self.ips[ip] = (self._new_network(ip) if packed is None else packed) + step
         if feature is not None:
-            behaviour = self.behaviour
-            if feature in behaviour:
-                behaviour[feature] += 1
-            elif len(behaviour) < MAX_BEHAVIOUR:
-                behaviour[feature] = 1
+            self._behave(feature)
+
+    def _slot(self, slot: int) -> None:
+        """Set the slot's bit, sliding the two-week window forward when needed."""
+        bits = self.slot_bits
+        if not bits:
+            self.slot_base = slot - slot % 8
+        offset = slot - self.slot_base
+        if offset < 0:  # out of order: room before the window if it still fits
+            grow = (7 - offset) // 8
+            if len(bits) + grow > SLOT_WINDOW // 8:
+                return
+            bits[0:0] = bytes(grow)
+            self.slot_base -= 8 * grow
+            offset += 8 * grow
+        byte = offset >> 3
+        if byte >= len(bits):
+            drop = byte + 1 - SLOT_WINDOW // 8
+            if drop > 0:
+                del bits[:drop]
+                self.slot_base += 8 * drop
+                byte -= drop
+            bits.extend(bytes(byte + 1 - len(bits)))
+        bits[byte] |= 1 << (offset & 7)
+
+    def _meet(self, pair: int, window: int) -> None:
+        """Remember a (network, window) pair; pairs older than two weeks go."""
+        meetings = self.ip_hours
+        if (meetings and meetings[-1] == pair) or pair in meetings:
+            return
+        oldest = window - MEETING_WINDOWS
+        while meetings and (meetings[0] & WINDOW_MASK <= oldest or len(meetings) >= MAX_MEETINGS):
+            del meetings[0]
+        meetings.append(pair)
+
+    def meetings(self, since: int) -> list[int]:
+        """The (network, window) pairs from window ``since`` on."""
+        return [pair for pair in self.ip_hours if pair & WINDOW_MASK >= since]
+
+    def _new_network(self, ip: int) -> int:
+        """Make room for a network: the least used one (the oldest of those) goes."""
+        ips = self.ips
+        if len(ips) >= MAX_NETWORKS:
+            del ips[min(ips, key=lambda known: ips[known] & COUNT_MASK)]
+        self.book.seen_on(ip, self)
+        return 0
+
+    def _behave(self, feature: str) -> None:
+        number = self.book.name(feature)
+        if number is None:
+            return
+        vector = self.behaviour
+        if number >= len(vector):
+            vector.frombytes(bytes(vector.itemsize * (number + 1 - len(vector))))
+        vector[number] += 1
+
+    def slots(self, since: int = 0) -> Iterator[int]:
+        """The active ten-minute slots (since 1970) from slot ``since`` on, oldest first."""
+        base = self.slot_base
+        for byte, value in enumerate(self.slot_bits):
+            while value:
+                low = value & -value
+                slot = base + 8 * byte + low.bit_length() - 1
+                if slot >= since:
+                    yield slot
+                value ^= low
+
+    def slot_range(self) -> tuple[int, int] | None:
+        """The first and last active slot, if any."""
+        first = next(self.slots(), None)
+        if first is None:
+            return None
+        bits = self.slot_bits
+        last_byte = max(i for i, value in enumerate(bits) if value)
+        return first, self.slot_base + 8 * last_byte + bits[last_byte].bit_length() - 1
+
+    def names(self) -> dict[int, int]:
+        """Event counts by name number (names never seen here are left out)."""
+        return {number: count for number, count in enumerate(self.behaviour) if count}
 
     def home_counts(self) -> dict[int, int]:
         """Events per network at home time; all events per network if none were."""

@@ -18,7 +18,12 @@ from typing import Any
 
 from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.deterministic import Registry, short
-from sim.engine.identity.evidence import DeviceEvidence, epoch_minute, utc_offset_minutes
+from sim.engine.identity.evidence import (
+    DeviceEvidence,
+    EvidenceBook,
+    epoch_minute,
+    utc_offset_minutes,
+)
 from sim.engine.identity.extract import device_of, identifiers_of, rule_of
 from sim.engine.identity.identifiers import (
     ANONYMOUS_ID,
@@ -55,8 +60,8 @@ class IdentityGraph:
         self._fast: dict[tuple[object, object, object], DeviceEvidence] = {}
         self._probabilistic: list[MergeRecord] = []
         self._households: list[ProfileState] = []
-        self.networks: dict[str, int] = {}
-        """Each IP address seen, numbered in order of first sight (evidence keeps numbers)."""
+        self.book = EvidenceBook(self.config.public_ip_devices)
+        """Numbered networks and event names the evidence cards refer to."""
 
     # ---- ingest -------------------------------------------------------------------
 
@@ -92,9 +97,9 @@ class IdentityGraph:
         ip = context.get("ip")
         network = None
         if type(ip) is str:
-            network = self.networks.get(ip)
+            network = self.book.networks.get(ip)
             if network is None:
-                network = self.networks[ip] = len(self.networks)
+                network = self.book.network(ip)
         evidence.see(
             network,
             epoch_minute(stamp) if type(stamp) is str else None,
@@ -129,7 +134,7 @@ class IdentityGraph:
         if evidence is None:
             device = device_of(event)
             kind = device.get("type") if device is not None else None
-            evidence = DeviceEvidence(kind if isinstance(kind, str) else "unknown")
+            evidence = DeviceEvidence(kind if isinstance(kind, str) else "unknown", self.book)
             context = event.get("context")
             zone = context.get("timezone") if isinstance(context, Mapping) else None
             evidence.offset = utc_offset_minutes(zone)

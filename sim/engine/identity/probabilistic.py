@@ -46,9 +46,7 @@ def link_probabilistically(graph: IdentityGraph) -> list[ProfileState]:
         protect_shared_devices(registry, households, graph.devices)
     if not graph.config.probabilistic:
         return households.all()
-    signals = Signals(
-        graph.devices, graph.config.public_ip_devices, graph.config.household_device_types
-    )
+    signals = Signals(graph.devices, graph.book.public(), graph.config.household_device_types)
     persons = [s for s in registry.live() if s.kind == "person"]
     summaries = {s.number: signals.summarise(s) for s in persons}
     named = {n: summary for n, summary in summaries.items() if summary.state.identified()}

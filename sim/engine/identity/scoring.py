@@ -49,7 +49,11 @@ met the device somewhere else too).
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
+
+Key = TypeVar("Key", bound=Hashable)
 
 Level = tuple[float, float]
 
@@ -126,7 +130,7 @@ class Comparison:
         return ", ".join(f"{k} {v:+.2f}" for k, v in self.weights().items())
 
 
-def cosine(a: dict[str, int], b: dict[str, int]) -> float:
+def cosine(a: Mapping[Key, int], b: Mapping[Key, int]) -> float:
     """Cosine similarity of two count vectors (0 when either is empty)."""
     if not a or not b:
         return 0.0

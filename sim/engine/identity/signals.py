@@ -15,7 +15,15 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sim.engine.identity.evidence import HOUR_BITS, WINDOWS_PER_DAY, DeviceEvidence
+from sim.engine.identity.evidence import (
+    HOUR_BITS,
+    MEETING_WINDOWS,
+    SLOT_MINUTES,
+    SLOT_WINDOW,
+    WINDOW_MINUTES,
+    WINDOWS_PER_DAY,
+    DeviceEvidence,
+)
 from sim.engine.identity.scoring import ADJACENT_LIFT, SIMILAR_COSINE, cosine
 from sim.engine.identity.state import ProfileState
 
@@ -34,7 +42,7 @@ class Summary:
     homes: set[int] = field(default_factory=set)
     ip_hours: set[int] = field(default_factory=set)
     slots: set[int] = field(default_factory=set)
-    behaviour: Counter[str] = field(default_factory=Counter)
+    behaviour: Counter[int] = field(default_factory=Counter)
 
 
 class Signals:
@@ -43,31 +51,37 @@ class Signals:
     def __init__(
         self,
         devices: dict[str, DeviceEvidence],
-        public_ip_devices: int,
+        public: set[int],
         household_types: tuple[str, ...] = ("tv", "speaker"),
     ) -> None:
         self.devices = devices
-        per_ip: Counter[int] = Counter()
+        self.public = public
+        self._horizon(devices)
         self.crowd: Counter[int] = Counter()
         for evidence in devices.values():
-            per_ip.update(evidence.ips.keys())
-            self.crowd.update(evidence.ip_hours)
-        self.public = {ip for ip, n in per_ip.items() if n > public_ip_devices}
+            self.crowd.update(evidence.meetings(self.since_window))
         self.anchors = {
             ip
             for evidence in devices.values()
             if evidence.device_type in household_types
             for ip in evidence.ips
-            if ip not in self.public
+            if ip not in public
         }
         self.total = max(1, len(devices))
-        every = [
-            s
-            for evidence in devices.values()
-            for s in (min(evidence.slots, default=None), max(evidence.slots, default=None))
-            if s is not None
-        ]
-        self.span = max(1, max(every, default=0) - min(every, default=0) + 1)
+
+    def _horizon(self, devices: dict[str, DeviceEvidence]) -> None:
+        """The period every card still remembers in full: the last two weeks of the trace.
+
+        A card drops slots and meetings older than two weeks before its own
+        last event; counting them for one device but not for another would make
+        old meetings look rare. So the rules look at the same two weeks for all.
+        """
+        ranges = [r for r in (e.slot_range() for e in devices.values()) if r is not None]
+        latest = max((r[1] for r in ranges), default=0)
+        self.since_slot = latest - SLOT_WINDOW + 8  # a card's window starts on a byte
+        self.since_window = latest * SLOT_MINUTES // WINDOW_MINUTES - MEETING_WINDOWS + 1
+        first = max(self.since_slot, min((r[0] for r in ranges), default=0))
+        self.span = max(1, latest - first + 1)
 
     def device_type(self, device_id: str) -> str:
         evidence = self.devices.get(device_id)
@@ -102,9 +116,9 @@ class Signals:
                 summary.homes.add(home)
                 boost = ANCHOR_BOOST if home in self.anchors else 1
                 nights[home] += evidence.home_counts()[home] * boost
-            summary.ip_hours |= evidence.ip_hours
-            summary.slots |= evidence.slots
-            summary.behaviour.update(evidence.behaviour)
+            summary.ip_hours.update(evidence.meetings(self.since_window))
+            summary.slots.update(evidence.slots(self.since_slot))
+            summary.behaviour.update(evidence.names())
         if nights:
             summary.home = max(nights.items(), key=lambda item: (item[1], item[0]))[0]
         return summary
@@ -145,7 +159,7 @@ class Signals:
         return share >= ADJACENT_LIFT * chance and share > 0.0
 
     def similar(self, mine: Summary, other: Summary) -> bool:
-        return cosine(dict(mine.behaviour), dict(other.behaviour)) >= SIMILAR_COSINE
+        return cosine(mine.behaviour, other.behaviour) >= SIMILAR_COSINE
 
 
 class Blocks:
