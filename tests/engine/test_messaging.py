@@ -278,3 +278,20 @@ def test_send_time_optimisation_waits_for_engaged_hour() -> None:
     sent = run_ticks(engine, hours(86), hours(100))
     assert len(sent) == 1
     assert messenger.clock.local_minute(sent[0].at, "America/New_York") // 60 == 19
+
+
+def test_a_ticket_entered_after_an_idle_tick_goes_out_at_its_due_minute() -> None:
+    engine, _ = setup(campaign(trigger={"event": "Product Added", "delay_minutes": 5}))
+    assert engine.tick(hours(14)) == []  # the hour is scanned; nothing is queued
+    granted(engine, "d1", hours(14) + 10)
+    engine.ingest(event("d1", hours(14) + 90, "Product Added"))
+    sent = run_ticks(engine, hours(14) + 60, hours(15))
+    assert [d.at for d in sent] == [hours(14) + 7 * 60]  # due 14:06:30, the 14:07 tick
+
+
+def test_a_daily_campaign_is_scanned_in_every_hour_even_without_tickets() -> None:
+    daily = campaign(name="deal", trigger={"local_time": "09:30"}, exit=[])
+    engine, _ = setup(daily)
+    granted(engine, "d1", hours(1), tz="UTC")
+    sent = run_ticks(engine, hours(2), hours(24 + 10))
+    assert [d.at for d in sent] == [hours(9.5), hours(24 + 9.5)]

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_START = datetime(2026, 11, 2, tzinfo=UTC)
 HOUR = 3600.0
 DAY = 86_400.0
+ZONES_KEPT: Final = 512  # zones whose current offset is remembered before starting afresh
 
 
 @lru_cache(maxsize=512)
@@ -32,6 +34,40 @@ class MessageClock:
     def __init__(self, start: datetime = DEFAULT_START) -> None:
         self.start = start.astimezone(UTC)
         self.epoch = self.start.timestamp()
+        self._offsets: dict[str, tuple[int, float]] = {}  # zone -> (quarter, offset)
+
+    def moment(self, stamp: str, tz: str) -> tuple[float, int]:
+        """Scenario seconds of a UTC timestamp and the hour it is on the local clock of ``tz``.
+
+        The messenger asks this for every event. Events of one zone arrive in
+        time order, so each zone remembers the quarter hour it was last asked
+        about and that quarter's UTC offset (offsets change on quarter hours at
+        most): the same arithmetic as ``seconds`` plus ``local_hour``, without a
+        cache look-up keyed by (zone, quarter) per event.
+        """
+        if len(stamp) == 24 and stamp[19] == "." and stamp[23] == "Z":  # ``seconds``, inlined
+            minute = _minute_epoch(stamp[:16])
+            at = minute + int(stamp[17:19]) + int(stamp[20:23]) / 1000.0 - self.epoch
+        else:
+            at = self.seconds(stamp)
+        epoch = self.epoch + at
+        quarter = int(epoch // 900)
+        known = self._offsets.get(tz)
+        if known is None or known[0] != quarter:
+            known = self._quarter(tz, quarter)
+        return at, int((epoch + known[1]) % DAY // 3600)
+
+    def _quarter(self, tz: str, quarter: int) -> tuple[int, float]:
+        """Remember ``tz``'s UTC offset in this quarter hour (a few hundred zones at most)."""
+        if len(self._offsets) >= ZONES_KEPT:
+            self._offsets.clear()
+        known = self._offsets[tz] = (quarter, zone_offset(tz, quarter))
+        return known
+
+    def local_hour(self, seconds: float, tz: str) -> int:
+        """Hour of the local day (0..23) at scenario second ``seconds``."""
+        epoch = self.epoch + seconds
+        return int((epoch + zone_offset(tz, int(epoch // 900))) % DAY // 3600)
 
     def seconds(self, stamp: str) -> float:
         """Scenario seconds of a UTC ISO timestamp (``...Z``); the minute is parsed once."""

@@ -71,6 +71,15 @@ class Result:
     conversions: int = 0
 
 
+def remembered(campaigns: list[Campaign]) -> tuple[frozenset[str], frozenset[str]]:
+    """Event names whose counts audiences read, and names whose last time exits read."""
+    counted = {n for c in campaigns for n in (*c.audience.min_events, *c.audience.max_events)}
+    watched = {n for c in campaigns for n in c.exit} | {
+        c.goal.event for c in campaigns if c.goal is not None
+    }
+    return frozenset(counted), frozenset(watched)
+
+
 class Messenger:
     """Implements the engine's ``Messaging`` protocol: ``observe`` and ``tick``."""
 
@@ -78,7 +87,7 @@ class Messenger:
         self.where = where
         self.campaigns = {c.name: c for c in campaigns}
         self.clock = MessageClock()
-        self.book = ProfileBook(self.clock)
+        self.book = ProfileBook(self.clock, *remembered(campaigns))
         self.queue: list[Pending] = []
         self.pending: set[tuple[str, str]] = set()
         self.decisions: list[dict[str, Any]] = []
@@ -89,18 +98,32 @@ class Messenger:
         self.fired: set[str] = set()
         self.daily: set[tuple[str, str, int]] = set()
         self.scanned_hour = -1
+        self.moments: list[tuple[float, str]] = []  # (due seconds, campaign) not fired yet
+        self.wake = -float("inf")  # ticks before this moment have nothing to do
         self._seq = 0
         for campaign in campaigns:
             if campaign.trigger.kind == "event":
                 self.by_event.setdefault(campaign.trigger.event, []).append(campaign)
             for variant in campaign.variants:
                 self.results[(campaign.name, variant.name)] = Result()
+        self.reactive = frozenset(self.goals | set(self.by_event))
+        self._schedule_moments()
 
     def bind_start(self, start: datetime) -> None:
         """Tie ``tick`` seconds to the calendar; checks one-off triggers are not in the past."""
         check_start(list(self.campaigns.values()), start, self.where)
         self.clock = MessageClock(start)
         self.book.clock = self.clock
+        self._schedule_moments()
+
+    def _schedule_moments(self) -> None:
+        """The one-off broadcasts in order of their moment, in this clock's seconds."""
+        self.moments = sorted(
+            ((c.trigger.at - self.clock.start).total_seconds(), c.name)
+            for c in self.campaigns.values()
+            if c.trigger.at is not None and c.name not in self.fired
+        )
+        self.wake = -float("inf")
 
     # ---- the Messaging protocol ------------------------------------------------------------
 
@@ -108,6 +131,11 @@ class Messenger:
         if profile_id is None:
             return
         state, at, name = self.book.observe(event, profile_id)
+        if name in self.reactive:
+            self._react(state, name, event, at)
+
+    def _react(self, state: ProfileState, name: str, event: dict[str, Any], at: float) -> None:
+        """A goal event converts exposures; a trigger event enters campaigns."""
         if name in self.goals:
             self._convert(state, name, event, at)
         for campaign in self.by_event.get(name, ()):
@@ -115,7 +143,15 @@ class Messenger:
                 self._enter(campaign, state, at, at + campaign.trigger.delay)
 
     def tick(self, now_seconds: float) -> list[Delivery]:
-        """Deliveries due at ``now_seconds``; every decision is logged in ``decisions``."""
+        """Deliveries due at ``now_seconds``; every decision is logged in ``decisions``.
+
+        The loop ticks every simulated minute, and most minutes nothing is due:
+        ``wake`` is the earliest moment anything can happen (a ticket, a one-off
+        broadcast) and the hour scanned last is remembered, so a tick before it
+        in the same hour returns at once.
+        """
+        if now_seconds < self.wake and int(now_seconds // HOUR) == self.scanned_hour:
+            return []
         self._broadcasts(now_seconds)
         out: list[Delivery] = []
         while self.queue and self.queue[0].due <= now_seconds:
@@ -123,7 +159,17 @@ class Messenger:
             delivery = self._decide(ticket, now_seconds)
             if delivery is not None:
                 out.append(delivery)
+        self._plan_wake()
         return out
+
+    def _plan_wake(self) -> None:
+        """The next moment a ticket or a one-off broadcast is due (the hourly scan aside)."""
+        wake = float("inf")
+        if self.queue:
+            wake = self.queue[0].due
+        if self.moments:
+            wake = min(wake, self.moments[0][0])
+        self.wake = wake
 
     # ---- entering a campaign ---------------------------------------------------------------
 
@@ -157,16 +203,12 @@ class Messenger:
         ticket.seq = self._seq
         self.pending.add((ticket.campaign, ticket.profile_id))
         heapq.heappush(self.queue, ticket)
+        self.wake = min(self.wake, ticket.due)
 
     def _broadcasts(self, now: float) -> None:
         """Moments, local times of day and idleness: checked once per simulated hour."""
-        for campaign in self.campaigns.values():
-            at = campaign.trigger.at
-            due = None if at is None else (at - self.clock.start).total_seconds()
-            if due is not None and now >= due and campaign.name not in self.fired:
-                self.fired.add(campaign.name)
-                for state in list(self.book.states.values()):
-                    self._enter(campaign, state, now, now + campaign.trigger.delay)
+        if self.moments and now >= self.moments[0][0]:
+            self._moments_due(now)
         hour = int(now // HOUR)
         if hour == self.scanned_hour:
             return
@@ -177,19 +219,41 @@ class Messenger:
             elif campaign.trigger.kind == "idle":
                 self._idle(campaign, now)
 
+    def _moments_due(self, now: float) -> None:
+        """One-off broadcasts (``trigger.at``) whose moment has come: every known profile."""
+        while self.moments and now >= self.moments[0][0]:
+            _, name = self.moments.pop(0)
+            campaign = self.campaigns[name]
+            self.fired.add(name)
+            for state in list(self.book.states.values()):
+                self._enter(campaign, state, now, now + campaign.trigger.delay)
+
     def _daily(self, campaign: Campaign, now: float) -> None:
+        """Profiles whose local clock reaches the campaign's time within the coming hour.
+
+        The next moment, day and weekday depend only on the time zone, so they
+        are worked out once per zone, not once per profile.
+        """
         trigger = campaign.trigger
+        slots: dict[str, tuple[float, int, int]] = {}
         for state in list(self.book.states.values()):
             tz = state.timezone
-            due = self.clock.next_local(now, tz, trigger.local_minute)
-            day = self.clock.local_day(due, tz)
+            slot = slots.get(tz)
+            if slot is None:
+                slot = slots[tz] = self._next_daily(now, tz, trigger.local_minute)
+            due, day, weekday = slot
             if due - now >= HOUR or (campaign.name, state.id, day) in self.daily:
                 continue
-            if self.clock.local_weekday(due, tz) not in trigger.days:
+            if weekday not in trigger.days:
                 continue
             self.daily.add((campaign.name, state.id, day))
             state.entered.pop(campaign.name, None)  # a daily message enters afresh each day
             self._enter(campaign, state, due, due)
+
+    def _next_daily(self, now: float, tz: str, minute: int) -> tuple[float, int, int]:
+        """The next moment the local clock of ``tz`` reads ``minute``: (seconds, day, weekday)."""
+        due = self.clock.next_local(now, tz, minute)
+        return due, self.clock.local_day(due, tz), self.clock.local_weekday(due, tz)
 
     def _idle(self, campaign: Campaign, now: float) -> None:
         idle = campaign.trigger.idle

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.engine.messaging.clock import DAY, MessageClock, zone_offset
+from sim.engine.messaging.clock import MessageClock
 from sim.engine.messaging.events import ENGAGEMENT
 
 OPEN_EVENTS = frozenset({"Application Opened", "page:Home"})
@@ -30,7 +30,7 @@ SPECIAL = (
 DRIVE_SECONDS = 2 * 3600.0  # a trip without its end is assumed over after two hours
 
 
-@dataclass
+@dataclass(slots=True)
 class DeviceSeen:
     """One device as its events describe it."""
 
@@ -43,7 +43,7 @@ class DeviceSeen:
     hours: list[float] = field(default_factory=lambda: [0.0] * 24)
 
 
-@dataclass
+@dataclass(slots=True)
 class Exposure:
     """A profile assigned to a variant at decision time (sent or held out)."""
 
@@ -56,7 +56,7 @@ class Exposure:
     converted: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class ProfileState:
     """Everything the messenger knows about one profile."""
 
@@ -113,13 +113,24 @@ class ProfileState:
 class ProfileBook:
     """All profile cards, keyed by the identity graph's profile ids, with merges followed."""
 
-    def __init__(self, clock: MessageClock) -> None:
+    def __init__(
+        self,
+        clock: MessageClock,
+        counted: frozenset[str] = frozenset(),
+        watched: frozenset[str] = frozenset(),
+    ) -> None:
+        """``counted``: event names whose counts audiences read; ``watched``: names whose
+        last time exit and goal checks read. Other names are not remembered per profile."""
         self.clock = clock
+        self.counted = counted
+        self.watched = watched
         self.states: dict[str, ProfileState] = {}
         self.alias: dict[str, str] = {}
         self.device_owner: dict[str, str] = {}
         self.workspace_hours = [0.0] * 24
         self.merges = 0
+        # device id -> (profile id, card, device) while nothing moved: one look-up per event
+        self._cards: dict[str, tuple[str, ProfileState, DeviceSeen]] = {}
 
     def resolve(self, profile_id: str) -> str:
         seen = []
@@ -135,6 +146,7 @@ class ProfileBook:
 
     def state_for(self, profile_id: str, device_id: str) -> ProfileState:
         """The card for ``profile_id``, stapling the device's previous card onto it."""
+        self._cards.clear()  # cards may be stapled or devices moved: look everything up afresh
         state = self.states.get(profile_id)
         if state is None:
             state = self.states[profile_id] = ProfileState(profile_id)
@@ -163,17 +175,22 @@ class ProfileBook:
     def observe(self, event: dict[str, Any], profile_id: str) -> tuple[ProfileState, float, str]:
         """Update a card from one event; returns (card, scenario seconds, event name).
 
-        This runs for every event of the simulation, so it is written flat.
+        This runs for every event of the simulation, so it is written flat: the
+        device's card comes from one look-up while nothing has moved, and only
+        the event names some campaign reads are counted and timed.
         """
         context = event.get("context") or {}
         raw_device = context.get("device") or {}
         device_id = raw_device.get("id") or ""
-        state = self.states.get(profile_id)
-        if state is None or (device_id and self.device_owner.get(device_id) != profile_id):
-            state = self.state_for(profile_id, device_id)
-        clock = self.clock
-        at = clock.seconds(event["timestamp"])
+        card = self._cards.get(device_id)
+        state: ProfileState
+        device: DeviceSeen | None
+        if card is not None and card[0] == profile_id:
+            state, device = card[1], card[2]
+        else:
+            state, device = self._card(profile_id, device_id, raw_device, context)
         tz = context.get("timezone") or state.timezone
+        at, hour = self.clock.moment(event["timestamp"], tz)
         state.timezone = tz
         if at < state.first_seen:
             state.first_seen = at
@@ -189,21 +206,32 @@ class ProfileBook:
             name = f"{kind}:{event.get('name', '')}"
         else:
             name = str(kind)
-        epoch = clock.epoch + at
-        hour = int((epoch + zone_offset(tz, int(epoch // 900))) % DAY // 3600)
-        device = None
-        if device_id:
-            device = state.devices.get(device_id)
-            if device is None:
-                device = self._device(state, device_id, raw_device, context)
+        if device is not None:
             device.timezone = tz
             device.last_seen = at
             device.hours[hour] += 1.0
-        state.counts[name] += 1
-        state.last_event[name] = at
+        if name in self.counted:
+            state.counts[name] += 1
+        if name in self.watched:
+            state.last_event[name] = at
         if name in SPECIAL:
             self._learn(state, event, name, at, hour, device)
         return state, at, name
+
+    def _card(
+        self, profile_id: str, device_id: str, raw: dict[str, Any], context: dict[str, Any]
+    ) -> tuple[ProfileState, DeviceSeen | None]:
+        """The card and device of an event the one-look-up path could not answer."""
+        state = self.states.get(profile_id)
+        if state is None or (device_id and self.device_owner.get(device_id) != profile_id):
+            state = self.state_for(profile_id, device_id)
+        if not device_id:
+            return state, None
+        device = state.devices.get(device_id)
+        if device is None:
+            device = self._device(state, device_id, raw, context)
+        self._cards[device_id] = (profile_id, state, device)
+        return state, device
 
     @staticmethod
     def _device(
