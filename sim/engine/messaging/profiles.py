@@ -146,7 +146,6 @@ class ProfileBook:
 
     def state_for(self, profile_id: str, device_id: str) -> ProfileState:
         """The card for ``profile_id``, stapling the device's previous card onto it."""
-        self._cards.clear()  # cards may be stapled or devices moved: look everything up afresh
         state = self.states.get(profile_id)
         if state is None:
             state = self.states[profile_id] = ProfileState(profile_id)
@@ -162,6 +161,8 @@ class ProfileBook:
         old = self.states.get(previous)
         if old is None or old is state:
             return
+        for moved in (device_id, *old.devices):  # their look-ups would find the old card
+            self._cards.pop(moved, None)
         if state.id.startswith("h-") or previous.startswith("h-"):
             seen = old.devices.pop(device_id, None)  # a shared device moved to the household
             if seen is not None:
