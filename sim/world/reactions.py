@@ -136,7 +136,8 @@ class MessagingLoop:
         self.moods: dict[str, Mood] = {}
         self.rngs: dict[str, np.random.Generator] = {}
         self.tally = Tally()
-        self.clicks: list[tuple[Person, float, float]] = []
+        self.clicks: list[tuple[Person, float, float]] = []  # clicks whose window is open
+        self.settled = 0  # clicks whose window closed after an order: conversions counted
         for person in world.people():
             for device in person.devices:
                 self.devices[device.id] = device
@@ -150,6 +151,8 @@ class MessagingLoop:
         while True:
             for delivery in self.engine.tick(env.now):
                 env.process(self.deliver(delivery))
+            if env.now % DAY == 0.0:
+                self._settle(env.now)
             yield env.timeout(MINUTE)
 
     # ---- one delivery ----------------------------------------------------------------------
@@ -268,8 +271,9 @@ class MessagingLoop:
     def _annoy(self, mood: Mood, bad: str, now: float) -> bool:
         """Add this message's annoyance; True when it just tipped the person into churn."""
         mood.settle(now)
+        mood.received = [t for t in mood.received if now - t < DAY]  # only the last day counts
         mood.received.append(now)
-        today = sum(1 for t in mood.received if now - t < DAY)
+        today = len(mood.received)
         mood.annoyance += (ANNOY_BAD_CONTEXT if bad else 0.0) + ANNOY_EXTRA * max(0, today - 2)
         if not mood.churned and mood.annoyance >= CHURN_AT:
             mood.churned = True
@@ -344,11 +348,18 @@ class MessagingLoop:
 
     def click_conversions(self) -> int:
         """Clicks followed by an order of the same (true) person within the goal window."""
-        count = 0
-        for person, at, window in self.clicks:
-            if any(at < when <= at + window for _, when, _ in person.journey.paths):
-                count += 1
-        return count
+        return self.settled + sum(1 for click in self.clicks if self._converted(*click))
+
+    def _settle(self, now: float) -> None:
+        """Count the clicks whose window has closed, and forget them (memory stays flat)."""
+        closed = [c for c in self.clicks if c[1] + c[2] < now]
+        if closed:
+            self.settled += sum(1 for click in closed if self._converted(*click))
+            self.clicks = [c for c in self.clicks if c[1] + c[2] >= now]
+
+    @staticmethod
+    def _converted(person: Person, at: float, window: float) -> bool:
+        return any(at < when <= at + window for _, when, _ in person.journey.paths)
 
     @staticmethod
     def _screen(person: Person, device: Device) -> Device | None:

@@ -295,3 +295,49 @@ def test_a_daily_campaign_is_scanned_in_every_hour_even_without_tickets() -> Non
     granted(engine, "d1", hours(1), tz="UTC")
     sent = run_ticks(engine, hours(2), hours(24 + 10))
     assert [d.at for d in sent] == [hours(9.5), hours(24 + 9.5)]
+
+
+def test_a_profile_keeps_only_sends_the_caps_can_still_count() -> None:
+    cart = campaign(
+        trigger={"event": "Product Added"},
+        reentry_hours=0.25,
+        caps={"per_channel": 2, "total": 2, "window_hours": 6},
+    )
+    engine, messenger = setup(cart)
+    granted(engine, "d1", hours(1), tz="UTC")
+    for day in range(5):
+        for h in (14.0, 14.5, 15.0):  # three tries in an hour: the third breaks the cap
+            engine.ingest(event("d1", hours(24 * day + h), "Product Added", tz="UTC"))
+            run_ticks(engine, hours(24 * day + h), hours(24 * day + h + 0.2))
+    state = messenger.book.get(engine.profile_id_for(event("d1", 0, "x")) or "")
+    assert state is not None
+    assert [d["reason"] for d in messenger.decisions].count("frequency_cap") == 5
+    assert len(state.sends) == 2  # today's two; older days are beyond every window
+
+
+def test_exposures_are_forgotten_once_converted_or_closed() -> None:
+    cart = campaign(
+        trigger={"event": "Product Added"},
+        reentry_hours=1,
+        goal={"event": "Order Completed", "window_hours": 2},
+        exit=[],
+    )
+    engine, messenger = setup(cart)
+    granted(engine, "d1", hours(1), tz="UTC")
+    for day in range(4):
+        engine.ingest(event("d1", hours(24 * day + 14), "Product Added", tz="UTC"))
+        run_ticks(engine, hours(24 * day + 14), hours(24 * day + 14.2))
+        if day % 2:
+            engine.ingest(event("d1", hours(24 * day + 15), "Order Completed", tz="UTC"))
+    state = messenger.book.get(engine.profile_id_for(event("d1", 0, "x")) or "")
+    assert state is not None
+    assert [e.at for e in state.exposures] == [hours(24 * 3 + 14)]
+    assert sum(r["conversions"] for r in messenger.experiments()) == 2  # days 1 and 3
+
+
+def test_daily_entries_of_past_days_are_dropped() -> None:
+    engine, messenger = setup(campaign(name="deal", trigger={"local_time": "09:30"}, exit=[]))
+    granted(engine, "d1", hours(1), tz="UTC")
+    sent = run_ticks(engine, hours(2), hours(24 * 6 + 10))
+    assert len(sent) == 7
+    assert len(messenger.daily) <= 2

@@ -116,13 +116,13 @@ class MessageClock:
         return target if target >= seconds else target + DAY
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)  # events arrive in time order: a few hours of minutes is plenty
 def _minute_epoch(prefix: str) -> float:
     """Epoch seconds of ``YYYY-MM-DDTHH:MM`` in UTC."""
     return datetime.fromisoformat(prefix).replace(tzinfo=UTC).timestamp()
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=8192)  # (zone, quarter hour): every zone for a couple of days
 def zone_offset(tz: str, quarter: int) -> float:
     moment = datetime.fromtimestamp(quarter * 900, tz=UTC).astimezone(zone(tz))
     delta = moment.utcoffset()

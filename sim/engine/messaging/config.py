@@ -118,6 +118,12 @@ class Caps:
     window: float = 86_400.0  # seconds
     calendar: bool = False  # count per local calendar day instead of a rolling window
 
+    @property
+    def horizon(self) -> float:
+        """How far back a send can still count: the window, or for calendar days any
+        send whose local day may still be today (local clocks lie within a day of UTC)."""
+        return 3 * 86_400.0 if self.calendar else self.window
+
 
 @dataclass(frozen=True)
 class QuietHours:

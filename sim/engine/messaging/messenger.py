@@ -22,7 +22,7 @@ from typing import Any
 
 from sim.engine.messaging import guards
 from sim.engine.messaging.channels import CHANNEL_DEVICES, VISUAL, Choice, choose
-from sim.engine.messaging.clock import HOUR, MessageClock
+from sim.engine.messaging.clock import DAY, HOUR, MessageClock
 from sim.engine.messaging.config import Campaign, Variant, check_start
 from sim.engine.messaging.content import render
 from sim.engine.messaging.profiles import Exposure, ProfileBook, ProfileState
@@ -96,7 +96,7 @@ class Messenger:
         self.by_event: dict[str, list[Campaign]] = {}
         self.goals = {c.goal.event for c in campaigns if c.goal is not None}
         self.fired: set[str] = set()
-        self.daily: set[tuple[str, str, int]] = set()
+        self.daily: dict[int, set[tuple[str, str]]] = {}  # local day -> (campaign, profile) entered
         self.scanned_hour = -1
         self.moments: list[tuple[float, str]] = []  # (due seconds, campaign) not fired yet
         self.wake = -float("inf")  # ticks before this moment have nothing to do
@@ -107,6 +107,7 @@ class Messenger:
             for variant in campaign.variants:
                 self.results[(campaign.name, variant.name)] = Result()
         self.reactive = frozenset(self.goals | set(self.by_event))
+        self.keep_sends = max((c.caps.horizon for c in campaigns), default=0.0)
         self._schedule_moments()
 
     def bind_start(self, start: datetime) -> None:
@@ -213,6 +214,7 @@ class Messenger:
         if hour == self.scanned_hour:
             return
         self.scanned_hour = hour
+        self._forget_days(now)
         for campaign in self.campaigns.values():
             if campaign.trigger.kind == "local_time":
                 self._daily(campaign, now)
@@ -242,13 +244,23 @@ class Messenger:
             if slot is None:
                 slot = slots[tz] = self._next_daily(now, tz, trigger.local_minute)
             due, day, weekday = slot
-            if due - now >= HOUR or (campaign.name, state.id, day) in self.daily:
+            if due - now >= HOUR or (campaign.name, state.id) in self.daily.get(day, ()):
                 continue
             if weekday not in trigger.days:
                 continue
-            self.daily.add((campaign.name, state.id, day))
+            self.daily.setdefault(day, set()).add((campaign.name, state.id))
             state.entered.pop(campaign.name, None)  # a daily message enters afresh each day
             self._enter(campaign, state, due, due)
+
+    def _forget_days(self, now: float) -> None:
+        """Drop daily entries of local days that have passed everywhere on Earth.
+
+        Every local clock is within a day of UTC (at most 12 hours behind), so a
+        day before yesterday's UTC day can never be the day of a coming local time.
+        """
+        today = int((self.clock.epoch + now) // DAY)
+        for day in [d for d in self.daily if d < today - 1]:
+            del self.daily[day]
 
     def _next_daily(self, now: float, tz: str, minute: int) -> tuple[float, int, int]:
         """The next moment the local clock of ``tz`` reads ``minute``: (seconds, day, weekday)."""
@@ -349,6 +361,7 @@ class Messenger:
         self, campaign: Campaign, variant: Variant, state: ProfileState, now: float
     ) -> None:
         self.results[(campaign.name, variant.name)].n += 1
+        state.exposures = [e for e in state.exposures if e.open(now)]
         if campaign.goal is not None:
             goal = campaign.goal
             state.exposures.append(
@@ -393,6 +406,7 @@ class Messenger:
         now: float,
     ) -> Delivery:
         day = self.clock.local_day(now, state.timezone)
+        state.sends = [s for s in state.sends if now - s[0] < self.keep_sends]
         state.sends.append((now, choice.channel, day))
         state.sent_by_channel[choice.channel] += 1
         state.entered[f"sent:{campaign.name}"] = now

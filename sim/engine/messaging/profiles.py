@@ -27,6 +27,7 @@ SPECIAL = (
         {"identify", "Push Permission Changed", "Trip Started", "Trip Ended", "Unsubscribed"}
     )
 )
+LATE = 3600.0  # an event may reach the engine up to this long after its timestamp (assumed)
 DRIVE_SECONDS = 2 * 3600.0  # a trip without its end is assumed over after two hours
 
 
@@ -54,6 +55,11 @@ class Exposure:
     goal_properties: dict[str, Any]
     window: float
     converted: bool = False
+
+    def open(self, now: float) -> bool:
+        """Can a goal event still convert it? Not once converted, nor an hour after its
+        window closed (the hour lets events that arrive a little late still count)."""
+        return not self.converted and now - self.at <= self.window + LATE
 
 
 @dataclass(slots=True)
