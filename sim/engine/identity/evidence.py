@@ -251,6 +251,12 @@ class DeviceEvidence:
                     yield slot
                 value ^= low
 
+    def slot_mask(self, since: int) -> int:
+        """The active slots from slot ``since`` on as one int: bit ``i`` = slot ``since + i``."""
+        value = int.from_bytes(self.slot_bits, "little")
+        shift = self.slot_base - since
+        return value << shift if shift >= 0 else value >> -shift
+
     def slot_range(self) -> tuple[int, int] | None:
         """The first and last active slot, if any."""
         first = next(self.slots(), None)

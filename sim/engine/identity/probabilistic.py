@@ -21,15 +21,19 @@ networks and co-presence only show after days of traces). In order:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sim.engine.identity.households import Households, protect_shared_devices
 from sim.engine.identity.records import MergeRecord
-from sim.engine.identity.scoring import HOME, Comparison, weight
+from sim.engine.identity.scoring import HOME, Fields, explain, score_of, weight
 from sim.engine.identity.signals import Blocks, Signals, Summary
 from sim.engine.identity.state import ProfileState, own_id, root
 
 PERSON_DEVICE = "phone"
+
+Ranked = tuple[float, ProfileState, Fields]
+"""A scored candidate: score, the person, the agreement pattern behind the score."""
 
 if TYPE_CHECKING:
     from sim.engine.identity.graph import IdentityGraph
@@ -158,8 +162,8 @@ def _to_person(
     best = _best(graph, signals, mine, pool, blocks)
     if best is None:
         return False
-    score, person, why = best
-    return _merge(graph, person, mine.state, score, why)
+    score, person, fields = best
+    return _merge(graph, person, mine.state, score, explain(fields))
 
 
 def _best(
@@ -168,7 +172,7 @@ def _best(
     mine: Summary,
     pool: dict[int, Summary],
     blocks: Blocks,
-) -> tuple[float, ProfileState, str] | None:
+) -> Ranked | None:
     """The top candidate if it reaches ``threshold`` and leads by ``margin``."""
     ranked = _rank(graph, signals, mine, pool, blocks)
     if not ranked:
@@ -196,16 +200,17 @@ def _cluster_unnamed(graph: IdentityGraph, signals: Signals, pending: list[Profi
     ]
     pool = {s.number: signals.summarise(s) for s in alive}
     blocks = Blocks(pool)
-    pairs: list[tuple[float, int, int, str]] = []
+    pairs: list[tuple[float, int, int, Fields]] = []
     for number, summary in pool.items():
-        for score, other, why in _rank(graph, signals, summary, pool, blocks):
+        for score, other, fields in _rank(graph, signals, summary, pool, blocks):
             if score >= graph.config.threshold and number < other.number:
-                pairs.append((score, number, other.number, why))
+                pairs.append((score, number, other.number, fields))
     pairs.sort(key=lambda item: (-item[0], item[1], item[2]))
-    for score, first, second, why in pairs:
+    for score, first, second, fields in pairs:
         here, there = root(pool[first].state), root(pool[second].state)
         if here is not there:
-            _merge(graph, here, there, score, f"never-identified pair; {why}")
+            why = f"never-identified pair; {explain(fields)}"
+            _merge(graph, here, there, score, why)
 
 
 def _to_home(graph: IdentityGraph, homes: Homes, signals: Signals, mine: Summary) -> None:
@@ -232,28 +237,30 @@ def _rank(
     mine: Summary,
     pool: dict[int, Summary],
     blocks: Blocks,
-) -> list[tuple[float, ProfileState, str]]:
+) -> list[Ranked]:
+    """Every candidate of ``mine`` in ``pool``, scored, best first (ties: older profile first).
+
+    Each comes with its agreement pattern; the reason text is only written
+    for the links actually made (:func:`explain`).
+    """
     config = graph.config
-    ranked: list[tuple[float, ProfileState, str]] = []
-    for number in blocks.candidates(mine, config.rule_on("time")):
-        other = pool[number]
-        person = other.state
-        if person.parent is not None or person.kind != "person" or person is mine.state:
-            continue
-        bits, networks, days = (
-            signals.copresence(mine, other) if config.rule_on("ip") else (0.0, 0, 0)
-        )
-        comparison = Comparison(
-            home=(mine.home in other.homes)
-            if config.rule_on("ip") and mine.home is not None
-            else None,
-            copresence_bits=bits if config.rule_on("ip") else None,
-            copresence_networks=networks,
-            copresence_days=days,
-            adjacent=signals.adjacent(mine, other) if config.rule_on("time") else None,
-            similar=signals.similar(mine, other) if config.rule_on("behaviour") else None,
-        )
-        ranked.append((comparison.score(), person, comparison.explain()))
+    use_ip, use_time = config.rule_on("ip"), config.rule_on("time")
+    others = [
+        other
+        for other in (pool[number] for number in blocks.candidates(mine, use_time))
+        if other.state.parent is None
+        and other.state.kind == "person"
+        and other.state is not mine.state
+    ]
+    off: list[None] = [None] * len(others)
+    fields: Iterable[Fields] = zip(
+        signals.same_home(mine, others) if use_ip else off,
+        signals.meetings(mine, others) if use_ip else off,
+        signals.adjacency(mine, others) if use_time else off,
+        signals.similar(mine, others) if config.rule_on("behaviour") else off,
+        strict=True,
+    )
+    ranked = [(score_of(f), other.state, f) for other, f in zip(others, fields, strict=True)]
     ranked.sort(key=lambda item: (-item[0], item[1].number))
     return ranked
 

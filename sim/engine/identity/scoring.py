@@ -93,30 +93,29 @@ def copresence_level(bits: float, networks: int, days: int) -> str:
     return "none"
 
 
+Fields = tuple[bool | None, str | None, bool | None, bool | None]
+"""One pair's agreement pattern: (home, copresence level, adjacent, similar); ``None`` = off."""
+
+
 @dataclass(frozen=True)
 class Comparison:
-    """The agreement pattern of one (device, person) pair; ``None`` = field switched off."""
+    """The agreement pattern of one (device, person) pair; ``None`` = field switched off.
+
+    ``copresence`` is a level name of :data:`COPRESENCE` (see :func:`copresence_level`).
+    """
 
     home: bool | None
-    copresence_bits: float | None
+    copresence: str | None
     adjacent: bool | None
     similar: bool | None
-    copresence_networks: int = 0
-    copresence_days: int = 0
 
     def weights(self) -> dict[str, float]:
         """Per-field weights (log2 likelihood ratios) of the fields that are on."""
         out: dict[str, float] = {}
         if self.home is not None:
             out["home"] = weight(HOME[self.home])
-        if self.copresence_bits is not None:
-            out["copresence"] = weight(
-                COPRESENCE[
-                    copresence_level(
-                        self.copresence_bits, self.copresence_networks, self.copresence_days
-                    )
-                ]
-            )
+        if self.copresence is not None:
+            out["copresence"] = weight(COPRESENCE[self.copresence])
         if self.adjacent is not None:
             out["adjacency"] = weight(ADJACENCY[self.adjacent])
         if self.similar is not None:
@@ -128,6 +127,26 @@ class Comparison:
 
     def explain(self) -> str:
         return ", ".join(f"{k} {v:+.2f}" for k, v in self.weights().items())
+
+
+_SCORES: dict[Fields, float] = {}
+
+
+def score_of(fields: Fields) -> float:
+    """``Comparison(*fields).score()``, remembered: there are only 162 patterns.
+
+    Scoring tens of thousands of pairs then costs one dict lookup each, and
+    the float sum is the very one :meth:`Comparison.score` makes.
+    """
+    found = _SCORES.get(fields)
+    if found is None:
+        found = _SCORES[fields] = Comparison(*fields).score()
+    return found
+
+
+def explain(fields: Fields) -> str:
+    """The reason text of a pair, e.g. ``home +4.17, copresence +7.64, ...`` (for links made)."""
+    return Comparison(*fields).explain()
 
 
 def cosine(a: Mapping[Key, int], b: Mapping[Key, int]) -> float:

@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+
+import numpy as np
+import numpy.typing as npt
 
 from sim.engine.identity.evidence import (
     HOUR_BITS,
+    MAX_NAMES,
     MEETING_WINDOWS,
     SLOT_MINUTES,
     SLOT_WINDOW,
@@ -24,18 +30,31 @@ from sim.engine.identity.evidence import (
     WINDOWS_PER_DAY,
     DeviceEvidence,
 )
-from sim.engine.identity.scoring import ADJACENT_LIFT, SIMILAR_COSINE, cosine
+from sim.engine.identity.scoring import ADJACENT_LIFT, SIMILAR_COSINE, copresence_level
 from sim.engine.identity.state import ProfileState
 
 MAX_CANDIDATES = 64
 MAX_BLOCK = 256  # a key shared by more profiles than this says little and costs quadratic time
 HOUR_MASK = (1 << HOUR_BITS) - 1
 ANCHOR_BOOST = 4
+NEVER_MET = copresence_level(0.0, 0, 0)
+
+
+Vector = npt.NDArray[np.int64]
+NO_NAMES: Vector = np.zeros(MAX_NAMES, dtype=np.int64)
 
 
 @dataclass
 class Summary:
-    """What the rules know about one profile: union over its devices."""
+    """What the rules know about one profile: union over its devices.
+
+    Besides the sets the blocking reads, each summary carries what pair
+    scoring needs in ready-made form, computed once per profile instead of
+    once per pair: the active slots as one bitmask (``slot_mask``, bit ``i``
+    = slot ``since_slot + i``) and that mask widened by a slot each way
+    (``near_mask``), so "how many of my slots sit next to yours" is one AND
+    and a popcount; the event-name counts as a vector and its Euclidean norm.
+    """
 
     state: ProfileState
     home: int | None
@@ -43,6 +62,11 @@ class Summary:
     ip_hours: set[int] = field(default_factory=set)
     slots: set[int] = field(default_factory=set)
     behaviour: Counter[int] = field(default_factory=Counter)
+    slot_mask: int = 0
+    near_mask: int = 0
+    active: int = 0
+    vector: Vector = field(default_factory=lambda: NO_NAMES)
+    norm: float = 0.0
 
 
 class Signals:
@@ -68,6 +92,8 @@ class Signals:
             if ip not in public
         }
         self.total = max(1, len(devices))
+        self._bits: dict[int, float] = {}
+        self._summaries: dict[int, tuple[tuple[str, ...], Summary]] = {}
 
     def _horizon(self, devices: dict[str, DeviceEvidence]) -> None:
         """The period every card still remembers in full: the last two weeks of the trace.
@@ -104,9 +130,23 @@ class Signals:
         return best[1] if best is not None else None
 
     def summarise(self, state: ProfileState) -> Summary:
-        """Union the evidence of a profile's devices; home = most-night network overall."""
+        """Union the evidence of a profile's devices; home = most-night network overall.
+
+        Remembered per profile while its devices stay the same (the rules
+        summarise a never-identified profile up to three times).
+        """
+        devices = tuple(state.device_ids)
+        known = self._summaries.get(state.number)
+        if known is not None and known[0] == devices:
+            return known[1]
+        summary = self._summarise(state)
+        self._summaries[state.number] = (devices, summary)
+        return summary
+
+    def _summarise(self, state: ProfileState) -> Summary:
         summary = Summary(state, None)
         nights: Counter[int] = Counter()
+        mask = 0
         for device in state.device_ids:
             evidence = self.devices.get(device)
             if evidence is None:
@@ -118,10 +158,35 @@ class Signals:
                 nights[home] += evidence.home_counts()[home] * boost
             summary.ip_hours.update(evidence.meetings(self.since_window))
             summary.slots.update(evidence.slots(self.since_slot))
+            mask |= evidence.slot_mask(self.since_slot)
             summary.behaviour.update(evidence.names())
         if nights:
             summary.home = max(nights.items(), key=lambda item: (item[1], item[0]))[0]
+        summary.slot_mask, summary.near_mask = mask, mask | mask << 1 | mask >> 1
+        summary.active = mask.bit_count()
+        _vectorise(summary)
         return summary
+
+    def same_home(self, mine: Summary, others: Sequence[Summary]) -> list[bool | None]:
+        """Whether ``mine``'s home is one of each other's homes (``None``: ``mine`` has none)."""
+        home = mine.home
+        if home is None:
+            return [None] * len(others)
+        return [home in other.homes for other in others]
+
+    def meetings(self, mine: Summary, others: Sequence[Summary]) -> list[str]:
+        """The co-presence level of ``mine`` with each of ``others`` (:func:`copresence_level`).
+
+        Most candidate pairs never shared a (network, window) at all: a
+        disjointness test, without building the intersection, settles those.
+        """
+        ip_hours = mine.ip_hours
+        return [
+            NEVER_MET
+            if ip_hours.isdisjoint(other.ip_hours)
+            else copresence_level(*self.copresence(mine, other))
+            for other in others
+        ]
 
     def copresence(self, mine: Summary, other: Summary) -> tuple[float, int, int]:
         """Bits of surprise, networks and (network, day) pairs shared away from home.
@@ -136,30 +201,60 @@ class Signals:
             ip = pair >> HOUR_BITS
             if ip != mine.home and ip not in other.homes:
                 days.add((ip << HOUR_BITS) | ((pair & HOUR_MASK) // WINDOWS_PER_DAY))
-                bits = math.log2(self.total / max(1, self.crowd[pair]))
+                bits = self._bits.get(pair)
+                if bits is None:
+                    bits = self._bits[pair] = math.log2(self.total / max(1, self.crowd[pair]))
                 if bits > best.get(ip, 0.0):
                     best[ip] = bits
         return math.fsum(sorted(best.values())), len(best), len(days)
 
-    def adjacent(self, mine: Summary, other: Summary) -> bool:
-        """Whether ``mine``'s active slots sit next to ``other``'s more than chance would.
+    def adjacency(self, mine: Summary, others: Sequence[Summary]) -> list[bool]:
+        """Whether ``mine``'s active slots sit next to each other's more than chance would.
 
-        Chance is the share of all observed slots within one slot of ``other``'s
+        Chance is the share of all observed slots within one slot of the other's
         activity: a person online all day is next to everything, which says nothing.
+        "Next to" is one AND of bitmasks (``mine`` against the other's widened
+        mask) and a popcount.
         """
-        if not mine.slots or not other.slots:
-            return False
-        near = sum(
-            1
-            for s in mine.slots
-            if s in other.slots or s - 1 in other.slots or s + 1 in other.slots
-        )
-        chance = min(1.0, 3 * len(other.slots) / self.span)
-        share = near / len(mine.slots)
-        return share >= ADJACENT_LIFT * chance and share > 0.0
+        if not mine.active:
+            return [False] * len(others)
+        mask, active, span = mine.slot_mask, mine.active, self.span
+        out: list[bool] = []
+        for other in others:
+            if not other.active:
+                out.append(False)
+                continue
+            share = (mask & other.near_mask).bit_count() / active
+            chance = min(1.0, 3 * other.active / span)
+            out.append(share >= ADJACENT_LIFT * chance and share > 0.0)
+        return out
 
-    def similar(self, mine: Summary, other: Summary) -> bool:
-        return cosine(mine.behaviour, other.behaviour) >= SIMILAR_COSINE
+    def similar(self, mine: Summary, others: Sequence[Summary]) -> list[bool]:
+        """Whether ``mine`` behaves like each of ``others``: event-name cosine >= 0.6.
+
+        One matrix product for all of them; counts are integers, so the dot
+        products are exact and each cosine is the float ``dot / (|a| |b|)``.
+        """
+        if not others:
+            return []
+        dots = (np.stack([o.vector for o in others]) @ mine.vector).tolist()
+        out: list[bool] = []
+        for other, dot in zip(others, dots, strict=True):
+            norm = mine.norm * other.norm
+            cos = dot / norm if norm and mine.behaviour and other.behaviour else 0.0
+            out.append(cos >= SIMILAR_COSINE)
+        return out
+
+
+def _vectorise(summary: Summary) -> None:
+    """The event-name counts as a vector (name number -> count) and its norm."""
+    behaviour = summary.behaviour
+    if not behaviour:
+        return
+    vector = np.zeros(MAX_NAMES, dtype=np.int64)
+    vector[list(behaviour)] = list(behaviour.values())
+    summary.vector = vector
+    summary.norm = math.sqrt(sum(v * v for v in behaviour.values()))
 
 
 class Blocks:
@@ -189,13 +284,14 @@ class Blocks:
 
     def candidates(self, mine: Summary, use_time: bool) -> list[int]:
         """Profiles of the pool worth comparing with ``mine`` (most shared keys first)."""
-        votes: Counter[int] = Counter()
+        keys: list[Iterable[int]] = []
         if mine.home is not None:
-            votes.update(self.by_home.get(mine.home, ()))
-        for pair in mine.ip_hours:
-            votes.update(self.by_ip_hour.get(pair, ()))
+            keys.append(self.by_home.get(mine.home, ()))
+        by_ip_hour, by_slot = self.by_ip_hour.get, self.by_slot.get
+        keys.extend(by_ip_hour(pair, ()) for pair in mine.ip_hours)
         if use_time:
-            for slot in mine.slots:
-                votes.update(self.by_slot.get(slot, ()))
+            keys.extend(by_slot(slot, ()) for slot in mine.slots)
+        votes = Counter(chain.from_iterable(keys))  # counted in the same order, one C loop
         votes.pop(mine.state.number, None)
-        return [number for number, _ in votes.most_common(MAX_CANDIDATES)]
+        # == most_common(MAX_CANDIDATES): a stable sort keeps first-voted first on ties
+        return sorted(votes, key=votes.__getitem__, reverse=True)[:MAX_CANDIDATES]

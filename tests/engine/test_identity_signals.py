@@ -1,0 +1,93 @@
+"""The fast pair features say exactly what their plain definitions say.
+
+``finalize()`` scores tens of thousands of (device, person) pairs, so the
+signals are computed in ready-made form (slot bitmasks, name-count vectors,
+a disjointness shortcut, a table of scores). On a simulated population every
+pair must get the very answer of the textbook formulas, down to the float.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+from sim.engine.identity import IdentityConfig, IdentityGraph
+from sim.engine.identity.scoring import (
+    ADJACENT_LIFT,
+    SIMILAR_COSINE,
+    Comparison,
+    copresence_level,
+    cosine,
+    score_of,
+)
+from sim.engine.identity.signals import Signals, Summary
+from sim.world.scenario import load_scenario
+from sim.world.world import World
+
+POPULATION = Path(__file__).resolve().parents[2] / "scenarios" / "population.toml"
+
+
+def summaries() -> tuple[Signals, list[Summary]]:
+    scenario = load_scenario(POPULATION).with_overrides(persons=30, days=3)
+    world = World(scenario)
+    graph = IdentityGraph(IdentityConfig())
+    world.event_emitted.add_listener(lambda event, **_: graph.observe(event))
+    world.run()
+    signals = Signals(graph.devices, graph.book.public())
+    persons = [s for s in graph.registry.live() if s.kind == "person" and s.device_ids]
+    return signals, [signals.summarise(s) for s in persons]
+
+
+def adjacent_by_definition(signals: Signals, mine: Summary, other: Summary) -> bool:
+    if not mine.slots or not other.slots:
+        return False
+    near = sum(1 for s in mine.slots if {s - 1, s, s + 1} & other.slots)
+    chance = min(1.0, 3 * len(other.slots) / signals.span)
+    share = near / len(mine.slots)
+    return share >= ADJACENT_LIFT * chance and share > 0.0
+
+
+def test_batched_pair_features_match_their_definitions() -> None:
+    signals, people = summaries()
+    assert len(people) > 10
+    adjacent_seen, met_seen, similar_seen = set(), set(), set()
+    for mine in people:
+        others = [p for p in people if p is not mine]
+        adjacent = signals.adjacency(mine, others)
+        similar = signals.similar(mine, others)
+        levels = signals.meetings(mine, others)
+        for other, near, alike, level in zip(others, adjacent, similar, levels, strict=True):
+            assert mine.active == len(mine.slots)
+            assert near == adjacent_by_definition(signals, mine, other)
+            assert alike == (cosine(mine.behaviour, other.behaviour) >= SIMILAR_COSINE)
+            assert level == copresence_level(*signals.copresence(mine, other))
+            adjacent_seen.add(near)
+            met_seen.add(level)
+            similar_seen.add(alike)
+    assert adjacent_seen == similar_seen == {True, False}, "both answers occur: the check has teeth"
+    assert len(met_seen) > 1
+
+
+def test_a_summary_is_reused_only_while_its_devices_stay_the_same() -> None:
+    signals, people = summaries()
+    first = people[0]
+    assert signals.summarise(first.state) is first
+    moved = first.state.device_ids.pop()
+    try:
+        assert signals.summarise(first.state) is not first
+    finally:
+        first.state.device_ids.append(moved)
+
+
+def test_the_score_table_is_the_sum_of_the_field_weights() -> None:
+    for home, level, adjacent, similar in itertools.product(
+        (None, True, False),
+        (None, "strong", "some", "repeated", "once", "none"),
+        (None, True, False),
+        (None, True, False),
+    ):
+        fields = (home, level, adjacent, similar)
+        expected = math.fsum(Comparison(*fields).weights().values())
+        assert math.isclose(score_of(fields), expected, abs_tol=1e-12)
+        assert score_of(fields) == Comparison(*fields).score()
