@@ -11,6 +11,8 @@ channels, over a rolling window or the local calendar day.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sim.engine.messaging.clock import MessageClock
 from sim.engine.messaging.config import Caps, QuietHours
 from sim.engine.messaging.profiles import ProfileState
@@ -29,7 +31,7 @@ def quiet_end(quiet_hours: QuietHours, clock: MessageClock, now: float, tz: str)
     return clock.next_local(now, tz, quiet_hours.end)
 
 
-def best_hour(state: ProfileState, workspace: list[float], quiet_hours: QuietHours) -> int:
+def best_hour(state: ProfileState, workspace: Sequence[float], quiet_hours: QuietHours) -> int:
     """The local hour this profile engages most, outside quiet hours."""
     hours = state.hours if sum(state.hours) >= THIN else workspace
     allowed = [
@@ -44,7 +46,7 @@ def best_hour(state: ProfileState, workspace: list[float], quiet_hours: QuietHou
 
 def optimised_time(
     state: ProfileState,
-    workspace: list[float],
+    workspace: Sequence[float],
     quiet_hours: QuietHours,
     clock: MessageClock,
     now: float,

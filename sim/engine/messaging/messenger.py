@@ -96,7 +96,7 @@ class Messenger:
         self.by_event: dict[str, list[Campaign]] = {}
         self.goals = {c.goal.event for c in campaigns if c.goal is not None}
         self.fired: set[str] = set()
-        self.daily: dict[int, set[tuple[str, str]]] = {}  # local day -> (campaign, profile) entered
+        self.daily: dict[tuple[int, str], set[str]] = {}  # (local day, campaign) -> profiles
         self.scanned_hour = -1
         self.moments: list[tuple[float, str]] = []  # (due seconds, campaign) not fired yet
         self.wake = -float("inf")  # ticks before this moment have nothing to do
@@ -244,11 +244,11 @@ class Messenger:
             if slot is None:
                 slot = slots[tz] = self._next_daily(now, tz, trigger.local_minute)
             due, day, weekday = slot
-            if due - now >= HOUR or (campaign.name, state.id) in self.daily.get(day, ()):
+            if due - now >= HOUR or state.id in self.daily.get((day, campaign.name), ()):
                 continue
             if weekday not in trigger.days:
                 continue
-            self.daily.setdefault(day, set()).add((campaign.name, state.id))
+            self.daily.setdefault((day, campaign.name), set()).add(state.id)
             state.entered.pop(campaign.name, None)  # a daily message enters afresh each day
             self._enter(campaign, state, due, due)
 
@@ -259,8 +259,8 @@ class Messenger:
         day before yesterday's UTC day can never be the day of a coming local time.
         """
         today = int((self.clock.epoch + now) // DAY)
-        for day in [d for d in self.daily if d < today - 1]:
-            del self.daily[day]
+        for key in [k for k in self.daily if k[0] < today - 1]:
+            del self.daily[key]
 
     def _next_daily(self, now: float, tz: str, minute: int) -> tuple[float, int, int]:
         """The next moment the local clock of ``tz`` reads ``minute``: (seconds, day, weekday)."""

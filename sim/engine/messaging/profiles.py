@@ -11,6 +11,7 @@ de-duplication count on the stitched person, not on each device.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,12 @@ LATE = 3600.0  # an event may reach the engine up to this long after its timesta
 DRIVE_SECONDS = 2 * 3600.0  # a trip without its end is assumed over after two hours
 
 
+def day_hours() -> array[float]:
+    """24 hourly weights stored as plain doubles: a fixed size from the first event on
+    (a list would hold one float object per hour that has ever been counted)."""
+    return array("d", bytes(8 * 24))
+
+
 @dataclass(slots=True)
 class DeviceSeen:
     """One device as its events describe it."""
@@ -41,7 +48,7 @@ class DeviceSeen:
     timezone: str = "UTC"
     last_seen: float = -1e18
     push: bool = False
-    hours: list[float] = field(default_factory=lambda: [0.0] * 24)
+    hours: array[float] = field(default_factory=day_hours)
 
 
 @dataclass(slots=True)
@@ -76,7 +83,7 @@ class ProfileState:
     timezone: str = "UTC"
     region: str = ""
     driving_until: float = -1e18
-    hours: list[float] = field(default_factory=lambda: [0.0] * 24)
+    hours: array[float] = field(default_factory=day_hours)
     engaged: dict[str, float] = field(default_factory=dict)
     sent_by_channel: Counter[str] = field(default_factory=Counter)
     sends: list[tuple[float, str, int]] = field(default_factory=list)
@@ -103,7 +110,7 @@ class ProfileState:
         self.first_seen = min(self.first_seen, other.first_seen)
         self.last_seen = max(self.last_seen, other.last_seen)
         self.driving_until = max(self.driving_until, other.driving_until)
-        self.hours = [a + b for a, b in zip(self.hours, other.hours, strict=True)]
+        self.hours = array("d", (a + b for a, b in zip(self.hours, other.hours, strict=True)))
         for channel, weight in other.engaged.items():
             self.engaged[channel] = self.engaged.get(channel, 0.0) + weight
         self.sent_by_channel.update(other.sent_by_channel)
