@@ -13,8 +13,8 @@ it again after more events links only what is still unlinked.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.deterministic import Registry, short
@@ -36,8 +36,12 @@ from sim.engine.identity.identifiers import (
     hash_phone,
 )
 from sim.engine.identity.records import MergeRecord, Profile
+from sim.engine.identity.sightings import Sightings, order_key
 from sim.engine.identity.snapshot import snapshot
 from sim.engine.identity.state import ProfileState, public_id
+
+if TYPE_CHECKING:
+    from sim.engine.identity.shards import ShardIdentity
 
 LOOKUP_KINDS = (ANONYMOUS_ID, USER_ID, DEVICE_ID, EMAIL, PHONE)
 MAX_REJECT_LOG = 10_000
@@ -62,6 +66,8 @@ class IdentityGraph:
         self._households: list[ProfileState] = []
         self.book = EvidenceBook(self.config.public_ip_devices)
         """Numbered networks and event names the evidence cards refer to."""
+        self.sightings = Sightings()
+        """When each profile, device, network, name and log entry first appeared (for absorb)."""
 
     # ---- ingest -------------------------------------------------------------------
 
@@ -69,7 +75,9 @@ class IdentityGraph:
         """Take one Segment event: link its identifiers, note its evidence. Never raises."""
         self.events += 1
         if type(event) is not dict and not isinstance(event, Mapping):
+            start = len(self.merge_log)
             self._reject_event("event is not an object")
+            self.sightings.logged(start, len(self.merge_log), self.sightings.last)
             return
         kind = event.get("type")
         context = event.get("context")
@@ -100,11 +108,14 @@ class IdentityGraph:
             network = self.book.networks.get(ip)
             if network is None:
                 network = self.book.network(ip)
+                self.sightings.networks.append(order_key(event))
         evidence.see(
             network,
             epoch_minute(stamp) if type(stamp) is str else None,
             feature if type(feature) is str else None,
         )
+        if len(self.book.names) != self.sightings.named:
+            self.sightings.name(order_key(event))
 
     def observe_all(self, events: Iterable[Mapping[str, Any]]) -> None:
         """Batch use: observe every event in order."""
@@ -112,6 +123,19 @@ class IdentityGraph:
             self.observe(event)
 
     def _slow(self, event: Mapping[str, Any]) -> DeviceEvidence | None:
+        """Link the event's identifiers; note when what it created first appeared."""
+        sightings = self.sightings
+        start, created, devices = len(self.merge_log), self.registry.created, len(self.devices)
+        evidence = self._link(event)
+        key = sightings.last = order_key(event)
+        sightings.logged(start, len(self.merge_log), key)
+        if self.registry.created != created:
+            sightings.profiles.append(key)
+        if len(self.devices) != devices:
+            sightings.devices.append(key)
+        return evidence
+
+    def _link(self, event: Mapping[str, Any]) -> DeviceEvidence | None:
         ids = identifiers_of(
             event,
             self._blocklist,
@@ -168,6 +192,32 @@ class IdentityGraph:
         self._fast.clear()
         self._households = link_probabilistically(self)
         self.finalized = True
+
+    # ---- shards -------------------------------------------------------------------
+
+    def export(self) -> ShardIdentity:
+        """This graph's state, picklable, for :meth:`absorb` (before ``finalize()`` only).
+
+        It shares objects with the graph: once exported, the graph is the
+        export's, so observe nothing more on it.
+        """
+        from sim.engine.identity.shards import export
+
+        return export(self)
+
+    @classmethod
+    def absorb(
+        cls, parts: Sequence[ShardIdentity], config: IdentityConfig | None = None
+    ) -> IdentityGraph:
+        """One graph from the exports of graphs that each saw one shard of the households.
+
+        Indistinguishable from one graph that saw every event in trace order,
+        provided no identifier appears in two shards and each shard graph saw
+        its events in trace order (see docs/identity.md, "Shards").
+        """
+        from sim.engine.identity.shards import absorb
+
+        return absorb(parts, config)
 
     # ---- read side ----------------------------------------------------------------
 
