@@ -341,3 +341,89 @@ def test_daily_entries_of_past_days_are_dropped() -> None:
     sent = run_ticks(engine, hours(2), hours(24 * 6 + 10))
     assert len(sent) == 7
     assert len(messenger.daily) <= 2
+
+
+STO = campaign(
+    trigger={"event": "Product Added"},
+    variants=[{"name": "sto", "share": 100, "send_time": "optimised"}],
+)
+
+
+def household(engine: Engine, user: str, device: str, opens_at_utc: float, days: int) -> None:
+    """A household whose phone is opened at one UTC hour every day."""
+    granted(engine, device, hours(0.5), user=user)
+    for day in range(days):
+        for k in range(3):
+            at = hours(24 * day + opens_at_utc) + 60.0 * k
+            engine.ingest(event(device, at, "Application Opened", user=user))
+
+
+def test_thin_profiles_fall_back_on_what_the_workspace_knew_yesterday() -> None:
+    engine, messenger = setup(STO | {"reentry_hours": 24})
+    household(engine, "u-2", "other", opens_at_utc=17.0, days=1)  # 12:00 in New York, day 0
+    granted(engine, "mine", hours(1), user="u-1")
+    engine.ingest(event("mine", hours(20), "Product Added", user="u-1"))  # 15:00 New York
+    sent = run_ticks(engine, hours(20), hours(44))
+    engine.ingest(event("mine", hours(44), "Product Added", user="u-1"))  # the next day
+    sent += run_ticks(engine, hours(44), hours(72))
+    local = [messenger.clock.local_minute(d.at, "America/New_York") // 60 for d in sent]
+    # day 0 knows nothing yet (sent at once); day 1 knows day 0's noon
+    assert local == [15, 12]
+
+
+def test_the_roll_closes_one_day_and_keeps_later_learning_for_its_own_roll() -> None:
+    engine, messenger = setup(STO)
+    household(engine, "u-2", "other", opens_at_utc=23.0, days=2)
+    assert messenger.workspace_learned_since_roll()[18] == 3.0  # day 0 only, local 18:00
+    messenger.roll_workspace([0.0] * 18 + [5.0] + [0.0] * 5)
+    assert messenger.auto_roll is False
+    assert messenger.book.workspace_hours[18] == 5.0
+    assert messenger.workspace_learned_since_roll()[18] == 3.0  # day 1 now
+    run_ticks(engine, hours(48), hours(72))  # the caller rolls: ticks do not
+    assert messenger.rolled_days == 1
+    with pytest.raises(ValueError, match="24 hourly weights"):
+        messenger.roll_workspace([1.0])
+
+
+def decisions_of(messenger: Messenger, user: str, engine: Engine) -> list[dict[str, Any]]:
+    """The user's decision rows, without the id (numbering ids is the identity graph's job)."""
+    profile = engine.profile_id_for(event("x", 0, "x", user=user))
+    return [d | {"profile_id": ""} for d in messenger.decisions if d["profile_id"] == profile]
+
+
+def test_a_households_decisions_do_not_depend_on_who_shares_its_worker() -> None:
+    def mine(engine: Engine) -> None:
+        household(engine, "u-1", "mine", opens_at_utc=13.0, days=1)  # 08:00 in New York
+        for day in range(3):
+            engine.ingest(event("mine", hours(24 * day + 15), "Product Added", user="u-1"))
+
+    def other(engine: Engine) -> None:
+        household(engine, "u-2", "other", opens_at_utc=23.0, days=3)  # 18:00 in New York
+
+    together, alone, rest = setup(STO), setup(STO), setup(STO)
+    for engines, feeders in ((together, (mine, other)), (alone, (mine,)), (rest, (other,))):
+        for feed in feeders:
+            feed(engines[0])
+    for day in range(1, 4):  # the workers roll: every worker adds up everybody's day
+        for engine, _ in (alone, rest):
+            run_ticks(engine, hours(24 * day - 24), hours(24 * day - 1 / 60))
+        total = [
+            a + b
+            for a, b in zip(
+                alone[1].workspace_learned_since_roll(),
+                rest[1].workspace_learned_since_roll(),
+                strict=True,
+            )
+        ]
+        for _, messenger in (alone, rest):
+            messenger.roll_workspace(total)
+    run_ticks(together[0], 0.0, hours(72 - 1 / 60))
+    assert decisions_of(together[1], "u-1", together[0])  # there is something to compare
+    assert decisions_of(together[1], "u-1", together[0]) == decisions_of(alone[1], "u-1", alone[0])
+
+
+def test_workspace_weights_are_halves_so_any_sum_order_gives_the_same_histogram() -> None:
+    from sim.engine.messaging.events import ENGAGEMENT
+
+    for _, weight in ENGAGEMENT.values():
+        assert (3.0 * weight * 2).is_integer()

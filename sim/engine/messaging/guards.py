@@ -31,9 +31,18 @@ def quiet_end(quiet_hours: QuietHours, clock: MessageClock, now: float, tz: str)
     return clock.next_local(now, tz, quiet_hours.end)
 
 
-def best_hour(state: ProfileState, workspace: Sequence[float], quiet_hours: QuietHours) -> int:
-    """The local hour this profile engages most, outside quiet hours."""
+def best_hour(
+    state: ProfileState, workspace: Sequence[float], quiet_hours: QuietHours
+) -> int | None:
+    """The local hour this profile engages most, outside quiet hours.
+
+    A thin profile borrows the workspace's hours; ``None`` when the workspace
+    knows nothing either (the first simulated day, before any roll): nothing to
+    optimise on.
+    """
     hours = state.hours if sum(state.hours) >= THIN else workspace
+    if not any(hours):
+        return None
     allowed = [
         h
         for h in range(24)
@@ -52,9 +61,10 @@ def optimised_time(
     now: float,
     tz: str,
 ) -> float:
-    """The next start of the profile's best hour (``now`` if we are inside it)."""
+    """The next start of the profile's best hour (``now`` if we are inside it, or if
+    there is no best hour to wait for)."""
     hour = best_hour(state, workspace, quiet_hours)
-    if clock.local_minute(now, tz) // 60 == hour:
+    if hour is None or clock.local_minute(now, tz) // 60 == hour:
         return now
     return clock.next_local(now, tz, hour * 60)
 

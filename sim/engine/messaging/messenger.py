@@ -100,6 +100,8 @@ class Messenger:
         self.scanned_hour = -1
         self.moments: list[tuple[float, str]] = []  # (due seconds, campaign) not fired yet
         self.wake = -float("inf")  # ticks before this moment have nothing to do
+        self.auto_roll = True  # roll the workspace histogram at day boundaries by itself
+        self.rolled_days = 0  # decisions know what the workspace learned on days before this
         self._seq = 0
         for campaign in campaigns:
             if campaign.trigger.kind == "event":
@@ -153,6 +155,9 @@ class Messenger:
         """
         if now_seconds < self.wake and int(now_seconds // HOUR) == self.scanned_hour:
             return []
+        if self.auto_roll:
+            while self.rolled_days <= int(now_seconds // DAY) - 1:
+                self._roll(self.workspace_learned_since_roll())
         self._broadcasts(now_seconds)
         out: list[Delivery] = []
         while self.queue and self.queue[0].due <= now_seconds:
@@ -171,6 +176,34 @@ class Messenger:
         if self.moments:
             wake = min(wake, self.moments[0][0])
         self.wake = wake
+
+    # ---- the workspace's send-time fallback, rolled once per simulated day -----------------
+
+    def workspace_learned_since_roll(self) -> list[float]:
+        """Per local hour, what this process's profiles taught the workspace on the day
+        being closed next (scenario day ``rolled_days``, and any earlier stragglers).
+
+        Events of later days already seen stay for their own roll, so a caller may
+        ask a little after the boundary and still get exactly that day.
+        """
+        return self.book.learned_through(self.rolled_days)
+
+    def roll_workspace(self, total_delta: list[float]) -> None:
+        """Close the next simulated day: ``total_delta`` (every worker's
+        ``workspace_learned_since_roll`` added up, or this process's own) joins the
+        histogram that send-time decisions read, and the local learning for the day
+        is dropped.
+
+        Calling it hands the roll to the caller: the messenger no longer rolls by
+        itself (``auto_roll`` turns off). Call it at each day boundary before any tick
+        at or after the boundary.
+        """
+        self.auto_roll = False
+        self._roll(total_delta)
+
+    def _roll(self, delta: list[float]) -> None:
+        self.book.roll(self.rolled_days, delta)
+        self.rolled_days += 1
 
     # ---- entering a campaign ---------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.engine.messaging.clock import MessageClock
+from sim.engine.messaging.clock import DAY, MessageClock
 from sim.engine.messaging.events import ENGAGEMENT
 
 OPEN_EVENTS = frozenset({"Application Opened", "page:Home"})
@@ -140,7 +140,9 @@ class ProfileBook:
         self.states: dict[str, ProfileState] = {}
         self.alias: dict[str, str] = {}
         self.device_owner: dict[str, str] = {}
+        # the send-time fallback decisions read: only days the workspace has rolled over
         self.workspace_hours = [0.0] * 24
+        self.learning: dict[int, list[float]] = {}  # scenario day -> weights not rolled yet
         self.merges = 0
         # device id -> (profile id, card, device) while nothing moved: one look-up per event
         self._cards: dict[str, tuple[str, ProfileState, DeviceSeen]] = {}
@@ -267,12 +269,12 @@ class ProfileBook:
         props = event.get("properties") or {}
         if name in OPEN_EVENTS and device is not None and device.type in SCREEN_TYPES:
             state.hours[hour] += 1.0
-            self.workspace_hours[hour] += 1.0
+            self._teach_workspace(at, hour, 1.0)
         if name in ENGAGEMENT:
             channel, weight = ENGAGEMENT[name]
             state.engaged[channel] = state.engaged.get(channel, 0.0) + weight
             state.hours[hour] += 3.0 * weight
-            self.workspace_hours[hour] += 3.0 * weight
+            self._teach_workspace(at, hour, 3.0 * weight)
         elif name == "identify":
             self._traits(state, event.get("traits") or {})
         elif name == "Push Permission Changed" and device is not None:
@@ -285,6 +287,33 @@ class ProfileBook:
             channel = str(props.get("channel", "email"))
             state.traits[f"subscriptions.{channel}"] = False
             state.opted_out.add(channel)
+
+    def _teach_workspace(self, at: float, hour: int, weight: float) -> None:
+        """Learn for the workspace, filed under the event's scenario day until it is rolled."""
+        day = int(at // DAY)
+        learned = self.learning.get(day)
+        if learned is None:
+            learned = self.learning[day] = [0.0] * 24
+        learned[hour] += weight
+
+    def learned_through(self, day: int) -> list[float]:
+        """What events of scenario days up to ``day`` taught the workspace, not yet rolled."""
+        total = [0.0] * 24
+        for learned_day in sorted(self.learning):
+            if learned_day <= day:
+                total = [a + b for a, b in zip(total, self.learning[learned_day], strict=True)]
+        return total
+
+    def roll(self, day: int, delta: list[float]) -> None:
+        """Close the days up to ``day``: ``delta`` (this process's or every worker's learning
+        for them) joins the histogram decisions read, and the local learning is dropped."""
+        if len(delta) != 24:
+            raise ValueError(f"a workspace delta has 24 hourly weights, not {len(delta)}")
+        self.workspace_hours = [
+            a + float(b) for a, b in zip(self.workspace_hours, delta, strict=True)
+        ]
+        for learned_day in [d for d in self.learning if d <= day]:
+            del self.learning[learned_day]
 
     @staticmethod
     def _traits(state: ProfileState, traits: dict[str, Any]) -> None:
