@@ -4,24 +4,36 @@ Events arrive in simulation order. Within one millisecond two people may act
 at once; the sink orders such ties by a second key (``messageId`` for the
 trace) so the bytes depend only on what happened, never on which process
 SimPy happened to wake first. That is what lets several worker processes
-produce the very same trace, merged with :func:`order_key`.
+produce the very same trace, merged by :mod:`sim.trace.parts`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from sim.trace.parts import PartWriter
 from sim.trace.writer import JsonlGzWriter
 
 Record = dict[str, Any]
 
 
+class RecordWriter(Protocol):
+    """Where an ordered sink puts its records: a ``.jsonl.gz`` file or a shard part."""
+
+    path: Path
+    count: int
+
+    def write(self, record: Record) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class OrderedSink:
     """Write records whose ``stamp`` field never decreases; break ties by ``tie``."""
 
-    def __init__(self, path: Path, stamp: str, tie: str) -> None:
-        self.writer = JsonlGzWriter(path)
+    def __init__(self, writer: RecordWriter, stamp: str, tie: str) -> None:
+        self.writer = writer
         self.stamp_field = stamp
         self.tie_field = tie
         self._stamp = ""
@@ -37,21 +49,18 @@ class OrderedSink:
         self._pending.append(record)
 
     def flush(self) -> None:
-        if len(self._pending) > 1:
-            self._pending.sort(key=self.key)
-        for record in self._pending:
-            self.writer.write(record)
-        self._pending.clear()
+        pending = self._pending
+        if len(pending) > 1:
+            pending.sort(key=self.key)
+        write = self.writer.write
+        for record in pending:
+            write(record)
+        pending.clear()
 
     def close(self) -> int:
         self.flush()
         self.writer.close()
         return self.writer.count
-
-
-def order_key(event: Record) -> tuple[str, str]:
-    """The one total order of a trace: timestamp, then messageId."""
-    return event["timestamp"], event["messageId"]
 
 
 def context_key(row: Record) -> tuple[str, str]:
@@ -62,8 +71,15 @@ def context_key(row: Record) -> tuple[str, str]:
 class TraceSink(OrderedSink):
     """Listens to the world's ``event_emitted`` hook and writes the trace."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, "timestamp", "messageId")
+    def __init__(self, path: Path, part: bool = False) -> None:
+        writer = PartWriter(path) if part else JsonlGzWriter(path)
+        super().__init__(writer, "timestamp", "messageId")
 
     def on_event(self, event: Record, **_: Any) -> None:
-        self.add(event)
+        """``add`` written out for the trace's own keys: it runs once per event."""
+        stamp = event["timestamp"]
+        if stamp != self._stamp:
+            if self._pending:
+                self.flush()
+            self._stamp = stamp
+        self._pending.append(event)

@@ -19,10 +19,16 @@ import orjson
 from sim.errors import HopsimError
 
 DUMP_OPTIONS = orjson.OPT_SORT_KEYS
+LINE_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
 
 def dumps(record: dict[str, Any]) -> bytes:
     return orjson.dumps(record, option=DUMP_OPTIONS)
+
+
+def dump_line(record: dict[str, Any]) -> bytes:
+    """``dumps`` with the newline a JSON-lines file needs, in one call."""
+    return orjson.dumps(record, option=LINE_OPTIONS)
 
 
 BLOCK_BYTES = 1 << 20
@@ -54,7 +60,7 @@ class JsonlGzWriter:
         self.count = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        self.write_line(dumps(record) + b"\n")
+        self.write_line(dump_line(record))
 
     def write_line(self, line: bytes) -> None:
         """Append one already-encoded line (ending in a newline)."""
@@ -101,15 +107,9 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     count = 0
     with path.open("wb") as handle:
         for record in records:
-            handle.write(dumps(record) + b"\n")
+            handle.write(dump_line(record))
             count += 1
     return count
-
-
-def read_lines(path: Path) -> Iterator[bytes]:
-    """The raw lines of a ``.jsonl.gz`` file (for merging without re-encoding)."""
-    with gzip.open(path, "rb") as handle:
-        yield from handle
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
