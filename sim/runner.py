@@ -13,21 +13,26 @@ import heapq
 import json
 import shutil
 import time
+import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, wait
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext, SpawnContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from sim.engine.engine import Engine
-from sim.shard import ShardResult, simulate_shard
-from sim.trace.events import SegmentEvent, iso_ms
-from sim.trace.sink import context_key, order_key
-from sim.trace.writer import JsonlGzWriter, read_jsonl, read_lines, write_jsonl, write_jsonl_gz
+from sim.engine.engine import load_identity_config
+from sim.engine.identity import IdentityGraph
+from sim.errors import HopsimError
+from sim.shard import DAY, Shard, ShardResult, simulate_shard
+from sim.trace.events import iso_ms
+from sim.trace.parts import merge_parts
+from sim.trace.sink import context_key
+from sim.trace.writer import JsonlGzWriter, read_jsonl, write_jsonl, write_jsonl_gz
 from sim.world.journey import STAGES
 from sim.world.scenario import Scenario
 
@@ -50,7 +55,6 @@ class Run:
         self.out = out
         self.workers = workers
         self.summary: dict[str, Any] = {}
-        self._engine: Engine | None = None
 
     def execute(self, progress: Progress | None = None) -> dict[str, Any]:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -58,8 +62,9 @@ class Run:
         parts.mkdir(exist_ok=True)
         started = time.perf_counter()
         shards = self._simulate(parts, progress)
-        events = self._merge_traces(shards)
+        merge = TraceMerge(shards, self.out / "trace.jsonl.gz")
         profiles, identity_stats = self._profiles(shards)
+        events = merge.wait()
         wall = time.perf_counter() - started
         truth = sorted((row for s in shards for row in s.truth), key=truth_order)
         self._write_tables(shards, truth, profiles)
@@ -76,33 +81,7 @@ class Run:
     def _simulate(self, parts: Path, progress: Progress | None) -> list[ShardResult]:
         if self.workers == 1:
             return [simulate_shard(self.scenario, parts, 0, 1, progress)]
-        context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
-        shares = context.Array("d", self.workers, lock=False)
-        counts = context.Array("q", self.workers, lock=False)
-        with ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=_share_progress, initargs=(shares, counts)
-        ) as pool:
-            futures = [
-                pool.submit(_shard_with_progress, self.scenario, parts, k, self.workers)
-                for k in range(self.workers)
-            ]
-            while wait(futures, timeout=0.25).not_done:
-                if progress is not None:
-                    progress(min(shares) if len(shares) else 0.0, sum(counts))
-            return [f.result() for f in futures]
-
-    def _merge_traces(self, shards: list[ShardResult]) -> int:
-        """Merge shard traces into one file, stitching the merged stream on the way."""
-        target = self.out / "trace.jsonl.gz"
-        if len(shards) == 1:
-            shards[0].trace.replace(target)
-            return shards[0].events
-        stitcher = self._stitcher()
-        with JsonlGzWriter(target) as writer:
-            for _key, line, event in heapq.merge(*(keyed(s.trace) for s in shards)):
-                writer.write_line(line)
-                stitcher.ingest(event)
-            return writer.count
+        return Lockstep(self.scenario, parts, self.workers).run(progress)
 
     def _merge_contexts(self, shards: list[ShardResult]) -> None:
         target = self.out / "contexts.jsonl.gz"
@@ -113,20 +92,12 @@ class Run:
         rows = heapq.merge(*(read_jsonl(p) for p in paths), key=context_key)
         write_jsonl_gz(target, rows)
 
-    def _stitcher(self) -> Engine:
-        """The engine that stitches the merged trace of several shards."""
-        if self._engine is None:
-            self._engine = Engine(dict(self.scenario.identity))
-        return self._engine
-
     def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """One shard stitched in its loop already; several are stitched as one merged trace."""
-        if len(shards) == 1:
-            return shards[0].profiles, shards[0].identity_stats
-        identity = self._stitcher().identity
-        identity.finalize()  # type: ignore[attr-defined]
-        stats: dict[str, Any] = identity.stats()  # type: ignore[attr-defined]
-        return [p.as_json() for p in identity.profiles()], stats
+        """One graph from every shard's graph, then the batch rules over all of it."""
+        config = load_identity_config(dict(self.scenario.identity))
+        graph = IdentityGraph.absorb([s.identity for s in shards if s.identity is not None], config)
+        graph.finalize()
+        return [p.as_json() for p in graph.profiles()], graph.stats()
 
     def _write_tables(
         self, shards: list[ShardResult], truth: list[dict[str, Any]], profiles: list[dict[str, Any]]
@@ -180,29 +151,158 @@ class Run:
         }
 
 
-_SHARES: Any = None
-_COUNTS: Any = None
+class Lockstep:
+    """Worker processes that simulate day by day and pool what the workspace learned.
+
+    Each worker owns a :class:`Shard`. At the end of every simulated day all
+    of them report what their profiles taught the workspace (the send-time
+    fallback); the runner adds those up and hands the sum back, so every
+    worker starts the next day knowing what a single process would know.
+    """
+
+    def __init__(self, scenario: Scenario, parts: Path, workers: int) -> None:
+        self.scenario = scenario
+        self.parts = parts
+        self.workers = workers
+        self.context = _context()
+        self.shares = self.context.Array("d", workers, lock=False)
+        self.counts = self.context.Array("q", workers, lock=False)
+
+    def run(self, progress: Progress | None) -> list[ShardResult]:
+        pipes = [self.context.Pipe() for _ in range(self.workers)]
+        processes = [
+            self.context.Process(
+                target=_serve_shard,
+                args=(child, self.scenario, self.parts, k, self.workers, self.shares, self.counts),
+                daemon=True,
+            )
+            for k, (_, child) in enumerate(pipes)
+        ]
+        for process in processes:
+            process.start()
+        conns = [parent for parent, _ in pipes]
+        try:
+            for _ in range(self.scenario.days):
+                learned = [self._receive(k, conn, progress) for k, conn in enumerate(conns)]
+                total = add_up(learned)
+                for conn in conns:
+                    conn.send(total)
+            return [self._receive(k, conn, progress) for k, conn in enumerate(conns)]
+        finally:
+            for process in processes:
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+
+    def _receive(self, index: int, conn: Connection, progress: Progress | None) -> Any:
+        while not conn.poll(0.25):
+            if progress is not None:
+                progress(min(self.shares), sum(self.counts))
+        try:
+            message = conn.recv()
+        except EOFError:
+            raise HopsimError(f"worker {index} stopped without a result") from None
+        if isinstance(message, WorkerFailed):
+            raise HopsimError(f"worker {index} failed:\n{message.text}")
+        return message
 
 
-def _share_progress(shares: Any, counts: Any) -> None:
-    """Worker initialiser: where each shard reports how far it has got."""
-    global _SHARES, _COUNTS
-    _SHARES, _COUNTS = shares, counts
+def _context() -> ForkContext | SpawnContext:
+    """Fork where the platform has it (workers inherit the loaded scenario), spawn elsewhere."""
+    if "fork" in get_all_start_methods():
+        return get_context("fork")
+    return get_context("spawn")
 
 
-def _shard_with_progress(scenario: Scenario, parts: Path, index: int, count: int) -> ShardResult:
+@dataclass
+class WorkerFailed:
+    """What a worker sends instead of a result when its shard raised."""
+
+    text: str
+
+
+def _serve_shard(
+    conn: Connection,
+    scenario: Scenario,
+    parts: Path,
+    index: int,
+    count: int,
+    shares: Any,
+    counts: Any,
+) -> None:
+    """A worker's life: build the shard, then one day at a time until the runner has it all."""
+
     def report(share: float, events: int) -> None:
-        _SHARES[index] = share
-        _COUNTS[index] = events
+        shares[index] = share
+        counts[index] = events
 
-    return simulate_shard(scenario, parts, index, count, report)
+    try:
+        shard = Shard(scenario, parts, index, count)
+        for day in range(1, shard.days + 1):
+            shard.advance(day * DAY, report)
+            conn.send(shard.learned())
+            shard.roll(conn.recv())
+        conn.send(shard.finish())
+    except Exception:  # handed to the runner, which raises it with the worker's number
+        conn.send(WorkerFailed(traceback.format_exc()))
+    finally:
+        conn.close()
 
 
-def keyed(path: Path) -> Iterator[tuple[tuple[str, str], bytes, SegmentEvent]]:
-    """A shard trace as (order key, raw line, event): merged without re-encoding."""
-    for line in read_lines(path):
-        event: SegmentEvent = orjson.loads(line)
-        yield order_key(event), line, event
+class TraceMerge:
+    """The merged ``trace.jsonl.gz``, written by a second process while the runner stitches.
+
+    One shard's trace is the run's trace already. Several are collated from
+    their parts (:mod:`sim.trace.parts`) and compressed in another process, so
+    writing the trace and finishing the identity graph use both cores.
+    """
+
+    def __init__(self, shards: list[ShardResult], target: Path) -> None:
+        self.target = target
+        self.events = shards[0].events if len(shards) == 1 else 0
+        self.process: BaseProcess | None = None
+        if len(shards) == 1:
+            shards[0].trace.replace(target)
+            return
+        context = _context()
+        self.receive, send = context.Pipe(duplex=False)
+        parts = [s.trace for s in shards]
+        self.process = context.Process(
+            target=_write_merged, args=(parts, target, send), daemon=True
+        )
+        self.process.start()
+        send.close()
+
+    def wait(self) -> int:
+        """How many events the trace holds, once it is complete on disk."""
+        if self.process is None:
+            return self.events
+        try:
+            written: int = self.receive.recv()
+        except EOFError:
+            raise HopsimError(
+                f"{self.target}: the trace merge stopped before it finished"
+            ) from None
+        finally:
+            self.process.join()
+        return written
+
+
+def _write_merged(parts: list[Path], target: Path, done: Connection) -> None:
+    """The trace writer's process: collate the parts into ``target`` and say how many lines."""
+    with JsonlGzWriter(target) as writer:
+        for line in merge_parts(parts):
+            writer.write_line(line)
+    done.send(writer.count)
+    done.close()
+
+
+def add_up(parts: list[list[float] | None]) -> list[float] | None:
+    """Hour-by-hour sums of the workers' learning (``None`` when nobody learns)."""
+    present = [p for p in parts if p is not None]
+    if not present:
+        return None
+    return [sum(column) for column in zip(*present, strict=True)]
 
 
 def truth_order(row: dict[str, Any]) -> tuple[str, str]:

@@ -17,14 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.engine.identity.shards import ShardIdentity
 from sim.trace.events import iso_ms
 from sim.trace.sink import OrderedSink, TraceSink
+from sim.trace.writer import JsonlGzWriter
 from sim.world.people import Person
 from sim.world.scenario import Scenario
 from sim.world.world import World
 
 Progress = Callable[[float, int], None]
 STEP = 3600.0
+DAY = 86_400.0
 
 
 @dataclass
@@ -42,8 +45,7 @@ class ShardResult:
     tallies: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
     messaging: dict[str, Any] = field(default_factory=dict)
-    profiles: list[dict[str, Any]] = field(default_factory=list)
-    identity_stats: dict[str, Any] = field(default_factory=dict)
+    identity: ShardIdentity | None = None
 
 
 class ContextLog:
@@ -51,7 +53,7 @@ class ContextLog:
 
     def __init__(self, world: World, path: Path) -> None:
         self.world = world
-        self.sink = OrderedSink(path, "end", "person_id")
+        self.sink = OrderedSink(JsonlGzWriter(path), "end", "person_id")
         self.open: dict[str, tuple[str, float]] = {}
 
     def on_change(self, person: Person, context: str, at: float) -> None:
@@ -79,45 +81,97 @@ class ContextLog:
         return self.sink.close()
 
 
+class Shard:
+    """One worker's share of a run, advanced a slice of simulated time at a time.
+
+    The runner moves every shard to the end of a day, then lets them agree on
+    what the whole workspace learned that day (the send-time fallback) before
+    any of them starts the next: lockstep by day, like a night shift that
+    pools the day's numbers before the morning. A one-shard run does the same
+    with its own numbers, so campaign decisions never depend on how the
+    households were dealt.
+    """
+
+    def __init__(self, scenario: Scenario, folder: Path, index: int, count: int) -> None:
+        from sim.engine.engine import Engine, load_identity_config
+        from sim.engine.identity import IdentityGraph
+        from sim.engine.messaging import build_messaging
+
+        self.started = time.perf_counter()
+        self.scenario = scenario
+        self.index, self.count = index, count
+        self.world = world = World(scenario, shard=(index, count))
+        self.messaging = build_messaging(scenario.campaigns, f"{scenario.path}: campaigns")
+        self.graph = IdentityGraph(load_identity_config(dict(scenario.identity)))
+        self.engine = Engine(identity=self.graph, messaging=self.messaging)
+        # One shard is the run: its trace is final. Several write parts for the merge.
+        part = count > 1
+        self.trace = folder / (f"trace-{index}.part" if part else f"trace-{index}.jsonl.gz")
+        self.sink = TraceSink(self.trace, part=part)
+        self.contexts = ContextLog(world, folder / f"contexts-{index}.jsonl.gz")
+        world.event_emitted.add_listener(self.sink.on_event)
+        # Every shard stitches its own households as they act; the runner absorbs the graphs.
+        world.event_emitted.add_listener(lambda event, **_: self.engine.ingest(event))
+        world.context_changed.add_listener(self.contexts.on_change)
+        self.loop = _attach_messaging(world, self.engine) if self.messaging is not None else None
+        world.start()
+        self.now = 0.0
+
+    @property
+    def days(self) -> int:
+        return self.scenario.days
+
+    def advance(self, until: float, progress: Progress | None = None) -> None:
+        """Simulate up to ``until`` seconds, an hour at a time (for the progress bar)."""
+        world = self.world
+        until = min(until, world.end)
+        while self.now < until:
+            self.now = min(until, self.now + STEP)
+            world.step_until(self.now)
+            if progress is not None:
+                progress(self.now / world.end, world.events)
+
+    def learned(self) -> list[float] | None:
+        """What this shard's profiles taught the workspace since the last roll."""
+        if self.messaging is None:
+            return None
+        return list(self.messaging.workspace_learned_since_roll())
+
+    def roll(self, total: list[float] | None) -> None:
+        """Adopt the whole run's learning for the day just ended."""
+        if self.messaging is not None and total is not None:
+            self.messaging.roll_workspace(total)
+
+    def finish(self) -> ShardResult:
+        """Close the files and hand back the tables of what happened."""
+        world = self.world
+        events = self.sink.close()
+        truth = [device.truth(persona) for device, persona in world.devices()]
+        self.contexts.finish(world.end)
+        result = ShardResult(
+            self.index, self.trace, events, 0.0, truth, self.contexts.sink.writer.path
+        )
+        named = {n.name for n in self.scenario.people if n.name}
+        result.people = [person_row(p, p.name in named) for p in world.people()]
+        result.journeys = journey_rows(world)
+        result.tallies = tallies(world)
+        if self.loop is not None:
+            result.messages = self.loop.rows()
+            result.messaging = self.loop.summary(truth)
+        result.identity = self.graph.export()
+        result.wall_seconds = time.perf_counter() - self.started
+        return result
+
+
 def simulate_shard(
     scenario: Scenario, folder: Path, index: int, count: int, progress: Progress | None = None
 ) -> ShardResult:
-    """Simulate households ``index, index + count, ...`` into ``folder/trace-<index>.jsonl.gz``."""
-    from sim.engine.engine import Engine
-    from sim.engine.messaging import build_messaging
-
-    started = time.perf_counter()
-    world = World(scenario, shard=(index, count))
-    messaging = build_messaging(scenario.campaigns, f"{scenario.path}: campaigns")
-    engine = Engine(dict(scenario.identity), messaging=messaging)
-    path = folder / f"trace-{index}.jsonl.gz"
-    sink = TraceSink(path)
-    contexts = ContextLog(world, folder / f"contexts-{index}.jsonl.gz")
-    world.event_emitted.add_listener(sink.on_event)
-    if messaging is not None or count == 1:
-        # The engine runs in the loop when messages need it or when this shard is the run.
-        world.event_emitted.add_listener(lambda event, **_: engine.ingest(event))
-    world.context_changed.add_listener(contexts.on_change)
-    loop = _attach_messaging(world, engine) if messaging is not None else None
-    world.start()
-    _advance(world, progress)
-    events = sink.close()
-    truth = [device.truth(persona) for device, persona in world.devices()]
-    contexts.finish(world.end)
-    result = ShardResult(index, path, events, 0.0, truth, contexts.sink.writer.path)
-    named = {n.name for n in scenario.people if n.name}
-    result.people = [person_row(p, p.name in named) for p in world.people()]
-    result.journeys = journey_rows(world)
-    result.tallies = tallies(world)
-    if loop is not None:
-        result.messages = loop.rows()
-        result.messaging = loop.summary(truth)
-    if count == 1:
-        engine.identity.finalize()  # type: ignore[attr-defined]
-        result.profiles = [p.as_json() for p in engine.identity.profiles()]
-        result.identity_stats = engine.identity.stats()  # type: ignore[attr-defined]
-    result.wall_seconds = time.perf_counter() - started
-    return result
+    """Simulate households ``index, index + count, ...`` alone, rolling its own learning daily."""
+    shard = Shard(scenario, folder, index, count)
+    for day in range(1, shard.days + 1):
+        shard.advance(day * DAY, progress)
+        shard.roll(shard.learned())
+    return shard.finish()
 
 
 def _attach_messaging(world: World, engine: Any) -> Any:
@@ -125,15 +179,6 @@ def _attach_messaging(world: World, engine: Any) -> Any:
     from sim.world.reactions import attach
 
     return attach(world, engine)
-
-
-def _advance(world: World, progress: Progress | None) -> None:
-    now = 0.0
-    while now < world.end:
-        now = min(world.end, now + STEP)
-        world.step_until(now)
-        if progress is not None:
-            progress(now / world.end, world.events)
 
 
 def person_row(person: Person, named: bool) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sim.trace.writer import read_jsonl
 from sim.world.scenario import load_scenario
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "scenarios" / "tiny.toml"
+POPULATION = Path(__file__).resolve().parents[1] / "scenarios" / "population.toml"
 
 
 def run(out: Path, *extra: str) -> dict[str, object]:
@@ -113,3 +114,17 @@ def test_run_ends_with_the_report_path(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["run", str(TINY), "--out", str(out), "--quiet", "--days", "1"]) == 0
     assert (out / "report.html").exists()
     assert capsys.readouterr().out.strip().splitlines()[-1] == f"report: {out / 'report.html'}"
+
+
+@pytest.mark.slow
+def test_two_workers_decide_the_same_messages(tmp_path: Path) -> None:
+    """Campaigns too: workers pool the workspace's learning at each day's end (lockstep)."""
+    scenario = load_scenario(POPULATION).with_overrides(persons=60, days=3, seed=11)
+    one = Run(scenario, tmp_path / "one").execute()
+    two = Run(scenario, tmp_path / "two", 2).execute()
+    assert one["messaging"]["sent"] > 0
+    assert one["messaging"] == two["messaging"]
+    for name in ("trace.jsonl.gz", "messages.jsonl", "profiles.jsonl", "people.jsonl"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), (
+            name
+        )

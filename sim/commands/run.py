@@ -35,13 +35,6 @@ def handle(args: argparse.Namespace) -> int:
     check_overrides(args)
     scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days, args.seed)
     out: Path = args.out or default_out(scenario)
-    if args.workers > 1 and scenario.campaigns:
-        print(
-            "hopsim run: note: with --workers > 1 each worker's engine decides messages for its "
-            "own households (send-time fallback and variant hashing see one shard), so the "
-            "trace can differ from a one-worker run; the world itself is identical.",
-            file=sys.stderr,
-        )
     run = Run(scenario, out, args.workers)
     summary = _execute(run, args.quiet)
     print(

@@ -27,8 +27,11 @@ IDENTIFIER_KINDS = ("anonymousId", "userId", "deviceId")
 class Profile(Protocol):
     """A stitched person (or shared device) as the identity graph reports it."""
 
-    profile_id: str
-    kind: str
+    @property
+    def profile_id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
 
     def as_json(self) -> dict[str, Any]: ...
 
