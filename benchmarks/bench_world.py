@@ -69,8 +69,8 @@ def workers_speedup(folder: Path) -> tuple[float, float]:
     scenario = load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(
         persons=600, days=7
     )
-    # Campaign decisions use workspace-wide state a shard cannot see (docs/world.md),
-    # so the byte-identity promise, and this measurement, are for the world itself.
+    # The world's own scaling: campaigns add a per-minute loop in every worker, and
+    # their bytes are the same for any N too (tests/test_run.py checks that).
     scenario = dataclasses.replace(scenario, campaigns=[])
     walls = {}
     for workers in (1, 2):
