@@ -9,6 +9,7 @@ writes the run folder.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import shutil
@@ -180,6 +181,8 @@ class Lockstep:
         ]
         for process in processes:
             process.start()
+        for _, child in pipes:
+            child.close()
         conns = [parent for parent, _ in pipes]
         try:
             for _ in range(self.scenario.days):
@@ -188,11 +191,15 @@ class Lockstep:
                 for conn in conns:
                     conn.send(total)
             return [self._receive(k, conn, progress) for k, conn in enumerate(conns)]
-        finally:
+        except BaseException:
             for process in processes:
-                process.join(timeout=5)
-                if process.is_alive():
-                    process.kill()
+                process.kill()  # the others would wait for a day's total that never comes
+            raise
+        finally:
+            for conn in conns:
+                conn.close()
+            for process in processes:
+                process.join()
 
     def _receive(self, index: int, conn: Connection, progress: Progress | None) -> Any:
         while not conn.poll(0.25):
@@ -243,8 +250,11 @@ def _serve_shard(
             conn.send(shard.learned())
             shard.roll(conn.recv())
         conn.send(shard.finish())
+    except (EOFError, BrokenPipeError):
+        pass  # the runner has given up on this run (another worker failed)
     except Exception:  # handed to the runner, which raises it with the worker's number
-        conn.send(WorkerFailed(traceback.format_exc()))
+        with contextlib.suppress(OSError):
+            conn.send(WorkerFailed(traceback.format_exc()))
     finally:
         conn.close()
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.errors import HopsimError
 from sim.runner import Run
+from sim.shard import DAY, Progress
 from sim.trace.writer import read_jsonl
 from sim.world.scenario import load_scenario
 
@@ -128,3 +130,20 @@ def test_two_workers_decide_the_same_messages(tmp_path: Path) -> None:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), (
             name
         )
+
+
+def test_a_failing_worker_is_named_in_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.runner
+
+    class Broken(sim.runner.Shard):
+        def advance(self, until: float, progress: Progress | None = None) -> None:
+            if self.index == 1 and until > DAY:
+                raise RuntimeError("disk full while simulating")
+            super().advance(until, progress)
+
+    monkeypatch.setattr(sim.runner, "Shard", Broken)
+    scenario = load_scenario(TINY).with_overrides(persons=4, days=3)
+    with pytest.raises(HopsimError, match=r"worker 1 failed:(.|\n)*disk full while simulating"):
+        Run(scenario, tmp_path / "x", 2).execute()
