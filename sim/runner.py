@@ -202,9 +202,11 @@ class Lockstep:
                 process.join()
 
     def _receive(self, index: int, conn: Connection, progress: Progress | None) -> Any:
-        while not conn.poll(0.25):
+        while True:
             if progress is not None:
                 progress(min(self.shares), sum(self.counts))
+            if conn.poll(0.25):
+                break
         try:
             message = conn.recv()
         except EOFError:
