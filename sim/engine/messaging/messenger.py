@@ -71,13 +71,16 @@ class Result:
     conversions: int = 0
 
 
-def remembered(campaigns: list[Campaign]) -> tuple[frozenset[str], frozenset[str]]:
-    """Event names whose counts audiences read, and names whose last time exits read."""
+def remembered(
+    campaigns: list[Campaign],
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Event names audiences count, names exits and goals check the last time of, and
+    names the messenger acts on (triggers and goals)."""
     counted = {n for c in campaigns for n in (*c.audience.min_events, *c.audience.max_events)}
-    watched = {n for c in campaigns for n in c.exit} | {
-        c.goal.event for c in campaigns if c.goal is not None
-    }
-    return frozenset(counted), frozenset(watched)
+    goals = {c.goal.event for c in campaigns if c.goal is not None}
+    watched = {n for c in campaigns for n in c.exit} | goals
+    triggers = {c.trigger.event for c in campaigns if c.trigger.kind == "event"}
+    return frozenset(counted), frozenset(watched), frozenset(goals | triggers)
 
 
 class Messenger:
@@ -108,7 +111,6 @@ class Messenger:
                 self.by_event.setdefault(campaign.trigger.event, []).append(campaign)
             for variant in campaign.variants:
                 self.results[(campaign.name, variant.name)] = Result()
-        self.reactive = frozenset(self.goals | set(self.by_event))
         self.keep_sends = max((c.caps.horizon for c in campaigns), default=0.0)
         self._schedule_moments()
 
@@ -133,8 +135,9 @@ class Messenger:
     def observe(self, event: dict[str, Any], profile_id: str | None) -> None:
         if profile_id is None:
             return
-        state, at, name = self.book.observe(event, profile_id)
-        if name in self.reactive:
+        seen = self.book.observe(event, profile_id)
+        if seen is not None:
+            state, at, name = seen
             self._react(state, name, event, at)
 
     def _react(self, state: ProfileState, name: str, event: dict[str, Any], at: float) -> None:

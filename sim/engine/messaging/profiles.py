@@ -32,6 +32,24 @@ LATE = 3600.0  # an event may reach the engine up to this long after its timesta
 DRIVE_SECONDS = 2 * 3600.0  # a trip without its end is assumed over after two hours
 
 
+@dataclass(frozen=True, slots=True)
+class Interest:
+    """What the messenger does with an event name beyond the device-and-time bookkeeping."""
+
+    counted: bool  # an audience counts it
+    watched: bool  # an exit or goal checks the last time it happened
+    learned: bool  # consent, traits, driving, engagement, app opens (``SPECIAL``)
+    reactive: bool  # a trigger or a goal: the messenger acts on it
+
+
+def interests(
+    counted: frozenset[str], watched: frozenset[str], reactive: frozenset[str]
+) -> dict[str, Interest]:
+    """One look-up per event instead of a set test per role; names not listed need none."""
+    names = counted | watched | reactive | SPECIAL
+    return {n: Interest(n in counted, n in watched, n in SPECIAL, n in reactive) for n in names}
+
+
 def day_hours() -> array[float]:
     """24 hourly weights stored as plain doubles: a fixed size from the first event on
     (a list would hold one float object per hour that has ever been counted)."""
@@ -131,12 +149,13 @@ class ProfileBook:
         clock: MessageClock,
         counted: frozenset[str] = frozenset(),
         watched: frozenset[str] = frozenset(),
+        reactive: frozenset[str] = frozenset(),
     ) -> None:
         """``counted``: event names whose counts audiences read; ``watched``: names whose
-        last time exit and goal checks read. Other names are not remembered per profile."""
+        last time exit and goal checks read; ``reactive``: names the messenger acts on
+        (``observe`` hands those back). Other names are not remembered per profile."""
         self.clock = clock
-        self.counted = counted
-        self.watched = watched
+        self.interest = interests(counted, watched, reactive)
         self.states: dict[str, ProfileState] = {}
         self.alias: dict[str, str] = {}
         self.device_owner: dict[str, str] = {}
@@ -188,12 +207,15 @@ class ProfileBook:
         self.alias[previous] = state.id
         self.merges += 1
 
-    def observe(self, event: dict[str, Any], profile_id: str) -> tuple[ProfileState, float, str]:
-        """Update a card from one event; returns (card, scenario seconds, event name).
+    def observe(
+        self, event: dict[str, Any], profile_id: str
+    ) -> tuple[ProfileState, float, str] | None:
+        """Update a card from one event; (card, scenario seconds, event name) when the
+        messenger must act on it (a trigger or a goal), else ``None``.
 
         This runs for every event of the simulation, so it is written flat: the
-        device's card comes from one look-up while nothing has moved, and only
-        the event names some campaign reads are counted and timed.
+        device's card comes from one look-up while nothing has moved, and one
+        look-up says what else an event name is needed for (usually nothing).
         """
         context = event.get("context") or {}
         raw_device = context.get("device") or {}
@@ -226,13 +248,16 @@ class ProfileBook:
             device.timezone = tz
             device.last_seen = at
             device.hours[hour] += 1.0
-        if name in self.counted:
+        interest = self.interest.get(name)
+        if interest is None:
+            return None
+        if interest.counted:
             state.counts[name] += 1
-        if name in self.watched:
+        if interest.watched:
             state.last_event[name] = at
-        if name in SPECIAL:
+        if interest.learned:
             self._learn(state, event, name, at, hour, device)
-        return state, at, name
+        return (state, at, name) if interest.reactive else None
 
     def _card(
         self, profile_id: str, device_id: str, raw: dict[str, Any], context: dict[str, Any]
