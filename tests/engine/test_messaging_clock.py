@@ -34,3 +34,15 @@ def test_moment_forgets_zones_beyond_its_bound_without_changing_answers() -> Non
     for k in range(600):
         clock.moment(stamp, f"Etc/GMT{'+' if k % 2 else '-'}{k % 12}")
     assert clock.moment(stamp, "Asia/Tokyo") == (3_600.5, 10)
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_moment_within_a_minute_keeps_the_hour_across_zone_changes(zone: str) -> None:
+    clock = MessageClock(datetime(2026, 10, 24, tzinfo=UTC))
+    start = 86_400 * 1000  # the day Europe leaves DST, every 7.777 s for six hours
+    for step in range(start, start + 6 * 3_600_000, 7_777):
+        stamp = clock.stamp(step / 1000.0)
+        assert clock.moment(stamp, zone) == (
+            clock.seconds(stamp),
+            clock.local_hour(step / 1000.0, zone),
+        )

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_START = datetime(2026, 11, 2, tzinfo=UTC)
 HOUR = 3600.0
 DAY = 86_400.0
-ZONES_KEPT: Final = 512  # zones whose current offset is remembered before starting afresh
+ZONES_KEPT: Final = 512  # zones whose last minute is remembered before starting afresh
 
 
 @lru_cache(maxsize=512)
@@ -34,35 +34,35 @@ class MessageClock:
     def __init__(self, start: datetime = DEFAULT_START) -> None:
         self.start = start.astimezone(UTC)
         self.epoch = self.start.timestamp()
-        self._offsets: dict[str, tuple[int, float]] = {}  # zone -> (quarter, offset)
+        self._minutes: dict[str, tuple[str, float, int]] = {}  # zone -> last minute, hour
 
     def moment(self, stamp: str, tz: str) -> tuple[float, int]:
         """Scenario seconds of a UTC timestamp and the hour it is on the local clock of ``tz``.
 
         The messenger asks this for every event. Events of one zone arrive in
-        time order, so each zone remembers the quarter hour it was last asked
-        about and that quarter's UTC offset (offsets change on quarter hours at
-        most): the same arithmetic as ``seconds`` plus ``local_hour``, without a
-        cache look-up keyed by (zone, quarter) per event.
+        time order, mostly several in the same minute, so each zone remembers
+        the last UTC minute it was asked about with that minute's epoch and
+        local hour: a minute never straddles an hour or a quarter hour (when
+        offsets change), so with a whole-minute offset every instant in it has
+        that hour. The answers are those of ``seconds`` and ``local_hour``.
         """
-        if len(stamp) == 24 and stamp[19] == "." and stamp[23] == "Z":  # ``seconds``, inlined
-            minute = _minute_epoch(stamp[:16])
-            at = minute + int(stamp[17:19]) + int(stamp[20:23]) / 1000.0 - self.epoch
-        else:
+        if len(stamp) != 24 or stamp[19] != "." or stamp[23] != "Z":
             at = self.seconds(stamp)
+            return at, self.local_hour(at, tz)
+        prefix = stamp[:16]
+        last = self._minutes.get(tz)
+        if last is not None and last[0] == prefix:
+            return last[1] + int(stamp[17:19]) + int(stamp[20:23]) / 1000.0 - self.epoch, last[2]
+        minute = _minute_epoch(prefix)  # ``seconds``, inlined
+        at = minute + int(stamp[17:19]) + int(stamp[20:23]) / 1000.0 - self.epoch
         epoch = self.epoch + at
-        quarter = int(epoch // 900)
-        known = self._offsets.get(tz)
-        if known is None or known[0] != quarter:
-            known = self._quarter(tz, quarter)
-        return at, int((epoch + known[1]) % DAY // 3600)
-
-    def _quarter(self, tz: str, quarter: int) -> tuple[int, float]:
-        """Remember ``tz``'s UTC offset in this quarter hour (a few hundred zones at most)."""
-        if len(self._offsets) >= ZONES_KEPT:
-            self._offsets.clear()
-        known = self._offsets[tz] = (quarter, zone_offset(tz, quarter))
-        return known
+        offset = zone_offset(tz, int(epoch // 900))
+        hour = int((epoch + offset) % DAY // 3600)
+        if offset % 60.0 == 0.0:
+            if len(self._minutes) >= ZONES_KEPT:
+                self._minutes.clear()
+            self._minutes[tz] = (prefix, minute, hour)
+        return at, hour
 
     def local_hour(self, seconds: float, tz: str) -> int:
         """Hour of the local day (0..23) at scenario second ``seconds``."""

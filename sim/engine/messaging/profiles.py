@@ -96,7 +96,6 @@ class ProfileState:
     traits: dict[str, Any] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     last_event: dict[str, float] = field(default_factory=dict)
-    first_seen: float = 1e18
     last_seen: float = -1e18
     timezone: str = "UTC"
     region: str = ""
@@ -125,7 +124,6 @@ class ProfileState:
         self.counts.update(other.counts)
         for name, at in other.last_event.items():
             self.last_event[name] = max(at, self.last_event.get(name, at))
-        self.first_seen = min(self.first_seen, other.first_seen)
         self.last_seen = max(self.last_seen, other.last_seen)
         self.driving_until = max(self.driving_until, other.driving_until)
         self.hours = array("d", (a + b for a, b in zip(self.hours, other.hours, strict=True)))
@@ -230,8 +228,6 @@ class ProfileBook:
         tz = context.get("timezone") or state.timezone
         at, hour = self.clock.moment(event["timestamp"], tz)
         state.timezone = tz
-        if at < state.first_seen:
-            state.first_seen = at
         if at > state.last_seen:
             state.last_seen = at
         location = context.get("location")
