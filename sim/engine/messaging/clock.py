@@ -122,7 +122,7 @@ def _minute_epoch(prefix: str) -> float:
     return datetime.fromisoformat(prefix).replace(tzinfo=UTC).timestamp()
 
 
-@lru_cache(maxsize=8192)  # (zone, quarter hour): every zone for a couple of days
+@lru_cache(maxsize=2048)  # (zone, quarter hour): the zones in use around now
 def zone_offset(tz: str, quarter: int) -> float:
     moment = datetime.fromtimestamp(quarter * 900, tz=UTC).astimezone(zone(tz))
     delta = moment.utcoffset()
