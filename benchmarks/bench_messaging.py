@@ -18,7 +18,7 @@ from sim.runner import Run
 from sim.world.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-ROUNDS = 3
+ROUNDS = 5  # paired runs of ~2 s each swing by +-10% on a shared machine: take the median of five
 
 
 def timed(scenario: Scenario, out: Path) -> float:

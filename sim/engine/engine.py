@@ -88,8 +88,9 @@ class Engine:
             identity if identity is not None else load_identity(identity_config)
         )
         self.messaging = messaging
-        self._profile_cache: dict[tuple[Any, Any, Any], str | None] = {}
-        self._profile_cache_generation: tuple[int, bool] | None = None
+        self._profile_cache: dict[tuple[Any, Any, Any], tuple[int, str]] = {}
+        self._cache_finalized = False
+        self._identity_has_finalized = hasattr(self.identity, "finalized")
         registry = getattr(self.identity, "registry", None)
         self._registry: Any = (
             registry if isinstance(getattr(registry, "merges", None), int) else None
@@ -124,28 +125,26 @@ class Engine:
         self.deliveries.extend(due)
         return due
 
-    def _generation(self) -> tuple[int, bool] | None:
-        """Changes whenever existing identifiers may map elsewhere (a merge, or finalize)."""
-        registry = self._registry
-        if registry is None:
-            return None
-        return registry.merges, self._finalized()
-
     def _finalized(self) -> bool:
-        return bool(getattr(self.identity, "finalized", False))
+        return self._identity_has_finalized and bool(self.identity.finalized)  # type: ignore[attr-defined]
 
     def _cached_profile_id(self, event: Event) -> str | None:
-        """``profile_id_for`` remembered per (userId, anonymousId, device id) until a merge.
+        """``profile_id_for``, remembered per (userId, anonymousId, device id).
 
-        A device sends the same identifiers event after event; between merges
-        their profile cannot change, so the messaging loop asks the graph once.
+        A device sends the same identifiers event after event. Each answer is
+        stamped with the graph's merge count; while the graph has merged
+        nothing since, the answer stands, and after a merge each key is asked
+        again once (instead of emptying the whole cache, which sent every
+        device down the slow path after each of a run's hundreds of merges).
+        ``finalize`` may move devices to households, so it does empty it.
         """
-        generation = self._generation()
-        if generation is None:
+        registry = self._registry
+        if registry is None:
             return self.profile_id_for(event)
-        if generation != self._profile_cache_generation:
+        finalized = self._finalized()
+        if finalized != self._cache_finalized:
             self._profile_cache.clear()
-            self._profile_cache_generation = generation
+            self._cache_finalized = finalized
         device = (event.get("context") or {}).get("device") or {}
         key = (
             event.get("userId"),
@@ -153,25 +152,34 @@ class Engine:
             device.get("id") if isinstance(device, dict) else None,
         )
         try:
-            return self._profile_cache[key]
-        except KeyError:
-            found = self._profile_cache[key] = self.profile_id_for(event)
-            return found
+            cached = self._profile_cache.get(key)
         except TypeError:  # an unhashable id: no caching, the graph says what it is
             return self.profile_id_for(event)
+        merges: int = registry.merges
+        if cached is not None and cached[0] == merges:
+            return cached[1]
+        found = self.profile_id_for(event)
+        if found is not None:
+            self._profile_cache[key] = (merges, found)
+        return found
 
-    def profile_id_for(self, event: Event) -> str | None:
-        """The profile an event's identifiers belong to (userId first, then anonymousId, device)."""
+    @staticmethod
+    def _identifiers(event: Event) -> list[tuple[str, str]]:
+        """The event's usable identifiers in look-up order: userId, anonymousId, device id."""
         device = (event.get("context") or {}).get("device") or {}
-        for kind, value in (
+        candidates = (
             ("userId", event.get("userId")),
             ("anonymousId", event.get("anonymousId")),
             ("deviceId", device.get("id") if isinstance(device, dict) else None),
-        ):
-            if isinstance(value, str) and value:
-                found = self.profile_id_of(kind, value)
-                if found is not None:
-                    return found
+        )
+        return [(kind, value) for kind, value in candidates if isinstance(value, str) and value]
+
+    def profile_id_for(self, event: Event) -> str | None:
+        """The profile an event's identifiers belong to (userId first, then anonymousId, device)."""
+        for kind, value in self._identifiers(event):
+            found = self.profile_id_of(kind, value)
+            if found is not None:
+                return found
         return None
 
     def profile_id_of(self, kind: str, value: str) -> str | None:
