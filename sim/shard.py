@@ -10,9 +10,11 @@ simulated it: the merged trace is the same for any number of workers.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from sim.world.world import World
 
 Progress = Callable[[float, int], None]
 STEP = 3600.0
+GC_YOUNG = 20_000  # measured: ~5% off a population run against the default 700
 DAY = 86_400.0
 
 
@@ -125,11 +128,12 @@ class Shard:
         """Simulate up to ``until`` seconds, an hour at a time (for the progress bar)."""
         world = self.world
         until = min(until, world.end)
-        while self.now < until:
-            self.now = min(until, self.now + STEP)
-            world.step_until(self.now)
-            if progress is not None:
-                progress(self.now / world.end, world.events)
+        with fewer_collections():
+            while self.now < until:
+                self.now = min(until, self.now + STEP)
+                world.step_until(self.now)
+                if progress is not None:
+                    progress(self.now / world.end, world.events)
 
     def learned(self) -> list[float] | None:
         """What this shard's profiles taught the workspace since the last roll."""
@@ -161,6 +165,24 @@ class Shard:
         result.identity = self.graph.export()
         result.wall_seconds = time.perf_counter() - self.started
         return result
+
+
+@contextmanager
+def fewer_collections(young: int = GC_YOUNG) -> Iterator[None]:
+    """Let the young generation grow before the garbage collector looks at it.
+
+    A simulated hour makes and drops hundreds of thousands of small dicts
+    (events, contexts, SimPy timeouts). By default the collector scans after
+    every 700 new objects, and each scan walks the long-lived world and engine
+    state too often; a larger young generation does the same work in fewer,
+    cheaper passes. The previous thresholds come back afterwards.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(young, old[1], old[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 def simulate_shard(
