@@ -38,6 +38,7 @@ from sim.world.journey import STAGES
 from sim.world.scenario import Scenario
 
 Progress = Callable[[float, int], None]
+MERGE_THREADS = 2  # gzip blocks compressed side by side once the runner's own work is done
 SWITCH_SOURCE = (
     "Google, The New Multi-screen World (2012): 98% of sequential screeners"
     " move between devices in a day"
@@ -63,7 +64,7 @@ class Run:
         parts.mkdir(exist_ok=True)
         started = time.perf_counter()
         shards = self._simulate(parts, progress)
-        merge = TraceMerge(shards, self.out / "trace.jsonl.gz")
+        merge = TraceMerge(shards, self.out)
         profiles, identity_stats = self._profiles(shards)
         events = merge.wait()
         wall = time.perf_counter() - started
@@ -84,15 +85,6 @@ class Run:
             return [simulate_shard(self.scenario, parts, 0, 1, progress)]
         return Lockstep(self.scenario, parts, self.workers).run(progress)
 
-    def _merge_contexts(self, shards: list[ShardResult]) -> None:
-        target = self.out / "contexts.jsonl.gz"
-        paths = [s.contexts for s in shards if s.contexts is not None]
-        if len(paths) == 1:
-            paths[0].replace(target)
-            return
-        rows = heapq.merge(*(read_jsonl(p) for p in paths), key=context_key)
-        write_jsonl_gz(target, rows)
-
     def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """One graph from every shard's graph, then the batch rules over all of it."""
         config = load_identity_config(dict(self.scenario.identity))
@@ -105,7 +97,6 @@ class Run:
     ) -> None:
         out = self.out
         write_jsonl_gz(out / "truth.jsonl.gz", truth)
-        self._merge_contexts(shards)
         write_jsonl(
             out / "people.jsonl",
             sorted((r for s in shards for r in s.people), key=lambda r: r["person_id"]),
@@ -262,26 +253,28 @@ def _serve_shard(
 
 
 class TraceMerge:
-    """The merged ``trace.jsonl.gz``, written by a second process while the runner stitches.
+    """``trace.jsonl.gz`` and ``contexts.jsonl.gz``, merged by a second process.
 
-    One shard's trace is the run's trace already. Several are collated from
-    their parts (:mod:`sim.trace.parts`) and compressed in another process, so
-    writing the trace and finishing the identity graph use both cores.
+    One shard's files are the run's files already. Several are collated (the
+    trace from its parts, :mod:`sim.trace.parts`) and compressed in another
+    process while the runner finishes the identity graph: both cores work.
     """
 
-    def __init__(self, shards: list[ShardResult], target: Path) -> None:
-        self.target = target
+    def __init__(self, shards: list[ShardResult], out: Path) -> None:
+        self.target = out / "trace.jsonl.gz"
+        contexts = [s.contexts for s in shards if s.contexts is not None]
         self.events = shards[0].events if len(shards) == 1 else 0
         self.process: BaseProcess | None = None
         if len(shards) == 1:
-            shards[0].trace.replace(target)
+            shards[0].trace.replace(self.target)
+            for path in contexts:
+                path.replace(out / "contexts.jsonl.gz")
             return
         context = _context()
         self.receive, send = context.Pipe(duplex=False)
         parts = [s.trace for s in shards]
-        self.process = context.Process(
-            target=_write_merged, args=(parts, target, send), daemon=True
-        )
+        args = (parts, self.target, contexts, out / "contexts.jsonl.gz", send)
+        self.process = context.Process(target=_write_merged, args=args, daemon=True)
         self.process.start()
         send.close()
 
@@ -300,11 +293,15 @@ class TraceMerge:
         return written
 
 
-def _write_merged(parts: list[Path], target: Path, done: Connection) -> None:
-    """The trace writer's process: collate the parts into ``target`` and say how many lines."""
-    with JsonlGzWriter(target) as writer:
+def _write_merged(
+    parts: list[Path], target: Path, contexts: list[Path], contexts_target: Path, done: Connection
+) -> None:
+    """The merge process: collate the trace parts and the context logs, say how many events."""
+    with JsonlGzWriter(target, threads=MERGE_THREADS) as writer:
         for line in merge_parts(parts):
             writer.write_line(line)
+    rows = heapq.merge(*(read_jsonl(p) for p in contexts), key=context_key)
+    write_jsonl_gz(contexts_target, rows)
     done.send(writer.count)
     done.close()
 

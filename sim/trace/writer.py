@@ -46,16 +46,19 @@ class JsonlGzWriter:
     Lines are gathered into 1 MiB blocks and each block is compressed as its
     own gzip member on a helper thread (zlib lets go of the GIL), the way
     pigz does, so compression overlaps with the simulation instead of
-    doubling its cost. Block boundaries depend only on the bytes written, so
-    the file is the same every time.
+    doubling its cost; ``threads`` > 1 compresses several blocks side by side
+    (the runner's trace merge does, when its own work is done). Block
+    boundaries depend only on the bytes written, and blocks are written in
+    order, so the file is the same every time.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, threads: int = 1) -> None:
         self.path = path
         self._raw = path.open("wb")
         self._lines: list[bytes] = []
         self._size = 0
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gzip")
+        self._threads = threads
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gzip")
         self._pending: deque[Future[bytes]] = deque()
         self.count = 0
 
@@ -77,7 +80,7 @@ class JsonlGzWriter:
         self._lines.clear()
         self._size = 0
         self._pending.append(self._pool.submit(gzip_member, block))
-        while len(self._pending) > IN_FLIGHT:
+        while len(self._pending) > IN_FLIGHT * self._threads:
             self._raw.write(self._pending.popleft().result())
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ import orjson
 
 from sim.trace.parts import PartWriter, merge_parts
 from sim.trace.sink import TraceSink
-from sim.trace.writer import dumps, read_jsonl
+from sim.trace.writer import JsonlGzWriter, dumps, read_jsonl
 
 
 def event(stamp: str, message_id: str, **extra: object) -> dict[str, object]:
@@ -59,3 +59,16 @@ def test_part_writer_counts_lines(tmp_path: Path) -> None:
     writer.close()
     assert writer.count == 1
     assert (tmp_path / "x.part").read_bytes().startswith(b"2026-11-02T07:00:00.000Z\ta\t{")
+
+
+def test_threads_do_not_change_the_bytes(tmp_path: Path) -> None:
+    lines = [
+        dumps(event(f"2026-11-02T07:00:{k % 60:02d}.000Z", f"m{k:07d}", pad="x" * 300))
+        for k in range(12_000)
+    ]
+    for threads in (1, 2):
+        with JsonlGzWriter(tmp_path / f"t{threads}.gz", threads=threads) as writer:
+            for line in lines:
+                writer.write_line(line + b"\n")
+    assert (tmp_path / "t1.gz").read_bytes() == (tmp_path / "t2.gz").read_bytes()
+    assert sum(1 for _ in read_jsonl(tmp_path / "t2.gz")) == 12_000
