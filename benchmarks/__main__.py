@@ -5,13 +5,17 @@ numbers are for people and trend lines, and a noisy shared machine must not
 make ``make bench`` look broken.
 
 ``python -m benchmarks [NAME ...]`` runs only the modules whose name contains NAME.
+Each module runs in a fresh interpreter, so one benchmark's heap, threads
+and imports never weigh on the next one's numbers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -46,11 +50,26 @@ def as_json(cases: dict[str, Result]) -> str:
     return json.dumps({"bench": table}, sort_keys=True)
 
 
+def run_one(name: str) -> list[Result]:
+    """Run one module in a child interpreter; its results come back as its last line."""
+    child = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--one", name],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    rows = json.loads(child.stdout.strip().splitlines()[-1])
+    return [Result(**row) for row in rows]
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--one"]:
+        module = importlib.import_module(f"benchmarks.{argv[1]}")
+        print(json.dumps([dataclasses.asdict(r) for r in module.run()]))
+        return 0
     cases: dict[str, Result] = {}
     for name in discover(argv):
-        module = importlib.import_module(f"benchmarks.{name}")
-        results: list[Result] = module.run()
+        results = run_one(name)
         for line in render(name.removeprefix("bench_"), results):
             print(line, flush=True)
         cases.update({f"{name.removeprefix('bench_')}: {r.name}": r for r in results})
