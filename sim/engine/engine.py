@@ -97,7 +97,9 @@ class Engine:
         )
         self.events_ingested = 0
         self.by_type: Counter[str] = Counter()
-        self.deliveries: list[Any] = []
+        self.deliveries: list[Any] = []  # kept only when messaging logs no decisions itself
+        self.delivered = 0
+        self._keep_deliveries = not isinstance(getattr(messaging, "decisions", None), list)
         self.latest_timestamp = ""  # the newest event time seen (ISO-8601, compared as text)
         self._index: dict[str, Profile] = {}
         self._index_at = -1
@@ -122,7 +124,9 @@ class Engine:
         if self.messaging is None:
             return []
         due = self.messaging.tick(now_seconds)
-        self.deliveries.extend(due)
+        self.delivered += len(due)
+        if self._keep_deliveries:
+            self.deliveries.extend(due)
         return due
 
     def _finalized(self) -> bool:
@@ -230,5 +234,5 @@ class Engine:
             "events_ingested": self.events_ingested,
             "events_by_type": dict(self.by_type),
             "profiles": len(self._profiles()),
-            "deliveries": len(self.deliveries),
+            "deliveries": self.delivered,
         }

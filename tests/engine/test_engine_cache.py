@@ -40,3 +40,28 @@ def test_cached_answer_follows_a_merge() -> None:
     after_phone = engine._cached_profile_id(phone)
     after_laptop = engine._cached_profile_id(laptop)
     assert after_phone == after_laptop == engine.profile_id_for(laptop)
+
+
+class Recorder:
+    """A messaging component that hands out one delivery per tick."""
+
+    def __init__(self, keeps_log: bool) -> None:
+        if keeps_log:
+            self.decisions: list[dict[str, Any]] = []
+
+    def observe(self, event: dict[str, Any], profile_id: str | None) -> None:
+        return None
+
+    def tick(self, now_seconds: float) -> list[Any]:
+        return [{"profile_id": "p-1", "at": now_seconds}]
+
+
+def test_deliveries_are_counted_and_kept_only_without_a_decision_log() -> None:
+    logging = Engine(messaging=Recorder(keeps_log=True))
+    bare = Engine(messaging=Recorder(keeps_log=False))
+    for now in (60.0, 120.0, 180.0):
+        logging.tick(now)
+        bare.tick(now)
+    assert logging.stats()["deliveries"] == bare.stats()["deliveries"] == 3
+    assert logging.deliveries == []
+    assert [d["at"] for d in bare.messages("p-1")] == [60.0, 120.0, 180.0]
