@@ -172,7 +172,13 @@ class DeviceEvidence:
         """Record one event: network id, time (minutes since 1970, UTC), what it was about."""
         self.events += 1
         if minute is not None:
-            self._slot(minute // SLOT_MINUTES)
+            # The common case inline (this runs per event): a slot inside the window.
+            offset = minute // SLOT_MINUTES - self.slot_base
+            bits = self.slot_bits
+            if bits and 0 <= offset < len(bits) << 3:
+                bits[offset >> 3] |= 1 << (offset & 7)
+            else:
+                self._slot(minute // SLOT_MINUTES)
         if ip is not None:
             step = 1
             if minute is not None:
@@ -180,11 +186,20 @@ class DeviceEvidence:
                 # 1970-01-01 was a Thursday, so (day + 3) % 7 counts from Monday = 0
                 if (local // 60) % 24 in NIGHT_HOURS or (local // 1440 + 3) % 7 >= 5:
                     step = HOME_EVENT
-                self._meet(ip << HOUR_BITS | minute // WINDOW_MINUTES, minute // WINDOW_MINUTES)
+                window = minute // WINDOW_MINUTES
+                pair = ip << HOUR_BITS | window
+                meetings = self.ip_hours
+                if not meetings or meetings[-1] != pair:
+                    self._meet(pair, window)
             packed = self.ips.get(ip)
             self.ips[ip] = (self._new_network(ip) if packed is None else packed) + step
         if feature is not None:
-            self._behave(feature)
+            number = self.book.names.get(feature)
+            vector = self.behaviour
+            if number is not None and number < len(vector):
+                vector[number] += 1
+            else:
+                self._behave(feature)
 
     def _slot(self, slot: int) -> None:
         """Set the slot's bit, sliding the two-week window forward when needed."""
