@@ -29,7 +29,7 @@ from typing import Any
 from sim.engine.engine import load_identity_config
 from sim.engine.identity import IdentityGraph
 from sim.errors import HopsimError
-from sim.shard import DAY, Shard, ShardResult, simulate_shard
+from sim.shard import Shard, ShardResult, simulate_shard
 from sim.trace.events import iso_ms
 from sim.trace.parts import merge_parts
 from sim.trace.sink import context_key
@@ -237,12 +237,13 @@ def _serve_shard(
         counts[index] = events
 
     try:
-        shard = Shard(scenario, parts, index, count)
-        for day in range(1, shard.days + 1):
-            shard.advance(day * DAY, report)
-            conn.send(shard.learned())
-            shard.roll(conn.recv())
-        conn.send(shard.finish())
+
+        def pool(learned: list[float] | None) -> list[float] | None:
+            conn.send(learned)
+            total: list[float] | None = conn.recv()
+            return total
+
+        conn.send(Shard(scenario, parts, index, count).run(report, pool))
     except (EOFError, BrokenPipeError):
         pass  # the runner has given up on this run (another worker failed)
     except Exception:  # handed to the runner, which raises it with the worker's number

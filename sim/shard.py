@@ -25,12 +25,12 @@ from sim.trace.sink import OrderedSink, TraceSink
 from sim.trace.writer import JsonlGzWriter
 from sim.world.people import Person
 from sim.world.scenario import Scenario
-from sim.world.world import World
+from sim.world.world import DAY, World
 
 Progress = Callable[[float, int], None]
+Pool = Callable[[list[float] | None], list[float] | None]
 STEP = 3600.0
 GC_YOUNG = 20_000  # measured: ~5% off a population run against the default 700
-DAY = 86_400.0
 
 
 @dataclass
@@ -139,12 +139,19 @@ class Shard:
         """What this shard's profiles taught the workspace since the last roll."""
         if self.messaging is None:
             return None
-        return list(self.messaging.workspace_learned_since_roll())
+        return self.messaging.workspace_learned_since_roll()
 
     def roll(self, total: list[float] | None) -> None:
         """Adopt the whole run's learning for the day just ended."""
         if self.messaging is not None and total is not None:
             self.messaging.roll_workspace(total)
+
+    def run(self, progress: Progress | None, pool: Pool) -> ShardResult:
+        """Every day in turn; at each midnight ``pool`` turns this shard's learning into the run's."""
+        for day in range(1, self.days + 1):
+            self.advance(day * DAY, progress)
+            self.roll(pool(self.learned()))
+        return self.finish()
 
     def finish(self) -> ShardResult:
         """Close the files and hand back the tables of what happened."""
@@ -189,11 +196,7 @@ def simulate_shard(
     scenario: Scenario, folder: Path, index: int, count: int, progress: Progress | None = None
 ) -> ShardResult:
     """Simulate households ``index, index + count, ...`` alone, rolling its own learning daily."""
-    shard = Shard(scenario, folder, index, count)
-    for day in range(1, shard.days + 1):
-        shard.advance(day * DAY, progress)
-        shard.roll(shard.learned())
-    return shard.finish()
+    return Shard(scenario, folder, index, count).run(progress, lambda learned: learned)
 
 
 def _attach_messaging(world: World, engine: Any) -> Any:

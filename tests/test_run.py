@@ -11,9 +11,10 @@ import pytest
 from sim.cli import main
 from sim.errors import HopsimError
 from sim.runner import Run
-from sim.shard import DAY, Progress
+from sim.shard import Progress
 from sim.trace.writer import read_jsonl
 from sim.world.scenario import load_scenario
+from sim.world.world import DAY
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "scenarios" / "tiny.toml"
 POPULATION = Path(__file__).resolve().parents[1] / "scenarios" / "population.toml"
