@@ -55,7 +55,7 @@ def full_model(folder: Path) -> tuple[float, int]:
     )
     world = World(scenario)
     sink = TraceSink(folder / "trace.jsonl.gz")
-    world.event_emitted.add_listener(sink.on_event)
+    world.events_released.add_listener(sink.on_events)
     started = time.perf_counter()
     world.run()
     events = sink.close()

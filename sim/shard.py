@@ -112,13 +112,18 @@ class Shard:
         self.trace = folder / (f"trace-{index}.part" if part else f"trace-{index}.jsonl.gz")
         self.sink = TraceSink(self.trace, part=part)
         self.contexts = ContextLog(world, folder / f"contexts-{index}.jsonl.gz")
-        world.event_emitted.add_listener(self.sink.on_event)
+        world.events_released.add_listener(self.sink.on_events)
         # Every shard stitches its own households as they act; the runner absorbs the graphs.
-        world.event_emitted.add_listener(lambda event, **_: self.engine.ingest(event))
+        world.events_released.add_listener(self._ingest)
         world.context_changed.add_listener(self.contexts.on_change)
         self.loop = _attach_messaging(world, self.engine) if self.messaging is not None else None
         world.start()
         self.now = 0.0
+
+    def _ingest(self, events: list[dict[str, Any]], **_: Any) -> None:
+        ingest = self.engine.ingest
+        for event in events:
+            ingest(event)
 
     @property
     def days(self) -> int:
@@ -156,6 +161,7 @@ class Shard:
     def finish(self) -> ShardResult:
         """Close the files and hand back the tables of what happened."""
         world = self.world
+        world.finish()
         events = self.sink.close()
         truth = [device.truth(persona) for device, persona in world.devices()]
         self.contexts.finish(world.end)

@@ -68,18 +68,21 @@ def context_key(row: Record) -> tuple[str, str]:
     return row["end"], row["person_id"]
 
 
-class TraceSink(OrderedSink):
-    """Listens to the world's ``event_emitted`` hook and writes the trace."""
+class TraceSink:
+    """Writes the trace from the world's ``events_released`` hook.
+
+    The world releases each minute already in trace order (time, then
+    messageId), so the sink only encodes and appends.
+    """
 
     def __init__(self, path: Path, part: bool = False) -> None:
-        writer = PartWriter(path) if part else JsonlGzWriter(path)
-        super().__init__(writer, "timestamp", "messageId")
+        self.writer: RecordWriter = PartWriter(path) if part else JsonlGzWriter(path)
 
-    def on_event(self, event: Record, **_: Any) -> None:
-        """``add`` written out for the trace's own keys: it runs once per event."""
-        stamp = event["timestamp"]
-        if stamp != self._stamp:
-            if self._pending:
-                self.flush()
-            self._stamp = stamp
-        self._pending.append(event)
+    def on_events(self, events: list[Record], **_: Any) -> None:
+        write = self.writer.write
+        for event in events:
+            write(event)
+
+    def close(self) -> int:
+        self.writer.close()
+        return self.writer.count

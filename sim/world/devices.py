@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.trace.events import LIBRARY
+from sim.trace.events import LIBRARY, Context
 from sim.world.persona import DeviceSpec
 
 APP_NAME = "Shopwise"
@@ -50,7 +50,7 @@ class Device:
     user_id: str | None = None
     seq: int = 0
     _context: dict[str, Any] | None = None
-    _contexts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    _contexts: dict[tuple[str, int], Context] = field(default_factory=dict)
 
     @property
     def type(self) -> str:
@@ -59,10 +59,6 @@ class Device:
     @property
     def shared(self) -> bool:
         return self.owner_id is None
-
-    def next_message_id(self) -> str:
-        self.seq += 1
-        return f"{self.id}-{self.seq:06d}"
 
     def reset_anonymous_id(self, rng: np.random.Generator) -> None:
         """A cleared cookie or reinstall: the SDK mints a new install id."""
@@ -105,10 +101,11 @@ class Device:
         key = (ip, id(location) if location is not None else 0)
         context = self._contexts.get(key)
         if context is None:
-            context = dict(self.base_context())
+            context = Context(self.base_context())
             context["ip"] = ip
             if location is not None:
                 context["location"] = location
+            context.seal()
             if len(self._contexts) > 8:
                 self._contexts.clear()
             self._contexts[key] = context

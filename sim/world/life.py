@@ -9,6 +9,7 @@ driving, the laptop in class) and plays out in :mod:`sim.world.sessions`.
 from __future__ import annotations
 
 from collections.abc import Generator
+from itertools import accumulate
 from typing import Any
 
 from sim.world.devices import Device
@@ -37,49 +38,63 @@ def live(world: World, person: Person) -> Process:
 
 def enter(world: World, person: Person, block: Block, day: int) -> None:
     """Step into a context: pick the addresses this person's devices show there."""
-    rng = person.rng
+    draw = person.draw
     addresses = world.addresses
     person.context = block.context
     if person.travelling_until >= day and "travel" not in person.ips:
-        person.ips["travel"] = addresses.travel(rng)
+        person.ips["travel"] = addresses.travel(draw)
     if person.travelling_until < day:
         person.ips.pop("travel", None)
     person.ips["work"] = addresses.employer(person.employer)
-    person.ips["campus"] = addresses.campus(rng)
-    person.ips["mobile"] = addresses.carrier(person.carrier, rng)
-    person.ips["phone_on_cell"] = "1" if rng.random() < 0.15 else "0"
+    person.ips["campus"] = addresses.campus(draw)
+    person.ips["mobile"] = addresses.carrier(person.carrier, draw)
+    person.ips["phone_on_cell"] = "1" if draw.random() < 0.15 else "0"
     world.context_changed.fire(person=person, context=block.context, at=world.env.now)
 
 
 def spend(world: World, person: Person, block: Block, end: float, day: int) -> Process:
+    """Sessions arrive as a Poisson stream; the person wakes once per session.
+
+    The next arrival is drawn from the moment the last session ends, and a
+    session that runs past the block's end holds the person until it is over.
+    """
     env = world.env
     rate = block.sessions_per_hour / 3600.0
-    while True:
-        wait = float(person.rng.exponential(1.0 / rate)) if rate > 0 else float("inf")
-        if env.now + wait >= end:
-            yield env.timeout(max(0.0, end - env.now))
-            return
-        yield env.timeout(wait)
-        device = choose_device(world, person, block)
-        if device is not None:
-            yield from session(world, person, device, day)
+    free = env.now
+    if rate > 0:
+        mean = 1.0 / rate
+        draw = person.draw
+        while (start := free + draw.exponential(mean)) < end:
+            yield env.timeout(start - env.now)
+            device = choose_device(world, person, block)
+            free = start if device is None else max(start, session(world, person, device, day))
+    if max(end, free) > env.now:
+        yield env.timeout(max(end, free) - env.now)
 
 
 def choose_device(world: World, person: Person, block: Block) -> Device | None:
     """The device that fits the context, weighted by the block's ``use`` table."""
-    at_hand = CONTEXTS[block.context].at_hand
-    candidates = [d for d in person.devices if d.type in at_hand and block.use.get(d.type, 0.0) > 0]
-    if not candidates:
+    menu = person.menus.get(id(block))
+    if menu is None:
+        menu = person.menus[id(block)] = device_menu(person, block)
+    devices, edges = menu
+    if not devices:
         return None
-    weights = [block.use[d.type] * _label_weight(d, block) for d in candidates]
-    point = float(person.rng.random()) * sum(weights)
-    device = candidates[-1]
-    for candidate, weight in zip(candidates, weights, strict=True):
-        point -= weight
-        if point < 0:
+    point = person.draw.random() * edges[-1]
+    device = devices[-1]
+    for candidate, edge in zip(devices, edges, strict=True):
+        if point < edge:
             device = candidate
             break
     return borrow_partner_device(world, person, device, block)
+
+
+def device_menu(person: Person, block: Block) -> tuple[list[Device], list[float]]:
+    """The person's devices at hand in ``block``, with cumulative choice weights."""
+    at_hand = CONTEXTS[block.context].at_hand
+    devices = [d for d in person.devices if d.type in at_hand and block.use.get(d.type, 0.0) > 0]
+    edges = list(accumulate(block.use[d.type] * _label_weight(d, block) for d in devices))
+    return devices, edges
 
 
 def _label_weight(device: Device, block: Block) -> float:
@@ -93,7 +108,7 @@ def borrow_partner_device(world: World, person: Person, device: Device, block: B
     """Sometimes a person at home picks up a partner's tablet or laptop instead."""
     if not block.context.startswith("home.") or device.type not in ("phone", "tablet", "laptop"):
         return device
-    if person.rng.random() >= world.scenario.partner_device_use:
+    if person.draw.random() >= world.scenario.partner_device_use:
         return device
     household = world.household_of(person)
     borrowed = [
@@ -105,7 +120,7 @@ def borrow_partner_device(world: World, person: Person, device: Device, block: B
     ]
     if not borrowed:
         return device
-    choice = borrowed[int(person.rng.integers(len(borrowed)))]
+    choice = borrowed[person.draw.below(len(borrowed))]
     if person.id not in choice.used_by:
         choice.used_by.append(person.id)
     return choice

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.world.draws import Draws
+
 PUBLIC_FIRST_OCTETS = (
     24,
     50,
@@ -67,15 +69,15 @@ class Addresses:
         employers = max(1, persons // max(1, plan.employer_size))
         self.employer_ips = [public_ip(rng) for _ in range(employers)]
 
-    def carrier(self, carrier: int, rng: np.random.Generator) -> str:
+    def carrier(self, carrier: int, draw: Draws) -> str:
         pool = self.carrier_ips[carrier % len(self.carrier_ips)]
-        return pool[int(rng.integers(len(pool)))]
+        return pool[draw.below(len(pool))]
 
-    def campus(self, rng: np.random.Generator) -> str:
-        return self.campus_ips[int(rng.integers(len(self.campus_ips)))]
+    def campus(self, draw: Draws) -> str:
+        return self.campus_ips[draw.below(len(self.campus_ips))]
 
-    def travel(self, rng: np.random.Generator) -> str:
-        return self.travel_ips[int(rng.integers(len(self.travel_ips)))]
+    def travel(self, draw: Draws) -> str:
+        return self.travel_ips[draw.below(len(self.travel_ips))]
 
     def employer(self, index: int) -> str:
         return self.employer_ips[index % len(self.employer_ips)]

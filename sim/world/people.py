@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from sim.world.devices import Device
+from sim.world.draws import Draws
 from sim.world.journey import Journey
 from sim.world.persona import Persona
 
@@ -48,6 +49,11 @@ class Person:
     ips: dict[str, str] = field(default_factory=dict)
     travelling_until: int = -1
     device_days: DeviceDays = field(default_factory=lambda: DeviceDays())
+    draw: Draws = field(init=False, repr=False)
+    menus: dict[int, tuple[list[Device], list[float]]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.draw = Draws(self.rng)
 
     @property
     def zone(self) -> ZoneInfo:

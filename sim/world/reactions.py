@@ -26,7 +26,7 @@ import numpy as np
 from sim.world.devices import Device
 from sim.world.people import Person
 from sim.world.places import CONTEXTS, Context
-from sim.world.sessions import maybe_checkout, open_app, shop, view
+from sim.world.sessions import Visit, maybe_checkout, open_app, shop
 from sim.world.world import World
 
 Process = Generator[Any, Any, None]
@@ -195,7 +195,7 @@ class MessagingLoop:
         self.clicks.append((person, self.world.env.now, self._window(delivery)))
         if delivery.channel == "email":
             self._emit(person, device, "Email Link Clicked", delivery)
-        yield from self.follow(person, device, delivery)
+        self.follow(person, device, delivery)
 
     def receiver(self, device: Device) -> Person:
         """The owner, or for a shared TV/speaker whoever is in the room with it."""
@@ -313,7 +313,7 @@ class MessagingLoop:
 
     # ---- the click: a session, maybe an order ---------------------------------------------
 
-    def follow(self, person: Person, device: Device, delivery: Any) -> Process:
+    def follow(self, person: Person, device: Device, delivery: Any) -> None:
         """The deep link opens on a screen device; a cart may turn into an order."""
         screen = self._screen(person, device)
         if screen is None:
@@ -321,23 +321,20 @@ class MessagingLoop:
         world = self.world
         day = int(world.env.now // DAY)
         before = person.journey.orders
-        yield world.env.timeout(float(self.rngs[person.id].uniform(5, 60)))
-        open_app(world, person, screen, day)
+        visit = Visit(world, person, screen, day, world.env.now)
+        visit.wait(float(self.rngs[person.id].uniform(5, 60)))
+        open_app(visit)
         link = (delivery.content or {}).get("deep_link") or "home"
-        view(world, person, screen, "Campaign Landing", deep_link=link, campaign=delivery.campaign)
+        visit.view("Campaign Landing", {"deep_link": link, "campaign": delivery.campaign})
         if delivery.topic == "social":
-            world.emit(
-                person, screen, "track", event="Friends Invited", properties={"count": 1 + day % 3}
-            )
-            world.emit(
-                person, screen, "track", event="Feature Explored", properties={"feature": "friends"}
-            )
+            visit.track("Friends Invited", {"count": 1 + day % 3})
+            visit.track("Feature Explored", {"feature": "friends"})
         elif person.journey.cart:
-            yield from maybe_checkout(world, person, screen, day)
+            maybe_checkout(visit)
             if person.journey.orders == before and delivery.topic == "cart":
-                yield from maybe_checkout(world, person, screen, day)  # the offer nudges again
+                maybe_checkout(visit)  # the offer nudges again
         elif delivery.topic != "social":
-            yield from shop(world, person, screen, day, 3)
+            shop(visit, 3)
         if person.journey.orders > before:
             self.tally.direct_conversions += 1
 

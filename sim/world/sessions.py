@@ -5,20 +5,23 @@ in if needed, scroll, perhaps search and view products, perhaps add one to the
 cart; on the laptop that evening the cart is still there and the order goes
 through. The TV plays a film, the speaker answers a recipe question, the watch
 logs a workout, the car plays music on the way. Every step is a Segment event.
+
+A session is planned in one go when it starts, like a day's itinerary written
+on a card: a :class:`Visit` keeps the session's own clock, each step moves it
+on by a gap, and each event is posted for its moment (the world's trays hold
+it until the clock gets there). The person's process then sleeps once, until
+the visit is over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Any
 
-from sim.trace.events import EventType
 from sim.world.catalog import Product
 from sim.world.devices import Device
 from sim.world.people import Person
 from sim.world.world import World
 
-Process = Generator[Any, Any, None]
 SCREENS = ("Home", "Feed", "Explore", "Profile", "Messages", "Wishlist", "Settings", "Article")
 FEATURES = ("wishlist", "friends", "reviews", "size guide", "order tracking")
 QUERIES = {
@@ -34,143 +37,152 @@ VOICE = ("recipe", "music", "weather", "timer", "shopping list", "news")
 SCREEN_DEVICES = ("phone", "tablet", "laptop")
 CART_RETURN = 0.35  # assumed: share of sessions on a buying device that revisit a waiting cart
 COOL_DOWN_DAYS = 3  # assumed: after an order, shopping interest drops for a few days
+MAX_GAP = 600.0
 
 
-def gap(person: Person) -> float:
-    persona = person.persona
-    return min(600.0, float(person.rng.lognormal(persona.gap_mu, persona.gap_sigma)))
+class Visit:
+    """One session on one device, with its own clock ``t`` (seconds into the run)."""
+
+    __slots__ = ("context", "day", "device", "person", "post", "t", "world")
+
+    def __init__(self, world: World, person: Person, device: Device, day: int, t: float) -> None:
+        self.world = world
+        self.person = person
+        self.device = device
+        self.day = day
+        self.t = t
+        self.context = world.context_of(person, device)
+        self.post = world.post
+
+    def wait(self, seconds: float) -> None:
+        self.t += seconds
+
+    def pause(self, times: float = 1.0) -> None:
+        """The log-normal think time between two screens (capped at ten minutes)."""
+        persona = self.person.persona
+        self.t += (
+            min(MAX_GAP, self.person.draw.lognormal(persona.gap_mu, persona.gap_sigma)) * times
+        )
+
+    def track(self, name: str, properties: dict[str, Any]) -> None:
+        event = {"type": "track", "event": name, "properties": properties}
+        self.post(self.person, self.device, self.t, event, self.context)
+
+    def view(self, name: str, properties: dict[str, Any]) -> None:
+        """A screen in an app, a page in a browser."""
+        kind = "screen" if self.device.spec.app else "page"
+        event = {"type": kind, "name": name, "properties": properties}
+        self.post(self.person, self.device, self.t, event, self.context)
+
+    def identify(self, traits: dict[str, Any]) -> None:
+        event = {"type": "identify", "traits": traits}
+        self.post(self.person, self.device, self.t, event, self.context)
 
 
-def session(world: World, person: Person, device: Device, day: int) -> Process:
+def session(world: World, person: Person, device: Device, day: int) -> float:
+    """Play a session that starts now; returns when it ends (seconds into the run)."""
+    now = world.env.now
     person.note_device(day, device)
-    person.journey.returned(world.env.now, day)
-    runner = {
-        "tv": tv_session,
-        "speaker": speaker_session,
-        "watch": watch_session,
-        "car": car_session,
-    }.get(device.type, screen_session)
-    yield from runner(world, person, device, day)
+    person.journey.returned(now, day)
+    visit = Visit(world, person, device, day, now)
+    RUNNERS.get(device.type, screen_session)(visit)
+    return visit.t
 
 
-def view(world: World, person: Person, device: Device, name: str, **properties: Any) -> None:
-    """A screen in an app, a page in a browser."""
-    kind: EventType = "screen" if device.spec.app else "page"
-    world.emit(person, device, kind, name=name, properties=properties)
-
-
-def open_app(world: World, person: Person, device: Device, day: int) -> None:
+def open_app(visit: Visit) -> None:
+    device = visit.device
+    person = visit.person
     if not device.spec.app:
-        if device.installed and person.rng.random() < world.scenario.cookie_reset_per_day:
+        if device.installed and person.draw.random() < visit.world.scenario.cookie_reset_per_day:
             device.reset_anonymous_id(person.rng)
         device.installed = True
-        view(world, person, device, "Home", url="https://shopwise.example/", path="/")
+        visit.view("Home", {"url": "https://shopwise.example/", "path": "/"})
         return
     if not device.installed:
         device.installed = True
-        world.emit(
-            person,
-            device,
-            "track",
-            event="Application Installed",
-            properties={"version": "4.2.0", "build": "420"},
-        )
-        world.emit(
-            person,
-            device,
-            "track",
-            event="Application Opened",
-            properties={"from_background": False, "version": "4.2.0"},
-        )
+        visit.track("Application Installed", {"version": "4.2.0", "build": "420"})
+        visit.track("Application Opened", {"from_background": False, "version": "4.2.0"})
         if device.type in ("phone", "tablet", "watch"):
-            granted = person.opt_in.get("push", False)
-            world.emit(
-                person,
-                device,
-                "track",
-                event="Push Permission Changed",
-                properties={"granted": granted},
-            )
+            visit.track("Push Permission Changed", {"granted": person.opt_in.get("push", False)})
         return
-    world.emit(
-        person, device, "track", event="Application Opened", properties={"from_background": True}
-    )
+    visit.track("Application Opened", {"from_background": True})
 
 
-def sign_in(world: World, person: Person, device: Device) -> None:
+def sign_in(visit: Visit) -> None:
     """Account creation or login on this device, as the persona's lifecycle allows."""
-    rng = person.rng
+    person = visit.person
+    device = visit.device
+    draw = person.draw
     if device.type not in (*SCREEN_DEVICES, "tv") or device.user_id == person.user_id:
         return
     if not person.has_account:
-        if not (person.will_sign_up and device.type in SCREEN_DEVICES and rng.random() < 0.35):
+        if not (person.will_sign_up and device.type in SCREEN_DEVICES and draw.random() < 0.35):
             return
         person.has_account = True
-        sign_out_other(world, person, device)
+        sign_out_other(visit)
         device.log_in(person.user_id)
-        traits = person.traits() | {"subscriptions": _subscriptions(person)}
-        world.emit(person, device, "identify", traits=traits)
-        world.emit(person, device, "track", event="Signed Up", properties={"method": "email"})
+        visit.identify(person.traits() | {"subscriptions": _subscriptions(person)})
+        visit.track("Signed Up", {"method": "email"})
         return
-    if not device.will_log_in or (device.shared and rng.random() >= 0.7):
+    if not device.will_log_in or (device.shared and draw.random() >= 0.7):
         return
-    sign_out_other(world, person, device)
+    sign_out_other(visit)
     device.log_in(person.user_id)
     traits = {"email": person.email, "name": person.name, "subscriptions": _subscriptions(person)}
-    world.emit(person, device, "identify", traits=traits)
-    world.emit(person, device, "track", event="Signed In", properties={"method": "password"})
+    visit.identify(traits)
+    visit.track("Signed In", {"method": "password"})
 
 
 def _subscriptions(person: Person) -> dict[str, bool]:
     return {c: person.opt_in.get(c, False) for c in ("email", "sms")}
 
 
-def sign_out_other(world: World, person: Person, device: Device) -> None:
+def sign_out_other(visit: Visit) -> None:
     """On a shared device someone else is signed in: sign out, which resets the install id."""
+    device = visit.device
     if device.user_id is None:
         return
-    world.emit(person, device, "track", event="Signed Out", properties={})
+    visit.track("Signed Out", {})
     device.user_id = None
-    device.reset_anonymous_id(person.rng)
+    device.reset_anonymous_id(visit.person.rng)
 
 
-def screen_session(world: World, person: Person, device: Device, day: int) -> Process:
+def screen_session(visit: Visit) -> None:
+    person = visit.person
     persona = person.persona
-    rng = person.rng
-    open_app(world, person, device, day)
-    sign_in(world, person, device)
-    screens = max(1, round(float(rng.lognormal(persona.screens_mu, persona.screens_sigma))))
-    if wants_to_shop(person, device, day):
-        yield from shop(world, person, device, day, screens)
+    draw = person.draw
+    open_app(visit)
+    sign_in(visit)
+    screens = max(1, round(draw.lognormal(persona.screens_mu, persona.screens_sigma)))
+    if wants_to_shop(visit):
+        shop(visit, screens)
     else:
         for _ in range(screens):
-            yield world.env.timeout(gap(person))
-            view(world, person, device, SCREENS[int(rng.integers(len(SCREENS)))])
-        if rng.random() < 0.05:
-            feature = FEATURES[int(rng.integers(len(FEATURES)))]
-            world.emit(
-                person, device, "track", event="Feature Explored", properties={"feature": feature}
-            )
-    if device.spec.app:
-        yield world.env.timeout(gap(person))
-        world.emit(person, device, "track", event="Application Backgrounded", properties={})
+            visit.pause()
+            visit.view(SCREENS[draw.below(len(SCREENS))], {})
+        if draw.random() < 0.05:
+            visit.track("Feature Explored", {"feature": FEATURES[draw.below(len(FEATURES))]})
+    if visit.device.spec.app:
+        visit.pause()
+        visit.track("Application Backgrounded", {})
 
 
-def wants_to_shop(person: Person, device: Device, day: int) -> bool:
+def wants_to_shop(visit: Visit) -> bool:
     """A cart waiting on a buying device pulls people back; a fresh order cools them down."""
+    person = visit.person
     persona = person.persona
     journey = person.journey
     chance = persona.browse
-    if journey.cart and journey.intent and persona.buy_on.get(device.type, 0.0) > 0:
+    if journey.cart and journey.intent and persona.buy_on.get(visit.device.type, 0.0) > 0:
         chance = max(chance, CART_RETURN)
-    if journey.orders and day - journey.last_order_day < COOL_DOWN_DAYS:
+    if journey.orders and visit.day - journey.last_order_day < COOL_DOWN_DAYS:
         chance *= 0.3
-    return bool(person.rng.random() < chance)
+    return person.draw.random() < chance
 
 
-def pick_product(world: World, person: Person) -> Product:
-    catalog = world.catalog
-    return catalog[int(person.rng.integers(len(catalog)))]
+def pick_product(visit: Visit) -> Product:
+    catalog = visit.world.catalog
+    return catalog[visit.person.draw.below(len(catalog))]
 
 
 def product_properties(product: Product) -> dict[str, Any]:
@@ -183,195 +195,139 @@ def product_properties(product: Product) -> dict[str, Any]:
     }
 
 
-def shop(world: World, person: Person, device: Device, day: int, screens: int) -> Process:
+def shop(visit: Visit, screens: int) -> None:
     """Search, view, add to cart, and maybe check out: the commerce funnel on one device."""
-    rng = person.rng
+    person = visit.person
     journey = person.journey
-    persona = person.persona
-    env = world.env
+    kind = visit.device.type
     if journey.cart:
-        yield env.timeout(gap(person))
-        world.emit(
-            person,
-            device,
-            "track",
-            event="Cart Viewed",
-            properties={"products": [product_properties(p) for p in journey.cart]},
-        )
-        journey.touch(f"{device.type}:cart")
+        visit.pause()
+        visit.track("Cart Viewed", {"products": [product_properties(p) for p in journey.cart]})
+        journey.touch(f"{kind}:cart")
     else:
-        product = pick_product(world, person)
-        yield env.timeout(gap(person))
-        world.emit(
-            person,
-            device,
-            "track",
-            event="Products Searched",
-            properties={"query": QUERIES[product.category]},
-        )
-        journey.touch(f"{device.type}:search")
-        for _ in range(max(1, screens // 2)):
-            yield env.timeout(gap(person))
-            world.emit(
-                person,
-                device,
-                "track",
-                event="Product Viewed",
-                properties=product_properties(product),
-            )
-            journey.reach("awareness", env.now)
-            journey.touch(f"{device.type}:view")
-            if rng.random() < persona.add_to_cart:
-                yield env.timeout(gap(person))
-                world.emit(
-                    person,
-                    device,
-                    "track",
-                    event="Product Added",
-                    properties=product_properties(product) | {"quantity": 1},
-                )
-                journey.add(product, bool(rng.random() < persona.checkout), env.now)
-                break
-            product = pick_product(world, person)
-    yield from maybe_checkout(world, person, device, day)
+        browse(visit, screens)
+    maybe_checkout(visit)
 
 
-def maybe_checkout(world: World, person: Person, device: Device, day: int) -> Process:
+def browse(visit: Visit, screens: int) -> None:
+    """Search, then view products until one goes into the cart (or the session runs out)."""
+    person = visit.person
+    persona = person.persona
+    journey = person.journey
+    draw = person.draw
+    kind = visit.device.type
+    product = pick_product(visit)
+    visit.pause()
+    visit.track("Products Searched", {"query": QUERIES[product.category]})
+    journey.touch(f"{kind}:search")
+    for _ in range(max(1, screens // 2)):
+        visit.pause()
+        visit.track("Product Viewed", product_properties(product))
+        journey.reach("awareness", visit.t)
+        journey.touch(f"{kind}:view")
+        if draw.random() < persona.add_to_cart:
+            visit.pause()
+            visit.track("Product Added", product_properties(product) | {"quantity": 1})
+            journey.add(product, draw.random() < persona.checkout, visit.t)
+            return
+        product = pick_product(visit)
+
+
+def maybe_checkout(visit: Visit) -> None:
     """Buy a cart meant to be bought, more likely on the persona's preferred buying devices."""
+    person = visit.person
     journey = person.journey
     persona = person.persona
+    device = visit.device
     preference = persona.buy_on.get(device.type, 0.0) / max(persona.buy_on.values(), default=1.0)
-    if not (journey.cart and journey.intent) or person.rng.random() >= preference:
+    if not (journey.cart and journey.intent) or person.draw.random() >= preference:
         return
-    env = world.env
     products = [product_properties(p) for p in journey.cart]
     total = round(sum(p.price for p in journey.cart), 2)
-    yield env.timeout(gap(person))
-    world.emit(
-        person,
-        device,
-        "track",
-        event="Checkout Started",
-        properties={"value": total, "currency": "USD", "products": products},
-    )
-    yield env.timeout(gap(person))
-    order_id = f"o-{device.id[:6]}-{device.seq}"
-    world.emit(
-        person,
-        device,
-        "track",
-        event="Order Completed",
-        properties={
-            "order_id": order_id,
-            "total": total,
-            "revenue": total,
-            "currency": "USD",
-            "products": products,
-        },
-    )
-    journey.touch(f"{device.type}:order")
-    journey.order(env.now, day, total)
-    if person.rng.random() < persona.review:
-        yield env.timeout(gap(person) * 4)
-        event = "Product Reviewed" if person.rng.random() < 0.6 else "Product Shared"
-        world.emit(
-            person,
-            device,
-            "track",
-            event=event,
-            properties={"product_id": products[0]["product_id"]},
-        )
-        journey.reach("advocacy", env.now)
-
-
-def tv_session(world: World, person: Person, device: Device, day: int) -> Process:
-    rng = person.rng
-    open_app(world, person, device, day)
-    sign_in(world, person, device)
-    view(world, person, device, "Browse")
-    yield world.env.timeout(gap(person))
-    content = {
-        "content_asset_id": f"v{int(rng.integers(1000)):04d}",
-        "position": 0,
-        "livestream": False,
+    visit.pause()
+    visit.track("Checkout Started", {"value": total, "currency": "USD", "products": products})
+    visit.pause()
+    order = {
+        "order_id": f"o-{device.id[:6]}-{device.seq}",
+        "total": total,
+        "revenue": total,
+        "currency": "USD",
+        "products": products,
     }
-    world.emit(person, device, "track", event="Video Playback Started", properties=content)
-    second_screen(world, person, day)
-    minutes = float(rng.lognormal(3.5, 0.5))
-    yield world.env.timeout(minutes * 60.0)
-    world.emit(
-        person,
-        device,
-        "track",
-        event="Video Playback Completed",
-        properties=content | {"position": int(minutes * 60)},
-    )
+    visit.track("Order Completed", order)
+    journey.touch(f"{device.type}:order")
+    journey.order(visit.t, visit.day, total)
+    if person.draw.random() < persona.review:
+        visit.pause(4.0)
+        event = "Product Reviewed" if person.draw.random() < 0.6 else "Product Shared"
+        visit.track(event, {"product_id": products[0]["product_id"]})
+        journey.reach("advocacy", visit.t)
 
 
-def second_screen(world: World, person: Person, day: int) -> None:
+def tv_session(visit: Visit) -> None:
+    draw = visit.person.draw
+    open_app(visit)
+    sign_in(visit)
+    visit.view("Browse", {})
+    visit.pause()
+    content = {"content_asset_id": f"v{draw.below(1000):04d}", "position": 0, "livestream": False}
+    visit.track("Video Playback Started", content)
+    second_screen(visit)
+    minutes = draw.lognormal(3.5, 0.5)
+    visit.wait(minutes * 60.0)
+    visit.track("Video Playback Completed", content | {"position": int(minutes * 60)})
+
+
+def second_screen(visit: Visit) -> None:
     """While the TV plays, many people pick up the phone or tablet as a second screen."""
-    if person.rng.random() >= world.scenario.second_screen:
+    person = visit.person
+    if person.draw.random() >= visit.world.scenario.second_screen:
         return
     handheld = [d for d in person.devices if d.type in ("phone", "tablet") and not d.shared]
     if handheld:
-        device = handheld[int(person.rng.integers(len(handheld)))]
-        world.env.process(screen_session(world, person, device, day))
+        device = handheld[person.draw.below(len(handheld))]
+        screen_session(Visit(visit.world, person, device, visit.day, visit.t))
 
 
-def speaker_session(world: World, person: Person, device: Device, day: int) -> Process:
-    rng = person.rng
-    open_app(world, person, device, day)
-    for _ in range(1 + int(rng.integers(3))):
-        intent = VOICE[int(rng.integers(len(VOICE)))]
-        world.emit(person, device, "track", event="Voice Command", properties={"intent": intent})
+def speaker_session(visit: Visit) -> None:
+    person = visit.person
+    open_app(visit)
+    for _ in range(1 + person.draw.below(3)):
+        intent = VOICE[person.draw.below(len(VOICE))]
+        visit.track("Voice Command", {"intent": intent})
         if intent == "shopping list":
             person.journey.touch("speaker:list")
-        yield world.env.timeout(gap(person) * 3)
+        visit.pause(3.0)
 
 
-def watch_session(world: World, person: Person, device: Device, day: int) -> Process:
-    rng = person.rng
-    open_app(world, person, device, day)
+def watch_session(visit: Visit) -> None:
+    person = visit.person
+    draw = person.draw
+    open_app(visit)
     if person.context == "gym":
-        world.emit(
-            person,
-            device,
-            "track",
-            event="Workout Started",
-            properties={"activity": "strength" if rng.random() < 0.5 else "run"},
-        )
-        minutes = float(rng.uniform(25, 70))
-        yield world.env.timeout(minutes * 60.0)
-        world.emit(
-            person,
-            device,
-            "track",
-            event="Workout Completed",
-            properties={"duration_minutes": round(minutes, 1)},
-        )
+        visit.track("Workout Started", {"activity": "strength" if draw.random() < 0.5 else "run"})
+        minutes = draw.uniform(25, 70)
+        visit.wait(minutes * 60.0)
+        visit.track("Workout Completed", {"duration_minutes": round(minutes, 1)})
         return
-    yield world.env.timeout(gap(person))
-    world.emit(
-        person,
-        device,
-        "track",
-        event="Activity Synced",
-        properties={"steps": int(rng.integers(200, 4000))},
-    )
+    visit.pause()
+    visit.track("Activity Synced", {"steps": 200 + draw.below(3800)})
 
 
-def car_session(world: World, person: Person, device: Device, day: int) -> Process:
-    rng = person.rng
-    open_app(world, person, device, day)
-    world.emit(person, device, "track", event="Trip Started", properties={})
-    if rng.random() < 0.4:
-        world.emit(person, device, "track", event="Navigation Started", properties={})
-    minutes = float(rng.uniform(10, 40))
-    yield world.env.timeout(minutes * 60.0)
-    world.emit(
-        person,
-        device,
-        "track",
-        event="Trip Ended",
-        properties={"duration_minutes": round(minutes, 1)},
-    )
+def car_session(visit: Visit) -> None:
+    draw = visit.person.draw
+    open_app(visit)
+    visit.track("Trip Started", {})
+    if draw.random() < 0.4:
+        visit.track("Navigation Started", {})
+    minutes = draw.uniform(10, 40)
+    visit.wait(minutes * 60.0)
+    visit.track("Trip Ended", {"duration_minutes": round(minutes, 1)})
+
+
+RUNNERS = {
+    "tv": tv_session,
+    "speaker": speaker_session,
+    "watch": watch_session,
+    "car": car_session,
+}

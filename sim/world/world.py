@@ -14,7 +14,7 @@ from typing import Any
 import simpy
 
 from sim.hooks import EventHook
-from sim.trace.events import Clock, EventType, SegmentEvent, base_event
+from sim.trace.events import Clock, EventType, SegmentEvent
 from sim.world.catalog import build_catalog
 from sim.world.devices import Device
 from sim.world.network import Addresses
@@ -23,6 +23,7 @@ from sim.world.places import CONTEXTS
 from sim.world.population import populate
 from sim.world.rng import Streams
 from sim.world.scenario import Scenario
+from sim.world.trays import Entry, Trays
 
 DAY = 86_400.0
 LOCATED = ("phone", "watch", "car")
@@ -42,7 +43,10 @@ class World:
         self.catalog = build_catalog(self.streams.get("catalog"))
         self.households = populate(scenario, self.streams, self.addresses, shard)
         self._by_id = {h.id: h for h in self.households}
+        self.events_released = EventHook()
         self.event_emitted = EventHook()
+        self.trays = Trays(self.release)
+        self.env.process(self.trays.run(self.env))
         self.context_changed = EventHook()
         self.events = 0
 
@@ -68,21 +72,48 @@ class World:
         return self._by_id[person.household_id]
 
     def emit(self, person: Person, device: Device, kind: EventType, **fields: Any) -> SegmentEvent:
-        """Build a Segment event from ``device`` at the current time and fire it."""
-        located = bool(person.opt_in.get("location")) and device.type in LOCATED
-        context = device.context_at(self.ip_of(person, device), person.place if located else None)
-        event = base_event(
-            kind,
-            device.next_message_id(),
-            self.clock.stamp(self.env.now),
-            context,
-            device.anonymous_id,
-            device.user_id,
-        )
-        event.update(fields)
-        self.events += 1
-        self.event_emitted.fire(event=event, person=person, device=device)
+        """Send a Segment event from ``device`` now (the engine's reactions use this)."""
+        event: SegmentEvent = {"type": kind, **fields}
+        self.post(person, device, self.env.now, event)
         return event
+
+    def post(
+        self,
+        person: Person,
+        device: Device,
+        at: float,
+        event: SegmentEvent,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        """Stamp ``event`` as sent from ``device`` at ``at`` seconds and queue it for its minute.
+
+        Sessions are planned when they start, so ``at`` may lie ahead of the
+        clock; the event waits in its minute's tray until the clock has passed.
+        ``context`` is the device's context where the person is (looked up if not given).
+        """
+        ms = int(at * 1000.0)
+        device.seq += 1
+        message_id = f"{device.id}-{device.seq:06d}"
+        event["messageId"] = message_id
+        event["timestamp"] = self.clock.stamp_ms(ms)
+        event["anonymousId"] = device.anonymous_id
+        if device.user_id is not None:
+            event["userId"] = device.user_id
+        event["context"] = context or self.context_of(person, device)
+        self.trays.put(ms, message_id, event, person, device)
+
+    def context_of(self, person: Person, device: Device) -> dict[str, Any]:
+        """What ``device`` says about itself where ``person`` is now (address, place)."""
+        located = device.type in LOCATED and bool(person.opt_in.get("location"))
+        return device.context_at(self.ip_of(person, device), person.place if located else None)
+
+    def release(self, events: list[SegmentEvent], entries: list[Entry]) -> None:
+        """Hand a minute's events, in trace order, to whoever listens."""
+        self.events += len(events)
+        self.events_released.fire(events=events)
+        if self.event_emitted:
+            for _, _, event, person, device, context in entries:
+                self.event_emitted.fire(event=event, person=person, device=device, context=context)
 
     def ip_of(self, person: Person, device: Device) -> str:
         """The public address ``device`` shows in the person's current context."""
@@ -104,6 +135,11 @@ class World:
         """Advance the clock to ``until`` seconds (runs may advance in slices)."""
         self.env.run(until=until)
 
+    def finish(self) -> None:
+        """Let every planned event out: sessions begun before the end play to their end."""
+        self.trays.drain()
+
     def run(self) -> None:
         self.start()
         self.step_until(self.end)
+        self.finish()

@@ -16,10 +16,13 @@ def event(stamp: str, message_id: str, **extra: object) -> dict[str, object]:
     return {"type": "track", "timestamp": stamp, "messageId": message_id, **extra}
 
 
+def order(item: dict[str, object]) -> tuple[str, str]:
+    return str(item["timestamp"]), str(item["messageId"])
+
+
 def write_part(path: Path, events: list[dict[str, object]]) -> Path:
     sink = TraceSink(path, part=True)
-    for item in events:
-        sink.on_event(item)
+    sink.on_events(events)
     sink.close()
     return path
 
@@ -35,11 +38,11 @@ def test_merge_follows_timestamp_then_message_id(tmp_path: Path) -> None:
     for k, item in enumerate(everything):
         shares[k % 3].append(item)
     parts = [
-        write_part(tmp_path / f"p{k}.part", sorted(share, key=lambda e: str(e["timestamp"])))
+        write_part(tmp_path / f"p{k}.part", sorted(share, key=order))
         for k, share in enumerate(shares)
     ]
     merged = list(merge_parts(parts))
-    expected = sorted(everything, key=lambda e: (str(e["timestamp"]), str(e["messageId"])))
+    expected = sorted(everything, key=order)
     assert merged == [dumps(e) + b"\n" for e in expected]
     assert orjson.loads(merged[0])["properties"] == {"text": "tab\there"}
 
@@ -47,10 +50,10 @@ def test_merge_follows_timestamp_then_message_id(tmp_path: Path) -> None:
 def test_one_shard_writes_a_readable_trace(tmp_path: Path) -> None:
     path = tmp_path / "trace.jsonl.gz"
     sink = TraceSink(path)
-    sink.on_event(event("2026-11-02T07:00:00.000Z", "b"))
-    sink.on_event(event("2026-11-02T07:00:00.000Z", "a"))
-    assert sink.close() == 2
-    assert [e["messageId"] for e in read_jsonl(path)] == ["a", "b"]
+    sink.on_events([event("2026-11-02T07:00:00.000Z", "a")])
+    sink.on_events([event("2026-11-02T07:00:00.000Z", "b"), event("2026-11-02T07:01:00.000Z", "a")])
+    assert sink.close() == 3
+    assert [e["messageId"] for e in read_jsonl(path)] == ["a", "b", "a"]
 
 
 def test_part_writer_counts_lines(tmp_path: Path) -> None:

@@ -59,7 +59,11 @@ def test_events_are_emitted_in_time_order_within_the_run() -> None:
     times = [parse_iso(e["timestamp"]) for e in events]
     assert times == sorted(times)
     assert times[0] >= scenario.start
-    assert (times[-1] - scenario.start).total_seconds() <= scenario.days * 86400
+    # A session that began before the end plays out: a few events run past it, not many.
+    end = scenario.days * 86400
+    past = [t for t in times if (t - scenario.start).total_seconds() >= end]
+    assert len(past) < 0.02 * len(times)
+    assert (times[-1] - scenario.start).total_seconds() < end + 6 * 3600
 
 
 def test_watch_and_speaker_never_identify_but_phone_does() -> None:
