@@ -21,7 +21,7 @@ from sim.engine.identity.scoring import (
     cosine,
     score_of,
 )
-from sim.engine.identity.signals import Signals, Summary
+from sim.engine.identity.signals import Blocks, Signals, Summary
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -67,6 +67,24 @@ def test_batched_pair_features_match_their_definitions() -> None:
             similar_seen.add(alike)
     assert adjacent_seen == similar_seen == {True, False}, "both answers occur: the check has teeth"
     assert len(met_seen) > 1
+
+
+def test_the_one_pass_comparison_is_the_four_fields_zipped() -> None:
+    signals, people = summaries()
+    blocks = Blocks({p.state.number: p for p in people})
+    for mine in people:
+        others = [p for p in people if p is not mine]
+        assert blocks.dots(mine, others) == [int(o.vector @ mine.vector) for o in others]
+        fields = list(
+            zip(
+                signals.same_home(mine, others),
+                signals.meetings(mine, others),
+                signals.adjacency(mine, others),
+                signals.similar(mine, others),
+                strict=True,
+            )
+        )
+        assert signals.compare(mine, others, blocks.dots(mine, others)) == fields
 
 
 def test_a_summary_is_reused_only_while_its_devices_stay_the_same() -> None:

@@ -202,8 +202,10 @@ def _cluster_unnamed(graph: IdentityGraph, signals: Signals, pending: list[Profi
     blocks = Blocks(pool)
     pairs: list[tuple[float, int, int, Fields]] = []
     for number, summary in pool.items():
-        for score, other, fields in _rank(graph, signals, summary, pool, blocks):
-            if score >= graph.config.threshold and number < other.number:
+        # Only the pairs kept below are scored: the other one must be the younger profile.
+        later = [o for o in _candidates(graph, summary, pool, blocks) if number < o.state.number]
+        for score, other, fields in _score(graph, signals, summary, later, blocks):
+            if score >= graph.config.threshold:
                 pairs.append((score, number, other.number, fields))
     pairs.sort(key=lambda item: (-item[0], item[1], item[2]))
     for score, first, second, fields in pairs:
@@ -243,26 +245,55 @@ def _rank(
     Each comes with its agreement pattern; the reason text is only written
     for the links actually made (:func:`explain`).
     """
-    config = graph.config
-    use_ip, use_time = config.rule_on("ip"), config.rule_on("time")
-    others = [
+    ranked = _score(graph, signals, mine, _candidates(graph, mine, pool, blocks), blocks)
+    ranked.sort(key=lambda item: (-item[0], item[1].number))
+    return ranked
+
+
+def _candidates(
+    graph: IdentityGraph, mine: Summary, pool: dict[int, Summary], blocks: Blocks
+) -> list[Summary]:
+    """The blocking candidates of ``mine`` that are still persons of their own."""
+    return [
         other
-        for other in (pool[number] for number in blocks.candidates(mine, use_time))
+        for other in (
+            pool[number] for number in blocks.candidates(mine, graph.config.rule_on("time"))
+        )
         if other.state.parent is None
         and other.state.kind == "person"
         and other.state is not mine.state
     ]
-    off: list[None] = [None] * len(others)
-    fields: Iterable[Fields] = zip(
-        signals.same_home(mine, others) if use_ip else off,
-        signals.meetings(mine, others) if use_ip else off,
-        signals.adjacency(mine, others) if use_time else off,
-        signals.similar(mine, others) if config.rule_on("behaviour") else off,
-        strict=True,
-    )
-    ranked = [(score_of(f), other.state, f) for other, f in zip(others, fields, strict=True)]
-    ranked.sort(key=lambda item: (-item[0], item[1].number))
-    return ranked
+
+
+def _score(
+    graph: IdentityGraph,
+    signals: Signals,
+    mine: Summary,
+    others: list[Summary],
+    blocks: Blocks,
+) -> list[Ranked]:
+    """``mine`` scored against each of ``others``, in their order.
+
+    With every rule on (the usual case) the four fields come from one pass
+    (:meth:`Signals.compare`); otherwise field by field, a switched-off one
+    ``None``.
+    """
+    config = graph.config
+    use_ip, use_time = config.rule_on("ip"), config.rule_on("time")
+    use_behaviour = config.rule_on("behaviour")
+    fields: Iterable[Fields]
+    if use_ip and use_time and use_behaviour:
+        fields = signals.compare(mine, others, blocks.dots(mine, others))
+    else:
+        off: list[None] = [None] * len(others)
+        fields = zip(
+            signals.same_home(mine, others) if use_ip else off,
+            signals.meetings(mine, others) if use_ip else off,
+            signals.adjacency(mine, others) if use_time else off,
+            signals.similar(mine, others) if use_behaviour else off,
+            strict=True,
+        )
+    return [(score_of(f), other.state, f) for other, f in zip(others, fields, strict=True)]
 
 
 def _merge(
