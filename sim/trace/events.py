@@ -61,8 +61,14 @@ class Clock:
         midnight = self.start.replace(hour=0, minute=0, second=0, microsecond=0)
         self._offset = int((self.start - midnight).total_seconds() * 1000)
         self._midnight = midnight
-        self._day = -1
+        self._day_start = -86_400_000  # never a real day: the first stamp sets it
         self._date = ""
+
+    def _new_day(self, since_midnight: int) -> None:
+        """Move to the day holding ``since_midnight`` ms after the first midnight."""
+        day = since_midnight // 86_400_000
+        self._day_start = day * 86_400_000
+        self._date = (self._midnight + timedelta(days=day)).strftime("%Y-%m-%dT")
 
     def at(self, seconds: float) -> datetime:
         return self.start + timedelta(seconds=seconds)
@@ -77,10 +83,12 @@ class Clock:
         The date is formatted once a day; hours, minutes-and-seconds and
         milliseconds come from small tables, so no number is formatted per event.
         """
-        day, ms = divmod(elapsed + self._offset, 86_400_000)
-        if day != self._day:
-            self._day = day
-            self._date = (self._midnight + timedelta(days=day)).strftime("%Y-%m-%dT")
-        second, milli = divmod(ms, 1000)
-        hour, rest = divmod(second, 3600)
+        ms = elapsed + self._offset - self._day_start
+        if not 0 <= ms < 86_400_000:
+            self._new_day(elapsed + self._offset)
+            ms = elapsed + self._offset - self._day_start
+        second = ms // 1000
+        milli = ms - second * 1000
+        hour = second // 3600
+        rest = second - hour * 3600
         return f"{self._date}{HOURS[hour]}{MINUTES_SECONDS[rest]}{MILLIS[milli]}"

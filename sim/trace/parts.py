@@ -35,6 +35,14 @@ class PartWriter:
         self._raw.write(key + dump_line(record))
         self.count += 1
 
+    def write_many(self, records: list[dict[str, Any]]) -> None:
+        self._raw.write(
+            b"".join(
+                f"{r['timestamp']}\t{r['messageId']}\t".encode() + dump_line(r) for r in records
+            )
+        )
+        self.count += len(records)
+
     def close(self) -> None:
         self._raw.close()
 

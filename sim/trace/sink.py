@@ -26,6 +26,8 @@ class RecordWriter(Protocol):
 
     def write(self, record: Record) -> None: ...
 
+    def write_many(self, records: list[Record]) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -79,9 +81,7 @@ class TraceSink:
         self.writer: RecordWriter = PartWriter(path) if part else JsonlGzWriter(path)
 
     def on_events(self, events: list[Record], **_: Any) -> None:
-        write = self.writer.write
-        for event in events:
-            write(event)
+        self.writer.write_many(events)
 
     def close(self) -> int:
         self.writer.close()

@@ -87,6 +87,21 @@ class JsonlGzWriter:
     def write(self, record: dict[str, Any]) -> None:
         self.write_line(dump_line(record))
 
+    def write_many(self, records: list[dict[str, Any]]) -> None:
+        """Encode and append a batch (one call per simulated minute, not per event)."""
+        pending = self._lines
+        size = self._size
+        for record in records:
+            line = orjson.dumps(record, default=_plain, option=LINE_OPTIONS)
+            pending.append(line)
+            size += len(line)
+            if size >= BLOCK_BYTES:  # the same cut as line by line: blocks depend on bytes only
+                self._size = size
+                self._submit()
+                size = 0
+        self._size = size
+        self.count += len(records)
+
     def write_line(self, line: bytes) -> None:
         """Append one already-encoded line (ending in a newline)."""
         self._lines.append(line)

@@ -43,13 +43,19 @@ class Draws:
 
     def below(self, n: int) -> int:
         """An integer in ``range(n)``, each equally likely."""
-        return int(self.random() * n)
+        uniforms = self._uniforms
+        if not uniforms:
+            uniforms = self._uniforms = self._rng.random(BLOCK).tolist()
+        return int(uniforms.pop() * n)
 
     def uniform(self, low: float, high: float) -> float:
         return low + (high - low) * self.random()
 
     def lognormal(self, mu: float, sigma: float) -> float:
-        return math.exp(mu + sigma * self.normal())
+        normals = self._normals
+        if not normals:
+            normals = self._normals = self._rng.standard_normal(BLOCK).tolist()
+        return math.exp(mu + sigma * normals.pop())
 
     def exponential(self, scale: float) -> float:
         """Exponential with mean ``scale`` (``1 - u`` is never zero)."""

@@ -43,7 +43,19 @@ MAX_GAP = 600.0
 class Visit:
     """One session on one device, with its own clock ``t`` (seconds into the run)."""
 
-    __slots__ = ("context", "day", "device", "person", "post", "t", "world")
+    __slots__ = (
+        "context",
+        "day",
+        "device",
+        "draw",
+        "kind",
+        "mu",
+        "person",
+        "post",
+        "sigma",
+        "t",
+        "world",
+    )
 
     def __init__(self, world: World, person: Person, device: Device, day: int, t: float) -> None:
         self.world = world
@@ -53,6 +65,9 @@ class Visit:
         self.t = t
         self.context = world.context_of(person, device)
         self.post = world.post
+        self.draw = person.draw
+        self.mu, self.sigma = person.persona.gap_mu, person.persona.gap_sigma
+        self.kind = "screen" if device.spec.app else "page"
 
     def wait(self, seconds: float) -> None:
         self.t += seconds
@@ -70,8 +85,7 @@ class Visit:
 
     def view(self, name: str, properties: dict[str, Any]) -> None:
         """A screen in an app, a page in a browser."""
-        kind = "screen" if self.device.spec.app else "page"
-        event = {"type": kind, "name": name, "properties": properties}
+        event = {"type": self.kind, "name": name, "properties": properties}
         self.post(self.person, self.device, self.t, event, self.context)
 
     def identify(self, traits: dict[str, Any]) -> None:
