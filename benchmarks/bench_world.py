@@ -14,15 +14,20 @@ import statistics
 import tempfile
 import time
 from collections.abc import Generator
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import simpy
 
 from benchmarks import Result
+from sim.trace.events import Clock, Context
 from sim.trace.sink import TraceSink
+from sim.trace.writer import JsonlGzWriter
 from sim.world.scenario import load_scenario
+from sim.world.trays import Trays
 from sim.world.world import World
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +51,48 @@ def bare_loop(events: int, processes: int = 300) -> float:
     started = time.perf_counter()
     env.run()
     return per * processes / (time.perf_counter() - started)
+
+
+def emit_only(folder: Path, events: int, processes: int = 300, per_session: int = 8) -> float:
+    """Events/s of the world's event machinery with no behaviour at all: the ceiling.
+
+    Each process wakes once per session and posts ``per_session`` screen
+    events with fixed-shape properties: message ids, stamps, a sealed
+    context, per-minute trays in trace order, the gzip writer. Nothing is
+    decided, drawn or remembered, so the persona model can at best match it.
+    """
+    env = simpy.Environment()
+    clock = Clock(datetime(2026, 11, 2, tzinfo=UTC))
+    writer = JsonlGzWriter(folder / "ceiling.jsonl.gz")
+    trays = Trays(lambda batch, _: writer.write_many(batch))
+    env.process(trays.run(env))
+    context = Context({"device": {"id": "d", "type": "phone"}, "ip": "192.0.2.1"}).seal()
+    gaps = np.random.default_rng(0).lognormal(2.5, 1.0, size=4096).tolist()
+    sessions = events // per_session // processes
+
+    def person(k: int, someone: Any) -> Generator[Any, Any, None]:
+        seq = 0
+        for s in range(sessions):
+            t = env.now
+            for step in range(per_session):
+                t += gaps[(s * per_session + step + k) % 4096]
+                seq += 1
+                message_id = f"{k:016x}-{seq:06d}"
+                ms = int(t * 1000.0)
+                event = {"type": "screen", "name": "Home", "properties": {}, "context": context}
+                event["messageId"] = message_id
+                event["timestamp"] = clock.stamp_ms(ms)
+                event["anonymousId"] = "a"
+                trays.put(ms, message_id, event, someone, None)  # type: ignore[arg-type]
+            yield env.timeout(t - env.now + 600.0)
+
+    for k in range(processes):
+        env.process(person(k, SimpleNamespace(context="home")))
+    started = time.perf_counter()
+    env.run(until=sessions * 3600.0)
+    trays.drain()
+    writer.close()
+    return writer.count / (time.perf_counter() - started)
 
 
 def full_model(folder: Path) -> tuple[float, int]:
@@ -83,13 +130,15 @@ def workers_speedup(folder: Path) -> tuple[float, float]:
 def run() -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        model, bare, ratios = [], [], []
+        model, bare, ratios, ceilings = [], [], [], []
         for _ in range(ROUNDS):
             rate, events = full_model(folder)
             floor = bare_loop(events)
+            ceiling = emit_only(folder, events)
             model.append(rate)
             bare.append(floor)
             ratios.append(rate / floor)
+            ceilings.append(ceiling / floor)
         speedup, one_worker = workers_speedup(folder)
         same = (folder / "w1" / "trace.jsonl.gz").read_bytes() == (
             folder / "w2" / "trace.jsonl.gz"
@@ -98,6 +147,12 @@ def run() -> list[Result]:
         Result("world events/s (population, trace written)", statistics.median(model), "events/s"),
         Result("bare SimPy timeouts/s (same run)", statistics.median(bare), "events/s"),
         Result("world / bare SimPy", statistics.median(ratios), "x", target=0.35),
+        Result(
+            "emitting alone, no behaviour (ceiling) / bare SimPy",
+            statistics.median(ceilings),
+            "x",
+            note="the event machinery with nothing decided",
+        ),
         Result(
             "--workers 2 speed-up over 1 (600 persons x 7 days, no campaigns)",
             speedup,
