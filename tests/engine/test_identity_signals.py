@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from sim.engine.identity import IdentityConfig, IdentityGraph
+from sim.engine.identity import signals as signals_module
 from sim.engine.identity.scoring import (
     ADJACENT_LIFT,
     SIMILAR_COSINE,
@@ -85,6 +89,43 @@ def test_the_one_pass_comparison_is_the_four_fields_zipped() -> None:
             )
         )
         assert signals.compare(mine, others, blocks.dots(mine, others)) == fields
+
+
+def most_voted_by_definition(
+    pool: dict[int, Summary], mine: Summary, use_time: bool, cap: int
+) -> list[int]:
+    """The blocking rule spelled out: one vote per shared uncrowded key, ties to the first voted."""
+    limit = signals_module.MAX_BLOCK
+    home: Counter[int] = Counter(h for p in pool.values() for h in p.homes)
+    met: Counter[int] = Counter(k for p in pool.values() for k in p.ip_hours)
+    slot: Counter[int] = Counter(k for p in pool.values() for k in p.slots)
+    voted: list[int] = []
+    if mine.home is not None and home[mine.home] <= limit:
+        voted += [n for n, p in pool.items() if mine.home in p.homes]
+    for pair in mine.ip_hours:
+        if met[pair] <= limit:
+            voted += [n for n, p in pool.items() if pair in p.ip_hours]
+    for key in mine.slots if use_time else ():
+        if slot[key] <= limit:
+            voted += [n for n, p in pool.items() if key in p.slots]
+    votes = Counter(voted)
+    votes.pop(mine.state.number, None)
+    return [number for number, _ in votes.most_common(cap)]
+
+
+@pytest.mark.parametrize(("cap", "crowd"), [(64, 256), (5, 256), (2, 4), (1, 1)])
+def test_blocking_candidates_are_the_most_voted(
+    monkeypatch: pytest.MonkeyPatch, cap: int, crowd: int
+) -> None:
+    monkeypatch.setattr(signals_module, "MAX_CANDIDATES", cap)
+    monkeypatch.setattr(signals_module, "MAX_BLOCK", crowd)
+    _, people = summaries()
+    pool = {p.state.number: p for p in people[::2]}
+    blocks = Blocks(pool)
+    for mine in people:
+        for use_time in (True, False):
+            expected = most_voted_by_definition(pool, mine, use_time, cap)
+            assert blocks.candidates(mine, use_time) == expected
 
 
 def test_a_summary_is_reused_only_while_its_devices_stay_the_same() -> None:

@@ -42,6 +42,8 @@ NEVER_MET = copresence_level(0.0, 0, 0)
 
 Vector = npt.NDArray[np.int64]
 NO_NAMES: Vector = np.zeros(MAX_NAMES, dtype=np.int64)
+Rows = npt.NDArray[np.intp]
+NO_ROWS: Rows = np.zeros(0, dtype=np.intp)
 
 
 @dataclass
@@ -295,40 +297,72 @@ class Blocks:
     address at rush hour, a busy time slot in a city of 100,000) is dropped:
     it would pair everyone with everyone and its agreement carries almost no
     evidence (its Fellegi-Sunter u-probability is near 1).
+
+    Members are kept as row numbers of the pool (``numbers[row]`` is the
+    profile number); a slot's members, the long lists, as a ready-made array.
     """
 
     def __init__(self, pool: dict[int, Summary]) -> None:
         self.by_home: dict[int, list[int]] = {}
         self.by_ip_hour: dict[int, list[int]] = {}
-        self.by_slot: dict[int, list[int]] = {}
-        for number, summary in pool.items():
+        by_slot: dict[int, list[int]] = {}
+        for row, summary in enumerate(pool.values()):
             for home in summary.homes:
-                self.by_home.setdefault(home, []).append(number)
+                self.by_home.setdefault(home, []).append(row)
             for pair in summary.ip_hours:
-                self.by_ip_hour.setdefault(pair, []).append(number)
+                self.by_ip_hour.setdefault(pair, []).append(row)
             for slot in summary.slots:
-                self.by_slot.setdefault(slot, []).append(number)
+                by_slot.setdefault(slot, []).append(row)
+        self.numbers: Rows = np.array(list(pool), dtype=np.intp)
         self.row = {number: row for row, number in enumerate(pool)}
         self.vectors = np.stack([s.vector for s in pool.values()]) if pool else None
         """The pool's name-count vectors, one row each (row of profile ``n``: ``row[n]``)."""
-        for blocks in (self.by_home, self.by_ip_hour, self.by_slot):
+        for blocks in (self.by_home, self.by_ip_hour, by_slot):
             crowded = [key for key, members in blocks.items() if len(members) > MAX_BLOCK]
             for key in crowded:
                 del blocks[key]
+        self.by_slot = {slot: np.array(rows, dtype=np.intp) for slot, rows in by_slot.items()}
 
     def candidates(self, mine: Summary, use_time: bool) -> list[int]:
-        """Profiles of the pool worth comparing with ``mine`` (most shared keys first)."""
+        """Profiles of the pool worth comparing with ``mine`` (most shared keys first).
+
+        Each key ``mine`` holds (its home, its (network, window) pairs, then
+        its slots, in that order) is a vote for each member. The
+        ``MAX_CANDIDATES`` with most votes win; on a tie the one voted for
+        first. The votes are counted on the keys' member rows laid end to
+        end: a ``bincount``, and each row's first position by ``minimum.at``.
+        """
         keys: list[Iterable[int]] = []
         if mine.home is not None:
             keys.append(self.by_home.get(mine.home, ()))
-        by_ip_hour, by_slot = self.by_ip_hour.get, self.by_slot.get
+        by_ip_hour = self.by_ip_hour.get
         keys.extend(by_ip_hour(pair, ()) for pair in mine.ip_hours)
+        voters = [np.fromiter(chain.from_iterable(keys), dtype=np.intp)]
         if use_time:
-            keys.extend(by_slot(slot, ()) for slot in mine.slots)
-        votes = Counter(chain.from_iterable(keys))  # counted in the same order, one C loop
-        votes.pop(mine.state.number, None)
-        # == most_common(MAX_CANDIDATES): a stable sort keeps first-voted first on ties
-        return sorted(votes, key=votes.__getitem__, reverse=True)[:MAX_CANDIDATES]
+            by_slot = self.by_slot.get
+            voters.extend(by_slot(slot, NO_ROWS) for slot in mine.slots)
+        return self._most_voted(np.concatenate(voters), self.row.get(mine.state.number))
+
+    def _most_voted(self, voters: Rows, me: int | None) -> list[int]:
+        """The numbers of the most frequent rows in ``voters`` (ties: first seen), ``me`` left out.
+
+        == ``Counter(voters).most_common(MAX_CANDIDATES)`` without ``me``:
+        one key per row, votes times ``len + 1`` minus first position, orders
+        by votes and then by first position, and is distinct per row.
+        """
+        size = len(self.numbers)
+        votes = np.bincount(voters, minlength=size)
+        if me is not None:
+            votes[me] = 0
+        first = np.full(size, len(voters), dtype=np.intp)
+        np.minimum.at(first, voters, np.arange(len(voters), dtype=np.intp))
+        key = votes * (len(voters) + 1) - first
+        rows = np.flatnonzero(votes)
+        if len(rows) > MAX_CANDIDATES:
+            rows = rows[np.argpartition(-key[rows], MAX_CANDIDATES - 1)[:MAX_CANDIDATES]]
+        rows = rows[np.argsort(-key[rows], kind="stable")]
+        numbers: list[int] = self.numbers[rows].tolist()
+        return numbers
 
     def dots(self, mine: Summary, others: Sequence[Summary]) -> list[int]:
         """The dot products of ``mine``'s name vector with those of ``others`` (pool members).
