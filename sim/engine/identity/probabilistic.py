@@ -173,15 +173,33 @@ def _best(
     pool: dict[int, Summary],
     blocks: Blocks,
 ) -> Ranked | None:
-    """The top candidate if it reaches ``threshold`` and leads by ``margin``."""
-    ranked = _rank(graph, signals, mine, pool, blocks)
+    """The top candidate if it reaches ``threshold`` and leads by ``margin``.
+
+    The first two of the ranking, found without sorting all candidates.
+    """
+    ranked = _score(graph, signals, mine, _candidates(graph, mine, pool, blocks), blocks)
     if not ranked:
         return None
-    score = ranked[0][0]
-    second = ranked[1][0] if len(ranked) > 1 else 0.0
+    top, second = _top_two(ranked)
+    score = top[0]
     if score >= graph.config.threshold and score - second >= graph.config.margin:
-        return ranked[0]
+        return top
     return None
+
+
+def _top_two(ranked: list[Ranked]) -> tuple[Ranked, float]:
+    """The first of ``ranked`` best first (ties: older profile first), and the runner-up's score.
+
+    The best score held by several candidates goes to the oldest of them,
+    and then the runner-up scores the same; with no runner-up, 0.
+    """
+    scores = [item[0] for item in ranked]
+    score = max(scores)
+    tied = [item for item in ranked if item[0] == score]
+    top = min(tied, key=lambda item: item[1].number)
+    if len(tied) > 1:
+        return top, score
+    return top, max((other for other in scores if other != score), default=0.0)
 
 
 def _cluster_unnamed(graph: IdentityGraph, signals: Signals, pending: list[ProfileState]) -> None:
@@ -233,23 +251,6 @@ def _to_home(graph: IdentityGraph, homes: Homes, signals: Signals, mine: Summary
     homes.households.join(state, household, "probabilistic", "never identified; sleeps here")
 
 
-def _rank(
-    graph: IdentityGraph,
-    signals: Signals,
-    mine: Summary,
-    pool: dict[int, Summary],
-    blocks: Blocks,
-) -> list[Ranked]:
-    """Every candidate of ``mine`` in ``pool``, scored, best first (ties: older profile first).
-
-    Each comes with its agreement pattern; the reason text is only written
-    for the links actually made (:func:`explain`).
-    """
-    ranked = _score(graph, signals, mine, _candidates(graph, mine, pool, blocks), blocks)
-    ranked.sort(key=lambda item: (-item[0], item[1].number))
-    return ranked
-
-
 def _candidates(
     graph: IdentityGraph, mine: Summary, pool: dict[int, Summary], blocks: Blocks
 ) -> list[Summary]:
@@ -273,6 +274,10 @@ def _score(
     blocks: Blocks,
 ) -> list[Ranked]:
     """``mine`` scored against each of ``others``, in their order.
+
+    Each comes with its agreement pattern; the reason text is only written
+    for the links actually made (:func:`explain`). Ranked best first, ties
+    to the older profile (:func:`_top_two`).
 
     With every rule on (the usual case) the four fields come from one pass
     (:meth:`Signals.compare`); otherwise field by field, a switched-off one

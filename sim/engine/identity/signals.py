@@ -55,7 +55,8 @@ class Summary:
     once per pair: the active slots as one bitmask (``slot_mask``, bit ``i``
     = slot ``since_slot + i``) and that mask widened by a slot each way
     (``near_mask``), so "how many of my slots sit next to yours" is one AND
-    and a popcount; the event-name counts as a vector and its Euclidean norm.
+    and a popcount, with the share of such slots that beats chance
+    (``near_bar``); the event-name counts as a vector and its Euclidean norm.
     """
 
     state: ProfileState
@@ -67,6 +68,8 @@ class Summary:
     slot_mask: int = 0
     near_mask: int = 0
     active: int = 0
+    near_bar: float = 1.0
+    """The share of a device's slots next to this profile's that beats chance (adjacency)."""
     vector: Vector = field(default_factory=lambda: NO_NAMES)
     norm: float = 0.0
 
@@ -166,6 +169,7 @@ class Signals:
             summary.home = max(nights.items(), key=lambda item: (item[1], item[0]))[0]
         summary.slot_mask, summary.near_mask = mask, mask | mask << 1 | mask >> 1
         summary.active = mask.bit_count()
+        summary.near_bar = ADJACENT_LIFT * min(1.0, 3 * summary.active / self.span)
         _vectorise(summary)
         return summary
 
@@ -220,15 +224,14 @@ class Signals:
         """
         if not mine.active:
             return [False] * len(others)
-        mask, active, span = mine.slot_mask, mine.active, self.span
+        mask, active = mine.slot_mask, mine.active
         out: list[bool] = []
         for other in others:
             if not other.active:
                 out.append(False)
                 continue
             share = (mask & other.near_mask).bit_count() / active
-            chance = min(1.0, 3 * other.active / span)
-            out.append(share >= ADJACENT_LIFT * chance and share > 0.0)
+            out.append(share >= other.near_bar and share > 0.0)
         return out
 
     def similar(self, mine: Summary, others: Sequence[Summary]) -> list[bool]:
@@ -258,8 +261,8 @@ class Signals:
         per candidate list.
         """
         home, ip_hours, copresence = mine.home, mine.ip_hours, self.copresence
-        mask, active, span = mine.slot_mask, mine.active, self.span
-        norm, behaves = mine.norm, bool(mine.behaviour)
+        mask, active = mine.slot_mask, mine.active
+        norm = mine.norm if mine.behaviour else 0.0
         out: list[Fields] = []
         for other, dot in zip(others, dots, strict=True):
             met = (
@@ -270,10 +273,9 @@ class Signals:
             adjacent = False
             if active and other.active:
                 share = (mask & other.near_mask).bit_count() / active
-                chance = min(1.0, 3 * other.active / span)
-                adjacent = share >= ADJACENT_LIFT * chance and share > 0.0
+                adjacent = share >= other.near_bar and share > 0.0
             both = norm * other.norm
-            cos = dot / both if both and behaves and other.behaviour else 0.0
+            cos = dot / both if both and other.behaviour else 0.0
             same = None if home is None else home in other.homes
             out.append((same, met, adjacent, cos >= SIMILAR_COSINE))
         return out
