@@ -119,3 +119,17 @@ def test_behaviour_counts_events_by_name_for_every_card_alike() -> None:
     second.see(None, None, "Search")
     assert first.names() == {book.names["Video Played"]: 2, book.names["Search"]: 1}
     assert second.names() == {book.names["Search"]: 1}
+
+
+def test_slot_range_is_the_first_and_last_active_slot() -> None:
+    import random
+
+    draw = random.Random(3)
+    assert DeviceEvidence("phone", EvidenceBook(12)).slot_range() is None
+    for _ in range(300):
+        evidence = DeviceEvidence("phone", EvidenceBook(12))
+        start = draw.randrange(2_900_000, 2_910_000)
+        for _ in range(draw.randint(1, 40)):
+            evidence.see(None, (start + draw.randrange(-50, 3000)) * 10, None)
+        slots = list(evidence.slots())
+        assert evidence.slot_range() == (slots[0], slots[-1])

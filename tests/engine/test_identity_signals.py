@@ -126,6 +126,9 @@ def test_blocking_candidates_are_the_most_voted(
         for use_time in (True, False):
             expected = most_voted_by_definition(pool, mine, use_time, cap)
             assert blocks.candidates(mine, use_time) == expected
+            nearby = blocks.nearby(mine, use_time)
+            assert [s.state.number for s in nearby] == expected
+            assert all(s is pool[s.state.number] for s in nearby)
 
 
 def test_a_summary_is_reused_only_while_its_devices_stay_the_same() -> None:

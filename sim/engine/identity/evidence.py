@@ -274,11 +274,13 @@ class DeviceEvidence:
 
     def slot_range(self) -> tuple[int, int] | None:
         """The first and last active slot, if any."""
-        first = next(self.slots(), None)
-        if first is None:
-            return None
         bits = self.slot_bits
-        last_byte = max(i for i, value in enumerate(bits) if value)
+        last_byte = len(bits.rstrip(b"\0")) - 1  # the empty bytes found in C, not one by one
+        if last_byte < 0:
+            return None
+        first_byte = len(bits) - len(bits.lstrip(b"\0"))
+        low = bits[first_byte] & -bits[first_byte]
+        first = self.slot_base + 8 * first_byte + low.bit_length() - 1
         return first, self.slot_base + 8 * last_byte + bits[last_byte].bit_length() - 1
 
     def names(self) -> dict[int, int]:

@@ -177,7 +177,7 @@ def _best(
 
     The first two of the ranking, found without sorting all candidates.
     """
-    ranked = _score(graph, signals, mine, _candidates(graph, mine, pool, blocks), blocks)
+    ranked = _score(graph, signals, mine, _candidates(graph, mine, blocks), blocks)
     if not ranked:
         return None
     top, second = _top_two(ranked)
@@ -221,7 +221,7 @@ def _cluster_unnamed(graph: IdentityGraph, signals: Signals, pending: list[Profi
     pairs: list[tuple[float, int, int, Fields]] = []
     for number, summary in pool.items():
         # Only the pairs kept below are scored: the other one must be the younger profile.
-        later = [o for o in _candidates(graph, summary, pool, blocks) if number < o.state.number]
+        later = [o for o in _candidates(graph, summary, blocks) if number < o.state.number]
         for score, other, fields in _score(graph, signals, summary, later, blocks):
             if score >= graph.config.threshold:
                 pairs.append((score, number, other.number, fields))
@@ -251,15 +251,11 @@ def _to_home(graph: IdentityGraph, homes: Homes, signals: Signals, mine: Summary
     homes.households.join(state, household, "probabilistic", "never identified; sleeps here")
 
 
-def _candidates(
-    graph: IdentityGraph, mine: Summary, pool: dict[int, Summary], blocks: Blocks
-) -> list[Summary]:
+def _candidates(graph: IdentityGraph, mine: Summary, blocks: Blocks) -> list[Summary]:
     """The blocking candidates of ``mine`` that are still persons of their own."""
     return [
         other
-        for other in (
-            pool[number] for number in blocks.candidates(mine, graph.config.rule_on("time"))
-        )
+        for other in blocks.nearby(mine, graph.config.rule_on("time"))
         if other.state.parent is None
         and other.state.kind == "person"
         and other.state is not mine.state

@@ -315,6 +315,7 @@ class Blocks:
                 self.by_ip_hour.setdefault(pair, []).append(row)
             for slot in summary.slots:
                 by_slot.setdefault(slot, []).append(row)
+        self.members = list(pool.values())
         self.numbers: Rows = np.array(list(pool), dtype=np.intp)
         self.row = {number: row for row, number in enumerate(pool)}
         self.vectors = np.stack([s.vector for s in pool.values()]) if pool else None
@@ -326,7 +327,12 @@ class Blocks:
         self.by_slot = {slot: np.array(rows, dtype=np.intp) for slot, rows in by_slot.items()}
 
     def candidates(self, mine: Summary, use_time: bool) -> list[int]:
-        """Profiles of the pool worth comparing with ``mine`` (most shared keys first).
+        """Profiles of the pool worth comparing with ``mine`` (most shared keys first)."""
+        numbers: list[int] = self.numbers[self.candidate_rows(mine, use_time)].tolist()
+        return numbers
+
+    def candidate_rows(self, mine: Summary, use_time: bool) -> list[int]:
+        """The pool rows of :meth:`candidates`.
 
         Each key ``mine`` holds (its home, its (network, window) pairs, then
         its slots, in that order) is a vote for each member. The
@@ -343,10 +349,18 @@ class Blocks:
         if use_time:
             by_slot = self.by_slot.get
             voters.extend(by_slot(slot, NO_ROWS) for slot in mine.slots)
-        return self._most_voted(np.concatenate(voters), self.row.get(mine.state.number))
+        rows: list[int] = self._most_voted(
+            np.concatenate(voters), self.row.get(mine.state.number)
+        ).tolist()
+        return rows
 
-    def _most_voted(self, voters: Rows, me: int | None) -> list[int]:
-        """The numbers of the most frequent rows in ``voters`` (ties: first seen), ``me`` left out.
+    def nearby(self, mine: Summary, use_time: bool) -> list[Summary]:
+        """The summaries of :meth:`candidates`, in the same order."""
+        members = self.members
+        return [members[row] for row in self.candidate_rows(mine, use_time)]
+
+    def _most_voted(self, voters: Rows, me: int | None) -> Rows:
+        """The most frequent rows in ``voters`` (ties: first seen), ``me`` left out.
 
         == ``Counter(voters).most_common(MAX_CANDIDATES)`` without ``me``:
         one key per row, votes times ``len + 1`` minus first position, orders
@@ -362,9 +376,7 @@ class Blocks:
         rows = np.flatnonzero(votes)
         if len(rows) > MAX_CANDIDATES:
             rows = rows[np.argpartition(-key[rows], MAX_CANDIDATES - 1)[:MAX_CANDIDATES]]
-        rows = rows[np.argsort(-key[rows], kind="stable")]
-        numbers: list[int] = self.numbers[rows].tolist()
-        return numbers
+        return rows[np.argsort(-key[rows], kind="stable")]
 
     def dots(self, mine: Summary, others: Sequence[Summary]) -> list[int]:
         """The dot products of ``mine``'s name vector with those of ``others`` (pool members).
