@@ -77,8 +77,7 @@ class JsonlGzWriter:
     def __init__(self, path: Path, threads: int = 1) -> None:
         self.path = path
         self._raw = path.open("wb")
-        self._lines: list[bytes] = []
-        self._size = 0
+        self._block = bytearray()  # lines are copied in: orjson's results keep 4 KB buffers
         self._threads = threads
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gzip")
         self._pending: deque[Future[bytes]] = deque()
@@ -89,33 +88,25 @@ class JsonlGzWriter:
 
     def write_many(self, records: list[dict[str, Any]]) -> None:
         """Encode and append a batch (one call per simulated minute, not per event)."""
-        pending = self._lines
-        size = self._size
+        block = self._block
         for record in records:
-            line = orjson.dumps(record, default=_plain, option=LINE_OPTIONS)
-            pending.append(line)
-            size += len(line)
-            if size >= BLOCK_BYTES:  # the same cut as line by line: blocks depend on bytes only
-                self._size = size
+            block += orjson.dumps(record, default=_plain, option=LINE_OPTIONS)
+            if len(block) >= BLOCK_BYTES:  # the same cut as line by line: blocks depend on bytes
                 self._submit()
-                size = 0
-        self._size = size
         self.count += len(records)
 
     def write_line(self, line: bytes) -> None:
         """Append one already-encoded line (ending in a newline)."""
-        self._lines.append(line)
-        self._size += len(line)
+        self._block += line
         self.count += 1
-        if self._size >= BLOCK_BYTES:
+        if len(self._block) >= BLOCK_BYTES:
             self._submit()
 
     def _submit(self) -> None:
-        if not self._lines:
+        if not self._block:
             return
-        block = b"".join(self._lines)
-        self._lines.clear()
-        self._size = 0
+        block = bytes(self._block)
+        self._block.clear()
         self._pending.append(self._pool.submit(gzip_member, block))
         while len(self._pending) > IN_FLIGHT * self._threads:
             self._raw.write(self._pending.popleft().result())
