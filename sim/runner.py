@@ -31,7 +31,7 @@ from sim.engine.identity import IdentityGraph
 from sim.errors import HopsimError
 from sim.shard import Shard, ShardResult, simulate_shard
 from sim.trace.events import iso_ms
-from sim.trace.parts import merge_parts
+from sim.trace.parts import merge_minutes
 from sim.trace.sink import context_key
 from sim.trace.writer import JsonlGzWriter, read_jsonl, write_jsonl, write_jsonl_gz
 from sim.world.journey import STAGES
@@ -299,8 +299,8 @@ def _write_merged(
 ) -> None:
     """The merge process: collate the trace parts and the context logs, say how many events."""
     with JsonlGzWriter(target, threads=MERGE_THREADS) as writer:
-        for line in merge_parts(parts):
-            writer.write_line(line)
+        for lines in merge_minutes(parts):
+            writer.write_lines(lines)
     rows = heapq.merge(*(read_jsonl(p) for p in contexts), key=context_key)
     write_jsonl_gz(contexts_target, rows)
     done.send(writer.count)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,27 @@ def read_part(path: Path) -> Iterator[Keyed]:
             yield stamp, message_id, body
 
 
+def read_minutes(path: Path) -> Iterator[tuple[bytes, list[Keyed]]]:
+    """A part a minute at a time: (``YYYY-MM-DDTHH:MM``, that minute's keyed lines)."""
+    for minute, lines in groupby(read_part(path), key=lambda keyed: keyed[0][:16]):
+        yield minute, list(lines)
+
+
 def merge_parts(paths: list[Path]) -> Iterator[bytes]:
     """The JSON lines of every part, in the trace's one order (timestamp, then messageId)."""
-    for _stamp, _message_id, body in heapq.merge(*(read_part(p) for p in paths)):
-        yield body
+    for batch in merge_minutes(paths):
+        yield from batch
+
+
+def merge_minutes(paths: list[Path]) -> Iterator[list[bytes]]:
+    """Like :func:`merge_parts`, a minute of lines at a time.
+
+    The parts are collated minute by minute, like dealing sorted piles a
+    handful at a time: each minute's lines from every part are sorted
+    together, so the heap works once per part and minute, not once per line.
+    """
+    minutes = heapq.merge(*(read_minutes(p) for p in paths), key=lambda group: group[0])
+    for _minute, groups in groupby(minutes, key=lambda group: group[0]):
+        keyed = [line for _, lines in groups for line in lines]
+        keyed.sort()
+        yield [body for _, _, body in keyed]

@@ -95,6 +95,15 @@ class JsonlGzWriter:
                 self._submit()
         self.count += len(records)
 
+    def write_lines(self, lines: list[bytes]) -> None:
+        """Append already-encoded lines, cutting blocks exactly where ``write_line`` would."""
+        block = self._block
+        for line in lines:
+            block += line
+            if len(block) >= BLOCK_BYTES:
+                self._submit()
+        self.count += len(lines)
+
     def write_line(self, line: bytes) -> None:
         """Append one already-encoded line (ending in a newline)."""
         self._block += line
