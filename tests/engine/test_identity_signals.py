@@ -17,6 +17,7 @@ import pytest
 
 from sim.engine.identity import IdentityConfig, IdentityGraph
 from sim.engine.identity import signals as signals_module
+from sim.engine.identity.evidence import DeviceEvidence
 from sim.engine.identity.scoring import (
     ADJACENT_LIFT,
     SIMILAR_COSINE,
@@ -153,3 +154,15 @@ def test_the_score_table_is_the_sum_of_the_field_weights() -> None:
         expected = math.fsum(Comparison(*fields).weights().values())
         assert math.isclose(score_of(fields), expected, abs_tol=1e-12)
         assert score_of(fields) == Comparison(*fields).score()
+
+
+def test_slot_lists_are_each_cards_slots_in_order() -> None:
+    signals, _ = summaries()
+    cards = list(signals.devices.items())
+    empty = DeviceEvidence("phone", cards[0][1].book)  # no slot: shares its start with the next
+    devices = dict([*cards[:5], ("empty", empty), *cards[5:], ("empty at the end", empty)])
+    for since in (0, signals.since_slot, signals.since_slot + 500, 1 << 40):
+        lists = signals_module.slot_lists(devices, since)
+        assert list(lists) == list(devices)
+        assert lists == {name: list(card.slots(since)) for name, card in devices.items()}
+    assert any(signals_module.slot_lists(devices, signals.since_slot).values())
