@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
 from sim.engine.identity.probabilistic import Ranked, _top_two
 from sim.engine.identity.state import ProfileState
 
@@ -26,7 +28,9 @@ def test_top_two_is_the_head_of_the_sorted_ranking() -> None:
         ranked: list[Ranked] = [
             (draw.choice(scores), ProfileState(n), (None, None, None, None)) for n in numbers
         ]
-        top, second = _top_two(ranked)
+        values = np.array([item[0] for item in ranked])
+        top, second = _top_two(values, np.array(numbers, dtype=np.intp))
         expected_top, expected_second = sorted_top_two(ranked)
-        assert top is expected_top
+        assert ranked[top] is expected_top
         assert second == expected_second
+        assert type(second) is float

@@ -13,6 +13,7 @@ import math
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.engine.identity import IdentityConfig, IdentityGraph
@@ -20,8 +21,10 @@ from sim.engine.identity import signals as signals_module
 from sim.engine.identity.evidence import DeviceEvidence
 from sim.engine.identity.scoring import (
     ADJACENT_LIFT,
+    PATTERNS,
     SIMILAR_COSINE,
     Comparison,
+    code_of,
     copresence_level,
     cosine,
     score_of,
@@ -74,12 +77,15 @@ def test_batched_pair_features_match_their_definitions() -> None:
     assert len(met_seen) > 1
 
 
-def test_the_one_pass_comparison_is_the_four_fields_zipped() -> None:
+def test_the_pattern_numbers_are_the_four_fields_zipped() -> None:
     signals, people = summaries()
-    blocks = Blocks({p.state.number: p for p in people})
+    blocks = Blocks({p.state.number: p for p in people[::2]})
+    patterns_seen = set()
     for mine in people:
-        others = [p for p in people if p is not mine]
-        assert blocks.dots(mine, others) == [int(o.vector @ mine.vector) for o in others]
+        rows = np.array([r for r, p in enumerate(blocks.members) if p is not mine], dtype=np.intp)
+        others = [blocks.members[r] for r in rows]
+        dots = blocks.dots(mine, rows)
+        assert dots.tolist() == [int(o.vector @ mine.vector) for o in others]
         fields = list(
             zip(
                 signals.same_home(mine, others),
@@ -89,7 +95,22 @@ def test_the_one_pass_comparison_is_the_four_fields_zipped() -> None:
                 strict=True,
             )
         )
-        assert signals.compare(mine, others, blocks.dots(mine, others)) == fields
+        codes = signals.codes(mine, blocks, rows).tolist()
+        assert [PATTERNS[code] for code in codes] == fields
+        assert [code_of(f) for f in fields] == codes
+        patterns_seen.update(fields)
+        assert signals.codes(mine, blocks, rows[:0]).tolist() == []
+    assert len(patterns_seen) > 8, "many patterns occur: the check has teeth"
+
+
+def test_dots_past_float_exactness_are_integer_products(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, people = summaries()
+    blocks = Blocks({p.state.number: p for p in people})
+    rows = np.arange(len(people), dtype=np.intp)
+    exact = blocks.dots(people[0], rows)
+    monkeypatch.setattr(signals_module, "EXACT_FLOAT", 0.0)
+    assert blocks.dots(people[0], rows).tolist() == exact.tolist()
+    assert exact.tolist() == [float(p.vector @ people[0].vector) for p in people]
 
 
 def most_voted_by_definition(

@@ -21,19 +21,30 @@ networks and co-presence only show after days of traces). In order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
 
 from sim.engine.identity.households import Households, protect_shared_devices
 from sim.engine.identity.records import MergeRecord
-from sim.engine.identity.scoring import HOME, Fields, explain, score_of, weight
-from sim.engine.identity.signals import Blocks, Signals, Summary
+from sim.engine.identity.scoring import (
+    HOME,
+    PATTERN_SCORES,
+    PATTERNS,
+    Fields,
+    code_of,
+    explain,
+    weight,
+)
+from sim.engine.identity.signals import Blocks, Codes, Rows, Signals, Summary
 from sim.engine.identity.state import ProfileState, own_id, root
 
 PERSON_DEVICE = "phone"
 
 Ranked = tuple[float, ProfileState, Fields]
 """A scored candidate: score, the person, the agreement pattern behind the score."""
+Scores = npt.NDArray[np.float64]
 
 if TYPE_CHECKING:
     from sim.engine.identity.graph import IdentityGraph
@@ -177,29 +188,31 @@ def _best(
 
     The first two of the ranking, found without sorting all candidates.
     """
-    ranked = _score(graph, signals, mine, _candidates(graph, mine, blocks), blocks)
-    if not ranked:
+    rows = _candidates(graph, mine, blocks)
+    if not len(rows):
         return None
-    top, second = _top_two(ranked)
-    score = top[0]
+    scores, codes = _score(graph, signals, mine, rows, blocks)
+    top, second = _top_two(scores, blocks.numbers[rows])
+    score = float(scores[top])
     if score >= graph.config.threshold and score - second >= graph.config.margin:
-        return top
+        return score, blocks.members[rows[top]].state, PATTERNS[codes[top]]
     return None
 
 
-def _top_two(ranked: list[Ranked]) -> tuple[Ranked, float]:
-    """The first of ``ranked`` best first (ties: older profile first), and the runner-up's score.
+def _top_two(scores: Scores, numbers: Rows) -> tuple[int, float]:
+    """Where the first of a ranking best first is (ties: older profile first), and the runner-up.
 
-    The best score held by several candidates goes to the oldest of them,
-    and then the runner-up scores the same; with no runner-up, 0.
+    ``numbers``: the candidates' profile numbers. The best score held by
+    several candidates goes to the oldest of them, and then the runner-up
+    scores the same; with no runner-up, 0.
     """
-    scores = [item[0] for item in ranked]
-    score = max(scores)
-    tied = [item for item in ranked if item[0] == score]
-    top = min(tied, key=lambda item: item[1].number)
-    if len(tied) > 1:
-        return top, score
-    return top, max((other for other in scores if other != score), default=0.0)
+    score = scores.max()
+    tied = scores == score
+    if np.count_nonzero(tied) > 1:
+        at = np.flatnonzero(tied)
+        return int(at[np.argmin(numbers[at])]), float(score)
+    rest = scores[~tied]
+    return int(np.argmax(tied)), float(rest.max()) if len(rest) else 0.0
 
 
 def _cluster_unnamed(graph: IdentityGraph, signals: Signals, pending: list[ProfileState]) -> None:
@@ -221,10 +234,12 @@ def _cluster_unnamed(graph: IdentityGraph, signals: Signals, pending: list[Profi
     pairs: list[tuple[float, int, int, Fields]] = []
     for number, summary in pool.items():
         # Only the pairs kept below are scored: the other one must be the younger profile.
-        later = [o for o in _candidates(graph, summary, blocks) if number < o.state.number]
-        for score, other, fields in _score(graph, signals, summary, later, blocks):
-            if score >= graph.config.threshold:
-                pairs.append((score, number, other.number, fields))
+        rows = _candidates(graph, summary, blocks)
+        rows = rows[blocks.numbers[rows] > number]
+        scores, codes = _score(graph, signals, summary, rows, blocks)
+        for i in np.flatnonzero(scores >= graph.config.threshold).tolist():
+            other = int(blocks.numbers[rows[i]])
+            pairs.append((float(scores[i]), number, other, PATTERNS[codes[i]]))
     pairs.sort(key=lambda item: (-item[0], item[1], item[2]))
     for score, first, second, fields in pairs:
         here, there = root(pool[first].state), root(pool[second].state)
@@ -251,41 +266,44 @@ def _to_home(graph: IdentityGraph, homes: Homes, signals: Signals, mine: Summary
     homes.households.join(state, household, "probabilistic", "never identified; sleeps here")
 
 
-def _candidates(graph: IdentityGraph, mine: Summary, blocks: Blocks) -> list[Summary]:
-    """The blocking candidates of ``mine`` that are still persons of their own."""
-    return [
-        other
-        for other in blocks.nearby(mine, graph.config.rule_on("time"))
-        if other.state.parent is None
-        and other.state.kind == "person"
-        and other.state is not mine.state
-    ]
+def _candidates(graph: IdentityGraph, mine: Summary, blocks: Blocks) -> Rows:
+    """The pool rows of the blocking candidates of ``mine`` that are still persons of their own."""
+    members, state = blocks.members, mine.state
+    return np.array(
+        [
+            row
+            for row in blocks.candidate_rows(mine, graph.config.rule_on("time"))
+            if (other := members[row].state).parent is None
+            and other.kind == "person"
+            and other is not state
+        ],
+        dtype=np.intp,
+    )
 
 
 def _score(
     graph: IdentityGraph,
     signals: Signals,
     mine: Summary,
-    others: list[Summary],
+    rows: Rows,
     blocks: Blocks,
-) -> list[Ranked]:
-    """``mine`` scored against each of ``others``, in their order.
+) -> tuple[Scores, Codes]:
+    """``mine`` scored against each pool row in ``rows``, with the agreement patterns.
 
-    Each comes with its agreement pattern; the reason text is only written
-    for the links actually made (:func:`explain`). Ranked best first, ties
-    to the older profile (:func:`_top_two`).
+    Patterns as numbers (:data:`~sim.engine.identity.scoring.PATTERNS`),
+    scores from the table of their scores; the reason text is only written
+    for the links actually made (:func:`explain`).
 
-    With every rule on (the usual case) the four fields come from one pass
-    (:meth:`Signals.compare`); otherwise field by field, a switched-off one
-    ``None``.
+    With every rule on (the usual case) all rows at once (:meth:`Signals.codes`);
+    otherwise field by field, a switched-off one ``None``.
     """
     config = graph.config
     use_ip, use_time = config.rule_on("ip"), config.rule_on("time")
     use_behaviour = config.rule_on("behaviour")
-    fields: Iterable[Fields]
     if use_ip and use_time and use_behaviour:
-        fields = signals.compare(mine, others, blocks.dots(mine, others))
+        codes = signals.codes(mine, blocks, rows)
     else:
+        others = [blocks.members[row] for row in rows.tolist()]
         off: list[None] = [None] * len(others)
         fields = zip(
             signals.same_home(mine, others) if use_ip else off,
@@ -294,7 +312,8 @@ def _score(
             signals.similar(mine, others) if use_behaviour else off,
             strict=True,
         )
-    return [(score_of(f), other.state, f) for other, f in zip(others, fields, strict=True)]
+        codes = np.array([code_of(f) for f in fields], dtype=np.int64)
+    return PATTERN_SCORES[codes], codes
 
 
 def _merge(

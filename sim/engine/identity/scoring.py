@@ -48,10 +48,14 @@ met the device somewhere else too).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 Key = TypeVar("Key", bound=Hashable)
 
@@ -142,6 +146,22 @@ def score_of(fields: Fields) -> float:
     if found is None:
         found = _SCORES[fields] = Comparison(*fields).score()
     return found
+
+
+FLAGS: tuple[bool | None, ...] = (None, True, False)
+LEVELS: tuple[str | None, ...] = (None, *COPRESENCE)
+PATTERNS: tuple[Fields, ...] = tuple(itertools.product(FLAGS, LEVELS, FLAGS, FLAGS))
+"""Every agreement pattern, numbered: pattern ``((home * 6 + level) * 3 + adjacent) * 3 + similar``
+has each flag as its place in :data:`FLAGS` (0 off, 1 agrees, 2 not) and the level's in
+:data:`LEVELS`."""
+PATTERN_SCORES: npt.NDArray[np.float64] = np.array([score_of(f) for f in PATTERNS])
+"""The score of each pattern by number: the very floats of :func:`score_of`."""
+_CODES = {fields: code for code, fields in enumerate(PATTERNS)}
+
+
+def code_of(fields: Fields) -> int:
+    """The number of an agreement pattern in :data:`PATTERNS`."""
+    return _CODES[fields]
 
 
 def explain(fields: Fields) -> str:

@@ -30,7 +30,12 @@ from sim.engine.identity.evidence import (
     WINDOWS_PER_DAY,
     DeviceEvidence,
 )
-from sim.engine.identity.scoring import ADJACENT_LIFT, SIMILAR_COSINE, Fields, copresence_level
+from sim.engine.identity.scoring import (
+    ADJACENT_LIFT,
+    LEVELS,
+    SIMILAR_COSINE,
+    copresence_level,
+)
 from sim.engine.identity.state import ProfileState
 
 MAX_CANDIDATES = 64
@@ -44,6 +49,10 @@ Vector = npt.NDArray[np.int64]
 NO_NAMES: Vector = np.zeros(MAX_NAMES, dtype=np.int64)
 Rows = npt.NDArray[np.intp]
 NO_ROWS: Rows = np.zeros(0, dtype=np.intp)
+Codes = npt.NDArray[np.int64]
+LEVEL_CODES = {level: code for code, level in enumerate(LEVELS)}
+NEVER_MET_CODE = LEVEL_CODES[NEVER_MET]
+EXACT_FLOAT = 2.0**52  # below 2**53 with room for the rounding of the norms
 
 
 @dataclass
@@ -253,35 +262,39 @@ class Signals:
             out.append(cos >= SIMILAR_COSINE)
         return out
 
-    def compare(
-        self, mine: Summary, others: Sequence[Summary], dots: Sequence[int]
-    ) -> list[Fields]:
-        """All four fields of ``mine`` against each of ``others``, in one pass.
+    def codes(self, mine: Summary, blocks: Blocks, rows: Rows) -> Codes:
+        """The agreement pattern of ``mine`` with each pool row in ``rows``, as numbers.
 
-        The same answers as zipping :meth:`same_home`, :meth:`meetings`,
-        :meth:`adjacency` and :meth:`similar` (``dots``: the name-vector dot
-        products, :meth:`Blocks.dots`), without four lists and four loops
-        per candidate list.
+        Pattern numbers of :data:`~sim.engine.identity.scoring.PATTERNS`, all
+        four fields on: the answers of :meth:`same_home`, :meth:`meetings`,
+        :meth:`adjacency` and :meth:`similar`, for all rows at once on the
+        pool's arrays (:class:`Blocks`). The same floats are compared: a
+        share is ``count / active`` and a cosine ``dot / (|a| |b|)``, each one
+        correctly rounded division, in numpy as in Python. Only the pairs that
+        met (one in ten) go through :meth:`copresence` one by one.
         """
-        home, ip_hours, copresence = mine.home, mine.ip_hours, self.copresence
-        mask, active = mine.slot_mask, mine.active
-        norm = mine.norm if mine.behaviour else 0.0
-        out: list[Fields] = []
-        for other, dot in zip(others, dots, strict=True):
-            met = (
-                NEVER_MET
-                if ip_hours.isdisjoint(other.ip_hours)
-                else copresence_level(*copresence(mine, other))
-            )
-            adjacent = False
-            if active and other.active:
-                share = (mask & other.near_mask).bit_count() / active
-                adjacent = share >= other.near_bar and share > 0.0
-            both = norm * other.norm
-            cos = dot / both if both and other.behaviour else 0.0
-            same = None if home is None else home in other.homes
-            out.append((same, met, adjacent, cos >= SIMILAR_COSINE))
-        return out
+        count = len(rows)
+        if not count:
+            return np.zeros(0, dtype=np.int64)
+        # Start from "different home (or none), never met, not adjacent, not similar"
+        # and step each field that agrees to its agreeing level.
+        base = ((0 if mine.home is None else 2) * 6 + NEVER_MET_CODE) * 3 * 3 + 2 * 3 + 2
+        codes: Codes = np.full(count, base, dtype=np.int64)
+        if mine.home is not None:
+            codes -= blocks.marked(blocks.home_rows.get(mine.home, ()))[rows] * 54
+        members = blocks.members
+        for i in np.flatnonzero(blocks.met(mine)[rows]).tolist():
+            met = copresence_level(*self.copresence(mine, members[rows[i]]))
+            codes[i] += (LEVEL_CODES[met] - NEVER_MET_CODE) * 9
+        if mine.active:
+            near = np.bitwise_count(blocks.near[rows] & blocks.words(mine.slot_mask)).sum(axis=1)
+            share = near / mine.active
+            codes -= ((share >= blocks.near_bar[rows]) & (share > 0.0)) * 3
+        if mine.behaviour:
+            both = mine.norm * blocks.norms[rows]
+            cos = np.divide(blocks.dots(mine, rows), both, out=np.zeros(count), where=both != 0.0)
+            codes -= cos >= SIMILAR_COSINE
+        return codes
 
 
 def slot_lists(devices: dict[str, DeviceEvidence], since: int) -> dict[str, list[int]]:
@@ -349,8 +362,22 @@ class Blocks:
         self.members = list(pool.values())
         self.numbers: Rows = np.array(list(pool), dtype=np.intp)
         self.row = {number: row for row, number in enumerate(pool)}
-        self.vectors = np.stack([s.vector for s in pool.values()]) if pool else None
+        self.vectors: Vector = np.stack([NO_NAMES, *(s.vector for s in pool.values())])[1:]
         """The pool's name-count vectors, one row each (row of profile ``n``: ``row[n]``)."""
+        self.norms = np.array([s.norm if s.behaviour else 0.0 for s in self.members])
+        self.near_bar = np.array([s.near_bar for s in self.members])
+        words = max(1, -(-max((s.near_mask.bit_length() for s in self.members), default=0) // 64))
+        self._width, self._full = 8 * words, (1 << 64 * words) - 1
+        self.near = np.frombuffer(
+            b"".join(s.near_mask.to_bytes(self._width, "little") for s in self.members),
+            dtype="<u8",
+        ).reshape(len(self.members), words)
+        """The pool's widened slot masks (:attr:`Summary.near_mask`), one row of words each."""
+        self.float_vectors = self.vectors.astype(float)
+        self.max_norm = max((s.norm for s in self.members), default=0.0)
+        self.home_rows = dict(self.by_home)
+        self.met_rows = dict(self.by_ip_hour)
+        """Every home's and (network, window)'s members, crowded ones too (for the fields)."""
         for blocks in (self.by_home, self.by_ip_hour, by_slot):
             crowded = [key for key, members in blocks.items() if len(members) > MAX_BLOCK]
             for key in crowded:
@@ -409,14 +436,29 @@ class Blocks:
             rows = rows[np.argpartition(-key[rows], MAX_CANDIDATES - 1)[:MAX_CANDIDATES]]
         return rows[np.argsort(-key[rows], kind="stable")]
 
-    def dots(self, mine: Summary, others: Sequence[Summary]) -> list[int]:
-        """The dot products of ``mine``'s name vector with those of ``others`` (pool members).
+    def words(self, mask: int) -> npt.NDArray[np.uint64]:
+        """A slot mask as a row of :attr:`near` (bits past the pool's masks dropped)."""
+        return np.frombuffer((mask & self._full).to_bytes(self._width, "little"), dtype="<u8")
 
-        One gather and one product on the pool's stacked vectors; integer
-        counts, so exact.
+    def met(self, mine: Summary) -> npt.NDArray[np.bool_]:
+        """Per pool row: whether it shares a (network, window) with ``mine``."""
+        met_rows = self.met_rows.get
+        return self.marked(chain.from_iterable(met_rows(pair, ()) for pair in mine.ip_hours))
+
+    def marked(self, rows: Iterable[int]) -> npt.NDArray[np.bool_]:
+        """Per pool row: whether it is one of ``rows``."""
+        out = np.zeros(len(self.members), dtype=bool)
+        out[np.fromiter(rows, dtype=np.intp)] = True
+        return out
+
+    def dots(self, mine: Summary, rows: Rows) -> npt.NDArray[np.float64]:
+        """The dot products of ``mine``'s name vector with those of pool ``rows``, exact.
+
+        Counts are integers: while ``|mine| |max row|`` stays below 2**53 every
+        product and partial sum is an integer a float holds exactly (Cauchy-Schwarz),
+        so the float matrix product (BLAS, in any order) is exact; past that, integers.
         """
-        if not others or self.vectors is None:
-            return []
-        rows = [self.row[other.state.number] for other in others]
-        dots: list[int] = (self.vectors[rows] @ mine.vector).tolist()
-        return dots
+        if mine.norm * self.max_norm < EXACT_FLOAT:
+            dots: npt.NDArray[np.float64] = self.float_vectors[rows] @ mine.vector.astype(float)
+            return dots
+        return (self.vectors[rows] @ mine.vector).astype(float)
