@@ -88,7 +88,7 @@ class Engine:
             identity if identity is not None else load_identity(identity_config)
         )
         self.messaging = messaging
-        self._profile_cache: dict[tuple[Any, Any, Any], tuple[int, str]] = {}
+        self._profile_cache: dict[str, tuple[int, Any, Any, str]] = {}
         self._cache_finalized = False
         self._identity_has_finalized = hasattr(self.identity, "finalized")
         registry = getattr(self.identity, "registry", None)
@@ -129,42 +129,37 @@ class Engine:
             self.deliveries.extend(due)
         return due
 
-    def _finalized(self) -> bool:
-        return self._identity_has_finalized and bool(self.identity.finalized)  # type: ignore[attr-defined]
-
     def _cached_profile_id(self, event: Event) -> str | None:
-        """``profile_id_for``, remembered per (userId, anonymousId, device id).
+        """``profile_id_for``, remembered per device with the ids it last sent.
 
         A device sends the same identifiers event after event. Each answer is
-        stamped with the graph's merge count; while the graph has merged
-        nothing since, the answer stands, and after a merge each key is asked
-        again once (instead of emptying the whole cache, which sent every
-        device down the slow path after each of a run's hundreds of merges).
-        ``finalize`` may move devices to households, so it does empty it.
+        stamped with the graph's merge count and the (userId, anonymousId) it
+        was asked for; while those match and the graph has merged nothing
+        since, the answer stands (one look-up by device id, no key tuple to
+        build and hash). After a merge each device is asked again once.
+        ``finalize`` may move devices to households, so it empties the cache.
         """
         registry = self._registry
         if registry is None:
             return self.profile_id_for(event)
-        finalized = self._finalized()
-        if finalized != self._cache_finalized:
-            self._profile_cache.clear()
-            self._cache_finalized = finalized
-        device = (event.get("context") or {}).get("device") or {}
-        key = (
-            event.get("userId"),
-            event.get("anonymousId"),
-            device.get("id") if isinstance(device, dict) else None,
-        )
-        try:
-            cached = self._profile_cache.get(key)
-        except TypeError:  # an unhashable id: no caching, the graph says what it is
+        if self._identity_has_finalized:
+            finalized = bool(self.identity.finalized)  # type: ignore[attr-defined]
+            if finalized != self._cache_finalized:
+                self._profile_cache.clear()
+                self._cache_finalized = finalized
+        context = event.get("context")
+        device = context.get("device") if isinstance(context, dict) else None
+        device_id = device.get("id") if isinstance(device, dict) else None
+        if not isinstance(device_id, str):
             return self.profile_id_for(event)
+        user, anonymous = event.get("userId"), event.get("anonymousId")
         merges: int = registry.merges
-        if cached is not None and cached[0] == merges:
-            return cached[1]
+        cached = self._profile_cache.get(device_id)
+        if cached is not None and cached[:3] == (merges, user, anonymous):
+            return cached[3]
         found = self.profile_id_for(event)
         if found is not None:
-            self._profile_cache[key] = (merges, found)
+            self._profile_cache[device_id] = (merges, user, anonymous, found)
         return found
 
     @staticmethod
