@@ -32,9 +32,7 @@ class PartWriter:
         self.count = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        key = f"{record['timestamp']}\t{record['messageId']}\t".encode()
-        self._raw.write(key + dump_line(record))
-        self.count += 1
+        self.write_many([record])
 
     def write_many(self, records: list[dict[str, Any]]) -> None:
         self._raw.write(

@@ -66,12 +66,9 @@ class JsonlGzWriter:
     """Append records to a reproducible ``.jsonl.gz`` file.
 
     Lines are gathered into 1 MiB blocks and each block is compressed as its
-    own gzip member on a helper thread (zlib lets go of the GIL), the way
-    pigz does, so compression overlaps with the simulation instead of
-    doubling its cost; ``threads`` > 1 compresses several blocks side by side
-    (the runner's trace merge does, when its own work is done). Block
-    boundaries depend only on the bytes written, and blocks are written in
-    order, so the file is the same every time.
+    own gzip member on ``threads`` helper threads, the way pigz does. Block
+    boundaries depend only on the bytes written, whatever the batches, and
+    blocks are written in order, so the file is the same every time.
     """
 
     def __init__(self, path: Path, threads: int = 1) -> None:
@@ -88,15 +85,10 @@ class JsonlGzWriter:
 
     def write_many(self, records: list[dict[str, Any]]) -> None:
         """Encode and append a batch (one call per simulated minute, not per event)."""
-        block = self._block
-        for record in records:
-            block += orjson.dumps(record, default=_plain, option=LINE_OPTIONS)
-            if len(block) >= BLOCK_BYTES:  # the same cut as line by line: blocks depend on bytes
-                self._submit()
-        self.count += len(records)
+        self.write_lines([dump_line(record) for record in records])
 
     def write_lines(self, lines: list[bytes]) -> None:
-        """Append already-encoded lines, cutting blocks exactly where ``write_line`` would."""
+        """Append already-encoded lines; a block is cut as soon as it holds 1 MiB."""
         block = self._block
         for line in lines:
             block += line
@@ -106,10 +98,7 @@ class JsonlGzWriter:
 
     def write_line(self, line: bytes) -> None:
         """Append one already-encoded line (ending in a newline)."""
-        self._block += line
-        self.count += 1
-        if len(self._block) >= BLOCK_BYTES:
-            self._submit()
+        self.write_lines([line])
 
     def _submit(self) -> None:
         if not self._block:

@@ -44,19 +44,13 @@ class Draws:
 
     def below(self, n: int) -> int:
         """An integer in ``range(n)``, each equally likely."""
-        uniforms = self._uniforms
-        if not uniforms:
-            uniforms = self._uniforms = array("d", self._rng.random(BLOCK).tobytes())
-        return int(uniforms.pop() * n)
+        return int(self.random() * n)
 
     def uniform(self, low: float, high: float) -> float:
         return low + (high - low) * self.random()
 
     def lognormal(self, mu: float, sigma: float) -> float:
-        normals = self._normals
-        if not normals:
-            normals = self._normals = array("d", self._rng.standard_normal(BLOCK).tobytes())
-        return math.exp(mu + sigma * normals.pop())
+        return math.exp(mu + sigma * self.normal())
 
     def exponential(self, scale: float) -> float:
         """Exponential with mean ``scale`` (``1 - u`` is never zero)."""

@@ -13,10 +13,13 @@ class Someone:
     context = "home.kitchen"
 
 
-def collect() -> tuple[Trays, list[list[str]]]:
+def running() -> tuple[simpy.Environment, Trays, list[list[str]]]:
+    """Trays on a SimPy clock, recording each release as its message ids."""
+    env = simpy.Environment()
     released: list[list[str]] = []
     trays = Trays(lambda events, entries: released.append([e["messageId"] for e in events]))
-    return trays, released
+    env.process(trays.run(env))
+    return env, trays, released
 
 
 def put(trays: Trays, ms: int, message_id: str) -> None:
@@ -25,9 +28,7 @@ def put(trays: Trays, ms: int, message_id: str) -> None:
 
 
 def test_a_minute_comes_out_sorted_by_time_then_message_id_once_it_is_over() -> None:
-    env = simpy.Environment()
-    trays, released = collect()
-    env.process(trays.run(env))
+    env, trays, released = running()
     put(trays, 61_000, "late")
     put(trays, 5_000, "b")
     put(trays, 5_000, "a")
@@ -42,9 +43,7 @@ def test_a_minute_comes_out_sorted_by_time_then_message_id_once_it_is_over() -> 
 
 
 def test_drain_lets_out_what_lies_past_the_end_in_order() -> None:
-    env = simpy.Environment()
-    trays, released = collect()
-    env.process(trays.run(env))
+    env, trays, released = running()
     put(trays, 10_000, "a")
     put(trays, 600_000, "c")
     put(trays, 200_000, "b")
