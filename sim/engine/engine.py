@@ -95,6 +95,11 @@ class Engine:
         self._registry: Any = (
             registry if isinstance(getattr(registry, "merges", None), int) else None
         )
+        # A messenger that keeps its own per-device cards can keep the profile answer on
+        # them too: it asks ``profile_id_for`` only when the graph or the ids have changed.
+        self._observe_resolving: Any = (
+            getattr(messaging, "observe_resolving", None) if self._registry is not None else None
+        )
         self.events_ingested = 0
         self.by_type: Counter[str] = Counter()
         self.deliveries: list[Any] = []  # kept only when messaging logs no decisions itself
@@ -112,7 +117,13 @@ class Engine:
         stamp = event.get("timestamp")
         if isinstance(stamp, str) and stamp > self.latest_timestamp:
             self.latest_timestamp = stamp
-        if self.messaging is not None:
+        if self._observe_resolving is not None:
+            registry = self._registry
+            finalized = self._identity_has_finalized and self.identity.finalized  # type: ignore[attr-defined]
+            self._observe_resolving(
+                event, registry.merges * 2 + bool(finalized), self.profile_id_for
+            )
+        elif self.messaging is not None:
             self.messaging.observe(event, self._cached_profile_id(event))
 
     def ingest_many(self, events: Sequence[Event]) -> None:
@@ -143,19 +154,24 @@ class Engine:
         if registry is None:
             return self.profile_id_for(event)
         if self._identity_has_finalized:
-            finalized = bool(self.identity.finalized)  # type: ignore[attr-defined]
-            if finalized != self._cache_finalized:
+            finalized = self.identity.finalized  # type: ignore[attr-defined]
+            if finalized is not self._cache_finalized:
                 self._profile_cache.clear()
-                self._cache_finalized = finalized
+                self._cache_finalized = bool(finalized)
         context = event.get("context")
         device = context.get("device") if isinstance(context, dict) else None
         device_id = device.get("id") if isinstance(device, dict) else None
-        if not isinstance(device_id, str):
+        if type(device_id) is not str:
             return self.profile_id_for(event)
         user, anonymous = event.get("userId"), event.get("anonymousId")
         merges: int = registry.merges
         cached = self._profile_cache.get(device_id)
-        if cached is not None and cached[:3] == (merges, user, anonymous):
+        if (
+            cached is not None
+            and cached[0] == merges
+            and cached[1] == user
+            and cached[2] == anonymous
+        ):
             return cached[3]
         found = self.profile_id_for(event)
         if found is not None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sim.engine.engine import Engine
+from sim.engine.messaging.clock import MessageClock
+from sim.engine.messaging.messenger import Messenger
+from sim.engine.messaging.profiles import ProfileBook
 
 
 def event(kind: str, anon: str, device: str, user: str | None = None) -> dict[str, Any]:
@@ -65,3 +68,50 @@ def test_deliveries_are_counted_and_kept_only_without_a_decision_log() -> None:
     assert logging.stats()["deliveries"] == bare.stats()["deliveries"] == 3
     assert logging.deliveries == []
     assert [d["at"] for d in bare.messages("p-1")] == [60.0, 120.0, 180.0]
+
+
+def test_cards_ask_for_the_profile_only_when_the_graph_or_ids_change() -> None:
+    book = ProfileBook(MessageClock())
+    asked: list[str] = []
+
+    def resolve(e: dict[str, Any]) -> str:
+        asked.append(e["anonymousId"])
+        return "p-" + e["anonymousId"] if "userId" not in e else "p-" + e["userId"]
+
+    phone = event("track", "anon-phone", "dev-phone")
+    book.observe_resolving(phone, 0, resolve)
+    book.observe_resolving(phone, 0, resolve)
+    assert asked == ["anon-phone"]
+    book.observe_resolving(phone, 2, resolve)  # the graph merged something
+    assert asked == ["anon-phone"] * 2
+    signed_in = event("track", "anon-phone", "dev-phone", "u-1")
+    book.observe_resolving(signed_in, 2, resolve)  # same device, new ids
+    assert asked == ["anon-phone"] * 3
+    assert book.get("p-u-1") is not None
+    assert book.get("p-u-1") is book.get("p-anon-phone")  # the device's card moved over
+
+
+def test_engine_with_a_messenger_gives_the_same_cards_as_without_the_shortcut() -> None:
+    events = [
+        event("track", "anon-phone", "dev-phone"),
+        event("track", "anon-laptop", "dev-laptop"),
+        event("identify", "anon-phone", "dev-phone", "u-1"),
+        event("track", "anon-phone", "dev-phone", "u-1"),
+        event("identify", "anon-laptop", "dev-laptop", "u-1"),
+        event("track", "anon-laptop", "dev-laptop", "u-1"),
+        event("track", "anon-phone", "dev-phone"),
+    ]
+    fast = Engine(messaging=Messenger([]))
+    slow = Engine(messaging=Messenger([]))
+    slow._observe_resolving = None  # the plain path: ``observe`` with the engine's cache
+    for e in events:
+        fast.ingest(e)
+        slow.ingest(e)
+    assert fast._observe_resolving is not None
+
+    def cards(engine: Engine) -> dict[str, tuple[str, int]]:
+        book = engine.messaging.book  # type: ignore[union-attr]
+        return {pid: (s.id, len(s.devices)) for pid, s in book.states.items()}
+
+    assert cards(fast) == cards(slow)
+    assert len({cards(fast)[p][0] for p in cards(fast)}) == 1  # both devices on one card

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -136,6 +137,16 @@ class Messenger:
         if profile_id is None:
             return
         seen = self.book.observe(event, profile_id)
+        if seen is not None:
+            state, at, name = seen
+            self._react(state, name, event, at)
+
+    def observe_resolving(
+        self, event: dict[str, Any], epoch: int, resolve: Callable[[dict[str, Any]], str | None]
+    ) -> None:
+        """``observe``, asking ``resolve`` for the event's profile only when the device's
+        card cannot answer: the graph's ``epoch`` or the ids it sent have changed."""
+        seen = self.book.observe_resolving(event, epoch, resolve)
         if seen is not None:
             state, at, name = seen
             self._react(state, name, event, at)

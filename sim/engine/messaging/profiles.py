@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.engine.messaging.clock import DAY, MessageClock
 from sim.engine.messaging.events import ENGAGEMENT
+
+NO_EPOCH = -1  # a card made for ``observe``: ``observe_resolving`` asks again
+LABELS_KEPT = 4096  # distinct screen or page names remembered (a site has a few hundred)
 
 OPEN_EVENTS = frozenset({"Application Opened", "page:Home"})
 SCREEN_TYPES = frozenset({"phone", "tablet", "laptop"})
@@ -161,8 +165,11 @@ class ProfileBook:
         self.workspace_hours = [0.0] * 24
         self.learning: dict[int, list[float]] = {}  # scenario day -> weights not rolled yet
         self.merges = 0
-        # device id -> (profile id, card, device) while nothing moved: one look-up per event
-        self._cards: dict[str, tuple[str, ProfileState, DeviceSeen]] = {}
+        # device id -> (profile id, card, device, epoch, userId, anonymousId) while nothing
+        # moved: one look-up per event
+        self._cards: dict[str, tuple[str, ProfileState, DeviceSeen, int, Any, Any]] = {}
+        # screen and page names -> "screen:Name": the same few strings, built once
+        self._labels: dict[str, dict[str, str]] = {"screen": {}, "page": {}}
 
     def resolve(self, profile_id: str) -> str:
         seen = []
@@ -219,12 +226,46 @@ class ProfileBook:
         raw_device = context.get("device") or {}
         device_id = raw_device.get("id") or ""
         card = self._cards.get(device_id)
-        state: ProfileState
-        device: DeviceSeen | None
         if card is not None and card[0] == profile_id:
-            state, device = card[1], card[2]
-        else:
-            state, device = self._card(profile_id, device_id, raw_device, context)
+            return self._update(event, context, card[1], card[2])
+        state, device = self._card(profile_id, device_id, raw_device, context, NO_EPOCH, None, None)
+        return self._update(event, context, state, device)
+
+    def observe_resolving(
+        self, event: dict[str, Any], epoch: int, resolve: Callable[[dict[str, Any]], str | None]
+    ) -> tuple[ProfileState, float, str] | None:
+        """``observe`` for a caller that knows when its profile answers may change.
+
+        The device's card also remembers the graph's ``epoch`` and the ids the
+        device sent when its profile was last asked for. While all three match,
+        the card's profile stands and ``resolve`` is not called: one look-up
+        per event finds both the profile and the card.
+        """
+        context = event.get("context") or {}
+        raw_device = context.get("device") or {}
+        device_id = raw_device.get("id") or ""
+        card = self._cards.get(device_id)
+        user, anonymous = event.get("userId"), event.get("anonymousId")
+        if card is not None and card[3] == epoch and card[4] == user and card[5] == anonymous:
+            return self._update(event, context, card[1], card[2])
+        profile_id = resolve(event)
+        if profile_id is None:
+            return None
+        if card is not None and card[0] == profile_id:
+            self._cards[device_id] = (profile_id, card[1], card[2], epoch, user, anonymous)
+            return self._update(event, context, card[1], card[2])
+        state, device = self._card(
+            profile_id, device_id, raw_device, context, epoch, user, anonymous
+        )
+        return self._update(event, context, state, device)
+
+    def _update(
+        self,
+        event: dict[str, Any],
+        context: dict[str, Any],
+        state: ProfileState,
+        device: DeviceSeen | None,
+    ) -> tuple[ProfileState, float, str] | None:
         tz = context.get("timezone") or state.timezone
         at, hour = self.clock.moment(event["timestamp"], tz)
         state.timezone = tz
@@ -236,8 +277,14 @@ class ProfileBook:
         kind = event.get("type")
         if kind == "track":
             name = event.get("event") or ""
-        elif kind == "page" or kind == "screen":
-            name = f"{kind}:{event.get('name', '')}"
+        elif kind == "screen" or kind == "page":
+            label = event.get("name", "")
+            names = self._labels[kind]
+            name = names.get(label)  # type: ignore[assignment]
+            if name is None:
+                name = f"{kind}:{label}"
+                if len(names) < LABELS_KEPT and type(label) is str:
+                    names[label] = name
         else:
             name = str(kind)
         if device is not None:
@@ -256,7 +303,14 @@ class ProfileBook:
         return (state, at, name) if interest.reactive else None
 
     def _card(
-        self, profile_id: str, device_id: str, raw: dict[str, Any], context: dict[str, Any]
+        self,
+        profile_id: str,
+        device_id: str,
+        raw: dict[str, Any],
+        context: dict[str, Any],
+        epoch: int,
+        user: Any,
+        anonymous: Any,
     ) -> tuple[ProfileState, DeviceSeen | None]:
         """The card and device of an event the one-look-up path could not answer."""
         state = self.states.get(profile_id)
@@ -267,7 +321,7 @@ class ProfileBook:
         device = state.devices.get(device_id)
         if device is None:
             device = self._device(state, device_id, raw, context)
-        self._cards[device_id] = (profile_id, state, device)
+        self._cards[device_id] = (profile_id, state, device, epoch, user, anonymous)
         return state, device
 
     @staticmethod
