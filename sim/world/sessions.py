@@ -74,10 +74,7 @@ class Visit:
 
     def pause(self, times: float = 1.0) -> None:
         """The log-normal think time between two screens (capped at ten minutes)."""
-        persona = self.person.persona
-        self.t += (
-            min(MAX_GAP, self.person.draw.lognormal(persona.gap_mu, persona.gap_sigma)) * times
-        )
+        self.t += min(MAX_GAP, self.draw.lognormal(self.mu, self.sigma)) * times
 
     def track(self, name: str, properties: dict[str, Any]) -> None:
         event = {"type": "track", "event": name, "properties": properties}
@@ -171,14 +168,35 @@ def screen_session(visit: Visit) -> None:
     if wants_to_shop(visit):
         shop(visit, screens)
     else:
-        for _ in range(screens):
-            visit.pause()
-            visit.view(SCREENS[draw.below(len(SCREENS))], {})
+        browse_screens(visit, screens)
         if draw.random() < 0.05:
             visit.track("Feature Explored", {"feature": FEATURES[draw.below(len(FEATURES))]})
     if visit.device.spec.app:
         visit.pause()
         visit.track("Application Backgrounded", {})
+
+
+def browse_screens(visit: Visit, screens: int) -> None:
+    """``screens`` screens picked at random, a think time before each (``pause`` + ``view``).
+
+    Most events of a day are these, so the loop is written out: the same
+    draws in the same order as the two calls, without their look-ups.
+    """
+    person, device, context, kind = visit.person, visit.device, visit.context, visit.kind
+    draw, post, mu, sigma = visit.draw, visit.post, visit.mu, visit.sigma
+    lognormal, below = draw.lognormal, draw.below
+    count = len(SCREENS)
+    t = visit.t
+    for _ in range(screens):
+        t += min(MAX_GAP, lognormal(mu, sigma))
+        post(
+            person,
+            device,
+            t,
+            {"type": kind, "name": SCREENS[below(count)], "properties": {}},
+            context,
+        )
+    visit.t = t
 
 
 def wants_to_shop(visit: Visit) -> bool:
