@@ -100,7 +100,9 @@ def test_the_pattern_numbers_are_the_four_fields_zipped() -> None:
         assert [code_of(f) for f in fields] == codes
         patterns_seen.update(fields)
         assert signals.codes(mine, blocks, rows[:0]).tolist() == []
+        assert signals.codes(mine, blocks, rows[::-1]).tolist() == codes[::-1]  # any order
     assert len(patterns_seen) > 8, "many patterns occur: the check has teeth"
+    assert not blocks._scratch.any(), "membership marks are wiped after each use"
 
 
 def test_dots_past_float_exactness_are_integer_products(monkeypatch: pytest.MonkeyPatch) -> None:

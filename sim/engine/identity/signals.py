@@ -281,9 +281,9 @@ class Signals:
         base = ((0 if mine.home is None else 2) * 6 + NEVER_MET_CODE) * 3 * 3 + 2 * 3 + 2
         codes: Codes = np.full(count, base, dtype=np.int64)
         if mine.home is not None:
-            codes -= blocks.marked(blocks.home_rows.get(mine.home, ()))[rows] * 54
+            codes -= blocks.among(rows, blocks.home_rows.get(mine.home, ())) * 54
         members = blocks.members
-        for i in np.flatnonzero(blocks.met(mine)[rows]).tolist():
+        for i in np.flatnonzero(blocks.met(mine, rows)).tolist():
             met = copresence_level(*self.copresence(mine, members[rows[i]]))
             codes[i] += (LEVEL_CODES[met] - NEVER_MET_CODE) * 9
         if mine.active:
@@ -383,6 +383,7 @@ class Blocks:
             for key in crowded:
                 del blocks[key]
         self.by_slot = {slot: np.array(rows, dtype=np.intp) for slot, rows in by_slot.items()}
+        self._scratch = np.zeros(len(self.members), dtype=bool)  # all False between calls
 
     def candidates(self, mine: Summary, use_time: bool) -> list[int]:
         """Profiles of the pool worth comparing with ``mine`` (most shared keys first)."""
@@ -422,34 +423,41 @@ class Blocks:
 
         == ``Counter(voters).most_common(MAX_CANDIDATES)`` without ``me``:
         one key per row, votes times ``len + 1`` minus first position, orders
-        by votes and then by first position, and is distinct per row.
+        by votes and then by first position, and is distinct per row. Work
+        grows with the votes, not with the pool: finalize asks this once per
+        profile, so a pool-sized pass each time would be quadratic.
         """
-        size = len(self.numbers)
-        votes = np.bincount(voters, minlength=size)
+        rows, first, votes = np.unique(voters, return_index=True, return_counts=True)
         if me is not None:
-            votes[me] = 0
-        first = np.full(size, len(voters), dtype=np.intp)
-        np.minimum.at(first, voters, np.arange(len(voters), dtype=np.intp))
+            keep = rows != me
+            rows, first, votes = rows[keep], first[keep], votes[keep]
         key = votes * (len(voters) + 1) - first
-        rows = np.flatnonzero(votes)
         if len(rows) > MAX_CANDIDATES:
-            rows = rows[np.argpartition(-key[rows], MAX_CANDIDATES - 1)[:MAX_CANDIDATES]]
-        return rows[np.argsort(-key[rows], kind="stable")]
+            best = np.argpartition(-key, MAX_CANDIDATES - 1)[:MAX_CANDIDATES]
+            rows, key = rows[best], key[best]
+        return rows[np.argsort(-key, kind="stable")]
 
     def words(self, mask: int) -> npt.NDArray[np.uint64]:
         """A slot mask as a row of :attr:`near` (bits past the pool's masks dropped)."""
         return np.frombuffer((mask & self._full).to_bytes(self._width, "little"), dtype="<u8")
 
-    def met(self, mine: Summary) -> npt.NDArray[np.bool_]:
-        """Per pool row: whether it shares a (network, window) with ``mine``."""
+    def met(self, mine: Summary, rows: Rows) -> npt.NDArray[np.bool_]:
+        """Per pool row of ``rows``: whether it shares a (network, window) with ``mine``."""
         met_rows = self.met_rows.get
-        return self.marked(chain.from_iterable(met_rows(pair, ()) for pair in mine.ip_hours))
+        return self.among(rows, chain.from_iterable(met_rows(pair, ()) for pair in mine.ip_hours))
 
-    def marked(self, rows: Iterable[int]) -> npt.NDArray[np.bool_]:
-        """Per pool row: whether it is one of ``rows``."""
-        out = np.zeros(len(self.members), dtype=bool)
-        out[np.fromiter(rows, dtype=np.intp)] = True
-        return out
+    def among(self, rows: Rows, members: Iterable[int]) -> npt.NDArray[np.bool_]:
+        """Per row of ``rows``: whether it is one of ``members``.
+
+        Marks the members on one pool-sized scratch array, reads the rows and
+        wipes the marks: work in proportion to the two lists, not to the pool.
+        """
+        marks = np.fromiter(members, dtype=np.intp)
+        scratch = self._scratch
+        scratch[marks] = True
+        found: npt.NDArray[np.bool_] = scratch[rows]
+        scratch[marks] = False
+        return found
 
     def dots(self, mine: Summary, rows: Rows) -> npt.NDArray[np.float64]:
         """The dot products of ``mine``'s name vector with those of pool ``rows``, exact.
