@@ -110,6 +110,7 @@ class Signals:
         }
         self.total = max(1, len(devices))
         self._bits: dict[int, float] = {}
+        self._homes: dict[str, tuple[int | None, int]] = {}
         self._summaries: dict[int, tuple[tuple[str, ...], Summary]] = {}
 
     def _horizon(self, devices: dict[str, DeviceEvidence]) -> None:
@@ -146,6 +147,18 @@ class Signals:
                 best = (value, ip)
         return best[1] if best is not None else None
 
+    def _home_nights(self, device: str, evidence: DeviceEvidence) -> tuple[int | None, int]:
+        """``home_of`` the device and its home-time events there, worked out once per device
+        (a profile is summarised again each time its devices change)."""
+        known = self._homes.get(device)
+        if known is None:
+            home = self.home_of(evidence)
+            known = self._homes[device] = (
+                home,
+                0 if home is None else evidence.home_counts()[home],
+            )
+        return known
+
     def summarise(self, state: ProfileState) -> Summary:
         """Union the evidence of a profile's devices; home = most-night network overall.
 
@@ -168,11 +181,11 @@ class Signals:
             evidence = self.devices.get(device)
             if evidence is None:
                 continue
-            home = self.home_of(evidence)
+            home, count = self._home_nights(device, evidence)
             if home is not None:
                 summary.homes.add(home)
                 boost = ANCHOR_BOOST if home in self.anchors else 1
-                nights[home] += evidence.home_counts()[home] * boost
+                nights[home] += count * boost
             summary.ip_hours.update(self._meetings[device])
             summary.slots.update(self._slots[device])
             mask |= evidence.slot_mask(self.since_slot)
