@@ -295,10 +295,12 @@ class Signals:
         codes: Codes = np.full(count, base, dtype=np.int64)
         if mine.home is not None:
             codes -= blocks.among(rows, blocks.home_rows.get(mine.home, ())) * 54
-        members = blocks.members
-        for i in np.flatnonzero(blocks.met(mine, rows)).tolist():
-            met = copresence_level(*self.copresence(mine, members[rows[i]]))
-            codes[i] += (LEVEL_CODES[met] - NEVER_MET_CODE) * 9
+        members, ip_hours = blocks.members, mine.ip_hours
+        for i, row in enumerate(rows.tolist()):
+            other = members[row]
+            if not ip_hours.isdisjoint(other.ip_hours):  # met: one in ten
+                met = copresence_level(*self.copresence(mine, other))
+                codes[i] += (LEVEL_CODES[met] - NEVER_MET_CODE) * 9
         if mine.active:
             near = np.bitwise_count(blocks.near[rows] & blocks.words(mine.slot_mask)).sum(axis=1)
             share = near / mine.active
@@ -389,8 +391,7 @@ class Blocks:
         self.float_vectors = self.vectors.astype(float)
         self.max_norm = max((s.norm for s in self.members), default=0.0)
         self.home_rows = dict(self.by_home)
-        self.met_rows = dict(self.by_ip_hour)
-        """Every home's and (network, window)'s members, crowded ones too (for the fields)."""
+        """Every home's members, crowded ones too (for the home field)."""
         for blocks in (self.by_home, self.by_ip_hour, by_slot):
             crowded = [key for key, members in blocks.items() if len(members) > MAX_BLOCK]
             for key in crowded:
@@ -453,11 +454,6 @@ class Blocks:
     def words(self, mask: int) -> npt.NDArray[np.uint64]:
         """A slot mask as a row of :attr:`near` (bits past the pool's masks dropped)."""
         return np.frombuffer((mask & self._full).to_bytes(self._width, "little"), dtype="<u8")
-
-    def met(self, mine: Summary, rows: Rows) -> npt.NDArray[np.bool_]:
-        """Per pool row of ``rows``: whether it shares a (network, window) with ``mine``."""
-        met_rows = self.met_rows.get
-        return self.among(rows, chain.from_iterable(met_rows(pair, ()) for pair in mine.ip_hours))
 
     def among(self, rows: Rows, members: Iterable[int]) -> npt.NDArray[np.bool_]:
         """Per row of ``rows``: whether it is one of ``members``.
