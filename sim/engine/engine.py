@@ -181,7 +181,8 @@ class Engine:
     @staticmethod
     def _identifiers(event: Event) -> list[tuple[str, str]]:
         """The event's usable identifiers in look-up order: userId, anonymousId, device id."""
-        device = (event.get("context") or {}).get("device") or {}
+        context = event.get("context")
+        device = context.get("device") if isinstance(context, dict) else None
         candidates = (
             ("userId", event.get("userId")),
             ("anonymousId", event.get("anonymousId")),

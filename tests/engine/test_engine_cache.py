@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sim.engine.engine import Engine
+from sim.engine.messaging import build_messaging
 from sim.engine.messaging.clock import MessageClock
 from sim.engine.messaging.messenger import Messenger
 from sim.engine.messaging.profiles import ProfileBook
+from sim.world.scenario import load_scenario
 
 
 def event(kind: str, anon: str, device: str, user: str | None = None) -> dict[str, Any]:
@@ -115,3 +118,42 @@ def test_engine_with_a_messenger_gives_the_same_cards_as_without_the_shortcut() 
 
     assert cards(fast) == cards(slow)
     assert len({cards(fast)[p][0] for p in cards(fast)}) == 1  # both devices on one card
+
+
+def test_a_screen_name_of_any_type_is_taken_without_error() -> None:
+    engine = Engine(messaging=Messenger([]))
+    for name in ("Home", ["not", "a", "string"], {"a": 1}, None, 7):
+        screen = event("track", "anon-tv", "dev-tv") | {"type": "screen", "name": name}
+        engine.ingest(screen)
+    assert engine.events_ingested == 5
+    book = engine.messaging.book  # type: ignore[union-attr]
+    assert list(book._labels["screen"]) == ["Home"]
+
+
+def test_events_of_odd_shapes_reach_messaging_without_error() -> None:
+    """The Python API takes events the HTTP validator never saw: odd shapes are skipped or
+    read around, never raised on."""
+    scenario = load_scenario(Path(__file__).parents[2] / "scenarios" / "population.toml")
+    messenger = build_messaging(scenario.campaigns, "population")
+    assert messenger is not None
+    engine = Engine(messaging=messenger)
+    good = event("track", "anon-odd", "dev-odd")
+    odd: list[dict[str, Any]] = [
+        good | {"context": [1]},
+        good | {"context": {"device": "phone"}},
+        good | {"context": {"device": {"id": ["x"]}}},
+        good | {"context": {"device": {"id": 5}}},
+        good | {"context": {"timezone": 5, "location": "x", "device": {"id": "d"}}},
+        good | {"timestamp": "yesterday"},
+        good | {"timestamp": 5},
+        {k: v for k, v in good.items() if k != "timestamp"},
+        good | {"event": "Product Added", "properties": ["not", "an", "object"]},
+        event("identify", "anon-odd", "dev-odd", "u-odd") | {"traits": "x"},
+        good | {"event": "Unsubscribed", "properties": None},
+    ]
+    for e in odd:
+        engine.ingest(e)
+    engine.ingest(good)
+    engine.tick(3600.0)
+    assert engine.events_ingested == len(odd) + 1
+    assert messenger.book.states, "the well-formed events still made cards"

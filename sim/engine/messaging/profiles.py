@@ -212,6 +212,24 @@ class ProfileBook:
         self.alias[previous] = state.id
         self.merges += 1
 
+    @staticmethod
+    def _device_of(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Any]:
+        """The event's context, its device object and the device id ("" when unusable).
+
+        Shapes are checked, not trusted: the engine's Python API takes events
+        that never went through the HTTP validator.
+        """
+        context = event.get("context")
+        if not isinstance(context, dict):
+            context = {}
+        raw_device = context.get("device")
+        if not isinstance(raw_device, dict):
+            raw_device = {}
+        device_id = raw_device.get("id") or ""
+        if not isinstance(device_id, (str, int)):
+            device_id = ""
+        return context, raw_device, device_id
+
     def observe(
         self, event: dict[str, Any], profile_id: str
     ) -> tuple[ProfileState, float, str] | None:
@@ -222,9 +240,7 @@ class ProfileBook:
         device's card comes from one look-up while nothing has moved, and one
         look-up says what else an event name is needed for (usually nothing).
         """
-        context = event.get("context") or {}
-        raw_device = context.get("device") or {}
-        device_id = raw_device.get("id") or ""
+        context, raw_device, device_id = self._device_of(event)
         card = self._cards.get(device_id)
         if card is not None and card[0] == profile_id:
             return self._update(event, context, card[1], card[2])
@@ -241,9 +257,7 @@ class ProfileBook:
         the card's profile stands and ``resolve`` is not called: one look-up
         per event finds both the profile and the card.
         """
-        context = event.get("context") or {}
-        raw_device = context.get("device") or {}
-        device_id = raw_device.get("id") or ""
+        context, raw_device, device_id = self._device_of(event)
         card = self._cards.get(device_id)
         user, anonymous = event.get("userId"), event.get("anonymousId")
         if card is not None and card[3] == epoch and card[4] == user and card[5] == anonymous:
@@ -266,13 +280,21 @@ class ProfileBook:
         state: ProfileState,
         device: DeviceSeen | None,
     ) -> tuple[ProfileState, float, str] | None:
-        tz = context.get("timezone") or state.timezone
-        at, hour = self.clock.moment(event["timestamp"], tz)
+        tz = context.get("timezone")
+        if type(tz) is not str or not tz:
+            tz = state.timezone
+        stamp = event.get("timestamp")
+        if type(stamp) is not str:
+            return None  # no moment to file it under
+        try:
+            at, hour = self.clock.moment(stamp, tz)
+        except ValueError:
+            return None
         state.timezone = tz
         if at > state.last_seen:
             state.last_seen = at
         location = context.get("location")
-        if location:
+        if location and isinstance(location, dict):
             state.region = location.get("region") or state.region
         kind = event.get("type")
         if kind == "track":
@@ -280,11 +302,12 @@ class ProfileBook:
         elif kind == "screen" or kind == "page":
             label = event.get("name", "")
             names = self._labels[kind]
-            name = names.get(label)  # type: ignore[assignment]
-            if name is None:
-                name = f"{kind}:{label}"
+            known = names.get(label) if type(label) is str else None
+            if known is None:
+                known = f"{kind}:{label}"
                 if len(names) < LABELS_KEPT and type(label) is str:
-                    names[label] = name
+                    names[label] = known
+            name = known
         else:
             name = str(kind)
         if device is not None:
@@ -341,7 +364,9 @@ class ProfileBook:
         hour: int,
         device: DeviceSeen | None,
     ) -> None:
-        props = event.get("properties") or {}
+        props = event.get("properties")
+        if not isinstance(props, dict):
+            props = {}
         if name in OPEN_EVENTS and device is not None and device.type in SCREEN_TYPES:
             state.hours[hour] += 1.0
             self._teach_workspace(at, hour, 1.0)
@@ -351,7 +376,8 @@ class ProfileBook:
             state.hours[hour] += 3.0 * weight
             self._teach_workspace(at, hour, 3.0 * weight)
         elif name == "identify":
-            self._traits(state, event.get("traits") or {})
+            traits = event.get("traits")
+            self._traits(state, traits if isinstance(traits, dict) else {})
         elif name == "Push Permission Changed" and device is not None:
             device.push = bool(props.get("granted"))
         elif name == "Trip Started":
