@@ -154,24 +154,19 @@ class Engine:
         if registry is None:
             return self.profile_id_for(event)
         if self._identity_has_finalized:
-            finalized = self.identity.finalized  # type: ignore[attr-defined]
-            if finalized is not self._cache_finalized:
+            finalized = bool(self.identity.finalized)  # type: ignore[attr-defined]
+            if finalized != self._cache_finalized:
                 self._profile_cache.clear()
-                self._cache_finalized = bool(finalized)
+                self._cache_finalized = finalized
         context = event.get("context")
         device = context.get("device") if isinstance(context, dict) else None
         device_id = device.get("id") if isinstance(device, dict) else None
-        if type(device_id) is not str:
+        if not isinstance(device_id, str):
             return self.profile_id_for(event)
         user, anonymous = event.get("userId"), event.get("anonymousId")
         merges: int = registry.merges
         cached = self._profile_cache.get(device_id)
-        if (
-            cached is not None
-            and cached[0] == merges
-            and cached[1] == user
-            and cached[2] == anonymous
-        ):
+        if cached is not None and cached[:3] == (merges, user, anonymous):
             return cached[3]
         found = self.profile_id_for(event)
         if found is not None:

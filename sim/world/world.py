@@ -47,7 +47,6 @@ class World:
         self.event_emitted = EventHook()
         self.trays = Trays(self.release)
         self.env.process(self.trays.run(self.env))
-        self._put = self.trays.put
         self.context_changed = EventHook()
         self.events = 0
 
@@ -101,7 +100,7 @@ class World:
         if device.user_id is not None:
             event["userId"] = device.user_id
         event["context"] = context or self.context_of(person, device)
-        self._put(ms, message_id, event, person, device)
+        self.trays.put(ms, message_id, event, person, device)
 
     def context_of(self, person: Person, device: Device) -> dict[str, Any]:
         """What ``device`` says about itself where ``person`` is now (address, place)."""
