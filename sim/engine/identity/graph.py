@@ -35,7 +35,7 @@ from sim.engine.identity.identifiers import (
     hash_email,
     hash_phone,
 )
-from sim.engine.identity.records import MergeRecord, Profile
+from sim.engine.identity.records import MergeRecord, Profile, Reason, ignored_key, rejection_key
 from sim.engine.identity.sightings import Sightings, order_key
 from sim.engine.identity.snapshot import snapshot
 from sim.engine.identity.state import ProfileState, public_id
@@ -171,17 +171,25 @@ class IdentityGraph:
         return evidence
 
     def _reject_id(self, kind: str, raw: object, why: str) -> None:
-        self.rejected[f"{kind}: {why}"] += 1
-        if self.rejected[f"{kind}: {why}"] == 1 or len(self.merge_log) < MAX_REJECT_LOG:
+        key = rejection_key(kind, why)
+        self.rejected[key] += 1
+        if self.rejected[key] == 1 or len(self.merge_log) < MAX_REJECT_LOG:
             shown = short(raw) if isinstance(raw, str) else type(raw).__name__
+            facts = (("kind", kind), ("why", why))
             self.merge_log.append(
-                MergeRecord("blocklist", "reject", f"{kind} {why}", (f"{kind}:{shown}",))
+                MergeRecord(
+                    "blocklist", "reject", Reason.ID_REJECTED, (f"{kind}:{shown}",), facts=facts
+                )
             )
 
     def _reject_event(self, why: str) -> None:
-        self.rejected[f"event: {why}"] += 1
-        if self.rejected[f"event: {why}"] == 1:
-            self.merge_log.append(MergeRecord("blocklist", "reject", f"event ignored: {why}", ()))
+        key = ignored_key(why)
+        self.rejected[key] += 1
+        if self.rejected[key] == 1:
+            record = MergeRecord(
+                "blocklist", "reject", Reason.EVENT_IGNORED, (), facts=(("why", why),)
+            )
+            self.merge_log.append(record)
 
     # ---- batch --------------------------------------------------------------------
 

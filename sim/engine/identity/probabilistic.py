@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sim.engine.identity.households import Households, protect_shared_devices
-from sim.engine.identity.records import MergeRecord
+from sim.engine.identity.records import MergeRecord, Reason
 from sim.engine.identity.scoring import (
     HOME,
     PATTERN_SCORES,
@@ -322,7 +322,7 @@ def _merge(
     devices = list(state.device_ids)
     if not graph.registry.fits(person, state, "probabilistic"):
         return False
-    graph.registry.absorb(person, state, "probabilistic", f"scored {score:.2f} ({why})", score)
+    graph.registry.absorb(person, state, "probabilistic", Reason.SCORED, (("why", why),), score)
     for device in devices:
         person.set_link(device, "probabilistic")
     return True
@@ -342,6 +342,11 @@ def _to_household(
             households.move_device(device, evidence, household, "probabilistic", why)
     graph.registry.log(
         MergeRecord(
-            "probabilistic", "attach", f"to household ({why})", (f"profile:{own_id(state)}",), score
+            "probabilistic",
+            "attach",
+            Reason.TO_HOUSEHOLD,
+            (f"profile:{own_id(state)}",),
+            score,
+            (("why", why),),
         )
     )

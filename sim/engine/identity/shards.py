@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from sim.engine.identity.config import IdentityConfig
+from sim.engine.identity.deterministic import RefusalKey, renumbered
 from sim.engine.identity.evidence import (
     HOUR_BITS,
     MAX_NAMES,
@@ -43,7 +44,7 @@ from sim.engine.identity.evidence import (
     EvidenceBook,
 )
 from sim.engine.identity.identifiers import KINDS
-from sim.engine.identity.records import MergeRecord
+from sim.engine.identity.records import MergeRecord, Reason
 from sim.engine.identity.sightings import Key, Sightings
 from sim.engine.identity.state import ProfileState
 
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
     from sim.engine.identity.graph import IdentityGraph
 
 T = TypeVar("T", bound=Hashable)
-REJECT_EVENT = "event ignored: "
 
 
 @dataclass
@@ -69,7 +69,7 @@ class ShardIdentity:
     created: int
     merges: int
     refusals: int
-    refused: set[tuple[str, ...]]
+    refused: set[RefusalKey]
     index: dict[str, dict[str, ProfileState]]
     merge_log: list[MergeRecord]
     devices: dict[str, DeviceEvidence]
@@ -90,7 +90,7 @@ def export(graph: IdentityGraph) -> ShardIdentity:
         created=registry.created,
         merges=registry.merges,
         refusals=registry.refusals,
-        refused=registry._refused,
+        refused=registry.logged_refusals,
         index=registry.index,
         merge_log=graph.merge_log,
         devices=graph.devices,
@@ -148,7 +148,7 @@ def _profiles(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> None:
         for state in _states(part.index):
             state.number = renumber[state.number]
         for key in part.refused:
-            registry._refused.add((*key[:4], *sorted(str(renumber[int(n)]) for n in key[4:])))
+            registry.logged_refusals.add(renumbered(key, renumber))
         for kind in KINDS:
             registry.index[kind].update(part.index[kind])
         registry.created += part.created
@@ -274,12 +274,12 @@ def _merge_log(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> None:
     )
     seen: set[str] = set()
     for key, _, _, record in rows:
-        if record.rule == "blocklist" and record.action == "reject":
-            counted = _counted_as(record)
+        counted = record.counted_as()
+        if counted is not None:
             first = counted not in seen
             seen.add(counted)
             short_log = len(graph.merge_log) < MAX_REJECT_LOG
-            if not (first or (short_log and not counted.startswith("event: "))):
+            if not (first or (short_log and record.code is Reason.ID_REJECTED)):
                 continue
         graph.sightings.logged(len(graph.merge_log), len(graph.merge_log) + 1, key)
         graph.merge_log.append(record)
@@ -295,11 +295,3 @@ def _keyed(part: ShardIdentity) -> Iterable[tuple[Key, MergeRecord]]:
         end = marks[i + 1][0] if i + 1 < len(marks) else len(log)
         for record in log[start:end]:
             yield key, record
-
-
-def _counted_as(record: MergeRecord) -> str:
-    """The ``stats()["rejected"]`` key a rejection entry was written for."""
-    if record.reason.startswith(REJECT_EVENT):
-        return "event: " + record.reason[len(REJECT_EVENT) :]
-    kind, _, why = record.reason.partition(" ")
-    return f"{kind}: {why}"
