@@ -42,8 +42,9 @@ def summaries() -> tuple[Signals, list[Summary]]:
     graph = IdentityGraph(IdentityConfig())
     world.event_emitted.add_listener(lambda event, **_: graph.observe(event))
     world.run()
-    signals = Signals(graph.devices, graph.book.public())
-    persons = [s for s in graph.registry.live() if s.kind == "person" and s.device_ids]
+    state = graph.state
+    signals = Signals(state.devices, state.book.public())
+    persons = [s for s in state.registry.live() if s.kind == "person" and s.device_ids]
     return signals, [signals.summarise(s) for s in persons]
 
 

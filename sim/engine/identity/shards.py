@@ -30,7 +30,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -43,13 +43,11 @@ from sim.engine.identity.evidence import (
     DeviceEvidence,
     EvidenceBook,
 )
+from sim.engine.identity.graphstate import GraphState, IngestKey
 from sim.engine.identity.identifiers import KINDS
-from sim.engine.identity.records import MergeRecord, Reason
+from sim.engine.identity.records import MergeRecord
 from sim.engine.identity.sightings import Key, Sightings
 from sim.engine.identity.state import ProfileState
-
-if TYPE_CHECKING:
-    from sim.engine.identity.graph import IdentityGraph
 
 T = TypeVar("T", bound=Hashable)
 
@@ -75,10 +73,10 @@ class ShardIdentity:
     devices: dict[str, DeviceEvidence]
     book: EvidenceBook
     sightings: Sightings
-    fast: dict[tuple[object, object, object], DeviceEvidence]
+    fast: dict[IngestKey, DeviceEvidence]
 
 
-def export(graph: IdentityGraph) -> ShardIdentity:
+def export(graph: GraphState) -> ShardIdentity:
     """The graph's state as a :class:`ShardIdentity` (shares objects with the graph)."""
     if graph.finalized:
         raise ValueError("export() a shard graph before finalize(): finalize the absorbed graph")
@@ -96,15 +94,16 @@ def export(graph: IdentityGraph) -> ShardIdentity:
         devices=graph.devices,
         book=graph.book,
         sightings=graph.sightings,
-        fast=graph._fast,
+        fast=graph.ingest_cache,
     )
 
 
-def absorb(parts: Sequence[ShardIdentity], config: IdentityConfig | None = None) -> IdentityGraph:
-    """One graph, as if it had seen every part's events in trace order (takes the parts over)."""
-    from sim.engine.identity.graph import IdentityGraph
+def absorb(parts: Sequence[ShardIdentity], config: IdentityConfig | None = None) -> GraphState:
+    """One graph's state, as if it had seen every part's events in trace order.
 
-    graph = IdentityGraph(_common_config(parts, config))
+    Takes the parts over: their profiles, cards and log entries become the new state's.
+    """
+    graph = GraphState.empty(_common_config(parts, config))
     _profiles(graph, parts)
     networks = _networks(graph, parts)
     names = _names(graph, parts)
@@ -113,7 +112,7 @@ def absorb(parts: Sequence[ShardIdentity], config: IdentityConfig | None = None)
     graph.events = sum(part.events for part in parts)
     graph.rejected = sum((Counter(part.rejected) for part in parts), Counter())
     for part in parts:
-        graph._fast.update(part.fast)
+        graph.ingest_cache.update(part.fast)
     return graph
 
 
@@ -137,7 +136,7 @@ def _global_order(sightings: Sequence[Sequence[Key]]) -> list[list[int]]:
     return ranks
 
 
-def _profiles(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> None:
+def _profiles(graph: GraphState, parts: Sequence[ShardIdentity]) -> None:
     """Renumber every profile by the trace position of the event that created it."""
     registry = graph.registry
     ranks = _global_order([part.sightings.profiles for part in parts])
@@ -185,7 +184,7 @@ def _first_sights(
     return first
 
 
-def _networks(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> list[list[int]]:
+def _networks(graph: GraphState, parts: Sequence[ShardIdentity]) -> list[list[int]]:
     """Number networks by global first sight; pool their users. Returns old -> new per part."""
     book = graph.book
     first = _first_sights(parts, lambda part: part.book.networks, lambda p: p.sightings.networks)
@@ -209,7 +208,7 @@ def _pool_users(book: EvidenceBook, number: int, users: tuple[DeviceEvidence, ..
         book.users[number] = (*pooled, *users)
 
 
-def _names(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> list[list[int | None]]:
+def _names(graph: GraphState, parts: Sequence[ShardIdentity]) -> list[list[int | None]]:
     """Number event names by global first sight (the first ``MAX_NAMES``); old -> new per part."""
     book = graph.book
     first = _first_sights(parts, lambda part: part.book.names, lambda p: p.sightings.names)
@@ -220,7 +219,7 @@ def _names(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> list[list[in
 
 
 def _devices(
-    graph: IdentityGraph,
+    graph: GraphState,
     parts: Sequence[ShardIdentity],
     networks: list[list[int]],
     names: list[list[int | None]],
@@ -263,10 +262,8 @@ def _renumber_card(
     card.behaviour = vector
 
 
-def _merge_log(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> None:
+def _merge_log(graph: GraphState, parts: Sequence[ShardIdentity]) -> None:
     """Interleave the logs in trace order; re-decide which rejections the whole log keeps."""
-    from sim.engine.identity.graph import MAX_REJECT_LOG
-
     rows = sorted(
         (key, index, seq, record)
         for index, part in enumerate(parts)
@@ -278,8 +275,7 @@ def _merge_log(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> None:
         if counted is not None:
             first = counted not in seen
             seen.add(counted)
-            short_log = len(graph.merge_log) < MAX_REJECT_LOG
-            if not (first or (short_log and record.code is Reason.ID_REJECTED)):
+            if not graph.keeps_rejection(first, record.code):
                 continue
         graph.sightings.logged(len(graph.merge_log), len(graph.merge_log) + 1, key)
         graph.merge_log.append(record)
