@@ -34,10 +34,6 @@ class Households:
     def all(self) -> list[ProfileState]:
         return [h for n, h in sorted(self.entities.items()) if h.parent is None]
 
-    def members_of(self, household: ProfileState) -> list[ProfileState]:
-        found = {root(p).number: root(p) for p in self.members.get(root(household).number, [])}
-        return [found[n] for n in sorted(found) if self.of(found[n]) is root(household)]
-
     def create(self, seed: ProfileState) -> ProfileState:
         """A household named after ``seed``, the first profile that needs it."""
         top = root(seed)

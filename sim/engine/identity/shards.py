@@ -37,14 +37,13 @@ import numpy as np
 from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.deterministic import RefusalKey, renumbered
 from sim.engine.identity.evidence import (
-    HOUR_BITS,
     MAX_NAMES,
-    WINDOW_MASK,
     DeviceEvidence,
     EvidenceBook,
 )
 from sim.engine.identity.graphstate import GraphState, IngestKey
 from sim.engine.identity.identifiers import KINDS
+from sim.engine.identity.layout import renumber_meetings
 from sim.engine.identity.records import MergeRecord
 from sim.engine.identity.sightings import Key, Sightings
 from sim.engine.identity.state import ProfileState
@@ -251,9 +250,7 @@ def _renumber_card(
     card.book = book
     card.ips = {networks[ip]: packed for ip, packed in card.ips.items()}
     if card.ip_hours:
-        pairs = np.frombuffer(card.ip_hours, dtype=np.int64)
-        moved = remap[pairs >> HOUR_BITS] << HOUR_BITS | pairs & WINDOW_MASK
-        card.ip_hours = array("q", moved.tobytes())
+        card.ip_hours = renumber_meetings(card.ip_hours, remap)
     counts = {names[old]: count for old, count in enumerate(card.behaviour) if count}
     kept = {number: count for number, count in counts.items() if number is not None}
     vector = array("I", bytes(4 * (max(kept, default=-1) + 1)))
