@@ -43,7 +43,10 @@ from sim.engine.identity.state import public_id
 
 LOOKUP_KINDS = (ANONYMOUS_ID, USER_ID, DEVICE_ID, EMAIL, PHONE)
 FAST_CACHE_LIMIT = 4_000_000
-EMPTY: Mapping[str, Any] = {}
+EMPTY: Mapping[str, object] = {}
+
+Event = Mapping[str, object]
+"""A Segment event as decoded JSON (``type``, ``anonymousId``, ``context``, ...)."""
 
 
 class IdentityGraph:
@@ -93,8 +96,13 @@ class IdentityGraph:
 
     # ---- ingest -------------------------------------------------------------------
 
-    def observe(self, event: Mapping[str, Any]) -> None:
-        """Take one Segment event: link its identifiers, note its evidence. Never raises."""
+    def observe(self, event: Event) -> None:
+        """Take one Segment event: link its identifiers, note its evidence. Never raises.
+
+        Anything that is not a well-formed event (not an object, no usable
+        identifier, junk values) is counted under ``stats()["rejected"]`` and
+        logged, not raised on.
+        """
         self.state.events += 1
         if type(event) is not dict and not isinstance(event, Mapping):
             start = len(self.state.merge_log)
@@ -139,12 +147,12 @@ class IdentityGraph:
         if len(self._book.names) != self._sightings.named:
             self._sightings.name(order_key(event))
 
-    def observe_all(self, events: Iterable[Mapping[str, Any]]) -> None:
+    def observe_all(self, events: Iterable[Event]) -> None:
         """Batch use: observe every event in order."""
         for event in events:
             self.observe(event)
 
-    def _slow(self, event: Mapping[str, Any]) -> DeviceEvidence | None:
+    def _slow(self, event: Event) -> DeviceEvidence | None:
         """Link the event's identifiers; note when what it created first appeared."""
         state, sightings = self.state, self._sightings
         start, created = len(state.merge_log), state.registry.created
@@ -158,7 +166,7 @@ class IdentityGraph:
             sightings.devices.append(key)
         return evidence
 
-    def _link(self, event: Mapping[str, Any]) -> DeviceEvidence | None:
+    def _link(self, event: Event) -> DeviceEvidence | None:
         ids = identifiers_of(
             event,
             self._blocklist,
@@ -172,7 +180,7 @@ class IdentityGraph:
         self.state.registry.link(ids, rule_of(event))
         return self._evidence_for(event, ids)
 
-    def _evidence_for(self, event: Mapping[str, Any], ids: list[tuple[str, str]]) -> DeviceEvidence:
+    def _evidence_for(self, event: Event, ids: list[tuple[str, str]]) -> DeviceEvidence:
         values = dict(ids)
         unit = values.get(DEVICE_ID)
         anon = values.get(ANONYMOUS_ID)
