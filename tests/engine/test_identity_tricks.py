@@ -1,9 +1,10 @@
-"""The packed ints of :mod:`sim.engine.identity.layout` against plain readable versions.
+"""The identity package's speed tricks against plain readable versions.
 
-Every speed trick over the packing (the inlined copies in
-``DeviceEvidence.see``, the vectorised renumbering, the pattern strides in
-``Signals.codes``) must give what the spelled-out version gives on small
-generated input.
+The packed ints of :mod:`sim.engine.identity.layout` and every trick over
+them (the inlined copies in ``DeviceEvidence.see``, the vectorised
+renumbering, the pattern strides in ``Signals.codes``), and the ingest
+cache of ``IdentityGraph.observe``: each must give what the spelled-out
+version gives on small generated input.
 """
 
 from __future__ import annotations
@@ -11,9 +12,14 @@ from __future__ import annotations
 import random
 from array import array
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 
+from sim.engine.identity import IdentityConfig, IdentityGraph
+from sim.engine.identity import graph as graph_module
 from sim.engine.identity.evidence import (
     MAX_NETWORKS,
     SLOT_MINUTES,
@@ -37,6 +43,10 @@ from sim.engine.identity.layout import (
     renumber_meetings,
 )
 from sim.engine.identity.scoring import FLAGS, LEVELS, PATTERNS
+from sim.world.scenario import load_scenario
+from sim.world.world import World
+
+POPULATION = Path(__file__).resolve().parents[2] / "scenarios" / "population.toml"
 
 START = 29_000_000  # minutes since 1970, a Thursday in 2025
 
@@ -110,3 +120,27 @@ def test_pattern_codes_are_the_places_in_the_pattern_list() -> None:
         )
         assert pattern_code(*places) == code
     assert len(PATTERNS) == pattern_code(DISAGREES, len(LEVELS) - 1, DISAGREES, DISAGREES) + 1
+
+
+def test_the_ingest_cache_changes_no_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Events whose ids were seen together before skip linking; linking them again is a no-op."""
+    scenario = load_scenario(POPULATION).with_overrides(persons=20, days=2, seed=5)
+    world = World(scenario)
+    events: list[dict[str, Any]] = []
+    world.event_emitted.add_listener(lambda event, **_: events.append(event))
+    world.run()
+
+    def stitched() -> tuple[list[dict[str, Any]], int, int]:
+        graph = IdentityGraph(IdentityConfig())
+        graph.observe_all(events)
+        graph.finalize()
+        stats = graph.stats()
+        return [p.as_json() for p in graph.profiles()], stats["events"], stats["merges"]
+
+    cached = stitched()
+    monkeypatch.setattr(graph_module, "FAST_CACHE_LIMIT", 0)
+    plain = stitched()
+    assert cached == plain
+    assert len(cached[0]) > 10 and cached[2] > 0, (
+        "profiles were made and merged: the check has teeth"
+    )
