@@ -30,8 +30,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import numpy as np
-
 from sim.engine.identity.layout import (
     HOME_EVENT,
     OTHER_EVENT,
@@ -309,33 +307,3 @@ class DeviceEvidence:
     def add_anon(self, anonymous_id: str) -> None:
         if anonymous_id not in self.anons and len(self.anons) < 64:
             self.anons = (*self.anons, anonymous_id)
-
-
-def slot_lists(devices: dict[str, DeviceEvidence], since: int) -> dict[str, list[int]]:
-    """Each card's :meth:`DeviceEvidence.slots` from slot ``since`` on, for all cards at once.
-
-    NOTE: vectorised :meth:`DeviceEvidence.slots` for every card (finalize reads them all).
-
-    The bitmaps laid end to end, their set bits found by numpy (nonzero
-    bytes, then their bits): the same slots in the same (ascending) order
-    as the generator, which walks them one Python step per slot.
-    """
-    cards = list(devices.values())
-    lengths = np.fromiter((len(e.slot_bits) for e in cards), dtype=np.int64, count=len(cards))
-    starts = np.cumsum(lengths) - lengths
-    data = np.frombuffer(b"".join(e.slot_bits for e in cards), dtype=np.uint8)
-    at = np.flatnonzero(data)
-    byte, bit = np.nonzero(np.unpackbits(data[at, None], axis=1, bitorder="little"))
-    at = at[byte]
-    card = np.searchsorted(starts, at, side="right") - 1  # an empty card shares its start
-    bases = np.fromiter((e.slot_base for e in cards), dtype=np.int64, count=len(cards))
-    slots = bases[card] + 8 * (at - starts[card]) + bit
-    kept = slots >= since
-    counts: list[int] = np.bincount(card[kept], minlength=len(cards)).tolist()
-    flat: list[int] = slots[kept].tolist()
-    out: dict[str, list[int]] = {}
-    end = 0
-    for device, count in zip(devices, counts, strict=True):
-        out[device] = flat[end : end + count]
-        end += count
-    return out

@@ -26,7 +26,6 @@ from sim.engine.identity.evidence import (
     SLOT_MINUTES,
     SLOT_WINDOW,
     DeviceEvidence,
-    slot_lists,
 )
 from sim.engine.identity.layout import (
     ADJACENT_STRIDE,
@@ -62,7 +61,6 @@ NO_ROWS: Rows = np.zeros(0, dtype=np.intp)
 Codes = npt.NDArray[np.int64]
 LEVEL_CODES = {level: code for code, level in enumerate(LEVELS)}
 NEVER_MET_CODE = LEVEL_CODES[NEVER_MET]
-EXACT_FLOAT = 2.0**52  # below 2**53 with room for the rounding of the norms
 
 
 @dataclass
@@ -110,7 +108,9 @@ class Signals:
         for device, evidence in devices.items():
             meetings = self._meetings[device] = evidence.meetings(self.since_window)
             self.crowd.update(meetings)
-        self._slots = slot_lists(devices, self.since_slot)
+        self._slots = {
+            device: list(evidence.slots(self.since_slot)) for device, evidence in devices.items()
+        }
         self.anchors = {
             ip
             for evidence in devices.values()
@@ -372,8 +372,6 @@ class Blocks:
             dtype="<u8",
         ).reshape(len(self.members), words)
         """The pool's widened slot masks (:attr:`Summary.near_mask`), one row of words each."""
-        self.float_vectors = self.vectors.astype(float)
-        self.max_norm = max((s.norm for s in self.members), default=0.0)
         self.home_rows = dict(self.by_home)
         """Every home's members, crowded ones too (for the home field)."""
         for blocks in (self.by_home, self.by_ip_hour, by_slot):
@@ -445,11 +443,6 @@ class Blocks:
     def dots(self, mine: Summary, rows: Rows) -> npt.NDArray[np.float64]:
         """The dot products of ``mine``'s name vector with those of pool ``rows``, exact.
 
-        Counts are integers: while ``|mine| |max row|`` stays below 2**53 every
-        product and partial sum is an integer a float holds exactly (Cauchy-Schwarz),
-        so the float matrix product (BLAS, in any order) is exact; past that, integers.
+        Counts are integers, so the products are integer matrix products, then floats.
         """
-        if mine.norm * self.max_norm < EXACT_FLOAT:
-            dots: npt.NDArray[np.float64] = self.float_vectors[rows] @ mine.vector.astype(float)
-            return dots
         return (self.vectors[rows] @ mine.vector).astype(float)
