@@ -162,6 +162,7 @@ def _best(
     return None
 
 
+# NOTE: the head of a full sort, found without sorting (test_identity_ranking.py).
 def top_two(scores: Scores, numbers: Rows) -> tuple[int, float]:
     """Where the first of a ranking best first is (ties: older profile first), and the runner-up.
 

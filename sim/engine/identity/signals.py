@@ -169,6 +169,7 @@ class Signals:
             )
         return known
 
+    # NOTE: memoised _summarise() (about 5% of finalize; benchmarks/RESULTS.md).
     def summarise(self, state: ProfileState) -> Summary:
         """Union the evidence of a profile's devices; home = most-night network overall.
 
@@ -285,6 +286,7 @@ class Signals:
             out.append(cos >= SIMILAR_COSINE)
         return out
 
+    # NOTE: vectorised same_home/meetings/adjacency/similar (test_identity_signals.py).
     def codes(self, mine: Summary, blocks: Blocks, rows: Rows) -> Codes:
         """The agreement pattern of ``mine`` with each pool row in ``rows``, as numbers.
 
@@ -404,6 +406,7 @@ class Blocks:
         ).tolist()
         return rows
 
+    # NOTE: Counter.most_common by np.unique (test_identity_signals.py).
     def _most_voted(self, voters: Rows, me: int | None) -> Rows:
         """The most frequent rows in ``voters`` (ties: first seen), ``me`` left out.
 
