@@ -16,7 +16,8 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/hopsim run scenarios/population.toml
 
-# pytest exits 5 when it collects nothing: a suite that silently vanished must fail.
+# pytest exits 5 when it collects nothing: a suite that silently vanished must fail, and say
+# why (tests/test_make.py). PYTEST_ARGS narrows a run: make test PYTEST_ARGS="tests/trace -x".
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
