@@ -48,9 +48,6 @@ class Delivery:
     topic: str
     content: dict[str, Any]
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
-
 
 @dataclass(order=True)
 class Pending:
@@ -84,7 +81,7 @@ def remembered(
 
 
 class Messenger:
-    """Implements the engine's ``Messaging`` protocol: ``observe`` and ``tick``."""
+    """Implements the engine's ``Messaging`` protocol: ``observe``, ``tick``, ``decisions``, ``clock``."""
 
     def __init__(self, campaigns: list[Campaign], where: str = "campaigns") -> None:
         self.where = where
