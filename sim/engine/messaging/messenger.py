@@ -63,7 +63,9 @@ class Pending:
 
 
 @dataclass
-class Result:
+class VariantTally:
+    """Exposed profiles and goal conversions of one (campaign, variant)."""
+
     n: int = 0
     conversions: int = 0
 
@@ -92,7 +94,7 @@ class Messenger:
         self.pending: set[tuple[str, str]] = set()
         self.decisions: list[dict[str, Any]] = []
         self.deferred: Counter[str] = Counter()
-        self.results: dict[tuple[str, str], Result] = {}
+        self.results: dict[tuple[str, str], VariantTally] = {}
         self.by_event: dict[str, list[Campaign]] = {}
         self.goals = {c.goal.event for c in campaigns if c.goal is not None}
         self.fired: set[str] = set()
@@ -107,7 +109,7 @@ class Messenger:
             if campaign.trigger.kind == "event":
                 self.by_event.setdefault(campaign.trigger.event, []).append(campaign)
             for variant in campaign.variants:
-                self.results[(campaign.name, variant.name)] = Result()
+                self.results[(campaign.name, variant.name)] = VariantTally()
         self.keep_sends = max((c.caps.horizon for c in campaigns), default=0.0)
         self._schedule_moments()
 
