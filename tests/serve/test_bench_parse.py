@@ -31,14 +31,3 @@ def test_parse_route_counts_and_the_rest_goes_to_the_real_app(tmp_path: Path) ->
     assert bad == 400
     assert stats["events_accepted"] == 0  # nothing stored
     assert PATH not in doc["paths"]  # the product does not document it
-
-
-def test_the_product_has_no_parse_route(tmp_path: Path) -> None:
-    async def main() -> int:
-        app = build_app(tmp_path)
-        async with app.running():
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-                return (await http.post(PATH, json={"batch": []})).status_code
-
-    assert asyncio.run(main()) == 404
