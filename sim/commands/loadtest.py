@@ -223,7 +223,11 @@ def locust_command(args: argparse.Namespace, trace: Path, host: str, out: Path) 
     if args.duration is not None:
         command += ["-t", f"{args.duration:g}s"]
     if args.processes > 1:
-        command += ["--processes", str(args.processes)]
+        # Locust's master listens on 5557 unless told otherwise: a free loopback port lets
+        # two replays (or two CI jobs) on one machine run side by side.
+        port = str(free_port())
+        command += ["--processes", str(args.processes), "--master-bind-port", port]
+        command += ["--master-port", port]
     for option in ("check_p99_ms", "check_fail_ratio", "check_eps"):
         value = getattr(args, option)
         if value is not None:
