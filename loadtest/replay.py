@@ -25,7 +25,6 @@ trace order, whatever the number of lanes or processes.
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from sim.trace import reader
 
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_INTERVAL = 0.5
@@ -120,15 +121,12 @@ def device_id(event: dict[str, Any]) -> str:
 
 
 def iter_lines(path: Path) -> Iterator[bytes]:
-    opener: Any = gzip.open if path.suffix == ".gz" else open
+    """The trace's non-blank lines, stripped, read by the one trace reader."""
     try:
-        with opener(path, "rb") as handle:
-            for line in handle:
-                line = line.strip()
-                if line:
-                    yield line
-    except (OSError, EOFError, zlib.error) as exc:
-        raise TraceError(f"{path}: cannot read trace: {exc}") from None
+        for _, line in reader.iter_lines(path):
+            yield line.strip()
+    except reader.TraceReadError as exc:
+        raise TraceError(str(exc)) from None
 
 
 def read_trace(

@@ -128,19 +128,12 @@ def simulate(scenario: Path, out: Path, persons: int | None, days: int | None) -
 
 def trace_span(trace: Path) -> float:
     """Simulated seconds from the first to the last event (the trace is sorted)."""
-    import gzip
-    import zlib
+    from sim.trace.reader import iter_lines
 
     first = last = b""
-    opener: Any = gzip.open if trace.suffix == ".gz" else open
-    try:
-        with opener(trace, "rb") as handle:
-            for line in handle:
-                if line.strip():
-                    first = first or line
-                    last = line
-    except (OSError, EOFError, zlib.error) as exc:
-        raise HopsimError(f"{trace}: cannot read trace: {exc}") from None
+    for _, line in iter_lines(trace):
+        first = first or line
+        last = line
     if not first:
         raise HopsimError(f"{trace}: empty trace")
     try:

@@ -12,7 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from sim.engine.messaging.clock import zone
-from sim.report.sessions import Device, Session
+from sim.report.sessions import Session
+from sim.trace.truth import TruthDevice
 
 DEVICE_ORDER = ("phone", "tablet", "laptop", "watch", "car", "tv", "speaker")
 ATTRIBUTION_WINDOW_S = 7 * 24 * 3600
@@ -83,14 +84,14 @@ def switch_matrix(sessions: list[Session]) -> SwitchMatrix:
     return SwitchMatrix(types, counts)
 
 
-def multi_device_people(devices: dict[str, Device]) -> set[str]:
+def multi_device_people(devices: dict[str, TruthDevice]) -> set[str]:
     """People owning two or more personal devices (the switch-rate population)."""
     owned = Counter(d.person_id for d in devices.values() if d.person_id is not None)
     return {person for person, count in owned.items() if count >= 2}
 
 
 def daily_switch_share(
-    sessions: list[Session], devices: dict[str, Device], dates: set[str] | None = None
+    sessions: list[Session], devices: dict[str, TruthDevice], dates: set[str] | None = None
 ) -> list[DayShare]:
     """Per local date (only ``dates`` when given): of people owning 2+ devices, who used 2+."""
     people = multi_device_people(devices)

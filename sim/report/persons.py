@@ -11,7 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 from sim.report.readers import JsonObject, ReportInputError, iter_jsonl
-from sim.report.sessions import ContextChange, Device
+from sim.report.sessions import ContextChange
+from sim.trace.truth import TruthDevice
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ def read_people(path: Path) -> dict[str, PersonInfo] | None:
 
 
 def with_sole_users(
-    devices: dict[str, Device], people: dict[str, PersonInfo] | None
-) -> dict[str, Device]:
+    devices: dict[str, TruthDevice], people: dict[str, PersonInfo] | None
+) -> dict[str, TruthDevice]:
     """Household devices used by exactly one person (Mason's TV at home) become theirs."""
     users: dict[str, list[str]] = {}
     for person in (people or {}).values():

@@ -29,7 +29,8 @@ from sim.report.readers import (
     read_jsonl,
     read_jsonl_numbered,
 )
-from sim.report.sessions import Device, TraceTables, personas, read_trace, read_truth
+from sim.report.sessions import TraceTables, personas, read_trace, read_truth
+from sim.trace.truth import TruthDevice
 
 FUNNEL_STAGES = ("awareness", "consideration", "purchase", "retention", "advocacy")
 NONE_CHOSEN = "(none chosen)"
@@ -78,7 +79,7 @@ class ProfileSizes:
 class Tables:
     run_dir: Path
     summary: JsonObject | None = None
-    devices: dict[str, Device] | None = None
+    devices: dict[str, TruthDevice] | None = None
     trace: TraceTables | None = None
     profiles: ProfileSizes | None = None
     messages: MessageTable | None = None
@@ -119,7 +120,10 @@ def collect(run_dir: Path) -> Tables:
 
 
 def _behaviour(
-    tables: Tables, trace: TraceTables, devices: dict[str, Device], people: dict[str, PersonInfo]
+    tables: Tables,
+    trace: TraceTables,
+    devices: dict[str, TruthDevice],
+    people: dict[str, PersonInfo],
 ) -> None:
     sessions = trace.sessions
     run_dir = tables.run_dir
@@ -261,7 +265,7 @@ def message_outcome(row: JsonObject, path: Path, number: int) -> str:
 
 
 def profile_sizes(
-    rows: list[JsonObject] | None, devices: dict[str, Device] | None
+    rows: list[JsonObject] | None, devices: dict[str, TruthDevice] | None
 ) -> ProfileSizes | None:
     if rows is None:
         return None
