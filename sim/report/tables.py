@@ -89,7 +89,7 @@ class Tables:
     days: list[daylife.DayInLife] = field(default_factory=list)
     switches: behaviour.SwitchMatrix | None = None
     switch_days: list[behaviour.DayShare] = field(default_factory=list)
-    journeys: list[behaviour.Journey] = field(default_factory=list)
+    journeys: list[behaviour.PathShare] = field(default_factory=list)
     journeys_source: str = ""
     channels: list[behaviour.ChannelCredit] = field(default_factory=list)
     variants: list[experiments.Variant] = field(default_factory=list)
@@ -156,7 +156,7 @@ def scenario_dates(tables: Tables) -> set[str] | None:
 
 def world_journeys(
     rows: list[JsonObject] | None, summary: JsonObject | None, top: int = 3, steps: int = 6
-) -> list[behaviour.Journey]:
+) -> list[behaviour.PathShare]:
     """The world's own touchpoint trails (``device:action``) that ended in an order."""
     paths: Counter[tuple[str, ...]] = Counter()
     for row in rows or []:
@@ -167,15 +167,15 @@ def world_journeys(
     if not paths and isinstance(block, dict):
         return top_paths(block.get("top_paths"), _int(block.get("orders")), top, steps)
     ranked = sorted(paths.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    return [behaviour.Journey(path, count, count / total) for path, count in ranked if total]
+    return [behaviour.PathShare(path, count, count / total) for path, count in ranked if total]
 
 
-def top_paths(items: Any, orders: int, top: int = 3, steps: int = 6) -> list[behaviour.Journey]:
+def top_paths(items: Any, orders: int, top: int = 3, steps: int = 6) -> list[behaviour.PathShare]:
     """Ready-ranked ``[{path, orders, share?}]`` (summary ``top_paths``, compare ``journeys``)."""
     rows = [i for i in items or [] if isinstance(i, dict) and isinstance(i.get("path"), list)]
     total = max(orders, sum(_int(i.get("orders")) for i in rows), 1)
     return [
-        behaviour.Journey(
+        behaviour.PathShare(
             _steps(i["path"], steps),
             _int(i.get("orders")),
             float(i["share"])

@@ -79,7 +79,7 @@ CLICK_WINDOW = 48 * 3600.0  # assumed: click-through attribution window without 
 CHURN_AT = 4.0  # assumed: annoyance at which a person stops listening to the brand
 
 
-class Delivery(Protocol):
+class DeliveryView(Protocol):
     """What the loop reads of a message the engine sends to one device."""
 
     @property
@@ -102,7 +102,7 @@ class Ticker(Protocol):
     def tick(self, now_seconds: float) -> list[Any]: ...
 
 
-class Messenger(Protocol):
+class MessengerView(Protocol):
     """The engine's messenger, as the loop sees it: campaigns and the calendar."""
 
     @property
@@ -151,7 +151,7 @@ class MessagingLoop:
     Scoring the tally against the truth is :func:`sim.analysis.messaging.summary`'s job.
     """
 
-    def __init__(self, world: World, engine: Ticker, messenger: Messenger) -> None:
+    def __init__(self, world: World, engine: Ticker, messenger: MessengerView) -> None:
         self.world = world
         self.engine = engine
         self.messenger = messenger
@@ -181,7 +181,7 @@ class MessagingLoop:
 
     # ---- one delivery ----------------------------------------------------------------------
 
-    def deliver(self, delivery: Delivery) -> Process:
+    def deliver(self, delivery: DeliveryView) -> Process:
         device = self.devices.get(delivery.device_id)
         if device is None:
             return
@@ -245,7 +245,7 @@ class MessagingLoop:
         return ""
 
     def open_chance(
-        self, person: Person, device: Device, ctx: Context, delivery: Delivery, mood: Mood
+        self, person: Person, device: Device, ctx: Context, delivery: DeliveryView, mood: Mood
     ) -> float:
         """Persona x device-in-context x relevance x hour x fatigue."""
         chance = OPEN.get(delivery.channel, 0.1) * PERSONA_RESPONSE.get(person.persona.name, 1.0)
@@ -309,7 +309,7 @@ class MessagingLoop:
         self,
         person: Person,
         device: Device,
-        delivery: Delivery,
+        delivery: DeliveryView,
         mood: Mood,
         rng: np.random.Generator,
         churned: bool,
@@ -337,7 +337,7 @@ class MessagingLoop:
 
     # ---- the click: a session, maybe an order ---------------------------------------------
 
-    def follow(self, person: Person, device: Device, delivery: Delivery) -> None:
+    def follow(self, person: Person, device: Device, delivery: DeliveryView) -> None:
         """The deep link opens on a screen device; a cart may turn into an order."""
         screen = self._screen(person, device)
         if screen is None:
@@ -362,7 +362,7 @@ class MessagingLoop:
         if person.journey.orders > before:
             self.tally.direct_conversions += 1
 
-    def _window(self, delivery: Delivery) -> float:
+    def _window(self, delivery: DeliveryView) -> float:
         campaign = self.messenger.campaigns.get(delivery.campaign)
         goal = getattr(campaign, "goal", None)
         return float(goal.window) if goal is not None else CLICK_WINDOW
@@ -396,7 +396,7 @@ class MessagingLoop:
     # ---- bookkeeping -----------------------------------------------------------------------
 
     def _emit(
-        self, person: Person, device: Device, name: str, delivery: Delivery, **extra: Any
+        self, person: Person, device: Device, name: str, delivery: DeliveryView, **extra: Any
     ) -> None:
         properties = {
             "campaign": delivery.campaign,
@@ -405,7 +405,7 @@ class MessagingLoop:
         } | extra
         self.world.emit(person, device, "track", event=name, properties=properties)
 
-    def _check_quiet(self, person: Person, delivery: Delivery) -> None:
+    def _check_quiet(self, person: Person, delivery: DeliveryView) -> None:
         """Ground-truth check: the person's real local clock against the campaign's quiet hours."""
         campaign = self.messenger.campaigns.get(delivery.campaign)
         if campaign is None:
@@ -419,7 +419,7 @@ class MessagingLoop:
         return list(self.messenger.decisions)
 
 
-def attach(world: World, engine: Ticker, messenger: Messenger) -> MessagingLoop:
+def attach(world: World, engine: Ticker, messenger: MessengerView) -> MessagingLoop:
     """Start the closed loop on ``world``: ``engine`` ticks, ``messenger`` is its messaging."""
     messenger.bind_start(world.scenario.start)
     loop = MessagingLoop(world, engine, messenger)
