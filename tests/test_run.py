@@ -11,7 +11,7 @@ import pytest
 from sim.cli import main
 from sim.errors import HopsimError
 from sim.runner import Run
-from sim.runner.lockstep import Progress
+from sim.runner.shard import Progress
 from sim.trace.clock import DAY
 from sim.trace.reader import read_jsonl
 from sim.world.scenario import load_scenario

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.connection import Connection
@@ -21,10 +20,8 @@ from typing import Any
 
 from sim.errors import HopsimError
 from sim.runner.gc import fewer_collections
-from sim.runner.shard import Shard, ShardResult
+from sim.runner.shard import Progress, Shard, ShardResult
 from sim.world.scenario import Scenario
-
-Progress = Callable[[float, int], None]
 
 
 class Lockstep:

@@ -22,9 +22,9 @@ from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
 from sim.engine.identity import IdentityGraph
 from sim.runner.gc import fewer_collections
-from sim.runner.lockstep import Lockstep, Progress
+from sim.runner.lockstep import Lockstep
 from sim.runner.merge import TraceMerge
-from sim.runner.shard import ShardResult, simulate_shard
+from sim.runner.shard import Progress, ShardResult, simulate_shard
 from sim.trace.clock import iso_ms
 from sim.trace.writer import write_jsonl, write_jsonl_gz
 from sim.world.journey import STAGES

@@ -98,6 +98,11 @@ class Shard:
     pools the day's numbers before the morning. A one-shard run does the same
     with its own numbers, so campaign decisions never depend on how the
     households were dealt.
+
+    The wiring is all through the world's hooks: the trace sink and the
+    engine listen on ``events_released``, the context log on
+    ``context_changed``; the messaging loop, when the scenario has campaigns,
+    ticks the engine every simulated minute and answers through ``world.emit``.
     """
 
     def __init__(self, scenario: Scenario, folder: Path, index: int, count: int) -> None:
