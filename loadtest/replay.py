@@ -28,13 +28,13 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from sim.trace import reader
+from sim.trace.clock import epoch_seconds
 
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_INTERVAL = 0.5
@@ -101,11 +101,6 @@ def lane_of(device: str, shards: int, lanes: int) -> int:
     return (device_hash(device) // shards) % lanes
 
 
-def parse_timestamp(text: str) -> float:
-    """ISO 8601 (``...Z`` or an offset) to POSIX seconds."""
-    return datetime.fromisoformat(text).timestamp()
-
-
 def device_id(event: dict[str, Any]) -> str:
     """``context.device.id``, else the anonymousId, else the userId."""
     context = event.get("context")
@@ -150,7 +145,7 @@ def read_trace(
             on_progress()
         try:
             event = orjson.loads(raw)
-            stamp = parse_timestamp(event["timestamp"])
+            stamp = epoch_seconds(event["timestamp"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise TraceError(f"{path}:{number}: not an event with a timestamp: {exc}") from None
         if stamp < previous:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from sim.engine.messaging import Messenger
+from sim.trace.clock import epoch_seconds
 from sim.trace.truth import owners_of_rows
 from sim.world.reactions import Tally
 
@@ -29,7 +29,7 @@ def cap_violations(
         if row["decision"] != "sent" or not row.get("device_id"):
             continue
         who = index.owner(str(row["device_id"])) or f"device:{row['device_id']}"
-        at = datetime.fromisoformat(str(row["at"]).replace("Z", "+00:00")).timestamp()
+        at = epoch_seconds(str(row["at"]))
         sends.setdefault(who, []).append((at, str(row["campaign"])))
     over = 0
     people: set[str] = set()

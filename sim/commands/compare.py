@@ -204,7 +204,9 @@ def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _seconds(stamp: str) -> float:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    from sim.trace.clock import epoch_seconds
+
+    return epoch_seconds(stamp)
 
 
 def _message_events(

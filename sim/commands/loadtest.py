@@ -128,6 +128,7 @@ def simulate(scenario: Path, out: Path, persons: int | None, days: int | None) -
 
 def trace_span(trace: Path) -> float:
     """Simulated seconds from the first to the last event (the trace is sorted)."""
+    from sim.trace.clock import epoch_seconds
     from sim.trace.reader import iter_lines
 
     first = last = b""
@@ -137,10 +138,10 @@ def trace_span(trace: Path) -> float:
     if not first:
         raise HopsimError(f"{trace}: empty trace")
     try:
-        stamps = [datetime.fromisoformat(json.loads(x)["timestamp"]) for x in (first, last)]
+        stamps = [epoch_seconds(json.loads(x)["timestamp"]) for x in (first, last)]
     except (ValueError, KeyError, TypeError) as exc:
         raise HopsimError(f"{trace}: not a hopsim trace: {exc}") from None
-    return (stamps[1] - stamps[0]).total_seconds()
+    return stamps[1] - stamps[0]
 
 
 def free_port() -> int:

@@ -7,11 +7,11 @@ report falls back to truth personas and ``Context Changed`` trace events.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 
 from sim.report.readers import JsonObject, ReportInputError, iter_jsonl
 from sim.report.sessions import ContextChange
+from sim.trace.clock import epoch_seconds
 from sim.trace.truth import TruthDevice
 
 
@@ -88,8 +88,8 @@ def read_contexts(path: Path, persons: set[str]) -> list[ContextSpan] | None:
 
 def _span(path: Path, number: int, row: JsonObject) -> ContextSpan:
     try:
-        start = datetime.fromisoformat(str(row["start"])).timestamp()
-        end = datetime.fromisoformat(str(row["end"])).timestamp()
+        start = epoch_seconds(str(row["start"]))
+        end = epoch_seconds(str(row["end"]))
         return ContextSpan(str(row["person_id"]), start, end, str(row["context"]))
     except (KeyError, ValueError) as exc:
         raise ReportInputError(

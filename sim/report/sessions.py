@@ -9,10 +9,10 @@ Only small per-session records are kept, never the events themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from sim.report.readers import JsonObject, ReportInputError, iter_jsonl
+from sim.trace.clock import epoch_seconds
 from sim.trace.truth import TruthDevice, TruthError, owners, truth_device
 from sim.trace.vocabulary import ACTED_ON, ARRIVED_SUFFIXES
 
@@ -151,7 +151,7 @@ def session_gap(device_type: str) -> float:
 def _timestamp(path: Path, number: int, event: JsonObject) -> float:
     text = event.get("timestamp")
     try:
-        return datetime.fromisoformat(str(text)).timestamp()
+        return epoch_seconds(str(text))
     except ValueError as exc:
         raise ReportInputError(
             f"{path}: line {number}: key 'timestamp': expected ISO-8601, got {text!r}"

@@ -19,6 +19,11 @@ def iso_ms(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def epoch_seconds(text: str) -> float:
+    """POSIX seconds of an ISO-8601 stamp with ``Z`` or an offset (the trace's ``timestamp``)."""
+    return datetime.fromisoformat(text).timestamp()
+
+
 def parse_iso(text: str) -> datetime:
     """The inverse of :func:`iso_ms` (accepts any ISO-8601 with offset or ``Z``)."""
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
