@@ -1,9 +1,12 @@
-"""Segment Spec v1 events as plain dicts.
+"""Segment Spec v1 events as plain dicts: the type every layer passes around.
 
 A device is a little radio station: it keeps one ``context`` (what it is,
 which OS and app, which locale and time zone) and stamps it on every message
-it sends. The builders here only assemble the shape the Segment Spec
-defines; who sends what, and when, is the world's business.
+it sends. This module names the shape (``SegmentEvent``, the six call
+types, the device types) and the sealed context; who sends what, and when, is
+the world's business, the names of message events are in
+:mod:`sim.trace.vocabulary`, and time stamps in :mod:`sim.trace.clock`.
+Events stay plain dicts because millions of them pass through a run.
 """
 
 from __future__ import annotations
