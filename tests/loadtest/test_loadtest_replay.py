@@ -154,12 +154,9 @@ def test_two_processes_send_the_same_events_in_device_order(
     server: tuple[str, Path], trace: Path, tmp_path: Path
 ) -> None:
     url, data = server
-    # Locust's master listens on *:5557 by default: another Locust test on this machine would
-    # take our workers (or we theirs). Master and workers meet on a free loopback port instead.
-    port = str(free_port())
-    rendezvous = ["--master-bind-host", "127.0.0.1", "--master-bind-port", port]
-    rendezvous += ["--master-host", "127.0.0.1", "--master-port", port]
-    done = locust(url, trace, tmp_path / "out", "--processes", "2", *rendezvous)
+    port = str(free_port())  # not Locust's default *:5557, which another run may hold
+    done = locust(url, trace, tmp_path / "out", "--processes", "2", "--master-bind-port", port,
+                  "--master-port", port, "--master-bind-host", "127.0.0.1")  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert httpx.get(f"{url}/v1/stats").json()["events_accepted"] == EVENTS
     result = summary(tmp_path / "out")

@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sim.trace.events import Clock, iso_ms
+from sim.trace.clock import Clock, iso_ms
 
 DAY_MS = 86_400_000
 
