@@ -15,7 +15,7 @@ so the engine learns from it, and a click can become a session and an order.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -99,7 +99,7 @@ class DeliveryView(Protocol):
 class Ticker(Protocol):
     """The engine, as the loop sees it: what is due at ``now_seconds``."""
 
-    def tick(self, now_seconds: float) -> list[Any]: ...
+    def tick(self, now_seconds: float) -> Sequence[DeliveryView]: ...
 
 
 class MessengerView(Protocol):
