@@ -69,9 +69,10 @@ class Run:
         events = merge.wait()
         wall = time.perf_counter() - started
         truth = sorted((row for s in shards for row in s.truth), key=truth_order)
-        self._write_tables(shards, truth, profiles)
+        people = self._write_tables(shards, truth, profiles)
         shutil.rmtree(parts)
         self.summary = self._summary(shards, events, wall)
+        self.summary["realism"]["figures"] = realism_figures(people, truth)
         self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
         if any(s.messaging for s in shards):
             self.summary["messaging"] = merge_counts([s.messaging for s in shards])
@@ -94,13 +95,11 @@ class Run:
 
     def _write_tables(
         self, shards: list[ShardResult], truth: list[dict[str, Any]], profiles: list[dict[str, Any]]
-    ) -> None:
+    ) -> list[dict[str, Any]]:
         out = self.out
         write_jsonl_gz(out / "truth.jsonl.gz", truth)
-        write_jsonl(
-            out / "people.jsonl",
-            sorted((r for s in shards for r in s.people), key=lambda r: r["person_id"]),
-        )
+        people = sorted((r for s in shards for r in s.people), key=lambda r: r["person_id"])
+        write_jsonl(out / "people.jsonl", people)
         write_jsonl(
             out / "journeys.jsonl",
             sorted(
@@ -114,6 +113,7 @@ class Run:
                 key=lambda r: (r["at"], r["profile_id"], r["device_id"]),
             )
             write_jsonl(out / "messages.jsonl", messages)
+        return people
 
     def _summary(self, shards: list[ShardResult], events: int, wall: float) -> dict[str, Any]:
         tally = merge_counts([s.tallies for s in shards])
@@ -338,6 +338,15 @@ def merge_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 merged[key] += value
     return merged
+
+
+def realism_figures(
+    people: list[dict[str, Any]], truth: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``realism.figures``: simulated beside published, one row per figure."""
+    from sim.analysis.realism_people import people_figures
+
+    return [figure.as_row() for figure in people_figures(people, truth)]
 
 
 def stitching_summary(
