@@ -90,7 +90,7 @@ def test_commute_shares_that_do_not_sum_to_one_fail() -> None:
 def test_network_paths_need_every_share_and_a_source() -> None:
     doc = copy.deepcopy(load_toml(DATA / "network.toml"))
     del doc["car"]["embedded"]
-    del doc["watch"]["remark"]
+    del doc["watch"]["source"]
     with pytest.raises(ConfigError) as excinfo:
         parse_paths(doc, "network.toml")
     text = problems(excinfo)
