@@ -217,3 +217,21 @@ def test_at_home_a_household_shows_the_router_address(started: tuple[World, Star
             assert start.ip == start.phone_ip
         else:
             assert start.ip == world.household_of(start.person).home_ip
+
+
+def test_a_household_draws_the_same_people_and_devices_whichever_worker_builds_it() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=200)
+
+    def portrait(shard: tuple[int, int]) -> dict[str, Any]:
+        world = World(scenario, shard=shard)
+        return {
+            h.id: [
+                (p.name, p.age, p.timezone, p.city, p.commute, [(d.id, d.path) for d in p.devices])
+                for p in h.members
+            ]
+            for h in world.households
+        }
+
+    whole = portrait((0, 1))
+    dealt = portrait((0, 2)) | portrait((1, 2))
+    assert dealt == whole
