@@ -10,7 +10,7 @@ import pytest
 
 from sim.analysis.realism_people import people_figures
 from sim.cli import main
-from sim.trace.writer import read_jsonl
+from sim.trace.reader import read_jsonl
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "tiny.toml"
 NAMES = [

@@ -159,7 +159,7 @@ def started() -> Iterator[tuple[World, Started]]:
 
     life.session = spy  # type: ignore[assignment]
     try:
-        world.run()
+        life.play(world)
     finally:
         life.session = real  # type: ignore[assignment]
     yield world, seen
