@@ -14,7 +14,18 @@ from collections.abc import Sequence
 from sim import __version__
 from sim.errors import HopsimError
 
-COMMANDS = ("run", "compare", "serve", "loadtest", "report", "bench", "personas", "validate")
+COMMANDS = (
+    "run",
+    "compare",
+    "serve",
+    "loadtest",
+    "report",
+    "bench",
+    "personas",
+    "validate",
+    "export",
+    "score",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

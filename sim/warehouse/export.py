@@ -36,6 +36,7 @@ from sim.warehouse.naming import (
     event_table,
     snake,
 )
+from sim.warehouse.sources import first_line
 
 FORMATS = ("duckdb", "parquet")
 
@@ -190,7 +191,7 @@ class Warehouse:
             )
         except duckdb.Error as exc:
             raise HopsimError(
-                f"{self.trace}: not a JSON-lines trace DuckDB can read: {exc}"
+                f"{self.trace}: not a JSON-lines trace DuckDB can read: {first_line(exc)}"
             ) from exc
         count = self._one("SELECT count(*) FROM raw")
         last = self._one("SELECT max(receivedAt) FROM raw")
