@@ -11,11 +11,11 @@ each identifier is first looked up in what the run knows:
   address from (the trace's identify traits; hashed the engine's way:
   trimmed, lower-cased, SHA-256).
 
-A device claimed by several profiles goes to the one that claims it through a
-device identifier (deviceId, anonymousId) before one that claims it only
-through a person identifier (userId, email), then to the one naming it most
-often, then to the smallest profile id; such devices are counted as
-``contested``. A device the trace shows but the output never mentions is
+A device claimed by several profiles (two of its anonymous ids on different
+profiles, or a shared laptop whose users sit on different profiles) goes to
+the profile naming it through the most device identifiers (deviceId,
+anonymousId), then through the most person identifiers (userId, email),
+then to the smallest profile id; such devices are counted as ``contested``. A device the trace shows but the output never mentions is
 scored as a profile of its own (an anonymous visitor nobody resolved) and
 counted as ``unmentioned``; identifiers that match nothing the run knows are
 counted per type as ``unknown``. Nothing is dropped silently.
@@ -251,7 +251,7 @@ class Coverage:
 def profiles_from_claims(found: Claims, where: Directory) -> tuple[list[dict[str, Any]], Coverage]:
     """One person profile per external profile id, each device placed once (see module doc)."""
     cover = Coverage(identifiers=len(found.triples))
-    votes: dict[str, Counter[tuple[int, str]]] = defaultdict(Counter)
+    votes: dict[str, dict[str, list[int]]] = defaultdict(dict)  # device -> profile -> [dev, person]
     profiles: set[str] = set()
     for profile, kind, value in found.triples:
         profiles.add(profile)
@@ -260,12 +260,12 @@ def profiles_from_claims(found: Claims, where: Directory) -> tuple[list[dict[str
             cover.unknown[kind] += 1
         level = 0 if kind in DEVICE_LEVEL else 1
         for device in devices:
-            votes[device][(level, profile)] += 1
+            votes[device].setdefault(profile, [0, 0])[level] += 1
     members: dict[str, list[str]] = defaultdict(list)
     for device, counted in sorted(votes.items()):
-        best = min(counted, key=lambda key: (key[0], -counted[key], key[1]))
-        cover.contested += len({p for _, p in counted}) > 1
-        members[best[1]].append(device)
+        best = min(counted, key=lambda p: (-counted[p][0], -counted[p][1], p))
+        cover.contested += len(counted) > 1
+        members[best].append(device)
     cover.profiles = len(profiles)
     rows = [_person(p, devices) for p, devices in sorted(members.items())]
     return rows, cover

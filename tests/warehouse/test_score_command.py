@@ -79,7 +79,7 @@ def test_identifier_rows_edges_and_vendor_shapes_agree(small_run: Path, tmp_path
     assert via_segment["stitching"] == plain["stitching"]
     edges: list[list[str]] = []
     by_owner: dict[str, list[str]] = {}
-    for kind, value, owner in rows:
+    for _kind, value, owner in rows:
         by_owner.setdefault(owner, []).append(value)
     for values in by_owner.values():
         edges += [[values[0], "anonymousId", v, "anonymousId"] for v in values]

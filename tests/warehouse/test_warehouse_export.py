@@ -102,7 +102,7 @@ def test_parquet_folder_has_one_file_per_table(small_run: Path, tmp_path: Path) 
 def test_bad_targets_and_traces_are_named(tmp_path: Path) -> None:
     trace = tmp_path / "trace.jsonl"
     trace.write_text("this is not json\n")
-    with pytest.raises(HopsimError, match="trace.jsonl"):
+    with pytest.raises(HopsimError, match=r"trace\.jsonl"):
         export_trace(trace, tmp_path / "w.duckdb")
     with pytest.raises(HopsimError, match="--format"):
         export_trace(trace, tmp_path / "w.duckdb", "csv")
