@@ -18,7 +18,8 @@ other call lands once, in its call type's table. Columns:
   with a column above discarded.
 
 ``sim.warehouse.export`` builds the same tables in DuckDB SQL; its
-equivalence test holds it to these rows.
+equivalence test holds it to these rows. Column types are the loader's
+business (a key seen with several JSON types becomes a text column there).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def standard(message: Mapping[str, Any], uuid_ts: datetime) -> Row:
     }
     context = message.get("context")
     if isinstance(context, Mapping):
-        row.update(flatten(context, ("context",)))
+        for name, value in sorted(flatten(context, ("context",)), key=lambda cell: cell[0]):
+            row.setdefault(name, value)
     return row
 
 
