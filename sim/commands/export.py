@@ -18,7 +18,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a run folder")
     parser.add_argument(
-        "--to", type=Path, required=True, help="DuckDB file, or folder for --format parquet"
+        "--to",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="DuckDB file, or folder for --format parquet",
     )
     parser.add_argument("--format", choices=("duckdb", "parquet"), default="duckdb")
     parser.add_argument(
