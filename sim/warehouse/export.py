@@ -367,6 +367,7 @@ def export_trace(
     con = duckdb.connect(str(database) if database else ":memory:")
     try:
         con.execute(f"SET threads = {threads or min(os.cpu_count() or 1, 4)}")
+        con.execute("SET preserve_insertion_order = false")  # rows carry their order in columns
         house = Warehouse(con, trace)
         messages = house.load()
         house.contexts()

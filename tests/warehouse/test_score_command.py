@@ -199,3 +199,20 @@ def test_a_run_folder_without_truth_says_so(
     write_jsonl(profiles, read_jsonl(small_run / "profiles.jsonl"))
     err = _error(run, profiles, capsys)
     assert "no-truth" in err and "truth.jsonl.gz" in err
+
+
+def test_parquet_and_jsonl_sources_read_like_csv(small_run: Path, tmp_path: Path) -> None:
+    header = ["identifier_type", "identifier", "profile_id"]
+    rows = _perfect_rows(small_run)
+    from_csv = _score(small_run, _write_csv(tmp_path / "ids.csv", header, rows))
+    parquet = tmp_path / "ids.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TABLE ids (identifier_type VARCHAR, identifier VARCHAR, profile_id VARCHAR)"
+        )
+        con.executemany("INSERT INTO ids VALUES (?, ?, ?)", rows)
+        con.execute(f"COPY ids TO '{parquet}' (FORMAT parquet)")
+    lines = tmp_path / "ids.jsonl"
+    write_jsonl(lines, (dict(zip(header, row, strict=True)) for row in rows))
+    for source in (parquet, lines):
+        assert _score(small_run, source)["stitching"] == from_csv["stitching"], source
