@@ -40,7 +40,7 @@ import duckdb
 from sim.analysis.stitching import score
 from sim.engine.identity.identifiers import hash_email
 from sim.errors import HopsimError
-from sim.trace.writer import read_jsonl
+from sim.trace.reader import read_jsonl
 from sim.warehouse.naming import snake
 from sim.warehouse.sources import Table, first_line
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from sim.trace.events import parse_iso
+from sim.trace.clock import parse_iso
 from sim.warehouse.naming import (
     EXTRA_COLUMNS,
     STANDARD_COLUMNS,

@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 
 from sim.errors import HopsimError
-from sim.trace.writer import read_jsonl
+from sim.trace.reader import read_jsonl
 
 EXTENSIONS = ".csv, .jsonl, .jsonl.gz, .parquet or FILE.duckdb:TABLE"
 

@@ -24,6 +24,19 @@ Process = Generator[Any, Any, None]
 WORK_CONTEXTS = ("work.office", "work.cafe", "travel.client", "home.office")
 
 
+def start_lives(world: World) -> None:
+    """Put every person's life on the world's SimPy calendar (the run does this, once)."""
+    for person in world.people():
+        world.env.process(live(world, person))
+
+
+def play(world: World) -> None:
+    """Every day of the world at once: lives started, the clock run to the end, trays drained."""
+    start_lives(world)
+    world.step_until(world.end)
+    world.finish()
+
+
 def live(world: World, person: Person) -> Process:
     env = world.env
     for day in range(world.scenario.days + 1):

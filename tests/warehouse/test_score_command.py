@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from sim.cli import main
-from sim.trace.writer import read_jsonl, write_jsonl
+from sim.trace.reader import read_jsonl
+from sim.trace.writer import write_jsonl
 
 
 def _score(run: Path, source: str | Path, *extra: str) -> dict[str, Any]:

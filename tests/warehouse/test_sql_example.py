@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from sim.cli import main
-from sim.trace.writer import read_jsonl
+from sim.trace.reader import read_jsonl
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sql_identity"
 

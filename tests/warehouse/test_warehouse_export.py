@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from sim.errors import HopsimError
-from sim.trace.writer import read_jsonl
+from sim.trace.reader import read_jsonl
 from sim.warehouse.export import export_trace, truth_path
 from sim.warehouse.naming import event_table, snake
 from sim.warehouse.reference import Row, users, warehouse_rows
