@@ -40,7 +40,7 @@ class Table:
     unit: str  # "line" for text files, "row" for Parquet and DuckDB
 
     def where(self, index: int) -> str:
-        return f"{self.name} {self.unit} {self.first_row + index}"
+        return f"{self.name}: {self.unit} {self.first_row + index}"
 
     def numbered(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for index, row in enumerate(self.rows):

@@ -160,11 +160,11 @@ def test_bad_sources_fail_naming_file_row_column_and_expectation(
         tmp_path / "unknown.csv", header, [["anonymousId", "a", "p"], ["phone", "1", "p"]]
     )
     err = _error(small_run, unknown, capsys)
-    assert "unknown.csv line 3" in err and "'phone'" in err and "anonymousId" in err
+    assert "unknown.csv: line 3" in err and "'phone'" in err and "anonymousId" in err
 
     empty = _write_csv(tmp_path / "empty.csv", header, [["userId", "u-1", ""]])
     err = _error(small_run, empty, capsys)
-    assert "empty.csv line 2" in err and "'profile_id'" in err and "empty" in err
+    assert "empty.csv: line 2" in err and "'profile_id'" in err and "empty" in err
 
     fake = tmp_path / "fake.parquet"
     fake.write_text("identifier_type,identifier,profile_id\n")
@@ -184,7 +184,7 @@ def test_bad_sources_fail_naming_file_row_column_and_expectation(
     lines = tmp_path / "bad.jsonl"
     lines.write_text('{"identifier_type": "userId", "identifier": "u", "profile_id": "p"}\nnope\n')
     err = _error(small_run, lines, capsys)
-    assert "bad.jsonl:2" in err and "JSON" in err
+    assert "bad.jsonl: line 2" in err and "JSON" in err
 
     err = _error(small_run, missing, capsys, "--type-column", "kind")
     assert "--type-column" in err and "kind" in err
