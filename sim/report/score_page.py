@@ -72,7 +72,13 @@ def write_score_page(run_dir: Path, result: dict[str, Any]) -> Path:
     coverage = [(k, fmt(v)) for k, v in result["coverage"].items() if not isinstance(v, dict)]
     headline = {
         "What was scored": [("source", str(result["source"])), ("shape", str(result["shape"]))],
-        "Key numbers": [(label, fmt(block.get(k))) for k, label in COLUMNS if k in block],
+        "Key numbers": [
+            (f"{name} {label}", fmt(scores[k]))
+            for name, scores in metric_blocks(block)
+            if not name.startswith("by_rule")
+            for k, label in (("f05", "F0.5"), ("bcubed_f1", "B-cubed F1"))
+            if k in scores
+        ],
         "Coverage": coverage,
     }
     return write_html(run_dir / "score.html", "hopsim score", headline, [], [section])
