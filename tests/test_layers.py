@@ -9,6 +9,7 @@ ground floor up:
                   clock, hooks, reader and writer, the truth index)
     1  world      sim.world: SimPy people and devices (never scores)
        engine     sim.engine: identity and messaging, pure Python
+       warehouse  sim.warehouse: the trace as warehouse tables, identity outputs read back
     2  analysis   sim.analysis: every comparison with truth
     3  runner     sim.runner: one run's wiring (world + engine + sinks); it
                   calls analysis to write the run's summary
@@ -36,6 +37,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "sim.errors": (0, "trace"),
     "sim.world": (1, "world"),
     "sim.engine": (1, "engine"),
+    "sim.warehouse": (1, "warehouse"),
     "sim.analysis": (2, "analysis"),
     "sim.runner": (3, "runner"),
     "sim.report": (4, "report"),
