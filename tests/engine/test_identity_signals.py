@@ -28,6 +28,7 @@ from sim.engine.identity.scoring import (
     copresence_level,
 )
 from sim.engine.identity.signals import Blocks, Signals, Summary
+from sim.world.life import play
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -39,7 +40,7 @@ def summaries() -> tuple[Signals, list[Summary]]:
     world = World(scenario)
     graph = IdentityGraph(IdentityConfig())
     world.event_emitted.add_listener(lambda event, **_: graph.observe(event))
-    world.run()
+    play(world)
     state = graph.state
     signals = Signals(state.devices, state.book.public())
     persons = [s for s in state.registry.live() if s.kind == "person" and s.device_ids]

@@ -43,6 +43,7 @@ from sim.engine.identity.layout import (
     renumber_meetings,
 )
 from sim.engine.identity.scoring import FLAGS, LEVELS, PATTERNS
+from sim.world.life import play
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -128,7 +129,7 @@ def test_the_ingest_cache_changes_no_profile(monkeypatch: pytest.MonkeyPatch) ->
     world = World(scenario)
     events: list[dict[str, Any]] = []
     world.event_emitted.add_listener(lambda event, **_: events.append(event))
-    world.run()
+    play(world)
 
     def stitched() -> tuple[list[dict[str, Any]], int, int]:
         graph = IdentityGraph(IdentityConfig())

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sim.engine.identity.config import IdentityConfig
-from sim.engine.identity.deterministic import Registry, short
+from sim.engine.identity.deterministic import short
 from sim.engine.identity.evidence import (
     DeviceEvidence,
     epoch_minute,
@@ -83,11 +83,6 @@ class IdentityGraph:
     def merge_log(self) -> list[MergeRecord]:
         """Every decision the graph made, oldest first (see :class:`MergeRecord`)."""
         return self.state.merge_log
-
-    @property
-    def registry(self) -> Registry:
-        """The identifier index and merge counters (``registry.merges`` counts merges)."""
-        return self.state.registry
 
     @property
     def finalized(self) -> bool:
@@ -232,6 +227,11 @@ class IdentityGraph:
         self._fast.clear()
         self.state.households = run_passes(self.state)
         self.state.finalized = True
+
+    @property
+    def epoch(self) -> int:
+        """Changes whenever a profile answer may change: at each merge and at ``finalize``."""
+        return self.state.registry.merges * 2 + self.state.finalized
 
     # ---- shards -------------------------------------------------------------------
 
