@@ -49,19 +49,11 @@ LAYERS: dict[str, tuple[int, str]] = {
     "sim": (5, "commands"),
 }
 
-# Violations other helpers of issue 13 are removing on their branches (the identity
-# graph gets one state object the probabilistic pass and shard export work on; the
-# HTTP collector leaving the engine for sim/serve needs no entry: app, store,
-# validate and client import nothing above the engine). Each entry is
-# (importer, imported). The lead empties this set at merge: any violation not
-# listed here fails the test now.
-PENDING: set[tuple[str, str]] = {
-    # identity helper: the graph, its probabilistic pass and its shard export import each other
-    ("sim.engine.identity.graph", "sim.engine.identity.probabilistic"),
-    ("sim.engine.identity.graph", "sim.engine.identity.shards"),
-    ("sim.engine.identity.probabilistic", "sim.engine.identity.graph"),
-    ("sim.engine.identity.shards", "sim.engine.identity.graph"),
-}
+# Violations other helpers of issue 13 are still removing on their branches, each
+# entry (importer, imported). Empty now that the identity package has no import
+# cycle (one GraphState shared by graph, finalize passes and shard export/absorb):
+# any violation fails the test.
+PENDING: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:
