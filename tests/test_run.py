@@ -136,15 +136,15 @@ def test_two_workers_decide_the_same_messages(tmp_path: Path) -> None:
 def test_a_failing_worker_is_named_in_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sim.runner.lockstep
+    import sim.runner.workers
 
-    class Broken(sim.runner.lockstep.Shard):
+    class Broken(sim.runner.workers.Shard):
         def advance(self, until: float, progress: Progress | None = None) -> None:
             if self.index == 1 and until > DAY:
                 raise RuntimeError("disk full while simulating")
             super().advance(until, progress)
 
-    monkeypatch.setattr(sim.runner.lockstep, "Shard", Broken)
+    monkeypatch.setattr(sim.runner.workers, "Shard", Broken)
     scenario = load_scenario(TINY).with_overrides(persons=4, days=3)
     with pytest.raises(HopsimError, match=r"worker 1 failed:(.|\n)*disk full while simulating"):
         Run(scenario, tmp_path / "x", 2).execute()
