@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 POPULATION = ROOT / "scenarios" / "population.toml"
 pytestmark = pytest.mark.slow
+NO_DASK = find_spec("distributed") is None
+WHERE = [
+    pytest.param(["--workers", "2"], id="worker-processes"),
+    pytest.param(
+        ["--cluster", "local", "--workers", "2"],
+        id="local-dask-cluster",
+        marks=pytest.mark.skipif(NO_DASK, reason="the cluster extra is not installed"),
+    ),
+]
 
 
 def started_writing(out: Path) -> bool:
@@ -22,10 +32,13 @@ def started_writing(out: Path) -> bool:
     return parts.is_dir() and any(p.stat().st_size > 0 for p in parts.glob("trace-*"))
 
 
-def test_ctrl_c_leaves_no_complete_looking_file_and_exits_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", WHERE)
+def test_ctrl_c_leaves_no_complete_looking_file_and_exits_cleanly(
+    where: list[str], tmp_path: Path
+) -> None:
     out = tmp_path / "run"
     command = [sys.executable, "-m", "sim.cli", "run", str(POPULATION), "--persons", "300",
-               "--days", "7", "--workers", "2", "--no-report", "--out", str(out)]  # fmt: skip
+               "--days", "7", *where, "--no-report", "--out", str(out)]  # fmt: skip
     # Its own process group, like a shell job: Ctrl-C reaches the runner and its workers.
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True

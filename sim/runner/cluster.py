@@ -126,5 +126,5 @@ def local_cluster(workers: int) -> Any:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
-        silence_logs=40,  # logging.ERROR: the progress bar is the run's voice
+        silence_logs=50,  # logging.CRITICAL: the run reports its own errors, the bar its progress
     )
