@@ -148,3 +148,17 @@ def test_a_failing_worker_is_named_in_a_clear_error(
     scenario = load_scenario(TINY).with_overrides(persons=4, days=3)
     with pytest.raises(HopsimError, match=r"worker 1 failed:(.|\n)*disk full while simulating"):
         Run(scenario, tmp_path / "x", 2).execute()
+
+
+def test_the_progress_bar_shows_day_rate_memory_and_eta(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # rich fits the bar to the terminal; give it room
+    assert main(["run", str(TINY), "--out", str(tmp_path / "p"), "--no-report"]) == 0
+    bar = capsys.readouterr().out.splitlines()[0]
+    assert "100.0% day 2/2" in bar, bar
+    rate = float(bar.split(" person-days/s")[0].split()[-1].replace(",", ""))
+    assert rate > 0, bar
+    memory = float(bar.split("RSS ")[1].split(" GB")[0])
+    assert 0.01 < memory < 64, bar  # this interpreter alone holds more than 10 MB
+    assert " ETA " in bar, bar

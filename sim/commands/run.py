@@ -89,11 +89,12 @@ def _execute(run: Any, quiet: bool) -> dict[str, Any]:
     days, persons = run.scenario.days, max(run.scenario.persons, len(run.scenario.people))
     columns = (
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=16),
+        TextColumn("{task.percentage:>5.1f}%"),
         TextColumn("day {task.fields[day]}/" + str(days)),
-        TextColumn("{task.fields[events]:>12,} events"),
-        TextColumn("{task.fields[rate]:>8,.0f} person-days/s"),
-        TextColumn("RSS {task.fields[rss]:>5.2f} GB"),
+        TextColumn("{task.fields[events]:>11,} events"),
+        TextColumn("{task.fields[rate]:>7,.0f} person-days/s"),
+        TextColumn("RSS {task.fields[rss]:.2f} GB"),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
@@ -107,7 +108,7 @@ def _execute(run: Any, quiet: bool) -> dict[str, Any]:
         return {"day": day, "events": events, "rate": rate, "rss": tree_rss() / 2**30}
 
     with Progress(*columns, transient=False) as bar:
-        task = bar.add_task(f"simulating {run.scenario.name}", total=1.0, **fields(0.0, 0))
+        task = bar.add_task(run.scenario.name, total=1.0, **fields(0.0, 0))
         summary = run.execute(
             lambda share, events: bar.update(task, completed=share, **fields(share, events))
         )
