@@ -18,6 +18,7 @@ Dask is an optional extra (``pip install hopsim[cluster]``); without it,
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -118,13 +119,23 @@ class ClusterWorkers:
 
 
 def local_cluster(workers: int) -> Any:
-    """A private Dask cluster on 127.0.0.1: one single-threaded worker process per shard."""
+    """A private Dask cluster on 127.0.0.1: one single-threaded worker process per shard.
+
+    Its worker processes share our terminal, so Ctrl-C reaches them too; it
+    is the runner's to answer (it closes the cluster). They are started with
+    SIGINT ignored, which a new Python process keeps (and asyncio leaves
+    alone), so they never print a KeyboardInterrupt of their own.
+    """
     distributed = require_dask()
-    return distributed.LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=50,  # logging.CRITICAL: the run reports its own errors, the bar its progress
-    )
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=50,  # logging.CRITICAL: the run reports its own errors, the bar its progress
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
