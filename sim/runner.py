@@ -39,10 +39,6 @@ from sim.world.scenario import Scenario
 
 Progress = Callable[[float, int], None]
 MERGE_THREADS = 2  # gzip blocks compressed side by side once the runner's own work is done
-SWITCH_SOURCE = (
-    "Google, The New Multi-screen World (2012): 98% of sequential screeners"
-    " move between devices in a day"
-)
 
 
 def default_out(scenario: Scenario, root: Path = Path("reports")) -> Path:
@@ -118,7 +114,6 @@ class Run:
     def _summary(self, shards: list[ShardResult], events: int, wall: float) -> dict[str, Any]:
         tally = merge_counts([s.tallies for s in shards])
         journeys = [r for s in shards for r in s.journeys]
-        days, switched = tally["switch_days"], tally["switched_days"]
         return {
             "scenario": self.scenario.name,
             "seed": self.scenario.seed,
@@ -133,11 +128,7 @@ class Run:
             "events_per_second": round(events / wall, 1) if wall > 0 else 0.0,
             "device_types": dict(sorted(tally["device_types"].items())),
             "personas": dict(sorted(tally["personas"].items())),
-            "realism": {
-                "switch_rate": round(switched / days, 4) if days else 0.0,
-                "switch_rate_published": 0.98,
-                "switch_rate_source": SWITCH_SOURCE,
-            },
+            "realism": realism_summary(self.scenario, tally["outcomes"], journeys),
             "funnel": {stage: tally["funnel"].get(stage, 0) for stage in STAGES},
             "journeys": {"orders": tally["orders"], "top_paths": top_paths(journeys)},
         }
@@ -338,6 +329,21 @@ def merge_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 merged[key] += value
     return merged
+
+
+def realism_summary(
+    scenario: Scenario, outcomes: dict[str, Any], journeys: list[dict[str, Any]]
+) -> dict[str, Any]:
+    from sim.analysis.realism import Collected, figures, switch_rate
+
+    switch = switch_rate(outcomes)
+    collected = Collected(scenario.brand, scenario.days, outcomes, journeys)
+    return {
+        "switch_rate": switch["value"],
+        "switch_rate_definition": switch["definition"],
+        "switch_by_day": switch["by_day"],
+        "figures": [figure.as_row() for figure in figures(collected)],
+    }
 
 
 def stitching_summary(

@@ -15,9 +15,11 @@ import simpy
 
 from sim.hooks import EventHook
 from sim.trace.events import Clock, EventType, SegmentEvent
+from sim.world.brand import Brand, categories, device_use
 from sim.world.catalog import build_catalog
 from sim.world.devices import Device
 from sim.world.network import Addresses
+from sim.world.outcomes import Outcomes
 from sim.world.people import Household, Person
 from sim.world.places import CONTEXTS
 from sim.world.population import populate
@@ -48,7 +50,10 @@ class World:
         self.trays = Trays(self.release)
         self.env.process(self.trays.run(self.env))
         self.context_changed = EventHook()
+        self.device_used = EventHook()  # every pick-up, brand session or not (ground truth)
         self.events = 0
+        self.brand = Brand(categories()[scenario.brand], device_use())
+        self.outcomes = Outcomes()
 
     @property
     def end(self) -> float:

@@ -37,7 +37,7 @@ POPULATION = Path(__file__).resolve().parents[2] / "scenarios" / "population.tom
 
 
 def summaries() -> tuple[Signals, list[Summary]]:
-    scenario = load_scenario(POPULATION).with_overrides(persons=30, days=3)
+    scenario = load_scenario(POPULATION).with_overrides(persons=80, days=7)
     world = World(scenario)
     graph = IdentityGraph(IdentityConfig())
     world.event_emitted.add_listener(lambda event, **_: graph.observe(event))
