@@ -126,13 +126,13 @@ def brand_figures(c: Collected) -> list[Figure]:
             "push messages opened (tapped) per push delivered to Android devices",
             message_rate(out.get("messages", {}), "push", "opened", "android"),
         ),
-        "email_open": (
-            "e-mails opened per e-mail delivered",
-            message_rate(out.get("messages", {}), "email", "opened"),
+        "cart_email_open": (
+            "abandoned-cart e-mails (campaign topic 'cart') opened per one delivered",
+            message_rate(out.get("messages", {}), "cart_email", "opened"),
         ),
-        "email_click": (
-            "e-mails with a link clicked per e-mail delivered",
-            message_rate(out.get("messages", {}), "email", "clicked"),
+        "cart_email_click": (
+            "abandoned-cart e-mails (campaign topic 'cart') with a link clicked per one delivered",
+            message_rate(out.get("messages", {}), "cart_email", "clicked"),
         ),
     }
     references = published()

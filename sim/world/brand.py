@@ -46,7 +46,7 @@ class Category:
     summary: str
     orders: bool
     app_users: float
-    shop: float
+    shop: dict[str, float]  # share of brand sessions on each screen that look at products
     sessions_per_month: dict[str, float]
     shape: float
 
@@ -71,6 +71,12 @@ def _number(reader: Reader, data: dict[str, Any], key: str, where: str, hi: floa
     if isinstance(value, dict):
         return reader.number(value, "value", f"{where}{key}.", 0.0, hi)
     return reader.number(data, key, where, 0.0, hi)
+
+
+def _shop(reader: Reader, item: dict[str, Any], where: str) -> dict[str, float]:
+    table = reader.table(item, "shop", where)
+    reader.known(table, SCREENS, f"{where}shop.")
+    return {kind: reader.probability(table, kind, f"{where}shop.") for kind in SCREENS}
 
 
 def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Category]:
@@ -101,7 +107,7 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
             summary=reader.text(item, "summary", where),
             orders=reader.flag(item, "orders", where, True),
             app_users=reader.probability(item, "app_users", where),
-            shop=reader.probability(item, "shop", where),
+            shop=_shop(reader, item, where),
             sessions_per_month=per_month,
             shape=reader.number(skew, "shape", f"{where}skew.", 0.05, 20.0),
         )
@@ -206,7 +212,7 @@ def pickups_per_day(person: Person, use: DeviceUse) -> dict[str, float]:
                 out[kind_] = out.get(kind_, 0.0) + pickups * weight / total
             tv = pickups * weights.get("tv", 0.0) / total
             for screen in SCREENS:
-                if screen in personal and screen in at_hand:
+                if screen in owned and screen in at_hand:
                     rate = use.second_screen_per_hour[screen]
                     out[screen] = out.get(screen, 0.0) + tv * use.tv_mean_hours * rate
     if "phone" in personal:

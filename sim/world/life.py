@@ -111,7 +111,8 @@ def pick_up(world: World, person: Person, device: Device, day: int) -> float:
 def sit(world: World, person: Person, tv: Device, day: int) -> Generator[Any, Any, float]:
     """A TV sitting: the show plays, and the screens at hand are picked up meanwhile.
 
-    Each personal phone, tablet or laptop the context puts at hand is picked
+    Each phone, tablet or laptop the context puts at hand (the family laptop
+    on the couch too) is picked
     up at its own rate (``data/device_use.toml``); whether this sitting had
     a second screen, and which, is counted as an outcome. Returns (as the
     generator's value) when the sitting ends.
@@ -129,9 +130,7 @@ def sit(world: World, person: Person, tv: Device, day: int) -> Generator[Any, An
     if draw.random() < engagement.odds.get("tv", 0.0):
         watch(world, person, tv, day, minutes)
     at_hand = CONTEXTS[person.context].at_hand
-    screens = [
-        d for d in person.devices if d.type in SCREENS and not d.shared and d.type in at_hand
-    ]
+    screens = [d for d in person.devices if d.type in SCREENS and d.type in at_hand]
     kinds = sorted({d.type for d in screens})
     rates = [use.second_screen_per_hour[k] for k in kinds]
     total = sum(rates)

@@ -137,7 +137,8 @@ class MessagingLoop:
         self.tally.delivered += 1
         self.tally.by_channel[delivery.channel] += 1
         outcomes = self.world.outcomes
-        outcomes.message(delivery.channel, device, "delivered")
+        kind = "cart_email" if delivery.channel == "email" and delivery.topic == "cart" else ""
+        outcomes.message(kind or delivery.channel, device, "delivered")
         self._check_quiet(person, delivery)
         bad = self.bad_context(ctx, delivery.channel, device)
         if bad:
@@ -159,12 +160,13 @@ class MessagingLoop:
             return
         self.tally.opened += 1
         self.tally.opened_by_variant[f"{delivery.campaign}/{delivery.variant}"] += 1
-        outcomes.message(delivery.channel, device, "opened")
+        outcomes.message(kind or delivery.channel, device, "opened")
         self._emit(person, device, OPENED[delivery.channel], delivery)
-        if rng.random() >= ODDS.click.get(delivery.channel, 0.0):
+        relevance = self._relevance(person, str(delivery.topic))
+        if rng.random() >= min(1.0, ODDS.click.get(delivery.channel, 0.0) * relevance):
             return
         self.tally.clicked += 1
-        outcomes.message(delivery.channel, device, "clicked")
+        outcomes.message(kind or delivery.channel, device, "clicked")
         self.clicks.append((person, self.world.env.now, self._window(delivery)))
         if delivery.channel == "email":
             self._emit(person, device, "Email Link Clicked", delivery)

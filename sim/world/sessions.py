@@ -36,7 +36,7 @@ QUERIES = {
     "travel": "carry-on",
 }
 VOICE = ("recipe", "music", "weather", "timer", "shopping list", "news")
-CART_RETURN = 0.35  # assumed: share of sessions on a buying device that revisit a waiting cart
+CART_RETURN = 0.8  # calibrated: share of brand sessions on a buying device that revisit a cart meant to be bought
 COOL_DOWN_DAYS = 3  # assumed: after an order, shopping interest drops for a few days
 MAX_GAP = 600.0
 
@@ -239,7 +239,7 @@ def wants_to_shop(visit: Visit) -> bool:
     persona = person.persona
     journey = person.journey
     category = visit.world.brand.category
-    chance = category.shop if category.orders else 0.0
+    chance = category.shop.get(visit.device.type, 0.0) if category.orders else 0.0
     if (
         category.orders
         and journey.cart
