@@ -38,7 +38,9 @@ class DayShare:
 
 
 @dataclass(frozen=True)
-class Journey:
+class PathShare:
+    """A trail of steps that ended in an order: how many orders took it, and their share."""
+
     steps: tuple[str, ...]
     count: int
     share: float
@@ -91,7 +93,7 @@ def touchpoint(session: Session) -> str:
 
 def journeys_to_purchase(
     sessions: list[Session], top: int = 3, max_steps: int = 6
-) -> list[Journey]:
+) -> list[PathShare]:
     """The most common touchpoint sequences ending in a session with an order."""
     paths: Counter[tuple[str, ...]] = Counter()
     for history in by_person(sessions).values():
@@ -104,7 +106,7 @@ def journeys_to_purchase(
                 paths[tuple(steps[-max_steps:])] += 1
                 steps = []
     total = sum(paths.values())
-    return [Journey(path, count, count / total) for path, count in paths.most_common(top)]
+    return [PathShare(path, count, count / total) for path, count in paths.most_common(top)]
 
 
 def attribution(sessions: list[Session]) -> list[ChannelCredit]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.trace.events import LIBRARY, Context
+from sim.trace.events import LIBRARY, EventContext
 from sim.world.persona import DeviceSpec
 
 APP_NAME = "Shopwise"
@@ -50,7 +50,7 @@ class Device:
     user_id: str | None = None
     seq: int = 0
     _context: dict[str, Any] | None = None
-    _contexts: dict[tuple[str, int], Context] = field(default_factory=dict)
+    _contexts: dict[tuple[str, int], EventContext] = field(default_factory=dict)
 
     @property
     def type(self) -> str:
@@ -101,7 +101,7 @@ class Device:
         key = (ip, id(location) if location is not None else 0)
         context = self._contexts.get(key)
         if context is None:
-            context = Context(self.base_context())
+            context = EventContext(self.base_context())
             context["ip"] = ip
             if location is not None:
                 context["location"] = location

@@ -33,6 +33,19 @@ EASTERN = ZoneInfo("America/New_York")  # Chitika reports North American traffic
 NIGHT_MARGIN = 1800.0  # no night look in the first and last half hour of sleep
 
 
+def start_lives(world: World) -> None:
+    """Put every person's life on the world's SimPy calendar (the run does this, once)."""
+    for person in world.people():
+        world.env.process(live(world, person))
+
+
+def play(world: World) -> None:
+    """Every day of the world at once: lives started, the clock run to the end, trays drained."""
+    start_lives(world)
+    world.step_until(world.end)
+    world.finish()
+
+
 def live(world: World, person: Person) -> Process:
     env = world.env
     for day in range(world.scenario.days + 1):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.trace.events import Context
+from sim.trace.events import EventContext
 from sim.world.brand import SCREENS as SCREEN_DEVICES
 from sim.world.catalog import Product
 from sim.world.devices import Device
@@ -97,10 +97,10 @@ class Visit:
         self.post(self.person, self.device, self.t, event, self.context)
 
 
-def in_browser(context: dict[str, Any], device: Device) -> Context:
+def in_browser(context: dict[str, Any], device: Device) -> EventContext:
     """The device's context for the brand's web site: a browser, not the brand's app."""
     spec = device.spec
-    web = Context({k: v for k, v in context.items() if k != "app"})
+    web = EventContext({k: v for k, v in context.items() if k != "app"})
     web["userAgent"] = f"Mozilla/5.0 ({spec.os} {spec.os_version}) {spec.model}"
     return web.seal()
 

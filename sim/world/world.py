@@ -1,20 +1,23 @@
-"""The world: one SimPy environment, its clock, its people and its event hook.
+"""The world: one SimPy environment, its clock, its people and its hooks.
 
-Like Locust's Environment, one object wires the pieces: the scenario, the
+Like Locust's Environment, one object holds the pieces: the scenario, the
 random streams, the address pools, the catalogue and the households. People
-are SimPy processes; whatever they do on a device becomes a Segment event
-fired through ``event_emitted`` for the trace writer and the engine to hear.
+are SimPy processes, put on the calendar by whoever runs the world
+(:func:`sim.world.life.start_lives`); whatever they do on a device becomes a
+Segment event, released a simulated minute at a time through
+``events_released`` for the trace writer and the engine to hear.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 
-from sim.hooks import EventHook
-from sim.trace.events import Clock, EventType, SegmentEvent
+from sim.trace.clock import DAY, Clock
+from sim.trace.events import EventType, SegmentEvent
+from sim.trace.hooks import EventHook
 from sim.world.brand import Brand, categories, device_use
 from sim.world.catalog import build_catalog
 from sim.world.devices import Device
@@ -27,12 +30,59 @@ from sim.world.rng import Streams
 from sim.world.scenario import Scenario
 from sim.world.trays import Entry, Trays
 
-DAY = 86_400.0
 LOCATED = ("phone", "watch", "car")
 
 
+class EventsReleased(Protocol):
+    """Listener of :attr:`World.events_released`."""
+
+    def __call__(self, *, events: list[SegmentEvent]) -> None: ...
+
+
+class EventEmitted(Protocol):
+    """Listener of :attr:`World.event_emitted`."""
+
+    def __call__(
+        self, *, event: SegmentEvent, person: Person, device: Device, context: str
+    ) -> None: ...
+
+
+class ContextChanged(Protocol):
+    """Listener of :attr:`World.context_changed`."""
+
+    def __call__(self, *, person: Person, context: str, at: float) -> None: ...
+
+
+class DeviceUsed(Protocol):
+    """Listener of :attr:`World.device_used`."""
+
+    def __call__(self, *, person: Person, device: Device, context: str, at: float) -> None: ...
+
+
 class World:
-    """A scenario made runnable: ``World(scenario).run()`` plays every day of it."""
+    """A scenario made runnable, one slice of simulated time at a time.
+
+    Its hooks, each fired with keyword arguments only:
+
+    ``events_released(events)``
+        Once per simulated minute that has events: ``events`` is that
+        minute's list of Segment events in trace order (timestamp, then
+        messageId). The trace sink and the engine listen here.
+    ``event_emitted(event, person, device, context)``
+        After ``events_released``, once per event of the minute, with who sent
+        it from which device and the name of the context the person was in
+        when it was sent (a key of :data:`sim.world.places.CONTEXTS`). For
+        observers that need the sender (tests, notebooks); nothing in a run
+        listens, and with no listener it costs nothing.
+    ``context_changed(person, context, at)``
+        When ``person`` steps into the context named ``context`` (a key of
+        :data:`sim.world.places.CONTEXTS`) at ``at`` simulated seconds. The
+        run's context log listens (ground truth for the day-in-the-life figure).
+    ``device_used(person, device, context, at)``
+        Every pick-up of a device, a session with the brand or not (ground
+        truth of device use; most pick-ups leave no event in the trace).
+        Nothing in a run listens; tests and notebooks do.
+    """
 
     def __init__(self, scenario: Scenario, shard: tuple[int, int] = (0, 1)) -> None:
         self.scenario = scenario
@@ -45,12 +95,12 @@ class World:
         self.catalog = build_catalog(self.streams.get("catalog"))
         self.households = populate(scenario, self.streams, self.addresses, shard)
         self._by_id = {h.id: h for h in self.households}
-        self.events_released = EventHook()
-        self.event_emitted = EventHook()
+        self.events_released: EventHook[EventsReleased] = EventHook()
+        self.event_emitted: EventHook[EventEmitted] = EventHook()
         self.trays = Trays(self.release)
         self.env.process(self.trays.run(self.env))
-        self.context_changed = EventHook()
-        self.device_used = EventHook()  # every pick-up, brand session or not (ground truth)
+        self.context_changed: EventHook[ContextChanged] = EventHook()
+        self.device_used: EventHook[DeviceUsed] = EventHook()
         self.events = 0
         self.brand = Brand(categories()[scenario.brand], device_use())
         self.outcomes = Outcomes()
@@ -129,13 +179,6 @@ class World:
             network = "mobile"
         return person.ips.get(network) or self.household_of(person).home_ip
 
-    def start(self) -> None:
-        """Put every person's life on the SimPy calendar."""
-        from sim.world.life import live
-
-        for person in self.people():
-            self.env.process(live(self, person))
-
     def step_until(self, until: float) -> None:
         """Advance the clock to ``until`` seconds (runs may advance in slices)."""
         self.env.run(until=until)
@@ -143,8 +186,3 @@ class World:
     def finish(self) -> None:
         """Let every planned event out: sessions begun before the end play to their end."""
         self.trays.drain()
-
-    def run(self) -> None:
-        self.start()
-        self.step_until(self.end)
-        self.finish()

@@ -19,6 +19,7 @@ import pytest
 from sim.engine.identity import IdentityConfig, IdentityGraph
 from sim.engine.identity import graph as graph_module
 from sim.engine.identity.sightings import order_key
+from sim.world.life import play
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -32,7 +33,7 @@ def simulate(seed: int, shard: tuple[int, int]) -> list[Event]:
     world = World(scenario, shard=shard)
     events: list[Event] = []
     world.event_emitted.add_listener(lambda event, **_: events.append(event))
-    world.run()
+    play(world)
     return sorted(events, key=order_key)
 
 

@@ -30,6 +30,7 @@ from sim.engine.identity.scoring import (
     score_of,
 )
 from sim.engine.identity.signals import Blocks, Signals, Summary
+from sim.world.life import play
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -41,7 +42,7 @@ def summaries() -> tuple[Signals, list[Summary]]:
     world = World(scenario)
     graph = IdentityGraph(IdentityConfig())
     world.event_emitted.add_listener(lambda event, **_: graph.observe(event))
-    world.run()
+    play(world)
     signals = Signals(graph.devices, graph.book.public())
     persons = [s for s in graph.registry.live() if s.kind == "person" and s.device_ids]
     return signals, [signals.summarise(s) for s in persons]

@@ -147,7 +147,9 @@ def test_two_processes_send_the_same_events_in_device_order(
     server: tuple[str, Path], trace: Path, tmp_path: Path
 ) -> None:
     url, data = server
-    done = locust(url, trace, tmp_path / "out", "--processes", "2")
+    port = str(free_port())  # not Locust's default 5557, which another run may hold
+    done = locust(url, trace, tmp_path / "out", "--processes", "2", "--master-bind-port", port,
+                  "--master-port", port)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert httpx.get(f"{url}/v1/stats").json()["events_accepted"] == EVENTS
     result = summary(tmp_path / "out")

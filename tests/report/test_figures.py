@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from sim.report.behaviour import ChannelCredit, DayShare, Journey, SwitchMatrix
+from sim.report.behaviour import ChannelCredit, DayShare, PathShare, SwitchMatrix
 from sim.report.daylife import Band, DayInLife, Span
 from sim.report.experiments import Variant
 from sim.report.figures import engine, journey, load, people
@@ -101,8 +101,8 @@ def test_funnel_shows_counts_and_drop_off() -> None:
 
 def test_journeys_draw_one_row_per_journey_ending_in_order() -> None:
     journeys = [
-        Journey(("phone", "laptop · email", "laptop"), 6, 0.6),
-        Journey(("phone", "tablet"), 4, 0.4),
+        PathShare(("phone", "laptop · email", "laptop"), 6, 0.6),
+        PathShare(("phone", "tablet"), 4, 0.4),
     ]
     axes = journey.journeys_figure(journeys).axes[0]
     drawn = texts(axes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from sim.trace.events import Clock, iso_ms
+from sim.trace.clock import Clock, iso_ms
 
 
 def test_stamps_match_iso_formatting_in_any_order() -> None:

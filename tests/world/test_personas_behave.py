@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sim.trace.events import parse_iso
+from sim.trace.clock import parse_iso
+from sim.world.life import play
 from sim.world.people import Person
 from sim.world.scenario import load_scenario
 from sim.world.world import World
@@ -47,7 +48,7 @@ def live(days: int, susan_away_until: int = -1) -> tuple[World, Seen]:
         seen.append((event, person.name, context))
 
     world.event_emitted.add_listener(record)
-    world.run()
+    play(world)
     return world, seen
 
 
@@ -62,7 +63,7 @@ def uses(days: int, susan_away_until: int = -1) -> Used:
         used.append((person.name, device.type, context))
 
     world.device_used.add_listener(record)
-    world.run()
+    play(world)
     return used
 
 

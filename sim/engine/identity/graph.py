@@ -193,6 +193,11 @@ class IdentityGraph:
         self._households = link_probabilistically(self)
         self.finalized = True
 
+    @property
+    def epoch(self) -> int:
+        """Changes whenever a profile answer may change: at each merge and at ``finalize``."""
+        return self.registry.merges * 2 + self.finalized
+
     # ---- shards -------------------------------------------------------------------
 
     def export(self) -> ShardIdentity:

@@ -34,13 +34,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import orjson
 
+from sim.serve.validate import Event
+
 log = logging.getLogger("hopsim.store")
 
-Event = dict[str, Any]
 HEADER = struct.Struct(">II")  # payload length, CRC-32 of the payload
 MAX_FRAME = 64 * 1024 * 1024
 READ_CHUNK = 4 * 1024 * 1024

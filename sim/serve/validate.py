@@ -95,7 +95,7 @@ class RequestError(Exception):
 
 
 @dataclass
-class Batch:
+class CheckedBatch:
     """A request turned into clean events, each with its compact JSON encoding."""
 
     events: list[Event] = field(default_factory=list)
@@ -182,12 +182,12 @@ def body_write_key(doc: Any) -> str | None:
     return key
 
 
-def parse_request(body: bytes, kind: str | None) -> Batch:
+def parse_request(body: bytes, kind: str | None) -> CheckedBatch:
     """Parse then :func:`build_batch`: the whole path from decoded bytes to clean events."""
     return build_batch(parse_json(body), kind)
 
 
-def build_batch(doc: Any, kind: str | None) -> Batch:
+def build_batch(doc: Any, kind: str | None) -> CheckedBatch:
     """Validate a parsed body for ``/v1/batch`` (``kind`` None) or ``/v1/<kind>``.
 
     Raises :class:`RequestError` listing every bad item; otherwise every event
@@ -234,7 +234,7 @@ def build_batch(doc: Any, kind: str | None) -> Batch:
             )
         defaults = context or None
 
-    batch = Batch(write_key=write_key)
+    batch = CheckedBatch(write_key=write_key)
     errors: list[ItemError] = []
     oversize = 0
     for index, item in enumerate(items):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import importlib
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,21 +11,11 @@ from typing import Any, TypeVar
 
 import httpx
 import orjson
-import pytest
 
-from sim.engine.app import AppConfig, HopsimApp, build_app
-from sim.engine.client import AsyncHopsimClient, auth_header
+from sim.serve.app import AppConfig, HopsimApp, build_app
+from sim.serve.client import AsyncHopsimClient, auth_header
 
 T = TypeVar("T")
-
-
-def identity_ready() -> bool:
-    return hasattr(importlib.import_module("sim.engine.identity"), "IdentityGraph")
-
-
-pytestmark = pytest.mark.skipif(
-    not identity_ready(), reason="sim.engine.identity.IdentityGraph has not landed yet"
-)
 
 
 def serve(
@@ -282,13 +271,3 @@ def test_restart_rebuilds_counts_profiles_and_dedup(tmp_path: Path) -> None:
     assert stats["events_duplicate"] == 5
     assert before is not None and after is not None
     assert sorted(after["profile"]["anonymous_ids"]) == sorted(before["profile"]["anonymous_ids"])
-
-
-def test_bench_endpoint_only_with_its_flag(tmp_path: Path) -> None:
-    async def scenario(app: HopsimApp, client: AsyncHopsimClient) -> Any:
-        response = await client.http.post("/bench/parse", json={"batch": [1, 2, 3]})
-        return response.json(), (await client.openapi())["paths"]
-
-    body, paths = serve(tmp_path, scenario, bench_endpoints=True)
-    assert body == {"success": True, "count": 3}
-    assert "/bench/parse" in paths

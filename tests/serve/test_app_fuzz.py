@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import importlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,16 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine.app import AppConfig, HopsimApp, build_app
-
-
-def identity_ready() -> bool:
-    return hasattr(importlib.import_module("sim.engine.identity"), "IdentityGraph")
-
-
-pytestmark = pytest.mark.skipif(
-    not identity_ready(), reason="sim.engine.identity.IdentityGraph has not landed yet"
-)
+from sim.serve.app import AppConfig, HopsimApp, build_app
 
 INGEST = ["/v1/batch", "/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/alias",
           "/v1/group"]  # fmt: skip

@@ -10,27 +10,32 @@ simulated it: the merged trace is the same for any number of workers.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.messaging import summary as messaging_summary
+from sim.analysis.realism import funnel
+from sim.engine.engine import Engine, load_identity_config
+from sim.engine.identity import IdentityGraph
 from sim.engine.identity.shards import ShardIdentity
-from sim.trace.events import iso_ms
+from sim.engine.messaging import build_messaging
+from sim.trace.clock import DAY, iso_ms
+from sim.trace.events import SegmentEvent
 from sim.trace.sink import OrderedSink, TraceSink
 from sim.trace.writer import JsonlGzWriter
+from sim.world.life import start_lives
 from sim.world.people import Person
+from sim.world.reactions import attach
 from sim.world.scenario import Scenario
-from sim.world.world import DAY, World
+from sim.world.world import World
 
 Progress = Callable[[float, int], None]
 Pool = Callable[[list[float] | None], list[float] | None]
 STEP = 3600.0
-GC_YOUNG = 20_000  # measured: ~5% off a population run against the default 700
 
 
 @dataclass
@@ -93,13 +98,14 @@ class Shard:
     pools the day's numbers before the morning. A one-shard run does the same
     with its own numbers, so campaign decisions never depend on how the
     households were dealt.
+
+    The wiring is all through the world's hooks: the trace sink and the
+    engine listen on ``events_released``, the context log on
+    ``context_changed``; the messaging loop, when the scenario has campaigns,
+    ticks the engine every simulated minute and answers through ``world.emit``.
     """
 
     def __init__(self, scenario: Scenario, folder: Path, index: int, count: int) -> None:
-        from sim.engine.engine import Engine, load_identity_config
-        from sim.engine.identity import IdentityGraph
-        from sim.engine.messaging import build_messaging
-
         self.started = time.perf_counter()
         self.scenario = scenario
         self.index, self.count = index, count
@@ -116,11 +122,13 @@ class Shard:
         # Every shard stitches its own households as they act; the runner absorbs the graphs.
         world.events_released.add_listener(self._ingest)
         world.context_changed.add_listener(self.contexts.on_change)
-        self.loop = _attach_messaging(world, self.engine) if self.messaging is not None else None
-        world.start()
+        self.loop = None
+        if self.messaging is not None:  # the closed loop: deliveries reach devices, people react
+            self.loop = attach(world, self.engine, self.messaging)
+        start_lives(world)
         self.now = 0.0
 
-    def _ingest(self, events: list[dict[str, Any]], **_: Any) -> None:
+    def _ingest(self, *, events: list[SegmentEvent]) -> None:
         ingest = self.engine.ingest
         for event in events:
             ingest(event)
@@ -133,12 +141,11 @@ class Shard:
         """Simulate up to ``until`` seconds, an hour at a time (for the progress bar)."""
         world = self.world
         until = min(until, world.end)
-        with fewer_collections():
-            while self.now < until:
-                self.now = min(until, self.now + STEP)
-                world.step_until(self.now)
-                if progress is not None:
-                    progress(self.now / world.end, world.events)
+        while self.now < until:
+            self.now = min(until, self.now + STEP)
+            world.step_until(self.now)
+            if progress is not None:
+                progress(self.now / world.end, world.events)
 
     def learned(self) -> list[float] | None:
         """What this shard's profiles taught the workspace since the last roll."""
@@ -172,30 +179,15 @@ class Shard:
         result.people = [person_row(p, p.name in named) for p in world.people()]
         result.journeys = journey_rows(world)
         result.tallies = tallies(world)
-        if self.loop is not None:
+        if self.loop is not None and self.messaging is not None:
             result.messages = self.loop.rows()
-            result.messaging = self.loop.summary(truth)
+            conversions = self.loop.click_conversions()
+            result.messaging = messaging_summary(
+                self.loop.tally, conversions, self.messaging, truth
+            )
         result.identity = self.graph.export()
         result.wall_seconds = time.perf_counter() - self.started
         return result
-
-
-@contextmanager
-def fewer_collections(young: int = GC_YOUNG) -> Iterator[None]:
-    """Let the young generation grow before the garbage collector looks at it.
-
-    A simulated hour makes and drops hundreds of thousands of small dicts
-    (events, contexts, SimPy timeouts). By default the collector scans after
-    every 700 new objects, and each scan walks the long-lived world and engine
-    state too often; a larger young generation does the same work in fewer,
-    cheaper passes. The previous thresholds come back afterwards.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(young, old[1], old[2])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 def simulate_shard(
@@ -203,13 +195,6 @@ def simulate_shard(
 ) -> ShardResult:
     """Simulate households ``index, index + count, ...`` alone, rolling its own learning daily."""
     return Shard(scenario, folder, index, count).run(progress, lambda learned: learned)
-
-
-def _attach_messaging(world: World, engine: Any) -> Any:
-    """The closed loop: deliveries reach simulated devices and people react."""
-    from sim.world.reactions import attach
-
-    return attach(world, engine)
 
 
 def person_row(person: Person, named: bool) -> dict[str, Any]:
@@ -240,8 +225,6 @@ def journey_rows(world: World) -> list[dict[str, Any]]:
 
 def tallies(world: World) -> dict[str, Any]:
     """Counts that add up across shards (the summary is computed from their sums)."""
-    from sim.analysis.realism import funnel
-
     people = list(world.people())
     devices = [d for d, _ in world.devices()]
     return {

@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
-from sim.engine import validate
-from sim.engine.validate import RequestError, build_batch, parse_request
+from sim.serve import validate
+from sim.serve.validate import RequestError, build_batch, parse_request
 
 
 def errors_of(doc: Any, kind: str | None = None) -> list[tuple[int, str]]:

@@ -9,7 +9,6 @@ extra keys). The answer must be one of the documented status codes, never a
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,18 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine.app import AppConfig, build_app, openapi
+from sim.serve.app import AppConfig, build_app
+from sim.serve.openapi import openapi
 
-
-def identity_ready() -> bool:
-    return hasattr(importlib.import_module("sim.engine.identity"), "IdentityGraph")
-
-
-pytestmark = pytest.mark.skipif(
-    not identity_ready(), reason="sim.engine.identity.IdentityGraph has not landed yet"
-)
-
-DOC = openapi(bench_endpoints=False)
+DOC = openapi()
 SCHEMAS: dict[str, Any] = DOC["components"]["schemas"]
 OPERATIONS = sorted((path, method) for path, ops in DOC["paths"].items() for method in ops)
 junk = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import signal
 import socket
@@ -19,20 +18,15 @@ import httpx
 import psutil
 import pytest
 
-from sim.engine.client import HopsimClient, auth_header
-from sim.engine.store import EventLog
+from sim.serve.client import HopsimClient, auth_header
+from sim.serve.store import EventLog
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 
 
-def identity_ready() -> bool:
-    return hasattr(importlib.import_module("sim.engine.identity"), "IdentityGraph")
-
-
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not identity_ready(), reason="sim.engine.identity has not landed yet"),
 ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from sim.engine.store import LOG_NAME, EventLog, Store, StoreError, encode_events, frame
+from sim.serve.store import LOG_NAME, EventLog, Store, StoreError, encode_events, frame
 
 
 def event(message_id: str) -> dict[str, Any]:
