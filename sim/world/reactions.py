@@ -336,7 +336,7 @@ class MessagingLoop:
             maybe_checkout(visit)
             if person.journey.orders == before and delivery.topic == "cart":
                 maybe_checkout(visit)  # the offer nudges again
-        elif delivery.topic != "social":
+        elif delivery.topic != "social" and world.brand.category.orders:
             shop(visit, 3)
         if person.journey.orders > before:
             self.tally.direct_conversions += 1
