@@ -26,6 +26,7 @@ from sim.world.journey import STAGES
 from sim.world.people import Person
 
 DAYS_PER_MONTH = 30.4
+SETTLED_DAYS = 2  # a cart this old at the end of the run has been bought or abandoned
 SWITCH_DEFINITION = (
     "share of person-days, among people owning two or more personal devices (phone, tablet,"
     " laptop, watch, car; shared TVs and speakers apart) who picked up one of them that day,"
@@ -77,8 +78,9 @@ def brand_figures(c: Collected) -> list[Figure]:
             _ratio(orders.get("laptop", 0), sessions.get("laptop", 0)),
         ),
         "cart_abandonment": (
-            "share of carts (first item added) never bought by the end of the run",
-            _ratio(out.get("carts", 0) - out.get("carts_bought", 0), out.get("carts", 0)),
+            f"share of carts (first item added) started at least {SETTLED_DAYS} days before the"
+            " run's end that were never bought (later carts may still be bought: left out)",
+            abandonment(out.get("carts", {}), out.get("carts_bought", {}), c.days),
         ),
         "cross_device_orders": (
             "share of orders whose touchpoint trail before the order spans two or more device"
@@ -177,6 +179,13 @@ def switch_rate(outcomes: dict[str, Any]) -> dict[str, Any]:
         "definition": SWITCH_DEFINITION,
         "by_day": by_day,
     }
+
+
+def abandonment(carts: dict[str, int], bought: dict[str, int], days: int) -> float | None:
+    """Carts never bought, among carts old enough that their fate is known by the end."""
+    settled = [day for day in carts if int(day) < days - SETTLED_DAYS]
+    started = sum(carts[day] for day in settled)
+    return _ratio(started - sum(bought.get(day, 0) for day in settled), started)
 
 
 def _ratio(part: float, whole: float) -> float | None:

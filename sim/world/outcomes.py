@@ -70,8 +70,8 @@ class Outcomes:
     app_ms: int = 0
     app_timed: int = 0
     orders: Counter[str] = field(default_factory=Counter)  # by device type of the order
-    carts: int = 0
-    carts_bought: int = 0
+    carts: Counter[str] = field(default_factory=Counter)  # by the day the cart was started
+    carts_bought: Counter[str] = field(default_factory=Counter)  # same key, carts later bought
     tv_sittings: int = 0
     tv_with: Counter[str] = field(default_factory=Counter)  # "any", "phone", "tablet", "laptop"
     messages: Counter[str] = field(default_factory=Counter)  # "push/ios/delivered" ...
@@ -96,6 +96,12 @@ class Outcomes:
         self.person_sessions[person_id] += 1
         if app and kind in ("phone", "tablet"):
             self.app_sessions[person_id] += 1
+
+    def cart_started(self, day: int) -> None:
+        self.carts[str(day)] += 1
+
+    def cart_bought(self, started: int) -> None:
+        self.carts_bought[str(started)] += 1
 
     def timed(self, seconds: float) -> None:
         self.app_ms += int(seconds * 1000.0)
@@ -123,8 +129,8 @@ class Outcomes:
             "app_ms": self.app_ms,
             "app_timed": self.app_timed,
             "orders": dict(self.orders),
-            "carts": self.carts,
-            "carts_bought": self.carts_bought,
+            "carts": dict(self.carts),
+            "carts_bought": dict(self.carts_bought),
             "tv_sittings": self.tv_sittings,
             "tv_with": dict(self.tv_with),
             "messages": dict(self.messages),

@@ -301,7 +301,8 @@ def browse(visit: Visit, screens: int) -> None:
             visit.pause()
             visit.track("Product Added", product_properties(product) | {"quantity": 1})
             if not journey.cart:
-                visit.world.outcomes.carts += 1
+                visit.world.outcomes.cart_started(visit.day)
+                journey.cart_day = visit.day
             journey.add(product, draw.random() < persona.checkout, visit.t)
             return
         product = pick_product(visit)
@@ -330,7 +331,7 @@ def maybe_checkout(visit: Visit) -> None:
     }
     visit.track("Order Completed", order)
     visit.world.outcomes.orders[device.type] += 1
-    visit.world.outcomes.carts_bought += 1
+    visit.world.outcomes.cart_bought(journey.cart_day)
     journey.touch(f"{device.type}:order")
     journey.order(visit.t, visit.day, total)
     if person.draw.random() < persona.review:

@@ -28,8 +28,8 @@ def outcomes() -> dict[str, Any]:
         "app_sessions": {"p1": 3, "p2": 1},
         "app_ms": 2 * 60_000 * 3 + 4 * 60_000,
         "app_timed": 4,
-        "carts": 100,
-        "carts_bought": 30,
+        "carts": {"0": 60, "3": 40, "6": 50},
+        "carts_bought": {"0": 18, "3": 12, "6": 1},
         "tv_sittings": 10,
         "tv_with": {"any": 8, "phone": 5, "laptop": 3},
         "messages": {
