@@ -220,7 +220,8 @@ def locust_command(args: argparse.Namespace, trace: Path, host: str, out: Path) 
         # Locust's master listens on 5557 unless told otherwise: a free loopback port lets
         # two replays (or two CI jobs) on one machine run side by side.
         port = str(free_port())
-        command += ["--processes", str(args.processes), "--master-bind-port", port]
+        command += ["--processes", str(args.processes), "--master-bind-host", "127.0.0.1"]
+        command += ["--master-bind-port", port]
         command += ["--master-port", port]
     for option in ("check_p99_ms", "check_fail_ratio", "check_eps"):
         value = getattr(args, option)

@@ -93,7 +93,7 @@ class Tables:
     journeys: list[behaviour.PathShare] = field(default_factory=list)
     journeys_source: str = ""
     channels: list[behaviour.ChannelCredit] = field(default_factory=list)
-    variants: list[experiments.Variant] = field(default_factory=list)
+    variants: list[experiments.VariantResult] = field(default_factory=list)
 
 
 def collect(run_dir: Path) -> Tables:

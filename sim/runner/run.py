@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.realism import Collected, figures, switch_rate
+from sim.analysis.realism_people import people_figures
 from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
 from sim.engine.identity import IdentityGraph
@@ -56,9 +57,10 @@ class Run:
         events = merge.wait()
         wall = time.perf_counter() - started
         truth = sorted((row for s in shards for row in s.truth), key=truth_order)
-        self._write_tables(shards, truth, profiles)
+        people = self._write_tables(shards, truth, profiles)
         shutil.rmtree(parts)
         self.summary = self._summary(shards, events, wall)
+        self.summary["realism"]["figures"] += [f.as_row() for f in people_figures(people, truth)]
         self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
         if any(s.messaging for s in shards):
             self.summary["messaging"] = merge_counts([s.messaging for s in shards])
@@ -82,13 +84,12 @@ class Run:
 
     def _write_tables(
         self, shards: list[ShardResult], truth: list[dict[str, Any]], profiles: list[dict[str, Any]]
-    ) -> None:
+    ) -> list[dict[str, Any]]:
+        """Write the run's tables; hands back the people rows (the realism rows count them)."""
         out = self.out
         write_jsonl_gz(out / "truth.jsonl.gz", truth)
-        write_jsonl(
-            out / "people.jsonl",
-            sorted((r for s in shards for r in s.people), key=lambda r: r["person_id"]),
-        )
+        people = sorted((r for s in shards for r in s.people), key=lambda r: r["person_id"])
+        write_jsonl(out / "people.jsonl", people)
         write_jsonl(
             out / "journeys.jsonl",
             sorted(
@@ -102,6 +103,7 @@ class Run:
                 key=lambda r: (r["at"], r["profile_id"], r["device_id"]),
             )
             write_jsonl(out / "messages.jsonl", messages)
+        return people
 
     def _summary(self, shards: list[ShardResult], events: int, wall: float) -> dict[str, Any]:
         tally = merge_counts([s.tallies for s in shards])

@@ -27,6 +27,7 @@ import numpy as np
 from sim.world.people import Person
 from sim.world.places import CONTEXTS
 from sim.world.rng import Streams
+from sim.world.routine import placed
 from sim.world.schema import Reader, load_toml
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -97,7 +98,7 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
         sessions = reader.table(item, "sessions_per_month", where)
         reader.known(sessions, BRAND_DEVICES, f"{where}sessions_per_month.")
         per_month = {
-            kind: reader.number(sessions, kind, f"{where}sessions_per_month.", 0.0, 500.0)
+            kind: reader.number(sessions, kind, f"{where}sessions_per_month.", 0.0, 1e6)
             for kind in BRAND_DEVICES
         }
         skew = reader.table(item, "skew", where)
@@ -201,7 +202,8 @@ def pickups_per_day(person: Person, use: DeviceUse) -> dict[str, float]:
     personal = {d.type for d in person.devices if not d.shared}
     out: dict[str, float] = {}
     for kind, share in WEEK.items():
-        for block in person.persona.routine[kind]:
+        for template in person.persona.routine[kind]:
+            block = placed(person, template)
             at_hand = CONTEXTS[block.context].at_hand
             weights = {t: w for t, w in block.use.items() if t in owned and t in at_hand}
             total = sum(weights.values())

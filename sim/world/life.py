@@ -207,10 +207,13 @@ def device_menu(person: Person, block: Block) -> tuple[list[Device], list[float]
 
 
 def _label_weight(device: Device, block: Block) -> float:
-    """With two of a kind (Susan's phones), the work one wins at work and loses elsewhere."""
+    """With two of a kind (Susan's phones), the work one wins at work and loses elsewhere.
+
+    A device's ``share`` (persona data) scales it against others of its kind.
+    """
     if device.spec.label != "work":
-        return 1.0
-    return 4.0 if block.context in WORK_CONTEXTS else 0.25
+        return device.spec.share
+    return device.spec.share * (4.0 if block.context in WORK_CONTEXTS else 0.25)
 
 
 def borrow_partner_device(world: World, person: Person, device: Device, block: Block) -> Device:

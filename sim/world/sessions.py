@@ -35,7 +35,6 @@ QUERIES = {
     "home": "desk lamp",
     "travel": "carry-on",
 }
-VOICE = ("recipe", "music", "weather", "timer", "shopping list", "news")
 CART_RETURN = 0.8  # calibrated: share of brand sessions on a buying device that revisit a cart meant to be bought
 COOL_DOWN_DAYS = 3  # assumed: after an order, shopping interest drops for a few days
 MAX_GAP = 600.0
@@ -360,7 +359,7 @@ def speaker_session(visit: Visit) -> None:
     person = visit.person
     open_app(visit)
     for _ in range(1 + person.draw.below(3)):
-        intent = VOICE[person.draw.below(len(VOICE))]
+        intent = person.voice_intent()
         visit.track("Voice Command", {"intent": intent})
         if intent == "shopping list":
             person.journey.touch("speaker:list")

@@ -20,11 +20,11 @@ from sim.trace.events import EventType, SegmentEvent
 from sim.trace.hooks import EventHook
 from sim.world.brand import Brand, categories, device_use
 from sim.world.catalog import build_catalog
+from sim.world.census import load_census
 from sim.world.devices import Device
-from sim.world.network import Addresses
+from sim.world.network import Addresses, address_of, on_context
 from sim.world.outcomes import Outcomes
 from sim.world.people import Household, Person
-from sim.world.places import CONTEXTS
 from sim.world.population import populate
 from sim.world.rng import Streams
 from sim.world.scenario import Scenario
@@ -93,13 +93,15 @@ class World:
             self.streams.get("addresses"), scenario.network, max(1, scenario.persons)
         )
         self.catalog = build_catalog(self.streams.get("catalog"))
-        self.households = populate(scenario, self.streams, self.addresses, shard)
+        self.census = load_census()
+        self.households = populate(scenario, self.streams, self.addresses, shard, self.census)
         self._by_id = {h.id: h for h in self.households}
         self.events_released: EventHook[EventsReleased] = EventHook()
         self.event_emitted: EventHook[EventEmitted] = EventHook()
         self.trays = Trays(self.release)
         self.env.process(self.trays.run(self.env))
         self.context_changed: EventHook[ContextChanged] = EventHook()
+        self.context_changed.add_listener(self._reach)
         self.device_used: EventHook[DeviceUsed] = EventHook()
         self.events = 0
         self.brand = Brand(categories()[scenario.brand], device_use())
@@ -147,6 +149,7 @@ class World:
         ``context`` is the device's context where the person is (looked up if not given).
         """
         ms = int(at * 1000.0)
+        device = device.sender
         device.seq += 1
         message_id = f"{device.id}-{device.seq:06d}"
         event["messageId"] = message_id
@@ -159,6 +162,7 @@ class World:
 
     def context_of(self, person: Person, device: Device) -> dict[str, Any]:
         """What ``device`` says about itself where ``person`` is now (address, place)."""
+        device = device.sender
         located = device.type in LOCATED and bool(person.opt_in.get("location"))
         return device.context_at(self.ip_of(person, device), person.place if located else None)
 
@@ -172,12 +176,11 @@ class World:
 
     def ip_of(self, person: Person, device: Device) -> str:
         """The public address ``device`` shows in the person's current context."""
-        network = CONTEXTS[person.context].network
-        if device.type == "car":
-            network = "mobile"
-        if network == "home" and device.type == "phone" and person.ips.get("phone_on_cell") == "1":
-            network = "mobile"
-        return person.ips.get(network) or self.household_of(person).home_ip
+        return address_of(person, device, self.household_of(person).home_ip)
+
+    def _reach(self, *, person: Person, context: str, at: float) -> None:
+        """On entering a context: the network paths of the person's watch and car there."""
+        on_context(person, self.addresses, self.census.paths)
 
     def step_until(self, until: float) -> None:
         """Advance the clock to ``until`` seconds (runs may advance in slices)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +39,8 @@ POPULATION = Path(__file__).resolve().parents[2] / "scenarios" / "population.tom
 
 
 def summaries() -> tuple[Signals, list[Summary]]:
-    scenario = load_scenario(POPULATION).with_overrides(persons=80, days=7)
-    world = World(scenario)
+    scenario = load_scenario(POPULATION).with_overrides(persons=30, days=3)
+    world = World(replace(scenario, brand="panel"))  # every pick-up logged: rich evidence
     graph = IdentityGraph(IdentityConfig())
     world.event_emitted.add_listener(lambda event, **_: graph.observe(event))
     play(world)

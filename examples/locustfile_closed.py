@@ -1,6 +1,6 @@
 """The closed-model alternative: Locust users whose number follows the trace's day.
 
-    locust -f loadtest/locustfile_closed.py --headless --host http://127.0.0.1:8088 \\
+    locust -f examples/locustfile_closed.py --headless --host http://127.0.0.1:8088 \\
         --trace reports/run/trace.jsonl.gz --speed 1440 --events-per-user 200
 
 :class:`TraceShape` (a LoadTestShape, so Locust picks it up from this file)
@@ -9,8 +9,9 @@ sets the user count each second from the trace's own arrival rate
 next batch of the trace (in intended-time order) at ``--events-per-user``
 events per second. Per-device order and timing are *not* kept here, and a
 slow server slows the users down (coordinated omission): use
-``locustfile.py``, the open-model replay, to measure; use this one to drive a
-familiar Locust ramp shaped like the simulated day.
+``loadtest/locustfile.py``, the open-model replay, to measure; use this one to
+drive a familiar Locust ramp shaped like the simulated day. An example, not a
+part of ``hopsim loadtest``: tests/loadtest/test_locustfile_closed.py runs it.
 """
 
 from __future__ import annotations
