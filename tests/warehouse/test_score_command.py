@@ -101,7 +101,8 @@ def test_unknown_identifiers_and_unmentioned_devices_are_counted(
     small_run: Path, tmp_path: Path
 ) -> None:
     rows = _perfect_rows(small_run)
-    dropped = rows.pop()  # this device is never mentioned
+    sent = {e["anonymousId"] for e in read_jsonl(small_run / "trace.jsonl.gz")}
+    dropped = rows.pop(max(i for i, row in enumerate(rows) if row[1] in sent))  # never mentioned
     rows.append(["userId", "u-nobody-knows", "p-x"])
     rows.append(["email", "stranger@example.org", "p-x"])
     result = _score(
