@@ -32,6 +32,8 @@ SCENARIO_KEYS = (
     "people",
     "identity",
     "campaigns",
+    "channels",  # costs per channel, read by sim.analysis.metrics_config
+    "metrics",
 )
 BEHAVIOUR_KEYS = ("partner_device_use", "cookie_reset_per_day", "second_screen")
 NETWORK_KEYS = ("carriers", "carrier_pool", "campus_pool", "travel_pool", "employer_size")
