@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.metrics_config import MetricsConfig
-from sim.trace.clock import DAY, epoch_seconds
+from sim.trace.clock import DAY, epoch_seconds, iso_ms
 from sim.trace.reader import read_jsonl
 from sim.trace.truth import Owners, owners_of_rows
 from sim.trace.vocabulary import (
@@ -145,7 +145,7 @@ class Session:
     person: str
     stage: str
     start: float
-    last: float
+    last: str  # the latest event's timestamp, parsed when the session closes
     views: int = 0
     exit_view: str = ""
     channel: str = DIRECT
@@ -188,10 +188,10 @@ class JourneyMetrics:
         self.first_order: dict[str, float] = {}
         self.last_open: dict[str, tuple[str, str, str]] = {}  # person -> campaign, channel, device
         self.last_click: dict[str, Click] = {}
-        self.visits: list[tuple[int, str, str]] = []  # (day, person, profile) per session
+        self.visits: list[tuple[int, str | None, str]] = []  # (day, true person, profile)
         self.last_session: dict[str, float] = {}
         self.outside = 0
-        self.pending: list[tuple[float, str, str, str]] = []  # sent messages not yet passed
+        self.pending: list[tuple[str, str, str, str]] = []  # sent messages not yet passed
         self.next_pending = 0
         self.minutes: dict[str, float] = {}
 
@@ -222,10 +222,11 @@ class JourneyMetrics:
             device_id = str(row.get("device_id") or "")
             channel = str(row.get("channel") or "")
             device_type = str(row.get("device_type") or "")
-            self.pending.append((epoch_seconds(str(row["at"])), device_id, channel, device_type))
+            at = iso_ms(datetime.fromtimestamp(epoch_seconds(str(row["at"])), UTC))
+            self.pending.append((at, device_id, channel, device_type))
         self.pending.sort(key=lambda item: item[0])
 
-    def _deliver_until(self, t: float) -> None:
+    def _deliver_until(self, t: str) -> None:
         pending = self.pending
         while self.next_pending < len(pending) and pending[self.next_pending][0] <= t:
             _, device_id, channel, device_type = pending[self.next_pending]
@@ -235,34 +236,53 @@ class JourneyMetrics:
 
     # ---- events ----------------------------------------------------------------------------
 
+    def consume(self, events: Iterable[Mapping[str, Any]]) -> None:
+        """Every event of a trace, in trace order.
+
+        NOTE: speed: a view inside an open session (most of a trace) is handled right
+        here, with its timestamp kept as text until the session closes; everything
+        else goes through :meth:`observe`. ``test_consume_equals_observe`` holds them equal.
+        """
+        sessions, views, pending = self.open, self.views, self.pending
+        landing = CAMPAIGN_LANDING
+        for event in events:
+            stamp = event["timestamp"]
+            if self.next_pending < len(pending) and pending[self.next_pending][0] <= stamp:
+                self._deliver_until(stamp)
+            kind = event["type"]
+            properties = event.get("properties") or {}
+            if kind == "screen" or (kind == "page" and "url" not in properties):
+                session = sessions.get(event["context"]["device"]["id"])
+                name: str = event.get("name", "")
+                if session is not None and not session.ended and name != landing:
+                    session.last = stamp
+                    session.views += 1
+                    session.exit_view = name
+                    views[name] += 1
+                    continue
+            self.observe(event)
+
     def observe(self, event: Mapping[str, Any]) -> None:
         """One trace event, in trace order."""
-        t = self.seconds(event["timestamp"])
-        if self.next_pending < len(self.pending) and self.pending[self.next_pending][0] <= t:
-            self._deliver_until(t)
+        stamp = event["timestamp"]
+        if self.next_pending < len(self.pending) and self.pending[self.next_pending][0] <= stamp:
+            self._deliver_until(stamp)
+        t = self.seconds(stamp)
         device = event["context"]["device"]
         device_id = device["id"]
         kind = event["type"]
-        properties = event.get("properties") or {}
-        if kind == "screen" or (kind == "page" and "url" not in properties):
-            session = self.open.get(device_id)  # NOTE: the hot path: most events are views
-            if session is None or session.ended:
-                self.outside += 1
-                return
-            session.last = t
-            self._view(session, event["name"], properties, t)
-            return
         name = event.get("event") if kind == "track" else event.get("name")
+        properties = event.get("properties") or {}
         if kind == "track" and ("campaign" in properties or name in HOUSEKEEPING):
             self._message_event(name, properties, device_id, device["type"], event, t)
             return
         if self._starts(kind, name, properties):
-            self._start(device_id, device["type"], event.get("userId"), t)
+            self._start(device_id, device["type"], event.get("userId"), t, stamp)
         session = self.open.get(device_id)
         if session is None or session.ended:
             self.outside += 1
             return
-        session.last = t
+        session.last = stamp
         if kind in ("screen", "page"):
             self._view(session, str(name), properties, t)
         elif kind == "track":
@@ -286,7 +306,9 @@ class JourneyMetrics:
             return name in APP_STARTS
         return kind == "page" and properties.get("path") == LANDING_PATH and "url" in properties
 
-    def _start(self, device_id: str, device_type: str, user_id: object, t: float) -> None:
+    def _start(
+        self, device_id: str, device_type: str, user_id: object, t: float, stamp: str
+    ) -> None:
         current = self.open.get(device_id)
         if current is not None and not current.ended and current.views == 0 and current.start == t:
             return  # Application Installed, then Opened at the same moment: one session
@@ -295,15 +317,16 @@ class JourneyMetrics:
         day = int((t - self.start) // DAY)
         if person in self.last_order_day and day > self.last_order_day[person]:
             self.reach(person, "retention")
-        self.open[device_id] = Session(device_type, person, self.stage_of(person), t, t)
-        self.visits.append((day, person, self.profile_of.get(device_id, f"device:{device_id}")))
+        self.open[device_id] = Session(device_type, person, self.stage_of(person), t, stamp)
+        true = self.owners.person(device_id, user_id)  # None: a shared device, nobody signed in
+        self.visits.append((day, true, self.profile_of.get(device_id, f"device:{device_id}")))
         self.last_session[person] = t
 
     def _close(self, device_id: str) -> None:
         session = self.open.pop(device_id, None)
         if session is None:
             return
-        seconds = session.last - session.start
+        seconds = self.seconds(session.last) - session.start
         for tally in (
             self.by_device[session.device_type],
             self.by_channel[session.channel],
@@ -385,7 +408,7 @@ class JourneyMetrics:
     def result(self) -> dict[str, Any]:
         for device_id in list(self.open):
             self._close(device_id)
-        self._deliver_until(float("inf"))
+        self._deliver_until("\U0010ffff")
         overall = SessionTally()
         for tally in self.by_device.values():
             overall.sessions += tally.sessions
@@ -469,6 +492,7 @@ class JourneyMetrics:
         return {
             "daily": _periods(self.visits, 1, self.days, self.start),
             "weekly": _periods(self.visits, 7, self.days, self.start),
+            "sessions_without_person": sum(1 for _, person, _ in self.visits if person is None),
         }
 
     def churn(self) -> dict[str, Any]:
@@ -491,7 +515,7 @@ class JourneyMetrics:
 
 
 def _periods(
-    visits: list[tuple[int, str, str]], length: int, days: int, start: float
+    visits: list[tuple[int, str | None, str]], length: int, days: int, start: float
 ) -> list[dict[str, Any]]:
     """Per period of ``length`` days: unique visitors, and those already seen in an earlier one."""
     count = max(1, -(-days // length))
@@ -499,7 +523,8 @@ def _periods(
     profiles: list[set[str]] = [set() for _ in range(count)]
     for day, person, profile in visits:
         if 0 <= day < days:
-            people[day // length].add(person)
+            if person is not None:
+                people[day // length].add(person)
             profiles[day // length].add(profile)
     out = []
     for index in range(count):
@@ -546,8 +571,7 @@ def journey_metrics(
         owners_of_rows(truth), profile_index(profiles), start.timestamp(), days, config
     )
     metrics.sent(messages)
-    for event in events:
-        metrics.observe(event)
+    metrics.consume(events)
     return metrics.result()
 
 

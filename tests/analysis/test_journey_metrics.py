@@ -215,12 +215,14 @@ def test_cpc_cpm_and_cost_per_conversion_only_where_a_cost_is_declared() -> None
 
 def test_unique_and_returning_visitors_by_person_and_by_profile() -> None:
     # Day 0: Ann on her phone and laptop (stitching split them: two profiles).
-    # Day 1: Ann again on her phone (returning), Bob for the first time.
+    # Day 1: Ann again on her phone (returning), Bob for the first time, and the household
+    # TV with nobody signed in: a profile visitor (its device alone), no true person.
     events = [
         ev(0, "p1", "track", "Application Opened"),
         ev(100, "l1", "page", "Home", HOME),
         ev(DAY + 10, "p1", "track", "Application Opened"),
         ev(DAY + 20, "b1", "track", "Application Opened"),
+        ev(DAY + 30, "tv1", "track", "Application Opened"),  # the household's TV, nobody signed in
     ]
     profiles = [
         {"profile_id": "pA", "device_ids": ["p1"], "kind": "person"},
@@ -234,10 +236,11 @@ def test_unique_and_returning_visitors_by_person_and_by_profile() -> None:
     assert day0["persons"] == {"unique": 1, "new": 1, "returning": 0}
     assert day0["profiles"] == {"unique": 2, "new": 2, "returning": 0}
     assert day1["persons"] == {"unique": 2, "new": 1, "returning": 1}
-    assert day1["profiles"] == {"unique": 2, "new": 1, "returning": 1}
+    assert day1["profiles"] == {"unique": 3, "new": 2, "returning": 1}  # pA, pC, the TV alone
     (week,) = visitors["weekly"]
     assert week["persons"] == {"unique": 2, "new": 2, "returning": 0}
-    assert week["profiles"] == {"unique": 3, "new": 3, "returning": 0}
+    assert week["profiles"] == {"unique": 4, "new": 4, "returning": 0}
+    assert visitors["sessions_without_person"] == 1
 
 
 def test_churn_counts_customers_silent_through_the_last_n_days() -> None:
