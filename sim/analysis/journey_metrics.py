@@ -33,7 +33,7 @@ from typing import Any
 
 from sim.analysis.metrics_config import MetricsConfig
 from sim.trace.clock import DAY, epoch_seconds, iso_ms
-from sim.trace.reader import read_jsonl
+from sim.trace.reader import iter_lines, parse_line, read_jsonl
 from sim.trace.truth import Owners, owners_of_rows
 from sim.trace.vocabulary import (
     ACTED_ON,
@@ -575,6 +575,12 @@ def journey_metrics(
     return metrics.result()
 
 
+def trace_events(path: Path) -> Iterator[dict[str, Any]]:
+    """The trace's events, read once through :mod:`sim.trace.reader` (its line parser)."""
+    for number, line in iter_lines(path):
+        yield parse_line(path, number, line)
+
+
 def _optional(path: Path) -> Iterator[dict[str, Any]]:
     if path.is_file():
         yield from read_jsonl(path)
@@ -585,7 +591,7 @@ def run_folder_metrics(
 ) -> dict[str, Any]:
     """:func:`journey_metrics` of a run folder: the trace read once, the rest beside it."""
     return journey_metrics(
-        read_jsonl(run_dir / "trace.jsonl.gz"),
+        trace_events(run_dir / "trace.jsonl.gz"),
         read_jsonl(run_dir / "truth.jsonl.gz"),
         _optional(run_dir / "profiles.jsonl"),
         _optional(run_dir / "messages.jsonl"),
