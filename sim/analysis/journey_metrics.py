@@ -83,7 +83,7 @@ def _rate(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-@dataclass
+@dataclass(slots=True)
 class SessionTally:
     """Sessions of one cut (a device type, a channel, a stage): the GA session report's row."""
 
@@ -115,7 +115,7 @@ class SessionTally:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class MessageTally:
     """Messages of one cut: delivered (impressions), opened, clicked, what they bought."""
 
@@ -137,7 +137,7 @@ class MessageTally:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     """One open session on one device."""
 
@@ -152,7 +152,7 @@ class Session:
     ended: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Click:
     channel: str
     device_type: str
