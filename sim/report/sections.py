@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from sim.report import tables as t
 from sim.report.figures import engine, journey, load, people, realism
 from sim.report.headline import fmt
+from sim.report.journey_metrics import journey_parts
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,13 @@ def _attribution(tables: t.Tables) -> Section:
     return section
 
 
+def _journey_metrics(tables: t.Tables) -> Section:
+    section = Section("journey-metrics", "Journey metrics")
+    panels, section.rows, section.skipped = journey_parts(tables.summary)
+    section.panels = [Panel(figure, guide) for figure, guide in panels]
+    return section
+
+
 def _stitching(tables: t.Tables) -> Section:
     section = Section("stitching", "Identity stitching")
     table = t.stitching(tables.summary)
@@ -238,6 +246,7 @@ BUILDERS: tuple[Callable[[t.Tables], Section], ...] = (
     _funnel,
     _journeys,
     _attribution,
+    _journey_metrics,
     _stitching,
     _messages,
     _experiments,
