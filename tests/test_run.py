@@ -63,8 +63,13 @@ def test_summary_counts_match_the_files(first: Path) -> None:
         "advocacy",
     }
     assert summary["funnel"]["awareness"] >= summary["funnel"]["purchase"]
-    for key in ("pairwise_precision", "pairwise_recall", "f1", "f05", "bcubed_f1", "by_rule"):
-        assert key in summary["stitching"]
+    for level in ("person_level", "household_level"):
+        for key in ("pairwise_precision", "pairwise_recall", "f1", "f05", "bcubed_f1", "by_rule"):
+            assert key in summary["stitching"][level]
+    person = summary["stitching"]["person_level"]
+    for key in ("bcubed_precision", "bcubed_recall", "fused_profiles", "fused_share"):
+        assert key in person
+    assert {"strictly_personal", "by_device_type", "definition"} <= set(person)
 
 
 def test_trace_is_ordered_and_truth_never_inside(first: Path) -> None:

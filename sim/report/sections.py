@@ -139,6 +139,13 @@ def _stitching(tables: t.Tables) -> Section:
         "Dots further right are better (1.0 is perfect); the dashed line is the 0.95 target. "
         "Over-merges fuse two people (risky), under-merges split one person."
     )
+    if table.definitions:
+        levels = " ".join(f"{text[:1].upper()}{text[1:]}." for text in table.definitions.values())
+        guide = (
+            f"{levels} Dots further right are better (1.0 is perfect); the dotted line is the "
+            "person-level target 0.90, the dashed line the household-level target 0.95. "
+            "Over-merges fuse two people (risky), under-merges split one person."
+        )
     section.panels.append(Panel(engine.stitching_figure(table, tables.profiles), guide))
     section.rows = [(k, fmt(v)) for k, v in table.extras.items()]
     return section
