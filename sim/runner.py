@@ -75,6 +75,7 @@ class Run:
         self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
         if any(s.messaging for s in shards):
             self.summary["messaging"] = merge_counts([s.messaging for s in shards])
+            self.summary["messaging"].update(stitching_costs(shards, truth))
         (self.out / "summary.json").write_text(
             json.dumps(self.summary, indent=2, sort_keys=True) + "\n"
         )
@@ -348,3 +349,10 @@ def stitching_summary(
     result: dict[str, Any] = score(profiles, truth)
     result["engine"] = identity_stats
     return result
+
+
+def stitching_costs(shards: list[ShardResult], truth: list[dict[str, Any]]) -> dict[str, int]:
+    """Messages that stitching errors cost (issue 14), from the decisions and the truth."""
+    from sim.analysis.stitch_costs import stitching_costs as costs
+
+    return costs((r for s in shards for r in s.messages), truth)

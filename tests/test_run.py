@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.stitch_costs import stitching_costs
 from sim.cli import main
 from sim.errors import HopsimError
 from sim.runner import Run
@@ -132,6 +133,11 @@ def test_two_workers_decide_the_same_messages(tmp_path: Path) -> None:
     two = Run(scenario, tmp_path / "two", 2).execute()
     assert one["messaging"]["sent"] > 0
     assert one["messaging"] == two["messaging"]
+    costs = stitching_costs(
+        read_jsonl(tmp_path / "one" / "messages.jsonl"),
+        read_jsonl(tmp_path / "one" / "truth.jsonl.gz"),
+    )
+    assert {k: one["messaging"][k] for k in costs} == costs
     for name in ("trace.jsonl.gz", "messages.jsonl", "profiles.jsonl", "people.jsonl"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), (
             name

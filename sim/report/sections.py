@@ -151,12 +151,20 @@ def _stitching(tables: t.Tables) -> Section:
     return section
 
 
+STITCHING_COSTS = {
+    "split_profile_repeats": "split_profile_repeats (a campaign reaching one person on two "
+    "devices within 60 s because they are on two profiles)",
+    "fused_profile_sends": "fused_profile_sends (sent from a profile holding two or more "
+    "people's devices to someone other than its person)",
+}
+
+
 def _messages(tables: t.Tables) -> Section:
     section = Section("messages", "Message outcomes")
     block = tables.summary.get("messaging") if tables.summary else None
     if isinstance(block, dict):
         shown = {k: v for k, v in block.items() if k != "experiments"}
-        section.rows = [(k, fmt(v)) for k, v in _flat(shown)]
+        section.rows = [(STITCHING_COSTS.get(k, k), fmt(v)) for k, v in _flat(shown)]
     if tables.messages is None:
         section.skipped = _missing(tables, "messages.jsonl")
         return section

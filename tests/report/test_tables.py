@@ -287,3 +287,14 @@ def test_stitching_table_leads_with_person_level_and_labels_both_levels() -> Non
     rows = dict(key_numbers(t.Tables(Path("."), summary=summary)))
     assert rows["stitching F0.5, person level (owned devices with their owner, ICDM 2015)"] == "0"
     assert rows["person profiles fusing 2+ people"] == "0.5"
+
+
+def test_message_section_shows_what_stitching_errors_cost() -> None:
+    from sim.report.sections import _messages
+
+    summary = {"messaging": {"sent": 9, "split_profile_repeats": 2, "fused_profile_sends": 3}}
+    section = _messages(t.Tables(Path("."), summary=summary))
+    rows = dict(section.rows)
+    assert rows["sent"] == "9"
+    assert [v for k, v in rows.items() if k.startswith("split_profile_repeats (")] == ["2"]
+    assert [v for k, v in rows.items() if k.startswith("fused_profile_sends (")] == ["3"]
