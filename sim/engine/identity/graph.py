@@ -187,10 +187,12 @@ class IdentityGraph:
 
     def finalize(self) -> None:
         """Run shared-device protection and the probabilistic rules over everything seen."""
+        from sim.engine.identity.person import link_persons  # issue 14: person-first pass
         from sim.engine.identity.probabilistic import link_probabilistically
 
         self._fast.clear()
         self._households = link_probabilistically(self)
+        link_persons(self, self._households)  # issue 14: person-first pass
         self.finalized = True
 
     # ---- shards -------------------------------------------------------------------
