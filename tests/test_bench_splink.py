@@ -22,15 +22,18 @@ def log(ips: dict[str, int], night: dict[str, int], windows: set[str], user: str
 def test_records_drop_public_addresses_and_keep_rare_windows() -> None:
     # "nat" is used by 13 devices (public: more than 12); "home" by two.
     logs = {f"x{k:02d}": log({"nat": 1}, {}, {"nat|1"}) for k in range(11)}
-    logs["a"] = log({"nat": 9, "home": 2, "cafe": 5}, {"home": 2}, {"nat|1", "cafe|7"}, "u1")
+    logs["a"] = log(
+        {"nat": 9, "home": 2, "cafe": 5}, {"home": 2}, {"nat|1", "cafe|7", "home|8"}, "u1"
+    )
     logs["b"] = log({"nat": 1, "home": 7}, {"nat": 5}, {"cafe|7", "home|8"})
     records = {r["unique_id"]: r for r in device_records(logs)}
     a, b = records["a"], records["b"]
-    # a's busiest address is the carrier NAT, but it is public; home time says "home"
-    assert (a["home_ip"], a["ips"], a["user_id"]) == ("home", ["cafe", "home"], "u1")
+    # a's busiest address is the carrier NAT, but it is public; home time says "home";
+    # the away addresses leave out every home
+    assert (a["home_ip"], a["ips"], a["user_id"]) == ("home", ["cafe"], "u1")
     # b's only night address is public: its busiest private address stands in
-    assert (b["home_ip"], b["ips"], b["user_id"]) == ("home", ["home"], None)
-    # "cafe|7" is shared by two devices (rare); "nat|1" by 13; "home|8" by b alone
+    assert (b["home_ip"], b["ips"], b["user_id"]) == ("home", None, None)
+    # "cafe|7" is shared by two devices (rare); "nat|1" by 13; "home|8" by two, but at a home
     assert a["windows"] == ["cafe|7"] and b["windows"] == ["cafe|7"]
     assert records["x00"]["home_ip"] is None and records["x00"]["windows"] is None
     assert a["manufacturer"] is None and a["os"] == "iOS"
