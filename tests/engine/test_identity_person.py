@@ -1,8 +1,8 @@
 """The person-first pass (sim/engine/identity/person.py) on tiny hand-made homes.
 
-One home network, two people who log in on their phones (A and B), and a
-device that never logs in or that both log into. Evenings at home; each
-person's phone is busy at their own hours.
+One home network, two people who log in on their phones (A and B), sometimes
+a third who never logs in (phone pX), and a device that never logs in or
+that both log into. Evenings at home; each phone is busy at its own hours.
 """
 
 from __future__ import annotations
@@ -67,10 +67,22 @@ def test_a_tablet_on_with_both_phones_is_left_where_it_was() -> None:
     assert where["tab"]["profile_id"] not in (where["pA"]["profile_id"], where["pB"]["profile_id"])
 
 
-def test_an_unclaimed_phone_stands_for_a_person_so_turns_are_not_taken() -> None:
-    # a third phone sleeps here and never logs in: someone else lives here too
-    where = stitched(evenings([("tab", "tablet", 21, None), ("pX", "phone", 20, None)]))
-    assert where["tab"]["profile_id"] != where["pA"]["profile_id"]
+def test_an_unclaimed_phone_stands_for_a_person_the_tablet_may_take_turns_with() -> None:
+    # a third phone sleeps here and never logs in (15:00); the tablet is on with A and
+    # with B, never with the third person: it is theirs
+    where = stitched(
+        evenings(
+            [("tab", "tablet", 19, None), ("tab", "tablet", 21, None), ("pX", "phone", 15, None)]
+        )
+    )
+    assert where["tab"]["profile_id"] == where["pX"]["profile_id"]
+    assert where["pX"]["user_ids"] == []
+
+
+def test_a_tablet_that_avoids_two_people_alike_is_left_where_it_was() -> None:
+    # on only with B; A (19:00) and the unclaimed phone (15:00) are both avoided
+    where = stitched(evenings([("tab", "tablet", 21, None), ("pX", "phone", 15, None)]))
+    assert where["tab"]["profile_id"] not in {where[d]["profile_id"] for d in ("pA", "pB", "pX")}
 
 
 def test_a_laptop_two_accounts_use_goes_to_the_first_account_and_keeps_its_household() -> None:
