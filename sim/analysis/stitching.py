@@ -42,8 +42,8 @@ costs as much as it hurts each device in it. When nothing is linked,
 precision is 1.0; when nothing should be, recall is 1.0.
 
 ``by_rule`` scores two views of the same profiles: ``deterministic`` (every
-device attached by the ``probabilistic`` rule split off alone, every
-probabilistic household membership dropped) and ``with_probabilistic``
+device attached by a scored rule, ``probabilistic`` or ``turns``, split off
+alone, every probabilistic household membership dropped) and ``with_probabilistic``
 (the profiles as they are).
 """
 
@@ -57,6 +57,8 @@ from typing import Any
 from sim.engine.identity.records import Profile
 
 PROBABILISTIC = "probabilistic"
+SCORED_LINKS = frozenset({PROBABILISTIC, "turns"})
+"""Link rules that rest on circumstantial evidence; the ``deterministic`` view undoes them."""
 PHONE = "phone"
 
 PERSON_LEVEL = (
@@ -125,7 +127,7 @@ def placements(rows: list[Mapping[str, Any]], strip_probabilistic: bool) -> dict
         for device in row.get("device_ids", ()):
             if device in out:
                 continue
-            if strip_probabilistic and links.get(device) == PROBABILISTIC:
+            if strip_probabilistic and links.get(device) in SCORED_LINKS:
                 out[device] = Placement(f"alone:{device}", f"alone:{device}")
             elif row.get("kind") == "household":
                 out[device] = Placement(f"{pid}#{device}", root)

@@ -214,11 +214,11 @@ def test_person_level_counts_a_household_parked_device_as_linked_to_no_one() -> 
 def test_person_level_by_rule_splits_probabilistic_links_off() -> None:
     profiles = [
         person("pA", ["a1", "a2", "a3"], a3="probabilistic"),
-        person("pB", ["b1", "b2"]),
+        person("pB", ["b1", "b2"], b2="turns"),
         person("pC", ["c1", "c2"]),
     ]
     by_rule = score(profiles, PERSON_TRUTH)["person_level"]["by_rule"]
-    # deterministic view: a3 alone -> predicted a1-a2, b1-b2, c1-c2 = 3, all correct, of 5
+    # deterministic view: a3 and b2 alone -> predicted a1-a2, c1-c2 = 2, all correct, of 5
     assert by_rule["deterministic"]["pairwise_precision"] == 1.0
-    assert by_rule["deterministic"]["pairwise_recall"] == pytest.approx(3 / 5)
+    assert by_rule["deterministic"]["pairwise_recall"] == pytest.approx(2 / 5)
     assert by_rule["with_probabilistic"]["pairwise_recall"] == 1.0
