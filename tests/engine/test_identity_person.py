@@ -98,3 +98,18 @@ def test_a_laptop_two_accounts_use_goes_to_the_first_account_and_keeps_its_house
 def test_a_tv_two_accounts_use_stays_on_the_household() -> None:
     where = stitched([*evenings([("tv", "tv", 20, "uA")]), event("tv", "tv", 6, 22, 0, "uB")])
     assert where["tv"]["kind"] == "household"
+
+
+def test_the_one_unclaimed_phone_at_home_goes_to_the_one_person_without_a_phone() -> None:
+    # C logs in on a laptop only; one phone at home never logs in
+    where = stitched(evenings([("lapC", "laptop", 20, "uC"), ("pY", "phone", 17, None)]))
+    assert where["pY"]["profile_id"] == where["lapC"]["profile_id"]
+    assert where["lapC"]["links"]["pY"] == "home_phone"
+    # with two unclaimed phones nobody can tell which is C's
+    where = stitched(
+        evenings(
+            [("lapC", "laptop", 20, "uC"), ("pY", "phone", 17, None), ("pZ", "phone", 16, None)]
+        )
+    )
+    assert where["pY"]["profile_id"] != where["lapC"]["profile_id"]
+    assert where["pZ"]["profile_id"] != where["lapC"]["profile_id"]

@@ -16,7 +16,12 @@ only where the evidence picks one person:
    there) is taken off again and stands alone, a member of that person's
    household: in the default population such links were wrong five times in
    eight (a partner who never logs in, not a second phone).
-3. **Taking turns at home.** A never-identified device (a tablet on the
+3. **One phone, one phoneless person.** A home where exactly one
+   identified resident has no phone of their own and exactly one
+   never-identified profile holds a phone: the phone (with whatever was
+   linked to it) is that resident's (``home_phone``). On the default
+   population this pairing was right 35 times in 38 before it was switched on.
+4. **Taking turns at home.** A never-identified device (a tablet on the
    sofa, a laptop nobody logs into; not a phone, not a TV or speaker) that
    sleeps on a home network with two or more people is compared with each of
    them: the identified residents, and every never-identified profile there
@@ -35,7 +40,7 @@ only where the evidence picks one person:
    F0.5 the same way).
 
 Every move is logged with its rule (``primary_person``, ``own_phone``,
-``turns``) and kept in ``Profile.links``.
+``home_phone``, ``turns``) and kept in ``Profile.links``.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ if TYPE_CHECKING:
 PROBABILISTIC = "probabilistic"
 PRIMARY = "primary_person"
 OWN_PHONE = "own_phone"
+HOME_PHONE = "home_phone"
 TURNS = "turns"
 TURNS_LEAD = 2.0
 """The next lowest person's lift must be at least this many times the lowest's..."""
@@ -72,6 +78,8 @@ def link_persons(graph: IdentityGraph, households: list[ProfileState]) -> None:
         primary_persons(graph, shelf, households)
     if graph.config.probabilistic:
         phones_apart(graph, shelf)
+    if graph.config.probabilistic and graph.config.rule_on("ip"):
+        phones_home(graph)
     if graph.config.probabilistic and graph.config.rule_on("time"):
         take_turns(graph)
 
@@ -113,6 +121,34 @@ def phones_apart(graph: IdentityGraph, shelf: Households) -> None:
                 shelf.join(alone, household, PROBABILISTIC, "never identified; sleeps here")
 
 
+def phones_home(graph: IdentityGraph) -> None:
+    """One phoneless identified resident and one unclaimed phone at a home: it is theirs."""
+    signals = Signals(graph.devices, graph.book.public(), graph.config.household_device_types)
+    phoneless: dict[int, list[ProfileState]] = {}
+    unclaimed: dict[int, list[ProfileState]] = {}
+    for state in graph.registry.live():
+        if state.kind != "person" or not state.device_ids:
+            continue
+        home = signals.summarise(state).home
+        if home is None:
+            continue
+        has_phone = any(_type(graph, d) == PHONE for d in state.device_ids)
+        if state.identified() and not has_phone:
+            phoneless.setdefault(home, []).append(state)
+        elif not state.identified() and has_phone:
+            unclaimed.setdefault(home, []).append(state)
+    for home, persons in sorted(phoneless.items()):
+        phones = unclaimed.get(home, [])
+        if len(persons) == 1 and len(phones) == 1:
+            _join(
+                graph,
+                persons[0],
+                phones[0],
+                HOME_PHONE,
+                "the one phone at a phoneless person's home",
+            )
+
+
 def _type(graph: IdentityGraph, device: str) -> str:
     evidence = graph.devices.get(device)
     return evidence.device_type if evidence is not None else ""
@@ -149,7 +185,8 @@ def take_turns(graph: IdentityGraph) -> None:
         choice = _avoided(mine, group, signals.span)
         if choice is not None:
             person, ratio = choice
-            _join(graph, root(person.state), state, ratio)
+            why = f"takes turns with this person at home: the next is {ratio:.2f}x as close"
+            _join(graph, root(person.state), state, TURNS, why, min(ratio, 1e6))
 
 
 def lift(mine: Summary, other: Summary, span: int) -> float:
@@ -174,11 +211,18 @@ def _avoided(mine: Summary, group: list[Summary], span: int) -> tuple[Summary, f
     return None
 
 
-def _join(graph: IdentityGraph, person: ProfileState, state: ProfileState, score: float) -> None:
+def _join(
+    graph: IdentityGraph,
+    person: ProfileState,
+    state: ProfileState,
+    rule: str,
+    why: str,
+    score: float | None = None,
+) -> None:
+    """Merge the never-identified ``state`` into ``person``, its devices linked by ``rule``."""
     devices = list(state.device_ids)
-    if person is state or not graph.registry.fits(person, state, TURNS):
+    if person is state or not graph.registry.fits(person, state, rule):
         return
-    why = f"takes turns with this resident at home: the next resident is {score:.2f}x as close"
-    graph.registry.absorb(person, state, TURNS, why, min(score, 1e6))
+    graph.registry.absorb(person, state, rule, why, score)
     for device in devices:
-        person.set_link(device, TURNS)
+        person.set_link(device, rule)
