@@ -16,8 +16,10 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/hopsim run scenarios/population.toml
 
+# pytest exits 5 when it collects nothing: a suite that silently vanished must fail, and say
+# why (tests/test_make.py). PYTEST_ARGS narrows a run: make test PYTEST_ARGS="tests/trace -x".
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2; rc=$$?; \
+	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
@@ -25,6 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The one gate, the same locally and in CI (.ci/run calls it).
 check: lint test
 
 format: $(STAMP)

@@ -1,6 +1,7 @@
 """``hopsim serve`` under load: the durable path against a parse-only baseline.
 
-Two processes on the same machine: a real ``hopsim serve --bench-endpoints``
+Two processes on the same machine: a real ``hopsim serve`` with the
+benchmark-only parse route added (``python -m benchmarks.parse_server``)
 and a load generator (raw HTTP/1.1 over asyncio streams, keep-alive, one
 process) started as ``python -m benchmarks.bench_http gen ...``. Every
 ratio compares two endpoints of the *same* server in the *same* run:
@@ -170,8 +171,8 @@ def running_server(data: Path, *extra: str) -> Iterator[int]:
     import httpx
 
     port = _free_port()
-    cmd = [sys.executable, "-m", "sim.cli", "serve", "--port", str(port), "--data", str(data),
-           "--bench-endpoints", "--max-inflight", "512", *extra]  # fmt: skip
+    cmd = [sys.executable, "-m", "benchmarks.parse_server", "--port", str(port),
+           "--data", str(data), "--max-inflight", "512", *extra]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for _ in range(200):

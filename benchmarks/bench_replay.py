@@ -1,10 +1,11 @@
 """The trace replayer against a bare Locust loop, on the parse-only endpoint.
 
-One ``hopsim serve --bench-endpoints`` on a free loopback port answers
+One ``hopsim serve`` with the parse-only route (``benchmarks/parse_server.py``)
+on a free loopback port answers
 ``POST /bench/parse`` (decode, count, store nothing), so the numbers are about
 the load generator, not the store. In the same run, alternating:
 
-1. ``loadtest/bench_bare.py``: LANES FastHttpUsers posting the replay plan's
+1. ``benchmarks/locust_bare.py``: LANES FastHttpUsers posting the replay plan's
    batches in a loop, no schedule, no measurement beyond a counter;
 2. ``loadtest/locustfile.py`` replaying the same trace at an absurd speed, so
    every batch is due at once and only the generator's overhead limits it.
@@ -55,8 +56,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _locust(locustfile: str, host: str, trace: Path, *extra: str, lanes: int = LANES) -> None:
-    command = [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtest" / locustfile)]
+def _locust(locustfile: Path, host: str, trace: Path, *extra: str, lanes: int = LANES) -> None:
+    command = [sys.executable, "-m", "locust", "-f", str(locustfile)]
     command += ["--headless", "--only-summary", "--host", host, "--trace", str(trace)]
     command += ["--batch-size", str(BATCH), "--batch-scope", "lane", "--lanes", str(lanes)]
     command += ["--batch-path", "/bench/parse", *extra]
@@ -68,14 +69,14 @@ def _locust(locustfile: str, host: str, trace: Path, *extra: str, lanes: int = L
 
 
 def _bare(host: str, trace: Path, out: Path) -> float:
-    _locust("bench_bare.py", host, trace, "-u", str(LANES), "-r", "1000",
+    _locust(ROOT / "benchmarks" / "locust_bare.py", host, trace, "-u", str(LANES), "-r", "1000",
             "-t", f"{BARE_SECONDS}s", "--bare-out", str(out))  # fmt: skip
     doc: dict[str, Any] = json.loads(out.read_text())
     return float(doc["rps"])
 
 
 def _replay(host: str, trace: Path, out: Path, speed: float, lanes: int) -> dict[str, Any]:
-    _locust("locustfile.py", host, trace, "--speed", repr(speed), "--replay-out", str(out),
+    _locust(ROOT / "loadtest" / "locustfile.py", host, trace, "--speed", repr(speed), "--replay-out", str(out),
             "-t", "120s", lanes=lanes)  # fmt: skip
     doc: dict[str, Any] = json.loads((out / "loadtest.json").read_text())
     return doc
@@ -91,8 +92,8 @@ def run() -> list[Result]:
         )
         port = _free_port()
         host = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "sim.cli", "serve", "--port", str(port)]
-        command += ["--data", str(work / "data"), "--bench-endpoints"]
+        command = [sys.executable, "-m", "benchmarks.parse_server", "--port", str(port)]
+        command += ["--data", str(work / "data")]
         server = subprocess.Popen(command, cwd=ROOT, env=_env(), stderr=subprocess.DEVNULL)
         try:
             _wait(host, server)

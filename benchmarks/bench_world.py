@@ -23,9 +23,11 @@ import numpy as np
 import simpy
 
 from benchmarks import Result
-from sim.trace.events import Clock, Context
+from sim.trace.clock import Clock
+from sim.trace.events import EventContext
 from sim.trace.sink import TraceSink
 from sim.trace.writer import JsonlGzWriter
+from sim.world.life import play
 from sim.world.scenario import load_scenario
 from sim.world.trays import Trays
 from sim.world.world import World
@@ -66,7 +68,7 @@ def emit_only(folder: Path, events: int, processes: int = 300, per_session: int 
     writer = JsonlGzWriter(folder / "ceiling.jsonl.gz")
     trays = Trays(lambda batch, _: writer.write_many(batch))
     env.process(trays.run(env))
-    context = Context({"device": {"id": "d", "type": "phone"}, "ip": "192.0.2.1"}).seal()
+    context = EventContext({"device": {"id": "d", "type": "phone"}, "ip": "192.0.2.1"}).seal()
     gaps = np.random.default_rng(0).lognormal(2.5, 1.0, size=4096).tolist()
     sessions = events // per_session // processes
 
@@ -104,7 +106,7 @@ def full_model(folder: Path) -> tuple[float, int]:
     sink = TraceSink(folder / "trace.jsonl.gz")
     world.events_released.add_listener(sink.on_events)
     started = time.perf_counter()
-    world.run()
+    play(world)
     events = sink.close()
     return events / (time.perf_counter() - started), events
 

@@ -25,15 +25,16 @@ trace order, whatever the number of lanes or processes.
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from sim.trace import reader
+from sim.trace.clock import epoch_seconds
 
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_INTERVAL = 0.5
@@ -100,11 +101,6 @@ def lane_of(device: str, shards: int, lanes: int) -> int:
     return (device_hash(device) // shards) % lanes
 
 
-def parse_timestamp(text: str) -> float:
-    """ISO 8601 (``...Z`` or an offset) to POSIX seconds."""
-    return datetime.fromisoformat(text).timestamp()
-
-
 def device_id(event: dict[str, Any]) -> str:
     """``context.device.id``, else the anonymousId, else the userId."""
     context = event.get("context")
@@ -120,15 +116,12 @@ def device_id(event: dict[str, Any]) -> str:
 
 
 def iter_lines(path: Path) -> Iterator[bytes]:
-    opener: Any = gzip.open if path.suffix == ".gz" else open
+    """The trace's non-blank lines, stripped, read by the one trace reader."""
     try:
-        with opener(path, "rb") as handle:
-            for line in handle:
-                line = line.strip()
-                if line:
-                    yield line
-    except (OSError, EOFError, zlib.error) as exc:
-        raise TraceError(f"{path}: cannot read trace: {exc}") from None
+        for _, line in reader.iter_lines(path):
+            yield line.strip()
+    except reader.TraceReadError as exc:
+        raise TraceError(str(exc)) from None
 
 
 def read_trace(
@@ -152,7 +145,7 @@ def read_trace(
             on_progress()
         try:
             event = orjson.loads(raw)
-            stamp = parse_timestamp(event["timestamp"])
+            stamp = epoch_seconds(event["timestamp"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise TraceError(f"{path}:{number}: not an event with a timestamp: {exc}") from None
         if stamp < previous:

@@ -4,7 +4,7 @@ The open-model replay (``locustfile.py``) needs no shape: the schedule *is*
 the load. Users who prefer Locust's closed model (N users in a loop) can let
 the user count follow the simulated day instead: :class:`ArrivalShape` turns
 events due per second of replay into a user count, given how many events one
-user sends per second. ``locustfile_closed.py`` binds it to a LoadTestShape.
+user sends per second. ``examples/locustfile_closed.py`` binds it to a LoadTestShape.
 """
 
 from __future__ import annotations

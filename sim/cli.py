@@ -14,7 +14,17 @@ from collections.abc import Sequence
 from sim import __version__
 from sim.errors import HopsimError
 
-COMMANDS = ("run", "compare", "serve", "loadtest", "report", "bench", "personas", "validate")
+COMMANDS = (
+    "run",
+    "compare",
+    "serve",
+    "loadtest",
+    "report",
+    "personas",
+    "validate",
+    "export",
+    "score",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,13 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hopsim {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"sim.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"sim.commands.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"sim.commands.{name}").register(subparsers)
     return parser
 
 

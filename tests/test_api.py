@@ -8,7 +8,7 @@ import pytest
 
 import sim
 from sim.errors import ConfigError
-from sim.trace.writer import read_jsonl
+from sim.trace.reader import read_jsonl
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "scenarios" / "tiny.toml"
 

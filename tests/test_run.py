@@ -12,10 +12,10 @@ from sim.analysis.stitch_costs import stitching_costs
 from sim.cli import main
 from sim.errors import HopsimError
 from sim.runner import Run
-from sim.shard import Progress
-from sim.trace.writer import read_jsonl
+from sim.runner.shard import Progress
+from sim.trace.clock import DAY
+from sim.trace.reader import read_jsonl
 from sim.world.scenario import load_scenario
-from sim.world.world import DAY
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "scenarios" / "tiny.toml"
 POPULATION = Path(__file__).resolve().parents[1] / "scenarios" / "population.toml"
@@ -147,15 +147,15 @@ def test_two_workers_decide_the_same_messages(tmp_path: Path) -> None:
 def test_a_failing_worker_is_named_in_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sim.runner
+    import sim.runner.lockstep
 
-    class Broken(sim.runner.Shard):
+    class Broken(sim.runner.lockstep.Shard):
         def advance(self, until: float, progress: Progress | None = None) -> None:
             if self.index == 1 and until > DAY:
                 raise RuntimeError("disk full while simulating")
             super().advance(until, progress)
 
-    monkeypatch.setattr(sim.runner, "Shard", Broken)
+    monkeypatch.setattr(sim.runner.lockstep, "Shard", Broken)
     scenario = load_scenario(TINY).with_overrides(persons=4, days=3)
     with pytest.raises(HopsimError, match=r"worker 1 failed:(.|\n)*disk full while simulating"):
         Run(scenario, tmp_path / "x", 2).execute()

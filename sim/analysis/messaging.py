@@ -11,32 +11,25 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-
-def owners(truth_rows: list[dict[str, Any]]) -> dict[str, str]:
-    """device_id -> the true person (or ``household:<id>`` for a shared device)."""
-    out = {}
-    for row in truth_rows:
-        person = row.get("person_id")
-        out[str(row["device_id"])] = (
-            str(person) if person else f"household:{row.get('household_id')}"
-        )
-    return out
+from sim.engine.messaging import Messenger
+from sim.trace.clock import epoch_seconds
+from sim.trace.truth import owners_of_rows
+from sim.world.reactions import Tally
 
 
 def cap_violations(
     decisions: list[dict[str, Any]], truth_rows: list[dict[str, Any]], campaigns: Mapping[str, Any]
 ) -> tuple[int, int]:
     """(sends over a cap, true persons who got them), per each campaign's ``caps.total``."""
-    owner = owners(truth_rows)
+    index = owners_of_rows(truth_rows)
     sends: dict[str, list[tuple[float, str]]] = {}
     for row in decisions:
         if row["decision"] != "sent" or not row.get("device_id"):
             continue
-        who = owner.get(str(row["device_id"]), f"device:{row['device_id']}")
-        at = datetime.fromisoformat(str(row["at"]).replace("Z", "+00:00")).timestamp()
+        who = index.owner(str(row["device_id"])) or f"device:{row['device_id']}"
+        at = epoch_seconds(str(row["at"]))
         sends.setdefault(who, []).append((at, str(row["campaign"])))
     over = 0
     people: set[str] = set()
@@ -66,3 +59,38 @@ def experiments(
             "bad_context": bad.get(key, 0),
         }
     return out
+
+
+def summary(
+    tally: Tally, conversions: int, messenger: Messenger, truth_rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The ``messaging`` block of ``summary.json`` for one shard (shards add up key by key).
+
+    ``tally`` and ``conversions`` are what the closed loop counted
+    (:class:`sim.world.reactions.MessagingLoop`); the engine's decisions are
+    held against the truth here, never in the world.
+    """
+    decisions = messenger.decisions
+    suppressed = Counter(d["reason"] for d in decisions if d["decision"] == "suppressed")
+    violations, persons = cap_violations(decisions, truth_rows, messenger.campaigns)
+    return {
+        "sent": sum(1 for d in decisions if d["decision"] == "sent"),
+        "suppressed": dict(sorted(suppressed.items())),
+        "deferred": dict(sorted(messenger.deferred.items())),
+        "delivered": tally.delivered,
+        "opened": tally.opened,
+        "clicked": tally.clicked,
+        "conversions": conversions,
+        "direct_conversions": tally.direct_conversions,
+        "opt_outs": tally.opt_outs,
+        "churned": tally.churned,
+        "quiet_hours_violations": tally.quiet_hours_violations,
+        "cap_violations_per_person": persons,
+        "cap_violations": violations,
+        "bad_context_deliveries": sum(tally.bad_context.values()),
+        "bad_context_by_kind": dict(sorted(tally.bad_context.items())),
+        "sent_by_channel": dict(sorted(tally.by_channel.items())),
+        "experiments": experiments(
+            messenger.experiments(), tally.opened_by_variant, tally.bad_by_variant
+        ),
+    }

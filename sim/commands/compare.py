@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import gzip
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -23,8 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 if TYPE_CHECKING:
     from sim.analysis.compare import Arm
+    from sim.trace.truth import Owners
     from sim.world.scenario import Scenario
 
 Experiment = tuple[str, list[tuple[str, bool]]]  # campaign, [(variant, is_control)]
@@ -185,77 +187,70 @@ def read_arm(folder: Path, campaign: str, variant: str, k: int, seed: int, root:
         for row in _jsonl(folder / "messages.jsonl")
         if row["decision"] == "sent" and row["campaign"] == campaign
     )
-    owner = _owners(folder / "truth.jsonl.gz")
+    from sim.trace.truth import owners_of_rows
+
+    owner = owners_of_rows(_jsonl(folder / "truth.jsonl.gz"))
     arm.opt_outs, clicks = _message_events(folder / "trace.jsonl.gz", campaign, owner)
     arm.journeys = _journeys(folder / "journeys.jsonl", clicks)
     return arm
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    if not path.exists():
-        return
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+    """The objects of a run table, none when the arm did not write it."""
+    from sim.trace.reader import read_jsonl
 
-
-def _owners(truth: Path) -> dict[str, str]:
-    """Device ids and user ids -> the true person (shared devices only by user id)."""
-    owner: dict[str, str] = {}
-    for row in _jsonl(truth):
-        person = row.get("person_id")
-        if person:
-            owner[f"d:{row['device_id']}"] = str(person)
-            for user in row.get("user_ids") or []:
-                owner[f"u:{user}"] = str(person)
-    return owner
+    if path.exists():
+        yield from read_jsonl(path)
 
 
 def _seconds(stamp: str) -> float:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    from sim.trace.clock import epoch_seconds
+
+    return epoch_seconds(stamp)
 
 
 def _message_events(
-    trace: Path, campaign: str, owner: dict[str, str]
+    trace: Path, campaign: str, owner: Owners
 ) -> tuple[int, dict[str, list[tuple[float, str]]]]:
     """Opt-outs caused by ``campaign`` and every person's message clicks (any campaign).
 
     A click is a ``Campaign Landing`` screen (the deep link opened); its
     channel is the one of the person's latest message they acted on.
     """
-    from sim.world.reactions import OPENED
+    from sim.trace.reader import iter_lines
+    from sim.trace.vocabulary import CAMPAIGN_LANDING, OPENED
 
     channel_of = {name: channel for channel, name in OPENED.items()}
     opt_outs = 0
     last_channel: dict[str, str] = {}
     clicks: dict[str, list[tuple[float, str]]] = {}
-    with gzip.open(trace, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            if '"campaign"' not in line:
-                continue
-            event = json.loads(line)
-            props = event.get("properties") or {}
-            name = event.get("event") or event.get("name")
-            if props.get("campaign") == campaign and _is_opt_out(name, props):
-                opt_outs += 1
-            device = (event.get("context") or {}).get("device") or {}
-            person = owner.get(f"d:{device.get('id')}") or owner.get(f"u:{event.get('userId')}")
-            if person is None:
-                continue
-            if name in channel_of:
-                last_channel[person] = channel_of[name]
-            elif name == "Campaign Landing" and person in last_channel:
-                step = f"{last_channel[person]}:click"
-                clicks.setdefault(person, []).append((_seconds(event["timestamp"]), step))
+    for _, line in iter_lines(trace):
+        if b'"campaign"' not in line:
+            continue
+        event = orjson.loads(line)
+        props = event.get("properties") or {}
+        name = event.get("event") or event.get("name")
+        if props.get("campaign") == campaign and _is_opt_out(name, props):
+            opt_outs += 1
+        device = (event.get("context") or {}).get("device") or {}
+        device_id = device.get("id")
+        person = owner.person(None if device_id is None else str(device_id), event.get("userId"))
+        if person is None:
+            continue
+        if name in channel_of:
+            last_channel[person] = channel_of[name]
+        elif name == CAMPAIGN_LANDING and person in last_channel:
+            step = f"{last_channel[person]}:click"
+            clicks.setdefault(person, []).append((_seconds(event["timestamp"]), step))
     return opt_outs, clicks
 
 
 def _is_opt_out(name: Any, props: dict[str, Any]) -> bool:
-    if name == "Unsubscribed":
+    from sim.trace.vocabulary import PUSH_PERMISSION, UNSUBSCRIBED
+
+    if name == UNSUBSCRIBED:
         return True
-    return name == "Push Permission Changed" and props.get("granted") is False
+    return name == PUSH_PERMISSION and props.get("granted") is False
 
 
 def _journeys(path: Path, clicks: dict[str, list[tuple[float, str]]]) -> Counter[tuple[str, ...]]:

@@ -128,26 +128,20 @@ def simulate(scenario: Path, out: Path, persons: int | None, days: int | None) -
 
 def trace_span(trace: Path) -> float:
     """Simulated seconds from the first to the last event (the trace is sorted)."""
-    import gzip
-    import zlib
+    from sim.trace.clock import epoch_seconds
+    from sim.trace.reader import iter_lines
 
     first = last = b""
-    opener: Any = gzip.open if trace.suffix == ".gz" else open
-    try:
-        with opener(trace, "rb") as handle:
-            for line in handle:
-                if line.strip():
-                    first = first or line
-                    last = line
-    except (OSError, EOFError, zlib.error) as exc:
-        raise HopsimError(f"{trace}: cannot read trace: {exc}") from None
+    for _, line in iter_lines(trace):
+        first = first or line
+        last = line
     if not first:
         raise HopsimError(f"{trace}: empty trace")
     try:
-        stamps = [datetime.fromisoformat(json.loads(x)["timestamp"]) for x in (first, last)]
+        stamps = [epoch_seconds(json.loads(x)["timestamp"]) for x in (first, last)]
     except (ValueError, KeyError, TypeError) as exc:
         raise HopsimError(f"{trace}: not a hopsim trace: {exc}") from None
-    return (stamps[1] - stamps[0]).total_seconds()
+    return stamps[1] - stamps[0]
 
 
 def free_port() -> int:
@@ -223,7 +217,12 @@ def locust_command(args: argparse.Namespace, trace: Path, host: str, out: Path) 
     if args.duration is not None:
         command += ["-t", f"{args.duration:g}s"]
     if args.processes > 1:
-        command += ["--processes", str(args.processes)]
+        # Locust's master listens on 5557 unless told otherwise: a free loopback port lets
+        # two replays (or two CI jobs) on one machine run side by side.
+        port = str(free_port())
+        command += ["--processes", str(args.processes), "--master-bind-host", "127.0.0.1"]
+        command += ["--master-bind-port", port]
+        command += ["--master-port", port]
     for option in ("check_p99_ms", "check_fail_ratio", "check_eps"):
         value = getattr(args, option)
         if value is not None:

@@ -1,6 +1,6 @@
 """``hopsim serve``: the engine as a Segment-compatible HTTP collector.
 
-One process, one event loop: uvicorn speaks HTTP, :mod:`sim.engine.app`
+One process, one event loop: uvicorn speaks HTTP, :mod:`sim.serve.app`
 validates and de-duplicates, the append-only log under ``--data`` makes each
 acknowledged event durable before the 200 goes out, and the engine is rebuilt
 from that log on every start. SIGTERM or SIGINT stops accepting, lets the
@@ -14,9 +14,14 @@ import gc
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import HopsimError
+
+if TYPE_CHECKING:
+    from sim.engine.identity import IdentityConfig
+    from sim.engine.messaging import Messenger
+    from sim.serve.app import HopsimApp
 
 
 def register(subparsers: Any) -> None:
@@ -54,16 +59,11 @@ def register(subparsers: Any) -> None:
         default="auto",
         help="HTTP parser (auto: httptools when installed)",
     )
-    parser.add_argument(
-        "--bench-endpoints",
-        action="store_true",
-        help="BENCHMARK ONLY: also serve POST /bench/parse (decode, count, store nothing)",
-    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level")
     parser.set_defaults(func=serve)
 
 
-def load_engine_parts(scenario: Path | None) -> tuple[Any, Any]:
+def load_engine_parts(scenario: Path | None) -> tuple[IdentityConfig | None, Messenger | None]:
     """``(identity config, messaging)`` from the scenario TOML (``(None, None)`` without one).
 
     A file with ``[[campaigns]]`` is loaded as a whole scenario (its start
@@ -95,25 +95,25 @@ def load_engine_parts(scenario: Path | None) -> tuple[Any, Any]:
     return load_identity_config(dict(full.identity), f"{scenario}"), messaging
 
 
-def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from sim.engine.app import AppConfig, HopsimApp
+def build(args: argparse.Namespace) -> HopsimApp:
+    """The app ``hopsim serve`` runs for these arguments (an Engine over ``--data``)."""
     from sim.engine.engine import Engine
+    from sim.serve.app import AppConfig, HopsimApp
+
+    config = AppConfig(write_key=args.write_key, max_inflight=args.max_inflight, freeze_gc=True)
+    identity_config, messaging = load_engine_parts(args.scenario)
+    return HopsimApp(Engine(identity_config, messaging=messaging), args.data, config)
+
+
+def run_server(app: Any, args: argparse.Namespace) -> int:
+    """Serve the ASGI ``app`` with uvicorn on ``--host``/``--port`` until SIGTERM or SIGINT."""
+    import uvicorn
 
     # Requests hold their parsed events until the fsync returns, long enough to
     # be promoted out of the young generation; with the default thresholds the
     # collector then walks the whole engine graph many times a second.
     gc.set_threshold(50_000, 50, 100)
     logging.basicConfig(level=logging.INFO, format="hopsim serve: %(message)s", stream=sys.stderr)
-    config = AppConfig(
-        write_key=args.write_key,
-        max_inflight=args.max_inflight,
-        bench_endpoints=args.bench_endpoints,
-        freeze_gc=True,
-    )
-    identity_config, messaging = load_engine_parts(args.scenario)
-    app = HopsimApp(Engine(identity_config, messaging=messaging), args.data, config)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -131,3 +131,7 @@ def serve(args: argparse.Namespace) -> int:
     if not server.started:
         raise HopsimError(f"could not start on {args.host}:{args.port} with --data {args.data}")
     return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    return run_server(build(args), args)

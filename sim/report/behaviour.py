@@ -12,7 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from sim.engine.messaging.clock import zone
-from sim.report.sessions import Device, Session
+from sim.report.sessions import Session
+from sim.trace.truth import TruthDevice
 
 DEVICE_ORDER = ("phone", "tablet", "laptop", "watch", "car", "tv", "speaker")
 ATTRIBUTION_WINDOW_S = 7 * 24 * 3600
@@ -38,7 +39,9 @@ class DayShare:
 
 
 @dataclass(frozen=True)
-class Journey:
+class PathShare:
+    """A trail of steps that ended in an order: how many orders took it, and their share."""
+
     steps: tuple[str, ...]
     count: int
     share: float
@@ -83,14 +86,14 @@ def switch_matrix(sessions: list[Session]) -> SwitchMatrix:
     return SwitchMatrix(types, counts)
 
 
-def multi_device_people(devices: dict[str, Device]) -> set[str]:
+def multi_device_people(devices: dict[str, TruthDevice]) -> set[str]:
     """People owning two or more personal devices (the switch-rate population)."""
     owned = Counter(d.person_id for d in devices.values() if d.person_id is not None)
     return {person for person, count in owned.items() if count >= 2}
 
 
 def daily_switch_share(
-    sessions: list[Session], devices: dict[str, Device], dates: set[str] | None = None
+    sessions: list[Session], devices: dict[str, TruthDevice], dates: set[str] | None = None
 ) -> list[DayShare]:
     """Per local date (only ``dates`` when given): of people owning 2+ devices, who used 2+."""
     people = multi_device_people(devices)
@@ -113,7 +116,7 @@ def touchpoint(session: Session) -> str:
 
 def journeys_to_purchase(
     sessions: list[Session], top: int = 3, max_steps: int = 6
-) -> list[Journey]:
+) -> list[PathShare]:
     """The most common touchpoint sequences ending in a session with an order."""
     paths: Counter[tuple[str, ...]] = Counter()
     for history in by_person(sessions).values():
@@ -126,7 +129,7 @@ def journeys_to_purchase(
                 paths[tuple(steps[-max_steps:])] += 1
                 steps = []
     total = sum(paths.values())
-    return [Journey(path, count, count / total) for path, count in paths.most_common(top)]
+    return [PathShare(path, count, count / total) for path, count in paths.most_common(top)]
 
 
 def attribution(sessions: list[Session]) -> list[ChannelCredit]:

@@ -18,7 +18,13 @@ UNNAMED = "experiment"
 
 
 @dataclass(frozen=True)
-class Variant:
+class VariantResult:
+    """One arm of an experiment as measured: its audience, conversions and interval.
+
+    Not the campaign's declared arm (``sim.engine.messaging.config.Variant``,
+    a share and a message): this is what came of it.
+    """
+
     campaign: str
     name: str
     n: int
@@ -35,7 +41,7 @@ class Variant:
         return self.name.lower() in CONTROL_NAMES
 
 
-def variants(compare: JsonObject | None, summary: JsonObject | None) -> list[Variant]:
+def variants(compare: JsonObject | None, summary: JsonObject | None) -> list[VariantResult]:
     """Variants from compare.json, else summary ``experiments`` or ``messaging.experiments``."""
     if compare:
         found = _walk(compare, "", "")
@@ -56,7 +62,7 @@ def variants(compare: JsonObject | None, summary: JsonObject | None) -> list[Var
     return []
 
 
-def _walk(node: Any, key: str, campaign: str) -> list[Variant]:
+def _walk(node: Any, key: str, campaign: str) -> list[VariantResult]:
     if isinstance(node, list):
         return [v for item in node for v in _walk(item, key, campaign)]
     if not isinstance(node, dict):
@@ -82,7 +88,7 @@ def _is_variant(node: Any) -> bool:
     )
 
 
-def _variant(node: JsonObject, key: str, campaign: str) -> Variant:
+def _variant(node: JsonObject, key: str, campaign: str) -> VariantResult:
     n, conversions = int(node["n"]), int(node["conversions"])
     name = str(node.get("variant") or node.get("name") or key or "?")
     rate = node.get("conversion_rate", node.get("rate"))
@@ -91,7 +97,7 @@ def _variant(node: JsonObject, key: str, campaign: str) -> Variant:
     if not isinstance(low, int | float) or not isinstance(high, int | float):
         low, high = wilson(conversions, n)
     control = node.get("control")
-    return Variant(
+    return VariantResult(
         campaign or UNNAMED,
         name,
         n,

@@ -7,11 +7,12 @@ report falls back to truth personas and ``Context Changed`` trace events.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 
 from sim.report.readers import JsonObject, ReportInputError, iter_jsonl
-from sim.report.sessions import ContextChange, Device
+from sim.report.sessions import ContextChange
+from sim.trace.clock import epoch_seconds
+from sim.trace.truth import TruthDevice
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ def read_people(path: Path) -> dict[str, PersonInfo] | None:
 
 
 def with_sole_users(
-    devices: dict[str, Device], people: dict[str, PersonInfo] | None
-) -> dict[str, Device]:
+    devices: dict[str, TruthDevice], people: dict[str, PersonInfo] | None
+) -> dict[str, TruthDevice]:
     """Household devices used by exactly one person (Mason's TV at home) become theirs."""
     users: dict[str, list[str]] = {}
     for person in (people or {}).values():
@@ -87,8 +88,8 @@ def read_contexts(path: Path, persons: set[str]) -> list[ContextSpan] | None:
 
 def _span(path: Path, number: int, row: JsonObject) -> ContextSpan:
     try:
-        start = datetime.fromisoformat(str(row["start"])).timestamp()
-        end = datetime.fromisoformat(str(row["end"])).timestamp()
+        start = epoch_seconds(str(row["start"]))
+        end = epoch_seconds(str(row["end"]))
         return ContextSpan(str(row["person_id"]), start, end, str(row["context"]))
     except (KeyError, ValueError) as exc:
         raise ReportInputError(

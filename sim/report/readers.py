@@ -1,5 +1,8 @@
 """Reading a run folder's files: JSON, JSON lines (plain or gzip) and CSV.
 
+JSON lines are read by the one trace reader, :mod:`sim.trace.reader`; this
+module only adds what the report needs on top.
+
 Every reader returns ``None`` when the file is missing (that section of the
 report is skipped) and raises :class:`ReportInputError` naming the file and
 line when the file is there but malformed.
@@ -8,27 +11,19 @@ line when the file is there but malformed.
 from __future__ import annotations
 
 import csv
-import gzip
 from collections.abc import Iterator
-from io import BufferedReader
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from sim.errors import HopsimError
-
-JsonObject = dict[str, Any]
+from sim.trace.reader import JsonObject as JsonObject
+from sim.trace.reader import TraceReadError, iter_numbered
 
 
 class ReportInputError(HopsimError):
     """A run-folder file the report reads is malformed."""
-
-
-def _open_bytes(path: Path) -> gzip.GzipFile | BufferedReader:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")
-    return path.open("rb")
 
 
 def read_json(path: Path) -> JsonObject | None:
@@ -45,24 +40,14 @@ def read_json(path: Path) -> JsonObject | None:
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, JsonObject]]:
-    """``(line number, object)`` of a JSON-lines file (``.gz`` or plain), blank lines skipped."""
-    try:
-        with _open_bytes(path) as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    yield number, _parse_line(path, number, line)
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise ReportInputError(f"{path}: cannot read: {exc}") from exc
+    """``(line number, object)`` of a JSON-lines file through :mod:`sim.trace.reader`.
 
-
-def _parse_line(path: Path, number: int, line: bytes) -> JsonObject:
+    The trace reader's errors come out as :class:`ReportInputError`, with the same text.
+    """
     try:
-        value = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise ReportInputError(f"{path}: line {number}: invalid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ReportInputError(f"{path}: line {number}: expected a JSON object")
-    return value
+        yield from iter_numbered(path)
+    except TraceReadError as exc:
+        raise ReportInputError(str(exc)) from exc
 
 
 def read_jsonl_numbered(path: Path) -> list[tuple[int, JsonObject]] | None:

@@ -9,44 +9,18 @@ Only small per-session records are kept, never the events themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sim.report.readers import JsonObject, ReportInputError, iter_jsonl
+from sim.trace.clock import epoch_seconds
+from sim.trace.truth import TruthDevice, TruthError, owners, truth_device
+from sim.trace.vocabulary import ACTED_ON, ARRIVED_SUFFIXES
 
 SESSION_GAP_S = 30 * 60
 # A film, a drive or a workout sends an event when it starts and when it ends.
 LONG_GAP_S = {"tv": 3 * 3600, "car": 2 * 3600, "watch": 2 * 3600}
 ORDER_EVENT = "Order Completed"
 CONTEXT_EVENT = "Context Changed"
-# A message the person acted on, when the event carries no properties.channel.
-EVENT_CHANNELS = {
-    "Push Notification Tapped": "push",
-    "Push Notification Opened": "push",
-    "Email Opened": "email",
-    "Email Link Clicked": "email",
-    "SMS Link Clicked": "sms",
-    "In-App Message Clicked": "in_app",
-    "Watch Notification Opened": "watch",
-    "TV Banner Selected": "tv_banner",
-    "Voice Message Accepted": "speaker_voice",
-    "Car Audio Message Accepted": "car_audio",
-}
-# Message events that only say a message arrived (shown, played): no action by the person.
-ARRIVED_SUFFIXES = (" Received", " Delivered", " Shown", " Played", " Viewed")
-
-
-@dataclass(frozen=True)
-class Device:
-    """One line of ``truth.jsonl.gz``."""
-
-    device_id: str
-    device_type: str
-    person_id: str | None
-    household_id: str | None
-    persona: str | None
-    user_ids: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -85,50 +59,21 @@ class TraceTables:
     last_at: float | None = None
 
 
-def read_truth(path: Path) -> dict[str, Device] | None:
-    """``device_id -> Device`` from ``truth.jsonl.gz``; ``None`` when missing."""
+def read_truth(path: Path) -> dict[str, TruthDevice] | None:
+    """``device_id -> TruthDevice`` from ``truth.jsonl.gz``; ``None`` when missing."""
     if not path.is_file():
         return None
-    devices: dict[str, Device] = {}
+    devices: dict[str, TruthDevice] = {}
     for number, record in iter_jsonl(path):
-        device = _device(path, number, record)
+        try:
+            device = truth_device(record)
+        except TruthError as exc:
+            raise ReportInputError(f"{path}: line {number}: {exc}") from exc
         devices[device.device_id] = device
     return devices
 
 
-def _device(path: Path, number: int, record: JsonObject) -> Device:
-    device_id = record.get("device_id")
-    device_type = record.get("device_type")
-    if not isinstance(device_id, str) or not isinstance(device_type, str):
-        raise ReportInputError(
-            f"{path}: line {number}: expected string keys 'device_id' and 'device_type'"
-        )
-    user_ids = record.get("user_ids") or []
-    return Device(
-        device_id=device_id,
-        device_type=device_type,
-        person_id=_str_or_none(record.get("person_id")),
-        household_id=_str_or_none(record.get("household_id")),
-        persona=_str_or_none(record.get("persona")),
-        user_ids=tuple(str(user) for user in user_ids),
-    )
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def user_owners(devices: dict[str, Device]) -> dict[str, str]:
-    """``userId -> person_id`` from personal devices."""
-    owners: dict[str, str] = {}
-    for device in devices.values():
-        if device.person_id is not None:
-            for user in device.user_ids:
-                owners.setdefault(user, device.person_id)
-    return owners
-
-
-def personas(devices: dict[str, Device]) -> dict[str, str]:
+def personas(devices: dict[str, TruthDevice]) -> dict[str, str]:
     """``person_id -> persona`` from personal devices."""
     return {
         device.person_id: device.persona or ""
@@ -137,7 +82,7 @@ def personas(devices: dict[str, Device]) -> dict[str, str]:
     }
 
 
-def read_trace(path: Path, devices: dict[str, Device]) -> TraceTables | None:
+def read_trace(path: Path, devices: dict[str, TruthDevice]) -> TraceTables | None:
     """Sessions and context changes from ``trace.jsonl.gz``; ``None`` when missing."""
     if not path.is_file():
         return None
@@ -148,9 +93,9 @@ def read_trace(path: Path, devices: dict[str, Device]) -> TraceTables | None:
 
 
 class _SessionBuilder:
-    def __init__(self, devices: dict[str, Device]) -> None:
+    def __init__(self, devices: dict[str, TruthDevice]) -> None:
         self.devices = devices
-        self.owners = user_owners(devices)
+        self.owners = owners(devices.values())
         self.open: dict[tuple[str, str], Session] = {}
         self.tables = TraceTables()
 
@@ -172,11 +117,8 @@ class _SessionBuilder:
             _absorb(self._session(person, device, at, event), event, at)
 
     def _person(self, device: JsonObject | None, event: JsonObject) -> str | None:
-        known = self.devices.get(str(device.get("id"))) if device else None
-        if known is not None and known.person_id is not None:
-            return known.person_id
-        user = event.get("userId")
-        return self.owners.get(user) if isinstance(user, str) else None
+        device_id = str(device.get("id")) if device else None
+        return self.owners.person(device_id, event.get("userId"))
 
     def _session(self, person: str, device: JsonObject, at: float, event: JsonObject) -> Session:
         device_id = str(device.get("id"))
@@ -209,7 +151,7 @@ def session_gap(device_type: str) -> float:
 def _timestamp(path: Path, number: int, event: JsonObject) -> float:
     text = event.get("timestamp")
     try:
-        return datetime.fromisoformat(str(text)).timestamp()
+        return epoch_seconds(str(text))
     except ValueError as exc:
         raise ReportInputError(
             f"{path}: line {number}: key 'timestamp': expected ISO-8601, got {text!r}"
@@ -268,7 +210,7 @@ def event_channel(event: JsonObject) -> str:
     properties = event.get("properties")
     if isinstance(properties, dict) and isinstance(properties.get("channel"), str):
         return str(properties["channel"])
-    named = EVENT_CHANNELS.get(str(event.get("event")))
+    named = ACTED_ON.get(str(event.get("event")))
     if named is not None:
         return named
     context = event.get("context")

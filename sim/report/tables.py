@@ -29,7 +29,8 @@ from sim.report.readers import (
     read_jsonl,
     read_jsonl_numbered,
 )
-from sim.report.sessions import Device, TraceTables, personas, read_trace, read_truth
+from sim.report.sessions import TraceTables, personas, read_trace, read_truth
+from sim.trace.truth import TruthDevice
 
 FUNNEL_STAGES = ("awareness", "consideration", "purchase", "retention", "advocacy")
 NONE_CHOSEN = "(none chosen)"
@@ -83,7 +84,7 @@ class ProfileSizes:
 class Tables:
     run_dir: Path
     summary: JsonObject | None = None
-    devices: dict[str, Device] | None = None
+    devices: dict[str, TruthDevice] | None = None
     trace: TraceTables | None = None
     profiles: ProfileSizes | None = None
     messages: MessageTable | None = None
@@ -93,10 +94,10 @@ class Tables:
     days: list[daylife.DayInLife] = field(default_factory=list)
     switches: behaviour.SwitchMatrix | None = None
     switch_days: list[behaviour.DayShare] = field(default_factory=list)
-    journeys: list[behaviour.Journey] = field(default_factory=list)
+    journeys: list[behaviour.PathShare] = field(default_factory=list)
     journeys_source: str = ""
     channels: list[behaviour.ChannelCredit] = field(default_factory=list)
-    variants: list[experiments.Variant] = field(default_factory=list)
+    variants: list[experiments.VariantResult] = field(default_factory=list)
 
 
 def collect(run_dir: Path) -> Tables:
@@ -124,7 +125,10 @@ def collect(run_dir: Path) -> Tables:
 
 
 def _behaviour(
-    tables: Tables, trace: TraceTables, devices: dict[str, Device], people: dict[str, PersonInfo]
+    tables: Tables,
+    trace: TraceTables,
+    devices: dict[str, TruthDevice],
+    people: dict[str, PersonInfo],
 ) -> None:
     sessions = trace.sessions
     run_dir = tables.run_dir
@@ -157,7 +161,7 @@ def scenario_dates(tables: Tables) -> set[str] | None:
 
 def world_journeys(
     rows: list[JsonObject] | None, summary: JsonObject | None, top: int = 3, steps: int = 6
-) -> list[behaviour.Journey]:
+) -> list[behaviour.PathShare]:
     """The world's own touchpoint trails (``device:action``) that ended in an order."""
     paths: Counter[tuple[str, ...]] = Counter()
     for row in rows or []:
@@ -168,15 +172,15 @@ def world_journeys(
     if not paths and isinstance(block, dict):
         return top_paths(block.get("top_paths"), _int(block.get("orders")), top, steps)
     ranked = sorted(paths.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    return [behaviour.Journey(path, count, count / total) for path, count in ranked if total]
+    return [behaviour.PathShare(path, count, count / total) for path, count in ranked if total]
 
 
-def top_paths(items: Any, orders: int, top: int = 3, steps: int = 6) -> list[behaviour.Journey]:
+def top_paths(items: Any, orders: int, top: int = 3, steps: int = 6) -> list[behaviour.PathShare]:
     """Ready-ranked ``[{path, orders, share?}]`` (summary ``top_paths``, compare ``journeys``)."""
     rows = [i for i in items or [] if isinstance(i, dict) and isinstance(i.get("path"), list)]
     total = max(orders, sum(_int(i.get("orders")) for i in rows), 1)
     return [
-        behaviour.Journey(
+        behaviour.PathShare(
             _steps(i["path"], steps),
             _int(i.get("orders")),
             float(i["share"])
@@ -307,7 +311,7 @@ def message_outcome(row: JsonObject, path: Path, number: int) -> str:
 
 
 def profile_sizes(
-    rows: list[JsonObject] | None, devices: dict[str, Device] | None
+    rows: list[JsonObject] | None, devices: dict[str, TruthDevice] | None
 ) -> ProfileSizes | None:
     if rows is None:
         return None

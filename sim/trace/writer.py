@@ -7,9 +7,8 @@ bytes; the gzip header carries no file name or time stamp for the same reason.
 
 from __future__ import annotations
 
-import gzip
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,7 @@ from typing import Any
 import orjson
 from isal import igzip
 
-from sim.errors import HopsimError
-from sim.trace.events import Context
+from sim.trace.events import EventContext
 
 DUMP_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
 LINE_OPTIONS = DUMP_OPTIONS | orjson.OPT_APPEND_NEWLINE
@@ -26,7 +24,7 @@ LINE_OPTIONS = DUMP_OPTIONS | orjson.OPT_APPEND_NEWLINE
 
 def _plain(value: Any) -> Any:
     """A sealed context's ready-made JSON; any other subclass of a builtin as its base."""
-    if isinstance(value, Context):
+    if isinstance(value, EventContext):
         return value.fragment
     if isinstance(value, dict):
         return dict(value)
@@ -139,19 +137,3 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
             handle.write(dump_line(record))
             count += 1
     return count
-
-
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Read ``.jsonl`` or ``.jsonl.gz``; a bad line names the file and line number."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise HopsimError(f"{path}:{number}: not valid JSON: {exc}") from exc
-            if not isinstance(record, dict):
-                raise HopsimError(f"{path}:{number}: expected a JSON object")
-            yield record

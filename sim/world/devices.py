@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.trace.events import LIBRARY, Context
+from sim.trace.events import LIBRARY, EventContext
 from sim.world.persona import DeviceSpec
 
 APP_NAME = "Shopwise"
@@ -43,6 +43,9 @@ class Device:
     locale: str
     timezone: str
     will_log_in: bool
+    path: str = "direct"  # how it reaches the brand: direct, tethered/cellular (watch), projection/embedded (car)
+    relay: Device | None = None  # the paired phone a watch tethers to or a car projects
+    carrier: int = 0  # the carrier of an embedded car modem
     anonymous_ids: list[str] = field(default_factory=list)
     user_ids: list[str] = field(default_factory=list)
     used_by: list[str] = field(default_factory=list)
@@ -50,7 +53,7 @@ class Device:
     user_id: str | None = None
     seq: int = 0
     _context: dict[str, Any] | None = None
-    _contexts: dict[tuple[str, int], Context] = field(default_factory=dict)
+    _contexts: dict[tuple[str, int], EventContext] = field(default_factory=dict)
 
     @property
     def type(self) -> str:
@@ -59,6 +62,13 @@ class Device:
     @property
     def shared(self) -> bool:
         return self.owner_id is None
+
+    @property
+    def sender(self) -> Device:
+        """The device whose SDK sends this one's events: the phone, for a projected car."""
+        if self.path == "projection" and self.relay is not None:
+            return self.relay
+        return self
 
     def reset_anonymous_id(self, rng: np.random.Generator) -> None:
         """A cleared cookie or reinstall: the SDK mints a new install id."""
@@ -101,7 +111,7 @@ class Device:
         key = (ip, id(location) if location is not None else 0)
         context = self._contexts.get(key)
         if context is None:
-            context = Context(self.base_context())
+            context = EventContext(self.base_context())
             context["ip"] = ip
             if location is not None:
                 context["location"] = location
@@ -122,4 +132,5 @@ class Device:
             "person_id": self.owner_id,
             "persona": persona,
             "also_used_by": [p for p in self.used_by if p != self.owner_id],
+            "network_path": self.path,
         }

@@ -24,6 +24,19 @@ Process = Generator[Any, Any, None]
 WORK_CONTEXTS = ("work.office", "work.cafe", "travel.client", "home.office")
 
 
+def start_lives(world: World) -> None:
+    """Put every person's life on the world's SimPy calendar (the run does this, once)."""
+    for person in world.people():
+        world.env.process(live(world, person))
+
+
+def play(world: World) -> None:
+    """Every day of the world at once: lives started, the clock run to the end, trays drained."""
+    start_lives(world)
+    world.step_until(world.end)
+    world.finish()
+
+
 def live(world: World, person: Person) -> Process:
     env = world.env
     for day in range(world.scenario.days + 1):
@@ -98,10 +111,13 @@ def device_menu(person: Person, block: Block) -> tuple[list[Device], list[float]
 
 
 def _label_weight(device: Device, block: Block) -> float:
-    """With two of a kind (Susan's phones), the work one wins at work and loses elsewhere."""
+    """With two of a kind (Susan's phones), the work one wins at work and loses elsewhere.
+
+    A device's ``share`` (persona data) scales it against others of its kind.
+    """
     if device.spec.label != "work":
-        return 1.0
-    return 4.0 if block.context in WORK_CONTEXTS else 0.25
+        return device.spec.share
+    return device.spec.share * (4.0 if block.context in WORK_CONTEXTS else 0.25)
 
 
 def borrow_partner_device(world: World, person: Person, device: Device, block: Block) -> Device:

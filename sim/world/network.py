@@ -7,6 +7,13 @@ handful. On the cellular network, carriers hide many subscribers behind each
 address (carrier-grade NAT), so a phone's address says little about its
 owner. Hotels and airports are the same for travellers. This is what makes
 probabilistic stitching honest work.
+
+Some devices have no address of their own. A Bluetooth watch sends through
+its paired phone, so its events leave from wherever the phone is connected; a
+cellular watch uses its own radio only when the phone is out of reach. A car
+projecting the phone (CarPlay, Android Auto) is the phone's own app on a car
+screen; only a car with an embedded modem and its own app has an address of
+its own. The shares of each path come from ``data/network.toml``.
 """
 
 from __future__ import annotations
@@ -15,7 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.world.census import Paths
+from sim.world.devices import Device
 from sim.world.draws import Draws
+from sim.world.people import Person
+from sim.world.places import CONTEXTS
 
 PUBLIC_FIRST_OCTETS = (
     24,
@@ -81,3 +92,31 @@ class Addresses:
 
     def employer(self, index: int) -> str:
         return self.employer_ips[index % len(self.employer_ips)]
+
+
+def address_of(person: Person, device: Device, home_ip: str) -> str:
+    """The public address ``device`` shows where ``person`` is now."""
+    if device.type == "watch" and device.relay is not None:
+        if device.path == "cellular" and person.phone_away:
+            return person.ips.get("watch") or home_ip
+        return address_of(person, device.relay, home_ip)
+    if device.type == "car" and device.path == "embedded":
+        return person.ips.get("car") or person.ips.get("mobile") or home_ip
+    network = CONTEXTS[person.context].network
+    if device.type == "car":
+        network = "mobile"
+    if network == "home" and device.type == "phone" and person.ips.get("phone_on_cell") == "1":
+        network = "mobile"
+    return person.ips.get(network) or home_ip
+
+
+def on_context(person: Person, addresses: Addresses, paths: Paths) -> None:
+    """Entering a context: does a cellular watch lose its phone, which address has the car modem?"""
+    for device in person.devices:
+        if device.path == "cellular":
+            away = paths.watch_away.get(person.context, 0.0)
+            person.phone_away = away > 0.0 and person.draw.random() < away
+            if person.phone_away:
+                person.ips["watch"] = addresses.carrier(person.carrier, person.draw)
+        elif device.path == "embedded" and CONTEXTS[person.context].place == "car":
+            person.ips["car"] = addresses.carrier(device.carrier, person.draw)

@@ -18,7 +18,7 @@ import numpy as np
 from sim.world.devices import Device
 from sim.world.draws import Draws
 from sim.world.journey import Journey
-from sim.world.persona import Persona
+from sim.world.persona import VOICE_INTENTS, Block, Persona
 
 
 @dataclass
@@ -43,6 +43,7 @@ class Person:
     will_sign_up: bool
     opt_in: dict[str, bool]
     rng: np.random.Generator
+    commute: str | None = None  # car, transit, walk or home: how this worker gets to work
     devices: list[Device] = field(default_factory=list)
     journey: Journey = field(default_factory=Journey)
     context: str = "home.sleep"
@@ -51,6 +52,8 @@ class Person:
     device_days: DeviceDays = field(default_factory=lambda: DeviceDays())
     draw: Draws = field(init=False, repr=False)
     menus: dict[int, tuple[list[Device], list[float]]] = field(default_factory=dict, repr=False)
+    placed: dict[int, Block] = field(default_factory=dict, repr=False)
+    phone_away: bool = False
 
     def __post_init__(self) -> None:
         self.draw = Draws(self.rng)
@@ -82,6 +85,18 @@ class Person:
 
     def note_device(self, day: int, device: Device) -> None:
         self.device_days.note(day, device.id)
+
+    def voice_intent(self) -> str:
+        """What the person asks the smart speaker: their persona's mix, else any of the usual asks."""
+        weights = self.persona.voice
+        if not weights:
+            return VOICE_INTENTS[self.draw.below(len(VOICE_INTENTS))]
+        point = self.draw.random()
+        for intent in VOICE_INTENTS:
+            point -= weights.get(intent, 0.0)
+            if point < 0:
+                return intent
+        return max(weights, key=weights.__getitem__)
 
 
 @dataclass
@@ -118,9 +133,14 @@ class DeviceDays:
 
 @dataclass
 class Household:
+    """People behind one front door: one city, one region, one time zone, one router."""
+
     id: str
     home_ip: str
     locale: str
+    timezone: str
+    city: str
+    region: str
     members: list[Person] = field(default_factory=list)
     shared_devices: list[Device] = field(default_factory=list)
 

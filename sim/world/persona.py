@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.trace.events import DEVICE_TYPES
-from sim.world.places import CONTEXTS
+from sim.world.places import ABSTRACT, CONTEXTS
 from sim.world.schema import Reader, load_toml
 
 DAY_KINDS = ("weekday", "weekend", "travel")
@@ -31,6 +31,8 @@ PERSONA_KEYS = (
     "session",
     "journey",
     "routine",
+    "ownership",
+    "voice",
 )
 DEVICE_KEYS = (
     "type",
@@ -42,7 +44,10 @@ DEVICE_KEYS = (
     "app",
     "shared",
     "logs_in",
+    "share",
+    "path",
 )
+PATHS = {"watch": ("tethered", "cellular"), "car": ("projection", "embedded")}
 BLOCK_KEYS = ("context", "start", "end", "jitter", "sessions_per_hour", "use")
 SECTION_KEYS = {
     "age": ("min", "max"),
@@ -51,9 +56,11 @@ SECTION_KEYS = {
     "session": ("screens", "gap_seconds"),
     "journey": ("browse", "add_to_cart", "checkout", "review", "buy_on"),
     "routine": DAY_KINDS,
+    "voice": ("intents",),
 }
 CHANNELS = ("push", "email", "sms", "location")
 BUY_DEVICES = ("phone", "tablet", "laptop", "tv")
+VOICE_INTENTS = ("recipe", "music", "weather", "timer", "shopping list", "news")
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,8 @@ class DeviceSpec:
     app: bool
     shared: bool
     logs_in: float
+    share: float = 1.0  # weight against others of its kind (Susan's client phone: rarely picked)
+    path: str | None = None  # a watch's or car's network path if the persona says (else drawn)
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,13 @@ class Persona:
     checkout: float
     buy_on: dict[str, float]
     review: float
+    ownership: dict[str, float] | None = None  # propensities; None: owns every device it lists
+    voice: dict[str, float] = field(default_factory=dict)  # what the person asks a smart speaker
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    def has_commute(self) -> bool:
+        """Does any routine go to work by a mode the person draws (a ``commute`` block)?"""
+        return any(b.context in ABSTRACT for blocks in self.routine.values() for b in blocks)
 
 
 def _minutes(reader: Reader, text: object, key: str) -> int:
@@ -140,14 +155,37 @@ def _device(reader: Reader, data: dict[str, Any], where: str) -> DeviceSpec:
         app=reader.flag(data, "app", where, True),
         shared=reader.flag(data, "shared", where, False),
         logs_in=reader.probability(data, "logs_in", where),
+        share=_share(reader, data, where),
+        path=_path(reader, data, kind, where),
     )
+
+
+def _share(reader: Reader, data: dict[str, Any], where: str) -> float:
+    """A device's weight against others of its kind, bare or as ``{ value = 0.2, source = ... }``."""
+    value = data.get("share", 1.0)
+    if isinstance(value, dict):
+        return reader.number(value, "value", f"{where}share.", 0.0, 100.0)
+    return reader.number(data, "share", where, 0.0, 100.0, 1.0)
+
+
+def _path(reader: Reader, data: dict[str, Any], kind: str, where: str) -> str | None:
+    path = data.get("path")
+    if path is None:
+        return None
+    allowed = PATHS.get(kind, ())
+    if path not in allowed:
+        reader.fail(
+            f"{where}path", f"one of {allowed} for a {kind}" if allowed else "no path", path
+        )
+        return None
+    return str(path)
 
 
 def _block(reader: Reader, data: dict[str, Any], where: str, owned: set[str]) -> Block:
     reader.known(data, BLOCK_KEYS, where)
     name = reader.text(data, "context", where)
-    if name and name not in CONTEXTS:
-        reader.fail(f"{where}context", f"one of {', '.join(sorted(CONTEXTS))}", name)
+    if name and name not in CONTEXTS and name not in ABSTRACT:
+        reader.fail(f"{where}context", f"one of {', '.join(sorted([*CONTEXTS, *ABSTRACT]))}", name)
     start = _minutes(reader, data.get("start"), f"{where}start")
     end = _minutes(reader, data.get("end"), f"{where}end")
     if end <= start:
@@ -197,6 +235,37 @@ def _check_order(reader: Reader, blocks: tuple[Block, ...], where: str) -> None:
                 f"a time at or after the previous block's end ({before.end // 60:02d}:{before.end % 60:02d})",
                 f"{block.start // 60:02d}:{block.start % 60:02d}",
             )
+
+
+def _ownership(reader: Reader, data: dict[str, Any], owned: set[str]) -> dict[str, float] | None:
+    """Propensities: how much likelier than the published rate this archetype owns each kind.
+
+    Without an ``[ownership]`` table the persona owns every device it lists
+    (a portrait from a seed); with one, each listed kind is drawn per person.
+    """
+    if "ownership" not in data:
+        return None
+    table = reader.table(data, "ownership", "")
+    out: dict[str, float] = {}
+    for kind in table:
+        if kind in ("source", "remark"):
+            continue
+        if kind not in owned:
+            reader.fail(
+                f"ownership.{kind}", f"a device type the persona lists ({sorted(owned)})", kind
+            )
+            continue
+        out[kind] = reader.number(table, kind, "ownership.", 0.0, 20.0)
+    for kind in sorted(owned - set(out)):
+        reader.fail(f"ownership.{kind}", "a propensity for every device type the persona lists")
+    return out
+
+
+def _voice(reader: Reader, data: dict[str, Any]) -> dict[str, float]:
+    if "voice" not in data:
+        return {}
+    table = reader.table(data, "voice", "")
+    return reader.weights(table, "intents", "voice.", set(VOICE_INTENTS))
 
 
 def _lognormal(reader: Reader, data: dict[str, Any], key: str, where: str) -> tuple[float, float]:
@@ -260,6 +329,8 @@ def parse_persona(data: dict[str, Any], path: Path | str) -> Persona:
         checkout=reader.probability(journey, "checkout", "journey."),
         buy_on=reader.weights(journey, "buy_on", "journey.", set(BUY_DEVICES)),
         review=reader.probability(journey, "review", "journey."),
+        ownership=_ownership(reader, data, owned),
+        voice=_voice(reader, data),
         raw=data,
     )
     if persona.age_min > persona.age_max:

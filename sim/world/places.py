@@ -59,5 +59,12 @@ CONTEXTS: dict[str, Context] = dict(
 )
 
 
+# A routine may say "commute" where the way to work depends on the person: each
+# worker draws a mode (car, transit, walk, home) from their country's census
+# shares, and the block becomes car.driving, commute.transit, commute.walk or
+# the home office for them (sim.world.routine).
+ABSTRACT = ("commute",)
+
+
 def context(name: str) -> Context:
     return CONTEXTS[name]

@@ -5,6 +5,14 @@ family, ...) by its weight, fill each seat with a persona from that seat's
 mix, then make each person particular with Faker in the household's locale.
 Every household draws from its own random stream, so household 17 is the
 same whether the run has 100 people or 100,000.
+
+A household lives in one place: one city, one region and one time zone for
+everyone behind its front door. What each person owns is drawn from the
+published rates for their country and age (``data/ownership.toml``) times
+their archetype's propensity; a TV or a speaker is drawn once per household.
+The people a scenario names (Mason, Susan, Kaylee) keep exactly the devices
+their persona lists. Each worker draws how they get to work from their
+country's census shares, and each watch and car draws its network path.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from functools import cache
 import numpy as np
 from faker import Faker
 
+from sim.world.census import Census, Paths, load_census
 from sim.world.devices import Device, hex_id, uuid_like
 from sim.world.network import Addresses, public_ip
 from sim.world.people import Household, Person
@@ -39,6 +48,14 @@ LOCALE_ZONES = {
     "ko_KR": "Asia/Seoul",
     "en_GB": "Europe/London",
     "de_DE": "Europe/Berlin",
+}
+# Two-letter states in each US time zone, so a household's region agrees with its clock.
+US_STATES = {
+    "America/New_York": ("NY", "NJ", "PA", "MA", "FL", "GA", "NC", "VA", "OH", "MI"),
+    "America/Chicago": ("IL", "TX", "MN", "WI", "MO", "TN", "AL"),
+    "America/Denver": ("CO", "UT", "NM", "MT"),
+    "America/Phoenix": ("AZ",),
+    "America/Los_Angeles": ("CA", "WA", "OR", "NV"),
 }
 EMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "proton.me")
 
@@ -95,18 +112,14 @@ def make_person(
     index: int,
     rng: np.random.Generator,
     streams: Streams,
-    scenario: Scenario,
+    census: Census,
     name: str | None,
 ) -> Person:
     locale = household.locale
     fake = faker_for(locale)
     fake.seed_instance(int(rng.integers(0, 2**31)))
     full_name = name or fake.name()
-    zone = (
-        pick(rng, persona.timezones)
-        if locale == "en_US" or locale not in LOCALE_ZONES
-        else LOCALE_ZONES[locale]
-    )
+    country = COUNTRY.get(locale, locale[-2:])
     person_id = f"{household.id}-p{index}"
     has_account = bool(rng.random() < persona.existing_account)
     return Person(
@@ -119,36 +132,102 @@ def make_person(
         age=int(rng.integers(persona.age_min, persona.age_max + 1)),
         gender=pick(rng, persona.genders),
         locale=locale,
-        timezone=zone,
-        city=fake.city(),
-        region=fake.state_abbr() if locale == "en_US" else COUNTRY.get(locale, locale[-2:]),
-        country=COUNTRY.get(locale, locale[-2:]),
-        carrier=int(rng.integers(0, scenario.network.carriers)),
+        timezone=household.timezone,
+        city=household.city,
+        region=household.region,
+        country=country,
+        carrier=int(rng.integers(0, 1 << 16)),
         employer=int(rng.integers(0, 1 << 30)),
         user_id=f"u-{hex_id(rng, 12)}",
         has_account=has_account,
         will_sign_up=has_account or bool(rng.random() < persona.signup),
         opt_in={c: bool(rng.random() < p) for c, p in persona.opt_in.items()},
         rng=streams.get("person", person_id),
+        commute=pick(rng, census.modes(country)) if persona.has_commute() else None,
     )
 
 
-def equip(household: Household, rng: np.random.Generator) -> None:
-    """Give members their personal devices; shared ones go to the household once per type."""
-    shared: dict[str, Device] = {}
+def place_household(
+    rng: np.random.Generator, persona: Persona, locale: str
+) -> tuple[str, str, str]:
+    """(time zone, city, region) of a household: the first member's zone mix, one place for all."""
+    if locale == "en_US" or locale not in LOCALE_ZONES:
+        zone = pick(rng, persona.timezones)
+    else:
+        zone = LOCALE_ZONES[locale]
+    fake = faker_for(locale)
+    fake.seed_instance(int(rng.integers(0, 2**31)))
+    city = fake.city()
+    states = US_STATES.get(zone)
+    if locale != "en_US":
+        region = COUNTRY.get(locale, locale[-2:])
+    elif states:
+        region = states[int(rng.integers(len(states)))]
+    else:
+        region = fake.state_abbr()
+    return zone, city, region
+
+
+def owns(person: Person, kind: str, rng: np.random.Generator, census: Census, fixed: bool) -> bool:
+    """Does this person own a ``kind``? The published rate for their country and age x propensity."""
+    propensities = person.persona.ownership
+    if fixed or propensities is None:
+        return True
+    rate = census.ownership.rate(person.country, kind, person.age) * propensities[kind]
+    return bool(rng.random() < min(1.0, rate))
+
+
+def equip(household: Household, rng: np.random.Generator, census: Census, fixed: bool) -> None:
+    """Draw each member's devices; shared ones are drawn once per household and type."""
+    shared: dict[str, Device | None] = {}
     for person in household.members:
+        kinds = dict.fromkeys(s.type for s in person.persona.devices if not s.shared)
+        personal = {kind for kind in kinds if owns(person, kind, rng, census, fixed)}
         for spec in person.persona.devices:
             if spec.shared:
                 if spec.type not in shared:
-                    shared[spec.type] = make_device(
-                        spec, household, None, person.locale, person.timezone, rng
+                    keep = owns(person, spec.type, rng, census, fixed)
+                    shared[spec.type] = (
+                        make_device(spec, household, None, person.locale, person.timezone, rng)
+                        if keep
+                        else None
                     )
-                device = shared[spec.type]
-            else:
+                found = shared[spec.type]
+                if found is None:
+                    continue
+                device = found
+            elif spec.type in personal:
                 device = make_device(spec, household, person, person.locale, person.timezone, rng)
+            else:
+                continue
             person.devices.append(device)
             device.used_by.append(person.id)
-    household.shared_devices = list(shared.values())
+        connect(person, rng, census.paths)
+    household.shared_devices = [d for d in shared.values() if d is not None]
+
+
+def connect(person: Person, rng: np.random.Generator, paths: Paths) -> None:
+    """Draw how each watch and car reaches the brand; pair them with the person's own phone.
+
+    A projecting car (CarPlay, Android Auto) is the phone's app on the car's
+    screen: without a phone there is nothing to project, so the car is not
+    one of the devices the brand can see.
+    """
+    phones = [d for d in person.devices if d.type == "phone" and not d.shared]
+    phone = next((d for d in phones if d.spec.label == "personal"), phones[0] if phones else None)
+    for device in list(person.devices):
+        if device.type == "watch" and not device.shared:
+            device.path = device.spec.path or pick(rng, paths.watch)
+            device.relay = phone
+        elif device.type == "car" and not device.shared:
+            device.path = device.spec.path or pick(rng, paths.car)
+            device.carrier = int(rng.integers(0, 1 << 16))
+            if device.path == "projection":
+                if phone is None:
+                    person.devices.remove(device)
+                    continue
+                device.relay = phone
+                device.installed = True
 
 
 def new_household(
@@ -156,17 +235,25 @@ def new_household(
     personas: list[tuple[Persona, str | None]],
     scenario: Scenario,
     streams: Streams,
-    addresses: Addresses,
+    census: Census,
+    fixed: bool = False,
 ) -> Household:
+    """One household: its place, its people, and what they own (``fixed``: as the personas list)."""
     rng = streams.get("household", hid)
     first = personas[0][0]
     locale = pick(rng, scenario.locales) if scenario.locales else pick(rng, first.locales)
-    household = Household(id=hid, home_ip=public_ip(rng), locale=locale)
+    zone, city, region = place_household(rng, first, locale)
+    household = Household(
+        id=hid,
+        home_ip=public_ip(rng),
+        locale=locale,
+        timezone=zone,
+        city=city,
+        region=region,
+    )
     for index, (persona, name) in enumerate(personas):
-        household.members.append(
-            make_person(persona, household, index, rng, streams, scenario, name)
-        )
-    equip(household, rng)
+        household.members.append(make_person(persona, household, index, rng, streams, census, name))
+    equip(household, rng, census, fixed)
     return household
 
 
@@ -200,15 +287,22 @@ def _from_people(
 
 
 def populate(
-    scenario: Scenario, streams: Streams, addresses: Addresses, shard: tuple[int, int] = (0, 1)
+    scenario: Scenario,
+    streams: Streams,
+    addresses: Addresses,
+    shard: tuple[int, int] = (0, 1),
+    census: Census | None = None,
 ) -> list[Household]:
     """The scenario's households (named people first, then the drawn population).
 
     ``shard = (k, n)`` keeps every n-th household starting at k, so n worker
     processes can each build and simulate their own share of the same world.
+    Named people keep their personas' devices; the drawn population draws them.
     """
+    census = census or load_census()
     households: list[Household] = []
     shapes = list(_from_people(scenario.people, scenario))
+    named = len(shapes)
     remaining = scenario.with_overrides(persons=max(0, scenario.persons - len(scenario.people)))
     if scenario.households:
         shapes += list(_from_templates(remaining, streams))
@@ -216,5 +310,7 @@ def populate(
     for index, members in enumerate(shapes):
         if index % n != k:
             continue
-        households.append(new_household(f"h{index:05d}", members, scenario, streams, addresses))
+        households.append(
+            new_household(f"h{index:05d}", members, scenario, streams, census, index < named)
+        )
     return households

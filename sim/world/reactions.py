@@ -14,15 +14,23 @@ so the engine learns from it, and a click can become a session and an order.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import numpy as np
 
+from sim.trace.clock import DAY, MINUTE
+from sim.trace.vocabulary import (
+    CAMPAIGN_LANDING,
+    EMAIL_CLICKED,
+    OPENED,
+    PUSH_PERMISSION,
+    RECEIVED,
+    UNSUBSCRIBED,
+)
 from sim.world.devices import Device
 from sim.world.people import Person
 from sim.world.places import CONTEXTS, Context
@@ -30,9 +38,6 @@ from sim.world.sessions import Visit, maybe_checkout, open_app, shop
 from sim.world.world import World
 
 Process = Generator[Any, Any, None]
-MINUTE = 60.0
-DAY = 86_400.0
-
 # Base odds per channel that a delivered message is opened (and then clicked).
 OPEN: dict[str, float] = {
     "push": 0.08,  # source: Airship 2023 benchmarks, push direct open ~3-10% (upper end, opted-in)
@@ -58,25 +63,6 @@ LATENCY: dict[str, float] = {  # median minutes until the person looks (log-norm
     "email": 90.0,  # assumed: inboxes are checked a few times a day
     "sms": 5.0,
 }
-RECEIVED: dict[str, str] = {
-    "push": "Push Notification Received",
-    "watch": "Watch Notification Received",
-    "tv_banner": "TV Banner Shown",
-    "speaker_voice": "Voice Message Played",
-    "car_audio": "Car Audio Message Played",
-    "in_app": "In-App Message Viewed",
-    "sms": "SMS Received",
-}
-OPENED: dict[str, str] = {
-    "push": "Push Notification Tapped",
-    "email": "Email Opened",
-    "watch": "Watch Notification Opened",
-    "tv_banner": "TV Banner Selected",
-    "speaker_voice": "Voice Message Accepted",
-    "car_audio": "Car Audio Message Accepted",
-    "in_app": "In-App Message Clicked",
-    "sms": "SMS Link Clicked",
-}
 BUZZING = frozenset({"push", "sms", "watch"})
 VISUAL = frozenset({"push", "sms", "watch", "in_app", "tv_banner", "email"})
 AUDIO = frozenset({"speaker_voice", "car_audio"})
@@ -91,6 +77,41 @@ ANNOY_DECAY = 0.8  # assumed: what is left of annoyance after a day
 OPT_OUT_PER_ANNOY = 0.06  # assumed: opt-out odds per unit of annoyance at each message
 CLICK_WINDOW = 48 * 3600.0  # assumed: click-through attribution window without a campaign goal
 CHURN_AT = 4.0  # assumed: annoyance at which a person stops listening to the brand
+
+
+class DeliveryView(Protocol):
+    """What the loop reads of a message the engine sends to one device."""
+
+    @property
+    def campaign(self) -> str: ...
+    @property
+    def variant(self) -> str: ...
+    @property
+    def device_id(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def content(self) -> dict[str, Any]: ...
+
+
+class Ticker(Protocol):
+    """The engine, as the loop sees it: what is due at ``now_seconds``."""
+
+    def tick(self, now_seconds: float) -> Sequence[DeliveryView]: ...
+
+
+class MessengerView(Protocol):
+    """The engine's messenger, as the loop sees it: campaigns and the calendar."""
+
+    @property
+    def campaigns(self) -> Mapping[str, Any]: ...
+
+    @property
+    def decisions(self) -> list[dict[str, Any]]: ...
+
+    def bind_start(self, start: datetime) -> None: ...
 
 
 @dataclass
@@ -125,12 +146,15 @@ class Tally:
 
 
 class MessagingLoop:
-    """The SimPy side of messaging: ticks the engine, delivers, reacts, reports."""
+    """The SimPy side of messaging: ticks the engine, delivers, reacts, keeps the tally.
 
-    def __init__(self, world: World, engine: Any) -> None:
+    Scoring the tally against the truth is :func:`sim.analysis.messaging.summary`'s job.
+    """
+
+    def __init__(self, world: World, engine: Ticker, messenger: MessengerView) -> None:
         self.world = world
         self.engine = engine
-        self.messenger = engine.messaging
+        self.messenger = messenger
         self.devices: dict[str, Device] = {}
         self.users: dict[str, list[Person]] = {}
         self.moods: dict[str, Mood] = {}
@@ -157,7 +181,7 @@ class MessagingLoop:
 
     # ---- one delivery ----------------------------------------------------------------------
 
-    def deliver(self, delivery: Any) -> Process:
+    def deliver(self, delivery: DeliveryView) -> Process:
         device = self.devices.get(delivery.device_id)
         if device is None:
             return
@@ -194,7 +218,7 @@ class MessagingLoop:
         self.tally.clicked += 1
         self.clicks.append((person, self.world.env.now, self._window(delivery)))
         if delivery.channel == "email":
-            self._emit(person, device, "Email Link Clicked", delivery)
+            self._emit(person, device, EMAIL_CLICKED, delivery)
         self.follow(person, device, delivery)
 
     def receiver(self, device: Device) -> Person:
@@ -221,7 +245,7 @@ class MessagingLoop:
         return ""
 
     def open_chance(
-        self, person: Person, device: Device, ctx: Context, delivery: Any, mood: Mood
+        self, person: Person, device: Device, ctx: Context, delivery: DeliveryView, mood: Mood
     ) -> float:
         """Persona x device-in-context x relevance x hour x fatigue."""
         chance = OPEN.get(delivery.channel, 0.1) * PERSONA_RESPONSE.get(person.persona.name, 1.0)
@@ -285,7 +309,7 @@ class MessagingLoop:
         self,
         person: Person,
         device: Device,
-        delivery: Any,
+        delivery: DeliveryView,
         mood: Mood,
         rng: np.random.Generator,
         churned: bool,
@@ -302,18 +326,18 @@ class MessagingLoop:
                 person,
                 device,
                 "track",
-                event="Push Permission Changed",
+                event=PUSH_PERMISSION,
                 properties={"granted": False, "campaign": delivery.campaign},
             )
         else:
             if channel in ("email", "sms"):
                 person.opt_in[channel] = False
-            self._emit(person, device, "Unsubscribed", delivery, channel=channel)
+            self._emit(person, device, UNSUBSCRIBED, delivery, channel=channel)
         return True
 
     # ---- the click: a session, maybe an order ---------------------------------------------
 
-    def follow(self, person: Person, device: Device, delivery: Any) -> None:
+    def follow(self, person: Person, device: Device, delivery: DeliveryView) -> None:
         """The deep link opens on a screen device; a cart may turn into an order."""
         screen = self._screen(person, device)
         if screen is None:
@@ -325,7 +349,7 @@ class MessagingLoop:
         visit.wait(float(self.rngs[person.id].uniform(5, 60)))
         open_app(visit)
         link = (delivery.content or {}).get("deep_link") or "home"
-        visit.view("Campaign Landing", {"deep_link": link, "campaign": delivery.campaign})
+        visit.view(CAMPAIGN_LANDING, {"deep_link": link, "campaign": delivery.campaign})
         if delivery.topic == "social":
             visit.track("Friends Invited", {"count": 1 + day % 3})
             visit.track("Feature Explored", {"feature": "friends"})
@@ -338,7 +362,7 @@ class MessagingLoop:
         if person.journey.orders > before:
             self.tally.direct_conversions += 1
 
-    def _window(self, delivery: Any) -> float:
+    def _window(self, delivery: DeliveryView) -> float:
         campaign = self.messenger.campaigns.get(delivery.campaign)
         goal = getattr(campaign, "goal", None)
         return float(goal.window) if goal is not None else CLICK_WINDOW
@@ -371,7 +395,9 @@ class MessagingLoop:
 
     # ---- bookkeeping -----------------------------------------------------------------------
 
-    def _emit(self, person: Person, device: Device, name: str, delivery: Any, **extra: Any) -> None:
+    def _emit(
+        self, person: Person, device: Device, name: str, delivery: DeliveryView, **extra: Any
+    ) -> None:
         properties = {
             "campaign": delivery.campaign,
             "variant": delivery.variant,
@@ -379,7 +405,7 @@ class MessagingLoop:
         } | extra
         self.world.emit(person, device, "track", event=name, properties=properties)
 
-    def _check_quiet(self, person: Person, delivery: Any) -> None:
+    def _check_quiet(self, person: Person, delivery: DeliveryView) -> None:
         """Ground-truth check: the person's real local clock against the campaign's quiet hours."""
         campaign = self.messenger.campaigns.get(delivery.campaign)
         if campaign is None:
@@ -392,48 +418,10 @@ class MessagingLoop:
         """Every decision, sent or suppressed: the lines of ``messages.jsonl``."""
         return list(self.messenger.decisions)
 
-    def write(self, out: Path) -> None:
-        """``messages.jsonl``: one line per decision, sent or suppressed."""
-        with (out / "messages.jsonl").open("w", encoding="utf-8") as handle:
-            for row in self.messenger.decisions:
-                handle.write(json.dumps(row, sort_keys=False) + "\n")
 
-    def summary(self, truth_rows: list[dict[str, Any]]) -> dict[str, Any]:
-        """The ``messaging`` block of ``summary.json``."""
-        from sim.analysis.messaging import cap_violations, experiments
-
-        decisions = self.messenger.decisions
-        tally = self.tally
-        suppressed = Counter(d["reason"] for d in decisions if d["decision"] == "suppressed")
-        violations, persons = cap_violations(decisions, truth_rows, self.messenger.campaigns)
-        return {
-            "sent": sum(1 for d in decisions if d["decision"] == "sent"),
-            "suppressed": dict(sorted(suppressed.items())),
-            "deferred": dict(sorted(self.messenger.deferred.items())),
-            "delivered": tally.delivered,
-            "opened": tally.opened,
-            "clicked": tally.clicked,
-            "conversions": self.click_conversions(),
-            "direct_conversions": tally.direct_conversions,
-            "opt_outs": tally.opt_outs,
-            "churned": tally.churned,
-            "quiet_hours_violations": tally.quiet_hours_violations,
-            "cap_violations_per_person": persons,
-            "cap_violations": violations,
-            "bad_context_deliveries": sum(tally.bad_context.values()),
-            "bad_context_by_kind": dict(sorted(tally.bad_context.items())),
-            "sent_by_channel": dict(sorted(tally.by_channel.items())),
-            "experiments": experiments(
-                self.messenger.experiments(), tally.opened_by_variant, tally.bad_by_variant
-            ),
-        }
-
-
-def attach(world: World, engine: Any) -> MessagingLoop:
-    """Start the closed loop on ``world`` for ``engine`` (whose messaging must be set)."""
-    messenger = engine.messaging
-    if hasattr(messenger, "bind_start"):
-        messenger.bind_start(world.scenario.start)
-    loop = MessagingLoop(world, engine)
+def attach(world: World, engine: Ticker, messenger: MessengerView) -> MessagingLoop:
+    """Start the closed loop on ``world``: ``engine`` ticks, ``messenger`` is its messaging."""
+    messenger.bind_start(world.scenario.start)
+    loop = MessagingLoop(world, engine, messenger)
     world.env.process(loop.run())
     return loop

@@ -8,12 +8,22 @@ by a little random jitter so no two Mondays are identical.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
 
 from sim.world.people import Person
 from sim.world.persona import Block
+from sim.world.places import ABSTRACT, CONTEXTS
+
+# The context a worker's ``commute`` block becomes, by the mode they drew.
+MODE_CONTEXT = {
+    "car": "car.driving",
+    "transit": "commute.transit",
+    "walk": "commute.walk",
+    "home": "home.office",
+}
 
 Plan = list[tuple[float, float, Block]]
 
@@ -39,7 +49,9 @@ def plan_day(start: datetime, person: Person, day: int, rng: np.random.Generator
     """Pin the routine for ``day`` to sim seconds, with jittered, ordered boundaries."""
     base = local_midnight(start, person, day)
     weekday = (start + timedelta(days=day)).weekday()
-    blocks = person.persona.routine[day_kind(person, day, weekday, rng)]
+    blocks = [
+        placed(person, b) for b in person.persona.routine[day_kind(person, day, weekday, rng)]
+    ]
     starts: list[float] = []
     for block in blocks:
         shift = rng.normal(0.0, block.jitter) if block.jitter else 0.0
@@ -51,3 +63,30 @@ def plan_day(start: datetime, person: Person, day: int, rng: np.random.Generator
         for s, e, b in zip(starts, ends, blocks, strict=True)
         if e > s
     ]
+
+
+def placed(person: Person, block: Block) -> Block:
+    """The block as this person lives it: a commute by their own mode; no office if they work from home."""
+    office = block.context == "work.office" and person.commute == "home"
+    if block.context not in ABSTRACT and not office:
+        return block
+    concrete = person.placed.get(id(block))
+    if concrete is None:
+        concrete = person.placed[id(block)] = commute_block(person.commute or "transit", block)
+    return concrete
+
+
+def commute_block(mode: str, block: Block) -> Block:
+    """The commute (or, working from home, the office) block for one mode of getting to work.
+
+    Driving, only the car's own system is in use (no phone in hand); on transit
+    or on foot, whatever the block lists that is at hand there; at home, the
+    home office's devices.
+    """
+    name = MODE_CONTEXT[mode]
+    if mode == "car":
+        use = {"car": block.use["car"]} if "car" in block.use else {}
+    else:
+        at_hand = CONTEXTS[name].at_hand
+        use = {k: v for k, v in block.use.items() if k in at_hand and k != "car"}
+    return replace(block, context=name, use=use)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ConfigError
+from sim.errors import ConfigError, Problems
 
 PROVENANCE_KEYS = ("source", "remark")
 
@@ -29,20 +29,12 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
 
 
-class Reader:
+class Reader(Problems):
     """Typed access to a TOML document that records problems instead of failing fast."""
 
     def __init__(self, path: Path | str) -> None:
+        super().__init__(str(path))
         self.path = str(path)
-        self.problems: list[str] = []
-
-    def fail(self, key: str, expected: str, got: object = None) -> None:
-        shown = "" if got is None else f", got {got!r}"
-        self.problems.append(f"{self.path}: {key}: expected {expected}{shown}")
-
-    def raise_if_any(self) -> None:
-        if self.problems:
-            raise ConfigError(self.problems)
 
     def known(self, data: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
         """Flag keys nobody reads: a typo must not silently fall back to a default."""

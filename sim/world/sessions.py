@@ -33,7 +33,6 @@ QUERIES = {
     "home": "desk lamp",
     "travel": "carry-on",
 }
-VOICE = ("recipe", "music", "weather", "timer", "shopping list", "news")
 SCREEN_DEVICES = ("phone", "tablet", "laptop")
 CART_RETURN = 0.35  # assumed: share of sessions on a buying device that revisit a waiting cart
 COOL_DOWN_DAYS = 3  # assumed: after an order, shopping interest drops for a few days
@@ -325,7 +324,7 @@ def speaker_session(visit: Visit) -> None:
     person = visit.person
     open_app(visit)
     for _ in range(1 + person.draw.below(3)):
-        intent = VOICE[person.draw.below(len(VOICE))]
+        intent = person.voice_intent()
         visit.track("Voice Command", {"intent": intent})
         if intent == "shopping list":
             person.journey.touch("speaker:list")

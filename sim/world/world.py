@@ -1,36 +1,76 @@
-"""The world: one SimPy environment, its clock, its people and its event hook.
+"""The world: one SimPy environment, its clock, its people and its hooks.
 
-Like Locust's Environment, one object wires the pieces: the scenario, the
+Like Locust's Environment, one object holds the pieces: the scenario, the
 random streams, the address pools, the catalogue and the households. People
-are SimPy processes; whatever they do on a device becomes a Segment event
-fired through ``event_emitted`` for the trace writer and the engine to hear.
+are SimPy processes, put on the calendar by whoever runs the world
+(:func:`sim.world.life.start_lives`); whatever they do on a device becomes a
+Segment event, released a simulated minute at a time through
+``events_released`` for the trace writer and the engine to hear.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 
-from sim.hooks import EventHook
-from sim.trace.events import Clock, EventType, SegmentEvent
+from sim.trace.clock import DAY, Clock
+from sim.trace.events import EventType, SegmentEvent
+from sim.trace.hooks import EventHook
 from sim.world.catalog import build_catalog
+from sim.world.census import load_census
 from sim.world.devices import Device
-from sim.world.network import Addresses
+from sim.world.network import Addresses, address_of, on_context
 from sim.world.people import Household, Person
-from sim.world.places import CONTEXTS
 from sim.world.population import populate
 from sim.world.rng import Streams
 from sim.world.scenario import Scenario
 from sim.world.trays import Entry, Trays
 
-DAY = 86_400.0
 LOCATED = ("phone", "watch", "car")
 
 
+class EventsReleased(Protocol):
+    """Listener of :attr:`World.events_released`."""
+
+    def __call__(self, *, events: list[SegmentEvent]) -> None: ...
+
+
+class EventEmitted(Protocol):
+    """Listener of :attr:`World.event_emitted`."""
+
+    def __call__(
+        self, *, event: SegmentEvent, person: Person, device: Device, context: str
+    ) -> None: ...
+
+
+class ContextChanged(Protocol):
+    """Listener of :attr:`World.context_changed`."""
+
+    def __call__(self, *, person: Person, context: str, at: float) -> None: ...
+
+
 class World:
-    """A scenario made runnable: ``World(scenario).run()`` plays every day of it."""
+    """A scenario made runnable, one slice of simulated time at a time.
+
+    Its hooks, each fired with keyword arguments only:
+
+    ``events_released(events)``
+        Once per simulated minute that has events: ``events`` is that
+        minute's list of Segment events in trace order (timestamp, then
+        messageId). The trace sink and the engine listen here.
+    ``event_emitted(event, person, device, context)``
+        After ``events_released``, once per event of the minute, with who sent
+        it from which device and the name of the context the person was in
+        when it was sent (a key of :data:`sim.world.places.CONTEXTS`). For
+        observers that need the sender (tests, notebooks); nothing in a run
+        listens, and with no listener it costs nothing.
+    ``context_changed(person, context, at)``
+        When ``person`` steps into the context named ``context`` (a key of
+        :data:`sim.world.places.CONTEXTS`) at ``at`` simulated seconds. The
+        run's context log listens (ground truth for the day-in-the-life figure).
+    """
 
     def __init__(self, scenario: Scenario, shard: tuple[int, int] = (0, 1)) -> None:
         self.scenario = scenario
@@ -41,13 +81,15 @@ class World:
             self.streams.get("addresses"), scenario.network, max(1, scenario.persons)
         )
         self.catalog = build_catalog(self.streams.get("catalog"))
-        self.households = populate(scenario, self.streams, self.addresses, shard)
+        self.census = load_census()
+        self.households = populate(scenario, self.streams, self.addresses, shard, self.census)
         self._by_id = {h.id: h for h in self.households}
-        self.events_released = EventHook()
-        self.event_emitted = EventHook()
+        self.events_released: EventHook[EventsReleased] = EventHook()
+        self.event_emitted: EventHook[EventEmitted] = EventHook()
         self.trays = Trays(self.release)
         self.env.process(self.trays.run(self.env))
-        self.context_changed = EventHook()
+        self.context_changed: EventHook[ContextChanged] = EventHook()
+        self.context_changed.add_listener(self._reach)
         self.events = 0
 
     @property
@@ -92,6 +134,7 @@ class World:
         ``context`` is the device's context where the person is (looked up if not given).
         """
         ms = int(at * 1000.0)
+        device = device.sender
         device.seq += 1
         message_id = f"{device.id}-{device.seq:06d}"
         event["messageId"] = message_id
@@ -104,6 +147,7 @@ class World:
 
     def context_of(self, person: Person, device: Device) -> dict[str, Any]:
         """What ``device`` says about itself where ``person`` is now (address, place)."""
+        device = device.sender
         located = device.type in LOCATED and bool(person.opt_in.get("location"))
         return device.context_at(self.ip_of(person, device), person.place if located else None)
 
@@ -117,19 +161,11 @@ class World:
 
     def ip_of(self, person: Person, device: Device) -> str:
         """The public address ``device`` shows in the person's current context."""
-        network = CONTEXTS[person.context].network
-        if device.type == "car":
-            network = "mobile"
-        if network == "home" and device.type == "phone" and person.ips.get("phone_on_cell") == "1":
-            network = "mobile"
-        return person.ips.get(network) or self.household_of(person).home_ip
+        return address_of(person, device, self.household_of(person).home_ip)
 
-    def start(self) -> None:
-        """Put every person's life on the SimPy calendar."""
-        from sim.world.life import live
-
-        for person in self.people():
-            self.env.process(live(self, person))
+    def _reach(self, *, person: Person, context: str, at: float) -> None:
+        """On entering a context: the network paths of the person's watch and car there."""
+        on_context(person, self.addresses, self.census.paths)
 
     def step_until(self, until: float) -> None:
         """Advance the clock to ``until`` seconds (runs may advance in slices)."""
@@ -138,8 +174,3 @@ class World:
     def finish(self) -> None:
         """Let every planned event out: sessions begun before the end play to their end."""
         self.trays.drain()
-
-    def run(self) -> None:
-        self.start()
-        self.step_until(self.end)
-        self.finish()

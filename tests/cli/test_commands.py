@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from sim.cli import COMMANDS, main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,3 +51,24 @@ def test_personas_lists_the_seed_personas(
     for name in ("mason", "susan", "kaylee"):
         assert name in out
     assert "Echo Dot" in out
+
+
+def test_the_command_list_is_the_command_modules(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every listed command has a module, every command module is listed and shown in --help."""
+    modules = {p.stem for p in (ROOT / "sim/commands").glob("*.py")} - {"__init__", "common"}
+    assert set(COMMANDS) == modules
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    listed = [
+        line.split()[0] for line in capsys.readouterr().out.splitlines() if line[:4] == " " * 4
+    ]
+    assert [name for name in listed if name in modules] == list(COMMANDS)
+
+
+def test_every_command_answers_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in COMMANDS:
+        with pytest.raises(SystemExit) as exit_:
+            main([name, "--help"])
+        assert exit_.value.code == 0
+        assert f"hopsim {name}" in capsys.readouterr().out

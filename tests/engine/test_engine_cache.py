@@ -1,15 +1,18 @@
-"""The engine's per-identifier profile cache never outlives a merge."""
+"""The engine's per-device profile answer equals asking the graph, merges or not."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.engine.device_cache import DeviceAnswers
 from sim.engine.engine import Engine
+from sim.engine.identity import IdentityGraph
 from sim.engine.messaging import build_messaging
-from sim.engine.messaging.clock import MessageClock
 from sim.engine.messaging.messenger import Messenger
-from sim.engine.messaging.profiles import ProfileBook
 from sim.world.scenario import load_scenario
 
 
@@ -28,74 +31,64 @@ def event(kind: str, anon: str, device: str, user: str | None = None) -> dict[st
     return out
 
 
-def test_cached_answer_follows_a_merge() -> None:
-    engine = Engine()
-    phone = event("track", "anon-phone", "dev-phone")
-    laptop = event("track", "anon-laptop", "dev-laptop")
-    for e in (phone, laptop):
+# a few devices, anonymous ids and users, so that sign-ins merge profiles often
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["track", "identify", "screen"]),
+        st.integers(0, 3),  # device
+        st.integers(0, 5),  # anonymousId
+        st.one_of(st.none(), st.integers(0, 2)),  # userId
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps)
+def test_pinned_answers_equal_the_graphs_answer_after_every_event(
+    sequence: list[tuple[str, int, int, int | None]],
+) -> None:
+    graph = IdentityGraph()
+    engine = Engine(identity=graph)
+    answers = DeviceAnswers()
+    for kind, device, anon, user in sequence:
+        e = event(kind, f"a{anon}", f"d{device}", None if user is None else f"u{user}")
         engine.ingest(e)
-    before_phone = engine._cached_profile_id(phone)
-    before_laptop = engine._cached_profile_id(laptop)
-    assert before_phone != before_laptop
-    assert engine._cached_profile_id(phone) == before_phone == engine.profile_id_for(phone)
-    for e in (
-        event("identify", "anon-phone", "dev-phone", "u-1"),
-        event("identify", "anon-laptop", "dev-laptop", "u-1"),
-    ):
-        engine.ingest(e)
-    after_phone = engine._cached_profile_id(phone)
-    after_laptop = engine._cached_profile_id(laptop)
-    assert after_phone == after_laptop == engine.profile_id_for(laptop)
+        pinned = answers.profile_id(e, graph.epoch, engine.profile_id_for)
+        assert pinned == engine.profile_id_for(e)
+    graph.finalize()  # may move shared devices to households: every pin is asked again
+    for kind, device, anon, user in sequence:
+        e = event(kind, f"a{anon}", f"d{device}", None if user is None else f"u{user}")
+        assert answers.profile_id(e, graph.epoch, engine.profile_id_for) == engine.profile_id_for(e)
 
 
-class Recorder:
-    """A messaging component that hands out one delivery per tick."""
-
-    def __init__(self, keeps_log: bool) -> None:
-        if keeps_log:
-            self.decisions: list[dict[str, Any]] = []
-
-    def observe(self, event: dict[str, Any], profile_id: str | None) -> None:
-        return None
-
-    def tick(self, now_seconds: float) -> list[Any]:
-        return [{"profile_id": "p-1", "at": now_seconds}]
-
-
-def test_deliveries_are_counted_and_kept_only_without_a_decision_log() -> None:
-    logging = Engine(messaging=Recorder(keeps_log=True))
-    bare = Engine(messaging=Recorder(keeps_log=False))
-    for now in (60.0, 120.0, 180.0):
-        logging.tick(now)
-        bare.tick(now)
-    assert logging.stats()["deliveries"] == bare.stats()["deliveries"] == 3
-    assert logging.deliveries == []
-    assert [d["at"] for d in bare.messages("p-1")] == [60.0, 120.0, 180.0]
-
-
-def test_cards_ask_for_the_profile_only_when_the_graph_or_ids_change() -> None:
-    book = ProfileBook(MessageClock())
+def test_the_graph_is_asked_again_only_when_the_epoch_or_the_ids_change() -> None:
+    answers = DeviceAnswers()
     asked: list[str] = []
 
     def resolve(e: dict[str, Any]) -> str:
         asked.append(e["anonymousId"])
-        return "p-" + e["anonymousId"] if "userId" not in e else "p-" + e["userId"]
+        return "p-" + e.get("userId", e["anonymousId"])
 
     phone = event("track", "anon-phone", "dev-phone")
-    book.observe_resolving(phone, 0, resolve)
-    book.observe_resolving(phone, 0, resolve)
+    assert answers.profile_id(phone, 0, resolve) == "p-anon-phone"
+    assert answers.profile_id(phone, 0, resolve) == "p-anon-phone"
     assert asked == ["anon-phone"]
-    book.observe_resolving(phone, 2, resolve)  # the graph merged something
+    answers.profile_id(phone, 2, resolve)  # the graph merged something
     assert asked == ["anon-phone"] * 2
     signed_in = event("track", "anon-phone", "dev-phone", "u-1")
-    book.observe_resolving(signed_in, 2, resolve)  # same device, new ids
+    assert answers.profile_id(signed_in, 2, resolve) == "p-u-1"  # same device, new ids
     assert asked == ["anon-phone"] * 3
-    assert book.get("p-u-1") is not None
-    assert book.get("p-u-1") is book.get("p-anon-phone")  # the device's card moved over
+    no_device = event("track", "anon-phone", "dev-phone") | {"context": {}}
+    answers.profile_id(no_device, 2, resolve)
+    answers.profile_id(no_device, 2, resolve)
+    assert asked == ["anon-phone"] * 5  # nothing to pin an answer to
 
 
-def test_engine_with_a_messenger_gives_the_same_cards_as_without_the_shortcut() -> None:
-    events = [
+def test_a_merge_moves_both_devices_onto_one_messaging_card() -> None:
+    engine = Engine(messaging=(messenger := Messenger([])))
+    for e in (
         event("track", "anon-phone", "dev-phone"),
         event("track", "anon-laptop", "dev-laptop"),
         event("identify", "anon-phone", "dev-phone", "u-1"),
@@ -103,31 +96,36 @@ def test_engine_with_a_messenger_gives_the_same_cards_as_without_the_shortcut() 
         event("identify", "anon-laptop", "dev-laptop", "u-1"),
         event("track", "anon-laptop", "dev-laptop", "u-1"),
         event("track", "anon-phone", "dev-phone"),
-    ]
-    fast = Engine(messaging=Messenger([]))
-    slow = Engine(messaging=Messenger([]))
-    slow._observe_resolving = None  # the plain path: ``observe`` with the engine's cache
-    for e in events:
-        fast.ingest(e)
-        slow.ingest(e)
-    assert fast._observe_resolving is not None
+    ):
+        engine.ingest(e)
+    profile = engine.profile_id_of("userId", "u-1")
+    assert profile is not None
+    card = messenger.book.get(profile)
+    assert card is not None
+    assert set(card.devices) == {"dev-phone", "dev-laptop"}
+    assert len(messenger.book.states) == 1
 
-    def cards(engine: Engine) -> dict[str, tuple[str, int]]:
-        book = engine.messaging.book  # type: ignore[union-attr]
-        return {pid: (s.id, len(s.devices)) for pid, s in book.states.items()}
 
-    assert cards(fast) == cards(slow)
-    assert len({cards(fast)[p][0] for p in cards(fast)}) == 1  # both devices on one card
+def test_messages_are_the_decisions_logged_for_one_profile() -> None:
+    scenario = load_scenario(Path(__file__).parents[2] / "scenarios" / "abandoned-cart.toml")
+    messenger = build_messaging(scenario.campaigns, "abandoned-cart")
+    assert messenger is not None
+    messenger.bind_start(scenario.start)
+    engine = Engine(messaging=messenger)
+    assert engine.messages("nobody") == []
+    messenger.decisions.append({"profile_id": "p-1", "campaign": "c"})
+    messenger.decisions.append({"profile_id": "p-2", "campaign": "c"})
+    assert engine.messages("p-1") == [{"profile_id": "p-1", "campaign": "c"}]
+    assert Engine().messages("p-1") == []
 
 
 def test_a_screen_name_of_any_type_is_taken_without_error() -> None:
-    engine = Engine(messaging=Messenger([]))
+    engine = Engine(messaging=(messenger := Messenger([])))
     for name in ("Home", ["not", "a", "string"], {"a": 1}, None, 7):
         screen = event("track", "anon-tv", "dev-tv") | {"type": "screen", "name": name}
         engine.ingest(screen)
-    assert engine.events_ingested == 5
-    book = engine.messaging.book  # type: ignore[union-attr]
-    assert list(book._labels["screen"]) == ["Home"]
+    assert [p.device_ids for p in engine.profiles()] == [("dev-tv",)]
+    assert len(messenger.book.states) == 1
 
 
 def test_events_of_odd_shapes_reach_messaging_without_error() -> None:
@@ -155,5 +153,4 @@ def test_events_of_odd_shapes_reach_messaging_without_error() -> None:
         engine.ingest(e)
     engine.ingest(good)
     engine.tick(3600.0)
-    assert engine.events_ingested == len(odd) + 1
     assert messenger.book.states, "the well-formed events still made cards"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.engine.identity import IdentityConfig, IdentityGraph
+from sim.world.life import play
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -111,7 +112,7 @@ def simulated() -> tuple[list[dict[str, Any]], dict[str, str]]:
     world = World(scenario)
     events: list[dict[str, Any]] = []
     world.event_emitted.add_listener(lambda event, **_: events.append(event))
-    world.run()
+    play(world)
     homes = {d.id: d.household_id for d, _ in world.devices()}
     return events, homes
 

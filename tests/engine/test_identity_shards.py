@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from sim.engine.identity import IdentityConfig, IdentityGraph
-from sim.engine.identity import graph as graph_module
+from sim.engine.identity import IdentityConfig, IdentityGraph, graphstate
 from sim.engine.identity.sightings import order_key
+from sim.world.life import play
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -32,7 +32,7 @@ def simulate(seed: int, shard: tuple[int, int]) -> list[Event]:
     world = World(scenario, shard=shard)
     events: list[Event] = []
     world.event_emitted.add_listener(lambda event, **_: events.append(event))
-    world.run()
+    play(world)
     return sorted(events, key=order_key)
 
 
@@ -110,16 +110,16 @@ def junk_shards() -> list[list[Event]]:
 def test_rejections_are_logged_as_one_graph_would_log_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(graph_module, "MAX_REJECT_LOG", 3)  # short enough to bite here
+    monkeypatch.setattr(graphstate, "MAX_REJECT_LOG", 3)  # short enough to bite here
     shards = junk_shards()
     parts = [shipped(fed(events)) for events in shards]
     single = fed(sorted((e for s in shards for e in s), key=order_key))
     absorbed = IdentityGraph.absorb(parts)
     assert absorbed.merge_log == single.merge_log
     assert absorbed.stats() == single.stats()
-    assert absorbed.book.networks == single.book.networks
-    assert absorbed.book.names == single.book.names
-    assert list(absorbed.devices) == list(single.devices)
+    assert absorbed.state.book.networks == single.state.book.networks
+    assert absorbed.state.book.names == single.state.book.names
+    assert list(absorbed.state.devices) == list(single.state.devices)
     per_shard = sum(len(p.merge_log) for p in parts)
     assert len(single.merge_log) < per_shard, "the whole log keeps fewer rejections"
 

@@ -29,10 +29,10 @@ def sent(profile: str, device: str, at: str) -> dict[str, Any]:
 def test_two_profiles_of_one_person_break_the_cap() -> None:
     campaigns = {c.name: c for c in parse_campaigns([CAMPAIGN], "t")}
     truth = [
-        {"device_id": "phone", "person_id": "kaylee", "household_id": "h1"},
-        {"device_id": "watch", "person_id": "kaylee", "household_id": "h1"},
-        {"device_id": "tv", "person_id": None, "household_id": "h1"},
-        {"device_id": "other", "person_id": "mason", "household_id": "h2"},
+        {"device_id": "phone", "device_type": "phone", "person_id": "kaylee", "household_id": "h1"},
+        {"device_id": "watch", "device_type": "watch", "person_id": "kaylee", "household_id": "h1"},
+        {"device_id": "tv", "device_type": "tv", "person_id": None, "household_id": "h1"},
+        {"device_id": "other", "device_type": "phone", "person_id": "mason", "household_id": "h2"},
     ]
     decisions = [
         sent("p-1", "phone", "2026-11-02T14:00:00.000Z"),

@@ -10,9 +10,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from sim.report.behaviour import ChannelCredit, DayShare, Journey, SwitchMatrix
+from sim.report.behaviour import ChannelCredit, DayShare, PathShare, SwitchMatrix
 from sim.report.daylife import Band, DayInLife, Span
-from sim.report.experiments import Variant
+from sim.report.experiments import VariantResult
 from sim.report.figures import engine, journey, load, people
 from sim.report.figures.style import png_bytes
 from sim.report.loadtest import LoadSeries, LoadSummary
@@ -101,8 +101,8 @@ def test_funnel_shows_counts_and_drop_off() -> None:
 
 def test_journeys_draw_one_row_per_journey_ending_in_order() -> None:
     journeys = [
-        Journey(("phone", "laptop · email", "laptop"), 6, 0.6),
-        Journey(("phone", "tablet"), 4, 0.4),
+        PathShare(("phone", "laptop · email", "laptop"), 6, 0.6),
+        PathShare(("phone", "tablet"), 4, 0.4),
     ]
     axes = journey.journeys_figure(journeys).axes[0]
     drawn = texts(axes)
@@ -190,8 +190,8 @@ def test_messages_stack_sent_and_suppressions() -> None:
 
 def test_experiments_error_bars() -> None:
     variants = [
-        Variant("cart", "control", 400, 20, 0.05, 0.03, 0.076),
-        Variant("cart", "free_shipping", 400, 34, 0.085, 0.061, 0.116),
+        VariantResult("cart", "control", 400, 20, 0.05, 0.03, 0.076),
+        VariantResult("cart", "free_shipping", 400, 34, 0.085, 0.061, 0.116),
     ]
     axes = engine.experiments_figure(variants).axes[0]
     assert [t.get_text() for t in axes.get_yticklabels()] == [
@@ -262,7 +262,7 @@ def test_experiment_with_no_conversions_draws() -> None:
     from sim.analysis.compare import wilson
 
     low, high = wilson(0, 40)
-    variants = [Variant("cart", "control", 40, 0, 0.0, low + 1e-17, high)]
+    variants = [VariantResult("cart", "control", 40, 0, 0.0, low + 1e-17, high)]
     figure = engine.experiments_figure(variants)
     assert png_bytes(figure).startswith(b"\x89PNG")
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import orjson
 
 from sim.trace.parts import PartWriter, merge_parts
+from sim.trace.reader import read_jsonl
 from sim.trace.sink import TraceSink
-from sim.trace.writer import JsonlGzWriter, dumps, read_jsonl
+from sim.trace.writer import JsonlGzWriter, dumps
 
 
 def event(stamp: str, message_id: str, **extra: object) -> dict[str, object]:

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sim.trace.events import parse_iso
+from sim.trace.clock import parse_iso
+from sim.world.life import play
 from sim.world.people import Person
+from sim.world.places import CONTEXTS
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -46,7 +48,7 @@ def live(days: int, susan_away_until: int = -1) -> tuple[World, Seen]:
         seen.append((event, person.name, context))
 
     world.event_emitted.add_listener(record)
-    world.run()
+    play(world)
     return world, seen
 
 
@@ -55,6 +57,23 @@ def local_hour(event: dict[str, Any]) -> int:
         ZoneInfo(event["context"]["timezone"])
     )
     return moment.hour
+
+
+def by_context(seen: Seen, name: str, context: str) -> list[str]:
+    """Device types of ``name``'s events in ``context``."""
+    return [
+        e["context"]["device"]["type"] for e, who, ctx in seen if who == name and ctx == context
+    ]
+
+
+def sessions(seen: Seen, name: str) -> list[tuple[dict[str, Any], str]]:
+    """The first event of each of ``name``'s sessions: an app opened, or a site's home page."""
+    return [
+        (e, ctx)
+        for e, who, ctx in seen
+        if who == name
+        and (e.get("event") == "Application Opened" or e.get("properties", {}).get("path") == "/")
+    ]
 
 
 def of(seen: Seen, name: str, kind: str) -> list[tuple[dict[str, Any], str]]:
@@ -85,8 +104,59 @@ def test_kaylee_works_out_with_her_watch_at_the_gym(week: tuple[World, Seen]) ->
     workouts = [ctx for e, ctx in watch if e.get("event") == "Workout Started"]
     assert len(workouts) >= 3
     assert set(workouts) == {"gym"}
-    driving = {ctx for _, ctx in of(seen, "Kaylee", "car")}
-    assert driving <= {"car.driving", "car.parked"}
+
+
+def test_kaylee_drives_with_her_phone_on_the_car_screen(month: tuple[World, Seen]) -> None:
+    """Seed 001: 'a fully integrated Bluetooth car system': CarPlay runs her phone's own app."""
+    _, seen = month
+    assert not of(seen, "Kaylee", "car")  # the car never speaks for itself
+    trips = [(e, ctx) for e, ctx in of(seen, "Kaylee", "phone") if e.get("event") == "Trip Started"]
+    assert len(trips) >= 15
+    assert {ctx for _, ctx in trips} == {"car.driving"}
+
+
+def test_kaylee_keeps_her_watch_for_the_gym_her_phone_for_social_and_silence_in_class(
+    month: tuple[World, Seen],
+) -> None:
+    """Seed 001: Apple Watch for fitness, the phone mostly for social apps, no buzz in class."""
+    _, seen = month
+    kinds = {ctx: Counter(kind for kind in by_context(seen, "Kaylee", ctx)) for ctx in CONTEXTS}
+    watch = of(seen, "Kaylee", "watch")
+    assert sum(ctx == "gym" for _, ctx in watch) / len(watch) > 0.7
+    social = kinds["social"]
+    assert social["phone"] / sum(social.values()) > 0.85
+    phone = [ctx for _, ctx in of(seen, "Kaylee", "phone")]
+    assert Counter(phone).most_common(1)[0][0] in ("social", "home.bedroom")
+    assert kinds["class"] and set(kinds["class"]) == {"laptop"}
+
+
+def test_mason_asks_the_speaker_mostly_for_recipes_and_music_in_the_kitchen(
+    month: tuple[World, Seen],
+) -> None:
+    """Seed 001: 'uses his Echo Dot to find recipes and play music while he is at home'."""
+    _, seen = month
+    asks = [
+        (e, ctx) for e, ctx in of(seen, "Mason", "speaker") if e.get("event") == "Voice Command"
+    ]
+    assert len(asks) > 20
+    intents = Counter(e["properties"]["intent"] for e, _ in asks)
+    assert (intents["recipe"] + intents["music"]) / len(asks) > 0.7
+    assert sum(ctx == "home.kitchen" for _, ctx in asks) / len(asks) > 0.8
+
+
+def test_susan_lives_on_the_laptop_and_travels_with_her_personal_phone(
+    month: tuple[World, Seen],
+) -> None:
+    """Seed 001: relies most on her laptop; on the road, the personal phone and the laptop."""
+    world, seen = month
+    susan = next(p for p in world.people() if p.name == "Susan")
+    label = {d.id: f"{d.type}:{d.spec.label}" for d in susan.devices}
+    starts = [(label[e["context"]["device"]["id"]], ctx) for e, ctx in sessions(seen, "Susan")]
+    used = Counter(device for device, _ in starts)
+    assert used["laptop:macbook"] > used["phone:work"] + used["phone:personal"]
+    road = Counter(device for device, ctx in starts if ctx.startswith("travel."))
+    assert road["laptop:macbook"] > 0
+    assert road["phone:work"] / (road["phone:work"] + road["phone:personal"]) < 0.2
 
 
 def test_susan_travels_with_a_phone_and_the_laptop_off_her_home_network(

@@ -32,7 +32,7 @@ def loop_for(scenario: str = "kitchen-speaker.toml") -> MessagingLoop:
     messaging = build_messaging([CAMPAIGN], "test")
     engine = Engine(dict(scenario_obj.identity), messaging=messaging)
     world.event_emitted.add_listener(lambda event, **_: engine.ingest(event))
-    return attach(world, engine)
+    return attach(world, engine, messaging)
 
 
 def delivery(device_id: str, device_type: str, channel: str, topic: str = "offer") -> Delivery:

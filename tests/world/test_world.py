@@ -6,7 +6,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sim.trace.events import DEVICE_TYPES, parse_iso
+from sim.trace.clock import parse_iso
+from sim.trace.events import DEVICE_TYPES
+from sim.world.life import play
 from sim.world.scenario import Scenario, load_scenario
 from sim.world.world import World
 
@@ -22,7 +24,7 @@ def simulate(scenario: Scenario) -> tuple[World, list[dict[str, Any]]]:
     world = World(scenario)
     events: list[dict[str, Any]] = []
     world.event_emitted.add_listener(lambda event, **_: events.append(event))
-    world.run()
+    play(world)
     return world, events
 
 

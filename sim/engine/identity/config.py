@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.engine.identity.identifiers import KINDS
-from sim.errors import ConfigError
+from sim.errors import Problems
 
 RULE_NAMES: tuple[str, ...] = ("ip", "time", "behaviour")
 DEVICE_TYPES: tuple[str, ...] = ("phone", "tablet", "laptop", "watch", "car", "tv", "speaker")
@@ -89,101 +89,85 @@ class IdentityConfig:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str) -> IdentityConfig:
         """Validate an ``[identity]`` table; raise ``ConfigError`` listing every problem."""
-        problems: list[str] = []
+        check = Problems(where, "[identity].")
         values: dict[str, Any] = {}
         for key in sorted(set(data) - KNOWN_KEYS):
-            problems.append(
-                f"{where}: [identity].{key}: unknown key; expected one of {sorted(KNOWN_KEYS)}"
-            )
+            check.say(key, f"unknown key; expected one of {sorted(KNOWN_KEYS)}")
         for key in _BOOL_KEYS:
             if key in data:
-                values[key] = _bool(data[key], where, key, problems)
+                values[key] = _bool(data[key], key, check)
         for key in _INT_KEYS:
             if key in data:
-                values[key] = _positive_int(data[key], where, key, problems)
+                values[key] = _positive_int(data[key], key, check)
         for key in _FLOAT_KEYS:
             if key in data:
-                values[key] = _number(data[key], where, key, problems)
+                values[key] = _number(data[key], key, check)
         if "rules" in data:
-            values["rules"] = _rules(data["rules"], where, problems)
+            values["rules"] = _rules(data["rules"], check)
         if "priority" in data:
-            values["priority"] = _priority(data["priority"], where, problems)
+            values["priority"] = _priority(data["priority"], check)
         if "blocked_values" in data:
-            values["blocked_values"] = _strings(
-                data["blocked_values"], where, "blocked_values", problems
-            )
+            values["blocked_values"] = _strings(data["blocked_values"], "blocked_values", check)
         if "household_device_types" in data:
-            values["household_device_types"] = _device_types(
-                data["household_device_types"], where, problems
-            )
-        if problems:
-            raise ConfigError(problems)
+            values["household_device_types"] = _device_types(data["household_device_types"], check)
+        check.raise_if_any()
         return cls(**values)
 
 
-def _bool(value: Any, where: str, key: str, problems: list[str]) -> bool:
+def _bool(value: Any, key: str, check: Problems) -> bool:
     if not isinstance(value, bool):
-        problems.append(f"{where}: [identity].{key}: expected true or false, got {value!r}")
+        check.fail(key, "true or false", value)
         return False
     return value
 
 
-def _positive_int(value: Any, where: str, key: str, problems: list[str]) -> int:
+def _positive_int(value: Any, key: str, check: Problems) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        problems.append(f"{where}: [identity].{key}: expected an integer >= 1, got {value!r}")
+        check.fail(key, "an integer >= 1", value)
         return 1
     return value
 
 
-def _number(value: Any, where: str, key: str, problems: list[str]) -> float:
+def _number(value: Any, key: str, check: Problems) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        problems.append(f"{where}: [identity].{key}: expected a number, got {value!r}")
+        check.fail(key, "a number", value)
         return 0.0
     return float(value)
 
 
-def _rules(value: Any, where: str, problems: list[str]) -> dict[str, bool]:
+def _rules(value: Any, check: Problems) -> dict[str, bool]:
     if not isinstance(value, Mapping):
-        problems.append(
-            f"{where}: [identity].rules: expected a table like {{ip = true, time = true, "
-            f"behaviour = true}}, got {value!r}"
-        )
+        check.fail("rules", "a table like {ip = true, time = true, behaviour = true}", value)
         return {}
     rules = dict.fromkeys(RULE_NAMES, True)
     for name, flag in value.items():
         if name not in RULE_NAMES:
-            problems.append(
-                f"{where}: [identity].rules.{name}: unknown rule; "
-                f"expected one of {list(RULE_NAMES)}"
-            )
+            check.say(f"rules.{name}", f"unknown rule; expected one of {list(RULE_NAMES)}")
         else:
-            rules[name] = _bool(flag, where, f"rules.{name}", problems)
+            rules[name] = _bool(flag, f"rules.{name}", check)
     return rules
 
 
-def _strings(value: Any, where: str, key: str, problems: list[str]) -> tuple[str, ...]:
+def _strings(value: Any, key: str, check: Problems) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(f"{where}: [identity].{key}: expected a list of strings, got {value!r}")
+        check.fail(key, "a list of strings", value)
         return ()
     return tuple(value)
 
 
-def _priority(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
-    kinds = _strings(value, where, "priority", problems)
+def _priority(value: Any, check: Problems) -> tuple[str, ...]:
+    kinds = _strings(value, "priority", check)
     if kinds and (sorted(kinds) != sorted(KINDS)):
-        problems.append(
-            f"{where}: [identity].priority: expected each of {list(KINDS)} exactly once, "
-            f"got {list(kinds)}"
-        )
+        check.fail("priority", f"each of {list(KINDS)} exactly once", list(kinds))
     return kinds
 
 
-def _device_types(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
-    types = _strings(value, where, "household_device_types", problems)
+def _device_types(value: Any, check: Problems) -> tuple[str, ...]:
+    types = _strings(value, "household_device_types", check)
     for name in types:
         if name not in DEVICE_TYPES:
-            problems.append(
-                f"{where}: [identity].household_device_types: unknown device type {name!r}; "
-                f"expected any of {list(DEVICE_TYPES)}"
+            check.say(
+                "household_device_types",
+                f"unknown device type {name!r}; expected any of {list(DEVICE_TYPES)}",
             )
     return types

@@ -49,11 +49,12 @@ from typing import TYPE_CHECKING
 
 from sim.engine.identity.households import Households
 from sim.engine.identity.identifiers import DEVICE_ID, USER_ID
+from sim.engine.identity.records import Reason
 from sim.engine.identity.signals import Signals, Summary
 from sim.engine.identity.state import ProfileState, root
 
 if TYPE_CHECKING:
-    from sim.engine.identity.graph import IdentityGraph
+    from sim.engine.identity.graphstate import GraphState as IdentityGraph
 
 PROBABILISTIC = "probabilistic"
 PRIMARY = "primary_person"
@@ -69,13 +70,10 @@ MIN_SLOTS = 6
 PHONE = "phone"
 
 
-def link_persons(graph: IdentityGraph, households: list[ProfileState]) -> None:
+def link_persons(graph: IdentityGraph, shelf: Households) -> None:
     """The person-first pass (issue 14), after the probabilistic rules."""
-    shelf = Households(graph.registry)
-    for household in households:
-        shelf.entities[household.number] = household
     if graph.config.deterministic:
-        primary_persons(graph, shelf, households)
+        primary_persons(graph, shelf, shelf.all())
     if graph.config.probabilistic:
         phones_apart(graph, shelf)
     if graph.config.probabilistic and graph.config.rule_on("ip"):
@@ -223,6 +221,7 @@ def _join(
     devices = list(state.device_ids)
     if person is state or not graph.registry.fits(person, state, rule):
         return
-    graph.registry.absorb(person, state, rule, why, score)
+    code = Reason.DEVICE_MOVED if score is None else Reason.SCORED
+    graph.registry.absorb(person, state, rule, code, (("why", why),), score)
     for device in devices:
         person.set_link(device, rule)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.engine.messaging.clock import MessageClock
-from sim.engine.messaging.profiles import DeviceSeen, ProfileState
+from sim.engine.messaging.profiles import DeviceSeen, ProfileCard
 
 CHANNEL_DEVICES: dict[str, tuple[str, ...]] = {
     "push": ("phone", "tablet"),
@@ -40,7 +40,7 @@ class Choice:
     others: tuple[DeviceSeen, ...]  # consenting devices of the same channel, de-duplicated
 
 
-def consented(state: ProfileState, channel: str, device: DeviceSeen, now: float) -> bool:
+def consented(state: ProfileCard, channel: str, device: DeviceSeen, now: float) -> bool:
     """Consent per channel, as recorded by events (never by ground truth)."""
     if channel in state.opted_out:
         return False
@@ -55,7 +55,7 @@ def consented(state: ProfileState, channel: str, device: DeviceSeen, now: float)
     return device.app  # tv, speaker and car surfaces need the app/skill installed
 
 
-def ranked(state: ProfileState, channels: tuple[str, ...], policy: str) -> list[str]:
+def ranked(state: ProfileCard, channels: tuple[str, ...], policy: str) -> list[str]:
     """Channels best-engaged first; the campaign's order when history is thin."""
     if policy == "ordered" or sum(state.sent_by_channel.values()) < THIN_HISTORY:
         return list(channels)
@@ -74,7 +74,7 @@ def likelihood(device: DeviceSeen, clock: MessageClock, now: float) -> float:
 
 
 def choose(
-    state: ProfileState,
+    state: ProfileCard,
     channels: tuple[str, ...],
     policy: str,
     clock: MessageClock,

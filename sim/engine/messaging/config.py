@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sim.engine.messaging.events import KNOWN_EVENTS, TRAITS
-from sim.errors import ConfigError
+from sim.errors import ConfigError, Problems
 
 CHANNELS: tuple[str, ...] = (
     "push",
@@ -158,17 +158,12 @@ class Campaign:
         return next(v for v in self.variants if v.name == name)
 
 
-class _Check:
+class _Check(Problems):
     """Collects problems for one campaign; every message names where and what."""
 
     def __init__(self, where: str, label: str, problems: list[str]) -> None:
-        self.where = where
+        super().__init__(where, f"{label}.", problems)
         self.label = label
-        self.problems = problems
-
-    def fail(self, key: str, expected: str, got: object = None) -> None:
-        shown = "" if got is None else f", got {got!r}"
-        self.problems.append(f"{self.where}: {self.label}.{key}: expected {expected}{shown}")
 
     def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
         value = data.get(key, {})

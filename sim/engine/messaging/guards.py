@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from sim.engine.messaging.clock import MessageClock
 from sim.engine.messaging.config import Caps, QuietHours
-from sim.engine.messaging.profiles import ProfileState
+from sim.engine.messaging.profiles import ProfileCard
 
 THIN = 5.0  # engagement weight before a profile's own hours are trusted (assumed)
 
@@ -32,7 +32,7 @@ def quiet_end(quiet_hours: QuietHours, clock: MessageClock, now: float, tz: str)
 
 
 def best_hour(
-    state: ProfileState, workspace: Sequence[float], quiet_hours: QuietHours
+    state: ProfileCard, workspace: Sequence[float], quiet_hours: QuietHours
 ) -> int | None:
     """The local hour this profile engages most, outside quiet hours.
 
@@ -54,7 +54,7 @@ def best_hour(
 
 
 def optimised_time(
-    state: ProfileState,
+    state: ProfileCard,
     workspace: Sequence[float],
     quiet_hours: QuietHours,
     clock: MessageClock,
@@ -69,7 +69,7 @@ def optimised_time(
     return clock.next_local(now, tz, hour * 60)
 
 
-def over_cap(state: ProfileState, caps: Caps, channel: str, clock: MessageClock, now: float) -> str:
+def over_cap(state: ProfileCard, caps: Caps, channel: str, clock: MessageClock, now: float) -> str:
     """``""`` when a send is allowed, else which cap it would break."""
     if caps.calendar:
         today = clock.local_day(now, state.timezone)

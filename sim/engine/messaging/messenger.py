@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +25,7 @@ from sim.engine.messaging.channels import CHANNEL_DEVICES, VISUAL, Choice, choos
 from sim.engine.messaging.clock import DAY, HOUR, MessageClock
 from sim.engine.messaging.config import Campaign, Variant, check_start
 from sim.engine.messaging.content import render
-from sim.engine.messaging.profiles import Exposure, ProfileBook, ProfileState
+from sim.engine.messaging.profiles import Exposure, ProfileBook, ProfileCard
 from sim.engine.messaging.segments import matches, trait_matches
 from sim.engine.messaging.variants import assign
 
@@ -49,9 +48,6 @@ class Delivery:
     topic: str
     content: dict[str, Any]
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
-
 
 @dataclass(order=True)
 class Pending:
@@ -67,7 +63,9 @@ class Pending:
 
 
 @dataclass
-class Result:
+class VariantTally:
+    """Exposed profiles and goal conversions of one (campaign, variant)."""
+
     n: int = 0
     conversions: int = 0
 
@@ -85,7 +83,7 @@ def remembered(
 
 
 class Messenger:
-    """Implements the engine's ``Messaging`` protocol: ``observe`` and ``tick``."""
+    """Implements the engine's ``Messaging`` protocol: ``observe``, ``tick``, ``decisions``, ``clock``."""
 
     def __init__(self, campaigns: list[Campaign], where: str = "campaigns") -> None:
         self.where = where
@@ -96,7 +94,7 @@ class Messenger:
         self.pending: set[tuple[str, str]] = set()
         self.decisions: list[dict[str, Any]] = []
         self.deferred: Counter[str] = Counter()
-        self.results: dict[tuple[str, str], Result] = {}
+        self.results: dict[tuple[str, str], VariantTally] = {}
         self.by_event: dict[str, list[Campaign]] = {}
         self.goals = {c.goal.event for c in campaigns if c.goal is not None}
         self.fired: set[str] = set()
@@ -111,7 +109,7 @@ class Messenger:
             if campaign.trigger.kind == "event":
                 self.by_event.setdefault(campaign.trigger.event, []).append(campaign)
             for variant in campaign.variants:
-                self.results[(campaign.name, variant.name)] = Result()
+                self.results[(campaign.name, variant.name)] = VariantTally()
         self.keep_sends = max((c.caps.horizon for c in campaigns), default=0.0)
         self._schedule_moments()
 
@@ -141,17 +139,7 @@ class Messenger:
             state, at, name = seen
             self._react(state, name, event, at)
 
-    def observe_resolving(
-        self, event: dict[str, Any], epoch: int, resolve: Callable[[dict[str, Any]], str | None]
-    ) -> None:
-        """``observe``, asking ``resolve`` for the event's profile only when the device's
-        card cannot answer: the graph's ``epoch`` or the ids it sent have changed."""
-        seen = self.book.observe_resolving(event, epoch, resolve)
-        if seen is not None:
-            state, at, name = seen
-            self._react(state, name, event, at)
-
-    def _react(self, state: ProfileState, name: str, event: dict[str, Any], at: float) -> None:
+    def _react(self, state: ProfileCard, name: str, event: dict[str, Any], at: float) -> None:
         """A goal event converts exposures; a trigger event enters campaigns."""
         if name in self.goals:
             self._convert(state, name, event, at)
@@ -229,12 +217,12 @@ class Messenger:
         props = event.get("properties") or {}
         return all(trait_matches(props.get(k), v) for k, v in wanted.items())
 
-    def _reachable(self, campaign: Campaign, state: ProfileState) -> bool:
+    def _reachable(self, campaign: Campaign, state: ProfileCard) -> bool:
         channels = {c for v in campaign.variants for c in (v.channels or campaign.channels)}
         kinds = {k for c in channels for k in CHANNEL_DEVICES[c]}
         return any(d.type in kinds for d in state.devices.values())
 
-    def _enter(self, campaign: Campaign, state: ProfileState, at: float, due: float) -> None:
+    def _enter(self, campaign: Campaign, state: ProfileCard, at: float, due: float) -> None:
         key = (campaign.name, state.id)
         if key in self.pending or not matches(campaign.audience, state):
             return
@@ -356,7 +344,7 @@ class Messenger:
         self,
         campaign: Campaign,
         variant: Variant,
-        state: ProfileState,
+        state: ProfileCard,
         ticket: Pending,
         base: dict[str, Any],
         now: float,
@@ -387,7 +375,7 @@ class Messenger:
             return None
         return self._send(campaign, variant, state, choice, row, now)
 
-    def _exited(self, campaign: Campaign, state: ProfileState, ticket: Pending) -> str:
+    def _exited(self, campaign: Campaign, state: ProfileCard, ticket: Pending) -> str:
         exits = campaign.exit + ((campaign.goal.event,) if campaign.goal else ())
         for name in exits:
             if state.last_event.get(name, -1e18) >= ticket.trigger_at:
@@ -397,16 +385,14 @@ class Messenger:
             return "dedup"  # two devices' tickets, one stitched person
         return ""
 
-    def _variant(self, campaign: Campaign, state: ProfileState) -> Variant:
+    def _variant(self, campaign: Campaign, state: ProfileCard) -> Variant:
         name = state.variants.get(campaign.name)
         if name is None:
             name = assign(campaign.name, state.id, campaign.variants).name
             state.variants[campaign.name] = name
         return campaign.variant(name)
 
-    def _expose(
-        self, campaign: Campaign, variant: Variant, state: ProfileState, now: float
-    ) -> None:
+    def _expose(self, campaign: Campaign, variant: Variant, state: ProfileCard, now: float) -> None:
         self.results[(campaign.name, variant.name)].n += 1
         state.exposures = [e for e in state.exposures if e.open(now)]
         if campaign.goal is not None:
@@ -415,7 +401,7 @@ class Messenger:
                 Exposure(campaign.name, variant.name, now, goal.event, goal.properties, goal.window)
             )
 
-    def _convert(self, state: ProfileState, name: str, event: dict[str, Any], at: float) -> None:
+    def _convert(self, state: ProfileCard, name: str, event: dict[str, Any], at: float) -> None:
         props = event.get("properties") or {}
         for exposure in state.exposures:
             if exposure.converted or exposure.goal != name:
@@ -447,7 +433,7 @@ class Messenger:
         self,
         campaign: Campaign,
         variant: Variant,
-        state: ProfileState,
+        state: ProfileCard,
         choice: Choice,
         row: dict[str, Any],
         now: float,

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.engine.messaging.clock import DAY, MessageClock
 from sim.engine.messaging.events import ENGAGEMENT
 
-NO_EPOCH = -1  # a card made for ``observe``: ``observe_resolving`` asks again
 LABELS_KEPT = 4096  # distinct screen or page names remembered (a site has a few hundred)
 
 OPEN_EVENTS = frozenset({"Application Opened", "page:Home"})
@@ -92,7 +90,7 @@ class Exposure:
 
 
 @dataclass(slots=True)
-class ProfileState:
+class ProfileCard:
     """Everything the messenger knows about one profile."""
 
     id: str
@@ -121,7 +119,7 @@ class ProfileState:
     def driving(self, now: float) -> bool:
         return now < self.driving_until
 
-    def absorb(self, other: ProfileState) -> None:
+    def absorb(self, other: ProfileCard) -> None:
         """Staple ``other``'s card onto this one (a merge in the identity graph)."""
         self.devices.update(other.devices)
         self.traits = other.traits | self.traits
@@ -158,16 +156,15 @@ class ProfileBook:
         (``observe`` hands those back). Other names are not remembered per profile."""
         self.clock = clock
         self.interest = interests(counted, watched, reactive)
-        self.states: dict[str, ProfileState] = {}
+        self.states: dict[str, ProfileCard] = {}
         self.alias: dict[str, str] = {}
         self.device_owner: dict[str, str] = {}
         # the send-time fallback decisions read: only days the workspace has rolled over
         self.workspace_hours = [0.0] * 24
         self.learning: dict[int, list[float]] = {}  # scenario day -> weights not rolled yet
         self.merges = 0
-        # device id -> (profile id, card, device, epoch, userId, anonymousId) while nothing
-        # moved: one look-up per event
-        self._cards: dict[str, tuple[str, ProfileState, DeviceSeen, int, Any, Any]] = {}
+        # device id -> (profile id, card, device) while nothing moved: one look-up per event
+        self._cards: dict[str, tuple[str, ProfileCard, DeviceSeen]] = {}
         # screen and page names -> "screen:Name": the same few strings, built once
         self._labels: dict[str, dict[str, str]] = {"screen": {}, "page": {}}
 
@@ -180,14 +177,14 @@ class ProfileBook:
             self.alias[old] = profile_id
         return profile_id
 
-    def get(self, profile_id: str) -> ProfileState | None:
+    def get(self, profile_id: str) -> ProfileCard | None:
         return self.states.get(self.resolve(profile_id))
 
-    def state_for(self, profile_id: str, device_id: str) -> ProfileState:
+    def state_for(self, profile_id: str, device_id: str) -> ProfileCard:
         """The card for ``profile_id``, stapling the device's previous card onto it."""
         state = self.states.get(profile_id)
         if state is None:
-            state = self.states[profile_id] = ProfileState(profile_id)
+            state = self.states[profile_id] = ProfileCard(profile_id)
             self.alias.pop(profile_id, None)
         if device_id:
             previous = self.device_owner.get(device_id)
@@ -196,7 +193,7 @@ class ProfileBook:
             self.device_owner[device_id] = profile_id
         return state
 
-    def _moved(self, device_id: str, previous: str, state: ProfileState) -> None:
+    def _moved(self, device_id: str, previous: str, state: ProfileCard) -> None:
         old = self.states.get(previous)
         if old is None or old is state:
             return
@@ -232,7 +229,7 @@ class ProfileBook:
 
     def observe(
         self, event: dict[str, Any], profile_id: str
-    ) -> tuple[ProfileState, float, str] | None:
+    ) -> tuple[ProfileCard, float, str] | None:
         """Update a card from one event; (card, scenario seconds, event name) when the
         messenger must act on it (a trigger or a goal), else ``None``.
 
@@ -244,42 +241,16 @@ class ProfileBook:
         card = self._cards.get(device_id)
         if card is not None and card[0] == profile_id:
             return self._update(event, context, card[1], card[2])
-        state, device = self._card(profile_id, device_id, raw_device, context, NO_EPOCH, None, None)
-        return self._update(event, context, state, device)
-
-    def observe_resolving(
-        self, event: dict[str, Any], epoch: int, resolve: Callable[[dict[str, Any]], str | None]
-    ) -> tuple[ProfileState, float, str] | None:
-        """``observe`` for a caller that knows when its profile answers may change.
-
-        The device's card also remembers the graph's ``epoch`` and the ids the
-        device sent when its profile was last asked for. While all three match,
-        the card's profile stands and ``resolve`` is not called: one look-up
-        per event finds both the profile and the card.
-        """
-        context, raw_device, device_id = self._device_of(event)
-        card = self._cards.get(device_id)
-        user, anonymous = event.get("userId"), event.get("anonymousId")
-        if card is not None and card[3] == epoch and card[4] == user and card[5] == anonymous:
-            return self._update(event, context, card[1], card[2])
-        profile_id = resolve(event)
-        if profile_id is None:
-            return None
-        if card is not None and card[0] == profile_id:
-            self._cards[device_id] = (profile_id, card[1], card[2], epoch, user, anonymous)
-            return self._update(event, context, card[1], card[2])
-        state, device = self._card(
-            profile_id, device_id, raw_device, context, epoch, user, anonymous
-        )
+        state, device = self._card(profile_id, device_id, raw_device, context)
         return self._update(event, context, state, device)
 
     def _update(
         self,
         event: dict[str, Any],
         context: dict[str, Any],
-        state: ProfileState,
+        state: ProfileCard,
         device: DeviceSeen | None,
-    ) -> tuple[ProfileState, float, str] | None:
+    ) -> tuple[ProfileCard, float, str] | None:
         tz = context.get("timezone")
         if type(tz) is not str or not tz:
             tz = state.timezone
@@ -331,10 +302,7 @@ class ProfileBook:
         device_id: str,
         raw: dict[str, Any],
         context: dict[str, Any],
-        epoch: int,
-        user: Any,
-        anonymous: Any,
-    ) -> tuple[ProfileState, DeviceSeen | None]:
+    ) -> tuple[ProfileCard, DeviceSeen | None]:
         """The card and device of an event the one-look-up path could not answer."""
         state = self.states.get(profile_id)
         if state is None or (device_id and self.device_owner.get(device_id) != profile_id):
@@ -344,12 +312,12 @@ class ProfileBook:
         device = state.devices.get(device_id)
         if device is None:
             device = self._device(state, device_id, raw, context)
-        self._cards[device_id] = (profile_id, state, device, epoch, user, anonymous)
+        self._cards[device_id] = (profile_id, state, device)
         return state, device
 
     @staticmethod
     def _device(
-        state: ProfileState, device_id: str, raw: dict[str, Any], context: dict[str, Any]
+        state: ProfileCard, device_id: str, raw: dict[str, Any], context: dict[str, Any]
     ) -> DeviceSeen:
         kind = str(raw.get("type") or "phone")
         device = state.devices[device_id] = DeviceSeen(device_id, kind, "app" in context)
@@ -357,7 +325,7 @@ class ProfileBook:
 
     def _learn(
         self,
-        state: ProfileState,
+        state: ProfileCard,
         event: dict[str, Any],
         name: str,
         at: float,
@@ -417,7 +385,7 @@ class ProfileBook:
             del self.learning[learned_day]
 
     @staticmethod
-    def _traits(state: ProfileState, traits: dict[str, Any]) -> None:
+    def _traits(state: ProfileCard, traits: dict[str, Any]) -> None:
         for key, value in traits.items():
             if isinstance(value, dict):
                 for inner, item in value.items():

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.engine.messaging.config import Audience
-from sim.engine.messaging.profiles import ProfileState
+from sim.engine.messaging.profiles import ProfileCard
 
 
 def trait_matches(actual: Any, wanted: Any) -> bool:
@@ -27,7 +27,7 @@ def trait_matches(actual: Any, wanted: Any) -> bool:
     return bool(actual == wanted)
 
 
-def matches(audience: Audience, state: ProfileState) -> bool:
+def matches(audience: Audience, state: ProfileCard) -> bool:
     if audience.known and not state.traits.get("email"):
         return False
     for key, wanted in audience.traits.items():

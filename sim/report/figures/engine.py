@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from sim.report.experiments import Variant
+from sim.report.experiments import VariantResult
 from sim.report.figures.style import BAD, SENT, STRONG, empty, integer_ticks, new_figure, tidy
 from sim.report.tables import MessageTable, ProfileSizes, StitchingTable
 
@@ -151,7 +151,7 @@ def _stacked(
     tidy(axes)
 
 
-def experiments_figure(variants: list[Variant]) -> Figure:
+def experiments_figure(variants: list[VariantResult]) -> Figure:
     """Conversion rate per variant with its 95% interval; control in grey."""
     figure = new_figure(10, 1.6 + 0.45 * max(len(variants), 2))
     axes = figure.add_subplot()

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.report.behaviour import ChannelCredit, Journey
+from sim.report.behaviour import ChannelCredit, PathShare
 from sim.report.figures.style import device_colour, empty, integer_ticks, new_figure, tidy
 
 PARETO_SHARE = 0.8
@@ -42,7 +42,7 @@ def funnel_figure(rows: list[tuple[str, int]]) -> Figure:
 
 
 def journeys_figure(
-    journeys: list[Journey], step_label: str = "session before the order (device · channel)"
+    journeys: list[PathShare], step_label: str = "session before the order (device · channel)"
 ) -> Figure:
     """Each row a journey, right-aligned so every order sits in the last column."""
     figure = new_figure(10, 1.4 + 0.9 * max(len(journeys), 1))

@@ -1,0 +1,173 @@
+"""One run of a scenario: the object that wires config, seed, workers and collectors.
+
+Like Locust's Environment, a ``Run`` holds everything a run needs. It deals
+the households to worker shards (:mod:`sim.runner.shard`, in lockstep by
+day: :mod:`sim.runner.lockstep`), merges their traces (:mod:`sim.runner.merge`) in
+the one total order of a trace (timestamp, then messageId), stitches the
+merged trace with the reference engine, scores it against the truth, and
+writes the run folder.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sim.analysis.realism_people import people_figures
+from sim.analysis.stitch_costs import stitching_costs
+from sim.analysis.stitching import score
+from sim.engine.engine import load_identity_config
+from sim.engine.identity import IdentityGraph
+from sim.runner.gc import fewer_collections
+from sim.runner.lockstep import Lockstep
+from sim.runner.merge import TraceMerge
+from sim.runner.shard import Progress, ShardResult, simulate_shard
+from sim.trace.clock import iso_ms
+from sim.trace.writer import write_jsonl, write_jsonl_gz
+from sim.world.journey import STAGES
+from sim.world.scenario import Scenario
+
+SWITCH_SOURCE = (
+    "Google, The New Multi-screen World (2012): 98% of sequential screeners"
+    " move between devices in a day"
+)
+
+
+def default_out(scenario: Scenario, root: Path = Path("reports")) -> Path:
+    return root / f"{scenario.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+
+
+class Run:
+    """Simulate a scenario into ``out``: trace, truth, profiles, messages and summary."""
+
+    def __init__(self, scenario: Scenario, out: Path, workers: int = 1) -> None:
+        self.scenario = scenario
+        self.out = out
+        self.workers = workers
+        self.summary: dict[str, Any] = {}
+
+    def execute(self, progress: Progress | None = None) -> dict[str, Any]:
+        self.out.mkdir(parents=True, exist_ok=True)
+        parts = self.out / ".shards"
+        parts.mkdir(exist_ok=True)
+        started = time.perf_counter()
+        shards = self._simulate(parts, progress)
+        merge = TraceMerge(shards, self.out)
+        profiles, identity_stats = self._profiles(shards)
+        events = merge.wait()
+        wall = time.perf_counter() - started
+        truth = sorted((row for s in shards for row in s.truth), key=truth_order)
+        people = self._write_tables(shards, truth, profiles)
+        shutil.rmtree(parts)
+        self.summary = self._summary(shards, events, wall)
+        self.summary["realism"]["figures"] = [f.as_row() for f in people_figures(people, truth)]
+        self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
+        if any(s.messaging for s in shards):
+            self.summary["messaging"] = merge_counts([s.messaging for s in shards])
+            decisions = (r for s in shards for r in s.messages)  # issue 14: stitching's cost
+            self.summary["messaging"].update(stitching_costs(decisions, truth))
+        (self.out / "summary.json").write_text(
+            json.dumps(self.summary, indent=2, sort_keys=True) + "\n"
+        )
+        return self.summary
+
+    def _simulate(self, parts: Path, progress: Progress | None) -> list[ShardResult]:
+        if self.workers == 1:
+            with fewer_collections():
+                return [simulate_shard(self.scenario, parts, 0, 1, progress)]
+        return Lockstep(self.scenario, parts, self.workers).run(progress)
+
+    def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """One graph from every shard's graph, then the batch rules over all of it."""
+        config = load_identity_config(dict(self.scenario.identity))
+        graph = IdentityGraph.absorb([s.identity for s in shards if s.identity is not None], config)
+        graph.finalize()
+        return [p.as_json() for p in graph.profiles()], graph.stats()
+
+    def _write_tables(
+        self, shards: list[ShardResult], truth: list[dict[str, Any]], profiles: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Write the run's tables; hands back the people rows (the realism rows count them)."""
+        out = self.out
+        write_jsonl_gz(out / "truth.jsonl.gz", truth)
+        people = sorted((r for s in shards for r in s.people), key=lambda r: r["person_id"])
+        write_jsonl(out / "people.jsonl", people)
+        write_jsonl(
+            out / "journeys.jsonl",
+            sorted(
+                (r for s in shards for r in s.journeys), key=lambda r: (r["at"], r["person_id"])
+            ),
+        )
+        write_jsonl(out / "profiles.jsonl", profiles)
+        if any(s.messages for s in shards):
+            messages = sorted(
+                (r for s in shards for r in s.messages),
+                key=lambda r: (r["at"], r["profile_id"], r["device_id"]),
+            )
+            write_jsonl(out / "messages.jsonl", messages)
+        return people
+
+    def _summary(self, shards: list[ShardResult], events: int, wall: float) -> dict[str, Any]:
+        tally = merge_counts([s.tallies for s in shards])
+        journeys = [r for s in shards for r in s.journeys]
+        days, switched = tally["switch_days"], tally["switched_days"]
+        return {
+            "scenario": self.scenario.name,
+            "seed": self.scenario.seed,
+            "days": self.scenario.days,
+            "start": iso_ms(self.scenario.start),
+            "workers": self.workers,
+            "persons": tally["persons"],
+            "households": tally["households"],
+            "devices": tally["devices"],
+            "events": events,
+            "wall_seconds": round(wall, 3),
+            "events_per_second": round(events / wall, 1) if wall > 0 else 0.0,
+            "device_types": dict(sorted(tally["device_types"].items())),
+            "personas": dict(sorted(tally["personas"].items())),
+            "realism": {
+                "switch_rate": round(switched / days, 4) if days else 0.0,
+                "switch_rate_published": 0.98,
+                "switch_rate_source": SWITCH_SOURCE,
+            },
+            "funnel": {stage: tally["funnel"].get(stage, 0) for stage in STAGES},
+            "journeys": {"orders": tally["orders"], "top_paths": top_paths(journeys)},
+        }
+
+
+def truth_order(row: dict[str, Any]) -> tuple[str, str]:
+    return row["household_id"], row["device_id"]
+
+
+def top_paths(journeys: list[dict[str, Any]], limit: int = 3) -> list[dict[str, Any]]:
+    """The most common touchpoint trails that ended in an order."""
+    counter = Counter(tuple(r["path"]) for r in journeys)
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [{"path": list(path), "orders": count} for path, count in ranked]
+
+
+def merge_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Add up numbers (and Counters, and nested dicts of numbers) key by key."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key not in merged:
+                merged[key] = value.copy() if isinstance(value, dict | Counter) else value
+            elif isinstance(value, dict):
+                merged[key] = merge_counts([merged[key], value])
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                merged[key] += value
+    return merged
+
+
+def stitching_summary(
+    profiles: list[dict[str, Any]], truth: list[dict[str, Any]], identity_stats: dict[str, Any]
+) -> dict[str, Any]:
+    result: dict[str, Any] = score(profiles, truth)
+    result["engine"] = identity_stats
+    return result

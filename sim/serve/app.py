@@ -1,0 +1,381 @@
+"""``hopsim serve`` over ASGI: a Segment-compatible collector around one Engine.
+
+The app is a doorman with a ledger. At the door (``/v1/batch``, ``/v1/track``
+and friends) it checks capacity first (429 with ``Retry-After`` when too many
+requests are already inside), then the label (content type, size, write
+key), then every item (:mod:`sim.serve.validate`). A clean request is
+de-duplicated by ``messageId`` and handed to the :class:`~sim.serve.store.Store`;
+the answer 200 ``{"success": true}`` goes out only after the ``fsync`` that
+covers it. The engine reads the same durable frames a moment later, in log
+order, when the door is quiet, so a burst costs parsing and fsync only and a
+restart that replays the log rebuilds exactly the same state.
+
+The read side (profiles, identity look-up, messages, stats, metrics, health,
+OpenAPI) first lets the engine catch up with the log, then reads it through
+the engine's public API. What only the server wants to know (events by type,
+the newest timestamp, request counts) it counts itself as the log is applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from sim.engine.engine import IDENTIFIER_KINDS, Engine
+from sim.engine.identity import IdentityConfig
+from sim.serve import validate
+from sim.serve.asgi import Disconnected, Receive, Scope, Send, headers_of, read_body, respond
+from sim.serve.metrics import CONTENT_TYPE as METRICS_TYPE
+from sim.serve.metrics import exposition
+from sim.serve.openapi import openapi
+from sim.serve.store import Recovery, Store, StoreError
+from sim.serve.validate import RequestError
+
+log = logging.getLogger("hopsim.serve")
+
+INGEST_PATHS = {
+    "/v1/batch": None,
+    **{f"/v1/{kind}": kind for kind in validate.SINGLE_TYPES},
+}
+PROFILE_PREFIX = "/v1/profiles/"
+JSON = b"application/json"
+SUCCESS = b'{"success":true}'
+Answer = tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]  # status, body, type, headers
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Knobs of one server: the write key (None accepts any), capacity, extras."""
+
+    write_key: str | None = None
+    max_inflight: int = 64
+    retry_after_seconds: int = 1
+    tick_seconds: float = 1.0
+    max_engine_lag_bytes: int = 1024 * 1024 * 1024
+    quiet_seconds: float = 0.05
+    freeze_gc: bool = False  # after recovery, move the rebuilt engine out of GC's sight
+
+
+class HopsimApp:
+    """The ASGI callable. ``async with app.running():`` when no server runs lifespan."""
+
+    def __init__(self, engine: Engine, data_dir: Path, config: AppConfig | None = None) -> None:
+        self.engine = engine
+        self.data_dir = data_dir
+        self.config = config or AppConfig()
+        self.store: Store | None = None
+        self.recovery: Recovery | None = None
+        self.inflight = 0
+        self.last_ingest = 0.0
+        self.events_duplicate = 0
+        self.events_rejected = 0
+        self.requests: Counter[tuple[str, int]] = Counter()
+        self.started = time.time()
+        self.events_by_type: Counter[str] = Counter()
+        self.latest_timestamp = ""  # the newest event time applied (ISO-8601, compared as text)
+        self._ticker: asyncio.Task[None] | None = None
+        self._applier: asyncio.Task[None] | None = None
+        self._reads: dict[str, Callable[[dict[str, str]], Answer]] = {
+            "/v1/identity": self._identity,
+            "/v1/messages": self._messages,
+            "/v1/stats": lambda _: (200, orjson.dumps(self.stats()), JSON, []),
+            "/healthz": self._health,
+            "/metrics": self._metrics,
+            "/openapi.json": lambda _: (200, orjson.dumps(openapi()), JSON, []),
+        }
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Open the store, replay it into the engine, start group commit and the ticker."""
+        store = Store(self.data_dir, self._apply)
+        self.recovery = store.recover()
+        if self.config.freeze_gc:
+            gc.collect()
+            gc.freeze()
+        store.start()
+        self.store = store
+        self._applier = asyncio.get_running_loop().create_task(self._apply_forever())
+        if self.engine.messaging is not None:
+            self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+        log.info("store recovered: %s", self.recovery)
+
+    async def shutdown(self) -> None:
+        """Flush every queued write and close the log."""
+        for task in (self._ticker, self._applier):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[HopsimApp]:
+        await self.startup()
+        try:
+            yield self
+        finally:
+            await self.shutdown()
+
+    async def _tick_forever(self) -> None:
+        """Ask the messaging component what is due, in *event time*.
+
+        ``now`` is the newest event timestamp seen, in the messenger's own
+        scenario seconds, so a replayed trace (a day in a minute) gets its
+        messages on the trace's clock, not the wall clock.
+        """
+        while True:
+            await asyncio.sleep(self.config.tick_seconds)
+            self.catch_up()
+            now = self.engine_now()
+            if now is not None:
+                self.engine.tick(now)
+
+    def engine_now(self) -> float | None:
+        """The newest applied event time in the messenger's scenario seconds, if any."""
+        messaging = self.engine.messaging
+        if not self.latest_timestamp or messaging is None:
+            return None
+        try:
+            return messaging.clock.seconds(self.latest_timestamp)
+        except ValueError:
+            return None
+
+    def _apply(self, events: list[validate.Event]) -> None:
+        """Feed durable events to the engine, counting what only the server reports."""
+        ingest, by_type, latest = self.engine.ingest, self.events_by_type, self.latest_timestamp
+        for event in events:
+            ingest(event)
+            by_type[str(event.get("type"))] += 1
+            stamp = event.get("timestamp")
+            if isinstance(stamp, str) and stamp > latest:
+                latest = stamp
+        self.latest_timestamp = latest
+
+    async def _apply_forever(self) -> None:
+        """Feed the engine from the log when the door is quiet (or the lag grows).
+
+        Ingest answers as soon as a request is durable; the engine reads the
+        same frames later, in slices, once no ingest request has arrived for
+        ``quiet_seconds`` (or unconditionally past half the lag bound). Past
+        the whole bound, ingest answers 429 until the engine has caught up.
+        Reads never see a lagging engine: they call :meth:`catch_up` first.
+        """
+        store = self.store
+        assert store is not None
+        half = self.config.max_engine_lag_bytes // 2
+        quiet = self.config.quiet_seconds
+        while True:
+            await asyncio.sleep(quiet)
+            while store.lag_bytes and (
+                time.monotonic() - self.last_ingest >= quiet or store.lag_bytes > half
+            ):
+                store.apply_pending(max_bytes=128 * 1024)
+                await asyncio.sleep(0)
+
+    def catch_up(self) -> None:
+        """Read barrier: apply every durable frame, so reads see every acknowledged event."""
+        if self.store is not None:
+            self.store.apply_pending()
+
+    # -- ASGI ----------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        method: str = scope["method"]
+        route = path
+        try:
+            # The hot ingest path is hand-written: one dict look-up, no router objects per request.
+            kind = INGEST_PATHS.get(path, "")
+            if kind != "":
+                if method != "POST":
+                    raise _method_not_allowed("POST")
+                status, body, ctype, extra = await self._ingest(scope, receive, kind)
+            elif path in self._reads or path.startswith(PROFILE_PREFIX):
+                if method not in ("GET", "HEAD"):
+                    raise _method_not_allowed("GET, HEAD")
+                route = "/v1/profiles/{profile_id}" if path.startswith(PROFILE_PREFIX) else path
+                status, body, ctype, extra = self._read(path, scope)
+            else:
+                route = "other"
+                raise RequestError(404, "not_found", f"no route {path}")
+        except RequestError as exc:
+            status, body, ctype = exc.status, orjson.dumps(exc.body()), JSON
+            extra = [(b"allow", exc.message.encode())] if exc.status == 405 else []
+            if exc.status == 405:
+                body = orjson.dumps({**exc.body(), "message": f"{method} not allowed"})
+        except Disconnected:
+            return
+        self.requests[(route, status)] += 1
+        await respond(send, status, body, ctype, extra, head=method == "HEAD")
+
+    # -- write side ----------------------------------------------------------
+
+    async def _ingest(self, scope: Scope, receive: Receive, kind: str | None) -> Answer:
+        store = self.store
+        if (
+            store is None
+            or self.inflight >= self.config.max_inflight
+            or store.lag_bytes > self.config.max_engine_lag_bytes
+        ):
+            retry = str(self.config.retry_after_seconds).encode()
+            error = RequestError(429, "rate_limited", "server at capacity; retry after a pause")
+            return 429, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
+        self.inflight += 1
+        self.last_ingest = time.monotonic()
+        try:
+            return await self._ingest_inside(scope, receive, kind)
+        except RequestError as exc:
+            self.events_rejected += exc.items
+            raise
+        finally:
+            self.inflight -= 1
+
+    async def _ingest_inside(self, scope: Scope, receive: Receive, kind: str | None) -> Answer:
+        headers = headers_of(scope)
+        validate.check_content_type(headers.get(b"content-type"))
+        header_key = validate.basic_auth_user(headers.get(b"authorization"))
+        wanted = self.config.write_key
+        if wanted is not None and header_key is not None and header_key != wanted:
+            raise RequestError(401, "unauthorized", "wrong write key")
+        limit = validate.MAX_BATCH_BYTES if kind is None else 2 * validate.MAX_EVENT_BYTES
+        raw = await read_body(receive, headers, limit)
+        body = validate.decode_body(raw, headers.get(b"content-encoding"), limit)
+        doc = validate.parse_json(body)
+        if wanted is not None and header_key is None and validate.body_write_key(doc) != wanted:
+            raise RequestError(401, "unauthorized", "missing or wrong write key")
+        batch = validate.build_batch(doc, kind)
+        store = self.store
+        if store is None:  # shutting down while this request was read
+            raise RequestError(429, "rate_limited", "server is shutting down")
+        fresh, payload = store.admit(batch.events, batch.encoded)
+        self.events_duplicate += len(batch.events) - len(fresh)
+        # Free the parsed request now, while it is hot in the cache: only the
+        # ids and the frame bytes need to wait for the fsync (measured: freeing
+        # 100 cold events after the wait cost as much as parsing them).
+        del raw, body, doc, batch
+        try:
+            await store.commit(fresh, payload)
+        except StoreError as exc:
+            log.error("store refused a write: %s", exc)
+            retry = str(self.config.retry_after_seconds).encode()
+            error = RequestError(503, "unavailable", "storage unavailable; retry later")
+            return 503, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
+        return 200, SUCCESS, JSON, []
+
+    # -- read side -----------------------------------------------------------
+
+    def _read(self, path: str, scope: Scope) -> Answer:
+        if path not in ("/healthz", "/metrics", "/openapi.json"):
+            self.catch_up()
+        if path.startswith(PROFILE_PREFIX):
+            profile_id = path.removeprefix(PROFILE_PREFIX)
+            profile = self.engine.profile(profile_id)
+            if profile is None:
+                raise RequestError(404, "not_found", f"no profile {profile_id!r}")
+            return 200, orjson.dumps(profile.as_json(), default=str), JSON, []
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        return self._reads[path](query)
+
+    def _identity(self, query: dict[str, str]) -> Answer:
+        given = [(k, v) for k, v in query.items() if k in IDENTIFIER_KINDS and v]
+        if len(given) != 1:
+            raise RequestError(
+                400,
+                "invalid_request",
+                "give exactly one of anonymousId, userId, deviceId",
+                [validate.ItemError(-1, "query", "exactly one of " + ", ".join(IDENTIFIER_KINDS))],
+            )
+        kind, value = given[0]
+        found = self.engine.lookup(kind, value)
+        if found is None:
+            raise RequestError(404, "not_found", f"no profile holds {kind} {value!r}")
+        doc = {"kind": kind, "value": value, "profile_id": found.profile_id}
+        answer: dict[str, object] = {**doc, "profile": found.as_json()}
+        return 200, orjson.dumps(answer, default=str), JSON, []
+
+    def _messages(self, query: dict[str, str]) -> Answer:
+        wanted_id = query.get("profile_id")
+        if not wanted_id:
+            raise RequestError(
+                400,
+                "invalid_request",
+                "profile_id is required",
+                [validate.ItemError(-1, "profile_id", "a profile id")],
+            )
+        doc = {"profile_id": wanted_id, "messages": self.engine.messages(wanted_id)}
+        return 200, orjson.dumps(doc, default=str), JSON, []
+
+    def _health(self, _: dict[str, str]) -> Answer:
+        ok = self.store is not None
+        body = orjson.dumps({"status": "ok" if ok else "starting"})
+        return (200 if ok else 503), body, JSON, []
+
+    def _metrics(self, _: dict[str, str]) -> Answer:
+        return 200, exposition(self.stats(), self.requests).encode(), METRICS_TYPE, []
+
+    def stats(self) -> dict[str, Any]:
+        """The counters of ``/v1/stats``; accepted counts survive restarts (from the log)."""
+        store = self.store
+        return {
+            "events_accepted": store.events_stored if store else 0,
+            "events_applied": store.events_applied if store else 0,
+            "engine_lag_bytes": store.lag_bytes if store else 0,
+            "events_duplicate": self.events_duplicate,
+            "events_rejected": self.events_rejected,
+            "profiles": len(self.engine.profiles()),
+            "events_by_type": dict(self.events_by_type),
+            "inflight": self.inflight,
+            "store_commits": store.commits if store else 0,
+            "store_commit_seconds": round(store.commit_seconds, 6) if store else 0.0,
+            "store_fsync_seconds": round(store.log.fsync_seconds, 6) if store else 0.0,
+            "store_fsync_max_seconds": round(store.log.fsync_max_seconds, 6) if store else 0.0,
+            "uptime_seconds": round(time.time() - self.started, 3),
+        }
+
+
+def _method_not_allowed(allow: str) -> RequestError:
+    # The Allow header value rides in ``message``; _http turns it into the header.
+    return RequestError(405, "method_not_allowed", allow)
+
+
+def build_app(
+    data_dir: Path, config: AppConfig | None = None, identity_config: IdentityConfig | None = None
+) -> HopsimApp:
+    """The app the CLI serves: a fresh Engine over the log in ``data_dir``."""
+    return HopsimApp(Engine(identity_config), data_dir, config)

@@ -1,0 +1,424 @@
+"""The embedded store: an append-only, CRC-framed log with group commit.
+
+Picture a ledger kept in ink. Each accepted request becomes one line (a
+*frame*): its length, a CRC-32 of its bytes, then the events as one JSON
+array. Lines are only ever added at the end, and a request is answered 200
+only after the ``fsync`` that covers its line has returned. Many requests
+waiting at once share one ``fsync`` (group commit): while the disk is busy the
+event loop keeps accepting, and the next write carries everything that queued
+up meanwhile.
+
+After a crash the ledger is read from the top: every whole line is replayed
+into the engine and its ``messageId``s go back into the de-duplication set,
+so a retry after a restart is still recognised. A line cut short by the crash
+(short header, short body or wrong CRC) can only be the last one, because
+nothing is acknowledged before its ``fsync``; it is cut off and the file is
+truncated to the last whole line before anything new is appended.
+
+``EventLog`` is the synchronous file; ``Store`` adds de-duplication, the
+group commit the HTTP app awaits, and the engine's own reading position
+(``apply_pending``), which trails the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import struct
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from sim.serve.validate import Event
+
+log = logging.getLogger("hopsim.store")
+
+HEADER = struct.Struct(">II")  # payload length, CRC-32 of the payload
+MAX_FRAME = 64 * 1024 * 1024
+READ_CHUNK = 4 * 1024 * 1024
+SYNC_THREADS = 2
+EAGER_FLUSH_BYTES = 256 * 1024
+LOG_NAME = "events.log"
+LOCK_NAME = "lock"
+
+
+class StoreError(Exception):
+    """The data directory cannot be used (locked by another server, unreadable)."""
+
+
+def frame(payload: bytes) -> bytes:
+    """One ledger line: header then payload."""
+    return HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def encode_events(encoded: list[bytes]) -> bytes:
+    """Already-encoded events as one JSON array payload."""
+    return b"[" + b",".join(encoded) + b"]"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What opening the log found: whole frames, events, and bytes of torn tail dropped."""
+
+    frames: int
+    events: int
+    dropped_bytes: int
+
+
+class EventLog:
+    """The file itself: append frames with one ``fsync``, replay whole frames."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._lock_fd)
+            raise StoreError(f"{directory} is in use by another hopsim serve") from None
+        self.path = directory / LOG_NAME
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self.size = os.fstat(self._fd).st_size
+        self.dropped_bytes = 0
+        self.fsyncs = 0
+        self.fsync_seconds = 0.0
+        self.fsync_max_seconds = 0.0
+
+    def replay(self) -> Iterator[list[Event]]:
+        """Yield the events of every whole frame; truncate a torn tail once read."""
+        offset = 0
+        for end, events in self.frames(0, self.size):
+            offset = end
+            yield events
+        if offset < self.size:
+            log.warning("dropping %d bytes of torn tail from %s", self.size - offset, self.path)
+            os.ftruncate(self._fd, offset)
+            os.fsync(self._fd)
+        self.dropped_bytes = self.size - offset
+        self.size = offset
+
+    def frames(self, start: int, end: int) -> Iterator[tuple[int, list[Event]]]:
+        """``(offset after the frame, events)`` for each whole frame in ``[start, end)``.
+
+        Reads in chunks of at least ``READ_CHUNK`` bytes; stops silently at the
+        first short or corrupt frame (:meth:`replay` decides what that means).
+        """
+        offset = start
+        while offset + HEADER.size <= end:
+            length, crc = HEADER.unpack(os.pread(self._fd, HEADER.size, offset))
+            if length > MAX_FRAME or offset + HEADER.size + length > end:
+                return
+            want = min(end - offset, max(READ_CHUNK, HEADER.size + length))
+            chunk = memoryview(os.pread(self._fd, want, offset))
+            pos = 0
+            while pos + HEADER.size <= len(chunk):
+                length, crc = HEADER.unpack_from(chunk, pos)
+                if length > MAX_FRAME:
+                    return
+                stop = pos + HEADER.size + length
+                if stop > len(chunk):
+                    break  # the next frame continues in the next chunk
+                body = chunk[pos + HEADER.size : stop]
+                if zlib.crc32(body) != crc:
+                    return
+                try:
+                    events = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    return
+                pos = stop
+                yield offset + pos, events
+            if pos == 0:
+                return
+            offset += pos
+
+    def write(self, payloads: list[bytes]) -> int:
+        """Append every payload as a frame (page cache only); returns the new size."""
+        if payloads:
+            data = b"".join([frame(p) for p in payloads])
+            view = memoryview(data)
+            try:
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+            except OSError:
+                self.rewind(self.size)
+                raise
+            self.size += len(data)
+        return self.size
+
+    def sync(self) -> None:
+        """``fsync``: everything written so far is on disk when this returns."""
+        began = time.perf_counter()
+        os.fsync(self._fd)
+        took = time.perf_counter() - began
+        self.fsync_seconds += took
+        self.fsync_max_seconds = max(self.fsync_max_seconds, took)
+        self.fsyncs += 1
+
+    def rewind(self, size: int) -> None:
+        """Cut the file back to ``size`` (after a failed write or fsync).
+
+        Never leave half a frame in the middle of the ledger: later frames
+        would sit behind it and be cut off on replay.
+        """
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, size)
+        self.size = size
+
+    def append(self, payloads: list[bytes]) -> int:
+        """:meth:`write` then :meth:`sync`: one group commit. Returns the durable size."""
+        size = self.write(payloads)
+        if payloads:
+            self.sync()
+        return size
+
+    def close(self) -> None:
+        os.fsync(self._fd)
+        os.close(self._fd)
+        os.close(self._lock_fd)
+
+
+@dataclass
+class _Pending:
+    payload: bytes | None
+    ids: list[str]
+    done: asyncio.Future[None]
+
+
+class Store:
+    """De-duplication, group commit, and the engine's reading position in the log.
+
+    Writing and applying are two separate walks along the ledger. ``commit``
+    returns once a request's frame is durable; the engine catches up later by
+    :meth:`apply_pending`, which reads whole frames from ``applied`` to
+    ``durable`` and hands their events to ``apply`` in log order, exactly as
+    a replay after a crash would. ``lag_bytes`` is how far behind it is; the
+    lag lives on disk, not in memory.
+    """
+
+    def __init__(self, directory: Path, apply: Callable[[list[Event]], None]) -> None:
+        self.log = EventLog(directory)
+        self.apply = apply
+        self.seen: set[str] = set()
+        self.events_stored = 0
+        self.events_applied = 0
+        self.commits = 0
+        self.commit_seconds = 0.0
+        self.pending_bytes = 0
+        self.durable = 0
+        self.applied = 0
+        self._pending: list[_Pending] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._scheduled = False
+        self._unflushed = 0
+        self._syncing = 0
+        self._drained: asyncio.Event | None = None
+        self._closing = False
+        self.broken: StoreError | None = None
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="hopsim-write")
+        self._syncer = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="hopsim-fsync")
+
+    @property
+    def lag_bytes(self) -> int:
+        return self.durable - self.applied
+
+    def recover(self) -> Recovery:
+        """Replay the log into the engine and the de-dup set (call once, before serving)."""
+        frames = events = 0
+        for batch in self.log.replay():
+            frames += 1
+            fresh = [e for e in batch if e.get("messageId") not in self.seen]
+            self.seen.update(e["messageId"] for e in fresh)
+            events += len(fresh)
+            if fresh:
+                self._apply(fresh)
+        self.events_stored = self.events_applied = events
+        self.durable = self.applied = self.log.size
+        return Recovery(frames, events, self.log.dropped_bytes)
+
+    def _apply(self, events: list[Event]) -> None:
+        try:
+            self.apply(events)
+        except Exception:  # durable already; a bug in the engine must not stop the log
+            log.exception("engine failed to apply %d event(s)", len(events))
+
+    def apply_pending(self, max_bytes: int | None = None) -> int:
+        """Feed the engine durable frames it has not seen; returns the events applied."""
+        end = self.durable
+        if max_bytes is not None:
+            end = min(end, self.applied + max_bytes)
+        if end <= self.applied:
+            return 0
+        count = 0
+        for offset, events in self.log.frames(self.applied, end):
+            self._apply(events)
+            count += len(events)
+            self.applied = offset
+        if self.applied < end and count == 0:
+            # ``max_bytes`` cut through a frame: take that one frame whole.
+            for offset, events in self.log.frames(self.applied, self.durable):
+                self._apply(events)
+                count += len(events)
+                self.applied = offset
+                break
+        self.events_applied += count
+        return count
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._drained = asyncio.Event()
+        self._drained.set()
+
+    def admit(self, events: list[Event], encoded: list[bytes]) -> tuple[list[str], bytes | None]:
+        """Keep events whose ``messageId`` is new (also within the request); mark them seen.
+
+        Returns the new ids and their frame payload (None when all were seen).
+        """
+        seen = self.seen
+        ids: list[str] = []
+        parts: list[bytes] = []
+        for event, raw in zip(events, encoded, strict=True):
+            message_id = event["messageId"]
+            if message_id in seen:
+                continue
+            seen.add(message_id)
+            ids.append(message_id)
+            parts.append(raw)
+        return ids, encode_events(parts) if parts else None
+
+    async def commit(self, ids: list[str], payload: bytes | None) -> None:
+        """Wait until ``payload`` (and everything queued before it) is durable.
+
+        A request made only of duplicates still waits: its originals may be
+        queued but not yet on disk, and a 200 must never run ahead of them.
+        """
+        loop, drained = self._loop, self._drained
+        if loop is None or drained is None or self._closing:
+            raise StoreError("store is not accepting writes")
+        if self.broken is not None:
+            raise self.broken
+        done: asyncio.Future[None] = loop.create_future()
+        self._pending.append(_Pending(payload, ids, done))
+        if payload:
+            self.pending_bytes += len(payload)
+        drained.clear()
+        self._unflushed += len(payload) if payload else 0
+        if self._unflushed >= EAGER_FLUSH_BYTES and self._syncing < SYNC_THREADS:
+            # Enough for a worthwhile write: start it now instead of at the end
+            # of this loop iteration, so the disk works while we parse on.
+            self._flush()
+        else:
+            self._schedule()
+        await done
+
+    # The group commit is driven by plain loop callbacks, not a task: every
+    # hop through the event loop costs a whole iteration of request work, and
+    # a commit's latency is counted in such hops.
+    #
+    #   commit() -> call_soon(_flush): hand the group to the writer thread
+    #   writer thread: write in order, submit the fsync to the pool
+    #   fsync done -> call_soon_threadsafe(_synced): acknowledge the group
+    #
+    # Up to SYNC_THREADS fsyncs overlap: while one is on its way to the disk
+    # the next group is written and its own fsync started (the kernel journals
+    # concurrent fsyncs together). An fsync covers every byte written before
+    # it started, so a group is acknowledged when *its* fsync returns, in
+    # whatever order they finish.
+
+    def _schedule(self) -> None:
+        if not self._scheduled and self._loop is not None:
+            self._scheduled = True
+            self._loop.call_soon(self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._scheduled = False
+        self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending or self._syncing >= SYNC_THREADS:
+            self._check_drained()
+            return  # a finishing fsync reschedules
+        group, self._pending = self._pending, []
+        self._unflushed = 0
+        if self.broken is not None:
+            self._fail(group, self.broken)
+            self._check_drained()
+            return
+        payloads = [p.payload for p in group if p.payload]
+        self._syncing += 1
+        self._writer.submit(self._write_then_sync, group, payloads, time.perf_counter())
+
+    def _write_then_sync(self, group: list[_Pending], payloads: list[bytes], began: float) -> None:
+        """Writer thread: append the group in order, then hand its fsync to the pool.
+
+        Writes stay on one thread so frames keep the order they were admitted
+        in; a write that blocks behind a running fsync blocks only this thread.
+        """
+        loop = self._loop
+        assert loop is not None
+        try:
+            end = self.log.write(payloads)
+        except OSError as exc:
+            loop.call_soon_threadsafe(self._synced, group, -1, began, exc)
+            return
+        future = self._syncer.submit(self.log.sync)
+        future.add_done_callback(
+            lambda f: loop.call_soon_threadsafe(self._synced, group, end, began, f.exception())
+        )
+
+    def _synced(
+        self, group: list[_Pending], end: int, began: float, error: BaseException | None
+    ) -> None:
+        self._syncing -= 1
+        if error is not None and end < 0:
+            log.error("log write failed: %s", error)
+            self._fail(group, StoreError(f"log write failed: {error}"))
+        elif error is not None:
+            # A failed fsync cannot be retried safely (the kernel may have
+            # dropped the dirty pages): stop taking writes altogether.
+            log.error("fsync failed, refusing further writes: %s", error)
+            self.broken = StoreError(f"fsync failed: {error}")
+            self._fail(group, self.broken)
+        else:
+            self.durable = max(self.durable, end)
+            self.commits += 1
+            self.commit_seconds += time.perf_counter() - began
+            for item in group:
+                self.events_stored += len(item.ids)
+                if item.payload:
+                    self.pending_bytes -= len(item.payload)
+                if not item.done.done():
+                    item.done.set_result(None)
+        if self._pending:
+            self._schedule()
+        self._check_drained()
+
+    def _check_drained(self) -> None:
+        if not self._pending and not self._syncing and self._drained is not None:
+            self._drained.set()
+
+    def _fail(self, group: list[_Pending], error: StoreError) -> None:
+        for item in group:
+            self.seen.difference_update(item.ids)
+            if item.payload:
+                self.pending_bytes -= len(item.payload)
+            if not item.done.done():
+                item.done.set_exception(error)
+
+    async def close(self) -> None:
+        """Flush whatever is queued, then close the file."""
+        self._closing = True
+        if self._drained is not None:
+            await self._drained.wait()
+        self._writer.shutdown(wait=True)
+        self._syncer.shutdown(wait=True)
+        self.log.close()

@@ -1,0 +1,44 @@
+"""The message-event vocabulary: what a device says when a message reaches it or is acted on.
+
+Segment's Mobile and Email specs name the push and email events ("Push
+Notification Received", "Email Opened"); the channels the specs do not cover
+(watch, TV, speaker, car, in-app, SMS) get clearly named custom events of
+the same shape. The world sends them, the report and ``hopsim compare``
+read them back, so each name is written down here once.
+"""
+
+from __future__ import annotations
+
+# channel -> the event a device sends when a message arrives (email says nothing on arrival)
+RECEIVED: dict[str, str] = {
+    "push": "Push Notification Received",
+    "watch": "Watch Notification Received",
+    "tv_banner": "TV Banner Shown",
+    "speaker_voice": "Voice Message Played",
+    "car_audio": "Car Audio Message Played",
+    "in_app": "In-App Message Viewed",
+    "sms": "SMS Received",
+}
+# channel -> the event a device sends when the person opens the message
+OPENED: dict[str, str] = {
+    "push": "Push Notification Tapped",
+    "email": "Email Opened",
+    "watch": "Watch Notification Opened",
+    "tv_banner": "TV Banner Selected",
+    "speaker_voice": "Voice Message Accepted",
+    "car_audio": "Car Audio Message Accepted",
+    "in_app": "In-App Message Clicked",
+    "sms": "SMS Link Clicked",
+}
+EMAIL_CLICKED = "Email Link Clicked"
+UNSUBSCRIBED = "Unsubscribed"
+PUSH_PERMISSION = "Push Permission Changed"
+CAMPAIGN_LANDING = "Campaign Landing"
+
+# event -> channel, for every event that says a person acted on a message
+ACTED_ON: dict[str, str] = {name: channel for channel, name in OPENED.items()} | {
+    EMAIL_CLICKED: "email",
+    "Push Notification Opened": "push",  # older SDKs' name for a tap, seen in imported traces
+}
+# Message events that only say a message arrived (shown, played): no action by the person.
+ARRIVED_SUFFIXES = (" Received", " Delivered", " Shown", " Played", " Viewed")

@@ -1,0 +1,72 @@
+"""The one JSON-lines reader and the one owner index over the truth file."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.trace.reader import TraceReadError, iter_lines, read_jsonl
+from sim.trace.truth import TruthError, owners_of_rows, truth_device
+from sim.trace.writer import write_jsonl, write_jsonl_gz
+
+
+def test_reads_back_what_the_writer_wrote_plain_and_gzip(tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = [{"a": 1}, {"b": [1, 2]}, {"c": "é"}]
+    write_jsonl(tmp_path / "x.jsonl", rows)
+    write_jsonl_gz(tmp_path / "x.jsonl.gz", rows)
+    assert list(read_jsonl(tmp_path / "x.jsonl")) == rows
+    assert list(read_jsonl(tmp_path / "x.jsonl.gz")) == rows
+
+
+def test_a_bad_line_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b'{"a": 1}\n\n[1, 2]\n')
+    with pytest.raises(TraceReadError, match=r"t\.jsonl: line 3: expected a JSON object"):
+        list(read_jsonl(path))
+    path.write_bytes(b'{"a": 1}\n{"a": \n')
+    with pytest.raises(TraceReadError, match=r"t\.jsonl: line 2: invalid JSON"):
+        list(read_jsonl(path))
+
+
+def test_a_file_that_is_not_gzip_says_it_cannot_be_read(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl.gz"
+    path.write_bytes(b'{"a": 1}\n')
+    with pytest.raises(TraceReadError, match=r"t\.jsonl\.gz: cannot read"):
+        list(iter_lines(path))
+
+
+def test_line_numbers_count_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(b'{"a": 1}\n\n{"a": 2}\n')
+    assert [n for n, _ in iter_lines(path)] == [1, 3]
+
+
+TRUTH: list[dict[str, Any]] = [
+    {"device_id": "d-phone", "device_type": "phone", "person_id": "p-1", "household_id": "h-1",
+     "persona": "mason", "user_ids": ["u-1"]},
+    {"device_id": "d-tv", "device_type": "tv", "person_id": None, "household_id": "h-1",
+     "persona": "mason", "user_ids": ["u-1"]},
+    {"device_id": "d-laptop", "device_type": "laptop", "person_id": "p-2", "household_id": "h-1",
+     "persona": "susan", "user_ids": ["u-2"]},
+]  # fmt: skip
+
+
+def test_owners_know_persons_households_and_logins() -> None:
+    index = owners_of_rows(TRUTH)
+    assert index.owner("d-phone") == "p-1"
+    assert index.owner("d-tv") == "household:h-1"
+    assert index.owner("d-unknown") is None
+    # a personal device speaks for its owner; a shared one only through its login
+    assert index.person("d-phone", "u-2") == "p-1"
+    assert index.person("d-tv", "u-2") == "p-2"
+    assert index.person("d-tv", None) is None
+    assert index.person(None, "u-1") == "p-1"
+
+
+def test_a_truth_line_without_ids_is_refused() -> None:
+    with pytest.raises(TruthError, match="device_id"):
+        truth_device({"device_type": "phone"})
