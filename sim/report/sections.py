@@ -149,9 +149,24 @@ def _stitching(tables: t.Tables) -> Section:
         "Dots further right are better (1.0 is perfect); the dashed line is the 0.95 target. "
         "Over-merges fuse two people (risky), under-merges split one person."
     )
+    if table.definitions:
+        levels = " ".join(f"{text[:1].upper()}{text[1:]}." for text in table.definitions.values())
+        guide = (
+            f"{levels} Dots further right are better (1.0 is perfect); the dotted line is the "
+            "person-level target 0.90, the dashed line the household-level target 0.95. "
+            "Over-merges fuse two people (risky), under-merges split one person."
+        )
     section.panels.append(Panel(engine.stitching_figure(table, tables.profiles), guide))
     section.rows = [(k, fmt(v)) for k, v in table.extras.items()]
     return section
+
+
+STITCHING_COSTS = {
+    "split_profile_repeats": "split_profile_repeats (a campaign reaching one person on two "
+    "devices within 60 s because they are on two profiles)",
+    "fused_profile_sends": "fused_profile_sends (sent from a profile holding two or more "
+    "people's devices to someone other than its person)",
+}
 
 
 def _messages(tables: t.Tables) -> Section:
@@ -159,7 +174,7 @@ def _messages(tables: t.Tables) -> Section:
     block = tables.summary.get("messaging") if tables.summary else None
     if isinstance(block, dict):
         shown = {k: v for k, v in block.items() if k != "experiments"}
-        section.rows = [(k, fmt(v)) for k, v in _flat(shown)]
+        section.rows = [(STITCHING_COSTS.get(k, k), fmt(v)) for k, v in _flat(shown)]
     if tables.messages is None:
         section.skipped = _missing(tables, "messages.jsonl")
         return section

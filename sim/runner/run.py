@@ -22,6 +22,7 @@ from sim.analysis.journey_metrics import run_folder_metrics
 from sim.analysis.metrics_config import metrics_config
 from sim.analysis.realism import Collected, figures, switch_rate
 from sim.analysis.realism_people import people_figures
+from sim.analysis.stitch_costs import stitching_costs
 from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
 from sim.engine.identity import IdentityGraph
@@ -67,6 +68,8 @@ class Run:
         self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
         if any(s.messaging for s in shards):
             self.summary["messaging"] = merge_counts([s.messaging for s in shards])
+            decisions = (r for s in shards for r in s.messages)  # issue 14: stitching's cost
+            self.summary["messaging"].update(stitching_costs(decisions, truth))
         self.summary |= self.journey_metrics()
         (self.out / "summary.json").write_text(
             json.dumps(self.summary, indent=2, sort_keys=True) + "\n"
