@@ -33,7 +33,8 @@ from typing import Any
 
 from sim.analysis.metrics_config import MetricsConfig
 from sim.trace.clock import DAY, epoch_seconds, iso_ms
-from sim.trace.reader import iter_lines, parse_line, read_jsonl
+from sim.trace.events import SegmentEvent
+from sim.trace.reader import read_events, read_jsonl
 from sim.trace.truth import Owners, owners_of_rows
 from sim.trace.vocabulary import (
     ACTED_ON,
@@ -575,10 +576,9 @@ def journey_metrics(
     return metrics.result()
 
 
-def trace_events(path: Path) -> Iterator[dict[str, Any]]:
-    """The trace's events, read once through :mod:`sim.trace.reader` (its line parser)."""
-    for number, line in iter_lines(path):
-        yield parse_line(path, number, line)
+def trace_events(path: Path) -> Iterator[SegmentEvent]:
+    """The trace's events, read once and shape-checked by :func:`sim.trace.reader.read_events`."""
+    return read_events(path)
 
 
 def _optional(path: Path) -> Iterator[dict[str, Any]]:

@@ -41,7 +41,9 @@ from typing import Any
 
 import orjson
 
-Event = dict[str, Any]
+from sim.trace.events import SegmentEvent
+
+Event = SegmentEvent  # an event that passed check_event: the contract's type from here on
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
