@@ -80,6 +80,23 @@ UNATTRIBUTED = "unattributed"
 TOP_EXITS = 10
 
 
+def opened_channel(name: object, properties: Mapping[str, Any]) -> str | None:
+    """The channel of a message a person opened (a tap, an email open), else None.
+
+    The event's own ``channel`` property, else the channel its name says. A
+    later ``Campaign Landing`` (the deep link opened) is the click of the
+    person's latest opened message: here and in ``hopsim compare``.
+    """
+    if name not in OPENS:
+        return None
+    return str(properties.get("channel") or ACTED_ON[str(name)])
+
+
+def is_opt_out(name: object, properties: Mapping[str, Any]) -> bool:
+    """An unsubscribe, or push permission taken back."""
+    return name == UNSUBSCRIBED or (name == PUSH_PERMISSION and not properties.get("granted"))
+
+
 def _rate(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -379,13 +396,13 @@ class JourneyMetrics:
         t: float,
     ) -> None:
         """A device's message events: an open, an opt-out; arrivals are counted from the log."""
-        if name in OPENS:
+        channel = opened_channel(name, properties)
+        if channel is not None:
             person = self.person(device_id, event.get("userId"))
-            channel = str(properties.get("channel") or ACTED_ON[name])
             campaign = str(properties.get("campaign", ""))
             self.messages[(channel, device_type, self.stage_of(person))].opened += 1
             self.last_open[person] = (campaign, channel, device_type)
-        elif name == UNSUBSCRIBED or (name == PUSH_PERMISSION and not properties.get("granted")):
+        elif is_opt_out(name, properties):
             person = self.person(device_id, event.get("userId"))
             channel = str(
                 properties.get("channel") or ("watch" if device_type == "watch" else "push")

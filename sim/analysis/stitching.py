@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.engine.identity.records import Profile
+from sim.trace.truth import truth_device
 
 PROBABILISTIC = "probabilistic"
 SCORED_LINKS = frozenset({PROBABILISTIC, "turns"})
@@ -94,17 +95,17 @@ class Placement:
 
 
 def read_truth(rows: Iterable[Mapping[str, Any]]) -> dict[str, Truth]:
-    """``truth.jsonl.gz`` rows keyed by device id."""
+    """``truth.jsonl.gz`` rows keyed by device id, read by :func:`sim.trace.truth.truth_device`."""
     out: dict[str, Truth] = {}
     for row in rows:
-        person = row.get("person_id")
-        shared = person is None or bool(row.get("also_used_by"))
-        out[str(row["device_id"])] = Truth(
-            household=str(row.get("household_id")),
-            person=None if person is None else str(person),
+        device = truth_device(row)
+        shared = device.person_id is None or bool(device.also_used_by)
+        out[device.device_id] = Truth(
+            household=str(device.household_id),
+            person=device.person_id,
             shared=shared,
-            identified=bool(row.get("user_ids")),
-            device_type=str(row.get("device_type") or ""),
+            identified=bool(device.user_ids),
+            device_type=device.device_type,
             personal=not shared,
         )
     return out
