@@ -189,8 +189,12 @@ def metrics(truth: dict[str, Truth], placed: dict[str, Placement]) -> dict[str, 
     both = _linked(c["root_household"], c["root_household_shared"]) + sum(
         map(pairs, c["profile_person"].values())
     )
-    precision, recall = _ratio(both, predicted), _ratio(both, actual)
-    bp, br = _bcubed(devices, truth, placed, c)
+    return _scores(predicted, actual, both, *_bcubed(devices, truth, placed, c))
+
+
+def _scores(predicted: int, actual: int, correct: int, bp: float, br: float) -> dict[str, float]:
+    """Pairwise counts and B-cubed precision and recall as the scores every level reports."""
+    precision, recall = _ratio(correct, predicted), _ratio(correct, actual)
     return {
         "pairwise_precision": precision,
         "pairwise_recall": recall,
@@ -201,7 +205,7 @@ def metrics(truth: dict[str, Truth], placed: dict[str, Placement]) -> dict[str, 
         "bcubed_f1": _f(bp, br, 1.0),
         "predicted_pairs": predicted,
         "true_pairs": actual,
-        "correct_pairs": both,
+        "correct_pairs": correct,
     }
 
 
@@ -273,7 +277,6 @@ def person_metrics(
     predicted = sum(map(pairs, profile.values()))
     actual = sum(map(pairs, person.values()))
     correct = sum(map(pairs, both.values()))
-    precision, recall = _ratio(correct, predicted), _ratio(correct, actual)
     bp = br = 0.0
     for d in devices:
         shared_with = both[(placed[d].profile, truth[d].person)]
@@ -281,19 +284,7 @@ def person_metrics(
         br += shared_with / person[truth[d].person]
     n = len(devices)
     bp, br = (bp / n, br / n) if n else (1.0, 1.0)
-    return {
-        "pairwise_precision": precision,
-        "pairwise_recall": recall,
-        "f1": _f(precision, recall, 1.0),
-        "f05": _f(precision, recall, 0.5),
-        "bcubed_precision": bp,
-        "bcubed_recall": br,
-        "bcubed_f1": _f(bp, br, 1.0),
-        "predicted_pairs": predicted,
-        "true_pairs": actual,
-        "correct_pairs": correct,
-        "devices_scored": n,
-    }
+    return _scores(predicted, actual, correct, bp, br) | {"devices_scored": n}
 
 
 def fused_profiles(rows: list[Mapping[str, Any]], truth: dict[str, Truth]) -> dict[str, Any]:
