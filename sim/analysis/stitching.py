@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.engine.identity.records import Profile
-from sim.trace.truth import truth_device
+from sim.trace.truth import TruthError, truth_device
 
 PROBABILISTIC = "probabilistic"
 SCORED_LINKS = frozenset({PROBABILISTIC, "turns"})
@@ -97,8 +97,11 @@ class Placement:
 def read_truth(rows: Iterable[Mapping[str, Any]]) -> dict[str, Truth]:
     """``truth.jsonl.gz`` rows keyed by device id, read by :func:`sim.trace.truth.truth_device`."""
     out: dict[str, Truth] = {}
-    for row in rows:
-        device = truth_device(row)
+    for number, row in enumerate(rows, start=1):
+        try:
+            device = truth_device(row)
+        except TruthError as exc:
+            raise TruthError(f"truth row {number}: {exc}") from exc
         shared = device.person_id is None or bool(device.also_used_by)
         out[device.device_id] = Truth(
             household=str(device.household_id),

@@ -253,3 +253,11 @@ def test_person_level_by_rule_splits_probabilistic_links_off() -> None:
     assert by_rule["deterministic"]["pairwise_precision"] == 1.0
     assert by_rule["deterministic"]["pairwise_recall"] == pytest.approx(2 / 5)
     assert by_rule["with_probabilistic"]["pairwise_recall"] == 1.0
+
+
+def test_a_truth_row_without_a_device_type_is_refused_by_number() -> None:
+    from sim.trace.truth import TruthError
+
+    rows = [*TRUTH, {"device_id": "x1", "household_id": "h9", "person_id": "X"}]
+    with pytest.raises(TruthError, match=r"truth row 6: expected string keys"):
+        score([], rows)
