@@ -142,6 +142,7 @@ class Tally:
     bad_context: Counter[str] = field(default_factory=Counter)
     by_channel: Counter[str] = field(default_factory=Counter)
     opened_by_variant: Counter[str] = field(default_factory=Counter)
+    clicked_by_variant: Counter[str] = field(default_factory=Counter)
     bad_by_variant: Counter[str] = field(default_factory=Counter)
 
 
@@ -216,6 +217,7 @@ class MessagingLoop:
         if rng.random() >= CLICK[delivery.channel]:
             return
         self.tally.clicked += 1
+        self.tally.clicked_by_variant[f"{delivery.campaign}/{delivery.variant}"] += 1
         self.clicks.append((person, self.world.env.now, self._window(delivery)))
         if delivery.channel == "email":
             self._emit(person, device, EMAIL_CLICKED, delivery)

@@ -32,6 +32,7 @@ SCENARIO_KEYS = (
     "people",
     "identity",
     "campaigns",
+    "journeys",
 )
 BEHAVIOUR_KEYS = ("partner_device_use", "cookie_reset_per_day", "second_screen")
 NETWORK_KEYS = ("carriers", "carrier_pool", "campus_pool", "travel_pool", "employer_size")
@@ -70,6 +71,7 @@ class Scenario:
     second_screen: float
     identity: dict[str, Any] = field(default_factory=dict)
     campaigns: list[dict[str, Any]] = field(default_factory=list)
+    journeys: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def with_overrides(
@@ -180,7 +182,7 @@ def _network(reader: Reader, data: dict[str, Any]) -> NetworkPlan:
 def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona]) -> Scenario:
     reader = Reader(path)
     for key, value in data.items():
-        if isinstance(value, dict | list) and key not in ("identity", "campaigns"):
+        if isinstance(value, dict | list) and key not in ("identity", "campaigns", "journeys"):
             reader.check_provenance(value, f"{key}.")
     reader.known(data, SCENARIO_KEYS, "")
     reader.known(data.get("behaviour", {}), BEHAVIOUR_KEYS, "behaviour.")
@@ -213,6 +215,9 @@ def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona
         else {},
         campaigns=list(data.get("campaigns", []))
         if isinstance(data.get("campaigns", []), list)
+        else [],
+        journeys=list(data.get("journeys", []))
+        if isinstance(data.get("journeys", []), list)
         else [],
         raw=data,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,6 +164,7 @@ class ProfileBook:
         self.workspace_hours = [0.0] * 24
         self.learning: dict[int, list[float]] = {}  # scenario day -> weights not rolled yet
         self.merges = 0
+        self.on_merge: Callable[[str, str], None] | None = None  # (old id, new id) of a merge
         # device id -> (profile id, card, device) while nothing moved: one look-up per event
         self._cards: dict[str, tuple[str, ProfileCard, DeviceSeen]] = {}
         # screen and page names -> "screen:Name": the same few strings, built once
@@ -208,6 +210,8 @@ class ProfileBook:
         del self.states[previous]
         self.alias[previous] = state.id
         self.merges += 1
+        if self.on_merge is not None:
+            self.on_merge(previous, state.id)
 
     @staticmethod
     def _device_of(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Any]:
@@ -348,6 +352,8 @@ class ProfileBook:
             self._traits(state, traits if isinstance(traits, dict) else {})
         elif name == "Push Permission Changed" and device is not None:
             device.push = bool(props.get("granted"))
+            if not device.push:
+                state.last_event["opt_out"] = at  # journeys exit on an opt-out
         elif name == "Trip Started":
             state.driving_until = at + DRIVE_SECONDS
         elif name == "Trip Ended":
@@ -356,6 +362,7 @@ class ProfileBook:
             channel = str(props.get("channel", "email"))
             state.traits[f"subscriptions.{channel}"] = False
             state.opted_out.add(channel)
+            state.last_event["opt_out"] = at
 
     def _teach_workspace(self, at: float, hour: int, weight: float) -> None:
         """Learn for the workspace, filed under the event's scenario day until it is rolled."""
