@@ -351,8 +351,8 @@ class ProfileBook:
             traits = event.get("traits")
             self._traits(state, traits if isinstance(traits, dict) else {})
         elif name == "Push Permission Changed" and device is not None:
-            device.push = bool(props.get("granted"))
-            if not device.push:
+            was, device.push = device.push, bool(props.get("granted"))
+            if was and not device.push:  # a revocation, not a first "no" at install
                 state.last_event["opt_out"] = at  # journeys exit on an opt-out
         elif name == "Trip Started":
             state.driving_until = at + DRIVE_SECONDS
