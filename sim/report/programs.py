@@ -77,7 +77,9 @@ def flow_figure(name: str, journey: dict[str, Any]) -> Figure:
     tallest = max(len(c) for c in layout)
     width = len(layout) * (BOX_W + GAP_X)
     height = tallest * (BOX_H + GAP_Y)
-    figure = new_figure(min(16.0, max(6.0, width * 1.25)), max(2.6, height * 1.25 + 0.6), layout=None)
+    figure = new_figure(
+        min(16.0, max(6.0, width * 1.25)), max(2.6, height * 1.25 + 0.6), layout=None
+    )
     axes = figure.add_axes((0.01, 0.01, 0.98, 0.9))
     axes.set_xlim(-0.2, width)
     axes.set_ylim(-0.2, height + 0.1)

@@ -28,7 +28,7 @@ STEPS = {
         devices_sent={"phone": 5},
         opened=2,
         clicked=1,
-    ),  # fmt: skip
+    ),
     "never": step("message", 0),
 }
 
