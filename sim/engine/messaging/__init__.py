@@ -14,6 +14,7 @@ from typing import Any
 from sim.engine.messaging.config import Campaign, parse_campaigns
 from sim.engine.messaging.journeys import Journey, parse_journeys
 from sim.engine.messaging.messenger import Delivery, Messenger
+from sim.engine.messaging.templates import check_templates
 
 __all__ = ["Campaign", "Delivery", "Journey", "Messenger", "build_messaging"]
 
@@ -32,4 +33,5 @@ def build_messaging(
     parsed = parse_campaigns(campaigns, where)
     names = {c.name for c in parsed}
     paths = parse_journeys(journeys or [], where.removesuffix(": campaigns"), names)
+    check_templates([*parsed, *(c for j in paths for c in j.campaigns)], where)
     return Messenger(parsed, where, paths)

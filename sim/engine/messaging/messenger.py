@@ -28,6 +28,7 @@ from sim.engine.messaging.content import render
 from sim.engine.messaging.journeys import Journey, check_journey_start
 from sim.engine.messaging.profiles import Exposure, ProfileBook, ProfileCard
 from sim.engine.messaging.segments import matches, trait_matches
+from sim.engine.messaging.templates import RenderError, fill, localize
 from sim.engine.messaging.variants import assign
 from sim.engine.messaging.walker import Walker
 
@@ -409,7 +410,11 @@ class Messenger:
                 return None
             self._log(base, now, "no_consent")
             return None
-        row = base | self._where(choice, campaign, variant)
+        try:
+            row = base | self._where(choice, campaign, variant, state)
+        except RenderError as exc:  # never sent half-filled
+            self._log(base | self._device_row(choice), now, f"render_failed:{exc}")
+            return None
         tz = choice.device.timezone
         if guards.quiet(campaign.quiet, self.clock, now, tz):
             later = guards.quiet_end(campaign.quiet, self.clock, now, tz)
@@ -466,16 +471,23 @@ class Messenger:
         ticket.due = due
         self._push(ticket)
 
-    def _where(self, choice: Choice, campaign: Campaign, variant: Variant) -> dict[str, Any]:
+    def _where(
+        self, choice: Choice, campaign: Campaign, variant: Variant, state: ProfileCard
+    ) -> dict[str, Any]:
         device = choice.device
         message = variant.message or campaign.message
-        content = render(message, device.type, device.app, choice.channel)
+        written, locale = localize(message, device.locale)
+        content = render(fill(written, state), device.type, device.app, choice.channel)
+        if message.locales:
+            content["locale"] = locale  # which language went out (the loop reads it)
+        return self._device_row(choice) | {"content": content, "topic": message.topic}
+
+    @staticmethod
+    def _device_row(choice: Choice) -> dict[str, Any]:
         return {
-            "device_id": device.id,
-            "device_type": device.type,
+            "device_id": choice.device.id,
+            "device_type": choice.device.type,
             "channel": choice.channel,
-            "content": content,
-            "topic": message.topic,
         }
 
     def _send(

@@ -70,6 +70,7 @@ class DeviceSeen:
     last_seen: float = -1e18
     push: bool = False
     hours: array[float] = field(default_factory=day_hours)
+    locale: str = ""  # context.locale when first seen (messages in the person's language)
 
 
 @dataclass(slots=True)
@@ -325,6 +326,9 @@ class ProfileBook:
     ) -> DeviceSeen:
         kind = str(raw.get("type") or "phone")
         device = state.devices[device_id] = DeviceSeen(device_id, kind, "app" in context)
+        locale = context.get("locale")
+        if isinstance(locale, str):
+            device.locale = locale
         return device
 
     def _learn(
