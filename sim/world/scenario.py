@@ -33,6 +33,7 @@ SCENARIO_KEYS = (
     "identity",
     "campaigns",
     "journeys",
+    "programme",
 )
 BEHAVIOUR_KEYS = ("partner_device_use", "cookie_reset_per_day", "second_screen")
 NETWORK_KEYS = ("carriers", "carrier_pool", "campus_pool", "travel_pool", "employer_size")
@@ -72,6 +73,7 @@ class Scenario:
     identity: dict[str, Any] = field(default_factory=dict)
     campaigns: list[dict[str, Any]] = field(default_factory=list)
     journeys: list[dict[str, Any]] = field(default_factory=list)
+    programme: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def with_overrides(
@@ -182,7 +184,12 @@ def _network(reader: Reader, data: dict[str, Any]) -> NetworkPlan:
 def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona]) -> Scenario:
     reader = Reader(path)
     for key, value in data.items():
-        if isinstance(value, dict | list) and key not in ("identity", "campaigns", "journeys"):
+        if isinstance(value, dict | list) and key not in (
+            "identity",
+            "campaigns",
+            "journeys",
+            "programme",
+        ):
             reader.check_provenance(value, f"{key}.")
     reader.known(data, SCENARIO_KEYS, "")
     reader.known(data.get("behaviour", {}), BEHAVIOUR_KEYS, "behaviour.")
@@ -219,6 +226,7 @@ def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona
         journeys=list(data.get("journeys", []))
         if isinstance(data.get("journeys", []), list)
         else [],
+        programme=reader.table(data, "programme", "", required=False),
         raw=data,
     )
     if scenario.persons < 1 and not people:

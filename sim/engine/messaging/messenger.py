@@ -27,6 +27,7 @@ from sim.engine.messaging.config import Campaign, Variant, check_start
 from sim.engine.messaging.content import render
 from sim.engine.messaging.journeys import Journey, check_journey_start
 from sim.engine.messaging.profiles import Exposure, ProfileBook, ProfileCard
+from sim.engine.messaging.programme import Programme
 from sim.engine.messaging.segments import matches, trait_matches
 from sim.engine.messaging.templates import RenderError, fill, localize
 from sim.engine.messaging.variants import assign
@@ -95,8 +96,10 @@ class Messenger:
         campaigns: list[Campaign],
         where: str = "campaigns",
         journeys: list[Journey] | None = None,
+        programme: Programme | None = None,
     ) -> None:
         self.where = where
+        self.programme = programme or Programme()
         journeys = journeys or []
         campaigns = campaigns + [c for j in journeys for c in j.campaigns]
         self.campaigns = {c.name: c for c in campaigns}
@@ -132,6 +135,8 @@ class Messenger:
             for variant in campaign.variants:
                 self.results[(campaign.name, variant.name)] = VariantTally()
         self.keep_sends = max((c.caps.horizon for c in campaigns), default=0.0)
+        if self.programme.caps:  # a local calendar day: any send whose day may still be today
+            self.keep_sends = max(self.keep_sends, 3 * DAY)
         self._schedule_moments()
         if self.walker is not None:
             self.walker.schedule_moments()
@@ -399,6 +404,10 @@ class Messenger:
         base: dict[str, Any],
         now: float,
     ) -> Delivery | None:
+        message = variant.message or campaign.message
+        if not message.transactional and self.programme.held_out(state.id):
+            self._log(base, now, "global_control")
+            return None
         channels = variant.channels or campaign.channels
         choice = choose(state, channels, campaign.policy, self.clock, now)
         if choice is None:
@@ -424,6 +433,8 @@ class Messenger:
             self._log(row, now, "quiet_hours")
             return None
         cap = guards.over_cap(state, campaign.caps, choice.channel, self.clock, now)
+        if not cap and not message.transactional:
+            cap = self.programme.over(state, choice.channel, message.tag, self.clock, now)
         if cap:
             self._log(row, now, cap)
             return None
@@ -501,7 +512,7 @@ class Messenger:
     ) -> Delivery:
         day = self.clock.local_day(now, state.timezone)
         state.sends = [s for s in state.sends if now - s[0] < self.keep_sends]
-        state.sends.append((now, choice.channel, day))
+        state.sends.append((now, choice.channel, day, (variant.message or campaign.message).tag))
         state.sent_by_channel[choice.channel] += 1
         state.entered[f"sent:{campaign.name}"] = now
         self._log(row, now, "", "sent")

@@ -107,7 +107,7 @@ class ProfileCard:
     hours: array[float] = field(default_factory=day_hours)
     engaged: dict[str, float] = field(default_factory=dict)
     sent_by_channel: Counter[str] = field(default_factory=Counter)
-    sends: list[tuple[float, str, int]] = field(default_factory=list)
+    sends: list[tuple[float, str, int, str]] = field(default_factory=list)  # at, channel, day, tag
     entered: dict[str, float] = field(default_factory=dict)
     variants: dict[str, str] = field(default_factory=dict)
     exposures: list[Exposure] = field(default_factory=list)
