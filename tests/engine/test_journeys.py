@@ -338,3 +338,11 @@ def test_summary_counts_steps_paths_and_conversions() -> None:
     assert block["paths"]["a"]["opened"] == 3 and block["steps"]["m"]["opened"] == 3
     assert block["exited"] == {"end": 19, "goal": 1}
     assert block["time_to_conversion"]["under_1h"] == 1
+
+
+def test_entry_by_api_is_a_posted_event_naming_the_journey() -> None:
+    api = journey(msg("m"), name="vip", entry={"api": True})
+    engine, messenger = setup(api, journey(msg("m"), name="other", entry={"api": True}))
+    engine.ingest(event("ph", 60, "Journey Triggered", journey="vip"))
+    engine.ingest(event("ph", 90, "Journey Triggered", journey="nobody"))
+    assert [r["journey"] for r in rows(messenger, "entered")] == ["vip"]

@@ -121,6 +121,7 @@ CLICKED: tuple[str, ...] = (
     "SMS Link Clicked",
 )
 ORDERED: tuple[str, ...] = ("Order Completed",)
+API_ENTRY = "Journey Triggered"  # with properties.journey = the journey's name
 OPT_OUT = "opt_out"  # the profile card files unsubscribes and revoked push under this name
 
 
@@ -226,12 +227,18 @@ class Journey:
         return frozenset(names)
 
 
-def _entry(check: _Check, raw: dict[str, Any]) -> Entry:
+def _entry(check: _Check, raw: dict[str, Any], name: str) -> Entry:
     table = check.table(raw, "entry")
-    kinds = [k for k in ("event", "at", "local_time", "segment") if k in table]
+    kinds = [k for k in ("event", "at", "local_time", "segment", "api") if k in table]
     if len(kinds) != 1:
-        check.fail("entry", "exactly one of event, at, local_time, segment", table or None)
+        check.fail("entry", "exactly one of event, at, local_time, segment, api", table or None)
         return Entry("segment")
+    if "api" in kinds:  # a track event anyone may post: "Journey Triggered" {journey: name}
+        if table["api"] is not True:
+            check.fail(
+                "entry.api", "true (enter on a posted Journey Triggered event)", table["api"]
+            )
+        return Entry("event", API_ENTRY, {"journey": name})
     if "event" in kinds:
         props = table.get("properties", {})
         if not isinstance(props, dict):
@@ -486,7 +493,7 @@ def parse_journey(raw: object, index: int, where: str, problems: list[str]) -> J
     exits = exits if isinstance(exits, list) else [exits]
     return Journey(
         name=name,
-        entry=_entry(check, raw),
+        entry=_entry(check, raw, name),
         audience=_audience(check, raw),
         goal=_goal(check, raw),
         exit=tuple(check.event(e, "exit") for e in exits),
