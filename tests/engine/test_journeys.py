@@ -317,9 +317,9 @@ def test_summary_counts_steps_paths_and_conversions() -> None:
     for i in range(20):
         granted(engine, f"d{i}", 0, user=f"u-{i}")
         engine.ingest(event(f"d{i}", 60, "Product Added", user=f"u-{i}"))
-    run_ticks(engine, 0, 600)
+    delivered = run_ticks(engine, 0, 600)
     engine.ingest(event("d0", 1200, "Order Completed", user="u-0"))
-    run_ticks(engine, 660, hours(3))
+    delivered += run_ticks(engine, 660, hours(3))
     walker = messenger.walker
     assert walker is not None
     block = summary(
@@ -337,6 +337,7 @@ def test_summary_counts_steps_paths_and_conversions() -> None:
     assert block["paths"]["a"]["n"] + block["paths"]["b"]["n"] == 20
     assert block["paths"]["a"]["opened"] == 3 and block["steps"]["m"]["opened"] == 3
     assert block["exited"] == {"end": 19, "goal": 1}
+    assert {d.variant for d in delivered} == {"a", "b"}  # the loop counts opens per path
     assert block["time_to_conversion"]["under_1h"] == 1
 
 

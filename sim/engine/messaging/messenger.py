@@ -521,7 +521,7 @@ class Messenger:
                 self._log(row | {"device_id": other.id, "device_type": other.type}, now, "dedup")
         return Delivery(
             campaign.name,
-            variant.name,
+            str(row["variant"]),  # the variant, or a journey run's experiment path
             state.id,
             choice.device.id,
             choice.device.type,
