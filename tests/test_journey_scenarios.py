@@ -32,6 +32,7 @@ def test_seed_journey_counts_add_up(name: str, tmp_path: Path) -> None:
     for block in programs.values():
         assert block["entered"] > 0
         assert block["converted"] <= block["entered"]
+        assert 0 <= block["walked_twice"] <= block["entered"]  # truth: one person, two profiles
         assert sum(block["time_to_conversion"].values()) == block["converted"]
         for sid, step in block["steps"].items():
             out = sum(step["advanced"].values()) + sum(step["exited"].values())

@@ -15,10 +15,12 @@ Everything is a count (seconds are a sum), so shards add up key by key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sim.engine.messaging import Messenger
+from sim.trace.clock import epoch_seconds
+from sim.trace.truth import owners_of_rows
 from sim.world.reactions import Tally
 
 BUCKETS: tuple[tuple[str, float], ...] = (
@@ -72,6 +74,7 @@ def summary(
             "seconds_to_conversion": 0,
             "time_to_conversion": {label: 0 for label, _ in BUCKETS},
             "exited": {},
+            "walked_twice": 0,
             "paths": {},
             "steps": {sid: _step_block(kind) for sid, kind in steps.items()},
         }
@@ -162,12 +165,14 @@ def step_kinds(journeys: Iterable[Any]) -> dict[str, dict[str, str]]:
     return {j.name: {sid: s.kind for sid, s in j.steps.items()} for j in journeys}
 
 
-def shard_block(messenger: Messenger, tally: Tally) -> dict[str, Any]:
+def shard_block(
+    messenger: Messenger, tally: Tally, truth_rows: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The block for one shard's messenger and loop (``{}`` without journeys)."""
     walker = messenger.walker
     if walker is None:
         return {}
-    return summary(
+    block = summary(
         walker.rows,
         messenger.decisions,
         step_kinds(walker.journeys.values()),
@@ -175,3 +180,52 @@ def shard_block(messenger: Messenger, tally: Tally) -> dict[str, Any]:
         tally.clicked_by_variant,
         tally.bad_by_variant,
     )
+    if truth_rows is not None:
+        owner = owners_of_rows(truth_rows)
+
+        def person(profile_id: str) -> str | None:
+            card = messenger.book.get(profile_id)
+            for device in sorted(card.devices) if card is not None else ():
+                who = owner.owner(device)
+                if who is not None and not who.startswith("household:"):
+                    return who
+            return None
+
+        for name, count in walked_twice(walker.rows, person).items():
+            block[name]["walked_twice"] = count
+    return block
+
+
+def walked_twice(
+    rows: Iterable[Mapping[str, Any]], person: Callable[[str], str | None]
+) -> dict[str, int]:
+    """Per journey, the TRUE persons with two runs at once: one person the engine saw as
+    two profiles (a stitching miss), each walking the journey and getting its messages."""
+    spans: dict[tuple[str, str], tuple[str, float, float]] = {}
+    for row in rows:
+        key = (str(row["journey"]), str(row["run"]))
+        at = epoch_seconds(str(row["at"]))
+        if row["event"] == "entered":
+            spans[key] = (str(row["profile_id"]), at, float("inf"))
+        elif row["event"] == "exited" and key in spans:
+            pid, start, _ = spans[key]
+            spans[key] = (pid, start, at)
+    by_person: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for (journey, _), (pid, start, end) in spans.items():
+        who = person(pid)
+        if who is not None:
+            by_person.setdefault((journey, who), []).append((start, end))
+    out: dict[str, int] = {}
+    for (journey, _), runs in sorted(by_person.items()):
+        out[journey] = out.get(journey, 0) + int(_overlap(runs))
+    return out
+
+
+def _overlap(runs: list[tuple[float, float]]) -> bool:
+    """Do any two (start, end) spans overlap?"""
+    latest_end = -float("inf")
+    for start, end in sorted(runs):
+        if start < latest_end:
+            return True
+        latest_end = max(latest_end, end)
+    return False

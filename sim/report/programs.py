@@ -48,7 +48,9 @@ def section(tables: t.Tables) -> Section:
             converted, entered = journey.get("converted", 0), journey.get("entered", 0)
             seconds = journey.get("seconds_to_conversion", 0)
             mean = f", mean {seconds / converted / 3600:.1f} h to convert" if converted else ""
-            out.rows.append((name, f"{converted:,} of {entered:,} runs converted{mean}"))
+            twice = journey.get("walked_twice", 0)
+            also = f"; {twice:,} true persons walked it twice at once (unstitched)" if twice else ""
+            out.rows.append((name, f"{converted:,} of {entered:,} runs converted{mean}{also}"))
     return out
 
 

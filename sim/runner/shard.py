@@ -190,7 +190,7 @@ class Shard:
             result.messaging = messaging_summary(
                 self.loop.tally, conversions, self.messaging, truth
             )
-            result.programs = journey_block(self.messaging, self.loop.tally)
+            result.programs = journey_block(self.messaging, self.loop.tally, truth)
             result.journey_steps = self.messaging.journey_rows()
         result.identity = self.graph.export()
         result.wall_seconds = time.perf_counter() - self.started

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sim.analysis.journeys import step_kinds, summary
+from sim.analysis.journeys import step_kinds, summary, walked_twice
 from sim.engine.engine import Engine
 from sim.engine.messaging import Messenger, build_messaging
 from sim.errors import ConfigError
@@ -347,3 +347,23 @@ def test_entry_by_api_is_a_posted_event_naming_the_journey() -> None:
     engine.ingest(event("ph", 60, "Journey Triggered", journey="vip"))
     engine.ingest(event("ph", 90, "Journey Triggered", journey="nobody"))
     assert [r["journey"] for r in rows(messenger, "entered")] == ["vip"]
+
+
+def test_a_person_on_two_profiles_walks_the_journey_twice() -> None:
+    """Two unstitched devices of one true person: two runs at once, counted once."""
+    engine, messenger = setup(journey(wait("w", "m", hours=2), msg("m")))
+    engine.ingest(event("ph", 60, "Product Added", user=None))
+    engine.ingest(event("lap", 120, "Product Added", kind="laptop", user=None))
+    engine.ingest(event("other", 130, "Product Added", user=None))
+    run_ticks(engine, 0, hours(3))
+    owner = {"ph": "kaylee", "lap": "kaylee", "other": "mason"}
+
+    def person(profile_id: str) -> str | None:
+        card = messenger.book.get(profile_id)
+        return owner[next(iter(card.devices))] if card is not None else None
+
+    assert walked_twice(messenger.journey_rows(), person) == {"cart": 1}
+    later = [
+        r for r in messenger.journey_rows() if r["profile_id"] != rows(messenger)[0]["profile_id"]
+    ]
+    assert walked_twice(later, person) == {"cart": 0}
