@@ -44,6 +44,7 @@ def _step_block(kind: str) -> dict[str, Any]:
         "exited": {},
         "converted_after": 0,
         "devices_sent": {},
+        "devices_opened": {},
     }
 
 
@@ -58,13 +59,15 @@ def summary(
     opened: Mapping[str, int],
     clicked: Mapping[str, int],
     bad: Mapping[str, int],
+    opened_by_device: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The ``journey_programs`` block for one shard.
 
     ``rows``: the walker's rows; ``decisions``: the messenger's (only those
     with a ``journey`` key are read); ``kinds``: journey -> step id -> kind
     (every declared step is listed, reached or not); ``opened``, ``clicked``,
-    ``bad``: the loop's counts per ``journey/step/path`` (campaign/variant).
+    ``bad``: the loop's counts per ``journey/step/path`` (campaign/variant);
+    ``opened_by_device``: its opens per ``journey/step|device type``.
     """
     out: dict[str, Any] = {}
     for name, steps in kinds.items():
@@ -119,6 +122,12 @@ def summary(
     _loop_counts(out, opened, "opened")
     _loop_counts(out, clicked, "clicked")
     _loop_counts(out, bad, "bad_context", steps_too=False)
+    for label, count in (opened_by_device or {}).items():
+        campaign, _, kind = label.rpartition("|")
+        name, _, sid = campaign.partition("/")
+        step = out.get(name, {}).get("steps", {}).get(sid)
+        if step is not None:
+            _bump(step["devices_opened"], kind, count)
     return out
 
 
@@ -179,6 +188,7 @@ def shard_block(
         tally.opened_by_variant,
         tally.clicked_by_variant,
         tally.bad_by_variant,
+        tally.opened_by_device,
     )
     if truth_rows is not None:
         owner = owners_of_rows(truth_rows)

@@ -171,6 +171,9 @@ def describe(step: dict[str, Any]) -> list[str]:
         if devices:
             lines.append("  on " + ", ".join(f"{k} {v}" for k, v in sorted(devices.items())))
         lines.append(f"opened {step.get('opened', 0):,}, clicked {step.get('clicked', 0):,}")
+        opened = step.get("devices_opened", {})
+        if opened:
+            lines.append("  on " + ", ".join(f"{k} {v}" for k, v in sorted(opened.items())))
     exited = step.get("exited", {})
     if exited:
         lines.append("left: " + ", ".join(f"{k} {v}" for k, v in sorted(exited.items())))

@@ -147,6 +147,7 @@ class Tally:
     by_channel: Counter[str] = field(default_factory=Counter)
     opened_by_variant: Counter[str] = field(default_factory=Counter)
     clicked_by_variant: Counter[str] = field(default_factory=Counter)
+    opened_by_device: Counter[str] = field(default_factory=Counter)  # "campaign|device type"
     bad_by_variant: Counter[str] = field(default_factory=Counter)
 
 
@@ -217,6 +218,7 @@ class MessagingLoop:
             return
         self.tally.opened += 1
         self.tally.opened_by_variant[f"{delivery.campaign}/{delivery.variant}"] += 1
+        self.tally.opened_by_device[f"{delivery.campaign}|{device.type}"] += 1
         self._emit(person, device, OPENED[delivery.channel], delivery)
         if rng.random() >= CLICK[delivery.channel]:
             return

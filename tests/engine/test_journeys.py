@@ -329,6 +329,7 @@ def test_summary_counts_steps_paths_and_conversions() -> None:
         {"cart/m/a": 3},
         {},
         {},
+        {"cart/m|watch": 2, "cart/m|laptop": 1, "other/x|phone": 5},
     )["cart"]
     assert block["entered"] == 20 and block["converted"] == 1
     assert block["steps"]["m"]["sent"] == 20
@@ -339,6 +340,7 @@ def test_summary_counts_steps_paths_and_conversions() -> None:
     assert block["exited"] == {"end": 19, "goal": 1}
     assert {d.variant for d in delivered} == {"a", "b"}  # the loop counts opens per path
     assert block["time_to_conversion"]["under_1h"] == 1
+    assert block["steps"]["m"]["devices_opened"] == {"watch": 2, "laptop": 1}
 
 
 def test_entry_by_api_is_a_posted_event_naming_the_journey() -> None:
