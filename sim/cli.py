@@ -14,7 +14,17 @@ from collections.abc import Sequence
 from sim import __version__
 from sim.errors import HopsimError
 
-COMMANDS = ("run", "compare", "serve", "loadtest", "report", "personas", "validate")
+COMMANDS = (
+    "run",
+    "compare",
+    "serve",
+    "loadtest",
+    "report",
+    "personas",
+    "validate",
+    "export",
+    "score",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SEEDS = ("cart-journey", "storm-journey", "onboarding-journey", "path-journey")
 
 
-def simulate(name: str, out: Path, workers: int = 1, persons: int = 60) -> dict[str, Any]:
+def simulate(name: str, out: Path, workers: int = 1, persons: int = 400) -> dict[str, Any]:
     scenario = load_scenario(SCENARIOS / f"{name}.toml").with_overrides(persons=persons)
     summary: dict[str, Any] = Run(scenario, out, workers).execute()
     return summary
@@ -52,8 +52,8 @@ def test_seed_journey_counts_add_up(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_journeys_same_bytes_for_any_worker_count(tmp_path: Path) -> None:
-    one = simulate("cart-journey", tmp_path / "w1", 1, 40)
-    two = simulate("cart-journey", tmp_path / "w2", 2, 40)
+    one = simulate("cart-journey", tmp_path / "w1", 1, 300)
+    two = simulate("cart-journey", tmp_path / "w2", 2, 300)
     for name in ("journey_steps.jsonl", "messages.jsonl"):
         assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes()
     assert json.dumps(one["journey_programs"], sort_keys=True) == json.dumps(

@@ -9,6 +9,7 @@ ground floor up:
                   clock, hooks, reader and writer, the truth index)
     1  world      sim.world: SimPy people and devices (never scores)
        engine     sim.engine: identity and messaging, pure Python
+       warehouse  sim.warehouse: the trace as warehouse tables, identity outputs read back
     2  analysis   sim.analysis: every comparison with truth
     3  runner     sim.runner: one run's wiring (world + engine + sinks); it
                   calls analysis to write the run's summary
@@ -36,6 +37,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "sim.errors": (0, "trace"),
     "sim.world": (1, "world"),
     "sim.engine": (1, "engine"),
+    "sim.warehouse": (1, "warehouse"),
     "sim.analysis": (2, "analysis"),
     "sim.runner": (3, "runner"),
     "sim.report": (4, "report"),
@@ -47,19 +49,11 @@ LAYERS: dict[str, tuple[int, str]] = {
     "sim": (5, "commands"),
 }
 
-# Violations other helpers of issue 13 are removing on their branches (the identity
-# graph gets one state object the probabilistic pass and shard export work on; the
-# HTTP collector leaving the engine for sim/serve needs no entry: app, store,
-# validate and client import nothing above the engine). Each entry is
-# (importer, imported). The lead empties this set at merge: any violation not
-# listed here fails the test now.
-PENDING: set[tuple[str, str]] = {
-    # identity helper: the graph, its probabilistic pass and its shard export import each other
-    ("sim.engine.identity.graph", "sim.engine.identity.probabilistic"),
-    ("sim.engine.identity.graph", "sim.engine.identity.shards"),
-    ("sim.engine.identity.probabilistic", "sim.engine.identity.graph"),
-    ("sim.engine.identity.shards", "sim.engine.identity.graph"),
-}
+# Violations other helpers of issue 13 are still removing on their branches, each
+# entry (importer, imported). Empty now that the identity package has no import
+# cycle (one GraphState shared by graph, finalize passes and shard export/absorb):
+# any violation fails the test.
+PENDING: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:

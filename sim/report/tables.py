@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,7 @@ class Tables:
     days: list[daylife.DayInLife] = field(default_factory=list)
     switches: behaviour.SwitchMatrix | None = None
     switch_days: list[behaviour.DayShare] = field(default_factory=list)
+    realism: list[JsonObject] = field(default_factory=list)
     journeys: list[behaviour.PathShare] = field(default_factory=list)
     journeys_source: str = ""
     channels: list[behaviour.ChannelCredit] = field(default_factory=list)
@@ -107,6 +108,8 @@ def collect(run_dir: Path) -> Tables:
     tables.load_series = loadtest.read_series(run_dir)
     tables.variants = experiments.variants(tables.compare, tables.summary)
     tables.journeys = world_journeys(read_jsonl(run_dir / "journeys.jsonl"), tables.summary)
+    tables.switch_days = switch_days(tables.summary)
+    tables.realism = realism_rows(tables.summary)
     if not tables.journeys and tables.compare:
         tables.journeys = top_paths(tables.compare.get("journeys"), 0)
     tables.journeys_source = "journeys.jsonl" if tables.journeys else ""
@@ -134,24 +137,43 @@ def _behaviour(
         contexts = spans_from_changes(trace.context_changes, trace.last_at or 0.0)
     tables.days = daylife.days_in_life(histories, chosen, contexts, people)
     tables.switches = behaviour.switch_matrix(sessions)
-    tables.switch_days = behaviour.daily_switch_share(sessions, devices, scenario_dates(tables))
     if not tables.journeys:
         tables.journeys = behaviour.journeys_to_purchase(sessions)
         tables.journeys_source = "trace.jsonl.gz"
     tables.channels = behaviour.attribution(sessions)
 
 
-def scenario_dates(tables: Tables) -> set[str] | None:
-    """The scenario's calendar days (summary ``start`` and ``days``), None when unknown."""
-    summary = tables.summary or {}
-    start, days = summary.get("start"), summary.get("days")
-    if not isinstance(start, str) or not isinstance(days, int):
-        return None
-    try:
-        first = datetime.fromisoformat(start).date()
-    except ValueError:
-        return None
-    return {(first + timedelta(days=n)).isoformat() for n in range(days)}
+def switch_days(summary: JsonObject | None) -> list[behaviour.DayShare]:
+    """The run's switch rate per local day (summary ``realism.switch_by_day``), dated.
+
+    Counted by the run (``sim.analysis.realism.switch_rate``) over every pick-up
+    of a person's own devices: the one definition ``summary.json`` reports.
+    """
+    realism = (summary or {}).get("realism")
+    rows = realism.get("switch_by_day") if isinstance(realism, dict) else None
+    start = str((summary or {}).get("start", ""))[:10]
+    if not isinstance(rows, list) or not start:
+        return []
+    first = date.fromisoformat(start)
+    days = int((summary or {}).get("days", len(rows)))
+    return [
+        behaviour.DayShare(
+            (first + timedelta(days=int(row["day"]))).isoformat(),
+            int(row["people"]),
+            int(row["switchers"]),
+        )
+        for row in rows
+        if isinstance(row, dict) and 0 <= int(row.get("day", -1)) < days
+    ]
+
+
+def realism_rows(summary: JsonObject | None) -> list[JsonObject]:
+    """``realism.figures``: each simulated figure beside its published value and band."""
+    realism = (summary or {}).get("realism")
+    rows = realism.get("figures") if isinstance(realism, dict) else None
+    if not isinstance(rows, list):
+        return []
+    return [r for r in rows if isinstance(r, dict) and {"name", "low", "high"} <= set(r)]
 
 
 def world_journeys(

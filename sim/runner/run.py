@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.realism import Collected, figures, switch_rate
 from sim.analysis.realism_people import people_figures
 from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
@@ -30,11 +31,6 @@ from sim.trace.clock import iso_ms
 from sim.trace.writer import write_jsonl, write_jsonl_gz
 from sim.world.journey import STAGES
 from sim.world.scenario import Scenario
-
-SWITCH_SOURCE = (
-    "Google, The New Multi-screen World (2012): 98% of sequential screeners"
-    " move between devices in a day"
-)
 
 
 def default_out(scenario: Scenario, root: Path = Path("reports")) -> Path:
@@ -64,7 +60,7 @@ class Run:
         people = self._write_tables(shards, truth, profiles)
         shutil.rmtree(parts)
         self.summary = self._summary(shards, events, wall)
-        self.summary["realism"]["figures"] = [f.as_row() for f in people_figures(people, truth)]
+        self.summary["realism"]["figures"] += [f.as_row() for f in people_figures(people, truth)]
         self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
         if any(s.messaging for s in shards):
             self.summary["messaging"] = merge_counts([s.messaging for s in shards])
@@ -118,7 +114,6 @@ class Run:
     def _summary(self, shards: list[ShardResult], events: int, wall: float) -> dict[str, Any]:
         tally = merge_counts([s.tallies for s in shards])
         journeys = [r for s in shards for r in s.journeys]
-        days, switched = tally["switch_days"], tally["switched_days"]
         return {
             "scenario": self.scenario.name,
             "seed": self.scenario.seed,
@@ -133,11 +128,7 @@ class Run:
             "events_per_second": round(events / wall, 1) if wall > 0 else 0.0,
             "device_types": dict(sorted(tally["device_types"].items())),
             "personas": dict(sorted(tally["personas"].items())),
-            "realism": {
-                "switch_rate": round(switched / days, 4) if days else 0.0,
-                "switch_rate_published": 0.98,
-                "switch_rate_source": SWITCH_SOURCE,
-            },
+            "realism": realism_summary(self.scenario, tally["outcomes"], journeys),
             "funnel": {stage: tally["funnel"].get(stage, 0) for stage in STAGES},
             "journeys": {"orders": tally["orders"], "top_paths": top_paths(journeys)},
         }
@@ -166,6 +157,20 @@ def merge_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 merged[key] += value
     return merged
+
+
+def realism_summary(
+    scenario: Scenario, outcomes: dict[str, Any], journeys: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``realism``: the switch rate and every simulated-vs-published row (sim.analysis.realism)."""
+    switch = switch_rate(outcomes)
+    collected = Collected(scenario.brand, scenario.days, outcomes, journeys)
+    return {
+        "switch_rate": switch["value"],
+        "switch_rate_definition": switch["definition"],
+        "switch_by_day": switch["by_day"],
+        "figures": [figure.as_row() for figure in figures(collected)],
+    }
 
 
 def stitching_summary(

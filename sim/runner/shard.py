@@ -19,7 +19,7 @@ from typing import Any
 
 from sim.analysis.journeys import shard_block as journey_block
 from sim.analysis.messaging import summary as messaging_summary
-from sim.analysis.realism import funnel, switch_days
+from sim.analysis.realism import funnel
 from sim.engine.engine import Engine, load_identity_config
 from sim.engine.identity import IdentityGraph
 from sim.engine.identity.shards import ShardIdentity
@@ -238,15 +238,13 @@ def tallies(world: World) -> dict[str, Any]:
     """Counts that add up across shards (the summary is computed from their sums)."""
     people = list(world.people())
     devices = [d for d, _ in world.devices()]
-    days, switched = switch_days(people)
     return {
         "persons": len(people),
         "households": len(world.households),
         "devices": len(devices),
         "device_types": Counter(d.type for d in devices),
         "personas": Counter(p.persona.name for p in people),
-        "switch_days": days,
-        "switched_days": switched,
+        "outcomes": world.outcomes.counts(),
         "funnel": Counter(funnel(people)),
         "orders": sum(p.journey.orders for p in people),
     }

@@ -67,7 +67,7 @@ def test_a_junk_user_id_never_links_two_devices(junk: str) -> None:
     g.observe(ev(anon="a1", device="d1", user=junk))
     g.observe(ev(anon="a2", device="d2", user=junk))
     assert g.profile_of("deviceId", "d1") != g.profile_of("deviceId", "d2")
-    assert sum(g.rejected.values()) == 2
+    assert sum(g.stats()["rejected"].values()) == 2
     assert any(r.rule == "blocklist" and r.action == "reject" for r in g.merge_log)
 
 

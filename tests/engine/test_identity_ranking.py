@@ -11,16 +11,16 @@ import random
 
 import numpy as np
 
-from sim.engine.identity.probabilistic import Ranked, _top_two
+from sim.engine.identity.probabilistic import Ranked, top_two
 from sim.engine.identity.state import ProfileState
 
 
-def sorted_top_two(ranked: list[Ranked]) -> tuple[Ranked, float]:
+def sortedtop_two(ranked: list[Ranked]) -> tuple[Ranked, float]:
     ordered = sorted(ranked, key=lambda item: (-item[0], item[1].number))
     return ordered[0], ordered[1][0] if len(ordered) > 1 else 0.0
 
 
-def test_top_two_is_the_head_of_the_sorted_ranking() -> None:
+def testtop_two_is_the_head_of_the_sorted_ranking() -> None:
     draw = random.Random(7)
     scores = (-3.5, -0.68, 0.0, 1.32, 4.17, 6.0, 9.1)
     for _ in range(2000):
@@ -29,8 +29,8 @@ def test_top_two_is_the_head_of_the_sorted_ranking() -> None:
             (draw.choice(scores), ProfileState(n), (None, None, None, None)) for n in numbers
         ]
         values = np.array([item[0] for item in ranked])
-        top, second = _top_two(values, np.array(numbers, dtype=np.intp))
-        expected_top, expected_second = sorted_top_two(ranked)
+        top, second = top_two(values, np.array(numbers, dtype=np.intp))
+        expected_top, expected_second = sortedtop_two(ranked)
         assert ranked[top] is expected_top
         assert second == expected_second
         assert type(second) is float

@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from sim.engine.identity import IdentityConfig, IdentityGraph
-from sim.engine.identity import graph as graph_module
+from sim.engine.identity import IdentityConfig, IdentityGraph, graphstate
 from sim.engine.identity.sightings import order_key
 from sim.world.life import play
 from sim.world.scenario import load_scenario
@@ -111,16 +110,16 @@ def junk_shards() -> list[list[Event]]:
 def test_rejections_are_logged_as_one_graph_would_log_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(graph_module, "MAX_REJECT_LOG", 3)  # short enough to bite here
+    monkeypatch.setattr(graphstate, "MAX_REJECT_LOG", 3)  # short enough to bite here
     shards = junk_shards()
     parts = [shipped(fed(events)) for events in shards]
     single = fed(sorted((e for s in shards for e in s), key=order_key))
     absorbed = IdentityGraph.absorb(parts)
     assert absorbed.merge_log == single.merge_log
     assert absorbed.stats() == single.stats()
-    assert absorbed.book.networks == single.book.networks
-    assert absorbed.book.names == single.book.names
-    assert list(absorbed.devices) == list(single.devices)
+    assert absorbed.state.book.networks == single.state.book.networks
+    assert absorbed.state.book.names == single.state.book.names
+    assert list(absorbed.state.devices) == list(single.state.devices)
     per_shard = sum(len(p.merge_log) for p in parts)
     assert len(single.merge_log) < per_shard, "the whole log keeps fewer rejections"
 

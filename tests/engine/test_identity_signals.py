@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +19,14 @@ import pytest
 
 from sim.engine.identity import IdentityConfig, IdentityGraph
 from sim.engine.identity import signals as signals_module
-from sim.engine.identity.evidence import DeviceEvidence
 from sim.engine.identity.scoring import (
     ADJACENT_LIFT,
+    PATTERN_SCORES,
     PATTERNS,
     SIMILAR_COSINE,
     Comparison,
     code_of,
     copresence_level,
-    cosine,
-    score_of,
 )
 from sim.engine.identity.signals import Blocks, Signals, Summary
 from sim.world.life import play
@@ -39,13 +38,23 @@ POPULATION = Path(__file__).resolve().parents[2] / "scenarios" / "population.tom
 
 def summaries() -> tuple[Signals, list[Summary]]:
     scenario = load_scenario(POPULATION).with_overrides(persons=30, days=3)
-    world = World(scenario)
+    world = World(replace(scenario, brand="panel"))  # every pick-up logged: rich evidence
     graph = IdentityGraph(IdentityConfig())
     world.event_emitted.add_listener(lambda event, **_: graph.observe(event))
     play(world)
-    signals = Signals(graph.devices, graph.book.public())
-    persons = [s for s in graph.registry.live() if s.kind == "person" and s.device_ids]
+    state = graph.state
+    signals = Signals(state.devices, state.book.public())
+    persons = [s for s in state.registry.live() if s.kind == "person" and s.device_ids]
     return signals, [signals.summarise(s) for s in persons]
+
+
+def cosine(a: Counter[int], b: Counter[int]) -> float:
+    """Cosine similarity of two count vectors, spelled out (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
+    return dot / norm if norm else 0.0
 
 
 def adjacent_by_definition(signals: Signals, mine: Summary, other: Summary) -> bool:
@@ -103,17 +112,28 @@ def test_the_pattern_numbers_are_the_four_fields_zipped() -> None:
         assert signals.codes(mine, blocks, rows[:0]).tolist() == []
         assert signals.codes(mine, blocks, rows[::-1]).tolist() == codes[::-1]  # any order
     assert len(patterns_seen) > 8, "many patterns occur: the check has teeth"
-    assert not blocks._scratch.any(), "membership marks are wiped after each use"
 
 
-def test_dots_past_float_exactness_are_integer_products(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_membership_marks_do_not_leak_from_one_question_to_the_next() -> None:
     _, people = summaries()
     blocks = Blocks({p.state.number: p for p in people})
     rows = np.arange(len(people), dtype=np.intp)
-    exact = blocks.dots(people[0], rows)
-    monkeypatch.setattr(signals_module, "EXACT_FLOAT", 0.0)
-    assert blocks.dots(people[0], rows).tolist() == exact.tolist()
-    assert exact.tolist() == [float(p.vector @ people[0].vector) for p in people]
+    draw = [list(range(0, len(people), 3)), [1, 2], [], list(range(len(people)))]
+    for members in draw:
+        assert blocks.among(rows, members).tolist() == [r in members for r in range(len(people))]
+
+
+def test_dots_are_the_integer_products_of_the_name_counts() -> None:
+    _, people = summaries()
+    blocks = Blocks({p.state.number: p for p in people})
+    rows = np.arange(len(people), dtype=np.intp)
+    for mine in people[:5]:
+        plain = [
+            float(sum(int(a) * int(b) for a, b in zip(p.vector, mine.vector, strict=True)))
+            for p in people
+        ]
+        assert blocks.dots(mine, rows).tolist() == plain
+    assert any(blocks.dots(people[0], rows)), "some names are shared: the check has teeth"
 
 
 def most_voted_by_definition(
@@ -150,10 +170,11 @@ def test_blocking_candidates_are_the_most_voted(
     for mine in people:
         for use_time in (True, False):
             expected = most_voted_by_definition(pool, mine, use_time, cap)
-            assert blocks.candidates(mine, use_time) == expected
-            nearby = blocks.nearby(mine, use_time)
-            assert [s.state.number for s in nearby] == expected
-            assert all(s is pool[s.state.number] for s in nearby)
+            rows = blocks.candidate_rows(mine, use_time)
+            assert blocks.numbers[rows].tolist() == expected
+            assert all(
+                blocks.members[row] is pool[n] for row, n in zip(rows, expected, strict=True)
+            )
 
 
 def test_a_summary_is_reused_only_while_its_devices_stay_the_same() -> None:
@@ -176,17 +197,5 @@ def test_the_score_table_is_the_sum_of_the_field_weights() -> None:
     ):
         fields = (home, level, adjacent, similar)
         expected = math.fsum(Comparison(*fields).weights().values())
-        assert math.isclose(score_of(fields), expected, abs_tol=1e-12)
-        assert score_of(fields) == Comparison(*fields).score()
-
-
-def test_slot_lists_are_each_cards_slots_in_order() -> None:
-    signals, _ = summaries()
-    cards = list(signals.devices.items())
-    empty = DeviceEvidence("phone", cards[0][1].book)  # no slot: shares its start with the next
-    devices = dict([*cards[:5], ("empty", empty), *cards[5:], ("empty at the end", empty)])
-    for since in (0, signals.since_slot, signals.since_slot + 500, 1 << 40):
-        lists = signals_module.slot_lists(devices, since)
-        assert list(lists) == list(devices)
-        assert lists == {name: list(card.slots(since)) for name, card in devices.items()}
-    assert any(signals_module.slot_lists(devices, signals.since_slot).values())
+        assert math.isclose(PATTERN_SCORES[code_of(fields)], expected, abs_tol=1e-12)
+        assert PATTERN_SCORES[code_of(fields)] == Comparison(*fields).score()

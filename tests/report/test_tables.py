@@ -51,7 +51,7 @@ def test_switch_matrix_counts_device_changes(collected: t.Tables) -> None:
     }
 
 
-def test_daily_switch_share_uses_local_dates(collected: t.Tables) -> None:
+def test_daily_switch_share_is_the_summary_count_per_local_day(collected: t.Tables) -> None:
     days = [(d.date, d.people, d.switchers) for d in collected.switch_days]
     assert days == [("2026-11-02", 3, 3), ("2026-11-03", 3, 2)]
 

@@ -12,15 +12,36 @@ and later handed to the household rather than to either person.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.extract import Identifier
 from sim.engine.identity.identifiers import KINDS, USER_ID
-from sim.engine.identity.records import MergeRecord
+from sim.engine.identity.records import Fact, MergeRecord, Reason
 from sim.engine.identity.state import ProfileState, own_id, root
 
 Log = Callable[[MergeRecord], None]
+Broken = tuple[Reason, tuple[Fact, ...]]
+"""A limit a merge would break: ``LIMIT_EXCEEDED`` with its facts, or ``HOUSEHOLD_DROPPED``."""
+HOUSEHOLD_BREAK: Broken = (Reason.HOUSEHOLD_DROPPED, ())
+DROPPED = {
+    Reason.LIMIT_EXCEEDED: Reason.LIMIT_DROPPED,
+    Reason.HOUSEHOLD_DROPPED: Reason.HOUSEHOLD_DROPPED,
+}
+"""The code of a refusal that dropped an identifier, by the limit it would have broken."""
+RefusalKey = tuple[str, Broken, Identifier, tuple[int, ...]]
+"""A logged refusal: rule, what it would break, the identifier dropped, the profiles' numbers."""
+
+
+def limit_broken(kind: str, limit: int, count: int) -> Broken:
+    """``count`` identifiers of ``kind`` where ``limit`` is allowed."""
+    return Reason.LIMIT_EXCEEDED, (("kind", kind), ("limit", limit), ("count", count))
+
+
+def renumbered(key: RefusalKey, renumber: Mapping[int, int]) -> RefusalKey:
+    """A logged refusal's key with its profiles renumbered (for :mod:`.shards`)."""
+    rule, broken, dropped, numbers = key
+    return rule, broken, dropped, tuple(sorted(renumber[n] for n in numbers))
 
 
 def short(value: str) -> str:
@@ -40,7 +61,8 @@ class Registry:
         self.created = 0
         self.merges = 0
         self.refusals = 0
-        self._refused: set[tuple[str, ...]] = set()
+        self.logged_refusals: set[RefusalKey] = set()
+        """Refusals already logged (one entry per rule, limit, identifier and profiles)."""
 
     def new_profile(self, kind: str, origin: Identifier) -> ProfileState:
         """A fresh profile named after ``origin``, the identifier that creates it."""
@@ -87,33 +109,36 @@ class Registry:
                 roots.append(top)
         return roots, fresh
 
-    def _broken_limit(self, roots: list[ProfileState], fresh: list[Identifier]) -> str | None:
+    def _broken_limit(self, roots: list[ProfileState], fresh: list[Identifier]) -> Broken | None:
+        """What joining ``roots`` and ``fresh`` would break, if anything."""
         if len(roots) + len(fresh) <= 1:
             return None
         if any(r.kind == "household" for r in roots) and (
             len(roots) > 1 or any(k == USER_ID for k, _ in fresh)
         ):
-            return "a household entity never merges with a person"
+            return HOUSEHOLD_BREAK
         for kind in KINDS:
             count = sum(len(r.ids(kind)) for r in roots) + sum(1 for k, _ in fresh if k == kind)
             if count > self.limits[kind]:
-                return f"{kind} limit {self.limits[kind]} would be exceeded ({count})"
+                return limit_broken(kind, self.limits[kind], count)
         return None
 
     def _refuse(
-        self, rule: str, broken: str, dropped: Identifier, roots: list[ProfileState]
+        self, rule: str, broken: Broken, dropped: Identifier, roots: list[ProfileState]
     ) -> None:
         self.refusals += 1
-        key = (rule, broken, *dropped, *sorted(str(r.number) for r in roots))
-        if key in self._refused or len(self._refused) > 1_000_000:
+        key = (rule, broken, dropped, tuple(sorted(r.number for r in roots)))
+        if key in self.logged_refusals or len(self.logged_refusals) > 1_000_000:
             return
-        self._refused.add(key)
+        self.logged_refusals.add(key)
+        code, facts = broken
         self.log(
             MergeRecord(
                 rule=rule,
                 action="refuse",
-                reason=f"{broken}; dropped lowest-priority {dropped[0]}={short(dropped[1])}",
+                code=DROPPED[code],
                 ids=(f"{dropped[0]}:{dropped[1]}", *(f"profile:{own_id(r)}" for r in roots)),
+                facts=(*facts, ("dropped", dropped[0]), ("value", short(dropped[1]))),
             )
         )
 
@@ -123,7 +148,7 @@ class Registry:
         target = max(roots, key=lambda r: (r.size(), -r.number))
         for other in roots:
             if other is not target:
-                self.absorb(target, other, rule, f"{rule} event presented identifiers of both")
+                self.absorb(target, other, rule, Reason.PRESENTED_TOGETHER)
         for kind, value in fresh:
             target.ids(kind).append(value)
             self.index[kind][value] = target
@@ -134,10 +159,11 @@ class Registry:
         target: ProfileState,
         other: ProfileState,
         rule: str,
-        reason: str,
+        code: Reason,
+        facts: tuple[Fact, ...] = (),
         score: float | None = None,
     ) -> None:
-        """Move every identifier of ``other`` onto ``target`` and log the merge."""
+        """Move every identifier of ``other`` onto ``target`` and log the merge (why: ``code``)."""
         self.merges += 1
         for kind in KINDS:
             values = other.ids(kind)
@@ -154,9 +180,10 @@ class Registry:
             MergeRecord(
                 rule=rule,
                 action="merge",
-                reason=reason,
+                code=code,
                 ids=(f"profile:{own_id(target)}", f"profile:{own_id(other)}"),
                 score=score,
+                facts=facts,
             )
         )
 
@@ -166,14 +193,12 @@ class Registry:
         for kind in KINDS:
             count = len(target.ids(kind)) + len(other.ids(kind))
             if count > self.limits[kind]:
-                broken = f"{kind} limit {self.limits[kind]} would be exceeded ({count})"
+                broken = limit_broken(kind, self.limits[kind], count)
                 break
         if broken is None:
             return True
         self.refusals += 1
-        self.log(
-            MergeRecord(
-                rule, "refuse", broken, (f"profile:{own_id(target)}", f"profile:{own_id(other)}")
-            )
-        )
+        code, facts = broken
+        ids = (f"profile:{own_id(target)}", f"profile:{own_id(other)}")
+        self.log(MergeRecord(rule, "refuse", code, ids, facts=facts))
         return False

@@ -15,7 +15,8 @@ stays flat as a run gets longer:
 - active slots: a bitmap of the last ``SLOT_WINDOW`` ten-minute slots (two
   weeks, 252 bytes at most);
 - meetings: the (network, three-hour window) pairs of the same two weeks
-  (at most ``MAX_MEETINGS``), packed in an array of 64-bit ints;
+  (at most ``MAX_MEETINGS``), packed in an array of 64-bit ints
+  (:func:`~sim.engine.identity.layout.meeting`);
 - behaviour: a count per event name, indexed by the graph-wide name number.
 
 Which devices used an address (for "public" networks) is kept once per
@@ -29,21 +30,19 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sim.engine.identity.layout import (
+    HOME_EVENT,
+    OTHER_EVENT,
+    WINDOW_BITS,
+    WINDOW_MINUTES,
+    all_events,
+    home_events,
+    meeting_window,
+)
+
 SLOT_MINUTES = 10
 SLOT_WINDOW = 14 * 24 * 60 // SLOT_MINUTES
 """Active slots remembered per device: the last two weeks (a multiple of 8)."""
-WINDOW_MINUTES = 180
-"""Co-presence resolution: two devices on one network in the same three-hour window
-(a carrier re-draws a phone's NAT address per outing, so a window ~ one outing)."""
-WINDOWS_PER_DAY = 24 * 60 // WINDOW_MINUTES
-HOUR_BITS = 20
-"""A (network, window) pair packs into one int: ``network << HOUR_BITS | window``
-(windows since 1970 stay below 2**20 for centuries)."""
-COUNT_BITS = 24
-"""Per network a device keeps one int: home-time events ``<< COUNT_BITS`` plus all events."""
-COUNT_MASK = (1 << COUNT_BITS) - 1
-HOME_EVENT = (1 << COUNT_BITS) + 1
-WINDOW_MASK = (1 << HOUR_BITS) - 1
 MEETING_WINDOWS = SLOT_WINDOW * SLOT_MINUTES // WINDOW_MINUTES
 """Meetings remembered per device: the same two weeks as the slots."""
 MAX_NETWORKS = 8
@@ -97,6 +96,14 @@ def utc_offset_minutes(timezone: object) -> int:
         if len(_OFFSETS) < 10_000:
             _OFFSETS[timezone] = offset
     return offset
+
+
+def home_time(local_minute: int) -> bool:
+    """Whether a local time (minutes since 1970 in the device's zone) is evening, night or weekend.
+
+    1970-01-01 was a Thursday, so ``(day + 3) % 7`` counts from Monday = 0.
+    """
+    return (local_minute // 60) % 24 in NIGHT_HOURS or (local_minute // 1440 + 3) % 7 >= 5
 
 
 class EvidenceBook:
@@ -172,7 +179,7 @@ class DeviceEvidence:
         """Record one event: network id, time (minutes since 1970, UTC), what it was about."""
         self.events += 1
         if minute is not None:
-            # The common case inline (this runs per event): a slot inside the window.
+            # NOTE: inlined _slot() for a slot inside the window (per event).
             offset = minute // SLOT_MINUTES - self.slot_base
             bits = self.slot_bits
             if bits and 0 <= offset < len(bits) << 3:
@@ -180,14 +187,15 @@ class DeviceEvidence:
             else:
                 self._slot(minute // SLOT_MINUTES)
         if ip is not None:
-            step = 1
+            # NOTE: inlined layout.counted() (per event).
+            step = OTHER_EVENT
             if minute is not None:
-                local = minute + self.offset  # home time: local evenings, nights, weekends
-                # 1970-01-01 was a Thursday, so (day + 3) % 7 counts from Monday = 0
+                local = minute + self.offset
+                # NOTE: inlined home_time(local) (per event).
                 if (local // 60) % 24 in NIGHT_HOURS or (local // 1440 + 3) % 7 >= 5:
                     step = HOME_EVENT
                 window = minute // WINDOW_MINUTES
-                pair = ip << HOUR_BITS | window
+                pair = ip << WINDOW_BITS | window  # NOTE: inlined layout.meeting() (per event).
                 meetings = self.ip_hours
                 if not meetings or meetings[-1] != pair:
                     self._meet(pair, window)
@@ -230,19 +238,19 @@ class DeviceEvidence:
         if (meetings and meetings[-1] == pair) or pair in meetings:
             return
         oldest = window - MEETING_WINDOWS
-        while meetings and (meetings[0] & WINDOW_MASK <= oldest or len(meetings) >= MAX_MEETINGS):
+        while meetings and (meeting_window(meetings[0]) <= oldest or len(meetings) >= MAX_MEETINGS):
             del meetings[0]
         meetings.append(pair)
 
     def meetings(self, since: int) -> list[int]:
         """The (network, window) pairs from window ``since`` on."""
-        return [pair for pair in self.ip_hours if pair & WINDOW_MASK >= since]
+        return [pair for pair in self.ip_hours if meeting_window(pair) >= since]
 
     def _new_network(self, ip: int) -> int:
         """Make room for a network: the least used one (the oldest of those) goes."""
         ips = self.ips
         if len(ips) >= MAX_NETWORKS:
-            del ips[min(ips, key=lambda known: ips[known] & COUNT_MASK)]
+            del ips[min(ips, key=lambda known: all_events(ips[known]))]
         self.book.seen_on(ip, self)
         return 0
 
@@ -289,10 +297,8 @@ class DeviceEvidence:
 
     def home_counts(self) -> dict[int, int]:
         """Events per network at home time; all events per network if none were."""
-        homes = {
-            ip: packed >> COUNT_BITS for ip, packed in self.ips.items() if packed >> COUNT_BITS
-        }
-        return homes or {ip: packed & COUNT_MASK for ip, packed in self.ips.items()}
+        homes = {ip: home_events(packed) for ip, packed in self.ips.items() if home_events(packed)}
+        return homes or {ip: all_events(packed) for ip, packed in self.ips.items()}
 
     def add_user(self, user_id: str) -> None:
         if user_id not in self.users and len(self.users) < 16:

@@ -12,19 +12,19 @@ it again after more events links only what is still unlinked.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sim.engine.identity.config import IdentityConfig
-from sim.engine.identity.deterministic import Registry, short
+from sim.engine.identity.deterministic import short
 from sim.engine.identity.evidence import (
     DeviceEvidence,
-    EvidenceBook,
     epoch_minute,
     utc_offset_minutes,
 )
 from sim.engine.identity.extract import device_of, identifiers_of, rule_of
+from sim.engine.identity.finalize import run_passes
+from sim.engine.identity.graphstate import GraphState
 from sim.engine.identity.identifiers import (
     ANONYMOUS_ID,
     DEVICE_ID,
@@ -35,49 +35,74 @@ from sim.engine.identity.identifiers import (
     hash_email,
     hash_phone,
 )
-from sim.engine.identity.records import MergeRecord, Profile
-from sim.engine.identity.sightings import Sightings, order_key
+from sim.engine.identity.records import MergeRecord, Profile, Reason, ignored_key, rejection_key
+from sim.engine.identity.shards import ShardIdentity, absorb, export
+from sim.engine.identity.sightings import order_key
 from sim.engine.identity.snapshot import snapshot
-from sim.engine.identity.state import ProfileState, public_id
-
-if TYPE_CHECKING:
-    from sim.engine.identity.shards import ShardIdentity
+from sim.engine.identity.state import public_id
 
 LOOKUP_KINDS = (ANONYMOUS_ID, USER_ID, DEVICE_ID, EMAIL, PHONE)
-MAX_REJECT_LOG = 10_000
 FAST_CACHE_LIMIT = 4_000_000
-EMPTY: Mapping[str, Any] = {}
+EMPTY: Mapping[str, object] = {}
+
+Event = Mapping[str, object]
+"""A Segment event as decoded JSON (``type``, ``anonymousId``, ``context``, ...)."""
 
 
 class IdentityGraph:
-    """Stitches anonymousId, device id, userId, hashed email and phone into profiles."""
+    """Stitches anonymousId, device id, userId, hashed email and phone into profiles.
+
+    Everything it knows is one :class:`~sim.engine.identity.graphstate.GraphState`
+    (``state``); the graph is the behaviour around it.
+    """
 
     def __init__(self, config: IdentityConfig | None = None) -> None:
-        self.config = config or IdentityConfig()
-        self.merge_log: list[MergeRecord] = []
-        self.registry = Registry(self.config, self.merge_log.append)
-        self.devices: dict[str, DeviceEvidence] = {}
-        self.rejected: Counter[str] = Counter()
-        self.events = 0
-        self.finalized = False
-        self._blocklist = Blocklist(self.config.blocked_values)
-        self._fast: dict[tuple[object, object, object], DeviceEvidence] = {}
-        self._probabilistic: list[MergeRecord] = []
-        self._households: list[ProfileState] = []
-        self.book = EvidenceBook(self.config.public_ip_devices)
-        """Numbered networks and event names the evidence cards refer to."""
-        self.sightings = Sightings()
-        """When each profile, device, network, name and log entry first appeared (for absorb)."""
+        self._adopt(GraphState.empty(config or IdentityConfig()))
+
+    @classmethod
+    def of_state(cls, state: GraphState) -> IdentityGraph:
+        """A graph that goes on from ``state`` (which it then owns)."""
+        graph = cls.__new__(cls)
+        graph._adopt(state)
+        return graph
+
+    def _adopt(self, state: GraphState) -> None:
+        self.state = state
+        """Everything this graph knows (profiles, evidence, log, counters)."""
+        self._blocklist = Blocklist(state.config.blocked_values)
+        # The per-event path reads these on every call: bound once here (same objects).
+        self._fast = state.ingest_cache
+        self._book = state.book
+        self._sightings = state.sightings
+
+    @property
+    def config(self) -> IdentityConfig:
+        return self.state.config
+
+    @property
+    def merge_log(self) -> list[MergeRecord]:
+        """Every decision the graph made, oldest first (see :class:`MergeRecord`)."""
+        return self.state.merge_log
+
+    @property
+    def finalized(self) -> bool:
+        """Whether ``finalize()`` has run."""
+        return self.state.finalized
 
     # ---- ingest -------------------------------------------------------------------
 
-    def observe(self, event: Mapping[str, Any]) -> None:
-        """Take one Segment event: link its identifiers, note its evidence. Never raises."""
-        self.events += 1
+    def observe(self, event: Event) -> None:
+        """Take one Segment event: link its identifiers, note its evidence. Never raises.
+
+        Anything that is not a well-formed event (not an object, no usable
+        identifier, junk values) is counted under ``stats()["rejected"]`` and
+        logged, not raised on.
+        """
+        self.state.events += 1
         if type(event) is not dict and not isinstance(event, Mapping):
-            start = len(self.merge_log)
+            start = len(self.state.merge_log)
             self._reject_event("event is not an object")
-            self.sightings.logged(start, len(self.merge_log), self.sightings.last)
+            self._sightings.logged(start, len(self.state.merge_log), self._sightings.last)
             return
         kind = event.get("type")
         context = event.get("context")
@@ -105,64 +130,65 @@ class IdentityGraph:
         ip = context.get("ip")
         network = None
         if type(ip) is str:
-            network = self.book.networks.get(ip)
+            network = self._book.networks.get(ip)
             if network is None:
-                network = self.book.network(ip)
-                self.sightings.networks.append(order_key(event))
+                network = self._book.network(ip)
+                self._sightings.networks.append(order_key(event))
         evidence.see(
             network,
             epoch_minute(stamp) if type(stamp) is str else None,
             feature if type(feature) is str else None,
         )
-        if len(self.book.names) != self.sightings.named:
-            self.sightings.name(order_key(event))
+        if len(self._book.names) != self._sightings.named:
+            self._sightings.name(order_key(event))
 
-    def observe_all(self, events: Iterable[Mapping[str, Any]]) -> None:
+    def observe_all(self, events: Iterable[Event]) -> None:
         """Batch use: observe every event in order."""
         for event in events:
             self.observe(event)
 
-    def _slow(self, event: Mapping[str, Any]) -> DeviceEvidence | None:
+    def _slow(self, event: Event) -> DeviceEvidence | None:
         """Link the event's identifiers; note when what it created first appeared."""
-        sightings = self.sightings
-        start, created, devices = len(self.merge_log), self.registry.created, len(self.devices)
+        state, sightings = self.state, self._sightings
+        start, created = len(state.merge_log), state.registry.created
+        devices = len(state.devices)
         evidence = self._link(event)
         key = sightings.last = order_key(event)
-        sightings.logged(start, len(self.merge_log), key)
-        if self.registry.created != created:
+        sightings.logged(start, len(state.merge_log), key)
+        if state.registry.created != created:
             sightings.profiles.append(key)
-        if len(self.devices) != devices:
+        if len(state.devices) != devices:
             sightings.devices.append(key)
         return evidence
 
-    def _link(self, event: Mapping[str, Any]) -> DeviceEvidence | None:
+    def _link(self, event: Event) -> DeviceEvidence | None:
         ids = identifiers_of(
             event,
             self._blocklist,
             self._reject_id,
-            self.config.deterministic,
-            lambda value: value in self.registry.index[USER_ID],
+            self.state.config.deterministic,
+            lambda value: value in self.state.registry.index[USER_ID],
         )
         if not any(kind in (ANONYMOUS_ID, USER_ID, DEVICE_ID) for kind, _ in ids):
             self._reject_event("no usable anonymousId, userId or device id")
             return None
-        self.registry.link(ids, rule_of(event))
+        self.state.registry.link(ids, rule_of(event))
         return self._evidence_for(event, ids)
 
-    def _evidence_for(self, event: Mapping[str, Any], ids: list[tuple[str, str]]) -> DeviceEvidence:
+    def _evidence_for(self, event: Event, ids: list[tuple[str, str]]) -> DeviceEvidence:
         values = dict(ids)
         unit = values.get(DEVICE_ID)
         anon = values.get(ANONYMOUS_ID)
         name = unit if unit is not None else f"anonymous:{anon or values.get(USER_ID)}"
-        evidence = self.devices.get(name)
+        evidence = self.state.devices.get(name)
         if evidence is None:
             device = device_of(event)
             kind = device.get("type") if device is not None else None
-            evidence = DeviceEvidence(kind if isinstance(kind, str) else "unknown", self.book)
+            evidence = DeviceEvidence(kind if isinstance(kind, str) else "unknown", self._book)
             context = event.get("context")
             zone = context.get("timezone") if isinstance(context, Mapping) else None
             evidence.offset = utc_offset_minutes(zone)
-            self.devices[name] = evidence
+            self.state.devices[name] = evidence
         if anon is not None and unit is not None:
             evidence.add_anon(anon)
         user = values.get(USER_ID)
@@ -171,32 +197,41 @@ class IdentityGraph:
         return evidence
 
     def _reject_id(self, kind: str, raw: object, why: str) -> None:
-        self.rejected[f"{kind}: {why}"] += 1
-        if self.rejected[f"{kind}: {why}"] == 1 or len(self.merge_log) < MAX_REJECT_LOG:
+        state = self.state
+        key = rejection_key(kind, why)
+        state.rejected[key] += 1
+        if state.keeps_rejection(state.rejected[key] == 1, Reason.ID_REJECTED):
             shown = short(raw) if isinstance(raw, str) else type(raw).__name__
-            self.merge_log.append(
-                MergeRecord("blocklist", "reject", f"{kind} {why}", (f"{kind}:{shown}",))
-            )
+            facts = (("kind", kind), ("why", why))
+            ids = (f"{kind}:{shown}",)
+            state.log(MergeRecord("blocklist", "reject", Reason.ID_REJECTED, ids, facts=facts))
 
     def _reject_event(self, why: str) -> None:
-        self.rejected[f"event: {why}"] += 1
-        if self.rejected[f"event: {why}"] == 1:
-            self.merge_log.append(MergeRecord("blocklist", "reject", f"event ignored: {why}", ()))
+        state = self.state
+        key = ignored_key(why)
+        state.rejected[key] += 1
+        if state.keeps_rejection(state.rejected[key] == 1, Reason.EVENT_IGNORED):
+            facts = (("why", why),)
+            self.state.log(
+                MergeRecord("blocklist", "reject", Reason.EVENT_IGNORED, (), facts=facts)
+            )
 
     # ---- batch --------------------------------------------------------------------
 
     def finalize(self) -> None:
-        """Run shared-device protection and the probabilistic rules over everything seen."""
-        from sim.engine.identity.probabilistic import link_probabilistically
+        """Run the batch passes over everything seen (:mod:`sim.engine.identity.finalize`).
 
+        Shared-device protection, households and the probabilistic rules. A
+        second call, after more events, links only what is still unlinked.
+        """
         self._fast.clear()
-        self._households = link_probabilistically(self)
-        self.finalized = True
+        self.state.households = run_passes(self.state)
+        self.state.finalized = True
 
     @property
     def epoch(self) -> int:
         """Changes whenever a profile answer may change: at each merge and at ``finalize``."""
-        return self.registry.merges * 2 + self.finalized
+        return self.state.registry.merges * 2 + self.state.finalized
 
     # ---- shards -------------------------------------------------------------------
 
@@ -206,9 +241,7 @@ class IdentityGraph:
         It shares objects with the graph: once exported, the graph is the
         export's, so observe nothing more on it.
         """
-        from sim.engine.identity.shards import export
-
-        return export(self)
+        return export(self.state)
 
     @classmethod
     def absorb(
@@ -220,15 +253,13 @@ class IdentityGraph:
         provided no identifier appears in two shards and each shard graph saw
         its events in trace order (see docs/identity.md, "Shards").
         """
-        from sim.engine.identity.shards import absorb
-
-        return absorb(parts, config)
+        return cls.of_state(absorb(parts, config))
 
     # ---- read side ----------------------------------------------------------------
 
     def profiles(self) -> list[Profile]:
         """Every person and household profile, in a stable order."""
-        return snapshot(self.registry.live(), self._households)
+        return snapshot(self.state.registry.live(), self.state.households)
 
     def profile_of(self, kind: str, value: str) -> str | None:
         """The profile id holding identifier ``value`` of ``kind`` (email/phone given raw)."""
@@ -241,24 +272,26 @@ class IdentityGraph:
             lookup = hash_phone(value)
         if lookup is None:
             return None
-        state = self.registry.find(kind, lookup)
+        state = self.state.registry.find(kind, lookup)
         return None if state is None else public_id(state)
 
     def stats(self) -> dict[str, Any]:
         """Counts a run summary wants: events, identifiers, profiles, merges, rejections."""
-        live = self.registry.live()
+        state = self.state
+        registry = state.registry
+        live = registry.live()
         persons = [s for s in live if s.kind == "person"]
         return {
-            "events": self.events,
-            "identifiers": sum(len(t) for t in self.registry.index.values()),
-            "devices": len(self.devices),
+            "events": state.events,
+            "identifiers": sum(len(t) for t in registry.index.values()),
+            "devices": len(state.devices),
             "profiles": len(persons),
-            "households": len(self._households),
+            "households": len(state.households),
             "identified_profiles": sum(1 for s in persons if s.identified()),
-            "merges": self.registry.merges,
-            "refused_merges": self.registry.refusals,
-            "probabilistic_links": sum(1 for r in self.merge_log if r.rule == "probabilistic"),
-            "rejected": dict(sorted(self.rejected.items())),
+            "merges": registry.merges,
+            "refused_merges": registry.refusals,
+            "probabilistic_links": sum(1 for r in state.merge_log if r.rule == "probabilistic"),
+            "rejected": dict(sorted(state.rejected.items())),
             "largest_profile_devices": max((len(s.device_ids) for s in live), default=0),
-            "finalized": self.finalized,
+            "finalized": state.finalized,
         }

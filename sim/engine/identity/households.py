@@ -16,7 +16,7 @@ from __future__ import annotations
 from sim.engine.identity.deterministic import Registry
 from sim.engine.identity.evidence import DeviceEvidence
 from sim.engine.identity.identifiers import ANONYMOUS_ID, DEVICE_ID
-from sim.engine.identity.records import MergeRecord
+from sim.engine.identity.records import MergeRecord, Reason
 from sim.engine.identity.state import ProfileState, own_id, root
 
 
@@ -33,10 +33,6 @@ class Households:
 
     def all(self) -> list[ProfileState]:
         return [h for n, h in sorted(self.entities.items()) if h.parent is None]
-
-    def members_of(self, household: ProfileState) -> list[ProfileState]:
-        found = {root(p).number: root(p) for p in self.members.get(root(household).number, [])}
-        return [found[n] for n in sorted(found) if self.of(found[n]) is root(household)]
 
     def create(self, seed: ProfileState) -> ProfileState:
         """A household named after ``seed``, the first profile that needs it."""
@@ -64,7 +60,9 @@ class Households:
             if other is not target and self.registry.fits(target, other, rule):
                 for member in self.members.pop(other.number, []):
                     self.members.setdefault(target.number, []).append(member)
-                self.registry.absorb(target, other, rule, f"households joined: {reason}")
+                self.registry.absorb(
+                    target, other, rule, Reason.HOUSEHOLDS_JOINED, (("why", reason),)
+                )
         for person in persons:
             if self.of(person) is not target:
                 self._attach(person, target, rule, reason)
@@ -84,8 +82,9 @@ class Households:
             MergeRecord(
                 rule,
                 "attach",
-                f"person joins household: {reason}",
+                Reason.JOINED_HOUSEHOLD,
                 (f"profile:{own_id(person)}", f"household:{own_id(target)}"),
+                facts=(("why", reason),),
             )
         )
 
@@ -103,8 +102,9 @@ class Households:
                 MergeRecord(
                     rule,
                     "refuse",
-                    f"deviceId limit {limit} of the household reached; device stays put",
+                    Reason.HOUSEHOLD_FULL,
                     (f"deviceId:{device_id}", f"household:{own_id(target)}"),
+                    facts=(("limit", limit),),
                 )
             )
             return
@@ -126,12 +126,13 @@ class Households:
             MergeRecord(
                 rule,
                 "attach",
-                reason,
+                Reason.DEVICE_MOVED,
                 (
                     f"deviceId:{device_id}",
                     f"profile:{own_id(owner)}",
                     f"{target.kind}:{own_id(target)}",
                 ),
+                facts=(("why", reason),),
             )
         )
 

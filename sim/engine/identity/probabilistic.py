@@ -1,33 +1,30 @@
 """Probabilistic linking: hanging the unnamed devices, at ``finalize()``.
 
-Run once over everything observed (batch, not per event, because home
-networks and co-presence only show after days of traces). In order:
+The rules here run once over everything observed (batch, not per event,
+because home networks and co-presence only show after days of traces), in
+the order :mod:`sim.engine.identity.finalize` lists. Each never-identified
+profile is compared with the identified persons it could belong to
+(blocking: same home network, same network-and-hour, same ten-minute slot)
+and scored with :mod:`sim.engine.identity.scoring`. Household-level devices
+(``household_device_types``: TV, speaker) go to the household of their home
+network, never to a person. A personal device goes to the best person if
+the score reaches ``threshold`` and beats the runner-up by ``margin``;
+otherwise, if it sleeps on a household's network and scores at least
+``household_threshold`` there, to the household; otherwise it stays alone.
+A household of one is its person: devices that would go to it go to that
+person.
 
-1. shared-device protection (deterministic, always on): a device two accounts
-   logged into goes to their household;
-2. households: persons whose devices sleep on the same (non-public) home
-   network are grouped into one household (rule ``ip``);
-3. each never-identified profile is compared with the identified persons it
-   could belong to (blocking: same home network, same network-and-hour, same
-   ten-minute slot) and scored with :mod:`sim.engine.identity.scoring`.
-   Household-level devices (``household_device_types``: TV, speaker) go to
-   the household of their home network, never to a person. A personal device
-   goes to the best person if the score reaches ``threshold`` and beats the
-   runner-up by ``margin``; otherwise, if it sleeps on a household's network
-   and scores at least ``household_threshold`` there, to the household;
-   otherwise it stays alone. A household of one is its person: devices that
-   would go to it go to that person.
+Every function works on the graph's :class:`~sim.engine.identity.graphstate.GraphState`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import numpy.typing as npt
 
-from sim.engine.identity.households import Households, protect_shared_devices
-from sim.engine.identity.records import MergeRecord
+from sim.engine.identity.graphstate import GraphState
+from sim.engine.identity.households import Households
+from sim.engine.identity.records import MergeRecord, Reason
 from sim.engine.identity.scoring import (
     HOME,
     PATTERN_SCORES,
@@ -46,42 +43,8 @@ Ranked = tuple[float, ProfileState, Fields]
 """A scored candidate: score, the person, the agreement pattern behind the score."""
 Scores = npt.NDArray[np.float64]
 
-if TYPE_CHECKING:
-    from sim.engine.identity.graph import IdentityGraph
 
-
-def link_probabilistically(graph: IdentityGraph) -> list[ProfileState]:
-    """Shared-device protection, households and scored links; returns the households."""
-    registry = graph.registry
-    households = Households(registry)
-    for state in registry.live():
-        if state.kind == "household":
-            households.entities[state.number] = state
-    if graph.config.deterministic:
-        protect_shared_devices(registry, households, graph.devices)
-    if not graph.config.probabilistic:
-        return households.all()
-    signals = Signals(graph.devices, graph.book.public(), graph.config.household_device_types)
-    persons = [s for s in registry.live() if s.kind == "person"]
-    summaries = {s.number: signals.summarise(s) for s in persons}
-    named = {n: summary for n, summary in summaries.items() if summary.state.identified()}
-    homes = Homes(graph, households, summaries)
-    blocks = Blocks(named)
-    pending: list[ProfileState] = []
-    for state in persons:
-        unnamed = state.parent is None and not state.identified() and state.device_ids
-        if unnamed and not _to_person(graph, signals, summaries[state.number], named, blocks):
-            pending.append(state)
-    _cluster_unnamed(graph, signals, pending)
-    left = [signals.summarise(s) for s in pending if s.parent is None and s.device_ids]
-    _home_alone(graph, homes, signals, left)
-    for summary in left:
-        if summary.state.parent is None and summary.state.device_ids:
-            _to_home(graph, homes, signals, summary)
-    return households.all()
-
-
-def _home_alone(graph: IdentityGraph, homes: Homes, signals: Signals, left: list[Summary]) -> None:
+def home_alone(graph: GraphState, homes: Homes, signals: Signals, left: list[Summary]) -> None:
     """A home with one identified person and no unclaimed phone: its loose devices are theirs.
 
     A phone stands for a person, so an unclaimed phone sleeping there means
@@ -115,7 +78,7 @@ class Homes:
     """
 
     def __init__(
-        self, graph: IdentityGraph, households: Households, summaries: dict[int, Summary]
+        self, graph: GraphState, households: Households, summaries: dict[int, Summary]
     ) -> None:
         self.graph = graph
         self.households = households
@@ -155,13 +118,13 @@ class Homes:
         return created
 
 
-def _household_type(graph: IdentityGraph, signals: Signals, state: ProfileState) -> bool:
+def _household_type(graph: GraphState, signals: Signals, state: ProfileState) -> bool:
     types = graph.config.household_device_types
     return all(signals.device_type(d) in types for d in state.device_ids)
 
 
-def _to_person(
-    graph: IdentityGraph,
+def to_person(
+    graph: GraphState,
     signals: Signals,
     mine: Summary,
     pool: dict[int, Summary],
@@ -178,7 +141,7 @@ def _to_person(
 
 
 def _best(
-    graph: IdentityGraph,
+    graph: GraphState,
     signals: Signals,
     mine: Summary,
     pool: dict[int, Summary],
@@ -192,14 +155,15 @@ def _best(
     if not len(rows):
         return None
     scores, codes = _score(graph, signals, mine, rows, blocks)
-    top, second = _top_two(scores, blocks.numbers[rows])
+    top, second = top_two(scores, blocks.numbers[rows])
     score = float(scores[top])
     if score >= graph.config.threshold and score - second >= graph.config.margin:
         return score, blocks.members[rows[top]].state, PATTERNS[codes[top]]
     return None
 
 
-def _top_two(scores: Scores, numbers: Rows) -> tuple[int, float]:
+# NOTE: the head of a full sort, found without sorting (test_identity_ranking.py).
+def top_two(scores: Scores, numbers: Rows) -> tuple[int, float]:
     """Where the first of a ranking best first is (ties: older profile first), and the runner-up.
 
     ``numbers``: the candidates' profile numbers. The best score held by
@@ -215,7 +179,7 @@ def _top_two(scores: Scores, numbers: Rows) -> tuple[int, float]:
     return int(np.argmax(tied)), float(rest.max()) if len(rest) else 0.0
 
 
-def _cluster_unnamed(graph: IdentityGraph, signals: Signals, pending: list[ProfileState]) -> None:
+def cluster_unnamed(graph: GraphState, signals: Signals, pending: list[ProfileState]) -> None:
     """Never-identified devices of one never-identified person: link pairs above ``threshold``.
 
     Greedy single linkage, strongest pair first. No margin here: a person's
@@ -248,7 +212,7 @@ def _cluster_unnamed(graph: IdentityGraph, signals: Signals, pending: list[Profi
             _merge(graph, here, there, score, why)
 
 
-def _to_home(graph: IdentityGraph, homes: Homes, signals: Signals, mine: Summary) -> None:
+def to_home(graph: GraphState, homes: Homes, signals: Signals, mine: Summary) -> None:
     """What no person claimed joins the household of its home network, if it has one.
 
     A TV or speaker goes onto the household entity itself; a never-identified
@@ -266,7 +230,7 @@ def _to_home(graph: IdentityGraph, homes: Homes, signals: Signals, mine: Summary
     homes.households.join(state, household, "probabilistic", "never identified; sleeps here")
 
 
-def _candidates(graph: IdentityGraph, mine: Summary, blocks: Blocks) -> Rows:
+def _candidates(graph: GraphState, mine: Summary, blocks: Blocks) -> Rows:
     """The pool rows of the blocking candidates of ``mine`` that are still persons of their own."""
     members, state = blocks.members, mine.state
     return np.array(
@@ -282,7 +246,7 @@ def _candidates(graph: IdentityGraph, mine: Summary, blocks: Blocks) -> Rows:
 
 
 def _score(
-    graph: IdentityGraph,
+    graph: GraphState,
     signals: Signals,
     mine: Summary,
     rows: Rows,
@@ -317,19 +281,19 @@ def _score(
 
 
 def _merge(
-    graph: IdentityGraph, person: ProfileState, state: ProfileState, score: float, why: str
+    graph: GraphState, person: ProfileState, state: ProfileState, score: float, why: str
 ) -> bool:
     devices = list(state.device_ids)
     if not graph.registry.fits(person, state, "probabilistic"):
         return False
-    graph.registry.absorb(person, state, "probabilistic", f"scored {score:.2f} ({why})", score)
+    graph.registry.absorb(person, state, "probabilistic", Reason.SCORED, (("why", why),), score)
     for device in devices:
         person.set_link(device, "probabilistic")
     return True
 
 
 def _to_household(
-    graph: IdentityGraph,
+    graph: GraphState,
     households: Households,
     state: ProfileState,
     household: ProfileState,
@@ -340,8 +304,13 @@ def _to_household(
         evidence = graph.devices.get(device)
         if evidence is not None:
             households.move_device(device, evidence, household, "probabilistic", why)
-    graph.registry.log(
+    graph.log(
         MergeRecord(
-            "probabilistic", "attach", f"to household ({why})", (f"profile:{own_id(state)}",), score
+            "probabilistic",
+            "attach",
+            Reason.TO_HOUSEHOLD,
+            (f"profile:{own_id(state)}",),
+            score,
+            (("why", why),),
         )
     )

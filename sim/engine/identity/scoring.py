@@ -50,14 +50,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
-
-Key = TypeVar("Key", bound=Hashable)
 
 Level = tuple[float, float]
 
@@ -133,29 +129,15 @@ class Comparison:
         return ", ".join(f"{k} {v:+.2f}" for k, v in self.weights().items())
 
 
-_SCORES: dict[Fields, float] = {}
-
-
-def score_of(fields: Fields) -> float:
-    """``Comparison(*fields).score()``, remembered: there are only 162 patterns.
-
-    Scoring tens of thousands of pairs then costs one dict lookup each, and
-    the float sum is the very one :meth:`Comparison.score` makes.
-    """
-    found = _SCORES.get(fields)
-    if found is None:
-        found = _SCORES[fields] = Comparison(*fields).score()
-    return found
-
-
 FLAGS: tuple[bool | None, ...] = (None, True, False)
+"""A yes/no field's places: off, agrees, disagrees (``layout.OFF``, ``AGREES``, ``DISAGREES``)."""
 LEVELS: tuple[str | None, ...] = (None, *COPRESENCE)
+"""The co-presence field's places: off, then the levels of :data:`COPRESENCE`."""
 PATTERNS: tuple[Fields, ...] = tuple(itertools.product(FLAGS, LEVELS, FLAGS, FLAGS))
-"""Every agreement pattern, numbered: pattern ``((home * 6 + level) * 3 + adjacent) * 3 + similar``
-has each flag as its place in :data:`FLAGS` (0 off, 1 agrees, 2 not) and the level's in
-:data:`LEVELS`."""
-PATTERN_SCORES: npt.NDArray[np.float64] = np.array([score_of(f) for f in PATTERNS])
-"""The score of each pattern by number: the very floats of :func:`score_of`."""
+"""Every agreement pattern, numbered as :func:`~sim.engine.identity.layout.pattern_code`
+numbers it (each field's place in :data:`FLAGS` or :data:`LEVELS`)."""
+PATTERN_SCORES: npt.NDArray[np.float64] = np.array([Comparison(*f).score() for f in PATTERNS])
+"""The score of each pattern by number (162 patterns: a pair's score is one array read)."""
 _CODES = {fields: code for code, fields in enumerate(PATTERNS)}
 
 
@@ -167,12 +149,3 @@ def code_of(fields: Fields) -> int:
 def explain(fields: Fields) -> str:
     """The reason text of a pair, e.g. ``home +4.17, copresence +7.64, ...`` (for links made)."""
     return Comparison(*fields).explain()
-
-
-def cosine(a: Mapping[Key, int], b: Mapping[Key, int]) -> float:
-    """Cosine similarity of two count vectors (0 when either is empty)."""
-    if not a or not b:
-        return 0.0
-    dot = sum(v * b.get(k, 0) for k, v in a.items())
-    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
-    return dot / norm if norm else 0.0

@@ -30,28 +30,25 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
 from sim.engine.identity.config import IdentityConfig
+from sim.engine.identity.deterministic import RefusalKey, renumbered
 from sim.engine.identity.evidence import (
-    HOUR_BITS,
     MAX_NAMES,
-    WINDOW_MASK,
     DeviceEvidence,
     EvidenceBook,
 )
+from sim.engine.identity.graphstate import GraphState, IngestKey
 from sim.engine.identity.identifiers import KINDS
+from sim.engine.identity.layout import renumber_meetings
 from sim.engine.identity.records import MergeRecord
 from sim.engine.identity.sightings import Key, Sightings
 from sim.engine.identity.state import ProfileState
 
-if TYPE_CHECKING:
-    from sim.engine.identity.graph import IdentityGraph
-
 T = TypeVar("T", bound=Hashable)
-REJECT_EVENT = "event ignored: "
 
 
 @dataclass
@@ -69,16 +66,16 @@ class ShardIdentity:
     created: int
     merges: int
     refusals: int
-    refused: set[tuple[str, ...]]
+    refused: set[RefusalKey]
     index: dict[str, dict[str, ProfileState]]
     merge_log: list[MergeRecord]
     devices: dict[str, DeviceEvidence]
     book: EvidenceBook
     sightings: Sightings
-    fast: dict[tuple[object, object, object], DeviceEvidence]
+    fast: dict[IngestKey, DeviceEvidence]
 
 
-def export(graph: IdentityGraph) -> ShardIdentity:
+def export(graph: GraphState) -> ShardIdentity:
     """The graph's state as a :class:`ShardIdentity` (shares objects with the graph)."""
     if graph.finalized:
         raise ValueError("export() a shard graph before finalize(): finalize the absorbed graph")
@@ -90,21 +87,22 @@ def export(graph: IdentityGraph) -> ShardIdentity:
         created=registry.created,
         merges=registry.merges,
         refusals=registry.refusals,
-        refused=registry._refused,
+        refused=registry.logged_refusals,
         index=registry.index,
         merge_log=graph.merge_log,
         devices=graph.devices,
         book=graph.book,
         sightings=graph.sightings,
-        fast=graph._fast,
+        fast=graph.ingest_cache,
     )
 
 
-def absorb(parts: Sequence[ShardIdentity], config: IdentityConfig | None = None) -> IdentityGraph:
-    """One graph, as if it had seen every part's events in trace order (takes the parts over)."""
-    from sim.engine.identity.graph import IdentityGraph
+def absorb(parts: Sequence[ShardIdentity], config: IdentityConfig | None = None) -> GraphState:
+    """One graph's state, as if it had seen every part's events in trace order.
 
-    graph = IdentityGraph(_common_config(parts, config))
+    Takes the parts over: their profiles, cards and log entries become the new state's.
+    """
+    graph = GraphState.empty(_common_config(parts, config))
     _profiles(graph, parts)
     networks = _networks(graph, parts)
     names = _names(graph, parts)
@@ -113,7 +111,7 @@ def absorb(parts: Sequence[ShardIdentity], config: IdentityConfig | None = None)
     graph.events = sum(part.events for part in parts)
     graph.rejected = sum((Counter(part.rejected) for part in parts), Counter())
     for part in parts:
-        graph._fast.update(part.fast)
+        graph.ingest_cache.update(part.fast)
     return graph
 
 
@@ -137,7 +135,7 @@ def _global_order(sightings: Sequence[Sequence[Key]]) -> list[list[int]]:
     return ranks
 
 
-def _profiles(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> None:
+def _profiles(graph: GraphState, parts: Sequence[ShardIdentity]) -> None:
     """Renumber every profile by the trace position of the event that created it."""
     registry = graph.registry
     ranks = _global_order([part.sightings.profiles for part in parts])
@@ -148,7 +146,7 @@ def _profiles(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> None:
         for state in _states(part.index):
             state.number = renumber[state.number]
         for key in part.refused:
-            registry._refused.add((*key[:4], *sorted(str(renumber[int(n)]) for n in key[4:])))
+            registry.logged_refusals.add(renumbered(key, renumber))
         for kind in KINDS:
             registry.index[kind].update(part.index[kind])
         registry.created += part.created
@@ -185,7 +183,7 @@ def _first_sights(
     return first
 
 
-def _networks(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> list[list[int]]:
+def _networks(graph: GraphState, parts: Sequence[ShardIdentity]) -> list[list[int]]:
     """Number networks by global first sight; pool their users. Returns old -> new per part."""
     book = graph.book
     first = _first_sights(parts, lambda part: part.book.networks, lambda p: p.sightings.networks)
@@ -209,7 +207,7 @@ def _pool_users(book: EvidenceBook, number: int, users: tuple[DeviceEvidence, ..
         book.users[number] = (*pooled, *users)
 
 
-def _names(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> list[list[int | None]]:
+def _names(graph: GraphState, parts: Sequence[ShardIdentity]) -> list[list[int | None]]:
     """Number event names by global first sight (the first ``MAX_NAMES``); old -> new per part."""
     book = graph.book
     first = _first_sights(parts, lambda part: part.book.names, lambda p: p.sightings.names)
@@ -220,7 +218,7 @@ def _names(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> list[list[in
 
 
 def _devices(
-    graph: IdentityGraph,
+    graph: GraphState,
     parts: Sequence[ShardIdentity],
     networks: list[list[int]],
     names: list[list[int | None]],
@@ -252,9 +250,7 @@ def _renumber_card(
     card.book = book
     card.ips = {networks[ip]: packed for ip, packed in card.ips.items()}
     if card.ip_hours:
-        pairs = np.frombuffer(card.ip_hours, dtype=np.int64)
-        moved = remap[pairs >> HOUR_BITS] << HOUR_BITS | pairs & WINDOW_MASK
-        card.ip_hours = array("q", moved.tobytes())
+        card.ip_hours = renumber_meetings(card.ip_hours, remap)
     counts = {names[old]: count for old, count in enumerate(card.behaviour) if count}
     kept = {number: count for number, count in counts.items() if number is not None}
     vector = array("I", bytes(4 * (max(kept, default=-1) + 1)))
@@ -263,10 +259,8 @@ def _renumber_card(
     card.behaviour = vector
 
 
-def _merge_log(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> None:
+def _merge_log(graph: GraphState, parts: Sequence[ShardIdentity]) -> None:
     """Interleave the logs in trace order; re-decide which rejections the whole log keeps."""
-    from sim.engine.identity.graph import MAX_REJECT_LOG
-
     rows = sorted(
         (key, index, seq, record)
         for index, part in enumerate(parts)
@@ -274,12 +268,11 @@ def _merge_log(graph: IdentityGraph, parts: Sequence[ShardIdentity]) -> None:
     )
     seen: set[str] = set()
     for key, _, _, record in rows:
-        if record.rule == "blocklist" and record.action == "reject":
-            counted = _counted_as(record)
+        counted = record.counted_as()
+        if counted is not None:
             first = counted not in seen
             seen.add(counted)
-            short_log = len(graph.merge_log) < MAX_REJECT_LOG
-            if not (first or (short_log and not counted.startswith("event: "))):
+            if not graph.keeps_rejection(first, record.code):
                 continue
         graph.sightings.logged(len(graph.merge_log), len(graph.merge_log) + 1, key)
         graph.merge_log.append(record)
@@ -295,11 +288,3 @@ def _keyed(part: ShardIdentity) -> Iterable[tuple[Key, MergeRecord]]:
         end = marks[i + 1][0] if i + 1 < len(marks) else len(log)
         for record in log[start:end]:
             yield key, record
-
-
-def _counted_as(record: MergeRecord) -> str:
-    """The ``stats()["rejected"]`` key a rejection entry was written for."""
-    if record.reason.startswith(REJECT_EVENT):
-        return "event: " + record.reason[len(REJECT_EVENT) :]
-    kind, _, why = record.reason.partition(" ")
-    return f"{kind}: {why}"

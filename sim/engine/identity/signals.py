@@ -21,14 +21,24 @@ import numpy as np
 import numpy.typing as npt
 
 from sim.engine.identity.evidence import (
-    HOUR_BITS,
     MAX_NAMES,
     MEETING_WINDOWS,
     SLOT_MINUTES,
     SLOT_WINDOW,
-    WINDOW_MINUTES,
-    WINDOWS_PER_DAY,
     DeviceEvidence,
+)
+from sim.engine.identity.layout import (
+    ADJACENT_STRIDE,
+    AGREES,
+    DISAGREES,
+    HOME_STRIDE,
+    LEVEL_STRIDE,
+    OFF,
+    SIMILAR_STRIDE,
+    WINDOW_MINUTES,
+    meeting_network,
+    network_day,
+    pattern_code,
 )
 from sim.engine.identity.scoring import (
     ADJACENT_LIFT,
@@ -40,7 +50,6 @@ from sim.engine.identity.state import ProfileState
 
 MAX_CANDIDATES = 64
 MAX_BLOCK = 256  # a key shared by more profiles than this says little and costs quadratic time
-HOUR_MASK = (1 << HOUR_BITS) - 1
 ANCHOR_BOOST = 4
 NEVER_MET = copresence_level(0.0, 0, 0)
 
@@ -52,7 +61,6 @@ NO_ROWS: Rows = np.zeros(0, dtype=np.intp)
 Codes = npt.NDArray[np.int64]
 LEVEL_CODES = {level: code for code, level in enumerate(LEVELS)}
 NEVER_MET_CODE = LEVEL_CODES[NEVER_MET]
-EXACT_FLOAT = 2.0**52  # below 2**53 with room for the rounding of the norms
 
 
 @dataclass
@@ -100,7 +108,9 @@ class Signals:
         for device, evidence in devices.items():
             meetings = self._meetings[device] = evidence.meetings(self.since_window)
             self.crowd.update(meetings)
-        self._slots = slot_lists(devices, self.since_slot)
+        self._slots = {
+            device: list(evidence.slots(self.since_slot)) for device, evidence in devices.items()
+        }
         self.anchors = {
             ip
             for evidence in devices.values()
@@ -159,6 +169,7 @@ class Signals:
             )
         return known
 
+    # NOTE: memoised _summarise() (about 5% of finalize; benchmarks/RESULTS.md).
     def summarise(self, state: ProfileState) -> Summary:
         """Union the evidence of a profile's devices; home = most-night network overall.
 
@@ -229,9 +240,9 @@ class Signals:
         best: dict[int, float] = {}
         days: set[int] = set()
         for pair in mine.ip_hours & other.ip_hours:
-            ip = pair >> HOUR_BITS
+            ip = meeting_network(pair)
             if ip != mine.home and ip not in other.homes:
-                days.add((ip << HOUR_BITS) | ((pair & HOUR_MASK) // WINDOWS_PER_DAY))
+                days.add(network_day(pair))
                 bits = self._bits.get(pair)
                 if bits is None:
                     bits = self._bits[pair] = math.log2(self.total / max(1, self.crowd[pair]))
@@ -275,6 +286,7 @@ class Signals:
             out.append(cos >= SIMILAR_COSINE)
         return out
 
+    # NOTE: vectorised same_home/meetings/adjacency/similar (test_identity_signals.py).
     def codes(self, mine: Summary, blocks: Blocks, rows: Rows) -> Codes:
         """The agreement pattern of ``mine`` with each pool row in ``rows``, as numbers.
 
@@ -290,54 +302,28 @@ class Signals:
         if not count:
             return np.zeros(0, dtype=np.int64)
         # Start from "different home (or none), never met, not adjacent, not similar"
-        # and step each field that agrees to its agreeing level.
-        base = ((0 if mine.home is None else 2) * 6 + NEVER_MET_CODE) * 3 * 3 + 2 * 3 + 2
+        # and step each field that agrees to its agreeing place (DISAGREES -> AGREES).
+        home = OFF if mine.home is None else DISAGREES
+        base = pattern_code(home, NEVER_MET_CODE, DISAGREES, DISAGREES)
         codes: Codes = np.full(count, base, dtype=np.int64)
+        agree = DISAGREES - AGREES
         if mine.home is not None:
-            codes -= blocks.among(rows, blocks.home_rows.get(mine.home, ())) * 54
+            codes -= blocks.among(rows, blocks.home_rows.get(mine.home, ())) * HOME_STRIDE * agree
         members, ip_hours = blocks.members, mine.ip_hours
         for i, row in enumerate(rows.tolist()):
             other = members[row]
             if not ip_hours.isdisjoint(other.ip_hours):  # met: one in ten
                 met = copresence_level(*self.copresence(mine, other))
-                codes[i] += (LEVEL_CODES[met] - NEVER_MET_CODE) * 9
+                codes[i] += (LEVEL_CODES[met] - NEVER_MET_CODE) * LEVEL_STRIDE
         if mine.active:
             near = np.bitwise_count(blocks.near[rows] & blocks.words(mine.slot_mask)).sum(axis=1)
             share = near / mine.active
-            codes -= ((share >= blocks.near_bar[rows]) & (share > 0.0)) * 3
+            codes -= ((share >= blocks.near_bar[rows]) & (share > 0.0)) * ADJACENT_STRIDE * agree
         if mine.behaviour:
             both = mine.norm * blocks.norms[rows]
             cos = np.divide(blocks.dots(mine, rows), both, out=np.zeros(count), where=both != 0.0)
-            codes -= cos >= SIMILAR_COSINE
+            codes -= (cos >= SIMILAR_COSINE) * SIMILAR_STRIDE * agree
         return codes
-
-
-def slot_lists(devices: dict[str, DeviceEvidence], since: int) -> dict[str, list[int]]:
-    """Each card's :meth:`DeviceEvidence.slots` from slot ``since`` on, for all cards at once.
-
-    The bitmaps laid end to end, their set bits found by numpy (nonzero
-    bytes, then their bits): the same slots in the same (ascending) order
-    as the generator, which walks them one Python step per slot.
-    """
-    cards = list(devices.values())
-    lengths = np.fromiter((len(e.slot_bits) for e in cards), dtype=np.int64, count=len(cards))
-    starts = np.cumsum(lengths) - lengths
-    data = np.frombuffer(b"".join(e.slot_bits for e in cards), dtype=np.uint8)
-    at = np.flatnonzero(data)
-    byte, bit = np.nonzero(np.unpackbits(data[at, None], axis=1, bitorder="little"))
-    at = at[byte]
-    card = np.searchsorted(starts, at, side="right") - 1  # an empty card shares its start
-    bases = np.fromiter((e.slot_base for e in cards), dtype=np.int64, count=len(cards))
-    slots = bases[card] + 8 * (at - starts[card]) + bit
-    kept = slots >= since
-    counts: list[int] = np.bincount(card[kept], minlength=len(cards)).tolist()
-    flat: list[int] = slots[kept].tolist()
-    out: dict[str, list[int]] = {}
-    end = 0
-    for device, count in zip(devices, counts, strict=True):
-        out[device] = flat[end : end + count]
-        end += count
-    return out
 
 
 def _vectorise(summary: Summary) -> None:
@@ -388,8 +374,6 @@ class Blocks:
             dtype="<u8",
         ).reshape(len(self.members), words)
         """The pool's widened slot masks (:attr:`Summary.near_mask`), one row of words each."""
-        self.float_vectors = self.vectors.astype(float)
-        self.max_norm = max((s.norm for s in self.members), default=0.0)
         self.home_rows = dict(self.by_home)
         """Every home's members, crowded ones too (for the home field)."""
         for blocks in (self.by_home, self.by_ip_hour, by_slot):
@@ -399,13 +383,8 @@ class Blocks:
         self.by_slot = {slot: np.array(rows, dtype=np.intp) for slot, rows in by_slot.items()}
         self._scratch = np.zeros(len(self.members), dtype=bool)  # all False between calls
 
-    def candidates(self, mine: Summary, use_time: bool) -> list[int]:
-        """Profiles of the pool worth comparing with ``mine`` (most shared keys first)."""
-        numbers: list[int] = self.numbers[self.candidate_rows(mine, use_time)].tolist()
-        return numbers
-
     def candidate_rows(self, mine: Summary, use_time: bool) -> list[int]:
-        """The pool rows of :meth:`candidates`.
+        """The pool rows of the profiles worth comparing with ``mine`` (most shared keys first).
 
         Each key ``mine`` holds (its home, its (network, window) pairs, then
         its slots, in that order) is a vote for each member. The
@@ -427,11 +406,7 @@ class Blocks:
         ).tolist()
         return rows
 
-    def nearby(self, mine: Summary, use_time: bool) -> list[Summary]:
-        """The summaries of :meth:`candidates`, in the same order."""
-        members = self.members
-        return [members[row] for row in self.candidate_rows(mine, use_time)]
-
+    # NOTE: Counter.most_common by np.unique (test_identity_signals.py).
     def _most_voted(self, voters: Rows, me: int | None) -> Rows:
         """The most frequent rows in ``voters`` (ties: first seen), ``me`` left out.
 
@@ -471,11 +446,6 @@ class Blocks:
     def dots(self, mine: Summary, rows: Rows) -> npt.NDArray[np.float64]:
         """The dot products of ``mine``'s name vector with those of pool ``rows``, exact.
 
-        Counts are integers: while ``|mine| |max row|`` stays below 2**53 every
-        product and partial sum is an integer a float holds exactly (Cauchy-Schwarz),
-        so the float matrix product (BLAS, in any order) is exact; past that, integers.
+        Counts are integers, so the products are integer matrix products, then floats.
         """
-        if mine.norm * self.max_norm < EXACT_FLOAT:
-            dots: npt.NDArray[np.float64] = self.float_vectors[rows] @ mine.vector.astype(float)
-            return dots
         return (self.vectors[rows] @ mine.vector).astype(float)

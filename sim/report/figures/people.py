@@ -12,7 +12,6 @@ from sim.report.behaviour import DayShare, SwitchMatrix
 from sim.report.daylife import ACTIVE, DayInLife
 from sim.report.figures.style import SOFT, device_colour, empty, new_figure, tidy
 
-SEED_SWITCH_RATE = 0.98
 MIN_BAR_H = 0.15
 CONTEXT_COLOURS = {
     "home": "#deebf7",
@@ -116,7 +115,6 @@ def switch_share_figure(days: list[DayShare]) -> Figure:
     positions = np.arange(len(days))
     bars = axes.bar(positions, shares, color="#4c72b0", width=0.7, label="people switching")
     axes.bar_label(bars, labels=[f"{s:.0f}%" for s in shares], fontsize=8, padding=2)
-    axes.axhline(SEED_SWITCH_RATE * 100, color="#c44e52", ls="--", lw=1.2, label="seeds: 98%")
     labels = [date.fromisoformat(day.date).strftime("%a %d %b") for day in days]
     step = max(1, len(days) // 14)
     axes.set_xticks(positions[::step], labels[::step], rotation=30 if step > 1 else 0)
@@ -125,7 +123,7 @@ def switch_share_figure(days: list[DayShare]) -> Figure:
     axes.set_ylabel("people using 2+ devices (%)")
     people = days[0].people
     axes.set_title(
-        f"Share of people switching devices per day ({people:,} people own 2+ devices)",
+        f"Share of people switching devices per day ({people:,} with 2+ own devices active)",
         loc="left",
     )
     axes.legend(loc="lower right")
