@@ -159,6 +159,7 @@ def compare(
 ) -> dict[str, Any]:
     """Run every arm, read its folder, and build the compare.json document."""
     from sim.analysis.compare import campaign_block, funnel_dropoff
+    from sim.analysis.compare_journey import journey_comparison
     from sim.runner import Run
 
     out.mkdir(parents=True, exist_ok=True)
@@ -166,6 +167,7 @@ def compare(
     blocks: dict[str, Any] = {}
     for campaign, order in found:
         arms: dict[str, list[Arm]] = {variant: [] for variant, _ in order}
+        journeys: dict[str, list[dict[str, Any]]] = {variant: [] for variant, _ in order}
         for k, seed in enumerate(seeds):
             for variant, _ in order:
                 folder = out / arm_folder(campaign, variant, k, len(found) > 1)
@@ -179,7 +181,10 @@ def compare(
                 summary = Run(arm_scenario, folder, workers).execute()
                 print(f"{campaign} / {variant} r{k} (seed {seed}): {summary['events']:,} events")
                 arms[variant].append(read_arm(folder, campaign, variant, k, seed, out))
+                journeys[variant].append(summary.get("journey_metrics", {}))
         blocks[campaign] = campaign_block(campaign, order, arms)
+        for variant, row in blocks[campaign]["variants"].items():
+            row["journey_metrics"] = journey_comparison(journeys[variant])
     first = blocks[found[0][0]]
     baseline = first["variants"][first["baseline"]]
     return {
@@ -213,6 +218,8 @@ METHOD = {
     "those of the path's message steps",
     "journeys": "journeys.jsonl trails, preceded by message clicks (<channel>:click) since "
     "the person's previous order",
+    "journey_metrics": "each arm's summary journey_metrics (docs/metrics.md) pooled over "
+    "replicates; Wilson score 95% on bounce rate, open rate and CTR",
 }
 
 
@@ -332,6 +339,8 @@ def print_table(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from sim.analysis.compare_journey import journey_table_rows
+
     console = Console()
     for name, block in result["campaigns"].items():
         outcome = Table(title=f"{name}: conversions (baseline {block['baseline']})")
@@ -362,6 +371,13 @@ def print_table(result: dict[str, Any]) -> None:
             )
         console.print(outcome)
         console.print(effects)
+        sessions = Table(title=f"{name}: journey metrics (docs/metrics.md)")
+        for column in ("variant", "sessions", "bounce [95% CI]", "views/session", "time/session"):
+            sessions.add_column(column, justify="left" if column == "variant" else "right")
+        sessions.add_column("CTR [95% CI]", justify="right")
+        for cells in journey_table_rows(block["variants"]):
+            sessions.add_row(*cells)
+        console.print(sessions)
         for variant, row in block["variants"].items():
             for journey in row["top_journeys"]:
                 path = " > ".join(journey["path"])

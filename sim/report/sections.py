@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from sim.report import tables as t
 from sim.report.figures import engine, journey, load, people, realism
 from sim.report.headline import fmt
+from sim.report.journey_metrics import journey_parts
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,13 @@ def _attribution(tables: t.Tables) -> Section:
     return section
 
 
+def _journey_metrics(tables: t.Tables) -> Section:
+    section = Section("journey-metrics", "Journey metrics")
+    panels, section.rows, section.skipped = journey_parts(tables.summary)
+    section.panels = [Panel(figure, guide) for figure, guide in panels]
+    return section
+
+
 def _stitching(tables: t.Tables) -> Section:
     section = Section("stitching", "Identity stitching")
     table = t.stitching(tables.summary)
@@ -141,9 +149,24 @@ def _stitching(tables: t.Tables) -> Section:
         "Dots further right are better (1.0 is perfect); the dashed line is the 0.95 target. "
         "Over-merges fuse two people (risky), under-merges split one person."
     )
+    if table.definitions:
+        levels = " ".join(f"{text[:1].upper()}{text[1:]}." for text in table.definitions.values())
+        guide = (
+            f"{levels} Dots further right are better (1.0 is perfect); the dotted line is the "
+            "person-level target 0.90, the dashed line the household-level target 0.95. "
+            "Over-merges fuse two people (risky), under-merges split one person."
+        )
     section.panels.append(Panel(engine.stitching_figure(table, tables.profiles), guide))
     section.rows = [(k, fmt(v)) for k, v in table.extras.items()]
     return section
+
+
+STITCHING_COSTS = {
+    "split_profile_repeats": "split_profile_repeats (a campaign reaching one person on two "
+    "devices within 60 s because they are on two profiles)",
+    "fused_profile_sends": "fused_profile_sends (sent from a profile holding two or more "
+    "people's devices to someone other than its person)",
+}
 
 
 def _messages(tables: t.Tables) -> Section:
@@ -151,7 +174,7 @@ def _messages(tables: t.Tables) -> Section:
     block = tables.summary.get("messaging") if tables.summary else None
     if isinstance(block, dict):
         shown = {k: v for k, v in block.items() if k != "experiments"}
-        section.rows = [(k, fmt(v)) for k, v in _flat(shown)]
+        section.rows = [(STITCHING_COSTS.get(k, k), fmt(v)) for k, v in _flat(shown)]
     if tables.messages is None:
         section.skipped = _missing(tables, "messages.jsonl")
         return section
@@ -238,6 +261,7 @@ BUILDERS: tuple[Callable[[t.Tables], Section], ...] = (
     _funnel,
     _journeys,
     _attribution,
+    _journey_metrics,
     _stitching,
     _messages,
     _experiments,

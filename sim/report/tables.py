@@ -35,6 +35,9 @@ from sim.trace.truth import TruthDevice
 FUNNEL_STAGES = ("awareness", "consideration", "purchase", "retention", "advocacy")
 NONE_CHOSEN = "(none chosen)"
 STITCH_METRICS = ("pairwise_precision", "pairwise_recall", "f05", "bcubed_f1")
+PERSON_LABEL = "person level"
+HOUSEHOLD_LABEL = "household level"
+PERSON_EXTRAS = ("f05", "bcubed_f1", "fused_profiles", "person_profiles", "fused_share")
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,14 @@ class Threshold:
 
 @dataclass(frozen=True)
 class StitchingTable:
-    """``rows``: (rule set, {metric: value}); ``overall`` first."""
+    """``rows``: (level or rule set, {metric: value}), the headline score first;
+    ``definitions``: what each level counts as right (from summary.json)."""
 
     rows: list[tuple[str, dict[str, float]]]
     over_merges: int
     under_merges: int
     extras: dict[str, Any]
+    definitions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -234,9 +239,50 @@ def _funnel_rows(block: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 def stitching(summary: JsonObject | None) -> StitchingTable | None:
+    """Person level first, household level beside it (each with its by-rule views).
+
+    A summary written before the two levels existed holds one household-aware
+    score at the top of its block; it is shown under its old rule-set names.
+    """
     block = summary.get("stitching") if summary else None
     if not isinstance(block, dict):
         return None
+    person, house = block.get("person_level"), block.get("household_level")
+    if not isinstance(person, dict) or not isinstance(house, dict):
+        return _legacy_stitching(block)
+    rows = []
+    for label, level in ((PERSON_LABEL, person), (HOUSEHOLD_LABEL, house)):
+        rows.append((label, _metrics(level)))
+        by_rule = level.get("by_rule")
+        if isinstance(by_rule, dict) and "deterministic" in by_rule:
+            rows.append((f"{label}, deterministic only", _metrics(by_rule["deterministic"])))
+    extras: dict[str, Any] = {
+        f"person level: {k.replace('_', ' ')}": person[k]
+        for k in PERSON_EXTRAS
+        if isinstance(person.get(k), int | float)
+    }
+    types = person.get("by_device_type")
+    if isinstance(types, dict):
+        extras |= {
+            f"person level: {kind} with owner's phone": v["share"]
+            for kind, v in types.items()
+            if isinstance(v, dict) and isinstance(v.get("share"), int | float)
+        }
+    extras |= {k: v for k, v in block.items() if not isinstance(v, dict)}
+    definitions = {
+        label: str(level.get("definition", ""))
+        for label, level in ((PERSON_LABEL, person), (HOUSEHOLD_LABEL, house))
+    }
+    return StitchingTable(
+        rows,
+        _int(house.get("over_merges")),
+        _int(house.get("under_merges")),
+        extras,
+        definitions,
+    )
+
+
+def _legacy_stitching(block: dict[str, Any]) -> StitchingTable:
     rows = [("overall", _metrics(block))]
     by_rule = block.get("by_rule")
     if isinstance(by_rule, dict):

@@ -18,8 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.journey_metrics import run_folder_metrics
+from sim.analysis.metrics_config import metrics_config
 from sim.analysis.realism import Collected, figures, switch_rate
 from sim.analysis.realism_people import people_figures
+from sim.analysis.stitch_costs import stitching_costs
 from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
 from sim.engine.identity import IdentityGraph
@@ -45,6 +48,7 @@ class Run:
         self.out = out
         self.workers = workers
         self.summary: dict[str, Any] = {}
+        self.metrics = metrics_config(scenario)  # a bad [channels.*] fails before simulating
 
     def execute(self, progress: Progress | None = None) -> dict[str, Any]:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -64,12 +68,20 @@ class Run:
         self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
         if any(s.messaging for s in shards):
             self.summary["messaging"] = merge_counts([s.messaging for s in shards])
+            decisions = (r for s in shards for r in s.messages)  # issue 14: stitching's cost
+            self.summary["messaging"].update(stitching_costs(decisions, truth))
         if any(s.programs for s in shards):  # journeys: not the `journeys` touchpoint paths
             self.summary["journey_programs"] = merge_counts([s.programs for s in shards])
+        self.summary |= self.journey_metrics()
         (self.out / "summary.json").write_text(
             json.dumps(self.summary, indent=2, sort_keys=True) + "\n"
         )
         return self.summary
+
+    def journey_metrics(self) -> dict[str, Any]:
+        """The strategist's metrics (docs/metrics.md), from the tables just written."""
+        start, days = self.scenario.start, self.scenario.days
+        return {"journey_metrics": run_folder_metrics(self.out, start, days, self.metrics)}
 
     def _simulate(self, parts: Path, progress: Progress | None) -> list[ShardResult]:
         if self.workers == 1:

@@ -35,6 +35,8 @@ SCENARIO_KEYS = (
     "campaigns",
     "journeys",
     "programme",
+    "channels",  # costs per channel, read by sim.analysis.metrics_config
+    "metrics",
 )
 BEHAVIOUR_KEYS = ("partner_device_use", "cookie_reset_per_day")
 BRAND_KEYS = ("category",)

@@ -109,13 +109,13 @@ def test_deterministic_only_is_exact_but_incomplete() -> None:
         {"device_id": "tv", "household_id": "h", "person_id": None, "user_ids": []},
         {"device_id": "sp", "household_id": "h", "person_id": None, "user_ids": []},
     ]
-    result = score(graph.profiles(), truth)
+    result = score(graph.profiles(), truth)["household_level"]
     assert result["pairwise_precision"] == 1.0
     assert result["pairwise_recall"] < 1.0
     full = IdentityGraph(IdentityConfig())
     full.observe_all(family_week())
     full.finalize()
-    best = score(full.profiles(), truth)
+    best = score(full.profiles(), truth)["household_level"]
     assert best["pairwise_precision"] == 1.0 and best["pairwise_recall"] == 1.0
     assert best["by_rule"]["deterministic"]["pairwise_recall"] == result["pairwise_recall"]
 

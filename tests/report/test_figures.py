@@ -294,3 +294,21 @@ def test_realism_figure_draws_each_band_and_colours_the_dot_by_within() -> None:
     assert [d.get_color() for d in dots] == ["#2e7d32", "#c62828"]
     assert "1 of 3 rows within band" in axes.get_title(loc="left")
     assert "not measured" in texts(axes)
+
+
+def test_stitching_figure_leads_with_person_level_and_draws_both_targets() -> None:
+    table = StitchingTable(
+        [
+            ("person level", {"pairwise_precision": 0.79, "f05": 0.70, "bcubed_f1": 0.81}),
+            ("household level", {"pairwise_precision": 0.99, "f05": 0.975}),
+        ],
+        over_merges=1,
+        under_merges=2,
+        extras={},
+        definitions={"person level": "owned devices", "household level": "shared devices"},
+    )
+    scores = engine.stitching_figure(table).axes[0]
+    assert [t.get_text() for t in scores.get_yticklabels()] == ["person level", "household level"]
+    assert sorted(line.get_xdata()[0] for line in scores.get_lines()) == [0.9, 0.95]
+    assert scores.get_ylabel() == "level and rule set"
+    assert "person level first" in scores.get_title()
