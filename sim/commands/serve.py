@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
 def load_engine_parts(scenario: Path | None) -> tuple[IdentityConfig | None, Messenger | None]:
     """``(identity config, messaging)`` from the scenario TOML (``(None, None)`` without one).
 
-    A file with ``[[campaigns]]`` is loaded as a whole scenario (its start
+    A file with ``[[campaigns]]`` or ``[[journeys]]`` is loaded as a whole scenario (its start
     date ties messaging to the calendar); one with only ``[identity]`` is
     read for that table alone.
     """
@@ -83,13 +83,15 @@ def load_engine_parts(scenario: Path | None) -> tuple[IdentityConfig | None, Mes
     table = data.get("identity", {})
     if not isinstance(table, dict):
         raise HopsimError(f"{scenario}: [identity] must be a table")
-    if not data.get("campaigns"):
+    if not data.get("campaigns") and not data.get("journeys"):
         return load_identity_config(table, f"{scenario}"), None
     from sim.engine.messaging import build_messaging
     from sim.world.scenario import load_scenario
 
     full = load_scenario(scenario)
-    messaging = build_messaging(full.campaigns, f"{scenario}: campaigns")
+    messaging = build_messaging(
+        full.campaigns, f"{scenario}: campaigns", full.journeys, full.programme
+    )
     if messaging is not None:
         messaging.bind_start(full.start)
     return load_identity_config(dict(full.identity), f"{scenario}"), messaging
