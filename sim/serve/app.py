@@ -283,14 +283,15 @@ class HopsimApp:
         store = self.store
         if store is None:  # shutting down while this request was read
             raise RequestError(429, "rate_limited", "server is shutting down")
-        fresh, payload = store.admit(batch.events, batch.encoded)
-        self.events_duplicate += len(batch.events) - len(fresh)
-        # Free the parsed request now, while it is hot in the cache: only the
-        # ids and the frame bytes need to wait for the fsync (measured: freeing
-        # 100 cold events after the wait cost as much as parsing them).
-        del raw, body, doc, batch
         try:
-            await store.commit(fresh, payload)
+            admission = store.admit(batch.events, batch.encoded)
+            duplicates = len(batch.events) - len(admission.ids)
+            # Free the parsed request now, while it is hot in the cache: only the
+            # ids and the frame bytes need to wait for the fsync (measured: freeing
+            # 100 cold events after the wait cost as much as parsing them).
+            del raw, body, doc, batch
+            await store.commit(admission)
+            self.events_duplicate += duplicates
         except StoreError as exc:
             log.error("store refused a write: %s", exc)
             retry = str(self.config.retry_after_seconds).encode()

@@ -14,7 +14,7 @@ Rules (Segment semantics, with the choices we made written down):
   needs ``previousId`` and ``userId``; track needs ``event``; group needs
   ``groupId``. Ids may be strings or integers (SDKs send both); integers are
   turned into strings.
-- ``messageId`` is optional. When missing, the server derives one from the
+- ``messageId`` is optional. When missing, ``null`` or ``""``, the server derives one from the
   event's content (``srv-`` + SHA-1 of the canonical JSON) instead of a random
   one as Segment does, so that an SDK retrying the very same payload is still
   de-duplicated.
@@ -246,10 +246,13 @@ def build_batch(doc: Any, kind: str | None) -> CheckedBatch:
         if defaults is not None:
             own = event.get("context")
             event["context"] = {**defaults, **own} if own else dict(defaults)
-        encoded = orjson.dumps(event)
-        if "messageId" not in event:
-            event["messageId"] = "srv-" + hashlib.sha1(encoded).hexdigest()
+        if event.get("messageId") in _NO_ID:
+            # null or "" is no id at all: derive one, or every such event
+            # would be de-duplicated against the first (issue 18).
+            event.pop("messageId", None)
             encoded = orjson.dumps(event)
+            event["messageId"] = "srv-" + hashlib.sha1(encoded).hexdigest()
+        encoded = orjson.dumps(event)
         if len(encoded) > MAX_EVENT_BYTES:
             errors.append(ItemError(index, "", f"an event of at most {MAX_EVENT_BYTES} bytes"))
             oversize += 1
@@ -292,7 +295,10 @@ def _is_string(value: Any) -> bool:
 
 
 def _is_message_id(value: Any) -> bool:
-    return type(value) is str and 0 < len(value) <= 256
+    return type(value) is str and len(value) <= 256
+
+
+_NO_ID = (None, "")
 
 
 _ID_FIELDS = frozenset({"userId", "anonymousId", "previousId", "groupId"})
@@ -300,7 +306,7 @@ _ID_EXPECTED = f"a non-empty string (or integer) of at most {_MAX_ID_CHARS} char
 # field -> (check, what was expected); a field that is absent or null is not checked.
 _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     **{name: (_is_id, _ID_EXPECTED) for name in _ID_FIELDS},
-    "messageId": (_is_message_id, "a non-empty string of at most 256 chars"),
+    "messageId": (_is_message_id, "a string of at most 256 chars (null or empty: derived)"),
     **{name: (_is_object, "an object") for name in _OBJECT_FIELDS},
     **{name: (_is_time, "an ISO-8601 date-time string") for name in _TIME_FIELDS},
     **{name: (_is_string, "a string") for name in _OPTIONAL_STRINGS},
