@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import logging
 import time
 from collections import Counter
@@ -35,7 +36,16 @@ import orjson
 from sim.engine.engine import IDENTIFIER_KINDS, Engine
 from sim.engine.identity import IdentityConfig
 from sim.serve import validate
-from sim.serve.asgi import Disconnected, Receive, Scope, Send, headers_of, read_body, respond
+from sim.serve.asgi import (
+    HEAD_REFUSALS,
+    Disconnected,
+    Receive,
+    Scope,
+    Send,
+    headers_of,
+    read_body,
+    respond,
+)
 from sim.serve.metrics import CONTENT_TYPE as METRICS_TYPE
 from sim.serve.metrics import exposition
 from sim.serve.openapi import openapi
@@ -49,6 +59,8 @@ INGEST_PATHS = {
     **{f"/v1/{kind}": kind for kind in validate.SINGLE_TYPES},
 }
 PROFILE_PREFIX = "/v1/profiles/"
+PROFILE_ROUTE = "/v1/profiles/{profile_id}"
+OTHER_ROUTE = "other"  # every path that is not a route: one metrics label, whatever was asked
 JSON = b"application/json"
 SUCCESS = b'{"success":true}'
 Answer = tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]  # status, body, type, headers
@@ -65,6 +77,8 @@ class AppConfig:
     max_engine_lag_bytes: int = 1024 * 1024 * 1024
     quiet_seconds: float = 0.05
     freeze_gc: bool = False  # after recovery, move the rebuilt engine out of GC's sight
+    max_guests: int = 64  # requests reading a body to find their write key in it
+    body_timeout_seconds: float = 10.0  # the whole body must arrive within this (408)
 
 
 class HopsimApp:
@@ -77,6 +91,7 @@ class HopsimApp:
         self.store: Store | None = None
         self.recovery: Recovery | None = None
         self.inflight = 0
+        self.guests = 0
         self.last_ingest = 0.0
         self.events_duplicate = 0
         self.events_rejected = 0
@@ -237,6 +252,8 @@ class HopsimApp:
         except RequestError as exc:
             status, body, ctype = exc.status, orjson.dumps(exc.body()), JSON
             extra = [(b"allow", exc.message.encode())] if exc.status == 405 else []
+            if exc.status in (408, 413):  # the rest of the body may still be on its way
+                extra = [(b"connection", b"close")]
             if exc.status == 405:
                 body = orjson.dumps({**exc.body(), "message": f"{method} not allowed"})
         except Disconnected:
@@ -246,39 +263,75 @@ class HopsimApp:
 
     # -- write side ----------------------------------------------------------
 
-    async def _ingest(self, scope: Scope, receive: Receive, kind: str | None) -> Answer:
+    def _busy(self, message: str = "server at capacity; retry after a pause") -> Answer:
+        retry = str(self.config.retry_after_seconds).encode()
+        error = RequestError(429, "rate_limited", message)
+        return 429, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
+
+    def _full(self) -> bool:
         store = self.store
-        if (
+        return (
             store is None
             or self.inflight >= self.config.max_inflight
             or store.lag_bytes > self.config.max_engine_lag_bytes
-        ):
-            retry = str(self.config.retry_after_seconds).encode()
-            error = RequestError(429, "rate_limited", "server at capacity; retry after a pause")
-            return 429, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
-        self.inflight += 1
-        self.last_ingest = time.monotonic()
-        try:
-            return await self._ingest_inside(scope, receive, kind)
-        except RequestError as exc:
-            self.events_rejected += exc.items
-            raise
-        finally:
-            self.inflight -= 1
+        )
 
-    async def _ingest_inside(self, scope: Scope, receive: Receive, kind: str | None) -> Answer:
+    async def _ingest(self, scope: Scope, receive: Receive, kind: str | None) -> Answer:
+        """Label first (type, header key), then a slot, then the body (bounded in time and size).
+
+        A request whose Basic key is right (or any request when no key is set)
+        takes an ingest slot before its body is read. One without a key in the
+        header may carry it in the body: it is read in a separate, bounded
+        *guest* pool and takes an ingest slot only once the body key is right,
+        so clients that never authenticate can never hold an ingest slot.
+        """
         headers = headers_of(scope)
         validate.check_content_type(headers.get(b"content-type"))
         header_key = validate.basic_auth_user(headers.get(b"authorization"))
         wanted = self.config.write_key
-        if wanted is not None and header_key is not None and header_key != wanted:
+        if wanted is not None and header_key is not None and not same_key(header_key, wanted):
             raise RequestError(401, "unauthorized", "wrong write key")
         limit = validate.MAX_BATCH_BYTES if kind is None else 2 * validate.MAX_EVENT_BYTES
-        raw = await read_body(receive, headers, limit)
-        body = validate.decode_body(raw, headers.get(b"content-encoding"), limit)
-        doc = validate.parse_json(body)
-        if wanted is not None and header_key is None and validate.body_write_key(doc) != wanted:
-            raise RequestError(401, "unauthorized", "missing or wrong write key")
+        timeout = self.config.body_timeout_seconds
+        try:
+            if wanted is None or header_key is not None:
+                if self._full():
+                    return self._busy()
+                self.inflight += 1
+                self.last_ingest = time.monotonic()
+                try:
+                    raw = await read_body(receive, headers, limit, timeout)
+                    body = validate.decode_body(raw, headers.get(b"content-encoding"), limit)
+                    del raw
+                    return await self._ingest_inside(validate.parse_json(body), kind)
+                finally:
+                    self.inflight -= 1
+            if self.guests >= self.config.max_guests:
+                return self._busy("too many requests waiting to show a write key; retry later")
+            self.guests += 1
+            try:
+                raw = await read_body(receive, headers, limit, timeout)
+                body = validate.decode_body(raw, headers.get(b"content-encoding"), limit)
+                del raw
+                doc = validate.parse_json(body)
+            finally:
+                self.guests -= 1
+            key = validate.body_write_key(doc)
+            if key is None or not same_key(key, wanted):
+                raise RequestError(401, "unauthorized", "missing or wrong write key")
+            if self._full():
+                return self._busy()
+            self.inflight += 1
+            self.last_ingest = time.monotonic()
+            try:
+                return await self._ingest_inside(doc, kind)
+            finally:
+                self.inflight -= 1
+        except RequestError as exc:
+            self.events_rejected += exc.items
+            raise
+
+    async def _ingest_inside(self, doc: Any, kind: str | None) -> Answer:
         batch = validate.build_batch(doc, kind)
         store = self.store
         if store is None:  # shutting down while this request was read
@@ -289,7 +342,7 @@ class HopsimApp:
             # Free the parsed request now, while it is hot in the cache: only the
             # ids and the frame bytes need to wait for the fsync (measured: freeing
             # 100 cold events after the wait cost as much as parsing them).
-            del raw, body, doc, batch
+            del doc, batch
             await store.commit(admission)
             self.events_duplicate += duplicates
         except StoreError as exc:
@@ -348,7 +401,11 @@ class HopsimApp:
         return (200 if ok else 503), body, JSON, []
 
     def _metrics(self, _: dict[str, str]) -> Answer:
-        return 200, exposition(self.stats(), self.requests).encode(), METRICS_TYPE, []
+        requests = self.requests.copy()
+        for status, count in HEAD_REFUSALS.items():
+            if count:
+                requests[(OTHER_ROUTE, status)] += count
+        return 200, exposition(self.stats(), requests).encode(), METRICS_TYPE, []
 
     def stats(self) -> dict[str, Any]:
         """The counters of ``/v1/stats``; accepted counts survive restarts (from the log)."""
@@ -368,6 +425,11 @@ class HopsimApp:
             "store_fsync_max_seconds": round(store.log.fsync_max_seconds, 6) if store else 0.0,
             "uptime_seconds": round(time.time() - self.started, 3),
         }
+
+
+def same_key(given: str, wanted: str) -> bool:
+    """Constant-time key comparison (a ``!=`` leaks how many leading characters match)."""
+    return hmac.compare_digest(given.encode("utf-8"), wanted.encode("utf-8"))
 
 
 def _method_not_allowed(allow: str) -> RequestError:

@@ -1,0 +1,171 @@
+"""Issue 18 against a real ``hopsim serve`` on loopback: attackers and unlucky operators.
+
+Each test is bounded in time and traffic and talks to 127.0.0.1 only: stalled
+and oversized clients, concurrent duplicates on a full disk, timestamps far
+from now, deep nesting, null ids, label injection.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import contextlib
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import psutil
+import pytest
+
+from sim.serve.store import EventLog
+from tests.serve.conftest import fill
+from tests.serve.test_serve import HOST, Server, serving
+
+pytestmark = [pytest.mark.slow]
+
+KEY = "wk-reliable"
+AUTH = {"Authorization": "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()}
+
+
+def track(message_id: Any, user: str = "u1", **extra: Any) -> dict[str, Any]:
+    return {"type": "track", "event": "Viewed", "userId": user, "messageId": message_id, **extra}
+
+
+def raw_request(port: int, data: bytes, wait: float = 5.0) -> bytes:
+    """Send ``data`` on a fresh connection and read until the server closes (or ``wait``)."""
+    with socket.create_connection((HOST, port), timeout=wait) as sock:
+        with contextlib.suppress(OSError):
+            sock.sendall(data)
+        chunks: list[bytes] = []
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else 0
+
+
+def stored_ids(data: Path) -> list[str]:
+    log = EventLog(data)
+    try:
+        return [e["messageId"] for batch in log.replay() for e in batch]
+    finally:
+        log.close()
+
+
+# -- 3: stalled and slow clients without a key --------------------------------------------
+
+
+def stall(port: int, count: int) -> list[socket.socket]:
+    """``count`` connections that send a head without a key, a bit of body, then nothing."""
+    head = (f"POST /v1/batch HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+            "Content-Length: 1000\r\n\r\n{\"batch\": [").encode()  # fmt: skip
+    sockets = []
+    for _ in range(count):
+        sock = socket.create_connection((HOST, port), timeout=10)
+        sock.sendall(head)
+        sockets.append(sock)
+    return sockets
+
+
+def test_stalled_unauthenticated_clients_hold_no_ingest_slot(tmp_path: Path) -> None:
+    with serving(tmp_path, "--write-key", KEY, "--body-timeout", "3") as server:
+        stalled = stall(server.port, 64)
+        time.sleep(0.3)  # every stalled request is inside the app, waiting for its body
+        statuses: list[int] = []
+        began = time.monotonic()
+        with httpx.Client(base_url=server.url, headers=AUTH, timeout=5) as client:
+            for i in range(100):
+                answer = client.post("/v1/batch", json={"batch": [track(f"ok-{i}")]})
+                statuses.append(answer.status_code)
+        took = time.monotonic() - began
+        assert statuses.count(200) == 100, f"429s: {statuses.count(429)}"
+        assert took < 2.5  # the stalled ones have not been timed out yet: slots were free
+        # Past the body timeout every stalled request is answered 408 and closed.
+        answers = []
+        for sock in stalled:
+            sock.settimeout(5)
+            with contextlib.suppress(OSError):
+                answers.append(status_of(sock.recv(4096)))
+            sock.close()
+        assert answers.count(408) == 64, answers
+        with httpx.Client(base_url=server.url) as client:
+            assert client.get("/v1/stats").json()["events_accepted"] == 100
+
+
+def test_a_body_key_client_is_still_served_beside_stalled_guests(tmp_path: Path) -> None:
+    with serving(tmp_path, "--write-key", KEY, "--body-timeout", "2", "--max-guests", "8") as s:
+        stalled = stall(s.port, 8)
+        time.sleep(0.3)
+        body = {"writeKey": KEY, "batch": [track("body-key")]}
+        with httpx.Client(base_url=s.url, timeout=5) as client:
+            busy = client.post("/v1/batch", json=body)
+            assert busy.status_code == 429 and busy.headers["retry-after"] == "1"
+            wrong = client.post("/v1/batch", headers=AUTH | {"Authorization": "Basic eDo="},
+                                json={"batch": [track("x")]})  # fmt: skip
+            assert wrong.status_code == 401
+            time.sleep(2.5)  # guests timed out (408): the guest pool is free again
+            assert client.post("/v1/batch", json=body).status_code == 200
+        for sock in stalled:
+            sock.close()
+
+
+# -- 4: oversized and slow request heads ----------------------------------------------------
+
+
+def test_an_oversized_header_is_refused_with_431_without_buffering_it(tmp_path: Path) -> None:
+    with serving(tmp_path) as server:
+        proc = psutil.Process(server.proc.pid)
+        before = proc.memory_info().rss
+        huge = b"x" * (16 * 1024 * 1024)
+        head = b"POST /v1/track HTTP/1.1\r\nHost: h\r\nX-Big: " + huge + b"\r\n\r\n"
+        answer = raw_request(server.port, head)
+        assert status_of(answer) == 431, answer[:200]
+        assert b"header_too_large" in answer
+        assert proc.memory_info().rss - before < 8 * 1024 * 1024
+        # just under the limit is served
+        ok = httpx.post(f"{server.url}/v1/track", headers={"X-Pad": "p" * 30_000},
+                        json=track("under-limit"))  # fmt: skip
+        assert ok.status_code == 200
+        metrics = httpx.get(f"{server.url}/metrics").text
+        assert 'hopsim_http_requests_total{route="other",status="431"} 1' in metrics
+
+
+def test_a_head_that_never_completes_is_closed_with_408(tmp_path: Path) -> None:
+    with serving(tmp_path, "--body-timeout", "1") as server:
+        began = time.monotonic()
+        answer = raw_request(server.port, b"POST /v1/track HTTP/1.1\r\nHost: h\r\nX-Slow: ", 5)
+        assert status_of(answer) == 408
+        assert time.monotonic() - began < 3
+
+
+# -- 2: concurrent duplicates with the disk full ---------------------------------------------
+
+
+def test_concurrent_duplicates_on_a_full_disk_are_never_acknowledged(small_disk: Path) -> None:
+    data = small_disk / "data"
+    with serving(data) as server:
+        fill(small_disk)
+        batches = [{"batch": [track(f"full-{r}-{i}") for i in range(5)]} for r in range(10)]
+        acknowledged: list[str] = []
+        statuses: list[int] = []
+
+        def post(body: dict[str, Any]) -> None:
+            answer = httpx.post(f"{server.url}/v1/batch", json=body, timeout=10)
+            statuses.append(answer.status_code)
+            if answer.status_code == 200:
+                acknowledged.extend(e["messageId"] for e in body["batch"])
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            # each batch twice at once: the original and its retry
+            list(pool.map(post, [b for b in batches for _ in range(2)]))
+        assert set(statuses) <= {200, 503}
+        assert 503 in statuses
+    on_disk = stored_ids(data)
+    missing = set(acknowledged) - set(on_disk)
+    assert not missing, f"{len(missing)} acknowledged ids are not on disk"
