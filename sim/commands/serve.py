@@ -72,6 +72,18 @@ def register(subparsers: Any) -> None:
         default=10.0,
         help="seconds for a request's head, and again for its body, before 408 (default 10)",
     )
+    parser.add_argument(
+        "--dedup-ids",
+        type=int,
+        default=1_000_000,
+        help="messageIds the de-duplication window remembers at least (default 1000000)",
+    )
+    parser.add_argument(
+        "--dedup-hours",
+        type=float,
+        default=24.0,
+        help="hours of event time the de-duplication window covers at least (default 24)",
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level")
     parser.set_defaults(func=serve)
 
@@ -118,6 +130,8 @@ def build(args: argparse.Namespace) -> HopsimApp:
         max_inflight=args.max_inflight,
         max_guests=args.max_guests,
         body_timeout_seconds=args.body_timeout,
+        dedup_max_ids=args.dedup_ids,
+        dedup_window_seconds=args.dedup_hours * 3600.0,
         freeze_gc=True,
     )
     identity_config, messaging = load_engine_parts(args.scenario)

@@ -46,6 +46,7 @@ from sim.serve.asgi import (
     read_body,
     respond,
 )
+from sim.serve.dedup import DEFAULT_MAX_IDS, DEFAULT_WINDOW_SECONDS
 from sim.serve.metrics import CONTENT_TYPE as METRICS_TYPE
 from sim.serve.metrics import exposition
 from sim.serve.openapi import openapi
@@ -79,6 +80,8 @@ class AppConfig:
     freeze_gc: bool = False  # after recovery, move the rebuilt engine out of GC's sight
     max_guests: int = 64  # requests reading a body to find their write key in it
     body_timeout_seconds: float = 10.0  # the whole body must arrive within this (408)
+    dedup_max_ids: int = DEFAULT_MAX_IDS  # messageIds remembered at least (count bound)
+    dedup_window_seconds: float = DEFAULT_WINDOW_SECONDS  # ... and for this much event time
 
 
 class HopsimApp:
@@ -114,7 +117,8 @@ class HopsimApp:
 
     async def startup(self) -> None:
         """Open the store, replay it into the engine, start group commit and the ticker."""
-        store = Store(self.data_dir, self._apply)
+        config = self.config
+        store = Store(self.data_dir, self._apply, config.dedup_max_ids, config.dedup_window_seconds)
         self.recovery = store.recover()
         if self.config.freeze_gc:
             gc.collect()

@@ -22,7 +22,7 @@ import pytest
 
 from sim.serve.store import EventLog
 from tests.serve.conftest import fill
-from tests.serve.test_serve import HOST, Server, serving
+from tests.serve.test_serve import HOST, serving
 
 pytestmark = [pytest.mark.slow]
 
@@ -169,3 +169,35 @@ def test_concurrent_duplicates_on_a_full_disk_are_never_acknowledged(small_disk:
     on_disk = stored_ids(data)
     missing = set(acknowledged) - set(on_disk)
     assert not missing, f"{len(missing)} acknowledged ids are not on disk"
+
+
+# -- 9: bounded de-duplication memory ------------------------------------------------------
+
+
+def send_unique(url: str, start: int, count: int, per_request: int = 2000) -> None:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for first in range(start, start + count, per_request):
+            batch = [{"type": "track", "event": "e", "userId": "one-user",
+                      "messageId": f"mem-{i:09d}"} for i in range(first, first + per_request)]  # fmt: skip
+            body = orjson.dumps({"batch": batch})
+            answer = client.post("/v1/batch", content=body)
+            assert answer.status_code == 200, answer.text
+
+
+def settled_rss(url: str, pid: int) -> int:
+    httpx.get(f"{url}/v1/stats", timeout=60)  # the read barrier: the engine caught up
+    time.sleep(0.2)
+    return int(psutil.Process(pid).memory_info().rss)
+
+
+def test_remembered_ids_cost_at_most_40_bytes_each(tmp_path: Path) -> None:
+    with serving(tmp_path) as server:
+        send_unique(server.url, 0, 40_000)  # warm: allocator pools, engine's one profile
+        before = settled_rss(server.url, server.proc.pid)
+        send_unique(server.url, 40_000, 300_000)
+        after = settled_rss(server.url, server.proc.pid)
+        stats = httpx.get(f"{server.url}/v1/stats").json()
+    assert stats["events_accepted"] == 340_000
+    per_id = (after - before) / 300_000
+    print(f"resident bytes per remembered messageId: {per_id:.1f}")
+    assert per_id <= 40, per_id
