@@ -21,7 +21,8 @@ Rules (Segment semantics, with the choices we made written down):
 - ``timestamp``, ``originalTimestamp``, ``sentAt`` and ``receivedAt`` must be
   ISO-8601 strings; ``properties``, ``traits``, ``context`` and
   ``integrations`` must be objects.
-- 32 KB per event, 500 KB per request (after gzip is undone).
+- 32 KB per event, 500 KB per request (after gzip is undone), nested at
+  most 254 levels deep (the log's encoder writes no deeper).
 - Batch-level ``context`` gives defaults to every item: a shallow merge in
   which the item's own keys win.
 - The write key is the HTTP Basic user (``writeKey:``) or ``writeKey`` in the
@@ -45,6 +46,7 @@ Event = dict[str, Any]
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
+MAX_DEPTH = 254  # orjson writes at most this deep (it reads 1024): deeper is refused, 400
 EVENT_TYPES = frozenset({"identify", "track", "page", "screen", "alias", "group"})
 SINGLE_TYPES = ("identify", "track", "page", "screen", "alias", "group")
 
@@ -250,9 +252,13 @@ def build_batch(doc: Any, kind: str | None) -> CheckedBatch:
             # null or "" is no id at all: derive one, or every such event
             # would be de-duplicated against the first (issue 18).
             event.pop("messageId", None)
-            encoded = orjson.dumps(event)
-            event["messageId"] = "srv-" + hashlib.sha1(encoded).hexdigest()
-        encoded = orjson.dumps(event)
+            encoded = _encode(event)
+            if encoded is not None:
+                event["messageId"] = "srv-" + hashlib.sha1(encoded).hexdigest()
+        encoded = _encode(event)
+        if encoded is None:
+            errors.append(ItemError(index, "", f"an event nested at most {MAX_DEPTH} levels deep"))
+            continue
         if len(encoded) > MAX_EVENT_BYTES:
             errors.append(ItemError(index, "", f"an event of at most {MAX_EVENT_BYTES} bytes"))
             oversize += 1
@@ -270,6 +276,14 @@ def build_batch(doc: Any, kind: str | None) -> CheckedBatch:
             items=len(items),
         )
     return batch
+
+
+def _encode(event: Event) -> bytes | None:
+    """Compact JSON of one event; None when it is nested deeper than orjson writes."""
+    try:
+        return orjson.dumps(event)
+    except orjson.JSONEncodeError:
+        return None
 
 
 def _is_id(value: Any) -> bool:

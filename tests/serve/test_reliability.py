@@ -201,3 +201,83 @@ def test_remembered_ids_cost_at_most_40_bytes_each(tmp_path: Path) -> None:
     per_id = (after - before) / 300_000
     print(f"resident bytes per remembered messageId: {per_id:.1f}")
     assert per_id <= 40, per_id
+
+
+# -- 5: the metrics label set is closed ------------------------------------------------------
+
+
+def test_paths_cannot_inject_metrics_samples_or_grow_the_label_set(tmp_path: Path) -> None:
+    with serving(tmp_path) as server, httpx.Client(base_url=server.url) as client:
+        injected = '/v1/profiles/x"} 1\nhopsim_events_accepted_total 9999999\n#'
+        assert client.post(injected.replace("\n", "%0A").replace('"', "%22")).status_code == 405
+        for i in range(300):
+            assert client.delete(f"/v1/profiles/p{i}").status_code == 405
+            assert client.get(f"/nowhere/{i}").status_code == 404
+        metrics = client.get("/metrics").text
+    samples = [line for line in metrics.splitlines() if line.startswith("hopsim_events_accepted")]
+    assert samples == ["hopsim_events_accepted_total 0"]
+    series = [line for line in metrics.splitlines() if line.startswith("hopsim_http_requests")]
+    assert (
+        'hopsim_http_requests_total{route="/v1/profiles/{profile_id}",status="405"} 301' in series
+    )
+    assert 'hopsim_http_requests_total{route="other",status="404"} 300' in series
+    assert len(series) <= 3
+
+
+# -- 6: timestamps far from now in scenario mode ---------------------------------------------
+
+
+def slowest_answer(url: str, seconds: float) -> float:
+    worst = 0.0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        began = time.monotonic()
+        assert httpx.get(f"{url}/healthz", timeout=30).status_code == 200
+        worst = max(worst, time.monotonic() - began)
+        time.sleep(0.05)
+    return worst
+
+
+def test_far_future_and_far_past_timestamps_do_not_block_the_loop(tmp_path: Path) -> None:
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "abandoned-cart.toml"
+    events = [
+        track("future", timestamp="9999-12-31T23:59:59.999Z"),
+        track("past", timestamp="0001-01-01T00:00:00.000Z"),
+        track("now", timestamp="2026-11-02T14:00:00.000Z"),
+    ]
+    with serving(tmp_path, "--scenario", str(scenario)) as server:
+        assert httpx.post(f"{server.url}/v1/batch", json={"batch": events}).status_code == 200
+        assert slowest_answer(server.url, 2.5) < 0.5  # two ticks of the messaging clock
+        stats = httpx.get(f"{server.url}/v1/stats").json()
+        assert stats["events_accepted"] == 3 and stats["events_ahead_of_clock"] == 1
+    # and again after a restart, when the log replays the same events
+    began = time.monotonic()
+    with serving(tmp_path, "--scenario", str(scenario)) as server:
+        assert time.monotonic() - began < 10
+        assert slowest_answer(server.url, 1.5) < 0.5
+
+
+# -- 7: deep nesting -----------------------------------------------------------------------
+
+
+def nested_body(message_id: str, depth: int) -> bytes:
+    """A batch of one track whose ``properties`` nest ``depth`` objects (written by hand:
+    orjson itself refuses to write past 254)."""
+    head = orjson.dumps(track(message_id))[:-1]
+    return (
+        b'{"batch":[' + head + b',"properties":' + b'{"a":' * depth + b"{}" + b"}" * depth + b"}]}"
+    )
+
+
+def test_deep_nesting_is_a_400_naming_the_limit_never_a_500(tmp_path: Path) -> None:
+    with serving(tmp_path) as server, httpx.Client(base_url=server.url) as client:
+        for depth in (250, 254, 600, 1020):
+            body = nested_body(f"deep-{depth}", depth)
+            answer = client.post("/v1/batch", content=body)
+            if depth <= 250:
+                assert answer.status_code == 200, depth
+            else:
+                assert answer.status_code == 400, (depth, answer.text)
+                assert "levels deep" in answer.text or "nested at most" in answer.text
+        metrics = client.get("/metrics").text
+    assert 'status="500"' not in metrics
