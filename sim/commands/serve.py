@@ -60,6 +60,17 @@ def register(subparsers: Any) -> None:
         help="HTTP parser (auto: httptools when installed)",
     )
     parser.add_argument(
+        "--read-key",
+        default=None,
+        help="key for /v1/profiles, /v1/identity, /v1/messages (the write key opens them too; "
+        "with neither set they are open)",
+    )
+    parser.add_argument(
+        "--keep-raw-traits",
+        action="store_true",
+        help="store emails, phones and IPs as sent (default: HMAC under DIR/secret.key)",
+    )
+    parser.add_argument(
         "--max-guests",
         type=int,
         default=64,
@@ -130,6 +141,8 @@ def build(args: argparse.Namespace) -> HopsimApp:
         max_inflight=args.max_inflight,
         max_guests=args.max_guests,
         body_timeout_seconds=args.body_timeout,
+        read_key=args.read_key,
+        keep_raw_traits=args.keep_raw_traits,
         dedup_max_ids=args.dedup_ids,
         dedup_window_seconds=args.dedup_hours * 3600.0,
         freeze_gc=True,

@@ -51,6 +51,7 @@ from sim.serve.dedup import DEFAULT_MAX_IDS, DEFAULT_WINDOW_SECONDS
 from sim.serve.metrics import CONTENT_TYPE as METRICS_TYPE
 from sim.serve.metrics import exposition
 from sim.serve.openapi import openapi
+from sim.serve.pii import Redactor, load_secret
 from sim.serve.store import Recovery, Store, StoreError
 from sim.serve.validate import RequestError
 
@@ -63,6 +64,8 @@ INGEST_PATHS = {
 PROFILE_PREFIX = "/v1/profiles/"
 PROFILE_ROUTE = "/v1/profiles/{profile_id}"
 CLOCK_AHEAD = timedelta(days=400)
+# Reads that carry no personal data and stay open to scrapers and probes.
+OPEN_READS = frozenset({"/healthz", "/metrics", "/openapi.json", "/v1/stats"})
 OTHER_ROUTE = "other"  # every path that is not a route: one metrics label, whatever was asked
 JSON = b"application/json"
 SUCCESS = b'{"success":true}'
@@ -82,6 +85,8 @@ class AppConfig:
     freeze_gc: bool = False  # after recovery, move the rebuilt engine out of GC's sight
     max_guests: int = 64  # requests reading a body to find their write key in it
     body_timeout_seconds: float = 10.0  # the whole body must arrive within this (408)
+    read_key: str | None = None  # key for the data-bearing reads (the write key also opens them)
+    keep_raw_traits: bool = False  # store emails, phones and IPs as sent (default: keyed hashes)
     dedup_max_ids: int = DEFAULT_MAX_IDS  # messageIds remembered at least (count bound)
     dedup_window_seconds: float = DEFAULT_WINDOW_SECONDS  # ... and for this much event time
 
@@ -97,6 +102,7 @@ class HopsimApp:
         self.recovery: Recovery | None = None
         self.inflight = 0
         self.guests = 0
+        self.redact: Redactor | None = None
         self.events_ahead = 0  # applied events too far ahead to move the messaging clock
         self.last_ingest = 0.0
         self.events_duplicate = 0
@@ -122,6 +128,8 @@ class HopsimApp:
         """Open the store, replay it into the engine, start group commit and the ticker."""
         config = self.config
         store = Store(self.data_dir, self._apply, config.dedup_max_ids, config.dedup_window_seconds)
+        if not config.keep_raw_traits:
+            self.redact = Redactor(load_secret(self.data_dir))
         self.recovery = store.recover()
         if self.config.freeze_gc:
             gc.collect()
@@ -384,7 +392,7 @@ class HopsimApp:
             raise
 
     async def _ingest_inside(self, doc: Any, kind: str | None) -> Answer:
-        batch = validate.build_batch(doc, kind)
+        batch = validate.build_batch(doc, kind, self.redact)
         store = self.store
         if store is None:  # shutting down while this request was read
             raise RequestError(429, "rate_limited", "server is shutting down")
@@ -406,7 +414,20 @@ class HopsimApp:
 
     # -- read side -----------------------------------------------------------
 
+    def _check_reader(self, scope: Scope) -> None:
+        """Profiles, identities and messages answer only to the read or write key, when set."""
+        keys = [k for k in (self.config.read_key, self.config.write_key) if k is not None]
+        if not keys:
+            return
+        given = validate.basic_auth_user(headers_of(scope).get(b"authorization"))
+        # every key is compared, so the time taken does not say which one was close
+        matches = [given is not None and same_key(given, k) for k in keys]
+        if not any(matches):
+            raise RequestError(401, "unauthorized", "missing or wrong read key")
+
     def _read(self, path: str, scope: Scope) -> Answer:
+        if path not in OPEN_READS:
+            self._check_reader(scope)
         if path not in ("/healthz", "/metrics", "/openapi.json"):
             self.catch_up()
         if path.startswith(PROFILE_PREFIX):

@@ -184,16 +184,21 @@ def body_write_key(doc: Any) -> str | None:
     return key
 
 
-def parse_request(body: bytes, kind: str | None) -> CheckedBatch:
+def parse_request(
+    body: bytes, kind: str | None, redact: Callable[[Event], None] | None = None
+) -> CheckedBatch:
     """Parse then :func:`build_batch`: the whole path from decoded bytes to clean events."""
-    return build_batch(parse_json(body), kind)
+    return build_batch(parse_json(body), kind, redact)
 
 
-def build_batch(doc: Any, kind: str | None) -> CheckedBatch:
+def build_batch(
+    doc: Any, kind: str | None, redact: Callable[[Event], None] | None = None
+) -> CheckedBatch:
     """Validate a parsed body for ``/v1/batch`` (``kind`` None) or ``/v1/<kind>``.
 
     Raises :class:`RequestError` listing every bad item; otherwise every event
-    comes back normalised, with its compact encoding for the log.
+    comes back normalised, with its compact encoding for the log. ``redact``
+    (see :mod:`sim.serve.pii`) rewrites each clean event before it is encoded.
     """
     if not isinstance(doc, dict):
         raise RequestError(
@@ -248,6 +253,8 @@ def build_batch(doc: Any, kind: str | None) -> CheckedBatch:
         if defaults is not None:
             own = event.get("context")
             event["context"] = {**defaults, **own} if own else dict(defaults)
+        if redact is not None:
+            redact(event)
         if event.get("messageId") in _NO_ID:
             # null or "" is no id at all: derive one, or every such event
             # would be de-duplicated against the first (issue 18).
