@@ -128,12 +128,20 @@ def decode_body(raw: bytes, content_encoding: str | None, limit: int = MAX_BATCH
     return out
 
 
+# Media types whose body is read as JSON all the same: official SDKs send them.
+# RudderStack's Node SDK posts gzip JSON labelled x-www-form-urlencoded (an
+# artefact of its HTTP client), which RudderStack's own gateway accepts.
+JSON_ANYWAY = frozenset({"application/x-www-form-urlencoded"})
+
+
 def check_content_type(content_type: str | None) -> None:
-    """JSON only; a missing header is read as JSON (beacons and curl scripts omit it)."""
+    """JSON, or a type an official SDK sends JSON under; a missing header is read as JSON."""
     if content_type is None:
         return
     media = content_type.split(";", 1)[0].strip().lower()
     if media in ("application/json", "text/json", "") or media.endswith("+json"):
+        return
+    if media in JSON_ANYWAY:
         return
     raise RequestError(415, "unsupported_media_type", f"Content-Type {media!r}: expected JSON")
 

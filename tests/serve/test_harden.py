@@ -135,3 +135,22 @@ def test_reads_of_personal_data_need_the_read_or_write_key(tmp_path: Path) -> No
 
     statuses = serve(tmp_path, scenario, write_key="wk", read_key="rk")
     assert statuses == [200, 401, 200, 200, 401, 401, 401, 200, 200, 200, 200]
+
+
+# -- 10: what RudderStack's Node SDK sends ----------------------------------------------------
+
+
+def test_gzip_json_labelled_form_urlencoded_is_accepted(tmp_path: Path) -> None:
+    import gzip
+
+    from sim.serve.client import auth_header
+
+    async def scenario(app: Any, client: Any) -> Any:
+        body = gzip.compress(orjson.dumps({"batch": [track("rs-1"), track("rs-2")]}))
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "Content-Encoding": "gzip", **auth_header("wk")}  # fmt: skip
+        answer = await client.http.post("/v1/batch", content=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return await client.stats()
+
+    assert serve(tmp_path, scenario, write_key="wk")["events_accepted"] == 2
