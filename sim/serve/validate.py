@@ -12,8 +12,8 @@ Rules (Segment semantics, with the choices we made written down):
   inside ``/v1/batch`` (one of identify, track, page, screen, alias, group).
 - ``userId`` or ``anonymousId`` is required for everything but alias; alias
   needs ``previousId`` and ``userId``; track needs ``event``; group needs
-  ``groupId``. Ids may be strings or integers (SDKs send both); integers are
-  turned into strings.
+  ``groupId``. Ids may be strings or integers (SDKs send both; ``7.0`` counts
+  as the integer 7, as in JSON Schema); integers are turned into strings.
 - ``messageId`` is optional. When missing, ``null`` or ``""``, the server derives one from the
   event's content (``srv-`` + SHA-1 of the canonical JSON) instead of a random
   one as Segment does, so that an SDK retrying the very same payload is still
@@ -305,6 +305,12 @@ def _is_id(value: Any) -> bool:
     return type(value) is str and 0 < len(value) <= _MAX_ID_CHARS
 
 
+def _is_whole(value: Any) -> bool:
+    """An integer id, also as JSON Schema counts them (``7.0`` is the integer 7)."""
+    kind = type(value)
+    return kind is int or (kind is float and value.is_integer() and abs(value) < 2**63)
+
+
 def _is_time(value: Any) -> bool:
     if type(value) is not str or not 10 <= len(value) <= 40:
         return False
@@ -356,8 +362,8 @@ def check_event(index: int, item: Any) -> list[ItemError]:
         rule = _CHECKS.get(key)
         if rule is None or value is None or rule[0](value):
             continue
-        if key in _ID_FIELDS and type(value) is int:
-            item[key] = str(value)  # replacing a value does not disturb the iteration
+        if key in _ID_FIELDS and _is_whole(value):
+            item[key] = str(int(value))  # replacing a value does not disturb the iteration
         else:
             errors.append(ItemError(index, key, rule[1]))
     get = item.get
