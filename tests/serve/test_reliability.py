@@ -281,3 +281,21 @@ def test_deep_nesting_is_a_400_naming_the_limit_never_a_500(tmp_path: Path) -> N
                 assert "levels deep" in answer.text or "nested at most" in answer.text
         metrics = client.get("/metrics").text
     assert 'status="500"' not in metrics
+
+
+# -- 1: null and empty ids over the wire ------------------------------------------------------
+
+
+def test_null_and_empty_message_ids_are_all_stored(tmp_path: Path) -> None:
+    events = [track(mid, user=f"u{i}") for i, mid in enumerate([None, None, "", "", None])]
+    with serving(tmp_path) as server, httpx.Client(base_url=server.url) as client:
+        assert client.post("/v1/batch", json={"batch": events}).status_code == 200
+        for event in events:  # one by one, as a single-event SDK would
+            assert client.post("/v1/track", json={**event, "userId": "solo"}).status_code == 200
+        assert client.post("/v1/track", json={**events[0], "userId": "solo"}).status_code == 200
+        stats = client.get("/v1/stats").json()
+    ids = stored_ids(tmp_path)
+    # 5 distinct events, and the solo ones are one event (null and "" both mean no id, and
+    # byte-identical events without an id are one event retried)
+    assert stats["events_accepted"] == len(ids) == 6
+    assert len(set(ids)) == 6 and all(i.startswith("srv-") for i in ids)
