@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 SECRET_NAME = "secret.key"
+DIGESTS_KEPT = 65_536  # NOTE: digest memo; equivalence tested in tests/serve/test_harden.py
 
 
 def load_secret(directory: Path) -> bytes:
@@ -59,9 +60,17 @@ class Redactor:
 
     def __init__(self, secret: bytes) -> None:
         self.secret = secret
+        self._known: dict[str, str] = {}
 
     def digest(self, text: str) -> str:
-        return hmac.new(self.secret, text.encode("utf-8"), sha256).hexdigest()
+        """HMAC-SHA-256 of ``text``, hex; recent answers are remembered (an app's events
+        repeat the same IP and the same address many times over)."""
+        known = self._known.get(text)
+        if known is None:
+            if len(self._known) >= DIGESTS_KEPT:
+                self._known.clear()
+            known = self._known[text] = hmac.new(self.secret, text.encode(), sha256).hexdigest()
+        return known
 
     def __call__(self, event: dict[str, Any]) -> None:
         """Redact ``event`` in place (nested dicts are replaced, never changed: they may be

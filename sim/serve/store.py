@@ -344,7 +344,7 @@ class Store:
             raise StoreError("store is not accepting writes")
         ids = [e["messageId"] for e in events]
         keys = tags(ids)
-        known = self.window.contains(keys)
+        known = self.window.contains(keys).tolist()  # a list: numpy scalars index slowly
         inflight = self._inflight
         fresh: list[str] = []
         fresh_at: list[int] = []
