@@ -9,8 +9,11 @@ event loop keeps accepting, and the next write carries everything that queued
 up meanwhile.
 
 After a crash the ledger is read from the top: every whole line is replayed
-into the engine and its ``messageId``s go back into the de-duplication set,
-so a retry after a restart is still recognised. A line cut short by the crash
+into the engine and its ``messageId``s go back into the de-duplication window
+(:mod:`sim.serve.dedup`), so a retry after a restart is still recognised. An
+id enters the window only once the ``fsync`` covering it has returned; until
+then it is *in flight*, and a request repeating it waits for that commit and
+shares its fate (never a 200 for a duplicate of a write that failed). A line cut short by the crash
 (short header, short body or wrong CRC) can only be the last one, because
 nothing is acknowledged before its ``fsync``; it is cut off and the file is
 truncated to the last whole line before anything new is appended.
