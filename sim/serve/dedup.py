@@ -10,16 +10,15 @@ least while it is among the newest ``max_ids`` ids *and* within
 memory is bounded by two racks of ``max_ids`` tags.
 
 A rack is an open-addressing hash table in a numpy ``uint64`` array (linear
-probing, at most half full, 0 marks an empty hook), probed and filled a whole
-request at a time, so the cost per request is a handful of array operations
-rather than a Python object per id. At most half full means 16-32 bytes per
+probing, at most half full, 0 marks an empty hook): no Python object per id. At most half full means 16-32 bytes per
 remembered id, against ~120 for a ``str`` in a ``set``.
 
 The tag is Python's own ``hash(str)`` (SipHash, keyed with a random per-process
-seed): fast, and not steerable by a client who wants two ids to collide. The
+seed) with its low bit set: fast, and not steerable by a client who wants two
+ids to collide. The
 window is rebuilt from the log on every start, so a tag never needs to be
 stable across processes. Two different ids share a tag with probability
-~``remembered / 2**64`` per lookup (~5e-14 for a million ids): the only way
+~``remembered / 2**63`` per lookup (~1e-13 for a million ids): the only way
 this window can call a new event a duplicate.
 """
 
@@ -31,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-Keys = npt.NDArray[np.uint64]
+Keys = list[int]
 
 DEFAULT_MAX_IDS = 1_000_000
 DEFAULT_WINDOW_SECONDS = 24 * 3600.0
@@ -40,41 +39,49 @@ _MASK64 = (1 << 64) - 1
 
 
 def tags(ids: Sequence[str]) -> Keys:
-    """The 64-bit tag of each id (never 0: 0 marks an empty hook)."""
-    out = np.fromiter((hash(i) & _MASK64 for i in ids), dtype=np.uint64, count=len(ids))
-    out[out == 0] = 1
-    return out
+    """The 64-bit tag of each id: its ``hash`` with the low bit set (0 marks an empty hook)."""
+    return [(hash(i) & _MASK64) | 1 for i in ids]
 
 
 class Rack:
-    """One generation: an open-addressing table of tags, at most half full."""
+    """One generation: an open-addressing table of tags, at most half full.
+
+    NOTE: the hooks live in a numpy array (zeroed lazily by the OS, grown by a
+    vectorised re-hash) but are probed one tag at a time through a
+    ``memoryview``: a request's hundred look-ups cost ~30 us of plain Python,
+    where numpy's calls on such small arrays cost more and release the GIL to
+    the writer threads mid-request. Equivalence with a set: tests/serve/test_dedup.py.
+    """
 
     def __init__(self, capacity: int = _FIRST_CAPACITY) -> None:
-        self.hooks: Keys = np.zeros(capacity, dtype=np.uint64)
+        self.hooks: npt.NDArray[np.uint64] = np.zeros(capacity, dtype=np.uint64)
+        self._view = self.hooks.data
         self.count = 0
         self.oldest = math.inf
         self.newest = -math.inf
 
-    def contains(self, keys: Keys) -> npt.NDArray[np.bool_]:
-        """For each tag: is it on this rack? (all probes advance together)."""
-        found = np.zeros(len(keys), dtype=bool)
-        if not self.count or not len(keys):
-            return found
-        hooks = self.hooks
-        mask = np.uint64(len(hooks) - 1)
-        pos = keys & mask
-        todo = np.arange(len(keys))
-        while todo.size:
-            here = hooks[pos[todo]]
-            hit = here == keys[todo]
-            found[todo[hit]] = True
-            todo = todo[~(hit | (here == 0))]
-            pos[todo] = (pos[todo] + np.uint64(1)) & mask
-        return found
+    def contains(self, keys: Keys) -> list[bool]:
+        """For each tag: is it on this rack?"""
+        if not self.count:
+            return [False] * len(keys)
+        view, mask = self._view, len(self.hooks) - 1
+        out = []
+        for key in keys:
+            pos = key & mask
+            while True:
+                here = view[pos]
+                if here == key:
+                    out.append(True)
+                    break
+                if here == 0:
+                    out.append(False)
+                    break
+                pos = (pos + 1) & mask
+        return out
 
     def add(self, keys: Keys, stamp: float) -> None:
         """Hang tags not yet on the rack (growing it to stay at most half full)."""
-        if not len(keys):
+        if not keys:
             return
         if 2 * (self.count + len(keys)) > len(self.hooks):
             capacity = len(self.hooks)
@@ -82,8 +89,14 @@ class Rack:
                 capacity *= 2
             old = self.hooks[self.hooks != 0]
             self.hooks = np.zeros(capacity, dtype=np.uint64)
+            self._view = self.hooks.data
             _place(self.hooks, old)
-        _place(self.hooks, keys)
+        view, mask = self._view, len(self.hooks) - 1
+        for key in keys:
+            pos = key & mask
+            while view[pos]:
+                pos = (pos + 1) & mask
+            view[pos] = key
         self.count += len(keys)
         self.oldest = min(self.oldest, stamp)
         self.newest = max(self.newest, stamp)
@@ -93,8 +106,9 @@ class Rack:
         return int(self.hooks.nbytes)
 
 
-def _place(hooks: Keys, keys: Keys) -> None:
-    """Linear-probing insert of many tags at once; one winner per free hook per round."""
+def _place(hooks: npt.NDArray[np.uint64], keys: npt.NDArray[np.uint64]) -> None:
+    """Linear-probing insert of many tags at once (re-hash on growth); one winner per free
+    hook per round."""
     mask = np.uint64(len(hooks) - 1)
     pos = keys & mask
     todo = np.arange(len(keys))
@@ -133,15 +147,16 @@ class DedupWindow:
         """Bytes held by the tag arrays (what grows with the ids remembered)."""
         return self.current.nbytes + (self.previous.nbytes if self.previous else 0)
 
-    def contains(self, keys: Keys) -> npt.NDArray[np.bool_]:
+    def contains(self, keys: Keys) -> list[bool]:
         found = self.current.contains(keys)
         if self.previous is not None:
-            found |= self.previous.contains(keys)
+            older = self.previous.contains(keys)
+            found = [a or b for a, b in zip(found, older, strict=True)]
         return found
 
     def add(self, keys: Keys, stamp: float) -> None:
         """Remember tags (new ones: check :meth:`contains` first) stored at event time ``stamp``."""
-        if not len(keys):
+        if not keys:
             return
         self.clock = max(self.clock, stamp)
         horizon = self.clock - self.window_seconds

@@ -61,6 +61,7 @@ class Redactor:
     def __init__(self, secret: bytes) -> None:
         self.secret = secret
         self._known: dict[str, str] = {}
+        self._ips: dict[str, str] = {}  # raw IP -> its stored form
 
     def digest(self, text: str) -> str:
         """HMAC-SHA-256 of ``text``, hex; recent answers are remembered (an app's events
@@ -73,8 +74,8 @@ class Redactor:
         return known
 
     def __call__(self, event: dict[str, Any]) -> None:
-        """Redact ``event`` in place (nested dicts are replaced, never changed: they may be
-        shared with other events of the batch through the batch context)."""
+        """Redact ``event`` in place (nested dicts shared with the batch context are
+        replaced, never changed)."""
         traits = event.get("traits")
         if type(traits) is dict and ("email" in traits or "phone" in traits):
             event["traits"] = self._traits(traits)
@@ -84,14 +85,19 @@ class Redactor:
         inner = context.get("traits")
         if not (isinstance(inner, dict) and ("email" in inner or "phone" in inner)):
             inner = None
-        ip = context.get("ip")
-        if inner is None and type(ip) is not str:
-            return
-        context = event["context"] = dict(context)
+        # The event's context is its own dict (parsed for it, or merged afresh from the
+        # batch context by validate.build_batch): set keys in place; nested dicts may be
+        # shared with the batch context, so they are replaced, not changed.
         if inner is not None:
             context["traits"] = self._traits(inner)
+        ip = context.get("ip")
         if type(ip) is str:
-            context["ip"] = self.digest("ip:" + ip)[:32]
+            hashed = self._ips.get(ip)
+            if hashed is None:
+                if len(self._ips) >= DIGESTS_KEPT:
+                    self._ips.clear()
+                hashed = self._ips[ip] = self.digest("ip:" + ip)[:32]
+            context["ip"] = hashed
 
     def _traits(self, traits: dict[str, Any]) -> dict[str, Any]:
         out = dict(traits)

@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import orjson
 
 from sim.serve.dedup import DEFAULT_MAX_IDS, DEFAULT_WINDOW_SECONDS, DedupWindow, Keys, tags
@@ -217,9 +216,15 @@ def window_time(events: list[Event], now: float) -> float:
     A client's far-future timestamp must not push every other id out of the
     window, so the wall clock caps it; no timestamp means "received now".
     """
-    newest = max((s for e in events if isinstance(s := e.get("timestamp"), str)), default=None)
-    if newest is None:
+    # The first and the last event stand for the request (SDKs queue in time order):
+    # the window's clock is a running maximum, it needs no more precision than that.
+    if not events:
         return now
+    stamps = [s for s in (events[0].get("timestamp"), events[-1].get("timestamp"))
+              if isinstance(s, str)]  # fmt: skip
+    if not stamps:
+        return now
+    newest = max(stamps)
     try:
         moment = datetime.fromisoformat(newest)
     except ValueError:
@@ -293,7 +298,7 @@ class Store:
                     local.add(ids[i])
                     fresh.append(event)
                     fresh_at.append(i)
-            self.window.add(keys[fresh_at], window_time(fresh, now))
+            self.window.add([keys[i] for i in fresh_at], window_time(fresh, now))
             events += len(fresh)
             if fresh:
                 self._apply(fresh)
@@ -348,34 +353,34 @@ class Store:
             raise StoreError("store is not accepting writes")
         ids = [e["messageId"] for e in events]
         keys = tags(ids)
-        known = self.window.contains(keys).tolist()  # a list: numpy scalars index slowly
+        known = self.window.contains(keys)
         inflight = self._inflight
-        fresh: list[str] = []
-        fresh_at: list[int] = []
-        parts: list[bytes] = []
         waits: dict[int, asyncio.Future[None]] = {}
-        local: set[str] = set()
-        for i, message_id in enumerate(ids):
-            if known[i] or message_id in local:
-                continue
-            other = inflight.get(message_id)
-            if other is not None:
-                waits[id(other)] = other.done
-                continue
-            local.add(message_id)
-            fresh.append(message_id)
-            fresh_at.append(i)
-            parts.append(encoded[i])
+        if not any(known) and inflight.keys().isdisjoint(ids) and len(set(ids)) == len(ids):
+            fresh, fresh_keys, parts = ids, keys, encoded  # the common case: all new
+        else:
+            fresh, fresh_keys, parts = [], [], []
+            local: set[str] = set()
+            for i, message_id in enumerate(ids):
+                if known[i] or message_id in local:
+                    continue
+                other = inflight.get(message_id)
+                if other is not None:
+                    waits[id(other)] = other.done
+                    continue
+                local.add(message_id)
+                fresh.append(message_id)
+                fresh_keys.append(keys[i])
+                parts.append(encoded[i])
         admission = Admission(
             encode_events(parts) if parts else None,
             fresh,
-            keys[fresh_at],
+            fresh_keys,
             window_time(events, time.time()),
             loop.create_future(),
             list(waits.values()),
         )
-        for message_id in fresh:
-            inflight[message_id] = admission
+        inflight.update(dict.fromkeys(fresh, admission))
         return admission
 
     def _forget(self, admission: Admission) -> None:
@@ -495,7 +500,7 @@ class Store:
             self.commit_seconds += time.perf_counter() - began
             fresh = [item for item in group if item.ids]
             if fresh:  # one window update per group: a handful of array operations
-                keys = np.concatenate([item.keys for item in fresh])
+                keys = [key for item in fresh for key in item.keys]
                 self.window.add(keys, max(item.stamp for item in fresh))
             for item in group:
                 self.events_stored += len(item.ids)

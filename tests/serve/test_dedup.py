@@ -15,7 +15,7 @@ def remember(window: DedupWindow, ids: list[str], stamp: float) -> list[bool]:
     keys = tags(ids)
     known = window.contains(keys)
     fresh = [i for i, k in enumerate(known) if not k and ids[i] not in ids[:i]]
-    window.add(keys[fresh], stamp)
+    window.add([keys[i] for i in fresh], stamp)
     return [bool(k) for k in known]
 
 
@@ -70,3 +70,18 @@ def test_a_random_stream_has_no_false_duplicates() -> None:
     ids = [f"{rng.getrandbits(80):x}" for _ in range(100_000)]
     false = sum(sum(remember(window, ids[i : i + 500], 1.0)) for i in range(0, len(ids), 500))
     assert false == 0
+
+
+def test_long_runs_and_growth_keep_every_tag_findable() -> None:
+    """Tags that all want the same hook make one long run, and growing the rack re-hashes
+    them with numpy: every stored tag is still found, no other tag is."""
+    from sim.serve.dedup import Rack
+
+    rack = Rack(capacity=1024)
+    stored = [(k << 20) | 1 for k in range(1, 1500)]
+    for first in range(0, len(stored), 100):  # grows 1024 -> 4096 on the way
+        rack.add(stored[first : first + 100], 0.0)
+    absent = [(k << 20) | 1 for k in range(1500, 1600)]
+    assert all(rack.contains(stored))
+    assert not any(rack.contains(absent))
+    assert rack.contains(absent[:50] + stored[::30]) == [False] * 50 + [True] * len(stored[::30])
