@@ -1,4 +1,4 @@
-"""The de-duplication window: which ``messageId``s were stored lately, in 16 bytes each.
+"""The de-duplication window: which ``messageId``s were stored lately, in 12-24 bytes each.
 
 Picture a cloakroom with two racks of numbered hooks. Each stored event hangs
 a 64-bit tag (the id's keyed hash) on the *current* rack; an arriving id is a
@@ -10,14 +10,13 @@ least while it is among the newest ``max_ids`` ids *and* within
 memory is bounded by two racks of ``max_ids`` tags.
 
 A rack is an open-addressing hash table in a numpy ``uint64`` array (linear
-probing, at most half full, 0 marks an empty hook): no Python object per id. At most half full means 16-32 bytes per
-remembered id, against ~120 for a ``str`` in a ``set``.
+probing, at most two-thirds full, 0 marks an empty hook): no Python object
+per id, 12-24 bytes per remembered id against ~120 for a ``str`` in a ``set``.
 
 The tag is Python's own ``hash(str)`` (SipHash, keyed with a random per-process
 seed) with its low bit set: fast, and not steerable by a client who wants two
-ids to collide. The
-window is rebuilt from the log on every start, so a tag never needs to be
-stable across processes. Two different ids share a tag with probability
+ids to collide. The window is rebuilt from the log on every start, so a tag
+never needs to be stable across processes. Two different ids share a tag with probability
 ~``remembered / 2**63`` per lookup (~1e-13 for a million ids): the only way
 this window can call a new event a duplicate.
 """
@@ -44,7 +43,7 @@ def tags(ids: Sequence[str]) -> Keys:
 
 
 class Rack:
-    """One generation: an open-addressing table of tags, at most half full.
+    """One generation: an open-addressing table of tags, at most two-thirds full.
 
     NOTE: the hooks live in a numpy array (zeroed lazily by the OS, grown by a
     vectorised re-hash) but are probed one tag at a time through a
@@ -80,12 +79,12 @@ class Rack:
         return out
 
     def add(self, keys: Keys, stamp: float) -> None:
-        """Hang tags not yet on the rack (growing it to stay at most half full)."""
+        """Hang tags not yet on the rack (growing it to stay at most two-thirds full)."""
         if not keys:
             return
-        if 2 * (self.count + len(keys)) > len(self.hooks):
+        if 3 * (self.count + len(keys)) > 2 * len(self.hooks):
             capacity = len(self.hooks)
-            while 2 * (self.count + len(keys)) > capacity:
+            while 3 * (self.count + len(keys)) > 2 * capacity:
                 capacity *= 2
             old = self.hooks[self.hooks != 0]
             self.hooks = np.zeros(capacity, dtype=np.uint64)

@@ -173,7 +173,7 @@ def test_concurrent_duplicates_on_a_full_disk_are_never_acknowledged(small_disk:
 # -- 9: bounded de-duplication memory ------------------------------------------------------
 
 
-def send_unique(url: str, start: int, count: int, per_request: int = 2000) -> None:
+def send_unique(url: str, start: int, count: int, per_request: int = 5000) -> None:
     with httpx.Client(base_url=url, timeout=30) as client:
         for first in range(start, start + count, per_request):
             batch = [{"type": "track", "event": "e", "userId": "one-user",
