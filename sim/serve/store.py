@@ -421,8 +421,10 @@ class Store:
             self._flush()
         else:
             self._schedule()
-        # shield: a cancelled request must not cancel the outcome others wait on.
-        await asyncio.shield(admission.done)
+        # If this request is cancelled (only at shutdown) its future is too, and a request
+        # waiting on it gets CancelledError: no answer, never a false 200. Waiting on
+        # another request's future goes through shield, so it cannot cancel theirs.
+        await admission.done
         for original in admission.waits:
             await asyncio.shield(original)
 
