@@ -66,7 +66,7 @@ def run() -> list[Result]:
         Result("run wall, population, with journey metrics", statistics.median(with_metrics), "s"),
         Result("run wall, population, without them", statistics.median(without), "s"),
         Result(
-            "with / without, separate runs (600 persons x 7 days)",
+            f"with / without, separate runs ({scenario.persons} persons x {scenario.days} days)",
             statistics.median(ratios),
             "x",
             note="alternating runs: noisy on a shared machine",

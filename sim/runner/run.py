@@ -70,6 +70,8 @@ class Run:
             self.summary["messaging"] = merge_counts([s.messaging for s in shards])
             decisions = (r for s in shards for r in s.messages)  # issue 14: stitching's cost
             self.summary["messaging"].update(stitching_costs(decisions, truth))
+        if any(s.programs for s in shards):  # journeys: not the `journeys` touchpoint paths
+            self.summary["journey_programs"] = merge_counts([s.programs for s in shards])
         self.summary |= self.journey_metrics()
         (self.out / "summary.json").write_text(
             json.dumps(self.summary, indent=2, sort_keys=True) + "\n"
@@ -115,6 +117,10 @@ class Run:
                 key=lambda r: (r["at"], r["profile_id"], r["device_id"]),
             )
             write_jsonl(out / "messages.jsonl", messages)
+        if any(s.journey_steps for s in shards):
+            steps = (r for s in shards for r in s.journey_steps)
+            order = sorted(steps, key=lambda r: (r["at"], r["profile_id"], r["run"]))
+            write_jsonl(out / "journey_steps.jsonl", order)
         return people
 
     def _summary(self, shards: list[ShardResult], events: int, wall: float) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.journeys import shard_block as journey_block
 from sim.analysis.messaging import summary as messaging_summary
 from sim.analysis.realism import funnel
 from sim.engine.engine import Engine, load_identity_config
@@ -53,6 +54,8 @@ class ShardResult:
     tallies: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
     messaging: dict[str, Any] = field(default_factory=dict)
+    journey_steps: list[dict[str, Any]] = field(default_factory=list)
+    programs: dict[str, Any] = field(default_factory=dict)
     identity: ShardIdentity | None = None
 
 
@@ -110,7 +113,9 @@ class Shard:
         self.scenario = scenario
         self.index, self.count = index, count
         self.world = world = World(scenario, shard=(index, count))
-        self.messaging = build_messaging(scenario.campaigns, f"{scenario.path}: campaigns")
+        self.messaging = build_messaging(
+            scenario.campaigns, f"{scenario.path}: campaigns", scenario.journeys, scenario.programme
+        )
         self.graph = IdentityGraph(load_identity_config(dict(scenario.identity)))
         self.engine = Engine(identity=self.graph, messaging=self.messaging)
         # One shard is the run: its trace is final. Several write parts for the merge.
@@ -185,6 +190,8 @@ class Shard:
             result.messaging = messaging_summary(
                 self.loop.tally, conversions, self.messaging, truth
             )
+            result.programs = journey_block(self.messaging, self.loop.tally, truth)
+            result.journey_steps = self.messaging.journey_rows()
         result.identity = self.graph.export()
         result.wall_seconds = time.perf_counter() - self.started
         return result

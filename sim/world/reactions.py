@@ -46,6 +46,10 @@ AUDIO = frozenset({"speaker_voice", "car_audio"})
 ODDS = reaction_odds()  # data/reactions.toml: every number with its source
 ANNOY = ODDS.annoyance
 CLICK_WINDOW = ODDS.click_window_hours * 3600.0
+# assumed, informed by CSA Research 2020 "Can't Read, Won't Buy" (B2C): 40% never buy from
+# sites in another language, 65% prefer content in their own: a message written for other
+# locales that reaches someone in a language not theirs is opened this much less often
+OTHER_LANGUAGE = 0.6
 
 
 class DeliveryView(Protocol):
@@ -111,6 +115,8 @@ class Tally:
     bad_context: Counter[str] = field(default_factory=Counter)
     by_channel: Counter[str] = field(default_factory=Counter)
     opened_by_variant: Counter[str] = field(default_factory=Counter)
+    clicked_by_variant: Counter[str] = field(default_factory=Counter)
+    opened_by_device: Counter[str] = field(default_factory=Counter)  # "campaign|device type"
     bad_by_variant: Counter[str] = field(default_factory=Counter)
 
 
@@ -184,12 +190,14 @@ class MessagingLoop:
             return
         self.tally.opened += 1
         self.tally.opened_by_variant[f"{delivery.campaign}/{delivery.variant}"] += 1
+        self.tally.opened_by_device[f"{delivery.campaign}|{device.type}"] += 1
         outcomes.message(kind or delivery.channel, device, "opened")
         self._emit(person, device, OPENED[delivery.channel], delivery)
         relevance = self._relevance(person, str(delivery.topic))
         if rng.random() >= min(1.0, ODDS.click.get(delivery.channel, 0.0) * relevance):
             return
         self.tally.clicked += 1
+        self.tally.clicked_by_variant[f"{delivery.campaign}/{delivery.variant}"] += 1
         outcomes.message(kind or delivery.channel, device, "clicked")
         self.clicks.append((person, self.world.env.now, self._window(delivery)))
         if delivery.channel == "email":
@@ -227,6 +235,7 @@ class MessagingLoop:
         chance *= ODDS.persona_response.get(person.persona.name, 1.0)
         chance *= self._context_factor(ctx, delivery.channel, device)
         chance *= self._relevance(person, str(delivery.topic))
+        chance *= self._language(device, delivery)
         hour = self.world.clock.at(self.world.env.now).astimezone(person.zone).hour
         if hour >= 22 or hour < 7:
             chance *= 0.5
@@ -255,6 +264,15 @@ class MessagingLoop:
         if channel != "email" and device.type not in ctx.at_hand:
             return 0.4  # seen later in the notification centre
         return 1.0
+
+    @staticmethod
+    def _language(device: Device, delivery: DeliveryView) -> float:
+        """Messages written per locale say which went out; one not in the reader's costs."""
+        sent = (delivery.content or {}).get("locale")
+        if not sent:
+            return 1.0  # a message without locales: as before languages were modelled
+        mine = device.locale.replace("_", "-").split("-")[0]
+        return 1.0 if str(sent).split("-")[0] == mine else OTHER_LANGUAGE
 
     @staticmethod
     def _relevance(person: Person, topic: str) -> float:

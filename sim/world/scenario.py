@@ -33,6 +33,8 @@ SCENARIO_KEYS = (
     "people",
     "identity",
     "campaigns",
+    "journeys",
+    "programme",
     "channels",  # costs per channel, read by sim.analysis.metrics_config
     "metrics",
 )
@@ -74,6 +76,8 @@ class Scenario:
     brand: str = "retail"
     identity: dict[str, Any] = field(default_factory=dict)
     campaigns: list[dict[str, Any]] = field(default_factory=list)
+    journeys: list[dict[str, Any]] = field(default_factory=list)
+    programme: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def with_overrides(
@@ -198,7 +202,12 @@ def _brand(reader: Reader, data: dict[str, Any]) -> str:
 def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona]) -> Scenario:
     reader = Reader(path)
     for key, value in data.items():
-        if isinstance(value, dict | list) and key not in ("identity", "campaigns"):
+        if isinstance(value, dict | list) and key not in (
+            "identity",
+            "campaigns",
+            "journeys",
+            "programme",
+        ):
             reader.check_provenance(value, f"{key}.")
     reader.known(data, SCENARIO_KEYS, "")
     reader.known(data.get("behaviour", {}), BEHAVIOUR_KEYS, "behaviour.")
@@ -232,6 +241,10 @@ def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona
         campaigns=list(data.get("campaigns", []))
         if isinstance(data.get("campaigns", []), list)
         else [],
+        journeys=list(data.get("journeys", []))
+        if isinstance(data.get("journeys", []), list)
+        else [],
+        programme=reader.table(data, "programme", "", required=False),
         raw=data,
     )
     if scenario.persons < 1 and not people:

@@ -312,3 +312,11 @@ def test_stitching_figure_leads_with_person_level_and_draws_both_targets() -> No
     assert sorted(line.get_xdata()[0] for line in scores.get_lines()) == [0.9, 0.95]
     assert scores.get_ylabel() == "level and rule set"
     assert "person level first" in scores.get_title()
+
+
+def test_a_title_the_font_cannot_draw_falls_back_to_one_it_can() -> None:
+    from sim.report.figures.style import drawable
+
+    assert drawable("Mason Reed", "fallback") == "Mason Reed"
+    assert drawable("Дмитрий Орлов", "fallback") == "Дмитрий Орлов"  # DejaVu has Cyrillic
+    assert drawable("김영최", "person p-1 (kaylee persona)") == "person p-1 (kaylee persona)"

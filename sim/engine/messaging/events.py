@@ -68,7 +68,10 @@ WORLD_EVENTS = (
     "Trip Ended",
     "Navigation Started",
 )
-KNOWN_EVENTS: frozenset[str] = frozenset(SPEC_EVENTS + WORLD_EVENTS + LOOP_EVENTS)
+API_EVENTS = (
+    "Journey Triggered",  # POST /v1/track with properties.journey: enters a journey by API
+)
+KNOWN_EVENTS: frozenset[str] = frozenset(SPEC_EVENTS + WORLD_EVENTS + LOOP_EVENTS + API_EVENTS)
 
 TRAITS: frozenset[str] = frozenset(
     {

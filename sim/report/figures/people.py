@@ -10,7 +10,7 @@ from matplotlib.patches import Patch
 
 from sim.report.behaviour import DayShare, SwitchMatrix
 from sim.report.daylife import ACTIVE, DayInLife
-from sim.report.figures.style import SOFT, device_colour, empty, new_figure, tidy
+from sim.report.figures.style import SOFT, device_colour, drawable, empty, new_figure, tidy
 
 MIN_BAR_H = 0.15
 CONTEXT_COLOURS = {
@@ -70,7 +70,9 @@ def day_in_life_figure(day: DayInLife) -> Figure:
     axes.set_xlabel(f"local time (hours, {day.timezone})")
     axes.set_ylabel("device")
     weekday = date.fromisoformat(day.date).strftime("%A %d %B %Y")
-    axes.set_title(f"A day in the life of {day.name}: {weekday}", loc="left")
+    persona = f" ({day.name.rsplit('(', 1)[1]}" if "(" in day.name else ""
+    who = drawable(day.name, f"person {day.person_id}{persona}")
+    axes.set_title(f"A day in the life of {who}: {weekday}", loc="left")
     handles = [Patch(color=context_colour(label, labels), label=label) for label in labels]
     title = "no context events" if day.bands_from_sessions else "context"
     axes.legend(
