@@ -33,7 +33,8 @@ from typing import Any
 
 from sim.analysis.metrics_config import MetricsConfig
 from sim.trace.clock import DAY, epoch_seconds, iso_ms
-from sim.trace.reader import iter_lines, parse_line, read_jsonl
+from sim.trace.events import SegmentEvent
+from sim.trace.reader import read_events, read_jsonl
 from sim.trace.truth import Owners, owners_of_rows
 from sim.trace.vocabulary import (
     ACTED_ON,
@@ -77,6 +78,23 @@ ATTRIBUTION_WINDOW = 7 * DAY  # the report's channel attribution looks back 7 da
 DIRECT = "direct"
 UNATTRIBUTED = "unattributed"
 TOP_EXITS = 10
+
+
+def opened_channel(name: object, properties: Mapping[str, Any]) -> str | None:
+    """The channel of a message a person opened (a tap, an email open), else None.
+
+    The event's own ``channel`` property, else the channel its name says. A
+    later ``Campaign Landing`` (the deep link opened) is the click of the
+    person's latest opened message: here and in ``hopsim compare``.
+    """
+    if name not in OPENS:
+        return None
+    return str(properties.get("channel") or ACTED_ON[str(name)])
+
+
+def is_opt_out(name: object, properties: Mapping[str, Any]) -> bool:
+    """An unsubscribe, or push permission taken back."""
+    return name == UNSUBSCRIBED or (name == PUSH_PERMISSION and not properties.get("granted"))
 
 
 def _rate(part: float, whole: float) -> float | None:
@@ -378,13 +396,13 @@ class JourneyMetrics:
         t: float,
     ) -> None:
         """A device's message events: an open, an opt-out; arrivals are counted from the log."""
-        if name in OPENS:
+        channel = opened_channel(name, properties)
+        if channel is not None:
             person = self.person(device_id, event.get("userId"))
-            channel = str(properties.get("channel") or ACTED_ON[name])
             campaign = str(properties.get("campaign", ""))
             self.messages[(channel, device_type, self.stage_of(person))].opened += 1
             self.last_open[person] = (campaign, channel, device_type)
-        elif name == UNSUBSCRIBED or (name == PUSH_PERMISSION and not properties.get("granted")):
+        elif is_opt_out(name, properties):
             person = self.person(device_id, event.get("userId"))
             channel = str(
                 properties.get("channel") or ("watch" if device_type == "watch" else "push")
@@ -575,10 +593,9 @@ def journey_metrics(
     return metrics.result()
 
 
-def trace_events(path: Path) -> Iterator[dict[str, Any]]:
-    """The trace's events, read once through :mod:`sim.trace.reader` (its line parser)."""
-    for number, line in iter_lines(path):
-        yield parse_line(path, number, line)
+def trace_events(path: Path) -> Iterator[SegmentEvent]:
+    """The trace's events, read once and shape-checked by :func:`sim.trace.reader.read_events`."""
+    return read_events(path)
 
 
 def _optional(path: Path) -> Iterator[dict[str, Any]]:

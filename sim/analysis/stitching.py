@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.engine.identity.records import Profile
+from sim.trace.truth import TruthError, truth_device
 
 PROBABILISTIC = "probabilistic"
 SCORED_LINKS = frozenset({PROBABILISTIC, "turns"})
@@ -94,17 +95,20 @@ class Placement:
 
 
 def read_truth(rows: Iterable[Mapping[str, Any]]) -> dict[str, Truth]:
-    """``truth.jsonl.gz`` rows keyed by device id."""
+    """``truth.jsonl.gz`` rows keyed by device id, read by :func:`sim.trace.truth.truth_device`."""
     out: dict[str, Truth] = {}
-    for row in rows:
-        person = row.get("person_id")
-        shared = person is None or bool(row.get("also_used_by"))
-        out[str(row["device_id"])] = Truth(
-            household=str(row.get("household_id")),
-            person=None if person is None else str(person),
+    for number, row in enumerate(rows, start=1):
+        try:
+            device = truth_device(row)
+        except TruthError as exc:
+            raise TruthError(f"truth row {number}: {exc}") from exc
+        shared = device.person_id is None or bool(device.also_used_by)
+        out[device.device_id] = Truth(
+            household=str(device.household_id),
+            person=device.person_id,
             shared=shared,
-            identified=bool(row.get("user_ids")),
-            device_type=str(row.get("device_type") or ""),
+            identified=bool(device.user_ids),
+            device_type=device.device_type,
             personal=not shared,
         )
     return out
@@ -188,8 +192,12 @@ def metrics(truth: dict[str, Truth], placed: dict[str, Placement]) -> dict[str, 
     both = _linked(c["root_household"], c["root_household_shared"]) + sum(
         map(pairs, c["profile_person"].values())
     )
-    precision, recall = _ratio(both, predicted), _ratio(both, actual)
-    bp, br = _bcubed(devices, truth, placed, c)
+    return _scores(predicted, actual, both, *_bcubed(devices, truth, placed, c))
+
+
+def _scores(predicted: int, actual: int, correct: int, bp: float, br: float) -> dict[str, float]:
+    """Pairwise counts and B-cubed precision and recall as the scores every level reports."""
+    precision, recall = _ratio(correct, predicted), _ratio(correct, actual)
     return {
         "pairwise_precision": precision,
         "pairwise_recall": recall,
@@ -200,7 +208,7 @@ def metrics(truth: dict[str, Truth], placed: dict[str, Placement]) -> dict[str, 
         "bcubed_f1": _f(bp, br, 1.0),
         "predicted_pairs": predicted,
         "true_pairs": actual,
-        "correct_pairs": both,
+        "correct_pairs": correct,
     }
 
 
@@ -272,7 +280,6 @@ def person_metrics(
     predicted = sum(map(pairs, profile.values()))
     actual = sum(map(pairs, person.values()))
     correct = sum(map(pairs, both.values()))
-    precision, recall = _ratio(correct, predicted), _ratio(correct, actual)
     bp = br = 0.0
     for d in devices:
         shared_with = both[(placed[d].profile, truth[d].person)]
@@ -280,19 +287,7 @@ def person_metrics(
         br += shared_with / person[truth[d].person]
     n = len(devices)
     bp, br = (bp / n, br / n) if n else (1.0, 1.0)
-    return {
-        "pairwise_precision": precision,
-        "pairwise_recall": recall,
-        "f1": _f(precision, recall, 1.0),
-        "f05": _f(precision, recall, 0.5),
-        "bcubed_precision": bp,
-        "bcubed_recall": br,
-        "bcubed_f1": _f(bp, br, 1.0),
-        "predicted_pairs": predicted,
-        "true_pairs": actual,
-        "correct_pairs": correct,
-        "devices_scored": n,
-    }
+    return _scores(predicted, actual, correct, bp, br) | {"devices_scored": n}
 
 
 def fused_profiles(rows: list[Mapping[str, Any]], truth: dict[str, Truth]) -> dict[str, Any]:

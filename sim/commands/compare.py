@@ -275,10 +275,10 @@ def _message_events(
     A click is a ``Campaign Landing`` screen (the deep link opened); its
     channel is the one of the person's latest message they acted on.
     """
+    from sim.analysis.journey_metrics import is_opt_out, opened_channel
     from sim.trace.reader import iter_lines
-    from sim.trace.vocabulary import CAMPAIGN_LANDING, OPENED
+    from sim.trace.vocabulary import CAMPAIGN_LANDING
 
-    channel_of = {name: channel for channel, name in OPENED.items()}
     opt_outs = 0
     last_channel: dict[str, str] = {}
     clicks: dict[str, list[tuple[float, str]]] = {}
@@ -290,27 +290,20 @@ def _message_events(
         name = event.get("event") or event.get("name")
         source = str(props.get("campaign", ""))
         mine = source == campaign or source.startswith(f"{campaign}/")
-        if mine and _is_opt_out(name, props):
+        if mine and is_opt_out(name, props):
             opt_outs += 1
         device = (event.get("context") or {}).get("device") or {}
         device_id = device.get("id")
         person = owner.person(None if device_id is None else str(device_id), event.get("userId"))
         if person is None:
             continue
-        if name in channel_of:
-            last_channel[person] = channel_of[name]
+        channel = opened_channel(name, props)
+        if channel is not None:
+            last_channel[person] = channel
         elif name == CAMPAIGN_LANDING and person in last_channel:
             step = f"{last_channel[person]}:click"
             clicks.setdefault(person, []).append((_seconds(event["timestamp"]), step))
     return opt_outs, clicks
-
-
-def _is_opt_out(name: Any, props: dict[str, Any]) -> bool:
-    from sim.trace.vocabulary import PUSH_PERMISSION, UNSUBSCRIBED
-
-    if name == UNSUBSCRIBED:
-        return True
-    return name == PUSH_PERMISSION and props.get("granted") is False
 
 
 def _journeys(path: Path, clicks: dict[str, list[tuple[float, str]]]) -> Counter[tuple[str, ...]]:

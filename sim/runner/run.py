@@ -25,7 +25,7 @@ from sim.analysis.realism_people import people_figures
 from sim.analysis.stitch_costs import stitching_costs
 from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
-from sim.engine.identity import IdentityGraph
+from sim.engine.identity import GraphStats, IdentityGraph
 from sim.runner.gc import fewer_collections
 from sim.runner.lockstep import Lockstep
 from sim.runner.merge import TraceMerge
@@ -89,7 +89,7 @@ class Run:
                 return [simulate_shard(self.scenario, parts, 0, 1, progress)]
         return Lockstep(self.scenario, parts, self.workers).run(progress)
 
-    def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], GraphStats]:
         """One graph from every shard's graph, then the batch rules over all of it."""
         config = load_identity_config(dict(self.scenario.identity))
         graph = IdentityGraph.absorb([s.identity for s in shards if s.identity is not None], config)
@@ -186,7 +186,7 @@ def realism_summary(
 
 
 def stitching_summary(
-    profiles: list[dict[str, Any]], truth: list[dict[str, Any]], identity_stats: dict[str, Any]
+    profiles: list[dict[str, Any]], truth: list[dict[str, Any]], identity_stats: GraphStats
 ) -> dict[str, Any]:
     result: dict[str, Any] = score(profiles, truth)
     result["engine"] = identity_stats

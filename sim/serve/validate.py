@@ -42,7 +42,10 @@ from typing import Any
 
 import orjson
 
-Event = dict[str, Any]
+from sim.trace.events import SegmentEvent
+
+Event = SegmentEvent  # an event that passed check_event: the contract's type from here on
+Redact = Callable[[dict[str, Any]], None]  # rewrites a clean event in place (pii.Redactor)
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
@@ -192,16 +195,12 @@ def body_write_key(doc: Any) -> str | None:
     return key
 
 
-def parse_request(
-    body: bytes, kind: str | None, redact: Callable[[Event], None] | None = None
-) -> CheckedBatch:
+def parse_request(body: bytes, kind: str | None, redact: Redact | None = None) -> CheckedBatch:
     """Parse then :func:`build_batch`: the whole path from decoded bytes to clean events."""
     return build_batch(parse_json(body), kind, redact)
 
 
-def build_batch(
-    doc: Any, kind: str | None, redact: Callable[[Event], None] | None = None
-) -> CheckedBatch:
+def build_batch(doc: Any, kind: str | None, redact: Redact | None = None) -> CheckedBatch:
     """Validate a parsed body for ``/v1/batch`` (``kind`` None) or ``/v1/<kind>``.
 
     Raises :class:`RequestError` listing every bad item; otherwise every event
@@ -262,7 +261,7 @@ def build_batch(
             own = event.get("context")
             event["context"] = {**defaults, **own} if own else dict(defaults)
         if redact is not None:
-            redact(event)
+            redact(item)  # the same dict as ``event``
         if event.get("messageId") in _NO_ID:
             # null or "" is no id at all: derive one, or every such event
             # would be de-duplicated against the first (issue 18).

@@ -15,9 +15,9 @@ the visit is over.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from sim.trace.events import EventContext
+from sim.trace.events import EventContext, SegmentEvent
 from sim.world.brand import SCREENS as SCREEN_DEVICES
 from sim.world.catalog import Product
 from sim.world.devices import Device
@@ -73,7 +73,7 @@ class Visit:
             self.app = world.brand.of(person, world.streams).app_user
             if not self.app:
                 self.context = in_browser(self.context, device)
-        self.kind = "screen" if self.app else "page"
+        self.kind: Literal["screen", "page"] = "screen" if self.app else "page"
 
     def wait(self, seconds: float) -> None:
         self.t += seconds
@@ -83,16 +83,16 @@ class Visit:
         self.t += min(MAX_GAP, self.draw.lognormal(self.mu, self.sigma)) * times
 
     def track(self, name: str, properties: dict[str, Any]) -> None:
-        event = {"type": "track", "event": name, "properties": properties}
+        event: SegmentEvent = {"type": "track", "event": name, "properties": properties}
         self.post(self.person, self.device, self.t, event, self.context)
 
     def view(self, name: str, properties: dict[str, Any]) -> None:
         """A screen in an app, a page in a browser."""
-        event = {"type": self.kind, "name": name, "properties": properties}
+        event: SegmentEvent = {"type": self.kind, "name": name, "properties": properties}
         self.post(self.person, self.device, self.t, event, self.context)
 
     def identify(self, traits: dict[str, Any]) -> None:
-        event = {"type": "identify", "traits": traits}
+        event: SegmentEvent = {"type": "identify", "traits": traits}
         self.post(self.person, self.device, self.t, event, self.context)
 
 

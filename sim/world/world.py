@@ -11,7 +11,7 @@ Segment event, released a simulated minute at a time through
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import simpy
 
@@ -130,7 +130,7 @@ class World:
 
     def emit(self, person: Person, device: Device, kind: EventType, **fields: Any) -> SegmentEvent:
         """Send a Segment event from ``device`` now (the engine's reactions use this)."""
-        event: SegmentEvent = {"type": kind, **fields}
+        event = cast(SegmentEvent, {"type": kind, **fields})
         self.post(person, device, self.env.now, event)
         return event
 

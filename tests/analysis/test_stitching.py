@@ -13,11 +13,41 @@ import pytest
 from sim.analysis.stitching import score
 
 TRUTH: list[dict[str, Any]] = [
-    {"device_id": "a1", "household_id": "h1", "person_id": "A", "user_ids": ["uA"]},
-    {"device_id": "a2", "household_id": "h1", "person_id": "A", "user_ids": []},
-    {"device_id": "b1", "household_id": "h1", "person_id": "B", "user_ids": ["uB"]},
-    {"device_id": "t1", "household_id": "h1", "person_id": None, "user_ids": []},
-    {"device_id": "c1", "household_id": "h2", "person_id": "C", "user_ids": []},
+    {
+        "device_id": "a1",
+        "device_type": "phone",
+        "household_id": "h1",
+        "person_id": "A",
+        "user_ids": ["uA"],
+    },
+    {
+        "device_id": "a2",
+        "device_type": "laptop",
+        "household_id": "h1",
+        "person_id": "A",
+        "user_ids": [],
+    },
+    {
+        "device_id": "b1",
+        "device_type": "phone",
+        "household_id": "h1",
+        "person_id": "B",
+        "user_ids": ["uB"],
+    },
+    {
+        "device_id": "t1",
+        "device_type": "tv",
+        "household_id": "h1",
+        "person_id": None,
+        "user_ids": [],
+    },
+    {
+        "device_id": "c1",
+        "device_type": "tablet",
+        "household_id": "h2",
+        "person_id": "C",
+        "user_ids": [],
+    },
 ]
 
 
@@ -113,6 +143,7 @@ def test_shared_laptops_and_never_identified_share() -> None:
         *TRUTH,
         {
             "device_id": "l9",
+            "device_type": "laptop",
             "household_id": "h1",
             "person_id": "A",
             "also_used_by": ["B"],
@@ -222,3 +253,11 @@ def test_person_level_by_rule_splits_probabilistic_links_off() -> None:
     assert by_rule["deterministic"]["pairwise_precision"] == 1.0
     assert by_rule["deterministic"]["pairwise_recall"] == pytest.approx(2 / 5)
     assert by_rule["with_probabilistic"]["pairwise_recall"] == 1.0
+
+
+def test_a_truth_row_without_a_device_type_is_refused_by_number() -> None:
+    from sim.trace.truth import TruthError
+
+    rows = [*TRUTH, {"device_id": "x1", "household_id": "h9", "person_id": "X"}]
+    with pytest.raises(TruthError, match=r"truth row 6: expected string keys"):
+        score([], rows)

@@ -48,6 +48,7 @@ from sim.engine.messaging.config import (
 )
 from sim.engine.messaging.events import TRAITS
 from sim.errors import ConfigError
+from sim.trace.vocabulary import OPENED as OPENED_BY_CHANNEL
 
 KINDS: tuple[str, ...] = ("message", "wait", "split", "experiment", "exit")
 SPLITS: tuple[str, ...] = (
@@ -104,16 +105,7 @@ STEP_KEYS: dict[str, frozenset[str]] = {
 }
 COMMON_STEP_KEYS = frozenset(["id", "kind", "next", "remark", "source"])
 # What the person did since entering, as the events the closed loop sends back.
-OPENED: tuple[str, ...] = (
-    "Push Notification Tapped",
-    "Email Opened",
-    "Watch Notification Opened",
-    "TV Banner Selected",
-    "Voice Message Accepted",
-    "Car Audio Message Accepted",
-    "In-App Message Clicked",
-    "SMS Link Clicked",
-)
+OPENED: tuple[str, ...] = tuple(OPENED_BY_CHANNEL.values())  # sim.trace's vocabulary
 CLICKED: tuple[str, ...] = (
     "Push Notification Tapped",
     "Email Link Clicked",

@@ -22,7 +22,7 @@ from typing import Any
 
 from sim.engine.messaging import guards
 from sim.engine.messaging.channels import CHANNEL_DEVICES, VISUAL, Choice, choose
-from sim.engine.messaging.clock import DAY, HOUR, MessageClock
+from sim.engine.messaging.clock import HOUR, MessageClock
 from sim.engine.messaging.config import Campaign, Variant, check_start
 from sim.engine.messaging.content import render
 from sim.engine.messaging.journeys import Journey, check_journey_start
@@ -32,6 +32,7 @@ from sim.engine.messaging.segments import matches, trait_matches
 from sim.engine.messaging.templates import RenderError, fill, localize
 from sim.engine.messaging.variants import assign
 from sim.engine.messaging.walker import Walker
+from sim.trace.clock import DAY
 
 DRIVING_RETRY = 20 * 60.0  # wait this long for a drive to end before trying again (assumed)
 DEDUP_CHANNELS = frozenset({"push", "watch", "in_app", "sms"})

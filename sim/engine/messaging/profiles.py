@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.engine.messaging.clock import DAY, MessageClock
-from sim.engine.messaging.events import ENGAGEMENT
+from sim.engine.messaging.clock import MessageClock
+from sim.trace.clock import DAY
+from sim.trace.vocabulary import ENGAGEMENT
 
 LABELS_KEPT = 4096  # distinct screen or page names remembered (a site has a few hundred)
 

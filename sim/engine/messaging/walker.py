@@ -24,11 +24,12 @@ import heapq
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sim.engine.messaging.clock import DAY, HOUR, MessageClock
+from sim.engine.messaging.clock import HOUR, MessageClock
 from sim.engine.messaging.journeys import CLICKED, OPENED, OPT_OUT, ORDERED, Journey, Step
 from sim.engine.messaging.profiles import LATE, ProfileBook, ProfileCard
 from sim.engine.messaging.segments import matches, trait_matches
 from sim.engine.messaging.variants import bucket
+from sim.trace.clock import DAY
 
 
 class Desk(Protocol):
