@@ -94,10 +94,14 @@ async def _request(
 
 
 async def generate(port: int, path: str, per_request: int, seconds: float, rate: float, conns: int,
-                   run: str) -> dict[str, Any]:  # fmt: skip
-    """Closed loop (``rate`` 0) or open loop at ``rate`` requests/s; latencies in seconds."""
+                   run: str, auth: str = "") -> dict[str, Any]:  # fmt: skip
+    """Closed loop (``rate`` 0) or open loop at ``rate`` requests/s; latencies in seconds.
+
+    ``auth``: a whole ``Authorization`` header value to send (the write key as Basic user).
+    """
+    extra = f"Authorization: {auth}\r\n" if auth else ""
     head = (
-        f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n{extra}"
         "Content-Length: %d\r\n\r\n"
     ).encode()
     make = body_factory(run, per_request)
@@ -193,10 +197,10 @@ def running_server(data: Path, *extra: str) -> Iterator[int]:
 
 
 def load(port: int, path: str, per_request: int, *, rate: float = 0.0, conns: int = 16,
-         seconds: float = SECONDS) -> dict[str, Any]:  # fmt: skip
+         seconds: float = SECONDS, auth: str = "") -> dict[str, Any]:  # fmt: skip
     """Run the generator in its own process and return its JSON summary."""
     spec = {"port": port, "path": path, "per_request": per_request, "seconds": seconds,
-            "rate": rate, "conns": conns, "run": f"r{time.time_ns()}"}  # fmt: skip
+            "rate": rate, "conns": conns, "run": f"r{time.time_ns()}", "auth": auth}  # fmt: skip
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_http", "gen", json.dumps(spec)],
         capture_output=True,
@@ -279,8 +283,63 @@ def measure(*extra: str) -> dict[str, Any]:
     }
 
 
+STALLED = 64
+_KEY = "bench-key"
+_AUTH = "Basic " + __import__("base64").b64encode(f"{_KEY}:".encode()).decode()
+
+
+@contextlib.contextmanager
+def stalled_clients(port: int, count: int = STALLED) -> Iterator[list[socket.socket]]:
+    """``count`` connections without a key: a head, a partial body, then nothing (issue 18)."""
+    head = (f"POST /v1/batch HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+            'Content-Length: 100000\r\n\r\n{"batch": [').encode()  # fmt: skip
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.create_connection((HOST, port), timeout=10)
+            sock.sendall(head)
+            sockets.append(sock)
+        time.sleep(0.3)  # every one of them is inside the server, waiting for its body
+        yield sockets
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def measure_stalled() -> dict[str, Any]:
+    """Authenticated ``/v1/batch`` throughput with and without ``STALLED`` stalled clients.
+
+    The server runs with a write key, the default ``--max-inflight 64`` (the
+    stalled clients alone would fill it if they could hold a slot) and a body
+    timeout longer than a phase, so the stalled clients stay for all of it.
+    Median of ``ROUNDS`` back-to-back pairs.
+    """
+    extra = ("--write-key", _KEY, "--max-inflight", "64", "--body-timeout", "60")
+    with (
+        tempfile.TemporaryDirectory(prefix="hopsim-bench-") as tmp,
+        running_server(Path(tmp), *extra) as port,
+    ):
+        load(port, "/v1/batch", BATCH, seconds=1.0, auth=_AUTH)
+        wait_caught_up(port)
+        pairs = []
+        for _ in range(ROUNDS):
+            alone = load(port, "/v1/batch", BATCH, auth=_AUTH)
+            wait_caught_up(port)
+            with stalled_clients(port):
+                beside = load(port, "/v1/batch", BATCH, auth=_AUTH)
+            wait_caught_up(port)
+            pairs.append((alone, beside))
+    return {
+        "ratio": _median([b["events_per_s"] / a["events_per_s"] for a, b in pairs]),
+        "alone_events_per_s": _median([a["events_per_s"] for a, _ in pairs]),
+        "beside_events_per_s": _median([b["events_per_s"] for _, b in pairs]),
+        "statuses_beside": [b["statuses"] for _, b in pairs],
+    }
+
+
 def run() -> list[Result]:
     m = measure()
+    stalled = measure_stalled()
     at_70 = m["at_70"]
     return [
         Result("batch100 events/s vs parse-only", m["batch_ratio"], "ratio", 0.3,
@@ -293,6 +352,10 @@ def run() -> list[Result]:
                note=f"{m['track_requests_per_s']:,.0f} vs {m['parse_requests_per_s']:,.0f} req/s"),
         Result("batch100 end-to-end incl. engine", m["end_to_end_events_per_s"], "events/s",
                note="durable and applied by the engine"),
+        Result(f"batch100 with {STALLED} stalled keyless clients vs none", stalled["ratio"],
+               "ratio", 0.9,
+               note=f"{stalled['beside_events_per_s']:,.0f} vs "
+                    f"{stalled['alone_events_per_s']:,.0f} ev/s, authenticated, max-inflight 64"),
         Result("generator cpu (max of phases)", m["generator_cpu"], "share",
                note="near 1.0 would mean the generator, not the server, was the limit"),
     ]  # fmt: skip
@@ -301,5 +364,7 @@ def run() -> list[Result]:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["gen"]:
         _gen_main(sys.argv[2:])
+    elif sys.argv[1:2] == ["stalled"]:
+        print(json.dumps(measure_stalled(), indent=1))
     else:
         print(json.dumps(measure(*sys.argv[1:]), indent=1))

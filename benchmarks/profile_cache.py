@@ -23,10 +23,11 @@ import orjson
 from sim.engine.engine import Engine, load_identity_config
 from sim.engine.messaging import build_messaging
 from sim.runner import Run
+from sim.trace.events import SegmentEvent
 from sim.world.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-Event = dict[str, object]
+Event = SegmentEvent
 
 
 def events_of(scenario: Scenario) -> list[Event]:

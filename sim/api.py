@@ -2,7 +2,7 @@
 
 import sim
 result = sim.run("scenarios/population.toml", persons=200, days=2, seed=1)
-result.summary["stitching"]["f05"], result.trace
+result.summary["stitching"]["person_level"]["f05"], result.trace
 """
 
 from __future__ import annotations

@@ -66,6 +66,13 @@ def test_compare_json_has_every_field(compared: Path) -> None:
         assert row["n"] > 0
         assert len(row["top_journeys"]) <= 3
         assert [r["replicate"] for r in row["replicates"]] == [0, 1]
+        journey = row["journey_metrics"]["overall"]  # both replicates' sessions, pooled
+        assert journey["sessions"] > 0
+        assert (
+            journey["bounce_rate_ci_low"]
+            <= journey["bounce_rate"]
+            <= journey["bounce_rate_ci_high"]
+        )
     assert list(doc["funnel"])[:3] == ["awareness", "consideration", "purchase"]
     assert (compared / "report.html").exists()
 

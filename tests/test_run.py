@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.stitch_costs import stitching_costs
 from sim.cli import main
 from sim.errors import HopsimError
 from sim.runner import Run
@@ -63,8 +64,13 @@ def test_summary_counts_match_the_files(first: Path) -> None:
         "advocacy",
     }
     assert summary["funnel"]["awareness"] >= summary["funnel"]["purchase"]
-    for key in ("pairwise_precision", "pairwise_recall", "f1", "f05", "bcubed_f1", "by_rule"):
-        assert key in summary["stitching"]
+    for level in ("person_level", "household_level"):
+        for key in ("pairwise_precision", "pairwise_recall", "f1", "f05", "bcubed_f1", "by_rule"):
+            assert key in summary["stitching"][level]
+    person = summary["stitching"]["person_level"]
+    for key in ("bcubed_precision", "bcubed_recall", "fused_profiles", "fused_share"):
+        assert key in person
+    assert {"strictly_personal", "by_device_type", "definition"} <= set(person)
 
 
 def test_trace_is_ordered_and_truth_never_inside(first: Path) -> None:
@@ -127,6 +133,11 @@ def test_two_workers_decide_the_same_messages(tmp_path: Path) -> None:
     two = Run(scenario, tmp_path / "two", 2).execute()
     assert one["messaging"]["sent"] > 0
     assert one["messaging"] == two["messaging"]
+    costs = stitching_costs(
+        read_jsonl(tmp_path / "one" / "messages.jsonl"),
+        read_jsonl(tmp_path / "one" / "truth.jsonl.gz"),
+    )
+    assert {k: one["messaging"][k] for k in costs} == costs
     for name in ("trace.jsonl.gz", "messages.jsonl", "profiles.jsonl", "people.jsonl"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), (
             name

@@ -1,35 +1,251 @@
-"""Realism checks: does the simulated population behave like the studies say?
+"""Realism: does the simulated population behave like the published studies say?
 
-Google's multi-screen study found that 98% of people who use several devices
-move between them in the same day. Our measure: among people owning two or
-more personal devices, the share of their active person-days on which they
-used two or more devices.
+Every figure here is an *outcome* counted while the run played (the world's
+tally sheet, :mod:`sim.world.outcomes`, added up over the workers) or read
+from the tables the run wrote (the journeys before each order). Each is set
+beside a published figure with the band its source supports
+(``data/published.toml``) as a :class:`~sim.analysis.figures.Figure`. One
+definition per figure, here, used by ``summary.json`` and the report alike.
+
+Two families of rows so far: the brand's own (sessions, session length,
+conversion by device, carts, cross-device orders, heavy users, messages) and
+device use apart from the brand (time of day by device, second screens).
+Other modules add theirs to :data:`FIGURE_SOURCES`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
+from sim.analysis.figures import Figure
+from sim.analysis.published import published
 from sim.world.journey import STAGES
 from sim.world.people import Person
 
+DAYS_PER_MONTH = 30.4
+SETTLED_DAYS = 2  # a cart this old at the end of the run has been bought or abandoned
+SWITCH_DEFINITION = (
+    "share of person-days, among people owning two or more personal devices (phone, tablet,"
+    " laptop, watch, car; shared TVs and speakers apart) who picked up one of them that day,"
+    " on which they picked up two or more of them (device use, brand or not, local days)"
+)
 
-def switch_rate(people: Iterable[Person]) -> float:
-    days, switched = switch_days(people)
-    return switched / days if days else 0.0
+
+@dataclass(frozen=True)
+class Collected:
+    """What a run collected that realism figures are computed from."""
+
+    category: str
+    days: int
+    outcomes: dict[str, Any]  # the world's tally sheets, added up over the workers
+    journeys: list[dict[str, Any]] = field(default_factory=list)  # journeys.jsonl rows
 
 
-def switch_days(people: Iterable[Person]) -> tuple[int, int]:
-    """(person-days counted, person-days with two or more devices used)."""
-    days = switched = 0
-    for person in people:
-        personal = {d.id for d in person.devices if not d.shared}
-        if len(personal) < 2:
+def figures(collected: Collected) -> list[Figure]:
+    """Every realism row of the run, in order (the list ``realism.figures`` is made of)."""
+    return [row for source in FIGURE_SOURCES for row in source(collected)]
+
+
+def brand_figures(c: Collected) -> list[Figure]:
+    """The brand's and the devices' rows, each only when its published figure applies."""
+    out = c.outcomes
+    sessions = out.get("sessions", {})
+    orders = out.get("orders", {})
+    values: dict[str, tuple[str, float | None]] = {
+        "sessions_per_app_user_month": (
+            "brand app sessions on phones and tablets per person with at least one, scaled to"
+            " a 30.4-day month",
+            _per_user_month(out.get("app_sessions", {}), c.days),
+        ),
+        "app_session_minutes": (
+            "mean minutes from the first to the last event of a brand app session on a phone"
+            " or tablet",
+            _ratio(out.get("app_ms", 0), out.get("app_timed", 0) * 60_000),
+        ),
+        "conversion_phone": (
+            "orders placed on a phone per brand session on a phone",
+            _ratio(orders.get("phone", 0), sessions.get("phone", 0)),
+        ),
+        "conversion_tablet": (
+            "orders placed on a tablet per brand session on a tablet",
+            _ratio(orders.get("tablet", 0), sessions.get("tablet", 0)),
+        ),
+        "conversion_laptop": (
+            "orders placed on a laptop per brand session on a laptop",
+            _ratio(orders.get("laptop", 0), sessions.get("laptop", 0)),
+        ),
+        "cart_abandonment": (
+            f"share of carts (first item added) started at least {SETTLED_DAYS} days before the"
+            " run's end that were never bought (later carts may still be bought: left out)",
+            abandonment(out.get("carts", {}), out.get("carts_bought", {}), c.days),
+        ),
+        "cross_device_orders": (
+            "share of orders whose touchpoint trail before the order spans two or more device"
+            " types",
+            cross_device_share(c.journeys),
+        ),
+        "top20_session_share": (
+            "share of all brand sessions made by the 20% of active people with the most",
+            top_share(out.get("person_sessions", {}).values(), 0.2),
+        ),
+        "tv_second_screen": (
+            "share of TV sittings during which the viewer picked up a phone, tablet or laptop",
+            _ratio(out.get("tv_with", {}).get("any", 0), out.get("tv_sittings", 0)),
+        ),
+        "tv_second_screen_phone": (
+            "share of TV sittings during which the viewer picked up a phone",
+            _ratio(out.get("tv_with", {}).get("phone", 0), out.get("tv_sittings", 0)),
+        ),
+        "tv_second_screen_laptop": (
+            "share of TV sittings during which the viewer picked up a laptop",
+            _ratio(out.get("tv_with", {}).get("laptop", 0), out.get("tv_sittings", 0)),
+        ),
+        "phone_night_share": (
+            "phone pick-ups of people in the US and Canada by New York hour: the quietest hour"
+            " of 03:00-06:00 as a share of the busiest hour",
+            night_share(out.get("phone_eastern_hour", {})),
+        ),
+        "speaker_peak_hour": (
+            "local hour with the most smart-speaker use",
+            peak_hour(out.get("use_by_hour", {}), "speaker"),
+        ),
+        "tv_peak_hour": (
+            "local hour with the most TV sittings begun",
+            peak_hour(out.get("use_by_hour", {}), "tv"),
+        ),
+        "laptop_peak_hour": (
+            "local hour with the most laptop pick-ups",
+            peak_hour(out.get("use_by_hour", {}), "laptop"),
+        ),
+        "push_open_ios": (
+            "push messages opened (tapped) per push delivered to iOS devices",
+            message_rate(out.get("messages", {}), "push", "opened", "ios"),
+        ),
+        "push_open_android": (
+            "push messages opened (tapped) per push delivered to Android devices",
+            message_rate(out.get("messages", {}), "push", "opened", "android"),
+        ),
+        "cart_email_open": (
+            "abandoned-cart e-mails (campaign topic 'cart') opened per one delivered",
+            message_rate(out.get("messages", {}), "cart_email", "opened"),
+        ),
+        "cart_email_click": (
+            "abandoned-cart e-mails (campaign topic 'cart') with a link clicked per one delivered",
+            message_rate(out.get("messages", {}), "cart_email", "clicked"),
+        ),
+    }
+    references = published()
+    rows = []
+    for name, (definition, value) in values.items():
+        reference = references.get(name)
+        if reference is None or not reference.applies_to(c.category):
             continue
-        active, two_or_more = person.device_days.totals()
-        days += active
-        switched += two_or_more
-    return days, switched
+        rows.append(
+            Figure(
+                name=name,
+                definition=definition,
+                value=value,
+                published=reference.published,
+                low=reference.low,
+                high=reference.high,
+                source=reference.source,
+            )
+        )
+    return rows
+
+
+FIGURE_SOURCES: list[Callable[[Collected], list[Figure]]] = [brand_figures]
+
+
+def switch_rate(outcomes: dict[str, Any]) -> dict[str, Any]:
+    """The switch rate, per run and per local day: one definition for summary and report.
+
+    Shown without a published reference: Google's 98% (2012) is about
+    "sequential screeners", people already known to move between screens,
+    which is not the population counted here.
+    """
+    days = outcomes.get("switch_days", {})
+    switched = outcomes.get("switched_days", {})
+    total = sum(days.values())
+    by_day = [
+        {"day": int(day), "people": days[day], "switchers": switched.get(day, 0)}
+        for day in sorted(days, key=int)
+    ]
+    return {
+        "value": round(sum(switched.values()) / total, 4) if total else None,
+        "definition": SWITCH_DEFINITION,
+        "by_day": by_day,
+    }
+
+
+def abandonment(carts: dict[str, int], bought: dict[str, int], days: int) -> float | None:
+    """Carts never bought, among carts old enough that their fate is known by the end."""
+    settled = [day for day in carts if int(day) < days - SETTLED_DAYS]
+    started = sum(carts[day] for day in settled)
+    return _ratio(started - sum(bought.get(day, 0) for day in settled), started)
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def _per_user_month(per_person: dict[str, int], days: int) -> float | None:
+    if not per_person or days <= 0:
+        return None
+    return sum(per_person.values()) / len(per_person) * DAYS_PER_MONTH / days
+
+
+def cross_device_share(journeys: list[dict[str, Any]]) -> float | None:
+    """Orders whose trail touched two or more device types (``phone:search`` -> ``phone``)."""
+    if not journeys:
+        return None
+    multi = sum(1 for row in journeys if len({step.split(":")[0] for step in row["path"]}) >= 2)
+    return multi / len(journeys)
+
+
+def top_share(counts: Iterable[int], top: float) -> float | None:
+    """The share of the total held by the largest ``top`` fraction of the counts."""
+    ranked = sorted(counts, reverse=True)
+    total = sum(ranked)
+    if not total:
+        return None
+    return sum(ranked[: max(1, math.ceil(top * len(ranked)))]) / total
+
+
+def night_share(by_hour: dict[str, int]) -> float | None:
+    peak = max(by_hour.values(), default=0)
+    if not peak:
+        return None
+    return min(by_hour.get(f"{h:02d}", 0) for h in (3, 4, 5)) / peak
+
+
+def peak_hour(use_by_hour: dict[str, int], kind: str) -> float | None:
+    hours = {
+        int(key.split("@")[1]): n for key, n in use_by_hour.items() if key.split("@")[0] == kind
+    }
+    if not hours or not max(hours.values()):
+        return None
+    return float(max(sorted(hours), key=lambda h: hours[h]))
+
+
+def message_rate(
+    messages: dict[str, int], channel: str, what: str, platform: str | None = None
+) -> float | None:
+    """``what`` (opened, clicked) per delivered on ``channel`` (and ``platform``)."""
+
+    def count(kind: str) -> int:
+        return sum(
+            n
+            for key, n in messages.items()
+            if key.startswith(f"{channel}/")
+            and key.endswith(f"/{kind}")
+            and (platform is None or key.split("/")[1] == platform)
+        )
+
+    return _ratio(count(what), count("delivered"))
 
 
 def funnel(people: Iterable[Person]) -> dict[str, int]:

@@ -1,36 +1,49 @@
-"""How right is the identity graph? Scored against the simulation's ground truth.
+"""How right is the identity graph? Scored against the simulation's ground truth, two ways.
 
-The picture: the truth file says which devices belong together (a person's
-phone, laptop and watch; a household's TV and speaker); the engine's
-profiles say which it put together. We score the agreement two ways, over
-the devices the engine saw:
+The picture: the truth file says who owns each device (a person's phone,
+laptop and watch) and who else ever used it (a partner on the laptop); the
+engine's profiles say which devices it put together. Two questions, two
+scores, each with one definition here and nowhere else:
 
-*Pairwise* over device pairs: precision = correctly linked pairs / linked
-pairs, recall = correctly linked pairs / pairs that should be linked,
-F1 and F0.5 (precision weighted twice as much as recall, the ICDM 2015
-cross-device challenge's measure). *B-cubed* per device: precision = the
-share of the devices grouped with it that belong with it, recall = the share
-of the devices that belong with it that are grouped with it, both averaged
-over devices (Bagga and Baldwin, 1998), so a huge wrong profile costs as much
-as it hurts each device in it.
+**Person level** (:data:`PERSON_LEVEL`, the field's measure: the ICDM 2015
+cross-device challenge and most papers since). Over every device with an
+owner (``person_id`` set) that the engine saw: a device belongs with its
+owner's other devices, whoever else used it; the engine links two devices
+when both sit on the same *person* profile. A device the engine parked on a
+household entity is linked to no one. A family TV or speaker (no owner) is
+not scored here. ``strictly_personal`` scores the same way over the devices
+nobody but their owner ever used (``also_used_by`` empty);
+``by_device_type`` says, per type, what share of owned devices sit on the
+same person profile as one of their owner's phones (a watch with the phone it
+travels with), counting only devices whose owner has another device that is a
+phone; ``fused_share`` is the share of person profiles holding owned devices
+of two or more people.
 
-Shared devices are scored against the household. A device is *shared* when
-the truth says so (``person_id`` is null, a family TV or speaker) or when
-more than one person uses it (``also_used_by`` is not empty: a shared
-laptop, a partner's phone). For a pair that contains a shared device, the
-question is household-level: truth links the pair when both devices are in
-the same household; the engine links it when both are under the same
-household root (a person's own profile, or the household entity the person
-or the device belongs to). For a pair of personal devices the question is
-person-level: same ``person_id`` versus same *person* profile (two personal
-devices parked on a household entity are not thereby linked to each other). So fusing a family into
-one person costs precision on every cross-person pair, while putting the TV
-on the household (not on one parent) earns recall on every family member.
-When nothing is linked, precision is 1.0; when nothing should be, recall is 1.0.
+**Household level** (:data:`HOUSEHOLD_LEVEL`, hopsim's household-aware view).
+A device is *shared* when it has no owner (TV, speaker) or more than one
+person used it. For a pair that contains a shared device, truth links the
+pair when both devices are in the same household; the engine links it when
+both are under the same household root (a person's own profile, or the
+household entity the person or the device belongs to). For a pair of
+personal devices it is person-level: same ``person_id`` versus same *person*
+profile (two personal devices parked on a household entity are not thereby
+linked to each other). So fusing a family into one person costs precision on
+every cross-person pair, while putting the TV on the household (not on one
+parent) earns recall on every family member.
+
+Both report *pairwise* scores over device pairs (precision = correctly
+linked pairs / linked pairs, recall = correctly linked pairs / pairs that
+should be linked, F1, and F0.5, which weighs precision twice as much as
+recall, the ICDM 2015 measure) and *B-cubed* scores per device (precision =
+the share of the devices grouped with it that belong with it, recall = the
+share of the devices that belong with it that are grouped with it, both
+averaged over devices; Bagga and Baldwin, 1998), so a huge wrong profile
+costs as much as it hurts each device in it. When nothing is linked,
+precision is 1.0; when nothing should be, recall is 1.0.
 
 ``by_rule`` scores two views of the same profiles: ``deterministic`` (every
-device attached by the ``probabilistic`` rule split off alone, every
-probabilistic household membership dropped) and ``with_probabilistic``
+device attached by a scored rule, ``probabilistic`` or ``turns``, split off
+alone, every probabilistic household membership dropped) and ``with_probabilistic``
 (the profiles as they are).
 """
 
@@ -42,8 +55,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.engine.identity.records import Profile
+from sim.trace.truth import TruthError, truth_device
 
 PROBABILISTIC = "probabilistic"
+SCORED_LINKS = frozenset({PROBABILISTIC, "turns"})
+"""Link rules that rest on circumstantial evidence; the ``deterministic`` view undoes them."""
+PHONE = "phone"
+
+PERSON_LEVEL = (
+    "person level (ICDM 2015): every device with an owner belongs with its owner's other"
+    " devices; linked = on the same person profile, a device parked on a household is"
+    " linked to no one"
+)
+HOUSEHOLD_LEVEL = (
+    "household level: a pair with a shared device (no owner, or used by 2+ people) is right"
+    " when both are in one household and under one household root; personal pairs as at"
+    " person level"
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +82,8 @@ class Truth:
     person: str | None
     shared: bool
     identified: bool
+    device_type: str = ""
+    personal: bool = False  # has an owner and nobody else ever used it
 
 
 @dataclass(frozen=True)
@@ -65,16 +95,21 @@ class Placement:
 
 
 def read_truth(rows: Iterable[Mapping[str, Any]]) -> dict[str, Truth]:
-    """``truth.jsonl.gz`` rows keyed by device id."""
+    """``truth.jsonl.gz`` rows keyed by device id, read by :func:`sim.trace.truth.truth_device`."""
     out: dict[str, Truth] = {}
-    for row in rows:
-        person = row.get("person_id")
-        shared = person is None or bool(row.get("also_used_by"))
-        out[str(row["device_id"])] = Truth(
-            household=str(row.get("household_id")),
-            person=None if person is None else str(person),
+    for number, row in enumerate(rows, start=1):
+        try:
+            device = truth_device(row)
+        except TruthError as exc:
+            raise TruthError(f"truth row {number}: {exc}") from exc
+        shared = device.person_id is None or bool(device.also_used_by)
+        out[device.device_id] = Truth(
+            household=str(device.household_id),
+            person=device.person_id,
             shared=shared,
-            identified=bool(row.get("user_ids")),
+            identified=bool(device.user_ids),
+            device_type=device.device_type,
+            personal=not shared,
         )
     return out
 
@@ -96,7 +131,7 @@ def placements(rows: list[Mapping[str, Any]], strip_probabilistic: bool) -> dict
         for device in row.get("device_ids", ()):
             if device in out:
                 continue
-            if strip_probabilistic and links.get(device) == PROBABILISTIC:
+            if strip_probabilistic and links.get(device) in SCORED_LINKS:
                 out[device] = Placement(f"alone:{device}", f"alone:{device}")
             elif row.get("kind") == "household":
                 out[device] = Placement(f"{pid}#{device}", root)
@@ -157,8 +192,12 @@ def metrics(truth: dict[str, Truth], placed: dict[str, Placement]) -> dict[str, 
     both = _linked(c["root_household"], c["root_household_shared"]) + sum(
         map(pairs, c["profile_person"].values())
     )
-    precision, recall = _ratio(both, predicted), _ratio(both, actual)
-    bp, br = _bcubed(devices, truth, placed, c)
+    return _scores(predicted, actual, both, *_bcubed(devices, truth, placed, c))
+
+
+def _scores(predicted: int, actual: int, correct: int, bp: float, br: float) -> dict[str, float]:
+    """Pairwise counts and B-cubed precision and recall as the scores every level reports."""
+    precision, recall = _ratio(correct, predicted), _ratio(correct, actual)
     return {
         "pairwise_precision": precision,
         "pairwise_recall": recall,
@@ -169,7 +208,7 @@ def metrics(truth: dict[str, Truth], placed: dict[str, Placement]) -> dict[str, 
         "bcubed_f1": _f(bp, br, 1.0),
         "predicted_pairs": predicted,
         "true_pairs": actual,
-        "correct_pairs": both,
+        "correct_pairs": correct,
     }
 
 
@@ -216,19 +255,131 @@ def merge_errors(truth: dict[str, Truth], placed: dict[str, Placement]) -> dict[
     }
 
 
-def score(
-    profiles: Sequence[Profile | Mapping[str, Any]], truth_rows: Iterable[Mapping[str, Any]]
+def person_metrics(
+    truth: dict[str, Truth], placed: dict[str, Placement], strictly_personal: bool = False
+) -> dict[str, float]:
+    """Person-level pairwise and B-cubed scores over owned devices (:data:`PERSON_LEVEL`).
+
+    A device's cluster is its person profile; a device on a household entity
+    (``Placement.profile`` names the device itself there) is a cluster of one.
+    """
+    devices = [
+        d
+        for d in sorted(placed)
+        if d in truth
+        and truth[d].person is not None
+        and (truth[d].personal or not strictly_personal)
+    ]
+    profile: Counter[str] = Counter()
+    person: Counter[str | None] = Counter()
+    both: Counter[tuple[str, str | None]] = Counter()
+    for d in devices:
+        profile[placed[d].profile] += 1
+        person[truth[d].person] += 1
+        both[(placed[d].profile, truth[d].person)] += 1
+    predicted = sum(map(pairs, profile.values()))
+    actual = sum(map(pairs, person.values()))
+    correct = sum(map(pairs, both.values()))
+    bp = br = 0.0
+    for d in devices:
+        shared_with = both[(placed[d].profile, truth[d].person)]
+        bp += shared_with / profile[placed[d].profile]
+        br += shared_with / person[truth[d].person]
+    n = len(devices)
+    bp, br = (bp / n, br / n) if n else (1.0, 1.0)
+    return _scores(predicted, actual, correct, bp, br) | {"devices_scored": n}
+
+
+def fused_profiles(rows: list[Mapping[str, Any]], truth: dict[str, Truth]) -> dict[str, Any]:
+    """Person profiles holding owned devices of two or more people, over person profiles."""
+    persons = [
+        {truth[d].person for d in row.get("device_ids", ()) if d in truth and truth[d].person}
+        for row in rows
+        if row.get("kind") != "household" and row.get("device_ids")
+    ]
+    fused = sum(1 for owners in persons if len(owners) > 1)
+    return {
+        "fused_profiles": fused,
+        "person_profiles": len(persons),
+        "fused_share": _ratio(fused, len(persons)) if persons else 0.0,
+    }
+
+
+def with_owner_phone(truth: dict[str, Truth], placed: dict[str, Placement]) -> dict[str, Any]:
+    """Per device type: owned devices on the same person profile as one of their owner's phones.
+
+    Counted over owned devices whose owner has another device, seen by the
+    engine, that is a phone (a phone is compared with its owner's other phones).
+    """
+    phones: dict[str, list[str]] = defaultdict(list)
+    for d in sorted(placed):
+        t = truth.get(d)
+        if t is not None and t.person is not None and t.device_type == PHONE:
+            phones[t.person].append(d)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for d in sorted(placed):
+        t = truth.get(d)
+        if t is None or t.person is None:
+            continue
+        others = [placed[p].profile for p in phones.get(t.person, ()) if p != d]
+        if not others:
+            continue
+        counts[t.device_type]["devices"] += 1
+        counts[t.device_type]["with_owner_phone"] += placed[d].profile in others
+    return {
+        kind: {
+            "devices": c["devices"],
+            "with_owner_phone": c["with_owner_phone"],
+            "share": _ratio(c["with_owner_phone"], c["devices"]),
+        }
+        for kind, c in sorted(counts.items())
+    }
+
+
+def person_level(
+    rows: list[Mapping[str, Any]],
+    truth: dict[str, Truth],
+    full: dict[str, Placement],
+    deterministic: dict[str, Placement],
 ) -> dict[str, Any]:
-    """The ``stitching`` block of ``summary.json``."""
-    truth = read_truth(truth_rows)
-    rows = as_rows(profiles)
-    full = placements(rows, strip_probabilistic=False)
-    deterministic = placements(rows, strip_probabilistic=True)
-    result: dict[str, Any] = metrics(truth, full)
+    """The ``stitching.person_level`` block of ``summary.json``."""
+    result: dict[str, Any] = {"definition": PERSON_LEVEL}
+    result.update(person_metrics(truth, full))
+    result.update(fused_profiles(rows, truth))
+    result["strictly_personal"] = person_metrics(truth, full, strictly_personal=True)
+    result["by_device_type"] = with_owner_phone(truth, full)
+    result["by_rule"] = {
+        "deterministic": person_metrics(truth, deterministic),
+        "with_probabilistic": person_metrics(truth, full),
+    }
+    return result
+
+
+def household_level(
+    truth: dict[str, Truth], full: dict[str, Placement], deterministic: dict[str, Placement]
+) -> dict[str, Any]:
+    """The ``stitching.household_level`` block of ``summary.json``."""
+    result: dict[str, Any] = {"definition": HOUSEHOLD_LEVEL}
+    result.update(metrics(truth, full))
     result.update(merge_errors(truth, full))
     result["by_rule"] = {
         "deterministic": metrics(truth, deterministic) | merge_errors(truth, deterministic),
         "with_probabilistic": metrics(truth, full) | merge_errors(truth, full),
+    }
+    return result
+
+
+def score(
+    profiles: Sequence[Profile | Mapping[str, Any]], truth_rows: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The ``stitching`` block of ``summary.json``: person level first, household level beside."""
+    truth = read_truth(truth_rows)
+    rows = as_rows(profiles)
+    full = placements(rows, strip_probabilistic=False)
+    deterministic = placements(rows, strip_probabilistic=True)
+    result: dict[str, Any] = {
+        "person_level": person_level(rows, truth, full, deterministic),
+        "household_level": household_level(truth, full, deterministic),
     }
     biggest = max(rows, key=lambda r: len(r.get("device_ids", ())), default=None)
     result["largest_profile"] = {

@@ -83,19 +83,54 @@ def experiments(scenario: Scenario) -> list[Experiment]:
     from sim.engine.messaging import build_messaging
     from sim.errors import HopsimError
 
-    messenger = build_messaging(scenario.campaigns, f"{scenario.path}: campaigns")
+    messenger = build_messaging(
+        scenario.campaigns, f"{scenario.path}: campaigns", scenario.journeys, scenario.programme
+    )
     if messenger is None:
-        raise HopsimError(f"{scenario.path}: no [[campaigns]] to compare")
+        raise HopsimError(f"{scenario.path}: no [[campaigns]] or [[journeys]] to compare")
     found = [
         (c.name, [(v.name, v.control) for v in c.variants])
         for c in messenger.campaigns.values()
         if len(c.variants) >= 2
     ]
+    found += journey_experiments(messenger)
     if not found:
         raise HopsimError(
-            f"{scenario.path}: no campaign has two or more [[campaigns.variants]] to compare"
+            f"{scenario.path}: no campaign has two or more [[campaigns.variants]] and no"
+            " journey has an experiment step to compare"
         )
     return found
+
+
+def journey_experiments(messenger: Any) -> list[Experiment]:
+    """A journey's experiment step as ``journey.step``, its paths as the variants."""
+    walker = messenger.walker
+    if walker is None:
+        return []
+    return [
+        (f"{journey.name}.{step.id}", [(arm.name, arm.control) for arm in step.paths])
+        for journey in walker.journeys.values()
+        for step in journey.steps.values()
+        if step.kind == "experiment"
+    ]
+
+
+def force_path(
+    journeys: list[dict[str, Any]], experiment: str, path: str
+) -> list[dict[str, Any]] | None:
+    """A copy of the ``[[journeys]]`` tables where ``path`` of the experiment step
+    ``journey.step`` has share 100; ``None`` when ``experiment`` names no such step."""
+    name, _, step_id = experiment.partition(".")
+    tables = copy.deepcopy(journeys)
+    for table in tables:
+        if table.get("name") != name:
+            continue
+        for step in table.get("steps", []):
+            if step.get("id") == step_id and step.get("kind") == "experiment":
+                for arm in step.get("paths", []):
+                    arm["share"] = 100 if arm.get("name") == path else 0
+                return tables
+    return None
 
 
 def force_variant(
@@ -124,6 +159,7 @@ def compare(
 ) -> dict[str, Any]:
     """Run every arm, read its folder, and build the compare.json document."""
     from sim.analysis.compare import campaign_block, funnel_dropoff
+    from sim.analysis.compare_journey import journey_comparison
     from sim.runner import Run
 
     out.mkdir(parents=True, exist_ok=True)
@@ -131,15 +167,24 @@ def compare(
     blocks: dict[str, Any] = {}
     for campaign, order in found:
         arms: dict[str, list[Arm]] = {variant: [] for variant, _ in order}
+        journeys: dict[str, list[dict[str, Any]]] = {variant: [] for variant, _ in order}
         for k, seed in enumerate(seeds):
             for variant, _ in order:
                 folder = out / arm_folder(campaign, variant, k, len(found) > 1)
-                forced = force_variant(scenario.campaigns, campaign, variant)
-                arm_scenario = replace(scenario.with_overrides(seed=seed), campaigns=forced)
+                base = scenario.with_overrides(seed=seed)
+                paths = force_path(scenario.journeys, campaign, variant)
+                if paths is not None:
+                    arm_scenario = replace(base, journeys=paths)
+                else:
+                    forced = force_variant(scenario.campaigns, campaign, variant)
+                    arm_scenario = replace(base, campaigns=forced)
                 summary = Run(arm_scenario, folder, workers).execute()
                 print(f"{campaign} / {variant} r{k} (seed {seed}): {summary['events']:,} events")
                 arms[variant].append(read_arm(folder, campaign, variant, k, seed, out))
+                journeys[variant].append(summary.get("journey_metrics", {}))
         blocks[campaign] = campaign_block(campaign, order, arms)
+        for variant, row in blocks[campaign]["variants"].items():
+            row["journey_metrics"] = journey_comparison(journeys[variant])
     first = blocks[found[0][0]]
     baseline = first["variants"][first["baseline"]]
     return {
@@ -167,8 +212,14 @@ METHOD = {
     "opt_out_rate": "opt-outs caused by this campaign's messages / exposures",
     "bad_context_rate": "bad-context deliveries / sent messages",
     "messages_per_converted": "sent messages / conversions",
+    "journey_experiments": "a journey's experiment step `journey.step`: the unit is a run "
+    "reaching the step, a conversion the journey's goal within its window after entry; sent "
+    "and opt-outs count every message of the journey in the arm, opens and bad contexts "
+    "those of the path's message steps",
     "journeys": "journeys.jsonl trails, preceded by message clicks (<channel>:click) since "
     "the person's previous order",
+    "journey_metrics": "each arm's summary journey_metrics (docs/metrics.md) pooled over "
+    "replicates; Wilson score 95% on bounce rate, open rate and CTR",
 }
 
 
@@ -178,6 +229,10 @@ def read_arm(folder: Path, campaign: str, variant: str, k: int, seed: int, root:
 
     summary = json.loads((folder / "summary.json").read_text())
     block = summary.get("messaging", {}).get("experiments", {}).get(campaign, {}).get(variant, {})
+    journey, _, step = campaign.partition(".")
+    program = summary.get("journey_programs", {}).get(journey)
+    if program is not None and step in program.get("steps", {}):
+        block = program.get("paths", {}).get(variant, {})
     arm = Arm(variant, k, seed, str(folder.relative_to(root)))
     arm.n, arm.conversions = int(block.get("n", 0)), int(block.get("conversions", 0))
     arm.opened, arm.bad_context = int(block.get("opened", 0)), int(block.get("bad_context", 0))
@@ -185,8 +240,11 @@ def read_arm(folder: Path, campaign: str, variant: str, k: int, seed: int, root:
     arm.sent = sum(
         1
         for row in _jsonl(folder / "messages.jsonl")
-        if row["decision"] == "sent" and row["campaign"] == campaign
+        if row["decision"] == "sent"
+        and (row["campaign"] == campaign or (program is not None and row.get("journey") == journey))
     )
+    if program is not None:
+        campaign = journey  # opt-outs: any of the journey's messages (``journey/step``)
     from sim.trace.truth import owners_of_rows
 
     owner = owners_of_rows(_jsonl(folder / "truth.jsonl.gz"))
@@ -217,10 +275,10 @@ def _message_events(
     A click is a ``Campaign Landing`` screen (the deep link opened); its
     channel is the one of the person's latest message they acted on.
     """
+    from sim.analysis.journey_metrics import is_opt_out, opened_channel
     from sim.trace.reader import iter_lines
-    from sim.trace.vocabulary import CAMPAIGN_LANDING, OPENED
+    from sim.trace.vocabulary import CAMPAIGN_LANDING
 
-    channel_of = {name: channel for channel, name in OPENED.items()}
     opt_outs = 0
     last_channel: dict[str, str] = {}
     clicks: dict[str, list[tuple[float, str]]] = {}
@@ -230,27 +288,22 @@ def _message_events(
         event = orjson.loads(line)
         props = event.get("properties") or {}
         name = event.get("event") or event.get("name")
-        if props.get("campaign") == campaign and _is_opt_out(name, props):
+        source = str(props.get("campaign", ""))
+        mine = source == campaign or source.startswith(f"{campaign}/")
+        if mine and is_opt_out(name, props):
             opt_outs += 1
         device = (event.get("context") or {}).get("device") or {}
         device_id = device.get("id")
         person = owner.person(None if device_id is None else str(device_id), event.get("userId"))
         if person is None:
             continue
-        if name in channel_of:
-            last_channel[person] = channel_of[name]
+        channel = opened_channel(name, props)
+        if channel is not None:
+            last_channel[person] = channel
         elif name == CAMPAIGN_LANDING and person in last_channel:
             step = f"{last_channel[person]}:click"
             clicks.setdefault(person, []).append((_seconds(event["timestamp"]), step))
     return opt_outs, clicks
-
-
-def _is_opt_out(name: Any, props: dict[str, Any]) -> bool:
-    from sim.trace.vocabulary import PUSH_PERMISSION, UNSUBSCRIBED
-
-    if name == UNSUBSCRIBED:
-        return True
-    return name == PUSH_PERMISSION and props.get("granted") is False
 
 
 def _journeys(path: Path, clicks: dict[str, list[tuple[float, str]]]) -> Counter[tuple[str, ...]]:
@@ -278,6 +331,8 @@ def print_table(result: dict[str, Any]) -> None:
     """Per campaign: outcomes (rate, lifts with 95% intervals), then side effects and journeys."""
     from rich.console import Console
     from rich.table import Table
+
+    from sim.analysis.compare_journey import journey_table_rows
 
     console = Console()
     for name, block in result["campaigns"].items():
@@ -309,6 +364,13 @@ def print_table(result: dict[str, Any]) -> None:
             )
         console.print(outcome)
         console.print(effects)
+        sessions = Table(title=f"{name}: journey metrics (docs/metrics.md)")
+        for column in ("variant", "sessions", "bounce [95% CI]", "views/session", "time/session"):
+            sessions.add_column(column, justify="left" if column == "variant" else "right")
+        sessions.add_column("CTR [95% CI]", justify="right")
+        for cells in journey_table_rows(block["variants"]):
+            sessions.add_row(*cells)
+        console.print(sessions)
         for variant, row in block["variants"].items():
             for journey in row["top_journeys"]:
                 path = " > ".join(journey["path"])

@@ -59,6 +59,42 @@ def register(subparsers: Any) -> None:
         default="auto",
         help="HTTP parser (auto: httptools when installed)",
     )
+    parser.add_argument(
+        "--read-key",
+        default=None,
+        help="key for /v1/profiles, /v1/identity, /v1/messages (the write key opens them too; "
+        "with neither set they are open)",
+    )
+    parser.add_argument(
+        "--keep-raw-traits",
+        action="store_true",
+        help="store emails, phones and IPs as sent (default: HMAC under DIR/secret.key)",
+    )
+    parser.add_argument(
+        "--max-guests",
+        type=int,
+        default=64,
+        help="requests without a key in the header read at once to find it in the body "
+        "(default 64; they never hold an ingest slot)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=10.0,
+        help="seconds for a request's head, and again for its body, before 408 (default 10)",
+    )
+    parser.add_argument(
+        "--dedup-ids",
+        type=int,
+        default=1_000_000,
+        help="messageIds the de-duplication window remembers at least (default 1000000)",
+    )
+    parser.add_argument(
+        "--dedup-hours",
+        type=float,
+        default=24.0,
+        help="hours of event time the de-duplication window covers at least (default 24)",
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level")
     parser.set_defaults(func=serve)
 
@@ -66,7 +102,7 @@ def register(subparsers: Any) -> None:
 def load_engine_parts(scenario: Path | None) -> tuple[IdentityConfig | None, Messenger | None]:
     """``(identity config, messaging)`` from the scenario TOML (``(None, None)`` without one).
 
-    A file with ``[[campaigns]]`` is loaded as a whole scenario (its start
+    A file with ``[[campaigns]]`` or ``[[journeys]]`` is loaded as a whole scenario (its start
     date ties messaging to the calendar); one with only ``[identity]`` is
     read for that table alone.
     """
@@ -83,13 +119,15 @@ def load_engine_parts(scenario: Path | None) -> tuple[IdentityConfig | None, Mes
     table = data.get("identity", {})
     if not isinstance(table, dict):
         raise HopsimError(f"{scenario}: [identity] must be a table")
-    if not data.get("campaigns"):
+    if not data.get("campaigns") and not data.get("journeys"):
         return load_identity_config(table, f"{scenario}"), None
     from sim.engine.messaging import build_messaging
     from sim.world.scenario import load_scenario
 
     full = load_scenario(scenario)
-    messaging = build_messaging(full.campaigns, f"{scenario}: campaigns")
+    messaging = build_messaging(
+        full.campaigns, f"{scenario}: campaigns", full.journeys, full.programme
+    )
     if messaging is not None:
         messaging.bind_start(full.start)
     return load_identity_config(dict(full.identity), f"{scenario}"), messaging
@@ -100,14 +138,48 @@ def build(args: argparse.Namespace) -> HopsimApp:
     from sim.engine.engine import Engine
     from sim.serve.app import AppConfig, HopsimApp
 
-    config = AppConfig(write_key=args.write_key, max_inflight=args.max_inflight, freeze_gc=True)
+    config = AppConfig(
+        write_key=args.write_key,
+        max_inflight=args.max_inflight,
+        max_guests=args.max_guests,
+        body_timeout_seconds=args.body_timeout,
+        read_key=args.read_key,
+        keep_raw_traits=args.keep_raw_traits,
+        dedup_max_ids=args.dedup_ids,
+        dedup_window_seconds=args.dedup_hours * 3600.0,
+        freeze_gc=True,
+    )
     identity_config, messaging = load_engine_parts(args.scenario)
     return HopsimApp(Engine(identity_config, messaging=messaging), args.data, config)
+
+
+def http_protocol(choice: str, head_timeout: float) -> Any:
+    """The HTTP protocol: httptools with bounded request heads (431/408), or h11 by name.
+
+    h11 has its own head limit (``h11_max_incomplete_event_size``, set to the
+    same size), answered 400 by uvicorn.
+    """
+    if choice == "h11":
+        return "h11"
+    try:
+        from sim.serve.protocol import BoundedHttpToolsProtocol
+    except ImportError:  # httptools is not installed
+        if choice == "httptools":
+            raise HopsimError("--http httptools: httptools is not installed") from None
+        return "h11"
+
+    class Protocol(BoundedHttpToolsProtocol):
+        pass
+
+    Protocol.head_timeout = head_timeout
+    return Protocol
 
 
 def run_server(app: Any, args: argparse.Namespace) -> int:
     """Serve the ASGI ``app`` with uvicorn on ``--host``/``--port`` until SIGTERM or SIGINT."""
     import uvicorn
+
+    from sim.serve.asgi import MAX_HEAD_BYTES
 
     # Requests hold their parsed events until the fsync returns, long enough to
     # be promoted out of the young generation; with the default thresholds the
@@ -119,7 +191,8 @@ def run_server(app: Any, args: argparse.Namespace) -> int:
             app,
             host=args.host,
             port=args.port,
-            http=args.http,
+            http=http_protocol(args.http, args.body_timeout),
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
             lifespan="on",
             access_log=False,
             log_level=args.log_level,

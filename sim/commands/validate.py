@@ -19,6 +19,7 @@ def kind_of(data: dict[str, Any]) -> str:
 
 
 def check(path: Path) -> list[str]:
+    from sim.analysis.metrics_config import metrics_config
     from sim.errors import ConfigError
     from sim.world.persona import parse_persona
     from sim.world.scenario import load_scenario
@@ -29,7 +30,7 @@ def check(path: Path) -> list[str]:
         if kind_of(data) == "persona":
             parse_persona(data, path)
         else:
-            load_scenario(path)
+            metrics_config(load_scenario(path))
     except ConfigError as exc:
         return exc.problems
     return []

@@ -17,14 +17,15 @@ engine (:class:`sim.engine.messaging.Messenger`) plugs in through the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 from sim.engine.device_cache import DeviceAnswers
 from sim.engine.identity import IdentityConfig, IdentityGraph, Profile
 from sim.engine.messaging.clock import MessageClock
 from sim.engine.messaging.messenger import Delivery
+from sim.trace.events import SegmentEvent
 
-Event = dict[str, object]  # one Segment event as decoded JSON
+Event = dict[str, object]  # an event as the messenger reads it: a plain decoded-JSON dict
 IDENTIFIER_KINDS = ("anonymousId", "userId", "deviceId")
 
 
@@ -93,13 +94,13 @@ class Engine:
         self._snapshot: tuple[Profile, ...] = ()
         self._index_at = (-1, -1)
 
-    def ingest(self, event: Event) -> None:
-        """Take one Segment event, in arrival order."""
+    def ingest(self, event: SegmentEvent) -> None:
+        """Take one Segment event, in arrival order (checked at the boundary it came in by)."""
         self.identity.observe(event)
         self._ingested += 1
         if self.messaging is not None:
             profile_id = self._answers.profile_id(event, self.identity.epoch, self.profile_id_for)
-            self.messaging.observe(event, profile_id)
+            self.messaging.observe(cast(Event, event), profile_id)  # the same dict
 
     def tick(self, now_seconds: float) -> Sequence[Delivery]:
         """Deliveries due at ``now_seconds`` (none without a messaging component)."""

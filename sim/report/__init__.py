@@ -15,6 +15,7 @@ def build_report(run_dir: Path) -> Path:
     """Write ``run_dir/report.html`` from whatever the folder holds; return its path."""
     from sim.report.headline import headline_groups
     from sim.report.html import write_html
+    from sim.report.programs import section as journey_section
     from sim.report.readers import ReportInputError
     from sim.report.sections import build_sections
     from sim.report.tables import collect, thresholds
@@ -30,7 +31,7 @@ def build_report(run_dir: Path) -> Path:
         title,
         headline_groups(tables),
         thresholds(tables),
-        build_sections(tables),
+        [*build_sections(tables), journey_section(tables)],
     )
 
 

@@ -13,7 +13,6 @@ import numpy.typing as npt
 
 from sim.engine.messaging.clock import zone
 from sim.report.sessions import Session
-from sim.trace.truth import TruthDevice
 
 DEVICE_ORDER = ("phone", "tablet", "laptop", "watch", "car", "tv", "speaker")
 ATTRIBUTION_WINDOW_S = 7 * 24 * 3600
@@ -84,28 +83,6 @@ def switch_matrix(sessions: list[Session]) -> SwitchMatrix:
     for (source, target), count in pairs.items():
         counts[index[source], index[target]] = count
     return SwitchMatrix(types, counts)
-
-
-def multi_device_people(devices: dict[str, TruthDevice]) -> set[str]:
-    """People owning two or more personal devices (the switch-rate population)."""
-    owned = Counter(d.person_id for d in devices.values() if d.person_id is not None)
-    return {person for person, count in owned.items() if count >= 2}
-
-
-def daily_switch_share(
-    sessions: list[Session], devices: dict[str, TruthDevice], dates: set[str] | None = None
-) -> list[DayShare]:
-    """Per local date (only ``dates`` when given): of people owning 2+ devices, who used 2+."""
-    people = multi_device_people(devices)
-    used: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for session in sessions:
-        day = local_time(session.start, session.timezone).date().isoformat()
-        used[day][session.person_id].add(session.device_id)
-    return [
-        DayShare(day, len(people), sum(1 for p in people if len(used[day].get(p, ())) >= 2))
-        for day in sorted(used)
-        if dates is None or day in dates
-    ]
 
 
 def touchpoint(session: Session) -> str:

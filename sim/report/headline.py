@@ -15,12 +15,25 @@ KEY_NUMBERS = (
     ("wall_seconds", "wall time (s)"),
     ("events_per_second", "events/s"),
     ("realism.switch_rate", "switch rate (person-days on 2+ devices)"),
-    ("stitching.f05", "stitching F0.5"),
-    ("stitching.bcubed_f1", "stitching B-cubed F1"),
+    (
+        "stitching.person_level.f05",
+        "stitching F0.5, person level (owned devices with their owner, ICDM 2015)",
+    ),
+    ("stitching.person_level.bcubed_f1", "stitching B-cubed F1, person level"),
+    ("stitching.person_level.fused_share", "person profiles fusing 2+ people"),
+    (
+        "stitching.household_level.f05",
+        "stitching F0.5, household level (shared devices scored to their household)",
+    ),
+    ("stitching.household_level.bcubed_f1", "stitching B-cubed F1, household level"),
+    ("stitching.f05", "stitching F0.5 (household level, older summary)"),
+    ("stitching.bcubed_f1", "stitching B-cubed F1 (household level, older summary)"),
     ("stitching.never_identified_share", "devices never identified"),
     ("messaging.sent", "messages sent"),
     ("messaging.conversions", "conversions after a message"),
     ("messaging.quiet_hours_violations", "quiet-hours violations"),
+    ("messaging.split_profile_repeats", "repeats to one person split over two profiles"),
+    ("messaging.fused_profile_sends", "sends from a fused profile to another person"),
 )
 
 

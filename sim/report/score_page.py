@@ -75,7 +75,7 @@ def write_score_page(run_dir: Path, result: dict[str, Any]) -> Path:
         "Key numbers": [
             (f"{name} {label}", fmt(scores[k]))
             for name, scores in metric_blocks(block)
-            if not name.startswith("by_rule")
+            if "by_rule" not in name
             for k, label in (("f05", "F0.5"), ("bcubed_f1", "B-cubed F1"))
             if k in scores
         ],

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from matplotlib.figure import Figure
 
 from sim.report import tables as t
-from sim.report.figures import engine, journey, load, people
+from sim.report.figures import engine, journey, load, people, realism
 from sim.report.headline import fmt
+from sim.report.journey_metrics import journey_parts
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,13 @@ def _switches(tables: t.Tables) -> Section:
 def _switch_days(tables: t.Tables) -> Section:
     section = Section("switching-per-day", "People switching devices per day")
     if not tables.switch_days:
-        section.skipped = _missing(tables, "trace.jsonl.gz", "truth.jsonl.gz")
+        section.skipped = "summary.json has no realism.switch_by_day"
         return section
     guide = (
-        "Bars near the dashed line mean the simulation matches the seeds' 98%; "
-        "a low bar is a day (often the weekend) when people stayed on one device."
+        "Of the people owning two or more personal devices (TVs and speakers are shared, so "
+        "apart) who used one that day, the share who used two or more: every pick-up counts, "
+        "brand session or not. No published line: Google's 98% (2012) counts 'sequential "
+        "screeners', people already known to move between screens."
     )
     section.panels.append(Panel(people.switch_share_figure(tables.switch_days), guide))
     return section
@@ -129,6 +132,13 @@ def _attribution(tables: t.Tables) -> Section:
     return section
 
 
+def _journey_metrics(tables: t.Tables) -> Section:
+    section = Section("journey-metrics", "Journey metrics")
+    panels, section.rows, section.skipped = journey_parts(tables.summary)
+    section.panels = [Panel(figure, guide) for figure, guide in panels]
+    return section
+
+
 def _stitching(tables: t.Tables) -> Section:
     section = Section("stitching", "Identity stitching")
     table = t.stitching(tables.summary)
@@ -139,9 +149,24 @@ def _stitching(tables: t.Tables) -> Section:
         "Dots further right are better (1.0 is perfect); the dashed line is the 0.95 target. "
         "Over-merges fuse two people (risky), under-merges split one person."
     )
+    if table.definitions:
+        levels = " ".join(f"{text[:1].upper()}{text[1:]}." for text in table.definitions.values())
+        guide = (
+            f"{levels} Dots further right are better (1.0 is perfect); the dotted line is the "
+            "person-level target 0.90, the dashed line the household-level target 0.95. "
+            "Over-merges fuse two people (risky), under-merges split one person."
+        )
     section.panels.append(Panel(engine.stitching_figure(table, tables.profiles), guide))
     section.rows = [(k, fmt(v)) for k, v in table.extras.items()]
     return section
+
+
+STITCHING_COSTS = {
+    "split_profile_repeats": "split_profile_repeats (a campaign reaching one person on two "
+    "devices within 60 s because they are on two profiles)",
+    "fused_profile_sends": "fused_profile_sends (sent from a profile holding two or more "
+    "people's devices to someone other than its person)",
+}
 
 
 def _messages(tables: t.Tables) -> Section:
@@ -149,7 +174,7 @@ def _messages(tables: t.Tables) -> Section:
     block = tables.summary.get("messaging") if tables.summary else None
     if isinstance(block, dict):
         shown = {k: v for k, v in block.items() if k != "experiments"}
-        section.rows = [(k, fmt(v)) for k, v in _flat(shown)]
+        section.rows = [(STITCHING_COSTS.get(k, k), fmt(v)) for k, v in _flat(shown)]
     if tables.messages is None:
         section.skipped = _missing(tables, "messages.jsonl")
         return section
@@ -199,6 +224,20 @@ def _load(tables: t.Tables) -> Section:
     return section
 
 
+def _realism(tables: t.Tables) -> Section:
+    section = Section("simulated-vs-published", "Simulated vs published")
+    if not tables.realism:
+        section.skipped = "summary.json has no realism.figures"
+        return section
+    guide = (
+        "Each line is one published figure: the grey bar is the band its source supports, the "
+        "dot what the simulated people did (green inside the band, red outside). The rows, "
+        "their definitions and sources are realism.figures in summary.json."
+    )
+    section.panels.append(Panel(realism.realism_figure(tables.realism), guide))
+    return section
+
+
 def _missing(tables: t.Tables, *names: str) -> str:
     absent = [name for name in names if not (tables.run_dir / name).is_file()]
     return f"{', '.join(absent or names)} not in the run folder"
@@ -218,9 +257,11 @@ BUILDERS: tuple[Callable[[t.Tables], Section], ...] = (
     _day_in_life,
     _switches,
     _switch_days,
+    _realism,
     _funnel,
     _journeys,
     _attribution,
+    _journey_metrics,
     _stitching,
     _messages,
     _experiments,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,9 @@ from sim.trace.truth import TruthDevice
 FUNNEL_STAGES = ("awareness", "consideration", "purchase", "retention", "advocacy")
 NONE_CHOSEN = "(none chosen)"
 STITCH_METRICS = ("pairwise_precision", "pairwise_recall", "f05", "bcubed_f1")
+PERSON_LABEL = "person level"
+HOUSEHOLD_LABEL = "household level"
+PERSON_EXTRAS = ("f05", "bcubed_f1", "fused_profiles", "person_profiles", "fused_share")
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,14 @@ class Threshold:
 
 @dataclass(frozen=True)
 class StitchingTable:
-    """``rows``: (rule set, {metric: value}); ``overall`` first."""
+    """``rows``: (level or rule set, {metric: value}), the headline score first;
+    ``definitions``: what each level counts as right (from summary.json)."""
 
     rows: list[tuple[str, dict[str, float]]]
     over_merges: int
     under_merges: int
     extras: dict[str, Any]
+    definitions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ class Tables:
     days: list[daylife.DayInLife] = field(default_factory=list)
     switches: behaviour.SwitchMatrix | None = None
     switch_days: list[behaviour.DayShare] = field(default_factory=list)
+    realism: list[JsonObject] = field(default_factory=list)
     journeys: list[behaviour.PathShare] = field(default_factory=list)
     journeys_source: str = ""
     channels: list[behaviour.ChannelCredit] = field(default_factory=list)
@@ -107,6 +113,8 @@ def collect(run_dir: Path) -> Tables:
     tables.load_series = loadtest.read_series(run_dir)
     tables.variants = experiments.variants(tables.compare, tables.summary)
     tables.journeys = world_journeys(read_jsonl(run_dir / "journeys.jsonl"), tables.summary)
+    tables.switch_days = switch_days(tables.summary)
+    tables.realism = realism_rows(tables.summary)
     if not tables.journeys and tables.compare:
         tables.journeys = top_paths(tables.compare.get("journeys"), 0)
     tables.journeys_source = "journeys.jsonl" if tables.journeys else ""
@@ -134,24 +142,43 @@ def _behaviour(
         contexts = spans_from_changes(trace.context_changes, trace.last_at or 0.0)
     tables.days = daylife.days_in_life(histories, chosen, contexts, people)
     tables.switches = behaviour.switch_matrix(sessions)
-    tables.switch_days = behaviour.daily_switch_share(sessions, devices, scenario_dates(tables))
     if not tables.journeys:
         tables.journeys = behaviour.journeys_to_purchase(sessions)
         tables.journeys_source = "trace.jsonl.gz"
     tables.channels = behaviour.attribution(sessions)
 
 
-def scenario_dates(tables: Tables) -> set[str] | None:
-    """The scenario's calendar days (summary ``start`` and ``days``), None when unknown."""
-    summary = tables.summary or {}
-    start, days = summary.get("start"), summary.get("days")
-    if not isinstance(start, str) or not isinstance(days, int):
-        return None
-    try:
-        first = datetime.fromisoformat(start).date()
-    except ValueError:
-        return None
-    return {(first + timedelta(days=n)).isoformat() for n in range(days)}
+def switch_days(summary: JsonObject | None) -> list[behaviour.DayShare]:
+    """The run's switch rate per local day (summary ``realism.switch_by_day``), dated.
+
+    Counted by the run (``sim.analysis.realism.switch_rate``) over every pick-up
+    of a person's own devices: the one definition ``summary.json`` reports.
+    """
+    realism = (summary or {}).get("realism")
+    rows = realism.get("switch_by_day") if isinstance(realism, dict) else None
+    start = str((summary or {}).get("start", ""))[:10]
+    if not isinstance(rows, list) or not start:
+        return []
+    first = date.fromisoformat(start)
+    days = int((summary or {}).get("days", len(rows)))
+    return [
+        behaviour.DayShare(
+            (first + timedelta(days=int(row["day"]))).isoformat(),
+            int(row["people"]),
+            int(row["switchers"]),
+        )
+        for row in rows
+        if isinstance(row, dict) and 0 <= int(row.get("day", -1)) < days
+    ]
+
+
+def realism_rows(summary: JsonObject | None) -> list[JsonObject]:
+    """``realism.figures``: each simulated figure beside its published value and band."""
+    realism = (summary or {}).get("realism")
+    rows = realism.get("figures") if isinstance(realism, dict) else None
+    if not isinstance(rows, list):
+        return []
+    return [r for r in rows if isinstance(r, dict) and {"name", "low", "high"} <= set(r)]
 
 
 def world_journeys(
@@ -212,9 +239,50 @@ def _funnel_rows(block: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 def stitching(summary: JsonObject | None) -> StitchingTable | None:
+    """Person level first, household level beside it (each with its by-rule views).
+
+    A summary written before the two levels existed holds one household-aware
+    score at the top of its block; it is shown under its old rule-set names.
+    """
     block = summary.get("stitching") if summary else None
     if not isinstance(block, dict):
         return None
+    person, house = block.get("person_level"), block.get("household_level")
+    if not isinstance(person, dict) or not isinstance(house, dict):
+        return _legacy_stitching(block)
+    rows = []
+    for label, level in ((PERSON_LABEL, person), (HOUSEHOLD_LABEL, house)):
+        rows.append((label, _metrics(level)))
+        by_rule = level.get("by_rule")
+        if isinstance(by_rule, dict) and "deterministic" in by_rule:
+            rows.append((f"{label}, deterministic only", _metrics(by_rule["deterministic"])))
+    extras: dict[str, Any] = {
+        f"person level: {k.replace('_', ' ')}": person[k]
+        for k in PERSON_EXTRAS
+        if isinstance(person.get(k), int | float)
+    }
+    types = person.get("by_device_type")
+    if isinstance(types, dict):
+        extras |= {
+            f"person level: {kind} with owner's phone": v["share"]
+            for kind, v in types.items()
+            if isinstance(v, dict) and isinstance(v.get("share"), int | float)
+        }
+    extras |= {k: v for k, v in block.items() if not isinstance(v, dict)}
+    definitions = {
+        label: str(level.get("definition", ""))
+        for label, level in ((PERSON_LABEL, person), (HOUSEHOLD_LABEL, house))
+    }
+    return StitchingTable(
+        rows,
+        _int(house.get("over_merges")),
+        _int(house.get("under_merges")),
+        extras,
+        definitions,
+    )
+
+
+def _legacy_stitching(block: dict[str, Any]) -> StitchingTable:
     rows = [("overall", _metrics(block))]
     by_rule = block.get("by_rule")
     if isinstance(by_rule, dict):

@@ -23,10 +23,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.journey_metrics import run_folder_metrics
+from sim.analysis.metrics_config import metrics_config
+from sim.analysis.realism import Collected, figures, switch_rate
 from sim.analysis.realism_people import people_figures
+from sim.analysis.stitch_costs import stitching_costs
 from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
-from sim.engine.identity import IdentityGraph
+from sim.engine.identity import GraphStats, IdentityGraph
 from sim.runner.cluster import ClusterWorkers
 from sim.runner.merge import TraceMerge
 from sim.runner.shard import Progress, ShardResult
@@ -35,11 +39,6 @@ from sim.trace.clock import iso_ms
 from sim.trace.writer import write_jsonl, write_jsonl_gz
 from sim.world.journey import STAGES
 from sim.world.scenario import Scenario
-
-SWITCH_SOURCE = (
-    "Google, The New Multi-screen World (2012): 98% of sequential screeners"
-    " move between devices in a day"
-)
 
 
 def default_out(scenario: Scenario, root: Path = Path("reports")) -> Path:
@@ -57,6 +56,7 @@ class Run:
         self.workers = workers
         self.cluster = cluster  # a Dask scheduler address, "local", or None: this machine
         self.summary: dict[str, Any] = {}
+        self.metrics = metrics_config(scenario)  # a bad [channels.*] fails before simulating
 
     @property
     def staging(self) -> Path:
@@ -91,14 +91,24 @@ class Run:
         people = self._write_tables(shards, truth, profiles)
         shutil.rmtree(parts)
         self.summary = self._summary(shards, events, wall)
-        self.summary["realism"]["figures"] = [f.as_row() for f in people_figures(people, truth)]
+        self.summary["realism"]["figures"] += [f.as_row() for f in people_figures(people, truth)]
         self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
         if any(s.messaging for s in shards):
             self.summary["messaging"] = merge_counts([s.messaging for s in shards])
+            decisions = (r for s in shards for r in s.messages)  # issue 14: stitching's cost
+            self.summary["messaging"].update(stitching_costs(decisions, truth))
+        if any(s.programs for s in shards):  # journeys: not the `journeys` touchpoint paths
+            self.summary["journey_programs"] = merge_counts([s.programs for s in shards])
+        self.summary |= self.journey_metrics()
         (self.staging / "summary.json").write_text(
             json.dumps(self.summary, indent=2, sort_keys=True) + "\n"
         )
         return self.summary
+
+    def journey_metrics(self) -> dict[str, Any]:
+        """The strategist's metrics (docs/metrics.md), from the tables just written."""
+        start, days = self.scenario.start, self.scenario.days
+        return {"journey_metrics": run_folder_metrics(self.staging, start, days, self.metrics)}
 
     def _simulate(self, parts: Path, progress: Progress | None) -> list[ShardResult]:
         workers = self._workers(parts)
@@ -113,7 +123,7 @@ class Run:
             return LocalWorkers(self.scenario, parts, self.workers)
         return ClusterWorkers(self.scenario, parts, self.workers, self.cluster)
 
-    def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], GraphStats]:
         """One graph from every shard's graph, then the batch rules over all of it."""
         config = load_identity_config(dict(self.scenario.identity))
         graph = IdentityGraph.absorb([s.identity for s in shards if s.identity is not None], config)
@@ -141,12 +151,15 @@ class Run:
                 key=lambda r: (r["at"], r["profile_id"], r["device_id"]),
             )
             write_jsonl(out / "messages.jsonl", messages)
+        if any(s.journey_steps for s in shards):
+            steps = (r for s in shards for r in s.journey_steps)
+            order = sorted(steps, key=lambda r: (r["at"], r["profile_id"], r["run"]))
+            write_jsonl(out / "journey_steps.jsonl", order)
         return people
 
     def _summary(self, shards: list[ShardResult], events: int, wall: float) -> dict[str, Any]:
         tally = merge_counts([s.tallies for s in shards])
         journeys = [r for s in shards for r in s.journeys]
-        days, switched = tally["switch_days"], tally["switched_days"]
         return {
             "scenario": self.scenario.name,
             "seed": self.scenario.seed,
@@ -161,11 +174,7 @@ class Run:
             "events_per_second": round(events / wall, 1) if wall > 0 else 0.0,
             "device_types": dict(sorted(tally["device_types"].items())),
             "personas": dict(sorted(tally["personas"].items())),
-            "realism": {
-                "switch_rate": round(switched / days, 4) if days else 0.0,
-                "switch_rate_published": 0.98,
-                "switch_rate_source": SWITCH_SOURCE,
-            },
+            "realism": realism_summary(self.scenario, tally["outcomes"], journeys),
             "funnel": {stage: tally["funnel"].get(stage, 0) for stage in STAGES},
             "journeys": {"orders": tally["orders"], "top_paths": top_paths(journeys)},
         }
@@ -207,8 +216,22 @@ def merge_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def realism_summary(
+    scenario: Scenario, outcomes: dict[str, Any], journeys: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``realism``: the switch rate and every simulated-vs-published row (sim.analysis.realism)."""
+    switch = switch_rate(outcomes)
+    collected = Collected(scenario.brand, scenario.days, outcomes, journeys)
+    return {
+        "switch_rate": switch["value"],
+        "switch_rate_definition": switch["definition"],
+        "switch_by_day": switch["by_day"],
+        "figures": [figure.as_row() for figure in figures(collected)],
+    }
+
+
 def stitching_summary(
-    profiles: list[dict[str, Any]], truth: list[dict[str, Any]], identity_stats: dict[str, Any]
+    profiles: list[dict[str, Any]], truth: list[dict[str, Any]], identity_stats: GraphStats
 ) -> dict[str, Any]:
     result: dict[str, Any] = score(profiles, truth)
     result["engine"] = identity_stats

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.journeys import shard_block as journey_block
 from sim.analysis.messaging import summary as messaging_summary
-from sim.analysis.realism import funnel, switch_days
+from sim.analysis.realism import funnel
 from sim.engine.engine import Engine, load_identity_config
 from sim.engine.identity import IdentityGraph
 from sim.engine.identity.shards import ShardIdentity
@@ -70,6 +71,8 @@ class ShardResult:
     tallies: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
     messaging: dict[str, Any] = field(default_factory=dict)
+    journey_steps: list[dict[str, Any]] = field(default_factory=list)
+    programs: dict[str, Any] = field(default_factory=dict)
     identity: ShardIdentity | None = None
 
 
@@ -112,9 +115,9 @@ class Shard:
     The runner (:func:`sim.runner.workers.drive`) moves every shard to the end
     of a day, then lets them agree on what the whole workspace learned that
     day (the send-time fallback) before any of them starts the next: lockstep
-    by day, like a night shift that pools the day's numbers before the morning. A one-shard run does the same
-    with its own numbers, so campaign decisions never depend on how the
-    households were dealt.
+    by day, like a night shift that pools the day's numbers before the
+    morning. A one-shard run does the same with its own numbers, so campaign
+    decisions never depend on how the households were dealt.
 
     The wiring is all through the world's hooks: the trace sink and the
     engine listen on ``events_released``, the context log on
@@ -127,7 +130,9 @@ class Shard:
         self.scenario = scenario
         self.index, self.count = index, count
         self.world = world = World(scenario, shard=(index, count))
-        self.messaging = build_messaging(scenario.campaigns, f"{scenario.path}: campaigns")
+        self.messaging = build_messaging(
+            scenario.campaigns, f"{scenario.path}: campaigns", scenario.journeys, scenario.programme
+        )
         self.graph = IdentityGraph(load_identity_config(dict(scenario.identity)))
         self.engine = Engine(identity=self.graph, messaging=self.messaging)
         # One shard is the run: its trace is final. Several write parts for the merge.
@@ -213,6 +218,8 @@ class Shard:
             result.messaging = messaging_summary(
                 self.loop.tally, conversions, self.messaging, truth
             )
+            result.programs = journey_block(self.messaging, self.loop.tally, truth)
+            result.journey_steps = self.messaging.journey_rows()
         result.identity = self.graph.export()
         result.wall_seconds = time.perf_counter() - self.started
         return result
@@ -252,15 +259,13 @@ def tallies(world: World) -> dict[str, Any]:
     """Counts that add up across shards (the summary is computed from their sums)."""
     people = list(world.people())
     devices = [d for d, _ in world.devices()]
-    days, switched = switch_days(people)
     return {
         "persons": len(people),
         "households": len(world.households),
         "devices": len(devices),
         "device_types": Counter(d.type for d in devices),
         "personas": Counter(p.persona.name for p in people),
-        "switch_days": days,
-        "switched_days": switched,
+        "outcomes": world.outcomes.counts(),
         "funnel": Counter(funnel(people)),
         "orders": sum(p.journey.orders for p in people),
     }

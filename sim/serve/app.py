@@ -21,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -35,10 +37,21 @@ import orjson
 from sim.engine.engine import IDENTIFIER_KINDS, Engine
 from sim.engine.identity import IdentityConfig
 from sim.serve import validate
-from sim.serve.asgi import Disconnected, Receive, Scope, Send, headers_of, read_body, respond
+from sim.serve.asgi import (
+    HEAD_REFUSALS,
+    Disconnected,
+    Receive,
+    Scope,
+    Send,
+    headers_of,
+    read_body,
+    respond,
+)
+from sim.serve.dedup import DEFAULT_MAX_IDS, DEFAULT_WINDOW_SECONDS
 from sim.serve.metrics import CONTENT_TYPE as METRICS_TYPE
 from sim.serve.metrics import exposition
 from sim.serve.openapi import openapi
+from sim.serve.pii import Redactor, load_secret
 from sim.serve.store import Recovery, Store, StoreError
 from sim.serve.validate import RequestError
 
@@ -49,6 +62,11 @@ INGEST_PATHS = {
     **{f"/v1/{kind}": kind for kind in validate.SINGLE_TYPES},
 }
 PROFILE_PREFIX = "/v1/profiles/"
+PROFILE_ROUTE = "/v1/profiles/{profile_id}"
+CLOCK_AHEAD = timedelta(days=400)
+# Reads that carry no personal data and stay open to scrapers and probes.
+OPEN_READS = frozenset({"/healthz", "/metrics", "/openapi.json", "/v1/stats"})
+OTHER_ROUTE = "other"  # every path that is not a route: one metrics label, whatever was asked
 JSON = b"application/json"
 SUCCESS = b'{"success":true}'
 Answer = tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]  # status, body, type, headers
@@ -65,6 +83,12 @@ class AppConfig:
     max_engine_lag_bytes: int = 1024 * 1024 * 1024
     quiet_seconds: float = 0.05
     freeze_gc: bool = False  # after recovery, move the rebuilt engine out of GC's sight
+    max_guests: int = 64  # requests reading a body to find their write key in it
+    body_timeout_seconds: float = 10.0  # the whole body must arrive within this (408)
+    read_key: str | None = None  # key for the data-bearing reads (the write key also opens them)
+    keep_raw_traits: bool = False  # store emails, phones and IPs as sent (default: keyed hashes)
+    dedup_max_ids: int = DEFAULT_MAX_IDS  # messageIds remembered at least (count bound)
+    dedup_window_seconds: float = DEFAULT_WINDOW_SECONDS  # ... and for this much event time
 
 
 class HopsimApp:
@@ -77,6 +101,9 @@ class HopsimApp:
         self.store: Store | None = None
         self.recovery: Recovery | None = None
         self.inflight = 0
+        self.guests = 0
+        self.redact: Redactor | None = None
+        self.events_ahead = 0  # applied events too far ahead to move the messaging clock
         self.last_ingest = 0.0
         self.events_duplicate = 0
         self.events_rejected = 0
@@ -99,7 +126,10 @@ class HopsimApp:
 
     async def startup(self) -> None:
         """Open the store, replay it into the engine, start group commit and the ticker."""
-        store = Store(self.data_dir, self._apply)
+        config = self.config
+        store = Store(self.data_dir, self._apply, config.dedup_max_ids, config.dedup_window_seconds)
+        if not config.keep_raw_traits:
+            self.redact = Redactor(load_secret(self.data_dir))
         self.recovery = store.recover()
         if self.config.freeze_gc:
             gc.collect()
@@ -154,15 +184,34 @@ class HopsimApp:
         except ValueError:
             return None
 
+    def clock_bound(self) -> str:
+        """The latest event time the messaging clock may be moved to (ISO-8601, UTC).
+
+        ``CLOCK_AHEAD`` past the later of the wall clock and the scenario
+        start: a trace replayed on its own calendar still drives messaging,
+        while one event stamped ``9999-12-31`` cannot make the messenger roll
+        its days one by one across eight millennia (issue 18). Such an event is
+        stored and stitched all the same; it just does not move the clock.
+        """
+        now = datetime.now(UTC)
+        messaging = self.engine.messaging
+        if messaging is not None:
+            now = max(now, messaging.clock.start)
+        return (now + CLOCK_AHEAD).strftime("%Y-%m-%dT%H:%M:%S")
+
     def _apply(self, events: list[validate.Event]) -> None:
         """Feed durable events to the engine, counting what only the server reports."""
         ingest, by_type, latest = self.engine.ingest, self.events_by_type, self.latest_timestamp
+        bound = self.clock_bound()
         for event in events:
             ingest(event)
             by_type[str(event.get("type"))] += 1
             stamp = event.get("timestamp")
             if isinstance(stamp, str) and stamp > latest:
-                latest = stamp
+                if stamp[:19] > bound:
+                    self.events_ahead += 1
+                else:
+                    latest = stamp
         self.latest_timestamp = latest
 
     async def _apply_forever(self) -> None:
@@ -215,28 +264,41 @@ class HopsimApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    def route_of(self, path: str) -> str:
+        """The metrics label of a path: a route's template, or one label for everything else.
+
+        The label set is closed: whatever a client asks for, ``/metrics`` has
+        at most one series per (route, status) of the OpenAPI document.
+        """
+        if path in INGEST_PATHS or path in self._reads:
+            return path
+        if path.startswith(PROFILE_PREFIX):
+            return PROFILE_ROUTE
+        return OTHER_ROUTE
+
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         method: str = scope["method"]
-        route = path
+        route = self.route_of(path)
         try:
-            # The hot ingest path is hand-written: one dict look-up, no router objects per request.
-            kind = INGEST_PATHS.get(path, "")
-            if kind != "":
-                if method != "POST":
-                    raise _method_not_allowed("POST")
-                status, body, ctype, extra = await self._ingest(scope, receive, kind)
-            elif path in self._reads or path.startswith(PROFILE_PREFIX):
-                if method not in ("GET", "HEAD"):
-                    raise _method_not_allowed("GET, HEAD")
-                route = "/v1/profiles/{profile_id}" if path.startswith(PROFILE_PREFIX) else path
-                status, body, ctype, extra = self._read(path, scope)
-            else:
-                route = "other"
-                raise RequestError(404, "not_found", f"no route {path}")
+            try:
+                status, body, ctype, extra = await self._dispatch(
+                    path, method, route, scope, receive
+                )
+            except RequestError:
+                raise
+            except Disconnected:
+                raise
+            except Exception:  # a bug: answer 500 (counted in /metrics), never a bare reset
+                log.exception("%s %s failed", method, route)
+                raise RequestError(
+                    500, "internal_error", "the server failed on this request"
+                ) from None
         except RequestError as exc:
             status, body, ctype = exc.status, orjson.dumps(exc.body()), JSON
             extra = [(b"allow", exc.message.encode())] if exc.status == 405 else []
+            if exc.status in (408, 413):  # the rest of the body may still be on its way
+                extra = [(b"connection", b"close")]
             if exc.status == 405:
                 body = orjson.dumps({**exc.body(), "message": f"{method} not allowed"})
         except Disconnected:
@@ -244,53 +306,105 @@ class HopsimApp:
         self.requests[(route, status)] += 1
         await respond(send, status, body, ctype, extra, head=method == "HEAD")
 
+    async def _dispatch(
+        self, path: str, method: str, route: str, scope: Scope, receive: Receive
+    ) -> Answer:
+        # The hot ingest path is hand-written: one dict look-up, no router objects per request.
+        kind = INGEST_PATHS.get(path, "")
+        if kind != "":
+            if method != "POST":
+                raise _method_not_allowed("POST")
+            return await self._ingest(scope, receive, kind)
+        if route == OTHER_ROUTE:
+            raise RequestError(404, "not_found", f"no route {path}")
+        if method not in ("GET", "HEAD"):
+            raise _method_not_allowed("GET, HEAD")
+        return self._read(path, scope)
+
     # -- write side ----------------------------------------------------------
 
-    async def _ingest(self, scope: Scope, receive: Receive, kind: str | None) -> Answer:
+    def _busy(self, message: str = "server at capacity; retry after a pause") -> Answer:
+        retry = str(self.config.retry_after_seconds).encode()
+        error = RequestError(429, "rate_limited", message)
+        return 429, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
+
+    def _full(self) -> bool:
         store = self.store
-        if (
+        return (
             store is None
             or self.inflight >= self.config.max_inflight
             or store.lag_bytes > self.config.max_engine_lag_bytes
-        ):
-            retry = str(self.config.retry_after_seconds).encode()
-            error = RequestError(429, "rate_limited", "server at capacity; retry after a pause")
-            return 429, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
-        self.inflight += 1
-        self.last_ingest = time.monotonic()
-        try:
-            return await self._ingest_inside(scope, receive, kind)
-        except RequestError as exc:
-            self.events_rejected += exc.items
-            raise
-        finally:
-            self.inflight -= 1
+        )
 
-    async def _ingest_inside(self, scope: Scope, receive: Receive, kind: str | None) -> Answer:
+    async def _ingest(self, scope: Scope, receive: Receive, kind: str | None) -> Answer:
+        """Label first (type, header key), then a slot, then the body (bounded in time and size).
+
+        A request whose Basic key is right (or any request when no key is set)
+        takes an ingest slot before its body is read. One without a key in the
+        header may carry it in the body: it is read in a separate, bounded
+        *guest* pool and takes an ingest slot only once the body key is right,
+        so clients that never authenticate can never hold an ingest slot.
+        """
         headers = headers_of(scope)
         validate.check_content_type(headers.get(b"content-type"))
         header_key = validate.basic_auth_user(headers.get(b"authorization"))
         wanted = self.config.write_key
-        if wanted is not None and header_key is not None and header_key != wanted:
+        if wanted is not None and header_key is not None and not same_key(header_key, wanted):
             raise RequestError(401, "unauthorized", "wrong write key")
         limit = validate.MAX_BATCH_BYTES if kind is None else 2 * validate.MAX_EVENT_BYTES
-        raw = await read_body(receive, headers, limit)
-        body = validate.decode_body(raw, headers.get(b"content-encoding"), limit)
-        doc = validate.parse_json(body)
-        if wanted is not None and header_key is None and validate.body_write_key(doc) != wanted:
-            raise RequestError(401, "unauthorized", "missing or wrong write key")
-        batch = validate.build_batch(doc, kind)
+        timeout = self.config.body_timeout_seconds
+        try:
+            if wanted is None or header_key is not None:
+                if self._full():
+                    return self._busy()
+                self.inflight += 1
+                self.last_ingest = time.monotonic()
+                try:
+                    raw = await read_body(receive, headers, limit, timeout)
+                    body = validate.decode_body(raw, headers.get(b"content-encoding"), limit)
+                    del raw
+                    return await self._ingest_inside(validate.parse_json(body), kind)
+                finally:
+                    self.inflight -= 1
+            if self.guests >= self.config.max_guests:
+                return self._busy("too many requests waiting to show a write key; retry later")
+            self.guests += 1
+            try:
+                raw = await read_body(receive, headers, limit, timeout)
+                body = validate.decode_body(raw, headers.get(b"content-encoding"), limit)
+                del raw
+                doc = validate.parse_json(body)
+            finally:
+                self.guests -= 1
+            key = validate.body_write_key(doc)
+            if key is None or not same_key(key, wanted):
+                raise RequestError(401, "unauthorized", "missing or wrong write key")
+            if self._full():
+                return self._busy()
+            self.inflight += 1
+            self.last_ingest = time.monotonic()
+            try:
+                return await self._ingest_inside(doc, kind)
+            finally:
+                self.inflight -= 1
+        except RequestError as exc:
+            self.events_rejected += exc.items
+            raise
+
+    async def _ingest_inside(self, doc: Any, kind: str | None) -> Answer:
+        batch = validate.build_batch(doc, kind, self.redact)
         store = self.store
         if store is None:  # shutting down while this request was read
             raise RequestError(429, "rate_limited", "server is shutting down")
-        fresh, payload = store.admit(batch.events, batch.encoded)
-        self.events_duplicate += len(batch.events) - len(fresh)
-        # Free the parsed request now, while it is hot in the cache: only the
-        # ids and the frame bytes need to wait for the fsync (measured: freeing
-        # 100 cold events after the wait cost as much as parsing them).
-        del raw, body, doc, batch
         try:
-            await store.commit(fresh, payload)
+            admission = store.admit(batch.events, batch.encoded)
+            duplicates = len(batch.events) - len(admission.ids)
+            # Free the parsed request now, while it is hot in the cache: only the
+            # ids and the frame bytes need to wait for the fsync (measured: freeing
+            # 100 cold events after the wait cost as much as parsing them).
+            del doc, batch
+            await store.commit(admission)
+            self.events_duplicate += duplicates
         except StoreError as exc:
             log.error("store refused a write: %s", exc)
             retry = str(self.config.retry_after_seconds).encode()
@@ -300,7 +414,20 @@ class HopsimApp:
 
     # -- read side -----------------------------------------------------------
 
+    def _check_reader(self, scope: Scope) -> None:
+        """Profiles, identities and messages answer only to the read or write key, when set."""
+        keys = [k for k in (self.config.read_key, self.config.write_key) if k is not None]
+        if not keys:
+            return
+        given = validate.basic_auth_user(headers_of(scope).get(b"authorization"))
+        # every key is compared, so the time taken does not say which one was close
+        matches = [given is not None and same_key(given, k) for k in keys]
+        if not any(matches):
+            raise RequestError(401, "unauthorized", "missing or wrong read key")
+
     def _read(self, path: str, scope: Scope) -> Answer:
+        if path not in OPEN_READS:
+            self._check_reader(scope)
         if path not in ("/healthz", "/metrics", "/openapi.json"):
             self.catch_up()
         if path.startswith(PROFILE_PREFIX):
@@ -347,7 +474,11 @@ class HopsimApp:
         return (200 if ok else 503), body, JSON, []
 
     def _metrics(self, _: dict[str, str]) -> Answer:
-        return 200, exposition(self.stats(), self.requests).encode(), METRICS_TYPE, []
+        requests = self.requests.copy()
+        for status, count in HEAD_REFUSALS.items():
+            if count:
+                requests[(OTHER_ROUTE, status)] += count
+        return 200, exposition(self.stats(), requests).encode(), METRICS_TYPE, []
 
     def stats(self) -> dict[str, Any]:
         """The counters of ``/v1/stats``; accepted counts survive restarts (from the log)."""
@@ -361,12 +492,19 @@ class HopsimApp:
             "profiles": len(self.engine.profiles()),
             "events_by_type": dict(self.events_by_type),
             "inflight": self.inflight,
+            "guests": self.guests,
+            "events_ahead_of_clock": self.events_ahead,
             "store_commits": store.commits if store else 0,
             "store_commit_seconds": round(store.commit_seconds, 6) if store else 0.0,
             "store_fsync_seconds": round(store.log.fsync_seconds, 6) if store else 0.0,
             "store_fsync_max_seconds": round(store.log.fsync_max_seconds, 6) if store else 0.0,
             "uptime_seconds": round(time.time() - self.started, 3),
         }
+
+
+def same_key(given: str, wanted: str) -> bool:
+    """Constant-time key comparison (a ``!=`` leaks how many leading characters match)."""
+    return hmac.compare_digest(given.encode("utf-8"), wanted.encode("utf-8"))
 
 
 def _method_not_allowed(allow: str) -> RequestError:

@@ -8,10 +8,15 @@ so no request can make the server buffer more than the limit.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from sim.serve.validate import RequestError
+
+MAX_HEAD_BYTES = 32 * 1024  # request line plus headers (431 past it: sim/serve/protocol.py)
+# Heads refused below the app (431 too large, 408 too slow), by status: /metrics adds them.
+HEAD_REFUSALS: dict[int, int] = {431: 0, 408: 0}
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,8 +33,14 @@ def headers_of(scope: Scope) -> dict[bytes, str]:
     return {name.lower(): value.decode("latin-1") for name, value in scope["headers"]}
 
 
-async def read_body(receive: Receive, headers: dict[bytes, str], limit: int) -> bytes:
-    """The whole body, refused with 413 as soon as it is known to pass ``limit`` bytes."""
+async def read_body(
+    receive: Receive, headers: dict[bytes, str], limit: int, timeout: float | None = None
+) -> bytes:
+    """The whole body: 413 as soon as it is known to pass ``limit`` bytes, 408 past ``timeout``.
+
+    The timeout covers the whole body, not each chunk, so a client trickling
+    one byte a second cannot hold its place for longer than ``timeout``.
+    """
     declared = headers.get(b"content-length")
     if declared is not None:
         try:
@@ -38,6 +49,16 @@ async def read_body(receive: Receive, headers: dict[bytes, str], limit: int) -> 
             raise RequestError(400, "invalid_request", "bad Content-Length") from None
         if size > limit:
             raise RequestError(413, "too_large", f"request body over {limit} bytes")
+    try:
+        async with asyncio.timeout(timeout):
+            return await _read(receive, limit)
+    except TimeoutError:
+        raise RequestError(
+            408, "timeout", f"request body not complete within {timeout:g} s"
+        ) from None
+
+
+async def _read(receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:

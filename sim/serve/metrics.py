@@ -35,6 +35,11 @@ GAUGES_AND_COUNTERS = (
 )  # fmt: skip
 
 
+def label(value: str) -> str:
+    """A label value escaped as the exposition format asks (backslash, quote, newline)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 def exposition(stats: Mapping[str, object], requests: Counter[tuple[str, int]]) -> str:
     """The text a Prometheus scrape of ``/metrics`` reads."""
     lines: list[str] = []
@@ -50,7 +55,7 @@ def exposition(stats: Mapping[str, object], requests: Counter[tuple[str, int]]) 
             raise TypeError(f"/v1/stats {key!r} is {value!r}, not a number")
         metric(name, kind, help_text, [("", float(value))])
     samples = [
-        (f'{{route="{route}",status="{status}"}}', float(count))
+        (f'{{route="{label(route)}",status="{status}"}}', float(count))
         for (route, status), count in sorted(requests.items())
     ]
     metric("hopsim_http_requests_total", "counter", "HTTP requests by route and status.", samples)

@@ -9,8 +9,11 @@ event loop keeps accepting, and the next write carries everything that queued
 up meanwhile.
 
 After a crash the ledger is read from the top: every whole line is replayed
-into the engine and its ``messageId``s go back into the de-duplication set,
-so a retry after a restart is still recognised. A line cut short by the crash
+into the engine and its ``messageId``s go back into the de-duplication window
+(:mod:`sim.serve.dedup`), so a retry after a restart is still recognised. An
+id enters the window only once the ``fsync`` covering it has returned; until
+then it is *in flight*, and a request repeating it waits for that commit and
+shares its fate (never a 200 for a duplicate of a write that failed). A line cut short by the crash
 (short header, short body or wrong CRC) can only be the last one, because
 nothing is acknowledged before its ``fsync``; it is cut off and the file is
 truncated to the last whole line before anything new is appended.
@@ -33,10 +36,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
+from sim.serve.dedup import DEFAULT_MAX_IDS, DEFAULT_WINDOW_SECONDS, DedupWindow, Keys, tags
 from sim.serve.validate import Event
 
 log = logging.getLogger("hopsim.store")
@@ -78,15 +83,15 @@ class EventLog:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
-        self._lock_fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._lock_fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(self._lock_fd)
             raise StoreError(f"{directory} is in use by another hopsim serve") from None
         self.path = directory / LOG_NAME
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self.size = os.fstat(self._fd).st_size
         self.dropped_bytes = 0
         self.fsyncs = 0
@@ -188,10 +193,48 @@ class EventLog:
 
 
 @dataclass
-class _Pending:
+class Admission:
+    """One request's share of a group commit: its new ids, their frame, what it waits on.
+
+    ``waits`` are the commits of *other* requests that carry ids this one
+    repeats and that are not durable yet: the request is answered only once
+    those are durable too, and fails with them (a duplicate is never
+    acknowledged ahead of, or instead of, its original).
+    """
+
     payload: bytes | None
     ids: list[str]
+    keys: Keys
+    stamp: float
     done: asyncio.Future[None]
+    waits: list[asyncio.Future[None]]
+
+
+def window_time(events: list[Event], now: float) -> float:
+    """The event time a request is remembered at: its newest ``timestamp``, at most ``now``.
+
+    A client's far-future timestamp must not push every other id out of the
+    window, so the wall clock caps it; no timestamp means "received now".
+    """
+    # The first and the last event stand for the request (SDKs queue in time order):
+    # the window's clock is a running maximum, it needs no more precision than that.
+    if not events:
+        return now
+    stamps = [s for s in (events[0].get("timestamp"), events[-1].get("timestamp"))
+              if isinstance(s, str)]  # fmt: skip
+    if not stamps:
+        return now
+    newest = max(stamps)
+    try:
+        moment = datetime.fromisoformat(newest)
+    except ValueError:
+        return now
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return min(moment.timestamp(), now)
+    except (OverflowError, OSError, ValueError):
+        return now
 
 
 class Store:
@@ -205,10 +248,17 @@ class Store:
     lag lives on disk, not in memory.
     """
 
-    def __init__(self, directory: Path, apply: Callable[[list[Event]], None]) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        apply: Callable[[list[Event]], None],
+        max_ids: int = DEFAULT_MAX_IDS,
+        window_seconds: float = DEFAULT_WINDOW_SECONDS,
+    ) -> None:
         self.log = EventLog(directory)
         self.apply = apply
-        self.seen: set[str] = set()
+        self.window = DedupWindow(max_ids, window_seconds)
+        self._inflight: dict[str, Admission] = {}  # ids admitted, not durable yet
         self.events_stored = 0
         self.events_applied = 0
         self.commits = 0
@@ -216,7 +266,7 @@ class Store:
         self.pending_bytes = 0
         self.durable = 0
         self.applied = 0
-        self._pending: list[_Pending] = []
+        self._pending: list[Admission] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduled = False
         self._unflushed = 0
@@ -234,10 +284,21 @@ class Store:
     def recover(self) -> Recovery:
         """Replay the log into the engine and the de-dup set (call once, before serving)."""
         frames = events = 0
+        now = time.time()
         for batch in self.log.replay():
             frames += 1
-            fresh = [e for e in batch if e.get("messageId") not in self.seen]
-            self.seen.update(e["messageId"] for e in fresh)
+            ids = [str(e.get("messageId")) for e in batch]
+            keys = tags(ids)
+            known = self.window.contains(keys)
+            fresh: list[Event] = []
+            fresh_at: list[int] = []
+            local: set[str] = set()
+            for i, event in enumerate(batch):
+                if not known[i] and ids[i] not in local:
+                    local.add(ids[i])
+                    fresh.append(event)
+                    fresh_at.append(i)
+            self.window.add([keys[i] for i in fresh_at], window_time(fresh, now))
             events += len(fresh)
             if fresh:
                 self._apply(fresh)
@@ -278,36 +339,78 @@ class Store:
         self._drained = asyncio.Event()
         self._drained.set()
 
-    def admit(self, events: list[Event], encoded: list[bytes]) -> tuple[list[str], bytes | None]:
-        """Keep events whose ``messageId`` is new (also within the request); mark them seen.
+    def admit(self, events: list[Event], encoded: list[bytes]) -> Admission:
+        """Keep events whose ``messageId`` is new (also within the request).
 
-        Returns the new ids and their frame payload (None when all were seen).
+        An id is *known* when it is durable and inside the window, *pending*
+        when another request carries it and is not durable yet (then this
+        request waits for that one and shares its fate), else new. Only new
+        ids go into this request's frame; they become known once its fsync
+        returns, never before.
         """
-        seen = self.seen
-        ids: list[str] = []
-        parts: list[bytes] = []
-        for event, raw in zip(events, encoded, strict=True):
-            message_id = event["messageId"]
-            if message_id in seen:
-                continue
-            seen.add(message_id)
-            ids.append(message_id)
-            parts.append(raw)
-        return ids, encode_events(parts) if parts else None
+        loop = self._loop
+        if loop is None or self._closing:
+            raise StoreError("store is not accepting writes")
+        ids = [e["messageId"] for e in events]
+        keys = tags(ids)
+        known = self.window.contains(keys)
+        inflight = self._inflight
+        waits: dict[int, asyncio.Future[None]] = {}
+        if not any(known) and inflight.keys().isdisjoint(ids) and len(set(ids)) == len(ids):
+            fresh, fresh_keys, parts = ids, keys, encoded  # the common case: all new
+        else:
+            fresh, fresh_keys, parts = [], [], []
+            local: set[str] = set()
+            for i, message_id in enumerate(ids):
+                if known[i] or message_id in local:
+                    continue
+                other = inflight.get(message_id)
+                if other is not None:
+                    waits[id(other)] = other.done
+                    continue
+                local.add(message_id)
+                fresh.append(message_id)
+                fresh_keys.append(keys[i])
+                parts.append(encoded[i])
+        admission = Admission(
+            encode_events(parts) if parts else None,
+            fresh,
+            fresh_keys,
+            window_time(events, time.time()),
+            loop.create_future(),
+            list(waits.values()),
+        )
+        inflight.update(dict.fromkeys(fresh, admission))
+        return admission
 
-    async def commit(self, ids: list[str], payload: bytes | None) -> None:
-        """Wait until ``payload`` (and everything queued before it) is durable.
+    def _forget(self, admission: Admission) -> None:
+        inflight = self._inflight
+        for message_id in admission.ids:
+            if inflight.get(message_id) is admission:
+                del inflight[message_id]
+
+    async def commit(self, admission: Admission) -> None:
+        """Wait until the admission's frame (and everything queued before it) is durable.
 
         A request made only of duplicates still waits: its originals may be
         queued but not yet on disk, and a 200 must never run ahead of them.
+        Raises :class:`StoreError` when its own write or an original it
+        repeats failed.
         """
-        loop, drained = self._loop, self._drained
-        if loop is None or drained is None or self._closing:
-            raise StoreError("store is not accepting writes")
-        if self.broken is not None:
-            raise self.broken
-        done: asyncio.Future[None] = loop.create_future()
-        self._pending.append(_Pending(payload, ids, done))
+        drained = self._drained
+        error: StoreError | None = None
+        if drained is None or self._closing:
+            error = StoreError("store is not accepting writes")
+        elif self.broken is not None:
+            error = self.broken
+        if error is not None or drained is None:
+            error = error or StoreError("store is not accepting writes")
+            self._forget(admission)
+            admission.done.set_exception(error)
+            admission.done.exception()  # retrieved: duplicates waiting on it re-raise it
+            raise error
+        payload = admission.payload
+        self._pending.append(admission)
         if payload:
             self.pending_bytes += len(payload)
         drained.clear()
@@ -318,7 +421,12 @@ class Store:
             self._flush()
         else:
             self._schedule()
-        await done
+        # If this request is cancelled (only at shutdown) its future is too, and a request
+        # waiting on it gets CancelledError: no answer, never a false 200. Waiting on
+        # another request's future goes through shield, so it cannot cancel theirs.
+        await admission.done
+        for original in admission.waits:
+            await asyncio.shield(original)
 
     # The group commit is driven by plain loop callbacks, not a task: every
     # hop through the event loop costs a whole iteration of request work, and
@@ -357,7 +465,7 @@ class Store:
         self._syncing += 1
         self._writer.submit(self._write_then_sync, group, payloads, time.perf_counter())
 
-    def _write_then_sync(self, group: list[_Pending], payloads: list[bytes], began: float) -> None:
+    def _write_then_sync(self, group: list[Admission], payloads: list[bytes], began: float) -> None:
         """Writer thread: append the group in order, then hand its fsync to the pool.
 
         Writes stay on one thread so frames keep the order they were admitted
@@ -376,7 +484,7 @@ class Store:
         )
 
     def _synced(
-        self, group: list[_Pending], end: int, began: float, error: BaseException | None
+        self, group: list[Admission], end: int, began: float, error: BaseException | None
     ) -> None:
         self._syncing -= 1
         if error is not None and end < 0:
@@ -392,8 +500,13 @@ class Store:
             self.durable = max(self.durable, end)
             self.commits += 1
             self.commit_seconds += time.perf_counter() - began
+            fresh = [item for item in group if item.ids]
+            if fresh:  # one window update per group: a handful of array operations
+                keys = [key for item in fresh for key in item.keys]
+                self.window.add(keys, max(item.stamp for item in fresh))
             for item in group:
                 self.events_stored += len(item.ids)
+                self._forget(item)
                 if item.payload:
                     self.pending_bytes -= len(item.payload)
                 if not item.done.done():
@@ -406,13 +519,14 @@ class Store:
         if not self._pending and not self._syncing and self._drained is not None:
             self._drained.set()
 
-    def _fail(self, group: list[_Pending], error: StoreError) -> None:
+    def _fail(self, group: list[Admission], error: StoreError) -> None:
         for item in group:
-            self.seen.difference_update(item.ids)
+            self._forget(item)  # never marked known: the client's retry is accepted
             if item.payload:
                 self.pending_bytes -= len(item.payload)
             if not item.done.done():
                 item.done.set_exception(error)
+                item.done.exception()  # retrieved: every waiter re-raises it
 
     async def close(self) -> None:
         """Flush whatever is queued, then close the file."""

@@ -12,16 +12,17 @@ Rules (Segment semantics, with the choices we made written down):
   inside ``/v1/batch`` (one of identify, track, page, screen, alias, group).
 - ``userId`` or ``anonymousId`` is required for everything but alias; alias
   needs ``previousId`` and ``userId``; track needs ``event``; group needs
-  ``groupId``. Ids may be strings or integers (SDKs send both); integers are
-  turned into strings.
-- ``messageId`` is optional. When missing, the server derives one from the
+  ``groupId``. Ids may be strings or integers (SDKs send both; ``7.0`` counts
+  as the integer 7, as in JSON Schema); integers are turned into strings.
+- ``messageId`` is optional. When missing, ``null`` or ``""``, the server derives one from the
   event's content (``srv-`` + SHA-1 of the canonical JSON) instead of a random
   one as Segment does, so that an SDK retrying the very same payload is still
   de-duplicated.
 - ``timestamp``, ``originalTimestamp``, ``sentAt`` and ``receivedAt`` must be
   ISO-8601 strings; ``properties``, ``traits``, ``context`` and
   ``integrations`` must be objects.
-- 32 KB per event, 500 KB per request (after gzip is undone).
+- 32 KB per event, 500 KB per request (after gzip is undone), nested at
+  most 254 levels deep (the log's encoder writes no deeper).
 - Batch-level ``context`` gives defaults to every item: a shallow merge in
   which the item's own keys win.
 - The write key is the HTTP Basic user (``writeKey:``) or ``writeKey`` in the
@@ -41,10 +42,14 @@ from typing import Any
 
 import orjson
 
-Event = dict[str, Any]
+from sim.trace.events import SegmentEvent
+
+Event = SegmentEvent  # an event that passed check_event: the contract's type from here on
+Redact = Callable[[dict[str, Any]], None]  # rewrites a clean event in place (pii.Redactor)
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
+MAX_DEPTH = 254  # orjson writes at most this deep (it reads 1024): deeper is refused, 400
 EVENT_TYPES = frozenset({"identify", "track", "page", "screen", "alias", "group"})
 SINGLE_TYPES = ("identify", "track", "page", "screen", "alias", "group")
 
@@ -126,12 +131,20 @@ def decode_body(raw: bytes, content_encoding: str | None, limit: int = MAX_BATCH
     return out
 
 
+# Media types whose body is read as JSON all the same: official SDKs send them.
+# RudderStack's Node SDK posts gzip JSON labelled x-www-form-urlencoded (an
+# artefact of its HTTP client), which RudderStack's own gateway accepts.
+JSON_ANYWAY = frozenset({"application/x-www-form-urlencoded"})
+
+
 def check_content_type(content_type: str | None) -> None:
-    """JSON only; a missing header is read as JSON (beacons and curl scripts omit it)."""
+    """JSON, or a type an official SDK sends JSON under; a missing header is read as JSON."""
     if content_type is None:
         return
     media = content_type.split(";", 1)[0].strip().lower()
     if media in ("application/json", "text/json", "") or media.endswith("+json"):
+        return
+    if media in JSON_ANYWAY:
         return
     raise RequestError(415, "unsupported_media_type", f"Content-Type {media!r}: expected JSON")
 
@@ -182,16 +195,17 @@ def body_write_key(doc: Any) -> str | None:
     return key
 
 
-def parse_request(body: bytes, kind: str | None) -> CheckedBatch:
+def parse_request(body: bytes, kind: str | None, redact: Redact | None = None) -> CheckedBatch:
     """Parse then :func:`build_batch`: the whole path from decoded bytes to clean events."""
-    return build_batch(parse_json(body), kind)
+    return build_batch(parse_json(body), kind, redact)
 
 
-def build_batch(doc: Any, kind: str | None) -> CheckedBatch:
+def build_batch(doc: Any, kind: str | None, redact: Redact | None = None) -> CheckedBatch:
     """Validate a parsed body for ``/v1/batch`` (``kind`` None) or ``/v1/<kind>``.
 
     Raises :class:`RequestError` listing every bad item; otherwise every event
-    comes back normalised, with its compact encoding for the log.
+    comes back normalised, with its compact encoding for the log. ``redact``
+    (see :mod:`sim.serve.pii`) rewrites each clean event before it is encoded.
     """
     if not isinstance(doc, dict):
         raise RequestError(
@@ -246,10 +260,19 @@ def build_batch(doc: Any, kind: str | None) -> CheckedBatch:
         if defaults is not None:
             own = event.get("context")
             event["context"] = {**defaults, **own} if own else dict(defaults)
-        encoded = orjson.dumps(event)
-        if "messageId" not in event:
-            event["messageId"] = "srv-" + hashlib.sha1(encoded).hexdigest()
-            encoded = orjson.dumps(event)
+        if redact is not None:
+            redact(item)  # the same dict as ``event``
+        if event.get("messageId") in _NO_ID:
+            # null or "" is no id at all: derive one, or every such event
+            # would be de-duplicated against the first (issue 18).
+            event.pop("messageId", None)
+            encoded = _encode(event)
+            if encoded is not None:
+                event["messageId"] = "srv-" + hashlib.sha1(encoded).hexdigest()
+        encoded = _encode(event)
+        if encoded is None:
+            errors.append(ItemError(index, "", f"an event nested at most {MAX_DEPTH} levels deep"))
+            continue
         if len(encoded) > MAX_EVENT_BYTES:
             errors.append(ItemError(index, "", f"an event of at most {MAX_EVENT_BYTES} bytes"))
             oversize += 1
@@ -269,8 +292,22 @@ def build_batch(doc: Any, kind: str | None) -> CheckedBatch:
     return batch
 
 
+def _encode(event: Event) -> bytes | None:
+    """Compact JSON of one event; None when it is nested deeper than orjson writes."""
+    try:
+        return orjson.dumps(event)
+    except orjson.JSONEncodeError:
+        return None
+
+
 def _is_id(value: Any) -> bool:
     return type(value) is str and 0 < len(value) <= _MAX_ID_CHARS
+
+
+def _is_whole(value: Any) -> bool:
+    """An integer id, also as JSON Schema counts them (``7.0`` is the integer 7)."""
+    kind = type(value)
+    return kind is int or (kind is float and value.is_integer() and abs(value) < 2**63)
 
 
 def _is_time(value: Any) -> bool:
@@ -292,7 +329,10 @@ def _is_string(value: Any) -> bool:
 
 
 def _is_message_id(value: Any) -> bool:
-    return type(value) is str and 0 < len(value) <= 256
+    return type(value) is str and len(value) <= 256
+
+
+_NO_ID = (None, "")
 
 
 _ID_FIELDS = frozenset({"userId", "anonymousId", "previousId", "groupId"})
@@ -300,7 +340,7 @@ _ID_EXPECTED = f"a non-empty string (or integer) of at most {_MAX_ID_CHARS} char
 # field -> (check, what was expected); a field that is absent or null is not checked.
 _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     **{name: (_is_id, _ID_EXPECTED) for name in _ID_FIELDS},
-    "messageId": (_is_message_id, "a non-empty string of at most 256 chars"),
+    "messageId": (_is_message_id, "a string of at most 256 chars (null or empty: derived)"),
     **{name: (_is_object, "an object") for name in _OBJECT_FIELDS},
     **{name: (_is_time, "an ISO-8601 date-time string") for name in _TIME_FIELDS},
     **{name: (_is_string, "a string") for name in _OPTIONAL_STRINGS},
@@ -321,8 +361,8 @@ def check_event(index: int, item: Any) -> list[ItemError]:
         rule = _CHECKS.get(key)
         if rule is None or value is None or rule[0](value):
             continue
-        if key in _ID_FIELDS and type(value) is int:
-            item[key] = str(value)  # replacing a value does not disturb the iteration
+        if key in _ID_FIELDS and _is_whole(value):
+            item[key] = str(int(value))  # replacing a value does not disturb the iteration
         else:
             errors.append(ItemError(index, key, rule[1]))
     get = item.get

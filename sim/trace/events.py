@@ -6,17 +6,49 @@ it sends. This module names the shape (``SegmentEvent``, the six call
 types, the device types) and the sealed context; who sends what, and when, is
 the world's business, the names of message events are in
 :mod:`sim.trace.vocabulary`, and time stamps in :mod:`sim.trace.clock`.
-Events stay plain dicts because millions of them pass through a run.
+Events stay plain dicts because millions of them pass through a run: the
+type is a ``TypedDict`` that costs nothing at run time, and each boundary where
+events come in from outside (the HTTP collector's
+:func:`sim.serve.validate.check_event`, a trace file read back by
+:func:`sim.trace.reader.read_events`) checks the shape once.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import orjson
 
-SegmentEvent = dict[str, Any]
 EventType = Literal["identify", "track", "page", "screen", "alias", "group"]
+
+
+class SegmentEvent(TypedDict, total=False):
+    """One Segment Spec v1 message (the common fields and those of the six call types).
+
+    Every key is optional to the type checker; which ones a call type requires
+    (``userId`` or ``anonymousId``; ``event`` for track, ``previousId`` for
+    alias, ``groupId`` for group) is checked at the boundaries.
+    """
+
+    type: EventType
+    messageId: str
+    timestamp: str
+    originalTimestamp: str
+    sentAt: str
+    receivedAt: str
+    anonymousId: str
+    userId: str
+    previousId: str
+    groupId: str
+    event: str
+    name: str
+    category: str
+    properties: dict[str, Any]
+    traits: dict[str, Any]
+    context: dict[str, Any]
+    integrations: dict[str, Any]
+    version: int
+
 
 DEVICE_TYPES: tuple[str, ...] = ("phone", "tablet", "laptop", "watch", "car", "tv", "speaker")
 EVENT_TYPES: tuple[str, ...] = ("identify", "track", "page", "screen", "alias", "group")

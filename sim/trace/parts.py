@@ -12,7 +12,7 @@ to decompress them again would spend the workers' time twice.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,10 @@ class PartWriter:
         self._raw = path.open("wb", buffering=BUFFER)
         self.count = 0
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: Mapping[str, Any]) -> None:
         self.write_many([record])
 
-    def write_many(self, records: list[dict[str, Any]]) -> None:
+    def write_many(self, records: Sequence[Mapping[str, Any]]) -> None:
         self._raw.write(
             b"".join(
                 f"{r['timestamp']}\t{r['messageId']}\t".encode() + dump_line(r) for r in records

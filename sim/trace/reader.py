@@ -3,7 +3,10 @@
 The one reader beside :mod:`sim.trace.writer`. Every caller (the runner's
 merge, the report, ``hopsim compare``, the load test's replay) reads through
 it, so a bad file always fails the same way: the error names the file and,
-for a bad line, its number and what was expected.
+for a bad line, its number and what was expected. A trace read back for
+replay or scoring comes through :func:`read_events`, which checks each line's
+shape once (a Segment call type and a timestamp), so a table handed in as a
+trace fails at its first line rather than as a wrong figure.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import zlib
 from collections.abc import Iterator
 from io import BufferedReader
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from sim.errors import HopsimError
+from sim.trace.events import EVENT_TYPES, SegmentEvent
 
 JsonObject = dict[str, Any]
 
@@ -64,3 +68,23 @@ def read_jsonl(path: Path) -> Iterator[JsonObject]:
     """Every object of a ``.jsonl`` or ``.jsonl.gz`` file, in file order."""
     for _, record in iter_numbered(path):
         yield record
+
+
+_TYPES = frozenset(EVENT_TYPES)
+_TYPE_EXPECTED = "a Segment event: 'type' one of " + ", ".join(EVENT_TYPES)
+
+
+def check_event(path: Path, number: int, value: JsonObject) -> SegmentEvent:
+    """``value`` as a Segment event, after a cheap structural check naming file and line."""
+    kind = value.get("type")
+    if type(kind) is not str or kind not in _TYPES:
+        raise TraceReadError(f"{path}: line {number}: expected {_TYPE_EXPECTED}, got {kind!r}")
+    if type(value.get("timestamp")) is not str:
+        raise TraceReadError(f"{path}: line {number}: expected a 'timestamp' string")
+    return cast(SegmentEvent, value)
+
+
+def read_events(path: Path) -> Iterator[SegmentEvent]:
+    """Every event of a trace file (``.jsonl`` or ``.jsonl.gz``), each shape-checked once."""
+    for number, line in iter_lines(path):
+        yield check_event(path, number, parse_line(path, number, line))

@@ -9,6 +9,7 @@ produce the very same trace, merged by :mod:`sim.trace.parts`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,9 +25,9 @@ class RecordWriter(Protocol):
     path: Path
     count: int
 
-    def write(self, record: Record) -> None: ...
+    def write(self, record: Mapping[str, Any]) -> None: ...
 
-    def write_many(self, records: list[Record]) -> None: ...
+    def write_many(self, records: Sequence[Mapping[str, Any]]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -80,7 +81,7 @@ class TraceSink:
     def __init__(self, path: Path, part: bool = False) -> None:
         self.writer: RecordWriter = PartWriter(path) if part else JsonlGzWriter(path)
 
-    def on_events(self, events: list[Record], **_: Any) -> None:
+    def on_events(self, events: Sequence[Mapping[str, Any]], **_: Any) -> None:
         self.writer.write_many(events)
 
     def close(self) -> int:

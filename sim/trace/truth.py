@@ -30,6 +30,7 @@ class TruthDevice:
     household_id: str | None
     persona: str | None
     user_ids: tuple[str, ...] = ()
+    also_used_by: tuple[str, ...] = ()  # people besides the owner who ever used it
 
     @property
     def owner(self) -> str:
@@ -50,6 +51,7 @@ def truth_device(row: Mapping[str, Any]) -> TruthDevice:
         household_id=_str_or_none(row.get("household_id")),
         persona=_str_or_none(row.get("persona")),
         user_ids=tuple(str(user) for user in row.get("user_ids") or []),
+        also_used_by=tuple(str(person) for person in row.get("also_used_by") or []),
     )
 
 

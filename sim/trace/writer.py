@@ -8,7 +8,7 @@ bytes; the gzip header carries no file name or time stamp for the same reason.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ def dumps(record: dict[str, Any]) -> bytes:
     return orjson.dumps(record, default=_plain, option=DUMP_OPTIONS)
 
 
-def dump_line(record: dict[str, Any]) -> bytes:
+def dump_line(record: Mapping[str, Any]) -> bytes:
     """``dumps`` with the newline a JSON-lines file needs, in one call."""
     return orjson.dumps(record, default=_plain, option=LINE_OPTIONS)
 
@@ -78,10 +78,10 @@ class JsonlGzWriter:
         self._pending: deque[Future[bytes]] = deque()
         self.count = 0
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: Mapping[str, Any]) -> None:
         self.write_line(dump_line(record))
 
-    def write_many(self, records: list[dict[str, Any]]) -> None:
+    def write_many(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Encode and append a batch (one call per simulated minute, not per event)."""
         self.write_lines([dump_line(record) for record in records])
 

@@ -27,6 +27,7 @@ class Journey:
     trail: list[str] = field(default_factory=list)
     paths: list[tuple[tuple[str, ...], float, float]] = field(default_factory=list)
     last_order_day: int = -1
+    cart_day: int = -1  # the day the cart got its first item
 
     def add(self, product: Product, will_buy: bool, now: float) -> None:
         """Put a product in the cart; the first item decides if this cart is ever bought.

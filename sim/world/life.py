@@ -1,9 +1,14 @@
-"""A person's life as a SimPy process: days of contexts, and sessions within them.
+"""A person's life as a SimPy process: days of contexts, pick-ups within them.
 
 Each person walks through their day plan block by block. Inside a block,
-sessions arrive like a Poisson stream at the block's rate; each session picks
+device pick-ups arrive like a Poisson stream at the block's rate; each picks
 the device that fits the context (the speaker in the kitchen, the car while
-driving, the laptop in class) and plays out in :mod:`sim.world.sessions`.
+driving, the laptop in class). Most pick-ups are the person's own business
+(social apps, messages, music) and leave no trace; a few are sessions with
+the brand (:mod:`sim.world.brand`) and play out in :mod:`sim.world.sessions`.
+A TV sitting lasts a while, and the phone, tablet or laptop at hand is picked
+up during it at the person's own pace: the second screen is an outcome. At
+night some people wake and look at their phone.
 """
 
 from __future__ import annotations
@@ -11,17 +16,21 @@ from __future__ import annotations
 from collections.abc import Generator
 from itertools import accumulate
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sim.world.brand import SCREENS
 from sim.world.devices import Device
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import CONTEXTS
 from sim.world.routine import plan_day
-from sim.world.sessions import session
+from sim.world.sessions import session, watch
 from sim.world.world import World
 
 Process = Generator[Any, Any, None]
 WORK_CONTEXTS = ("work.office", "work.cafe", "travel.client", "home.office")
+EASTERN = ZoneInfo("America/New_York")  # Chitika reports North American traffic by Eastern hour
+NIGHT_MARGIN = 1800.0  # no night look in the first and last half hour of sleep
 
 
 def start_lives(world: World) -> None:
@@ -66,10 +75,11 @@ def enter(world: World, person: Person, block: Block, day: int) -> None:
 
 
 def spend(world: World, person: Person, block: Block, end: float, day: int) -> Process:
-    """Sessions arrive as a Poisson stream; the person wakes once per session.
+    """Pick-ups arrive as a Poisson stream; the person wakes once per pick-up.
 
-    The next arrival is drawn from the moment the last session ends, and a
-    session that runs past the block's end holds the person until it is over.
+    The next arrival is drawn from the moment the last one ends (a brand
+    session or a TV sitting holds the person), and one that runs past the
+    block's end holds the person until it is over.
     """
     env = world.env
     rate = block.sessions_per_hour / 3600.0
@@ -80,9 +90,95 @@ def spend(world: World, person: Person, block: Block, end: float, day: int) -> P
         while (start := free + draw.exponential(mean)) < end:
             yield env.timeout(start - env.now)
             device = choose_device(world, person, block)
-            free = start if device is None else max(start, session(world, person, device, day))
+            if device is None:
+                free = start
+            elif device.type == "tv":
+                free = yield from sit(world, person, device, day)
+            else:
+                free = max(start, pick_up(world, person, device, day))
+    elif CONTEXTS[block.context].asleep:
+        yield from night(world, person, end, day)
     if max(end, free) > env.now:
         yield env.timeout(max(end, free) - env.now)
+
+
+def pick_up(world: World, person: Person, device: Device, day: int) -> float:
+    """The person picks up ``device`` now; returns when they put it down again.
+
+    Every pick-up is counted (the device-use clock); only those that are
+    sessions with the brand play out as events.
+    """
+    now = world.env.now
+    moment = world.clock.at(now)
+    world.outcomes.picked_up(person, device, day, moment.astimezone(person.zone).hour)
+    if world.device_used:
+        world.device_used.fire(person=person, device=device, context=person.context, at=now)
+    if device.type == "phone" and person.country in ("US", "CA"):
+        world.outcomes.phone_eastern_hour[f"{moment.astimezone(EASTERN).hour:02d}"] += 1
+    engagement = world.brand.of(person, world.streams)
+    if person.draw.random() >= engagement.odds.get(device.type, 0.0):
+        return now
+    return session(world, person, device, day)
+
+
+def sit(world: World, person: Person, tv: Device, day: int) -> Generator[Any, Any, float]:
+    """A TV sitting: the show plays, and the screens at hand are picked up meanwhile.
+
+    Each phone, tablet or laptop the context puts at hand (the family laptop
+    on the couch too) is picked
+    up at its own rate (``data/device_use.toml``); whether this sitting had
+    a second screen, and which, is counted as an outcome. Returns (as the
+    generator's value) when the sitting ends.
+    """
+    env = world.env
+    use = world.brand.use
+    draw = person.draw
+    minutes = draw.lognormal(use.tv_mu, use.tv_sigma)
+    start = env.now
+    until = start + minutes * 60.0
+    world.outcomes.picked_up(person, tv, day, world.clock.at(start).astimezone(person.zone).hour)
+    if world.device_used:
+        world.device_used.fire(person=person, device=tv, context=person.context, at=start)
+    engagement = world.brand.of(person, world.streams)
+    if draw.random() < engagement.odds.get("tv", 0.0):
+        watch(world, person, tv, day, minutes)
+    at_hand = CONTEXTS[person.context].at_hand
+    screens = [d for d in person.devices if d.type in SCREENS and d.type in at_hand]
+    kinds = sorted({d.type for d in screens})
+    rates = [use.second_screen_per_hour[k] for k in kinds]
+    total = sum(rates)
+    seen: set[str] = set()
+    t = start
+    while total > 0 and (t := t + draw.exponential(3600.0 / total)) < until:
+        yield env.timeout(t - env.now)
+        point = draw.random() * total
+        kind = kinds[-1]
+        for candidate, rate in zip(kinds, rates, strict=True):
+            if point < rate:
+                kind = candidate
+                break
+            point -= rate
+        of_kind = [d for d in screens if d.type == kind]
+        seen.add(kind)
+        t = max(t, pick_up(world, person, of_kind[draw.below(len(of_kind))], day))
+    world.outcomes.sitting(seen)
+    return max(until, t)
+
+
+def night(world: World, person: Person, end: float, day: int) -> Process:
+    """Some nights the person wakes and looks at the phone on the nightstand, once or twice."""
+    env = world.env
+    use = world.brand.use
+    draw = person.draw
+    phones = person.devices_of("phone")
+    first, last = env.now + NIGHT_MARGIN, end - NIGHT_MARGIN
+    if not phones or last <= first or draw.random() >= use.night_check_share:
+        return
+    looks = 1 + draw.below(max(1, round(2 * use.night_checks - 1)))
+    for at in sorted(draw.uniform(first, last) for _ in range(looks)):
+        if at > env.now:
+            yield env.timeout(at - env.now)
+        pick_up(world, person, phones[0], day)
 
 
 def choose_device(world: World, person: Person, block: Block) -> Device | None:

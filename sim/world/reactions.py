@@ -32,51 +32,24 @@ from sim.trace.vocabulary import (
     UNSUBSCRIBED,
 )
 from sim.world.devices import Device
+from sim.world.outcomes import platform_of
 from sim.world.people import Person
 from sim.world.places import CONTEXTS, Context
+from sim.world.reaction_data import reaction_odds
 from sim.world.sessions import Visit, maybe_checkout, open_app, shop
 from sim.world.world import World
 
 Process = Generator[Any, Any, None]
-# Base odds per channel that a delivered message is opened (and then clicked).
-OPEN: dict[str, float] = {
-    "push": 0.08,  # source: Airship 2023 benchmarks, push direct open ~3-10% (upper end, opted-in)
-    "email": 0.22,  # source: Mailchimp 2023 average email open rate ~21%
-    "in_app": 0.25,  # assumed: shown inside an open session
-    "sms": 0.30,  # assumed: SMS is read more, clicked less
-    "watch": 0.12,  # assumed: a glance more than an open
-    "tv_banner": 0.05,  # assumed: a banner over a film is mostly ignored
-    "speaker_voice": 0.30,  # assumed: spoken in the room, heard if someone is there
-    "car_audio": 0.15,  # assumed: heard, but the driver is busy
-}
-CLICK: dict[str, float] = {
-    "push": 1.0,  # a tap opens the deep link
-    "email": 0.3,  # source: Mailchimp click-to-open ~10-30%
-    "in_app": 0.5,  # assumed
-    "sms": 0.3,  # assumed
-    "watch": 0.3,  # assumed: "there is something" hands off to the phone
-    "tv_banner": 0.4,  # assumed
-    "speaker_voice": 0.5,  # assumed: "add it to my list"
-    "car_audio": 0.2,  # assumed: remembered later
-}
-LATENCY: dict[str, float] = {  # median minutes until the person looks (log-normal)
-    "email": 90.0,  # assumed: inboxes are checked a few times a day
-    "sms": 5.0,
-}
 BUZZING = frozenset({"push", "sms", "watch"})
 VISUAL = frozenset({"push", "sms", "watch", "in_app", "tv_banner", "email"})
 AUDIO = frozenset({"speaker_voice", "car_audio"})
-PERSONA_RESPONSE: dict[str, float] = {
-    "susan": 1.2,  # remark: seed: marketing-savvy, rewards timely relevant messages
-    "mason": 1.0,  # remark: seed: receptive at home in the kitchen (context factor below)
-    "kaylee": 0.9,  # remark: seed: phone mostly for social apps, low patience for buzzes
-}
-ANNOY_BAD_CONTEXT = 1.0  # assumed: a buzz in class or a banner while driving
-ANNOY_EXTRA = 0.35  # assumed: each message beyond two in a day
-ANNOY_DECAY = 0.8  # assumed: what is left of annoyance after a day
-OPT_OUT_PER_ANNOY = 0.06  # assumed: opt-out odds per unit of annoyance at each message
-CLICK_WINDOW = 48 * 3600.0  # assumed: click-through attribution window without a campaign goal
-CHURN_AT = 4.0  # assumed: annoyance at which a person stops listening to the brand
+ODDS = reaction_odds()  # data/reactions.toml: every number with its source
+ANNOY = ODDS.annoyance
+CLICK_WINDOW = ODDS.click_window_hours * 3600.0
+# assumed, informed by CSA Research 2020 "Can't Read, Won't Buy" (B2C): 40% never buy from
+# sites in another language, 65% prefer content in their own: a message written for other
+# locales that reaches someone in a language not theirs is opened this much less often
+OTHER_LANGUAGE = 0.6
 
 
 class DeliveryView(Protocol):
@@ -126,7 +99,7 @@ class Mood:
     def settle(self, now: float) -> None:
         days = (now - self.updated) / DAY
         if days > 0:
-            self.annoyance *= ANNOY_DECAY**days
+            self.annoyance *= ANNOY["decay_per_day"] ** days
             self.updated = now
 
 
@@ -142,6 +115,8 @@ class Tally:
     bad_context: Counter[str] = field(default_factory=Counter)
     by_channel: Counter[str] = field(default_factory=Counter)
     opened_by_variant: Counter[str] = field(default_factory=Counter)
+    clicked_by_variant: Counter[str] = field(default_factory=Counter)
+    opened_by_device: Counter[str] = field(default_factory=Counter)  # "campaign|device type"
     bad_by_variant: Counter[str] = field(default_factory=Counter)
 
 
@@ -191,6 +166,9 @@ class MessagingLoop:
         ctx = CONTEXTS[person.context]
         self.tally.delivered += 1
         self.tally.by_channel[delivery.channel] += 1
+        outcomes = self.world.outcomes
+        kind = "cart_email" if delivery.channel == "email" and delivery.topic == "cart" else ""
+        outcomes.message(kind or delivery.channel, device, "delivered")
         self._check_quiet(person, delivery)
         bad = self.bad_context(ctx, delivery.channel, device)
         if bad:
@@ -203,7 +181,7 @@ class MessagingLoop:
             self._emit(person, device, received, delivery)
         if was_churned or self._opts_out(person, device, delivery, mood, rng, just_churned):
             return
-        wait = float(rng.lognormal(np.log(LATENCY.get(delivery.channel, 2.0)), 0.8)) * MINUTE
+        wait = float(rng.lognormal(np.log(ODDS.latency(delivery.channel)), 0.8)) * MINUTE
         if delivery.channel in ("email", "sms"):
             yield self.world.env.timeout(wait)
             ctx = CONTEXTS[person.context]
@@ -212,10 +190,15 @@ class MessagingLoop:
             return
         self.tally.opened += 1
         self.tally.opened_by_variant[f"{delivery.campaign}/{delivery.variant}"] += 1
+        self.tally.opened_by_device[f"{delivery.campaign}|{device.type}"] += 1
+        outcomes.message(kind or delivery.channel, device, "opened")
         self._emit(person, device, OPENED[delivery.channel], delivery)
-        if rng.random() >= CLICK[delivery.channel]:
+        relevance = self._relevance(person, str(delivery.topic))
+        if rng.random() >= min(1.0, ODDS.click.get(delivery.channel, 0.0) * relevance):
             return
         self.tally.clicked += 1
+        self.tally.clicked_by_variant[f"{delivery.campaign}/{delivery.variant}"] += 1
+        outcomes.message(kind or delivery.channel, device, "clicked")
         self.clicks.append((person, self.world.env.now, self._window(delivery)))
         if delivery.channel == "email":
             self._emit(person, device, EMAIL_CLICKED, delivery)
@@ -248,9 +231,11 @@ class MessagingLoop:
         self, person: Person, device: Device, ctx: Context, delivery: DeliveryView, mood: Mood
     ) -> float:
         """Persona x device-in-context x relevance x hour x fatigue."""
-        chance = OPEN.get(delivery.channel, 0.1) * PERSONA_RESPONSE.get(person.persona.name, 1.0)
+        chance = ODDS.open_odds(delivery.channel, platform_of(device))
+        chance *= ODDS.persona_response.get(person.persona.name, 1.0)
         chance *= self._context_factor(ctx, delivery.channel, device)
         chance *= self._relevance(person, str(delivery.topic))
+        chance *= self._language(device, delivery)
         hour = self.world.clock.at(self.world.env.now).astimezone(person.zone).hour
         if hour >= 22 or hour < 7:
             chance *= 0.5
@@ -281,6 +266,15 @@ class MessagingLoop:
         return 1.0
 
     @staticmethod
+    def _language(device: Device, delivery: DeliveryView) -> float:
+        """Messages written per locale say which went out; one not in the reader's costs."""
+        sent = (delivery.content or {}).get("locale")
+        if not sent:
+            return 1.0  # a message without locales: as before languages were modelled
+        mine = device.locale.replace("_", "-").split("-")[0]
+        return 1.0 if str(sent).split("-")[0] == mine else OTHER_LANGUAGE
+
+    @staticmethod
     def _relevance(person: Person, topic: str) -> float:
         if topic == "cart":
             return 2.0 if person.journey.cart else 0.5
@@ -298,8 +292,10 @@ class MessagingLoop:
         mood.received = [t for t in mood.received if now - t < DAY]  # only the last day counts
         mood.received.append(now)
         today = len(mood.received)
-        mood.annoyance += (ANNOY_BAD_CONTEXT if bad else 0.0) + ANNOY_EXTRA * max(0, today - 2)
-        if not mood.churned and mood.annoyance >= CHURN_AT:
+        mood.annoyance += (ANNOY["bad_context"] if bad else 0.0) + ANNOY["extra_message"] * max(
+            0, today - 2
+        )
+        if not mood.churned and mood.annoyance >= ANNOY["churn_at"]:
             mood.churned = True
             self.tally.churned += 1
             return True
@@ -315,7 +311,7 @@ class MessagingLoop:
         churned: bool,
     ) -> bool:
         """Annoyed people opt out of the channel; a person who churns always does."""
-        chance = min(0.6, OPT_OUT_PER_ANNOY * mood.annoyance)
+        chance = min(ANNOY["opt_out_max"], ANNOY["opt_out_per_unit"] * mood.annoyance)
         if not churned and rng.random() >= chance:
             return False
         self.tally.opt_outs += 1
@@ -346,6 +342,7 @@ class MessagingLoop:
         day = int(world.env.now // DAY)
         before = person.journey.orders
         visit = Visit(world, person, screen, day, world.env.now)
+        world.outcomes.brand_session(person.id, screen.type, visit.app)
         visit.wait(float(self.rngs[person.id].uniform(5, 60)))
         open_app(visit)
         link = (delivery.content or {}).get("deep_link") or "home"
@@ -357,7 +354,7 @@ class MessagingLoop:
             maybe_checkout(visit)
             if person.journey.orders == before and delivery.topic == "cart":
                 maybe_checkout(visit)  # the offer nudges again
-        elif delivery.topic != "social":
+        elif delivery.topic != "social" and world.brand.category.orders:
             shop(visit, 3)
         if person.journey.orders > before:
             self.tally.direct_conversions += 1

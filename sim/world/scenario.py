@@ -27,13 +27,19 @@ SCENARIO_KEYS = (
     "persons",
     "locales",
     "behaviour",
+    "brand",
     "network",
     "households",
     "people",
     "identity",
     "campaigns",
+    "journeys",
+    "programme",
+    "channels",  # costs per channel, read by sim.analysis.metrics_config
+    "metrics",
 )
-BEHAVIOUR_KEYS = ("partner_device_use", "cookie_reset_per_day", "second_screen")
+BEHAVIOUR_KEYS = ("partner_device_use", "cookie_reset_per_day")
+BRAND_KEYS = ("category",)
 NETWORK_KEYS = ("carriers", "carrier_pool", "campus_pool", "travel_pool", "employer_size")
 
 
@@ -67,9 +73,11 @@ class Scenario:
     network: NetworkPlan
     partner_device_use: float
     cookie_reset_per_day: float
-    second_screen: float
+    brand: str = "retail"
     identity: dict[str, Any] = field(default_factory=dict)
     campaigns: list[dict[str, Any]] = field(default_factory=list)
+    journeys: list[dict[str, Any]] = field(default_factory=list)
+    programme: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def with_overrides(
@@ -177,10 +185,29 @@ def _network(reader: Reader, data: dict[str, Any]) -> NetworkPlan:
     )
 
 
+def _brand(reader: Reader, data: dict[str, Any]) -> str:
+    """The brand's category (``[brand] category = "retail"``), one of ``data/brands.toml``."""
+    from sim.world.brand import categories
+
+    table = reader.table(data, "brand", "", required=False)
+    reader.known(table, BRAND_KEYS, "brand.")
+    name = table.get("category", "retail")
+    known = sorted(categories())
+    if name not in known:
+        reader.fail("brand.category", f"one of {', '.join(known)}", name)
+        return "retail"
+    return str(name)
+
+
 def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona]) -> Scenario:
     reader = Reader(path)
     for key, value in data.items():
-        if isinstance(value, dict | list) and key not in ("identity", "campaigns"):
+        if isinstance(value, dict | list) and key not in (
+            "identity",
+            "campaigns",
+            "journeys",
+            "programme",
+        ):
             reader.check_provenance(value, f"{key}.")
     reader.known(data, SCENARIO_KEYS, "")
     reader.known(data.get("behaviour", {}), BEHAVIOUR_KEYS, "behaviour.")
@@ -207,13 +234,17 @@ def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona
         cookie_reset_per_day=reader.probability(
             behaviour, "cookie_reset_per_day", "behaviour.", 0.0
         ),
-        second_screen=reader.probability(behaviour, "second_screen", "behaviour.", 0.0),
+        brand=_brand(reader, data),
         identity=dict(data.get("identity", {}))
         if isinstance(data.get("identity", {}), dict)
         else {},
         campaigns=list(data.get("campaigns", []))
         if isinstance(data.get("campaigns", []), list)
         else [],
+        journeys=list(data.get("journeys", []))
+        if isinstance(data.get("journeys", []), list)
+        else [],
+        programme=reader.table(data, "programme", "", required=False),
         raw=data,
     )
     if scenario.persons < 1 and not people:

@@ -15,8 +15,10 @@ the visit is over.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+from sim.trace.events import EventContext, SegmentEvent
+from sim.world.brand import SCREENS as SCREEN_DEVICES
 from sim.world.catalog import Product
 from sim.world.devices import Device
 from sim.world.people import Person
@@ -33,8 +35,7 @@ QUERIES = {
     "home": "desk lamp",
     "travel": "carry-on",
 }
-SCREEN_DEVICES = ("phone", "tablet", "laptop")
-CART_RETURN = 0.35  # assumed: share of sessions on a buying device that revisit a waiting cart
+CART_RETURN = 0.8  # calibrated: share of brand sessions on a buying device that revisit a cart meant to be bought
 COOL_DOWN_DAYS = 3  # assumed: after an order, shopping interest drops for a few days
 MAX_GAP = 600.0
 
@@ -43,6 +44,7 @@ class Visit:
     """One session on one device, with its own clock ``t`` (seconds into the run)."""
 
     __slots__ = (
+        "app",
         "context",
         "day",
         "device",
@@ -66,7 +68,12 @@ class Visit:
         self.post = world.post
         self.draw = person.draw
         self.mu, self.sigma = person.persona.gap_mu, person.persona.gap_sigma
-        self.kind = "screen" if device.spec.app else "page"
+        self.app = device.spec.app
+        if self.app and device.type in SCREEN_DEVICES:
+            self.app = world.brand.of(person, world.streams).app_user
+            if not self.app:
+                self.context = in_browser(self.context, device)
+        self.kind: Literal["screen", "page"] = "screen" if self.app else "page"
 
     def wait(self, seconds: float) -> None:
         self.t += seconds
@@ -76,33 +83,60 @@ class Visit:
         self.t += min(MAX_GAP, self.draw.lognormal(self.mu, self.sigma)) * times
 
     def track(self, name: str, properties: dict[str, Any]) -> None:
-        event = {"type": "track", "event": name, "properties": properties}
+        event: SegmentEvent = {"type": "track", "event": name, "properties": properties}
         self.post(self.person, self.device, self.t, event, self.context)
 
     def view(self, name: str, properties: dict[str, Any]) -> None:
         """A screen in an app, a page in a browser."""
-        event = {"type": self.kind, "name": name, "properties": properties}
+        event: SegmentEvent = {"type": self.kind, "name": name, "properties": properties}
         self.post(self.person, self.device, self.t, event, self.context)
 
     def identify(self, traits: dict[str, Any]) -> None:
-        event = {"type": "identify", "traits": traits}
+        event: SegmentEvent = {"type": "identify", "traits": traits}
         self.post(self.person, self.device, self.t, event, self.context)
 
 
+def in_browser(context: dict[str, Any], device: Device) -> EventContext:
+    """The device's context for the brand's web site: a browser, not the brand's app."""
+    spec = device.spec
+    web = EventContext({k: v for k, v in context.items() if k != "app"})
+    web["userAgent"] = f"Mozilla/5.0 ({spec.os} {spec.os_version}) {spec.model}"
+    return web.seal()
+
+
 def session(world: World, person: Person, device: Device, day: int) -> float:
-    """Play a session that starts now; returns when it ends (seconds into the run)."""
+    """Play a brand session that starts now; returns when it ends (seconds into the run)."""
+    visit = begin(world, person, device, day)
+    RUNNERS.get(device.type, screen_session)(visit)
+    return end(visit, world.env.now)
+
+
+def begin(world: World, person: Person, device: Device, day: int) -> Visit:
     now = world.env.now
-    person.note_device(day, device)
     person.journey.returned(now, day)
     visit = Visit(world, person, device, day, now)
-    RUNNERS.get(device.type, screen_session)(visit)
+    world.outcomes.brand_session(person.id, device.type, visit.app)
+    return visit
+
+
+def end(visit: Visit, start: float) -> float:
+    """Close the session's books: how long an app session on a phone or tablet lasted."""
+    if visit.app and visit.device.type in ("phone", "tablet"):
+        visit.world.outcomes.timed(visit.t - start)
+    return visit.t
+
+
+def watch(world: World, person: Person, tv: Device, day: int, minutes: float) -> float:
+    """A TV sitting that is a session with the brand's TV app (``minutes`` long)."""
+    visit = begin(world, person, tv, day)
+    tv_session(visit, minutes)
     return visit.t
 
 
 def open_app(visit: Visit) -> None:
     device = visit.device
     person = visit.person
-    if not device.spec.app:
+    if not visit.app:
         if device.installed and person.draw.random() < visit.world.scenario.cookie_reset_per_day:
             device.reset_anonymous_id(person.rng)
         device.installed = True
@@ -170,7 +204,7 @@ def screen_session(visit: Visit) -> None:
         browse_screens(visit, screens)
         if draw.random() < 0.05:
             visit.track("Feature Explored", {"feature": FEATURES[draw.below(len(FEATURES))]})
-    if visit.device.spec.app:
+    if visit.app:
         visit.pause()
         visit.track("Application Backgrounded", {})
 
@@ -203,8 +237,14 @@ def wants_to_shop(visit: Visit) -> bool:
     person = visit.person
     persona = person.persona
     journey = person.journey
-    chance = persona.browse
-    if journey.cart and journey.intent and persona.buy_on.get(visit.device.type, 0.0) > 0:
+    category = visit.world.brand.category
+    chance = category.shop.get(visit.device.type, 0.0) if category.orders else 0.0
+    if (
+        category.orders
+        and journey.cart
+        and journey.intent
+        and persona.buy_on.get(visit.device.type, 0.0) > 0
+    ):
         chance = max(chance, CART_RETURN)
     if journey.orders and visit.day - journey.last_order_day < COOL_DOWN_DAYS:
         chance *= 0.3
@@ -259,6 +299,9 @@ def browse(visit: Visit, screens: int) -> None:
         if draw.random() < persona.add_to_cart:
             visit.pause()
             visit.track("Product Added", product_properties(product) | {"quantity": 1})
+            if not journey.cart:
+                visit.world.outcomes.cart_started(visit.day)
+                journey.cart_day = visit.day
             journey.add(product, draw.random() < persona.checkout, visit.t)
             return
         product = pick_product(visit)
@@ -286,6 +329,8 @@ def maybe_checkout(visit: Visit) -> None:
         "products": products,
     }
     visit.track("Order Completed", order)
+    visit.world.outcomes.orders[device.type] += 1
+    visit.world.outcomes.cart_bought(journey.cart_day)
     journey.touch(f"{device.type}:order")
     journey.order(visit.t, visit.day, total)
     if person.draw.random() < persona.review:
@@ -295,7 +340,8 @@ def maybe_checkout(visit: Visit) -> None:
         journey.reach("advocacy", visit.t)
 
 
-def tv_session(visit: Visit) -> None:
+def tv_session(visit: Visit, minutes: float | None = None) -> None:
+    """The brand's TV app: browse, play, finish (``minutes`` long, or a drawn length)."""
     draw = visit.person.draw
     open_app(visit)
     sign_in(visit)
@@ -303,21 +349,10 @@ def tv_session(visit: Visit) -> None:
     visit.pause()
     content = {"content_asset_id": f"v{draw.below(1000):04d}", "position": 0, "livestream": False}
     visit.track("Video Playback Started", content)
-    second_screen(visit)
-    minutes = draw.lognormal(3.5, 0.5)
+    if minutes is None:
+        minutes = draw.lognormal(3.5, 0.5)
     visit.wait(minutes * 60.0)
     visit.track("Video Playback Completed", content | {"position": int(minutes * 60)})
-
-
-def second_screen(visit: Visit) -> None:
-    """While the TV plays, many people pick up the phone or tablet as a second screen."""
-    person = visit.person
-    if person.draw.random() >= visit.world.scenario.second_screen:
-        return
-    handheld = [d for d in person.devices if d.type in ("phone", "tablet") and not d.shared]
-    if handheld:
-        device = handheld[person.draw.below(len(handheld))]
-        screen_session(Visit(visit.world, person, device, visit.day, visit.t))
 
 
 def speaker_session(visit: Visit) -> None:

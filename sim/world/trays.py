@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from sim.trace.events import SegmentEvent
+
 if TYPE_CHECKING:
     from sim.world.devices import Device
     from sim.world.people import Person
 
-Event = dict[str, Any]
+Event = SegmentEvent
 Entry = tuple[int, str, Event, "Person", "Device", str]
 Release = Callable[[list[Event], list[Entry]], None]
 MINUTE_MS = 60_000

@@ -11,17 +11,19 @@ Segment event, released a simulated minute at a time through
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import simpy
 
 from sim.trace.clock import DAY, Clock
 from sim.trace.events import EventType, SegmentEvent
 from sim.trace.hooks import EventHook
+from sim.world.brand import Brand, categories, device_use
 from sim.world.catalog import build_catalog
 from sim.world.census import load_census
 from sim.world.devices import Device
 from sim.world.network import Addresses, address_of, on_context
+from sim.world.outcomes import Outcomes
 from sim.world.people import Household, Person
 from sim.world.population import populate
 from sim.world.rng import Streams
@@ -51,6 +53,12 @@ class ContextChanged(Protocol):
     def __call__(self, *, person: Person, context: str, at: float) -> None: ...
 
 
+class DeviceUsed(Protocol):
+    """Listener of :attr:`World.device_used`."""
+
+    def __call__(self, *, person: Person, device: Device, context: str, at: float) -> None: ...
+
+
 class World:
     """A scenario made runnable, one slice of simulated time at a time.
 
@@ -70,6 +78,10 @@ class World:
         When ``person`` steps into the context named ``context`` (a key of
         :data:`sim.world.places.CONTEXTS`) at ``at`` simulated seconds. The
         run's context log listens (ground truth for the day-in-the-life figure).
+    ``device_used(person, device, context, at)``
+        Every pick-up of a device, a session with the brand or not (ground
+        truth of device use; most pick-ups leave no event in the trace).
+        Nothing in a run listens; tests and notebooks do.
     """
 
     def __init__(self, scenario: Scenario, shard: tuple[int, int] = (0, 1)) -> None:
@@ -90,7 +102,10 @@ class World:
         self.env.process(self.trays.run(self.env))
         self.context_changed: EventHook[ContextChanged] = EventHook()
         self.context_changed.add_listener(self._reach)
+        self.device_used: EventHook[DeviceUsed] = EventHook()
         self.events = 0
+        self.brand = Brand(categories()[scenario.brand], device_use())
+        self.outcomes = Outcomes()
 
     @property
     def end(self) -> float:
@@ -115,7 +130,7 @@ class World:
 
     def emit(self, person: Person, device: Device, kind: EventType, **fields: Any) -> SegmentEvent:
         """Send a Segment event from ``device`` now (the engine's reactions use this)."""
-        event: SegmentEvent = {"type": kind, **fields}
+        event = cast(SegmentEvent, {"type": kind, **fields})
         self.post(person, device, self.env.now, event)
         return event
 

@@ -187,7 +187,7 @@ def test_priority_decides_which_identifier_is_dropped_first() -> None:
     assert g.profile_of("anonymousId", "a2") == g.profile_of("userId", "susan")
 
 
-def test_a_device_two_accounts_use_goes_to_their_household_at_finalize() -> None:
+def test_a_device_two_accounts_use_makes_a_household_and_stays_with_its_first_account() -> None:
     g = graph(probabilistic=False)
     g.observe(ev(anon="a1", device="laptop", user="mason"))
     g.observe(ev(anon="b1", device="phone-m", user="mason"))
@@ -195,12 +195,17 @@ def test_a_device_two_accounts_use_goes_to_their_household_at_finalize() -> None
     g.finalize()
     by_kind = {p.kind: p for p in g.profiles() if p.kind == "household"}
     household = by_kind["household"]
-    assert household.device_ids == ("laptop",)
-    assert household.links == {"laptop": "shared_device"}
     assert len(household.members) == 2
+    # protection takes the laptop to the household; the person-first pass gives it back
+    # to its primary person (the first account on it), who is a member of that household
     mason = next(p for p in g.profiles() if "mason" in p.user_ids)
-    assert mason.device_ids == ("phone-m",)
-    assert mason.household_id == household.profile_id
+    susan = next(p for p in g.profiles() if "susan" in p.user_ids)
+    assert mason.device_ids == ("phone-m", "laptop")
+    assert mason.links == {"phone-m": "deterministic", "laptop": "primary_person"}
+    assert mason.household_id == susan.household_id == household.profile_id
+    assert household.device_ids == ()
+    rules = [(r.rule, r.action) for r in g.merge_log if "laptop" in " ".join(r.ids)]
+    assert rules[-2:] == [("shared_device", "attach"), ("primary_person", "attach")]
 
 
 def test_replaying_the_same_events_changes_nothing() -> None:

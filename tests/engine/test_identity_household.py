@@ -101,21 +101,63 @@ def test_deterministic_only_is_exact_but_incomplete() -> None:
     graph.observe_all(family_week())
     graph.finalize()
     truth = [
-        {"device_id": "pA", "household_id": "h", "person_id": "A", "user_ids": ["uA"]},
-        {"device_id": "wA", "household_id": "h", "person_id": "A", "user_ids": []},
-        {"device_id": "pB", "household_id": "h", "person_id": "B", "user_ids": ["uB"]},
-        {"device_id": "lB", "household_id": "h", "person_id": "B", "user_ids": ["uB"]},
-        {"device_id": "pC", "household_id": "h", "person_id": "C", "user_ids": ["uC"]},
-        {"device_id": "tv", "household_id": "h", "person_id": None, "user_ids": []},
-        {"device_id": "sp", "household_id": "h", "person_id": None, "user_ids": []},
+        {
+            "device_id": "pA",
+            "device_type": "phone",
+            "household_id": "h",
+            "person_id": "A",
+            "user_ids": ["uA"],
+        },
+        {
+            "device_id": "wA",
+            "device_type": "watch",
+            "household_id": "h",
+            "person_id": "A",
+            "user_ids": [],
+        },
+        {
+            "device_id": "pB",
+            "device_type": "phone",
+            "household_id": "h",
+            "person_id": "B",
+            "user_ids": ["uB"],
+        },
+        {
+            "device_id": "lB",
+            "device_type": "laptop",
+            "household_id": "h",
+            "person_id": "B",
+            "user_ids": ["uB"],
+        },
+        {
+            "device_id": "pC",
+            "device_type": "phone",
+            "household_id": "h",
+            "person_id": "C",
+            "user_ids": ["uC"],
+        },
+        {
+            "device_id": "tv",
+            "device_type": "tv",
+            "household_id": "h",
+            "person_id": None,
+            "user_ids": [],
+        },
+        {
+            "device_id": "sp",
+            "device_type": "speaker",
+            "household_id": "h",
+            "person_id": None,
+            "user_ids": [],
+        },
     ]
-    result = score(graph.profiles(), truth)
+    result = score(graph.profiles(), truth)["household_level"]
     assert result["pairwise_precision"] == 1.0
     assert result["pairwise_recall"] < 1.0
     full = IdentityGraph(IdentityConfig())
     full.observe_all(family_week())
     full.finalize()
-    best = score(full.profiles(), truth)
+    best = score(full.profiles(), truth)["household_level"]
     assert best["pairwise_precision"] == 1.0 and best["pairwise_recall"] == 1.0
     assert best["by_rule"]["deterministic"]["pairwise_recall"] == result["pairwise_recall"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ POPULATION = Path(__file__).resolve().parents[2] / "scenarios" / "population.tom
 
 def summaries() -> tuple[Signals, list[Summary]]:
     scenario = load_scenario(POPULATION).with_overrides(persons=30, days=3)
-    world = World(scenario)
+    world = World(replace(scenario, brand="panel"))  # every pick-up logged: rich evidence
     graph = IdentityGraph(IdentityConfig())
     world.event_emitted.add_listener(lambda event, **_: graph.observe(event))
     play(world)

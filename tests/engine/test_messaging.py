@@ -423,7 +423,7 @@ def test_a_households_decisions_do_not_depend_on_who_shares_its_worker() -> None
 
 
 def test_workspace_weights_are_halves_so_any_sum_order_gives_the_same_histogram() -> None:
-    from sim.engine.messaging.events import ENGAGEMENT
+    from sim.trace.vocabulary import ENGAGEMENT
 
     for _, weight in ENGAGEMENT.values():
         assert (3.0 * weight * 2).is_integer()

@@ -71,12 +71,12 @@ def test_switch_matrix_annotates_counts_and_colours_row_share() -> None:
     assert len(figure.axes) == 2  # the colour bar
 
 
-def test_switch_share_bars_and_reference_line() -> None:
+def test_switch_share_bars_without_a_reference_line() -> None:
     days = [DayShare("2026-11-02", 4, 4), DayShare("2026-11-03", 4, 1)]
     axes = people.switch_share_figure(days).axes[0]
     assert [round(b.get_height()) for b in bars(axes)] == [100, 25]
     assert texts(axes) == ["100%", "25%"]
-    assert axes.lines[0].get_ydata()[0] == 98
+    assert not axes.lines, "no published figure measures this population: no line"
     assert [t.get_text() for t in axes.get_xticklabels()] == ["Mon 02 Nov", "Tue 03 Nov"]
     labelled(axes)
 
@@ -265,3 +265,58 @@ def test_experiment_with_no_conversions_draws() -> None:
     variants = [VariantResult("cart", "control", 40, 0, 0.0, low + 1e-17, high)]
     figure = engine.experiments_figure(variants)
     assert png_bytes(figure).startswith(b"\x89PNG")
+
+
+def test_realism_figure_draws_each_band_and_colours_the_dot_by_within() -> None:
+    from sim.report.figures import realism
+
+    rows = [
+        {
+            "name": "in",
+            "value": 0.75,
+            "published": 0.77,
+            "low": 0.749,
+            "high": 0.791,
+            "within": True,
+        },
+        {"name": "out", "value": 0.2, "published": 0.4, "low": 0.4, "high": 1.0, "within": False},
+        {"name": "none", "value": None, "published": 1.0, "low": 1.0, "high": 2.0, "within": False},
+    ]
+    axes = realism.realism_figure(rows).axes[0]
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["in", "out", "none"]
+    bands = [line for line in axes.lines if line.get_linewidth() == 7]
+    assert [tuple(np.round(b.get_xdata(), 3)) for b in bands] == [
+        (0.973, 1.027),
+        (1.0, 2.5),
+        (1.0, 2.0),
+    ]
+    dots = [line for line in axes.lines if line.get_marker() == "o"]
+    assert [d.get_color() for d in dots] == ["#2e7d32", "#c62828"]
+    assert "1 of 3 rows within band" in axes.get_title(loc="left")
+    assert "not measured" in texts(axes)
+
+
+def test_stitching_figure_leads_with_person_level_and_draws_both_targets() -> None:
+    table = StitchingTable(
+        [
+            ("person level", {"pairwise_precision": 0.79, "f05": 0.70, "bcubed_f1": 0.81}),
+            ("household level", {"pairwise_precision": 0.99, "f05": 0.975}),
+        ],
+        over_merges=1,
+        under_merges=2,
+        extras={},
+        definitions={"person level": "owned devices", "household level": "shared devices"},
+    )
+    scores = engine.stitching_figure(table).axes[0]
+    assert [t.get_text() for t in scores.get_yticklabels()] == ["person level", "household level"]
+    assert sorted(line.get_xdata()[0] for line in scores.get_lines()) == [0.9, 0.95]
+    assert scores.get_ylabel() == "level and rule set"
+    assert "person level first" in scores.get_title()
+
+
+def test_a_title_the_font_cannot_draw_falls_back_to_one_it_can() -> None:
+    from sim.report.figures.style import drawable
+
+    assert drawable("Mason Reed", "fallback") == "Mason Reed"
+    assert drawable("Дмитрий Орлов", "fallback") == "Дмитрий Орлов"  # DejaVu has Cyrillic
+    assert drawable("김영최", "person p-1 (kaylee persona)") == "person p-1 (kaylee persona)"

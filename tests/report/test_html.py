@@ -16,9 +16,11 @@ SECTIONS = (
     "day-in-the-life",
     "device-switches",
     "switching-per-day",
+    "simulated-vs-published",
     "funnel",
     "journeys",
     "attribution",
+    "journey-metrics",
     "stitching",
     "messages",
     "experiments",
@@ -38,7 +40,7 @@ def test_report_has_every_section_and_valid_pngs(run_dir: Path) -> None:
     for key in SECTIONS:
         assert f'id="{key}"' in page, key
     pngs = images(page)
-    assert len(pngs) == 13  # 3 days in the life, 8 one-figure sections, 2 for the load test
+    assert len(pngs) == 16  # 3 days in the life, 9 one-figure sections, 2 journey metrics, 2 load
     assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in pngs)
     assert page.count("How to read:") == len(pngs)
     assert "1 threshold(s) failed:</b> realism.switch_rate" in page

@@ -51,7 +51,7 @@ def test_switch_matrix_counts_device_changes(collected: t.Tables) -> None:
     }
 
 
-def test_daily_switch_share_uses_local_dates(collected: t.Tables) -> None:
+def test_daily_switch_share_is_the_summary_count_per_local_day(collected: t.Tables) -> None:
     days = [(d.date, d.people, d.switchers) for d in collected.switch_days]
     assert days == [("2026-11-02", 3, 3), ("2026-11-03", 3, 2)]
 
@@ -255,3 +255,46 @@ def test_locust_stats_history_when_no_timeseries(run_dir: Path) -> None:
     assert series.columns["t_s"] == [0.0, 1.0]
     assert series.columns["rps"] == [5.0, 7.5]
     assert series.has("p50_ms") and not series.has("lag_p99_ms")
+
+
+def test_stitching_table_leads_with_person_level_and_labels_both_levels() -> None:
+    from sim.analysis.stitching import HOUSEHOLD_LEVEL, PERSON_LEVEL, score
+    from sim.report.headline import key_numbers
+
+    truth = [
+        {"device_id": "a1", "device_type": "phone", "household_id": "h", "person_id": "A"},
+        {"device_id": "a2", "device_type": "watch", "household_id": "h", "person_id": "A"},
+        {"device_id": "b1", "device_type": "phone", "household_id": "h", "person_id": "B"},
+    ]
+    profiles = [
+        {"profile_id": "p1", "kind": "person", "device_ids": ["a1", "b1"]},  # A and B fused
+        {"profile_id": "p2", "kind": "person", "device_ids": ["a2"]},
+    ]
+    summary = {"stitching": score(profiles, truth)}
+    table = t.stitching(summary)
+    assert table is not None
+    assert [name for name, _ in table.rows] == [
+        "person level",
+        "person level, deterministic only",
+        "household level",
+        "household level, deterministic only",
+    ]
+    # person level: one predicted pair (a1-b1), wrong; one true pair (a1-a2), missed
+    assert table.rows[0][1]["pairwise_precision"] == 0.0
+    assert table.definitions == {"person level": PERSON_LEVEL, "household level": HOUSEHOLD_LEVEL}
+    assert table.extras["person level: fused share"] == 0.5
+    assert table.extras["person level: watch with owner's phone"] == 0.0
+    rows = dict(key_numbers(t.Tables(Path("."), summary=summary)))
+    assert rows["stitching F0.5, person level (owned devices with their owner, ICDM 2015)"] == "0"
+    assert rows["person profiles fusing 2+ people"] == "0.5"
+
+
+def test_message_section_shows_what_stitching_errors_cost() -> None:
+    from sim.report.sections import _messages
+
+    summary = {"messaging": {"sent": 9, "split_profile_repeats": 2, "fused_profile_sends": 3}}
+    section = _messages(t.Tables(Path("."), summary=summary))
+    rows = dict(section.rows)
+    assert rows["sent"] == "9"
+    assert [v for k, v in rows.items() if k.startswith("split_profile_repeats (")] == ["2"]
+    assert [v for k, v in rows.items() if k.startswith("fused_profile_sends (")] == ["3"]

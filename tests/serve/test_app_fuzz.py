@@ -144,7 +144,8 @@ CORPUS: list[tuple[str, str, bytes, dict[str, str], set[int]]] = [
     ),
     ("POST", "/v1/batch", b"{}", {**JSON_CT, "Content-Encoding": "br"}, {415}),
     ("POST", "/v1/batch", b"{}", {"Content-Type": "text/plain"}, {415}),
-    ("POST", "/v1/batch", b"a=1", {"Content-Type": "application/x-www-form-urlencoded"}, {415}),
+    # read as JSON (RudderStack's Node SDK labels gzip JSON so): real form data is a 400
+    ("POST", "/v1/batch", b"a=1", {"Content-Type": "application/x-www-form-urlencoded"}, {400}),
     ("POST", "/v1/batch", b"{}", {**JSON_CT, "Authorization": "Basic %%%"}, {400}),
     ("POST", "/v1/batch", b"{}", {**JSON_CT, "Content-Length": "abc"}, {400}),
     ("GET", "/v1/batch", b"", {}, {405}),

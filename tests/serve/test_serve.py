@@ -118,7 +118,7 @@ def test_the_official_segment_sdk_is_accepted(tmp_path: Path) -> None:
             if gzip:
                 sdk.shutdown()
         assert errors == []
-        with HopsimClient(server.url) as client:
+        with HopsimClient(server.url, write_key="wk-test") as client:
             stats = client.stats()
             assert stats["events_accepted"] == 10
             assert stats["events_rejected"] == 0

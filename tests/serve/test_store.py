@@ -22,9 +22,9 @@ def encoded(events: list[dict[str, Any]]) -> list[bytes]:
 
 
 async def write(store: Store, events: list[dict[str, Any]]) -> int:
-    fresh, payload = store.admit(events, encoded(events))
-    await store.commit(fresh, payload)
-    return len(fresh)
+    admission = store.admit(events, encoded(events))
+    await store.commit(admission)
+    return len(admission.ids)
 
 
 def open_store(directory: Path) -> tuple[Store, list[dict[str, Any]]]:
@@ -160,8 +160,7 @@ def test_close_flushes_what_is_queued(tmp_path: Path) -> None:
         store, _ = open_store(tmp_path)
         store.start()
         events = [event("q1"), event("q2")]
-        fresh, payload = store.admit(events, encoded(events))
-        pending = asyncio.ensure_future(store.commit(fresh, payload))
+        pending = asyncio.ensure_future(store.commit(store.admit(events, encoded(events))))
         await asyncio.sleep(0)
         await store.close()
         await pending

@@ -78,7 +78,7 @@ def test_every_bad_item_is_listed_with_field_and_expectation() -> None:
         ("userId", True),
         ("anonymousId", ["a"]),
         ("messageId", 12),
-        ("messageId", ""),
+        ("messageId", "x" * 257),
         ("context", "x"),
         ("traits", 3),
         ("integrations", []),

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sim.trace.reader import TraceReadError, iter_lines, read_jsonl
+from sim.trace.reader import TraceReadError, iter_lines, read_events, read_jsonl
 from sim.trace.truth import TruthError, owners_of_rows, truth_device
 from sim.trace.writer import write_jsonl, write_jsonl_gz
 
@@ -43,6 +43,19 @@ def test_line_numbers_count_blank_lines(tmp_path: Path) -> None:
     with gzip.open(path, "wb") as handle:
         handle.write(b'{"a": 1}\n\n{"a": 2}\n')
     assert [n for n, _ in iter_lines(path)] == [1, 3]
+
+
+def test_a_trace_read_for_replay_or_scoring_is_checked_for_the_event_shape(tmp_path: Path) -> None:
+    event = {"type": "track", "event": "Signed In", "timestamp": "2026-11-02T08:00:00.000Z"}
+    path = tmp_path / "trace.jsonl.gz"
+    write_jsonl_gz(path, [event, {"device_id": "d-1", "person_id": "p-1"}])
+    events = read_events(path)
+    assert next(events) == event
+    with pytest.raises(TraceReadError, match=r"trace\.jsonl\.gz: line 2: expected a Segment event"):
+        next(events)
+    write_jsonl_gz(path, [{"type": "page", "timestamp": 1_700_000_000}])
+    with pytest.raises(TraceReadError, match=r"line 1: expected a 'timestamp' string"):
+        list(read_events(path))
 
 
 TRUTH: list[dict[str, Any]] = [

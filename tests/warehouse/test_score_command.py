@@ -59,8 +59,9 @@ def test_identifier_rows_edges_and_vendor_shapes_agree(small_run: Path, tmp_path
         small_run,
         _write_csv(tmp_path / "ids.csv", ["identifier_type", "identifier", "profile_id"], rows),
     )
-    assert plain["stitching"]["pairwise_precision"] == 1.0
-    assert plain["stitching"]["over_merges"] == 0
+    assert plain["stitching"]["household_level"]["pairwise_precision"] == 1.0
+    assert plain["stitching"]["person_level"]["pairwise_precision"] == 1.0
+    assert plain["stitching"]["household_level"]["over_merges"] == 0
     rudder = [[r[2], r[1], "anonymous_id"] for r in rows]  # snake_case types, as RudderStack writes
     via_rudder = _score(
         small_run,
@@ -101,7 +102,8 @@ def test_unknown_identifiers_and_unmentioned_devices_are_counted(
     small_run: Path, tmp_path: Path
 ) -> None:
     rows = _perfect_rows(small_run)
-    dropped = rows.pop()  # this device is never mentioned
+    sent = {e["anonymousId"] for e in read_jsonl(small_run / "trace.jsonl.gz")}
+    dropped = rows.pop(max(i for i, row in enumerate(rows) if row[1] in sent))  # never mentioned
     rows.append(["userId", "u-nobody-knows", "p-x"])
     rows.append(["email", "stranger@example.org", "p-x"])
     result = _score(
@@ -128,7 +130,7 @@ def test_person_identifiers_place_the_devices_they_were_seen_on(
         _write_csv(tmp_path / "ids.csv", ["identifier_type", "identifier", "profile_id"], rows),
     )
     assert result["coverage"]["unknown_identifiers"] == 0
-    assert result["stitching"]["over_merges"] == 0
+    assert result["stitching"]["household_level"]["over_merges"] == 0
 
 
 def test_report_writes_a_stitching_page(small_run: Path, tmp_path: Path) -> None:

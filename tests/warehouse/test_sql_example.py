@@ -44,4 +44,5 @@ def test_the_sql_model_runs_and_scores_end_to_end(small_run: Path, tmp_path: Pat
     assert cover["devices_unmentioned"] == 0, "every device's anonymous id is in the map"
     stitching = result["stitching"]
     assert stitching["devices_scored"] == cover["devices_in_trace"]
-    assert 0 < stitching["correct_pairs"] <= stitching["predicted_pairs"]
+    household = stitching["household_level"]
+    assert 0 < household["correct_pairs"] <= household["predicted_pairs"]

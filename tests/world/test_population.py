@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -143,8 +144,12 @@ Started = list[Start]
 
 @pytest.fixture(scope="module")
 def started() -> Iterator[tuple[World, Started]]:
-    """Every session of two days, with the address its device showed and the phone's address then."""
-    world = population(600, days=2)
+    """Every session of two days, with the address its device showed and the phone's address then.
+
+    Logged by a panel (every pick-up a session), so watches and cars speak often enough to check.
+    """
+    scenario = load_scenario(ROOT / "scenarios" / "population.toml")
+    world = World(replace(scenario.with_overrides(persons=600, days=2, seed=11), brand="panel"))
     seen: Started = []
     real = life.session
 

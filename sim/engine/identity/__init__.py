@@ -12,12 +12,13 @@ Everything a graph knows is one :class:`GraphState`. See docs/identity.md.
 from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.graph import Event, IdentityGraph
 from sim.engine.identity.graphstate import GraphState
-from sim.engine.identity.records import MergeRecord, Profile, Reason
+from sim.engine.identity.records import GraphStats, MergeRecord, Profile, Reason
 from sim.engine.identity.shards import ShardIdentity
 
 __all__ = [
     "Event",
     "GraphState",
+    "GraphStats",
     "IdentityConfig",
     "IdentityGraph",
     "MergeRecord",

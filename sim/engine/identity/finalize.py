@@ -25,6 +25,10 @@ themselves live in :mod:`sim.engine.identity.households` and
    no unclaimed phone gives that person its loose personal devices.
 7. ``to_home`` (``probabilistic``): what is left joins the household of its
    home network (TVs and speakers onto the household itself).
+8. ``person_first`` (issue 14; its rules switch on with ``deterministic``,
+   ``probabilistic`` and the ``ip``/``time`` rules, see
+   :mod:`sim.engine.identity.person`): each owned device towards its person
+   where the trace picks one.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from dataclasses import dataclass, field
 from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.graphstate import GraphState
 from sim.engine.identity.households import Households, protect_shared_devices
+from sim.engine.identity.person import link_persons
 from sim.engine.identity.probabilistic import (
     Homes,
     cluster_unnamed,
@@ -140,6 +145,10 @@ def homes_take_rest(work: Finalizing) -> None:
             to_home(work.graph, found.homes, found.signals, summary)
 
 
+def person_first(work: Finalizing) -> None:
+    link_persons(work.graph, work.households)
+
+
 def always(config: IdentityConfig) -> bool:
     return True
 
@@ -160,6 +169,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("cluster_unnamed", probabilistic, unnamed_cluster),
     Pass("home_alone", probabilistic, alone_at_home),
     Pass("to_home", probabilistic, homes_take_rest),
+    Pass("person_first", always, person_first),
 )
 """The passes of ``finalize()``, in order (see the module docstring)."""
 

@@ -13,7 +13,6 @@ it again after more events links only what is still unlinked.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.deterministic import short
@@ -35,7 +34,14 @@ from sim.engine.identity.identifiers import (
     hash_email,
     hash_phone,
 )
-from sim.engine.identity.records import MergeRecord, Profile, Reason, ignored_key, rejection_key
+from sim.engine.identity.records import (
+    GraphStats,
+    MergeRecord,
+    Profile,
+    Reason,
+    ignored_key,
+    rejection_key,
+)
 from sim.engine.identity.shards import ShardIdentity, absorb, export
 from sim.engine.identity.sightings import order_key
 from sim.engine.identity.snapshot import snapshot
@@ -275,7 +281,7 @@ class IdentityGraph:
         state = self.state.registry.find(kind, lookup)
         return None if state is None else public_id(state)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> GraphStats:
         """Counts a run summary wants: events, identifiers, profiles, merges, rejections."""
         state = self.state
         registry = state.registry

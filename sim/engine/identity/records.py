@@ -12,9 +12,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 ProfileKind = Literal["person", "household"]
+
+
+class GraphStats(TypedDict):
+    """What ``IdentityGraph.stats()`` counts: the run summary's ``stitching.engine`` block."""
+
+    events: int
+    identifiers: int
+    devices: int
+    profiles: int  # person profiles
+    households: int
+    identified_profiles: int
+    merges: int
+    refused_merges: int
+    probabilistic_links: int
+    rejected: dict[str, int]  # rejection key -> count, sorted by key
+    largest_profile_devices: int
+    finalized: bool
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,31 @@ from __future__ import annotations
 from typing import Any
 
 from sim.engine.messaging.config import Campaign, parse_campaigns
+from sim.engine.messaging.journeys import Journey, parse_journeys
 from sim.engine.messaging.messenger import Delivery, Messenger
+from sim.engine.messaging.programme import parse_programme
+from sim.engine.messaging.templates import check_templates
 
-__all__ = ["Campaign", "Delivery", "Messenger", "build_messaging"]
+__all__ = ["Campaign", "Delivery", "Journey", "Messenger", "build_messaging"]
 
 
-def build_messaging(campaigns: list[dict[str, Any]], where: str) -> Messenger | None:
-    """A messenger for the scenario's ``[[campaigns]]``; ``None`` when there are none.
+def build_messaging(
+    campaigns: list[dict[str, Any]],
+    where: str,
+    journeys: list[dict[str, Any]] | None = None,
+    programme: dict[str, Any] | None = None,
+) -> Messenger | None:
+    """A messenger for the scenario's ``[[campaigns]]`` and ``[[journeys]]`` under its
+    ``[programme]`` policy; ``None`` when there are neither.
 
     Raises :class:`sim.errors.ConfigError` listing every problem, each naming
-    ``where``, the campaign and the key.
+    ``where``, the campaign (or journey and step) and the key.
     """
-    if not campaigns:
+    if not campaigns and not journeys:
         return None
-    return Messenger(parse_campaigns(campaigns, where), where)
+    parsed = parse_campaigns(campaigns, where)
+    names = {c.name for c in parsed}
+    paths = parse_journeys(journeys or [], where.removesuffix(": campaigns"), names)
+    check_templates([*parsed, *(c for j in paths for c in j.campaigns)], where)
+    policy = parse_programme(programme, where.removesuffix(": campaigns")) if programme else None
+    return Messenger(parsed, where, paths, policy)

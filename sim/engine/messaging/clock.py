@@ -14,9 +14,10 @@ from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sim.trace.clock import DAY
+
 DEFAULT_START = datetime(2026, 11, 2, tzinfo=UTC)
 HOUR = 3600.0
-DAY = 86_400.0
 ZONES_KEPT: Final = 512  # zones whose last minute is remembered before starting afresh
 
 

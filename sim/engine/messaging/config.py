@@ -11,7 +11,7 @@ each naming the file, the campaign and the key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,6 +99,10 @@ class Message:
     place: str = ""
     phone: str = ""
     topic: str = "general"
+    tag: str = ""  # programme caps per tag count it
+    transactional: bool = False  # exempt from programme caps and the global control group
+    locale: str = "en"  # the language of the texts above
+    locales: tuple[tuple[str, Message], ...] = ()  # the same message in other languages
 
 
 @dataclass(frozen=True)
@@ -294,13 +298,23 @@ def _goal(check: _Check, raw: dict[str, Any]) -> Goal | None:
 
 
 def _message(check: _Check, table: dict[str, Any], key: str, base: Message | None) -> Message:
-    known = set(Message.__dataclass_fields__)
+    known = set(Message.__dataclass_fields__) - {"transactional", "locales"}
     for name, value in table.items():
-        if name not in known and name not in ("remark", "source"):
-            check.fail(f"{key}.{name}", f"one of {sorted(known)}", name)
-        elif name in known and not isinstance(value, str):
+        if name in ("transactional", "locales", "remark", "source"):
+            continue
+        if name not in known:
+            check.fail(
+                f"{key}.{name}", f"one of {sorted(known | {'transactional', 'locales'})}", name
+            )
+        elif not isinstance(value, str):
             check.fail(f"{key}.{name}", "a string", value)
-    values = {k: v for k, v in table.items() if k in known and isinstance(v, str)}
+    values: dict[str, Any] = {k: v for k, v in table.items() if k in known and isinstance(v, str)}
+    if "transactional" in table:
+        if not isinstance(table["transactional"], bool):
+            check.fail(f"{key}.transactional", "true or false", table["transactional"])
+        values["transactional"] = table["transactional"] is True
+    if "locales" in table:
+        values["locales"] = _locales(check, table["locales"], key, values, base)
     if values.get("topic", "general") not in TOPICS:
         check.fail(f"{key}.topic", f"one of {list(TOPICS)}", values["topic"])
     if base is not None:
@@ -309,6 +323,35 @@ def _message(check: _Check, table: dict[str, Any], key: str, base: Message | Non
         check.fail(key, "a table with at least title and body")
         return Message("", "")
     return Message(**values)
+
+
+LOCAL = ("title", "body", "short", "spoken", "offer", "path")  # what a language may rewrite
+
+
+def _locales(
+    check: _Check, raw: object, key: str, values: dict[str, Any], base: Message | None
+) -> tuple[tuple[str, Message], ...]:
+    """``locales = { fr = { title = ..., body = ... } }``: each language over the default."""
+    if not isinstance(raw, dict):
+        check.fail(f"{key}.locales", "a table of language = { title, body, ... }", raw)
+        return ()
+    default = Message(**((base.__dict__ if base else {}) | {"title": "", "body": ""} | values))
+    out = []
+    for language, texts in sorted(raw.items()):
+        where = f"{key}.locales.{language}"
+        if not isinstance(texts, dict):
+            check.fail(where, "a table of title, body, short, spoken", texts)
+            continue
+        for name, value in texts.items():
+            if name not in LOCAL:
+                check.fail(
+                    f"{where}.{name}", "one of title, body, short, spoken, offer, path", name
+                )
+            elif not isinstance(value, str):
+                check.fail(f"{where}.{name}", "a string", value)
+        own: dict[str, Any] = {k: v for k, v in texts.items() if k in LOCAL and isinstance(v, str)}
+        out.append((language, replace(default, locales=(), locale=language, **own)))
+    return tuple(out)
 
 
 def _variants(

@@ -10,6 +10,8 @@ which channel each profile answers on.
 
 from __future__ import annotations
 
+from sim.trace.vocabulary import LOOP_EVENTS
+
 SPEC_EVENTS = (
     # E-commerce v2
     "Products Searched",
@@ -66,22 +68,10 @@ WORLD_EVENTS = (
     "Trip Ended",
     "Navigation Started",
 )
-LOOP_EVENTS = (
-    "Watch Notification Received",
-    "Watch Notification Opened",
-    "TV Banner Shown",
-    "TV Banner Selected",
-    "Voice Message Played",
-    "Voice Message Accepted",
-    "Car Audio Message Played",
-    "Car Audio Message Accepted",
-    "In-App Message Viewed",
-    "In-App Message Clicked",
-    "SMS Received",
-    "SMS Link Clicked",
-    "Friends Invited",
+API_EVENTS = (
+    "Journey Triggered",  # POST /v1/track with properties.journey: enters a journey by API
 )
-KNOWN_EVENTS: frozenset[str] = frozenset(SPEC_EVENTS + WORLD_EVENTS + LOOP_EVENTS)
+KNOWN_EVENTS: frozenset[str] = frozenset(SPEC_EVENTS + WORLD_EVENTS + LOOP_EVENTS + API_EVENTS)
 
 TRAITS: frozenset[str] = frozenset(
     {
@@ -100,16 +90,3 @@ TRAITS: frozenset[str] = frozenset(
         "push",
     }
 )
-
-# event name -> (channel, weight): evidence that a profile engages on a channel
-ENGAGEMENT: dict[str, tuple[str, float]] = {
-    "Push Notification Tapped": ("push", 1.0),
-    "Email Opened": ("email", 0.5),
-    "Email Link Clicked": ("email", 1.0),
-    "Watch Notification Opened": ("watch", 1.0),
-    "TV Banner Selected": ("tv_banner", 1.0),
-    "Voice Message Accepted": ("speaker_voice", 1.0),
-    "Car Audio Message Accepted": ("car_audio", 1.0),
-    "In-App Message Clicked": ("in_app", 1.0),
-    "SMS Link Clicked": ("sms", 1.0),
-}

@@ -73,9 +73,9 @@ def over_cap(state: ProfileCard, caps: Caps, channel: str, clock: MessageClock, 
     """``""`` when a send is allowed, else which cap it would break."""
     if caps.calendar:
         today = clock.local_day(now, state.timezone)
-        recent = [(t, c) for t, c, day in state.sends if day == today]
+        recent = [(t, c) for t, c, day, _ in state.sends if day == today]
     else:
-        recent = [(t, c) for t, c, _ in state.sends if now - t < caps.window]
+        recent = [(t, c) for t, c, _, _ in state.sends if now - t < caps.window]
     if len(recent) >= caps.total:
         return "frequency_cap"
     if sum(1 for _, c in recent if c == channel) >= caps.per_channel:

@@ -22,12 +22,17 @@ from typing import Any
 
 from sim.engine.messaging import guards
 from sim.engine.messaging.channels import CHANNEL_DEVICES, VISUAL, Choice, choose
-from sim.engine.messaging.clock import DAY, HOUR, MessageClock
+from sim.engine.messaging.clock import HOUR, MessageClock
 from sim.engine.messaging.config import Campaign, Variant, check_start
 from sim.engine.messaging.content import render
+from sim.engine.messaging.journeys import Journey, check_journey_start
 from sim.engine.messaging.profiles import Exposure, ProfileBook, ProfileCard
+from sim.engine.messaging.programme import Programme
 from sim.engine.messaging.segments import matches, trait_matches
+from sim.engine.messaging.templates import RenderError, fill, localize
 from sim.engine.messaging.variants import assign
+from sim.engine.messaging.walker import Walker
+from sim.trace.clock import DAY
 
 DRIVING_RETRY = 20 * 60.0  # wait this long for a drive to end before trying again (assumed)
 DEDUP_CHANNELS = frozenset({"push", "watch", "in_app", "sms"})
@@ -60,6 +65,8 @@ class Pending:
     trigger_at: float = field(compare=False)
     optimised: bool = field(default=False, compare=False)
     exposed: bool = field(default=False, compare=False)
+    run: Any = field(default=None, compare=False)  # a journey's message step: its Run
+    path: str = field(default="", compare=False)  # the run's experiment path
 
 
 @dataclass
@@ -85,11 +92,29 @@ def remembered(
 class Messenger:
     """Implements the engine's ``Messaging`` protocol: ``observe``, ``tick``, ``decisions``, ``clock``."""
 
-    def __init__(self, campaigns: list[Campaign], where: str = "campaigns") -> None:
+    def __init__(
+        self,
+        campaigns: list[Campaign],
+        where: str = "campaigns",
+        journeys: list[Journey] | None = None,
+        programme: Programme | None = None,
+    ) -> None:
         self.where = where
+        self.programme = programme or Programme()
+        journeys = journeys or []
+        campaigns = campaigns + [c for j in journeys for c in j.campaigns]
         self.campaigns = {c.name: c for c in campaigns}
         self.clock = MessageClock()
-        self.book = ProfileBook(self.clock, *remembered(campaigns))
+        counted, watched, reactive = remembered(campaigns)
+        for journey in journeys:
+            counted |= {*journey.audience.min_events, *journey.audience.max_events}
+            watched |= journey.watched()
+        self.walker = Walker(self, journeys) if journeys else None
+        if self.walker is not None:
+            reactive |= self.walker.listening
+        self.book = ProfileBook(self.clock, counted, watched, reactive)
+        if self.walker is not None:
+            self.book.on_merge = self.walker.merged
         self.queue: list[Pending] = []
         self.pending: set[tuple[str, str]] = set()
         self.decisions: list[dict[str, Any]] = []
@@ -111,7 +136,11 @@ class Messenger:
             for variant in campaign.variants:
                 self.results[(campaign.name, variant.name)] = VariantTally()
         self.keep_sends = max((c.caps.horizon for c in campaigns), default=0.0)
+        if self.programme.caps:  # a local calendar day: any send whose day may still be today
+            self.keep_sends = max(self.keep_sends, 3 * DAY)
         self._schedule_moments()
+        if self.walker is not None:
+            self.walker.schedule_moments()
 
     def bind_start(self, start: datetime) -> None:
         """Tie ``tick`` seconds to the calendar; checks one-off triggers are not in the past."""
@@ -119,6 +148,9 @@ class Messenger:
         self.clock = MessageClock(start)
         self.book.clock = self.clock
         self._schedule_moments()
+        if self.walker is not None:
+            check_journey_start(list(self.walker.journeys.values()), start, self.where)
+            self.walker.schedule_moments()
 
     def _schedule_moments(self) -> None:
         """The one-off broadcasts in order of their moment, in this clock's seconds."""
@@ -146,6 +178,8 @@ class Messenger:
         for campaign in self.by_event.get(name, ()):
             if self._trigger_matches(campaign, event):
                 self._enter(campaign, state, at, at + campaign.trigger.delay)
+        if self.walker is not None:
+            self.walker.on_event(state, name, event, at)
 
     def tick(self, now_seconds: float) -> list[Delivery]:
         """Deliveries due at ``now_seconds``; every decision is logged in ``decisions``.
@@ -161,10 +195,21 @@ class Messenger:
             while self.rolled_days <= int(now_seconds // DAY) - 1:
                 self._roll(self.workspace_learned_since_roll())
         self._broadcasts(now_seconds)
+        walker = self.walker
+        if walker is not None:
+            walker.tick(now_seconds)
         out: list[Delivery] = []
         while self.queue and self.queue[0].due <= now_seconds:
             ticket = heapq.heappop(self.queue)
-            delivery = self._decide(ticket, now_seconds)
+            if ticket.run is not None and walker is not None:
+                if not walker.live(ticket.run):  # the run exited while the ticket waited
+                    self.pending.discard((ticket.campaign, ticket.profile_id))
+                    continue
+                delivery = self._decide(ticket, now_seconds)
+                if (ticket.campaign, ticket.profile_id) not in self.pending:  # not deferred
+                    walker.after_message(ticket.run, now_seconds)
+            else:
+                delivery = self._decide(ticket, now_seconds)
             if delivery is not None:
                 out.append(delivery)
         self._plan_wake()
@@ -177,6 +222,8 @@ class Messenger:
             wake = self.queue[0].due
         if self.moments:
             wake = min(wake, self.moments[0][0])
+        if self.walker is not None:
+            wake = min(wake, self.walker.due())
         self.wake = wake
 
     # ---- the workspace's send-time fallback, rolled once per simulated day -----------------
@@ -234,6 +281,10 @@ class Messenger:
         state.entered[campaign.name] = at
         self._push(Pending(due, 0, campaign.name, state.id, at))
 
+    def journey_ticket(self, run: Any, campaign: str, path: str, now: float) -> None:
+        """A journey's message step, due now: decided like any campaign's ticket."""
+        self._push(Pending(now, 0, campaign, run.origin, now, run=run, path=path))
+
     def _push(self, ticket: Pending) -> None:
         self._seq += 1
         ticket.seq = self._seq
@@ -255,6 +306,9 @@ class Messenger:
                 self._daily(campaign, now)
             elif campaign.trigger.kind == "idle":
                 self._idle(campaign, now)
+        if self.walker is not None:
+            self.walker.forget_days(now)
+            self.walker.hourly(now)
 
     def _moments_due(self, now: float) -> None:
         """One-off broadcasts (``trigger.at``) whose moment has come: every known profile."""
@@ -318,12 +372,14 @@ class Messenger:
         if state is None:
             return None
         base = {"campaign": campaign.name, "profile_id": pid}
+        if ticket.run is not None:
+            base |= {"journey": ticket.run.journey.name, "step": campaign.name.split("/", 1)[1]}
         reason = self._exited(campaign, state, ticket)
         if reason:
             self._log(base | {"variant": state.variants.get(campaign.name)}, now, reason)
             return None
         variant = self._variant(campaign, state)
-        base["variant"] = variant.name
+        base["variant"] = ticket.path or variant.name
         if not ticket.exposed:
             ticket.exposed = True
             self._expose(campaign, variant, state, now)
@@ -349,6 +405,10 @@ class Messenger:
         base: dict[str, Any],
         now: float,
     ) -> Delivery | None:
+        message = variant.message or campaign.message
+        if not message.transactional and self.programme.held_out(state.id):
+            self._log(base, now, "global_control")
+            return None
         channels = variant.channels or campaign.channels
         choice = choose(state, channels, campaign.policy, self.clock, now)
         if choice is None:
@@ -360,7 +420,11 @@ class Messenger:
                 return None
             self._log(base, now, "no_consent")
             return None
-        row = base | self._where(choice, campaign, variant)
+        try:
+            row = base | self._where(choice, campaign, variant, state)
+        except RenderError as exc:  # never sent half-filled
+            self._log(base | self._device_row(choice), now, f"render_failed:{exc}")
+            return None
         tz = choice.device.timezone
         if guards.quiet(campaign.quiet, self.clock, now, tz):
             later = guards.quiet_end(campaign.quiet, self.clock, now, tz)
@@ -370,6 +434,8 @@ class Messenger:
             self._log(row, now, "quiet_hours")
             return None
         cap = guards.over_cap(state, campaign.caps, choice.channel, self.clock, now)
+        if not cap and not message.transactional:
+            cap = self.programme.over(state, choice.channel, message.tag, self.clock, now)
         if cap:
             self._log(row, now, cap)
             return None
@@ -417,16 +483,23 @@ class Messenger:
         ticket.due = due
         self._push(ticket)
 
-    def _where(self, choice: Choice, campaign: Campaign, variant: Variant) -> dict[str, Any]:
+    def _where(
+        self, choice: Choice, campaign: Campaign, variant: Variant, state: ProfileCard
+    ) -> dict[str, Any]:
         device = choice.device
         message = variant.message or campaign.message
-        content = render(message, device.type, device.app, choice.channel)
+        written, locale = localize(message, device.locale)
+        content = render(fill(written, state), device.type, device.app, choice.channel)
+        if message.locales:
+            content["locale"] = locale  # which language went out (the loop reads it)
+        return self._device_row(choice) | {"content": content, "topic": message.topic}
+
+    @staticmethod
+    def _device_row(choice: Choice) -> dict[str, Any]:
         return {
-            "device_id": device.id,
-            "device_type": device.type,
+            "device_id": choice.device.id,
+            "device_type": choice.device.type,
             "channel": choice.channel,
-            "content": content,
-            "topic": message.topic,
         }
 
     def _send(
@@ -440,7 +513,7 @@ class Messenger:
     ) -> Delivery:
         day = self.clock.local_day(now, state.timezone)
         state.sends = [s for s in state.sends if now - s[0] < self.keep_sends]
-        state.sends.append((now, choice.channel, day))
+        state.sends.append((now, choice.channel, day, (variant.message or campaign.message).tag))
         state.sent_by_channel[choice.channel] += 1
         state.entered[f"sent:{campaign.name}"] = now
         self._log(row, now, "", "sent")
@@ -449,7 +522,7 @@ class Messenger:
                 self._log(row | {"device_id": other.id, "device_type": other.type}, now, "dedup")
         return Delivery(
             campaign.name,
-            variant.name,
+            str(row["variant"]),  # the variant, or a journey run's experiment path
             state.id,
             choice.device.id,
             choice.device.type,
@@ -464,8 +537,10 @@ class Messenger:
         self, row: dict[str, Any], now: float, reason: str, decision: str = "suppressed"
     ) -> None:
         content = row.get("content") or {}
+        journey = {"journey": row["journey"], "step": row["step"]} if "journey" in row else {}
         self.decisions.append(
-            {
+            journey
+            | {
                 "campaign": row.get("campaign"),
                 "variant": row.get("variant"),
                 "profile_id": row.get("profile_id"),
@@ -481,6 +556,10 @@ class Messenger:
         )
 
     # ---- read side -------------------------------------------------------------------------
+
+    def journey_rows(self) -> list[dict[str, Any]]:
+        """Every move of every journey run (the lines of ``journey_steps.jsonl``)."""
+        return list(self.walker.rows) if self.walker is not None else []
 
     def experiments(self) -> list[dict[str, Any]]:
         """Per campaign (with a goal) and variant: assigned profiles, conversions, rate."""

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.engine.messaging.clock import DAY, MessageClock
-from sim.engine.messaging.events import ENGAGEMENT
+from sim.engine.messaging.clock import MessageClock
+from sim.trace.clock import DAY
+from sim.trace.vocabulary import ENGAGEMENT
 
 LABELS_KEPT = 4096  # distinct screen or page names remembered (a site has a few hundred)
 
@@ -69,6 +71,7 @@ class DeviceSeen:
     last_seen: float = -1e18
     push: bool = False
     hours: array[float] = field(default_factory=day_hours)
+    locale: str = ""  # context.locale when first seen (messages in the person's language)
 
 
 @dataclass(slots=True)
@@ -105,7 +108,7 @@ class ProfileCard:
     hours: array[float] = field(default_factory=day_hours)
     engaged: dict[str, float] = field(default_factory=dict)
     sent_by_channel: Counter[str] = field(default_factory=Counter)
-    sends: list[tuple[float, str, int]] = field(default_factory=list)
+    sends: list[tuple[float, str, int, str]] = field(default_factory=list)  # at, channel, day, tag
     entered: dict[str, float] = field(default_factory=dict)
     variants: dict[str, str] = field(default_factory=dict)
     exposures: list[Exposure] = field(default_factory=list)
@@ -163,6 +166,7 @@ class ProfileBook:
         self.workspace_hours = [0.0] * 24
         self.learning: dict[int, list[float]] = {}  # scenario day -> weights not rolled yet
         self.merges = 0
+        self.on_merge: Callable[[str, str], None] | None = None  # (old id, new id) of a merge
         # device id -> (profile id, card, device) while nothing moved: one look-up per event
         self._cards: dict[str, tuple[str, ProfileCard, DeviceSeen]] = {}
         # screen and page names -> "screen:Name": the same few strings, built once
@@ -208,6 +212,8 @@ class ProfileBook:
         del self.states[previous]
         self.alias[previous] = state.id
         self.merges += 1
+        if self.on_merge is not None:
+            self.on_merge(previous, state.id)
 
     @staticmethod
     def _device_of(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Any]:
@@ -321,6 +327,9 @@ class ProfileBook:
     ) -> DeviceSeen:
         kind = str(raw.get("type") or "phone")
         device = state.devices[device_id] = DeviceSeen(device_id, kind, "app" in context)
+        locale = context.get("locale")
+        if isinstance(locale, str):
+            device.locale = locale
         return device
 
     def _learn(
@@ -347,7 +356,9 @@ class ProfileBook:
             traits = event.get("traits")
             self._traits(state, traits if isinstance(traits, dict) else {})
         elif name == "Push Permission Changed" and device is not None:
-            device.push = bool(props.get("granted"))
+            was, device.push = device.push, bool(props.get("granted"))
+            if was and not device.push:  # a revocation, not a first "no" at install
+                state.last_event["opt_out"] = at  # journeys exit on an opt-out
         elif name == "Trip Started":
             state.driving_until = at + DRIVE_SECONDS
         elif name == "Trip Ended":
@@ -356,6 +367,7 @@ class ProfileBook:
             channel = str(props.get("channel", "email"))
             state.traits[f"subscriptions.{channel}"] = False
             state.opted_out.add(channel)
+            state.last_event["opt_out"] = at
 
     def _teach_workspace(self, at: float, hour: int, weight: float) -> None:
         """Learn for the workspace, filed under the event's scenario day until it is rolled."""

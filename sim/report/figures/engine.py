@@ -20,7 +20,8 @@ METRIC_LABELS = {
     "bcubed_f1": "B-cubed F1",
 }
 METRIC_MARKERS = {"pairwise_precision": "o", "pairwise_recall": "s", "f05": "D", "bcubed_f1": "^"}
-TARGET = 0.95
+TARGET = 0.95  # household level (and the only score of summaries older than the two levels)
+PERSON_TARGET = 0.90  # person level F0.5 and B-cubed F1 (issue 14)
 REASON_COLOURS = tuple(c for c in STRONG if c != "#55a868")
 
 
@@ -43,14 +44,25 @@ def _scores(axes: Axes, table: StitchingTable) -> None:
         rows = [(y, m[metric]) for y, (_, m) in enumerate(table.rows) if metric in m]
         ys = [y + (offset - 1.5) * 0.12 for y, _ in rows]
         axes.scatter([v for _, v in rows], ys, marker=METRIC_MARKERS[metric], label=label, s=36)
-    low = min([*values, TARGET]) if values else 0.0
+    two_levels = bool(table.definitions)
+    targets = [PERSON_TARGET, TARGET] if two_levels else [TARGET]
+    low = min([*values, *targets]) if values else 0.0
     axes.set_xlim(max(0.0, np.floor(low * 20) / 20 - 0.02), 1.01)
-    axes.axvline(TARGET, color=BAD, ls="--", lw=1, label=f"target {TARGET}")
+    if two_levels:
+        axes.axvline(PERSON_TARGET, color=BAD, ls=":", lw=1, label=f"person target {PERSON_TARGET}")
+        axes.axvline(TARGET, color=BAD, ls="--", lw=1, label=f"household target {TARGET}")
+    else:
+        axes.axvline(TARGET, color=BAD, ls="--", lw=1, label=f"target {TARGET}")
     axes.set_yticks(range(len(table.rows)), [name for name, _ in table.rows])
     axes.set_ylim(len(table.rows) - 0.5, -0.5)
     axes.set_xlabel("score (0-1, higher is better)")
-    axes.set_ylabel("rule set")
-    axes.set_title("scores by rule set", fontsize=10)
+    axes.set_ylabel("level and rule set" if two_levels else "rule set")
+    axes.set_title(
+        "scores: person level first, household level beside"
+        if two_levels
+        else "scores by rule set",
+        fontsize=10,
+    )
     axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
     axes.grid(axis="x", color="#eee")
     tidy(axes)

@@ -10,9 +10,8 @@ from matplotlib.patches import Patch
 
 from sim.report.behaviour import DayShare, SwitchMatrix
 from sim.report.daylife import ACTIVE, DayInLife
-from sim.report.figures.style import SOFT, device_colour, empty, new_figure, tidy
+from sim.report.figures.style import SOFT, device_colour, drawable, empty, new_figure, tidy
 
-SEED_SWITCH_RATE = 0.98
 MIN_BAR_H = 0.15
 CONTEXT_COLOURS = {
     "home": "#deebf7",
@@ -71,7 +70,9 @@ def day_in_life_figure(day: DayInLife) -> Figure:
     axes.set_xlabel(f"local time (hours, {day.timezone})")
     axes.set_ylabel("device")
     weekday = date.fromisoformat(day.date).strftime("%A %d %B %Y")
-    axes.set_title(f"A day in the life of {day.name}: {weekday}", loc="left")
+    persona = f" ({day.name.rsplit('(', 1)[1]}" if "(" in day.name else ""
+    who = drawable(day.name, f"person {day.person_id}{persona}")
+    axes.set_title(f"A day in the life of {who}: {weekday}", loc="left")
     handles = [Patch(color=context_colour(label, labels), label=label) for label in labels]
     title = "no context events" if day.bands_from_sessions else "context"
     axes.legend(
@@ -116,7 +117,6 @@ def switch_share_figure(days: list[DayShare]) -> Figure:
     positions = np.arange(len(days))
     bars = axes.bar(positions, shares, color="#4c72b0", width=0.7, label="people switching")
     axes.bar_label(bars, labels=[f"{s:.0f}%" for s in shares], fontsize=8, padding=2)
-    axes.axhline(SEED_SWITCH_RATE * 100, color="#c44e52", ls="--", lw=1.2, label="seeds: 98%")
     labels = [date.fromisoformat(day.date).strftime("%a %d %b") for day in days]
     step = max(1, len(days) // 14)
     axes.set_xticks(positions[::step], labels[::step], rotation=30 if step > 1 else 0)
@@ -125,7 +125,7 @@ def switch_share_figure(days: list[DayShare]) -> Figure:
     axes.set_ylabel("people using 2+ devices (%)")
     people = days[0].people
     axes.set_title(
-        f"Share of people switching devices per day ({people:,} people own 2+ devices)",
+        f"Share of people switching devices per day ({people:,} with 2+ own devices active)",
         loc="left",
     )
     axes.legend(loc="lower right")

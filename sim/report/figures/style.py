@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 from typing import Literal
 
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import MaxNLocator
 
 DPI = 100
@@ -64,6 +66,26 @@ def png_bytes(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, facecolor="white")
     return buffer.getvalue()
+
+
+def drawable(text: str, fallback: str) -> str:
+    """``text`` when the figures' font has a glyph for every character, else ``fallback``.
+
+    The population speaks Korean and Russian too; DejaVu Sans has Cyrillic but no
+    Hangul, and a title of empty boxes tells a reader nothing.
+    """
+    font = _default_font()
+    return text if all(font.get_char_index(ord(c)) for c in text if not c.isspace()) else fallback
+
+
+_FONTS: dict[str, FT2Font] = {}
+
+
+def _default_font() -> FT2Font:
+    path = font_manager.findfont(font_manager.FontProperties())
+    if path not in _FONTS:
+        _FONTS[path] = FT2Font(path)
+    return _FONTS[path]
 
 
 def device_colour(label: str) -> str:

@@ -1,0 +1,533 @@
+"""Journeys as the scenario declares them: a graph of steps, checked before anything runs.
+
+A journey is a board game drawn on the wall of the switchboard: a person
+enters at the start square (an event, a moment or local time, or coming to
+match a segment), and each square says what happens next. A *message* square
+sends one message through the same desk a campaign uses (channel policy,
+content per device, quiet hours, caps, send-time optimisation, one push per
+person); a *wait* square holds the person for a while, until a local time, or
+until an event with a timeout; a *split* square sends them one way or another
+on what they did since they entered (opened, clicked, ordered, an event, the
+device they used last), on a trait, or at random (a holdout); an
+*experiment* square deals them onto variant paths by share; an *exit* square
+ends the walk. A goal event within the goal window converts the walk, and
+(by default) ends it, as does an opt-out or any of the journey's exit events.
+
+Every message square becomes a :class:`Campaign` named ``journey/step`` whose
+trigger kind is ``journey``: nothing triggers it but the walker, and the
+messenger's decision pipeline treats it like any other campaign.
+
+Every problem is collected and reported at once, each naming the file, the
+journey, the step and the key: an unknown step kind, a branch to a missing
+id, a step nobody can reach, a loop without a wait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sim.engine.messaging.config import (
+    CHANNELS,
+    POLICIES,
+    SEND_TIMES,
+    WEEKDAYS,
+    Audience,
+    Campaign,
+    Goal,
+    Trigger,
+    Variant,
+    _audience,
+    _caps,
+    _Check,
+    _goal,
+    _message,
+    _moment,
+    _quiet,
+)
+from sim.engine.messaging.events import TRAITS
+from sim.errors import ConfigError
+from sim.trace.vocabulary import OPENED as OPENED_BY_CHANNEL
+
+KINDS: tuple[str, ...] = ("message", "wait", "split", "experiment", "exit")
+SPLITS: tuple[str, ...] = (
+    "opened",
+    "clicked",
+    "ordered",
+    "event",
+    "last_device",
+    "trait",
+    "random",
+)
+JOURNEY_KEYS = frozenset(
+    [
+        "name",
+        "description",
+        "entry",
+        "audience",
+        "goal",
+        "exit",
+        "exit_on_goal",
+        "exit_on_opt_out",
+        "reentry_hours",
+        "start",
+        "steps",
+        "channels",
+        "channel_policy",
+        "caps",
+        "quiet_hours",
+        "expires_hours",
+        "remark",
+        "source",
+    ]
+)
+STEP_KEYS: dict[str, frozenset[str]] = {
+    "message": frozenset(
+        [
+            "channels",
+            "channel_policy",
+            "message",
+            "send_time",
+            "caps",
+            "quiet_hours",
+            "expires_hours",
+        ]
+    ),
+    "wait": frozenset(
+        ["minutes", "hours", "until_local", "event", "timeout_hours", "timeout_next"]
+    ),
+    "split": frozenset(
+        ["on", "event", "trait", "value", "percent", "yes", "no", "cases", "default"]
+    ),
+    "experiment": frozenset(["paths"]),
+    "exit": frozenset(["reason"]),
+}
+COMMON_STEP_KEYS = frozenset(["id", "kind", "next", "remark", "source"])
+# What the person did since entering, as the events the closed loop sends back.
+OPENED: tuple[str, ...] = tuple(OPENED_BY_CHANNEL.values())  # sim.trace's vocabulary
+CLICKED: tuple[str, ...] = (
+    "Push Notification Tapped",
+    "Email Link Clicked",
+    "In-App Message Clicked",
+    "SMS Link Clicked",
+)
+ORDERED: tuple[str, ...] = ("Order Completed",)
+API_ENTRY = "Journey Triggered"  # with properties.journey = the journey's name
+OPT_OUT = "opt_out"  # the profile card files unsubscribes and revoked push under this name
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm of an experiment step."""
+
+    name: str
+    share: float
+    next: str
+    control: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One square of the board. ``next`` is where it goes (``""``: the end)."""
+
+    id: str
+    kind: str
+    next: str = ""
+    campaign: str = ""  # message: the campaign name ``journey/step``
+    delay: float = 0.0  # wait: seconds
+    until_local: int | None = None  # wait: local minute of day
+    event: str = ""  # wait until / split on this event
+    timeout: float = 0.0  # wait for an event: seconds
+    timeout_next: str = ""
+    on: str = ""  # split: one of SPLITS
+    trait: str = ""
+    value: Any = None
+    percent: float = 0.0
+    yes: str = ""
+    no: str = ""
+    cases: dict[str, str] = field(default_factory=dict)
+    default: str = ""
+    paths: tuple[Arm, ...] = ()
+    reason: str = "end"
+
+    def targets(self) -> list[tuple[str, str]]:
+        """(label, step id) of every way out of this step."""
+        if self.kind == "split":
+            if self.on == "last_device":
+                return [*self.cases.items(), ("default", self.default)]
+            return [("yes", self.yes), ("no", self.no)]
+        if self.kind == "experiment":
+            return [(p.name, p.next) for p in self.paths]
+        if self.kind == "wait" and self.event:
+            return [("event", self.next), ("timeout", self.timeout_next)]
+        if self.kind == "exit":
+            return []
+        return [("next", self.next)]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How a profile enters: an event, a moment, a local time of day, or matching the audience."""
+
+    kind: str  # event | at | local_time | segment
+    event: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+    local_minute: int = 0
+    days: tuple[int, ...] = tuple(range(7))
+
+
+@dataclass(frozen=True)
+class Journey:
+    name: str
+    entry: Entry
+    audience: Audience
+    goal: Goal | None
+    exit: tuple[str, ...]
+    exit_on_goal: bool
+    exit_on_opt_out: bool
+    reentry: float | None
+    start: str
+    steps: dict[str, Step]
+    campaigns: tuple[Campaign, ...]  # one per message step
+
+    def watched(self) -> frozenset[str]:
+        """Event names whose last time the walker reads."""
+        names = set(self.exit) | {OPT_OUT}
+        if self.goal is not None:
+            names.add(self.goal.event)
+        for step in self.steps.values():
+            if step.event:
+                names.add(step.event)
+            if step.on == "opened":
+                names.update(OPENED)
+            elif step.on == "clicked":
+                names.update(CLICKED)
+            elif step.on == "ordered":
+                names.update(ORDERED)
+        return frozenset(names)
+
+    def reactive(self) -> frozenset[str]:
+        """Event names the walker acts on when they arrive."""
+        names = set(self.exit)
+        if self.entry.kind == "event":
+            names.add(self.entry.event)
+        if self.goal is not None:
+            names.add(self.goal.event)
+        names.update(s.event for s in self.steps.values() if s.kind == "wait" and s.event)
+        return frozenset(names)
+
+
+def _entry(check: _Check, raw: dict[str, Any], name: str) -> Entry:
+    table = check.table(raw, "entry")
+    kinds = [k for k in ("event", "at", "local_time", "segment", "api") if k in table]
+    if len(kinds) != 1:
+        check.fail("entry", "exactly one of event, at, local_time, segment, api", table or None)
+        return Entry("segment")
+    if "api" in kinds:  # a track event anyone may post: "Journey Triggered" {journey: name}
+        if table["api"] is not True:
+            check.fail(
+                "entry.api", "true (enter on a posted Journey Triggered event)", table["api"]
+            )
+        return Entry("event", API_ENTRY, {"journey": name})
+    if "event" in kinds:
+        props = table.get("properties", {})
+        if not isinstance(props, dict):
+            check.fail("entry.properties", "a table of property = value", props)
+            props = {}
+        return Entry("event", check.event(table["event"], "entry.event"), props)
+    if "at" in kinds:
+        return Entry("at", at=_moment(check, table["at"]))
+    if "local_time" in kinds:
+        chosen = check.names(table.get("days", list(WEEKDAYS)), "entry.days", WEEKDAYS)
+        return Entry(
+            "local_time",
+            local_minute=check.clock(table["local_time"], "entry.local_time"),
+            days=tuple(WEEKDAYS.index(d) for d in chosen),
+        )
+    if table["segment"] is not True:
+        check.fail(
+            "entry.segment", "true (enter on coming to match the audience)", table["segment"]
+        )
+    return Entry("segment")
+
+
+def _text(check: _Check, table: dict[str, Any], key: str, where: str) -> str:
+    value = table.get(key, "")
+    if not isinstance(value, str):
+        check.fail(f"{where}.{key}", "a step id", value)
+        return ""
+    return value
+
+
+def _wait(check: _Check, item: dict[str, Any], key: str, base: Step) -> Step:
+    modes = [m for m in ("minutes", "hours", "until_local", "event") if m in item]
+    if len(modes) != 1:
+        check.fail(key, "exactly one of minutes, hours, until_local, event", sorted(item))
+        return base
+    mode = modes[0]
+    if mode in ("minutes", "hours"):
+        scale = 60.0 if mode == "minutes" else 3600.0
+        return replace(base, delay=check.number(item, mode, 0.0, 0.0, f"{key}.") * scale)
+    if mode == "until_local":
+        return replace(base, until_local=check.clock(item["until_local"], f"{key}.until_local"))
+    return replace(
+        base,
+        event=check.event(item["event"], f"{key}.event"),
+        timeout=check.number(item, "timeout_hours", 0.01, 24.0, f"{key}.") * 3600.0,
+        timeout_next=_text(check, item, "timeout_next", key),
+    )
+
+
+def _split(check: _Check, item: dict[str, Any], key: str, base: Step) -> Step:
+    on = item.get("on")
+    if on not in SPLITS:
+        check.fail(f"{key}.on", f"one of {list(SPLITS)}", on)
+        return base
+    step = replace(base, on=str(on), yes=_text(check, item, "yes", key))
+    step = replace(step, no=_text(check, item, "no", key))
+    if on == "event":
+        step = replace(step, event=check.event(item.get("event"), f"{key}.event"))
+    elif on == "trait":
+        trait = item.get("trait")
+        if trait not in TRAITS:
+            check.fail(f"{key}.trait", f"a known trait from {sorted(TRAITS)}", trait)
+        step = replace(step, trait=str(trait), value=item.get("value", True))
+    elif on == "random":
+        percent = check.number(item, "percent", 0.0, -1.0, f"{key}.")
+        if not 0.0 < percent < 100.0:
+            check.fail(f"{key}.percent", "a share of people in (0, 100) sent to yes", percent)
+        step = replace(step, percent=percent)
+    elif on == "last_device":
+        cases = check.table(item, "cases")
+        for kind, target in cases.items():
+            if kind not in ("phone", "tablet", "laptop", "watch", "car", "tv", "speaker"):
+                check.fail(f"{key}.cases.{kind}", "a device type", kind)
+            if not isinstance(target, str):
+                check.fail(f"{key}.cases.{kind}", "a step id", target)
+        return replace(
+            step,
+            cases={k: str(v) for k, v in cases.items()},
+            default=_text(check, item, "default", key),
+            yes="",
+            no="",
+        )
+    return step
+
+
+def _experiment(check: _Check, item: dict[str, Any], key: str, base: Step) -> Step:
+    items = item.get("paths")
+    if not isinstance(items, list) or len(items) < 2:
+        check.fail(f"{key}.paths", "an array of at least two { name, share, next } tables", items)
+        return base
+    paths = []
+    for i, raw in enumerate(items):
+        raw = raw if isinstance(raw, dict) else {}
+        where = f"{key}.paths[{i}]"
+        name = raw.get("name")
+        if not isinstance(name, str) or not name:
+            check.fail(f"{where}.name", "a path name", name)
+            name = f"p{i}"
+        share = check.number(raw, "share", 0.0, 0.0, f"{where}.")
+        paths.append(Arm(name, share, _text(check, raw, "next", where), bool(raw.get("control"))))
+    total = sum(p.share for p in paths)
+    if abs(total - 100.0) > 1e-6:
+        check.fail(f"{key}.paths", "shares that sum to 100", total)
+    if len({p.name for p in paths}) != len(paths):
+        check.fail(f"{key}.paths", "unique path names", [p.name for p in paths])
+    return replace(base, paths=tuple(paths))
+
+
+def _message_campaign(
+    check: _Check, item: dict[str, Any], key: str, journey: dict[str, Any], name: str
+) -> Campaign:
+    """A message step as a campaign ``journey/step``: the journey's defaults, the step's own."""
+    inherited = ("channels", "channel_policy", "caps", "quiet_hours", "expires_hours")
+    merged: dict[str, Any] = {k: journey[k] for k in inherited if k in journey}
+    merged |= {k: v for k, v in item.items() if k in STEP_KEYS["message"]}
+    sub = _Check(check.where, f"{check.label}.{key}", check.problems)
+    channels = sub.names(merged.get("channels", ["push", "email"]), "channels", CHANNELS)
+    policy = merged.get("channel_policy", "best_engaged")
+    if policy not in POLICIES:
+        sub.fail("channel_policy", f"one of {list(POLICIES)}", policy)
+    send_time = merged.get("send_time", "immediate")
+    if send_time not in SEND_TIMES:
+        sub.fail("send_time", f"one of {list(SEND_TIMES)}", send_time)
+    expires = sub.number(merged, "expires_hours", 0.1, 24.0)
+    return Campaign(
+        name=name,
+        trigger=Trigger("journey"),
+        audience=Audience(),
+        goal=None,
+        channels=channels,
+        policy=str(policy),
+        message=_message(sub, sub.table(merged, "message"), "message", None),
+        variants=(Variant("default", 100.0, send_time=str(send_time)),),
+        caps=_caps(sub, merged),
+        quiet=_quiet(sub, merged),
+        exit=(),
+        expires=expires * 3600.0,
+        reentry=0.0,
+    )
+
+
+def _steps(
+    check: _Check, raw: dict[str, Any], journey_name: str
+) -> tuple[dict[str, Step], list[Campaign], list[str]]:
+    items = raw.get("steps")
+    if not isinstance(items, list) or not items:
+        check.fail("steps", "a non-empty array of tables [[journeys.steps]]", items)
+        return {}, [], []
+    steps: dict[str, Step] = {}
+    order: list[str] = []
+    campaigns = []
+    for i, item in enumerate(items):
+        item = item if isinstance(item, dict) else {}
+        sid = item.get("id")
+        key = f"steps[{i}]" + (f" ({sid})" if isinstance(sid, str) else "")
+        if not isinstance(sid, str) or not sid or "/" in sid:
+            check.fail(f"{key}.id", "a step id (no '/')", sid)
+            continue
+        if sid in steps:
+            check.fail(f"{key}.id", "a step id used once", sid)
+            continue
+        kind = item.get("kind")
+        if kind not in KINDS:
+            check.fail(f"{key}.kind", f"one of {list(KINDS)}", kind)
+            continue
+        for name in item:
+            if name not in COMMON_STEP_KEYS | STEP_KEYS[kind]:
+                check.fail(f"{key}.{name}", f"a key of a {kind} step", name)
+        step = Step(sid, str(kind), next=_text(check, item, "next", key))
+        if kind == "message":
+            campaign = _message_campaign(check, item, key, raw, f"{journey_name}/{sid}")
+            campaigns.append(campaign)
+            step = replace(step, campaign=campaign.name)
+        elif kind == "wait":
+            step = _wait(check, item, key, step)
+        elif kind == "split":
+            step = _split(check, item, key, step)
+        elif kind == "experiment":
+            step = _experiment(check, item, key, step)
+        else:
+            step = replace(step, reason=str(item.get("reason", "end")))
+        steps[sid] = step
+        order.append(sid)
+    return steps, campaigns, order
+
+
+def _graph(check: _Check, steps: dict[str, Step], start: str, order: list[str]) -> None:
+    """Branches to missing ids, steps nobody reaches, loops that never wait."""
+    for sid in order:
+        for label, target in steps[sid].targets():
+            if target and target not in steps:
+                check.fail(f"steps ({sid}).{label}", "the id of a step in this journey", target)
+    if start not in steps:
+        return
+    seen, todo = {start}, [start]
+    while todo:
+        for _, target in steps[todo.pop()].targets():
+            if target in steps and target not in seen:
+                seen.add(target)
+                todo.append(target)
+    for sid in order:
+        if sid not in seen:
+            check.say(f"steps ({sid})", f"unreachable from the start step {start!r}")
+    instant = {sid for sid in order if steps[sid].kind != "wait"}
+    for sid in order:
+        cycle = _instant_cycle(steps, instant, sid)
+        if cycle and min(cycle) == sid:
+            check.say(
+                f"steps ({sid})",
+                f"a loop without a wait ({' -> '.join([*cycle, cycle[0]])}); put a wait step in it",
+            )
+
+
+def _instant_cycle(steps: dict[str, Step], instant: set[str], origin: str) -> list[str]:
+    """A path of steps without a wait from ``origin`` back to itself, or ``[]``."""
+    if origin not in instant:
+        return []
+    stack: list[tuple[str, list[str]]] = [(origin, [origin])]
+    visited: set[str] = set()
+    while stack:
+        sid, path = stack.pop()
+        for _, target in steps[sid].targets():
+            if target == origin:
+                return path
+            if target in instant and target not in visited:
+                visited.add(target)
+                stack.append((target, [*path, target]))
+    return []
+
+
+def parse_journey(raw: object, index: int, where: str, problems: list[str]) -> Journey | None:
+    """One ``[[journeys]]`` table; problems are appended, not raised."""
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: journeys[{index}]: expected a table, got {raw!r}")
+        return None
+    name = raw.get("name")
+    label = f"journeys[{index}]" + (f" ({name})" if isinstance(name, str) else "")
+    check = _Check(where, label, problems)
+    if not isinstance(name, str) or not name or "/" in name:
+        check.fail("name", "a journey name (no '/')", name)
+        name = f"journey{index}"
+    for key in raw:
+        if key not in JOURNEY_KEYS:
+            check.fail(key, f"one of {sorted(JOURNEY_KEYS)}", key)
+    steps, campaigns, order = _steps(check, raw, name)
+    start = raw.get("start", order[0] if order else "")
+    if not isinstance(start, str) or (order and start not in steps):
+        check.fail("start", "the id of a step in this journey", start)
+        start = order[0] if order else ""
+    _graph(check, steps, start, order)
+    exits = raw.get("exit", [])
+    exits = exits if isinstance(exits, list) else [exits]
+    return Journey(
+        name=name,
+        entry=_entry(check, raw, name),
+        audience=_audience(check, raw),
+        goal=_goal(check, raw),
+        exit=tuple(check.event(e, "exit") for e in exits),
+        exit_on_goal=bool(raw.get("exit_on_goal", True)),
+        exit_on_opt_out=bool(raw.get("exit_on_opt_out", True)),
+        reentry=(
+            check.number(raw, "reentry_hours", 0.0, 0.0) * 3600.0
+            if "reentry_hours" in raw
+            else None
+        ),
+        start=start,
+        steps=steps,
+        campaigns=tuple(campaigns),
+    )
+
+
+def parse_journeys(items: list[Any], where: str, campaign_names: set[str]) -> list[Journey]:
+    """Every journey, or a :class:`ConfigError` listing every problem in every one."""
+    problems: list[str] = []
+    out = [parse_journey(raw, i, where, problems) for i, raw in enumerate(items)]
+    names = [j.name for j in out if j is not None]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"{where}: journeys: expected unique names, got {name!r} twice")
+    for journey in (j for j in out if j is not None):
+        for campaign in journey.campaigns:
+            if campaign.name in campaign_names:
+                problems.append(
+                    f"{where}: journeys ({journey.name}): message step {campaign.name!r} has the"
+                    " name of a campaign; rename the journey or the campaign"
+                )
+    if problems:
+        raise ConfigError(problems)
+    return [j for j in out if j is not None]
+
+
+def check_journey_start(journeys: list[Journey], start: datetime, where: str) -> None:
+    """A one-off entry before the scenario starts would never fire: say so."""
+    problems = [
+        f"{where}: journey {j.name}: entry.at: expected a moment at or after the scenario"
+        f" start {start.isoformat()}, got {j.entry.at.isoformat()}"
+        for j in journeys
+        if j.entry.at is not None and j.entry.at < start
+    ]
+    if problems:
+        raise ConfigError(problems)

@@ -1,0 +1,222 @@
+"""Brand scope: which of a person's device pick-ups become sessions with the brand.
+
+The trace is what one brand's CDP sees. Mason picks up his phone dozens of
+times a day (social, photos, dating apps, music); only now and then is it the
+shop's app. So a person's device use is simulated first (contexts, what is at
+hand, a second screen while the TV plays, a look at the phone at night), and
+each pick-up becomes a brand session with odds that carry the brand's
+category: how many sessions a month its users mean to have on each device
+type (Localytics for the phone), spread between heavy and light users like
+Ehrenberg's negative binomial (a gamma intensity per person), and whether the
+person uses the brand's app at all or only its web site.
+
+The category's numbers live in ``data/brands.toml``; device use apart from
+any brand in ``data/device_use.toml``. Both are validated here and every
+number needs a ``source`` or ``remark``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.world.people import Person
+from sim.world.places import CONTEXTS
+from sim.world.rng import Streams
+from sim.world.routine import placed
+from sim.world.schema import Reader, load_toml
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+BRANDS = DATA / "brands.toml"
+DEVICE_USE = DATA / "device_use.toml"
+BRAND_DEVICES = ("phone", "tablet", "laptop", "tv", "speaker", "watch", "car")
+SCREENS = ("phone", "tablet", "laptop")
+DAYS_PER_MONTH = 30.4
+WEEK = {"weekday": 5.0 / 7.0, "weekend": 2.0 / 7.0}
+
+
+@dataclass(frozen=True)
+class Category:
+    """A brand category's sourced engagement (one table of ``data/brands.toml``)."""
+
+    name: str
+    summary: str
+    orders: bool
+    app_users: float
+    shop: dict[str, float]  # share of brand sessions on each screen that look at products
+    sessions_per_month: dict[str, float]
+    shape: float
+
+
+@dataclass(frozen=True)
+class DeviceUse:
+    """Device use apart from the brand (``data/device_use.toml``)."""
+
+    night_check_share: float
+    night_checks: float
+    tv_mu: float
+    tv_sigma: float
+    second_screen_per_hour: dict[str, float]
+
+    @property
+    def tv_mean_hours(self) -> float:
+        return float(np.exp(self.tv_mu + self.tv_sigma**2 / 2.0)) / 60.0
+
+
+def _number(reader: Reader, data: dict[str, Any], key: str, where: str, hi: float) -> float:
+    value = data.get(key)
+    if isinstance(value, dict):
+        return reader.number(value, "value", f"{where}{key}.", 0.0, hi)
+    return reader.number(data, key, where, 0.0, hi)
+
+
+def _shop(reader: Reader, item: dict[str, Any], where: str) -> dict[str, float]:
+    table = reader.table(item, "shop", where)
+    reader.known(table, SCREENS, f"{where}shop.")
+    return {kind: reader.probability(table, kind, f"{where}shop.") for kind in SCREENS}
+
+
+def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Category]:
+    """Validate ``brands.toml``; raise ``ConfigError`` naming file, key and expectation."""
+    reader = Reader(path)
+    reader.known(data, ("categories",), "")
+    reader.check_provenance(data)
+    table = reader.table(data, "categories", "")
+    out: dict[str, Category] = {}
+    for name, raw in table.items():
+        where = f"categories.{name}."
+        item = raw if isinstance(raw, dict) else {}
+        if not isinstance(raw, dict):
+            reader.fail(f"categories.{name}", "a table", raw)
+        reader.known(
+            item, ("summary", "orders", "app_users", "shop", "sessions_per_month", "skew"), where
+        )
+        sessions = reader.table(item, "sessions_per_month", where)
+        reader.known(sessions, BRAND_DEVICES, f"{where}sessions_per_month.")
+        per_month = {
+            kind: reader.number(sessions, kind, f"{where}sessions_per_month.", 0.0, 1e6)
+            for kind in BRAND_DEVICES
+        }
+        skew = reader.table(item, "skew", where)
+        reader.known(skew, ("shape",), f"{where}skew.")
+        out[name] = Category(
+            name=name,
+            summary=reader.text(item, "summary", where),
+            orders=reader.flag(item, "orders", where, True),
+            app_users=reader.probability(item, "app_users", where),
+            shop=_shop(reader, item, where),
+            sessions_per_month=per_month,
+            shape=reader.number(skew, "shape", f"{where}skew.", 0.05, 20.0),
+        )
+    if not out:
+        reader.fail("categories", "at least one [categories.NAME] table")
+    reader.raise_if_any()
+    return out
+
+
+def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
+    reader = Reader(path)
+    reader.known(data, ("night", "tv", "second_screen_per_hour"), "")
+    reader.check_provenance(data)
+    night = reader.table(data, "night", "")
+    reader.known(night, ("check_share", "checks"), "night.")
+    tv = reader.table(data, "tv", "")
+    reader.known(tv, ("median_minutes", "sigma"), "tv.")
+    rates = reader.table(data, "second_screen_per_hour", "")
+    reader.known(rates, SCREENS, "second_screen_per_hour.")
+    use = DeviceUse(
+        night_check_share=reader.probability(night, "check_share", "night."),
+        night_checks=_number(reader, night, "checks", "night.", 10.0),
+        tv_mu=float(np.log(max(1.0, _number(reader, tv, "median_minutes", "tv.", 600.0)))),
+        tv_sigma=_number(reader, tv, "sigma", "tv.", 3.0),
+        second_screen_per_hour={
+            kind: reader.number(rates, kind, "second_screen_per_hour.", 0.0, 60.0)
+            for kind in SCREENS
+        },
+    )
+    reader.raise_if_any()
+    return use
+
+
+@cache
+def categories(path: Path = BRANDS) -> dict[str, Category]:
+    return parse_categories(load_toml(path), path)
+
+
+@cache
+def device_use(path: Path = DEVICE_USE) -> DeviceUse:
+    return parse_device_use(load_toml(path), path)
+
+
+@dataclass
+class Engagement:
+    """One person's relationship with the brand, drawn once."""
+
+    app_user: bool
+    intensity: float  # gamma multiplier of the category's monthly sessions (mean 1)
+    odds: dict[str, float]  # chance a pick-up of this device type is a brand session
+
+
+@dataclass
+class Brand:
+    """The brand of a run: its category, device use apart from it, and each person's engagement."""
+
+    category: Category
+    use: DeviceUse
+    people: dict[str, Engagement] = field(default_factory=dict)
+
+    def of(self, person: Person, streams: Streams) -> Engagement:
+        """The person's engagement, drawn on first need from the person's own brand stream."""
+        found = self.people.get(person.id)
+        if found is None:
+            found = self.people[person.id] = self.draw(person, streams.get("brand", person.id))
+        return found
+
+    def draw(self, person: Person, rng: np.random.Generator) -> Engagement:
+        category = self.category
+        app_user = bool(rng.random() < category.app_users)
+        intensity = float(rng.gamma(category.shape, 1.0 / category.shape))
+        pickups = pickups_per_day(person, self.use)
+        odds: dict[str, float] = {}
+        for kind, per_month in category.sessions_per_month.items():
+            expected = pickups.get(kind, 0.0)
+            wanted = per_month / DAYS_PER_MONTH * intensity
+            odds[kind] = min(1.0, wanted / expected) if expected > 0 else 0.0
+        return Engagement(app_user, intensity, odds)
+
+
+def pickups_per_day(person: Person, use: DeviceUse) -> dict[str, float]:
+    """How often, on an average day, this person picks up each device type.
+
+    Read off the persona's routine (weekdays and weekends, ignoring jitter
+    and trips), the devices the person owns and the ``use`` weights of each
+    block, plus the screens picked up while the TV plays and the night looks
+    at the phone: the denominator that turns monthly brand sessions into odds
+    per pick-up.
+    """
+    owned = {d.type for d in person.devices}
+    personal = {d.type for d in person.devices if not d.shared}
+    out: dict[str, float] = {}
+    for kind, share in WEEK.items():
+        for template in person.persona.routine[kind]:
+            block = placed(person, template)
+            at_hand = CONTEXTS[block.context].at_hand
+            weights = {t: w for t, w in block.use.items() if t in owned and t in at_hand}
+            total = sum(weights.values())
+            if not total or not block.sessions_per_hour:
+                continue
+            pickups = block.sessions_per_hour * (block.end - block.start) / 60.0 * share
+            for kind_, weight in weights.items():
+                out[kind_] = out.get(kind_, 0.0) + pickups * weight / total
+            tv = pickups * weights.get("tv", 0.0) / total
+            for screen in SCREENS:
+                if screen in owned and screen in at_hand:
+                    rate = use.second_screen_per_hour[screen]
+                    out[screen] = out.get(screen, 0.0) + tv * use.tv_mean_hours * rate
+    if "phone" in personal:
+        out["phone"] = out.get("phone", 0.0) + use.night_check_share * use.night_checks
+    return out

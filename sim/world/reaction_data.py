@@ -1,0 +1,121 @@
+"""Reaction odds as data: how likely a delivered message is opened, clicked, resented.
+
+The numbers live in ``data/reactions.toml`` with a ``source`` or ``remark``
+for each: push direct opens by platform (Appboy 2016: Android 6.1%, iOS
+2.0%), e-mail opens and clicks (Mailchimp 2019), and assumed odds for the
+channels nobody publishes (a banner over a film, a voice message in the
+kitchen). They are a person's *base* odds; context, relevance, the hour and
+fatigue move them in :mod:`sim.world.reactions`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sim.world.schema import Reader, load_toml
+
+REACTIONS = Path(__file__).resolve().parents[2] / "data" / "reactions.toml"
+CHANNELS = ("push", "email", "in_app", "sms", "watch", "tv_banner", "speaker_voice", "car_audio")
+PLATFORMS = ("ios", "android", "other")
+ANNOYANCE_KEYS = (
+    "bad_context",
+    "extra_message",
+    "decay_per_day",
+    "opt_out_per_unit",
+    "opt_out_max",
+    "churn_at",
+)
+
+
+@dataclass(frozen=True)
+class ReactionOdds:
+    """Base odds of each reaction, read from ``data/reactions.toml``."""
+
+    open: dict[str, dict[str, float]]  # channel -> platform (or "all") -> odds
+    click: dict[str, float]
+    latency_minutes: dict[str, float]
+    persona_response: dict[str, float]
+    annoyance: dict[str, float]
+    click_window_hours: float
+
+    def open_odds(self, channel: str, platform: str) -> float:
+        table = self.open.get(channel, {})
+        if "all" in table:
+            return table["all"]
+        return table.get(platform, table.get("other", 0.1))
+
+    def latency(self, channel: str) -> float:
+        return self.latency_minutes.get(channel, self.latency_minutes["other"])
+
+
+def _probabilities(reader: Reader, table: dict[str, Any], where: str) -> dict[str, float]:
+    return {
+        key: reader.probability(table, key, where)
+        for key in table
+        if key not in ("source", "remark")
+    }
+
+
+def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
+    """Validate ``reactions.toml``; raise ``ConfigError`` naming file, key and expectation."""
+    reader = Reader(path)
+    reader.check_provenance(data)
+    reader.known(
+        data,
+        ("open", "click", "latency_minutes", "persona_response", "annoyance", "conversion"),
+        "",
+    )
+    opens = reader.table(data, "open", "")
+    reader.known(opens, CHANNELS, "open.")
+    open_odds: dict[str, dict[str, float]] = {}
+    for channel in CHANNELS:
+        table = reader.table(opens, channel, "open.")
+        reader.known(table, (*PLATFORMS, "all"), f"open.{channel}.")
+        if table and "all" not in table and not all(p in table for p in PLATFORMS):
+            reader.fail(f"open.{channel}", f"either 'all' or each of {', '.join(PLATFORMS)}")
+        open_odds[channel] = _probabilities(reader, table, f"open.{channel}.")
+    clicks = reader.table(data, "click", "")
+    reader.known(clicks, CHANNELS, "click.")
+    for channel in CHANNELS:
+        if channel not in clicks:
+            reader.fail(f"click.{channel}", "a probability between 0 and 1")
+    latency = reader.table(data, "latency_minutes", "")
+    response = reader.table(data, "persona_response", "")
+    annoyance = reader.table(data, "annoyance", "")
+    reader.known(annoyance, ANNOYANCE_KEYS, "annoyance.")
+    conversion = reader.table(data, "conversion", "")
+    reader.known(conversion, ("click_window_hours",), "conversion.")
+    odds = ReactionOdds(
+        open=open_odds,
+        click=_probabilities(reader, clicks, "click."),
+        latency_minutes={
+            k: reader.number(latency, k, "latency_minutes.", 0.0, 10_000.0)
+            for k in latency
+            if k not in ("source", "remark")
+        }
+        | {"other": reader.number(latency, "other", "latency_minutes.", 0.0, 10_000.0)},
+        persona_response={
+            k: reader.number(response, k, "persona_response.", 0.0, 10.0)
+            for k in response
+            if k not in ("source", "remark")
+        },
+        annoyance={
+            k: reader.number(annoyance, k, "annoyance.", 0.0, 100.0) for k in ANNOYANCE_KEYS
+        },
+        click_window_hours=reader.number(
+            conversion, "click_window_hours", "conversion.", 0.0, 10_000.0
+        ),
+    )
+    for key in ("decay_per_day", "opt_out_per_unit", "opt_out_max"):
+        if not 0.0 <= odds.annoyance[key] <= 1.0:
+            reader.fail(f"annoyance.{key}", "a probability between 0 and 1", odds.annoyance[key])
+    reader.raise_if_any()
+    return odds
+
+
+@cache
+def reaction_odds(path: Path = REACTIONS) -> ReactionOdds:
+    return parse_reactions(load_toml(path), path)

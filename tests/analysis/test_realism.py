@@ -1,0 +1,105 @@
+"""Realism rows are computed from what the run counted, with the source's band."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sim.analysis.published import parse_published, published
+from sim.analysis.realism import (
+    Collected,
+    brand_figures,
+    cross_device_share,
+    figures,
+    night_share,
+    peak_hour,
+    switch_rate,
+    top_share,
+)
+from sim.errors import ConfigError
+from sim.world.brand import categories
+
+
+def outcomes() -> dict[str, Any]:
+    return {
+        "sessions": {"phone": 1000, "laptop": 200},
+        "orders": {"phone": 17, "laptop": 9},
+        "app_sessions": {"p1": 3, "p2": 1},
+        "app_ms": 2 * 60_000 * 3 + 4 * 60_000,
+        "app_timed": 4,
+        "carts": {"0": 60, "3": 40, "6": 50},
+        "carts_bought": {"0": 18, "3": 12, "6": 1},
+        "tv_sittings": 10,
+        "tv_with": {"any": 8, "phone": 5, "laptop": 3},
+        "messages": {
+            "push/ios/delivered": 100,
+            "push/ios/opened": 2,
+            "push/android/delivered": 50,
+            "push/android/opened": 3,
+            "email/other/delivered": 10,
+            "email/other/opened": 2,
+        },
+        "switch_days": {"0": 4, "1": 4, "10": 2},
+        "switched_days": {"0": 4, "1": 1},
+    }
+
+
+def test_rows_are_outcomes_against_the_published_band() -> None:
+    rows = {f.name: f for f in brand_figures(Collected("retail", 7, outcomes(), []))}
+    assert rows["conversion_phone"].value == pytest.approx(0.017)
+    assert rows["conversion_phone"].within
+    assert rows["conversion_laptop"].value == pytest.approx(0.045)
+    assert not rows["conversion_laptop"].within, "4.5% is above Monetate's 4.44%"
+    assert rows["sessions_per_app_user_month"].value == pytest.approx(2 * 30.4 / 7)
+    assert rows["app_session_minutes"].value == pytest.approx(2.5)
+    assert rows["cart_abandonment"].value == pytest.approx(0.7)
+    assert rows["tv_second_screen"].value == pytest.approx(0.8)
+    assert rows["push_open_ios"].value == pytest.approx(0.02)
+    assert rows["push_open_android"].value == pytest.approx(0.06)
+    assert rows["conversion_tablet"].value is None, "no tablet sessions: nothing to measure"
+    assert rows["cross_device_orders"].value is None
+    reference = published()["conversion_phone"]
+    assert (rows["conversion_phone"].low, rows["conversion_phone"].high) == (
+        reference.low,
+        reference.high,
+    )
+
+
+def test_figures_keep_to_the_brand_category() -> None:
+    media = {f.name for f in figures(Collected("media", 7, outcomes(), []))}
+    retail = {f.name for f in figures(Collected("retail", 7, outcomes(), []))}
+    assert "conversion_phone" in retail and "conversion_phone" not in media
+    assert "tv_second_screen" in media, "device use apart from the brand applies to every brand"
+
+
+def test_published_categories_are_brand_categories() -> None:
+    known = set(categories())
+    for figure in published().values():
+        assert set(figure.categories) <= known, figure.name
+
+
+def test_switch_rate_counts_days_in_order_and_has_no_published_line() -> None:
+    block = switch_rate(outcomes())
+    assert block["value"] == pytest.approx(5 / 10)
+    assert [d["day"] for d in block["by_day"]] == [0, 1, 10]
+    assert block["by_day"][1] == {"day": 1, "people": 4, "switchers": 1}
+    assert "published" not in block
+    assert switch_rate({})["value"] is None
+
+
+def test_helpers() -> None:
+    paths = [{"path": ["phone:search", "laptop:order"]}, {"path": ["phone:view", "phone:order"]}]
+    assert cross_device_share(paths) == 0.5
+    assert top_share([10, 1, 1, 1, 1], 0.2) == pytest.approx(10 / 14)
+    assert night_share({"03": 4, "04": 5, "05": 6, "21": 10}) == pytest.approx(0.4)
+    assert peak_hour({"speaker@09": 5, "speaker@18": 4, "tv@20": 9}, "speaker") == 9.0
+    assert peak_hour({}, "tv") is None
+
+
+def test_a_band_that_does_not_hold_its_published_value_fails_naming_file_and_key() -> None:
+    data = {"figures": {"x": {"published": 0.5, "low": 0.6, "high": 0.7, "source": "s"}}}
+    with pytest.raises(ConfigError, match=r"pub\.toml: figures\.x\.published: expected a value"):
+        parse_published(data, "pub.toml")
+    with pytest.raises(ConfigError, match=r"figures\.y\.source: expected a non-empty string"):
+        parse_published({"figures": {"y": {"published": 1, "low": 1, "high": 1}}}, "pub.toml")

@@ -1,0 +1,106 @@
+"""Brand scope: categories from validated data, engagement drawn per person."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.errors import ConfigError
+from sim.world.brand import (
+    BRANDS,
+    DEVICE_USE,
+    Brand,
+    categories,
+    device_use,
+    parse_categories,
+    parse_device_use,
+    pickups_per_day,
+)
+from sim.world.reaction_data import REACTIONS, parse_reactions, reaction_odds
+from sim.world.rng import Streams
+from sim.world.scenario import load_scenario, parse_scenario
+from sim.world.schema import load_toml
+from sim.world.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_data_files_validate() -> None:
+    assert {"retail", "media", "travel"} <= set(categories())
+    assert device_use().night_check_share == 0.5
+    odds = reaction_odds()
+    assert odds.open_odds("push", "ios") < odds.open_odds("push", "android"), "Appboy 2016"
+    assert odds.open_odds("email", "ios") == odds.open_odds("email", "android")
+
+
+def test_an_unknown_brand_category_fails_naming_file_key_and_choices() -> None:
+    path = ROOT / "scenarios" / "population.toml"
+    data = load_toml(path)
+    data["brand"] = {"category": "casino"}
+    personas = load_scenario(path).personas
+    with pytest.raises(ConfigError) as error:
+        parse_scenario(data, path, personas)
+    text = str(error.value)
+    assert "population.toml: brand.category: expected one of" in text
+    assert "retail" in text and "'casino'" in text
+
+
+def test_a_probability_outside_0_1_fails_naming_the_key() -> None:
+    data: dict[str, Any] = copy.deepcopy(load_toml(BRANDS))
+    data["categories"]["retail"]["app_users"]["value"] = 1.4
+    with pytest.raises(
+        ConfigError,
+        match=r"b\.toml: categories\.retail\.app_users\.value: expected a number between 0 and 1, got 1\.4",
+    ):
+        parse_categories(data, "b.toml")
+    reactions: dict[str, Any] = copy.deepcopy(load_toml(REACTIONS))
+    reactions["open"]["push"]["ios"] = -0.1
+    with pytest.raises(
+        ConfigError, match=r"r\.toml: open\.push\.ios: expected a number between 0 and 1"
+    ):
+        parse_reactions(reactions, "r.toml")
+
+
+def test_a_rate_without_a_source_fails() -> None:
+    data: dict[str, Any] = copy.deepcopy(load_toml(BRANDS))
+    del data["categories"]["retail"]["sessions_per_month"]["source"]
+    with pytest.raises(
+        ConfigError,
+        match=r"b\.toml: categories\.retail\.sessions_per_month: expected a 'source' or 'remark'",
+    ):
+        parse_categories(data, "b.toml")
+    use: dict[str, Any] = copy.deepcopy(load_toml(DEVICE_USE))
+    del use["second_screen_per_hour"]["source"], use["second_screen_per_hour"]["remark"]
+    with pytest.raises(
+        ConfigError, match=r"second_screen_per_hour: expected a 'source' or 'remark'"
+    ):
+        parse_device_use(use, "u.toml")
+
+
+def test_engagement_is_skewed_heavy_and_light_and_odds_stay_probabilities() -> None:
+    world = World(load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=300))
+    brand = Brand(categories()["retail"], device_use())
+    drawn = [brand.of(p, world.streams) for p in world.people()]
+    intensity = np.sort([e.intensity for e in drawn])[::-1]
+    top = intensity[: len(intensity) // 5].sum() / intensity.sum()
+    assert 0.4 < top < 0.65, "gamma shape 1: the top fifth holds about half (Sharp's Pareto share)"
+    assert all(0.0 <= p <= 1.0 for e in drawn for p in e.odds.values())
+    users = sum(e.app_user for e in drawn) / len(drawn)
+    assert 0.4 < users < 0.6
+    again = Brand(categories()["retail"], device_use())
+    assert [again.of(p, Streams(world.scenario.seed)).intensity for p in world.people()] == [
+        e.intensity for e in drawn
+    ], "drawn from each person's own stream: the same for any worker count"
+
+
+def test_pick_ups_per_day_count_what_is_owned_and_at_hand() -> None:
+    world = World(load_scenario(ROOT / "scenarios" / "day-in-the-life.toml"))
+    mason = next(p for p in world.people() if p.name == "Mason")
+    daily = pickups_per_day(mason, device_use())
+    assert "laptop" not in daily, "Mason has no laptop"
+    assert daily["phone"] > daily["speaker"] > 0
+    assert daily["tv"] > 0
