@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.engine.engine import load_identity_config
-from sim.engine.identity import IdentityGraph
+from sim.engine.identity import GraphStats, IdentityGraph
 from sim.runner import Run
 from sim.runner.resources import tree_rss
 from sim.runner.shard import Progress, ShardResult
@@ -71,7 +71,7 @@ class TimedRun(Run):
         with self.watch("simulate"):
             return super()._simulate(parts, progress)
 
-    def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], GraphStats]:
         config = load_identity_config(dict(self.scenario.identity))
         with self.watch("absorb"):
             parts = [s.identity for s in shards if s.identity is not None]
