@@ -113,3 +113,22 @@ def test_the_one_unclaimed_phone_at_home_goes_to_the_one_person_without_a_phone(
     )
     assert where["pY"]["profile_id"] != where["lapC"]["profile_id"]
     assert where["pZ"]["profile_id"] != where["lapC"]["profile_id"]
+
+
+def test_a_laptop_two_accounts_use_goes_to_the_account_behind_most_of_its_use() -> None:
+    # B logs in first, once; A sends every other event on it: it is A's
+    where = stitched(
+        [event("lap", "laptop", 0, 6, 0, "uB"), *evenings([("lap", "laptop", 20, "uA")])]
+    )
+    assert where["lap"]["profile_id"] == where["pA"]["profile_id"]
+    assert where["pA"]["links"]["lap"] == "primary_person"
+
+
+def test_a_user_id_that_is_not_a_string_is_not_counted_and_does_not_raise() -> None:
+    graph = IdentityGraph(IdentityConfig())
+    graph.observe(event("lap", "laptop", 0, 6, 0, "uA"))
+    bad = event("lap", "laptop", 0, 6, 10, None)
+    bad["userId"] = ["uA"]
+    graph.observe(bad)
+    graph.observe(event("lap", "laptop", 0, 6, 20, "uA"))
+    assert graph.state.devices["lap"].user_events == {"uA": 2}

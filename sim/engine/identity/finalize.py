@@ -29,6 +29,9 @@ themselves live in :mod:`sim.engine.identity.households` and
    ``probabilistic`` and the ``ip``/``time`` rules, see
    :mod:`sim.engine.identity.person`): each owned device towards its person
    where the trace picks one.
+9. ``lone_phone`` (``probabilistic`` and rule ``ip``,
+   :mod:`sim.engine.identity.lone_phone`): a home where exactly one person
+   (a phone or an account) sleeps gives them its loose personal devices.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from dataclasses import dataclass, field
 from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.graphstate import GraphState
 from sim.engine.identity.households import Households, protect_shared_devices
+from sim.engine.identity.lone_phone import lone_phones
 from sim.engine.identity.person import link_persons
 from sim.engine.identity.probabilistic import (
     Homes,
@@ -149,6 +153,10 @@ def person_first(work: Finalizing) -> None:
     link_persons(work.graph, work.households)
 
 
+def one_person_homes(work: Finalizing) -> None:
+    lone_phones(work.graph)
+
+
 def always(config: IdentityConfig) -> bool:
     return True
 
@@ -161,6 +169,10 @@ def probabilistic(config: IdentityConfig) -> bool:
     return config.probabilistic
 
 
+def homes_on(config: IdentityConfig) -> bool:
+    return config.probabilistic and config.rule_on("ip")
+
+
 PASSES: tuple[Pass, ...] = (
     Pass("households", always, keep_households),
     Pass("shared_devices", deterministic, shared_devices),
@@ -170,6 +182,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("home_alone", probabilistic, alone_at_home),
     Pass("to_home", probabilistic, homes_take_rest),
     Pass("person_first", always, person_first),
+    Pass("lone_phone", homes_on, one_person_homes),
 )
 """The passes of ``finalize()``, in order (see the module docstring)."""
 

@@ -139,6 +139,8 @@ class IdentityGraph:
             epoch_minute(stamp) if type(stamp) is str else None,
             feature if type(feature) is str else None,
         )
+        if evidence.user_events:
+            evidence.used_by(key[2])
         if len(self._book.names) != self._sightings.named:
             self._sightings.name(order_key(event))
 

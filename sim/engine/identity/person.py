@@ -85,17 +85,18 @@ def link_persons(graph: IdentityGraph, shelf: Households) -> None:
 def primary_persons(
     graph: IdentityGraph, shelf: Households, households: list[ProfileState]
 ) -> None:
-    """Shared devices back onto the person of the first account that logged in on them."""
+    """Shared devices back onto the person of the account that sent most of their events."""
     kept = graph.config.household_device_types
     for household in households:
         for device in list(household.device_ids):
             evidence = graph.devices.get(device)
             if evidence is None or len(evidence.users) < 2 or evidence.device_type in kept:
                 continue
-            person = graph.registry.find(USER_ID, evidence.users[0])
+            user = evidence.main_user()
+            person = graph.registry.find(USER_ID, user) if user is not None else None
             if person is None or person.kind != "person":
                 continue
-            why = f"primary person of shared device {device}: first account on it"
+            why = f"primary person of shared device {device}: the account behind most of its use"
             shelf.move_device(device, evidence, root(person), PRIMARY, why)
 
 
@@ -138,7 +139,7 @@ def phones_home(graph: IdentityGraph) -> None:
     for home, persons in sorted(phoneless.items()):
         phones = unclaimed.get(home, [])
         if len(persons) == 1 and len(phones) == 1:
-            _join(
+            join_person(
                 graph,
                 persons[0],
                 phones[0],
@@ -184,7 +185,7 @@ def take_turns(graph: IdentityGraph) -> None:
         if choice is not None:
             person, ratio = choice
             why = f"takes turns with this person at home: the next is {ratio:.2f}x as close"
-            _join(graph, root(person.state), state, TURNS, why, min(ratio, 1e6))
+            join_person(graph, root(person.state), state, TURNS, why, min(ratio, 1e6))
 
 
 def lift(mine: Summary, other: Summary, span: int) -> float:
@@ -209,7 +210,7 @@ def _avoided(mine: Summary, group: list[Summary], span: int) -> tuple[Summary, f
     return None
 
 
-def _join(
+def join_person(
     graph: IdentityGraph,
     person: ProfileState,
     state: ProfileState,
