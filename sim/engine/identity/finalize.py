@@ -21,17 +21,17 @@ themselves live in :mod:`sim.engine.identity.households` and
    the identified person that stands out, if one does.
 5. ``cluster_unnamed`` (``probabilistic``): never-identified profiles that
    look like one never-identified person are linked together.
-6. ``home_alone`` (``probabilistic``): a home with one identified person and
-   no unclaimed phone gives that person its loose personal devices.
+6. ``lone_phone`` (``probabilistic`` and rule ``ip``,
+   :mod:`sim.engine.identity.lone_phone`): a home where exactly one person
+   (a phone or an account) sleeps gives them its loose laptops and tablets
+   (it took the place of ``home_alone``, which did this for an identified
+   person only, watches included, and was wrong more often).
 7. ``to_home`` (``probabilistic``): what is left joins the household of its
    home network (TVs and speakers onto the household itself).
 8. ``person_first`` (issue 14; its rules switch on with ``deterministic``,
    ``probabilistic`` and the ``ip``/``time`` rules, see
    :mod:`sim.engine.identity.person`): each owned device towards its person
    where the trace picks one.
-9. ``lone_phone`` (``probabilistic`` and rule ``ip``,
-   :mod:`sim.engine.identity.lone_phone`): a home where exactly one person
-   (a phone or an account) sleeps gives them its loose personal devices.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from sim.engine.identity.person import link_persons
 from sim.engine.identity.probabilistic import (
     Homes,
     cluster_unnamed,
-    home_alone,
     to_home,
     to_person,
 )
@@ -137,11 +136,6 @@ def unnamed_cluster(work: Finalizing) -> None:
     work.left = [signals.summarise(s) for s in work.pending if s.parent is None and s.device_ids]
 
 
-def alone_at_home(work: Finalizing) -> None:
-    found = work.gathered()
-    home_alone(work.graph, found.homes, found.signals, work.left)
-
-
 def homes_take_rest(work: Finalizing) -> None:
     found = work.gathered()
     for summary in work.left:
@@ -179,10 +173,9 @@ PASSES: tuple[Pass, ...] = (
     Pass("evidence", probabilistic, gather_evidence),
     Pass("to_person", probabilistic, persons_claim),
     Pass("cluster_unnamed", probabilistic, unnamed_cluster),
-    Pass("home_alone", probabilistic, alone_at_home),
+    Pass("lone_phone", homes_on, one_person_homes),
     Pass("to_home", probabilistic, homes_take_rest),
     Pass("person_first", always, person_first),
-    Pass("lone_phone", homes_on, one_person_homes),
 )
 """The passes of ``finalize()``, in order (see the module docstring)."""
 

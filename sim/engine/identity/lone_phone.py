@@ -5,11 +5,9 @@ and a laptop and a watch sleep there too, none of them logged in. A phone
 stands for a person, and so does an account that logged in anywhere; here
 there is exactly one of either, so the laptop and the watch can only be
 that person's (a partner who never shows a phone or an account leaves no
-trace to give the laptop to instead). :func:`home_alone` in
-:mod:`sim.engine.identity.probabilistic` does this when the one person is
-identified; this pass also covers the one person who never logged in: their
-phone's profile takes the loose devices, and if they log in one day the
-whole profile is theirs.
+trace to give the laptop to instead). The one person may be identified or
+not: a never-identified phone's profile takes the loose devices, and if its
+person logs in one day the whole profile is theirs.
 
 Precision first: nothing moves at a home with two or more persons (they are
 the "taking turns" pass's), with no phone-or-account person, or where more
