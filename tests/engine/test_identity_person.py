@@ -125,3 +125,18 @@ def test_a_user_id_that_is_not_a_string_is_not_counted_and_does_not_raise() -> N
     graph.observe(bad)
     graph.observe(event("lap", "laptop", 0, 6, 20, "uA"))
     assert graph.state.devices["lap"].user_events == {"uA": 2}
+
+
+def test_the_inlined_account_count_matches_used_by() -> None:
+    # graph.observe counts inline (NOTE in graph.py); DeviceEvidence.used_by is the definition
+    events = [event("lap", "laptop", 0, 6, m, u) for m, u in ((0, "uA"), (10, "uB"), (20, "uA"))]
+    events.append(event("lap", "laptop", 0, 6, 30, None))
+    graph = IdentityGraph(IdentityConfig())
+    graph.observe_all(events)
+    card = graph.state.devices["lap"]
+    inline = card.user_events
+    card.user_events = dict.fromkeys(card.users, 0)
+    for e in events:
+        card.used_by(e.get("userId"))
+    assert inline == card.user_events == {"uA": 2, "uB": 1}
+    assert card.main_user() == "uA"
