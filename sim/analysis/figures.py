@@ -3,7 +3,9 @@
 A realism figure is an *outcome* of the simulation (what the simulated people
 did) set beside what a published study measured, with the band the study
 supports. ``within`` says whether the simulated value falls in that band. The
-band comes from the source and is never widened to fit.
+band comes from the source and is never widened to fit. ``n`` is the number
+of simulated cases the value is counted over (sessions, carts, messages,
+adults), so a reader can tell a miss from the run's own sampling noise.
 
 Every realism module returns a list of :class:`Figure`; the run puts
 ``[figure.as_row() for figure in figures]`` into ``summary.json`` under
@@ -27,6 +29,7 @@ class Figure:
     low: float
     high: float
     source: str
+    n: int | None = None  # the simulated sample the value is counted over, when it has one
 
     @property
     def within(self) -> bool:
@@ -44,4 +47,5 @@ class Figure:
             "high": self.high,
             "source": self.source,
             "within": self.within,
+            "n": self.n,
         }

@@ -54,6 +54,31 @@ def brand_figures(c: Collected) -> list[Figure]:
     out = c.outcomes
     sessions = out.get("sessions", {})
     orders = out.get("orders", {})
+    tv = out.get("tv_sittings", 0)
+    messages = out.get("messages", {})
+    carts = out.get("carts", {})
+    settled = sum(n for day, n in carts.items() if int(day) < c.days - SETTLED_DAYS)
+    sizes: dict[str, int] = {
+        "sessions_per_app_user_month": len(out.get("app_sessions", {})),
+        "app_session_minutes": out.get("app_timed", 0),
+        "conversion_phone": sessions.get("phone", 0),
+        "conversion_tablet": sessions.get("tablet", 0),
+        "conversion_laptop": sessions.get("laptop", 0),
+        "cart_abandonment": settled,
+        "cross_device_orders": len(c.journeys),
+        "top20_session_share": len(out.get("person_sessions", {})),
+        "tv_second_screen": tv,
+        "tv_second_screen_phone": tv,
+        "tv_second_screen_laptop": tv,
+        "phone_night_share": sum(out.get("phone_eastern_hour", {}).values()),
+        "speaker_peak_hour": _uses(out.get("use_by_hour", {}), "speaker"),
+        "tv_peak_hour": _uses(out.get("use_by_hour", {}), "tv"),
+        "laptop_peak_hour": _uses(out.get("use_by_hour", {}), "laptop"),
+        "push_open_ios": _delivered(messages, "push", "ios"),
+        "push_open_android": _delivered(messages, "push", "android"),
+        "cart_email_open": _delivered(messages, "cart_email"),
+        "cart_email_click": _delivered(messages, "cart_email"),
+    }
     values: dict[str, tuple[str, float | None]] = {
         "sessions_per_app_user_month": (
             "brand app sessions on phones and tablets per person with at least one, scaled to"
@@ -152,9 +177,24 @@ def brand_figures(c: Collected) -> list[Figure]:
                 low=reference.low,
                 high=reference.high,
                 source=reference.source,
+                n=sizes.get(name),
             )
         )
     return rows
+
+
+def _uses(use_by_hour: dict[str, int], kind: str) -> int:
+    return sum(n for key, n in use_by_hour.items() if key.split("@")[0] == kind)
+
+
+def _delivered(messages: dict[str, int], channel: str, platform: str | None = None) -> int:
+    return sum(
+        n
+        for key, n in messages.items()
+        if key.startswith(f"{channel}/")
+        and key.endswith("/delivered")
+        and (platform is None or key.split("/")[1] == platform)
+    )
 
 
 FIGURE_SOURCES: list[Callable[[Collected], list[Figure]]] = [brand_figures]

@@ -6,7 +6,8 @@ the same definition (docs/metrics.md) over the world's app and web sessions,
 so a gap can come from apps (a shop app opens on its home feed and people
 scroll on) as well as from the world's calibration. No published benchmark
 by device was found for views or time per session in retail, so none is set
-beside them. The lead wires these rows into ``realism.figures``.
+beside them. The run adds these rows to ``realism.figures`` for retail brands
+once the journey metrics are computed.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def metrics_figures(journey_metrics: Mapping[str, Any]) -> list[Figure]:
     devices = journey_metrics.get("by_device") or {}
     figures = []
     for device, (label, published, low, high, source) in BENCHMARKS.items():
-        value = (devices.get(device) or {}).get("bounce_rate")
+        tally = devices.get(device) or {}
+        value = tally.get("bounce_rate")
         figures.append(
             Figure(
                 name=f"bounce rate, {device} ({label})",
@@ -47,6 +49,7 @@ def metrics_figures(journey_metrics: Mapping[str, Any]) -> list[Figure]:
                 low=low,
                 high=high,
                 source=source,
+                n=tally.get("sessions_with_views"),
             )
         )
     return figures

@@ -139,6 +139,7 @@ def ownership(survey: Survey, adults: list[Row], devices: Devices) -> Figure:
         low=round(survey.published - MARGIN, 4),
         high=round(survey.published + MARGIN, 4),
         source=f"{survey.source}; {MARGIN_NOTE}",
+        n=len(adults),
     )
 
 
@@ -156,6 +157,7 @@ def transit(people: list[Row]) -> Figure:
         low=0.03,
         high=0.05,
         source=TRANSIT_SOURCE,
+        n=len(workers),
     )
 
 
@@ -179,4 +181,5 @@ def spanning(people: list[Row]) -> Figure:
         low=0.0,
         high=0.0,
         source=PLACE_SOURCE,
+        n=len(shared),
     )

@@ -26,6 +26,7 @@ from typing import Any
 from sim.analysis.journey_metrics import run_folder_metrics
 from sim.analysis.metrics_config import metrics_config
 from sim.analysis.realism import Collected, figures, switch_rate
+from sim.analysis.realism_journey import metrics_figures
 from sim.analysis.realism_people import people_figures
 from sim.analysis.stitch_costs import stitching_costs
 from sim.analysis.stitching import score
@@ -100,6 +101,9 @@ class Run:
         if any(s.programs for s in shards):  # journeys: not the `journeys` touchpoint paths
             self.summary["journey_programs"] = merge_counts([s.programs for s in shards])
         self.summary |= self.journey_metrics()
+        if self.scenario.brand == "retail":  # the bounce benchmarks are retail web shops'
+            bounce = metrics_figures(self.summary["journey_metrics"])
+            self.summary["realism"]["figures"] += [f.as_row() for f in bounce]
         (self.staging / "summary.json").write_text(
             json.dumps(self.summary, indent=2, sort_keys=True) + "\n"
         )

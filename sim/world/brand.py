@@ -50,6 +50,10 @@ class Category:
     shop: dict[str, float]  # share of brand sessions on each screen that look at products
     sessions_per_month: dict[str, float]
     shape: float
+    # chance a cart started on each screen is ever bought, against the screens' mean
+    cart_completion: dict[str, float] = field(default_factory=dict)
+    quick_look: dict[str, float] = field(default_factory=dict)  # one-screen sessions, by screen
+    cart_moves: float = 0.0  # chance a waiting cart moves a pick-up to the favourite buying screen
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,36 @@ def _shop(reader: Reader, item: dict[str, Any], where: str) -> dict[str, float]:
     return {kind: reader.probability(table, kind, f"{where}shop.") for kind in SCREENS}
 
 
+def _by_screen(reader: Reader, item: dict[str, Any], key: str, where: str) -> dict[str, float]:
+    """An optional table of probabilities by screen (phone, tablet, laptop)."""
+    if key not in item:
+        return {}
+    table = reader.table(item, key, where)
+    reader.known(table, SCREENS, f"{where}{key}.")
+    return {kind: reader.probability(table, kind, f"{where}{key}.") for kind in SCREENS}
+
+
+def _completion(reader: Reader, item: dict[str, Any], where: str) -> dict[str, float]:
+    """Cart completion by the screen a cart was started on, relative to the screens' mean.
+
+    The table gives each screen's published abandonment rate; a cart
+    started on a screen is bought (1 - rate) / mean(1 - rate) times the
+    persona's checkout odds (Baymard's average over all devices), so the
+    phone's carts go through less often and the laptop's more.
+    """
+    rates = _by_screen(reader, item, "abandonment", where)
+    mean = sum(1.0 - rate for rate in rates.values()) / len(rates) if rates else 0.0
+    if mean <= 0.0:
+        return {}
+    return {kind: (1.0 - rate) / mean for kind, rate in rates.items()}
+
+
+def _cart_moves(reader: Reader, item: dict[str, Any], where: str) -> float:
+    if "cart_moves" not in item:
+        return 0.0
+    return _number(reader, item, "cart_moves", where, 1.0)
+
+
 def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Category]:
     """Validate ``brands.toml``; raise ``ConfigError`` naming file, key and expectation."""
     reader = Reader(path)
@@ -93,7 +127,19 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
         if not isinstance(raw, dict):
             reader.fail(f"categories.{name}", "a table", raw)
         reader.known(
-            item, ("summary", "orders", "app_users", "shop", "sessions_per_month", "skew"), where
+            item,
+            (
+                "summary",
+                "orders",
+                "app_users",
+                "shop",
+                "sessions_per_month",
+                "skew",
+                "abandonment",
+                "quick_look",
+                "cart_moves",
+            ),
+            where,
         )
         sessions = reader.table(item, "sessions_per_month", where)
         reader.known(sessions, BRAND_DEVICES, f"{where}sessions_per_month.")
@@ -111,6 +157,9 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
             shop=_shop(reader, item, where),
             sessions_per_month=per_month,
             shape=reader.number(skew, "shape", f"{where}skew.", 0.05, 20.0),
+            cart_completion=_completion(reader, item, where),
+            quick_look=_by_screen(reader, item, "quick_look", where),
+            cart_moves=_cart_moves(reader, item, where),
         )
     if not out:
         reader.fail("categories", "at least one [categories.NAME] table")

@@ -195,7 +195,30 @@ def choose_device(world: World, person: Person, block: Block) -> Device | None:
         if point < edge:
             device = candidate
             break
-    return borrow_partner_device(world, person, device, block)
+    device = borrow_partner_device(world, person, device, block)
+    return to_the_buying_screen(world, person, device, devices)
+
+
+def to_the_buying_screen(
+    world: World, person: Person, device: Device, devices: list[Device]
+) -> Device:
+    """A cart meant to be bought takes the person to the screen they like to buy on.
+
+    Kaylee added running shoes on her phone between classes; back home she
+    opens the laptop to buy them. While such a cart waits, a pick-up of a
+    screen is now and then a pick-up of the person's favourite buying screen
+    at hand instead (``cart_moves`` of the brand's category): how carts
+    travel between devices, which the cross-device order share measures.
+    """
+    moves = world.brand.category.cart_moves
+    journey = person.journey
+    if not moves or not (journey.cart and journey.intent) or device.type not in SCREENS:
+        return device
+    buy_on = person.persona.buy_on
+    best = max(devices, key=lambda d: buy_on.get(d.type, 0.0))
+    if buy_on.get(best.type, 0.0) <= buy_on.get(device.type, 0.0):
+        return device
+    return best if person.draw.random() < moves else device
 
 
 def device_menu(person: Person, block: Block) -> tuple[list[Device], list[float]]:

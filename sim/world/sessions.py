@@ -38,6 +38,7 @@ QUERIES = {
 CART_RETURN = 0.8  # calibrated: share of brand sessions on a buying device that revisit a cart meant to be bought
 COOL_DOWN_DAYS = 3  # assumed: after an order, shopping interest drops for a few days
 MAX_GAP = 600.0
+QUICK_LOOK_DWELL = 5.0  # assumed: a quick look scrolls its one screen for about three think times
 
 
 class Visit:
@@ -198,7 +199,12 @@ def screen_session(visit: Visit) -> None:
     open_app(visit)
     sign_in(visit)
     screens = max(1, round(draw.lognormal(persona.screens_mu, persona.screens_sigma)))
-    if wants_to_shop(visit):
+    if quick_look(visit):
+        if visit.app:
+            visit.pause()
+            visit.view("Home", {})
+        visit.pause(QUICK_LOOK_DWELL)
+    elif wants_to_shop(visit):
         shop(visit, screens)
     else:
         browse_screens(visit, screens)
@@ -249,6 +255,21 @@ def wants_to_shop(visit: Visit) -> bool:
     if journey.orders and visit.day - journey.last_order_day < COOL_DOWN_DAYS:
         chance *= 0.3
     return person.draw.random() < chance
+
+
+def quick_look(visit: Visit) -> bool:
+    """A glance and gone: the landing screen (the app's home feed, the site's home page) only.
+
+    A price check, a tap on a push that lands and leaves, a look at the
+    deals between two other things: the single-screen sessions a bounce rate
+    counts. A waiting cart meant to be bought is never a quick look: it pulls
+    the person into the cart.
+    """
+    journey = visit.person.journey
+    if journey.cart and journey.intent:
+        return False
+    chance = visit.world.brand.category.quick_look.get(visit.device.type, 0.0)
+    return chance > 0.0 and visit.person.draw.random() < chance
 
 
 def pick_product(visit: Visit) -> Product:
@@ -302,7 +323,8 @@ def browse(visit: Visit, screens: int) -> None:
             if not journey.cart:
                 visit.world.outcomes.cart_started(visit.day)
                 journey.cart_day = visit.day
-            journey.add(product, draw.random() < persona.checkout, visit.t)
+            completion = visit.world.brand.category.cart_completion.get(kind, 1.0)
+            journey.add(product, draw.random() < persona.checkout * completion, visit.t)
             return
         product = pick_product(visit)
 
@@ -315,6 +337,8 @@ def maybe_checkout(visit: Visit) -> None:
     device = visit.device
     preference = persona.buy_on.get(device.type, 0.0) / max(persona.buy_on.values(), default=1.0)
     if not (journey.cart and journey.intent) or person.draw.random() >= preference:
+        return
+    if waits_for_favourite(visit):
         return
     products = [product_properties(p) for p in journey.cart]
     total = round(sum(p.price for p in journey.cart), 2)
@@ -338,6 +362,27 @@ def maybe_checkout(visit: Visit) -> None:
         event = "Product Reviewed" if person.draw.random() < 0.6 else "Product Shared"
         visit.track(event, {"product_id": products[0]["product_id"]})
         journey.reach("advocacy", visit.t)
+
+
+def waits_for_favourite(visit: Visit) -> bool:
+    """On a screen they like less for buying, people often leave the cart for their favourite.
+
+    Kaylee fills the cart on her phone and pays on the laptop that evening:
+    with the brand category's ``cart_moves`` odds, a cart meant to be bought
+    is left for the person's favourite buying screen they own, when this
+    screen is not it (and :func:`sim.world.life.to_the_buying_screen` takes
+    them there).
+    """
+    moves = visit.world.brand.category.cart_moves
+    if not moves:
+        return False
+    person = visit.person
+    buy_on = person.persona.buy_on
+    owned = {d.type for d in person.devices}
+    favourite = max((buy_on.get(kind, 0.0) for kind in owned), default=0.0)
+    if buy_on.get(visit.device.type, 0.0) >= favourite:
+        return False
+    return person.draw.random() < moves
 
 
 def tv_session(visit: Visit, minutes: float | None = None) -> None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from sim.analysis.realism_journey import metrics_figures
+from sim.cli import main
+
+POPULATION = Path(__file__).resolve().parents[2] / "scenarios" / "population.toml"
 
 
 def test_rows_carry_the_simulated_bounce_rate_and_judge_it_against_the_band() -> None:
@@ -14,3 +20,20 @@ def test_rows_carry_the_simulated_bounce_rate_and_judge_it_against_the_band() ->
     tablet = rows["bounce rate, tablet (tablet)"]
     assert tablet.value is None and tablet.within is False  # no tablet sessions: not measured
     assert "Contentsquare" in phone.source and "Oberlo" in phone.source
+
+
+def test_a_retail_run_has_quick_looks_and_writes_the_bounce_rows(tmp_path: Path) -> None:
+    """The world makes one-screen sessions, so the bounce rows are measured, with their n."""
+    out = tmp_path / "run"
+    args = ["run", str(POPULATION), "--persons", "150", "--days", "3", "--out", str(out)]
+    assert main([*args, "--quiet", "--no-report"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    rows = {r["name"]: r for r in summary["realism"]["figures"]}
+    phone = rows["bounce rate, phone (mobile)"]
+    by_device = summary["journey_metrics"]["by_device"]["phone"]
+    assert phone["value"] == round(by_device["bounce_rate"], 4)
+    assert phone["n"] == by_device["sessions_with_views"] > 0
+    assert 0.25 < phone["value"] < 0.75, (
+        "quick looks: a good share of phone sessions are one screen"
+    )
+    assert all("n" in row for row in rows.values())

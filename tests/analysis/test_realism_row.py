@@ -26,5 +26,12 @@ def test_row_has_the_summary_keys_and_rounds_the_value() -> None:
         "high",
         "source",
         "within",
+        "n",
     ]
     assert row["value"] == 0.1235
+    assert row["n"] is None
+
+
+def test_row_carries_its_sample_size() -> None:
+    row = Figure("share", "a share", 0.5, 0.5, 0.4, 0.6, "a study", n=1234).as_row()
+    assert row["n"] == 1234

@@ -201,8 +201,8 @@ def test_in_a_home_of_one_the_loose_tablet_is_that_persons() -> None:
     graph.finalize()
     assert partition(graph) == {("person", frozenset({"pS", "tS"}))}
     [person] = graph.profiles()
-    assert person.links["tS"] == "probabilistic"
-    assert any("only person at home" in r.reason for r in graph.merge_log)
+    assert person.links["tS"] == "lone_phone"
+    assert any("the only person at this home" in r.reason for r in graph.merge_log)
 
 
 def test_an_unclaimed_phone_at_home_means_someone_else_lives_there() -> None:

@@ -125,7 +125,7 @@ def test_pattern_codes_are_the_places_in_the_pattern_list() -> None:
 
 def test_the_ingest_cache_changes_no_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     """Events whose ids were seen together before skip linking; linking them again is a no-op."""
-    scenario = load_scenario(POPULATION).with_overrides(persons=20, days=2, seed=5)
+    scenario = load_scenario(POPULATION).with_overrides(persons=60, days=2, seed=5)
     world = World(scenario)
     events: list[dict[str, Any]] = []
     world.event_emitted.add_listener(lambda event, **_: events.append(event))

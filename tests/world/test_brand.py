@@ -104,3 +104,25 @@ def test_pick_ups_per_day_count_what_is_owned_and_at_hand() -> None:
     assert "laptop" not in daily, "Mason has no laptop"
     assert daily["phone"] > daily["speaker"] > 0
     assert daily["tv"] > 0
+
+
+def test_retail_carts_complete_by_screen_around_the_persona_odds() -> None:
+    """Barilliance's abandonment by device: phone carts go through least, laptop carts most."""
+    retail = categories()["retail"]
+    completion = retail.cart_completion
+    assert completion["phone"] < completion["tablet"] < completion["laptop"]
+    assert sum(completion.values()) / len(completion) == pytest.approx(1.0)
+    assert all(0.0 < retail.quick_look[k] < 1.0 for k in ("phone", "tablet", "laptop"))
+    assert 0.0 < retail.cart_moves <= 1.0
+    media = categories()["media"]
+    assert (media.cart_completion, media.quick_look, media.cart_moves) == ({}, {}, 0.0)
+
+
+def test_a_quick_look_share_outside_0_1_fails_naming_the_key() -> None:
+    data: dict[str, Any] = copy.deepcopy(load_toml(BRANDS))
+    data["categories"]["retail"]["quick_look"]["tablet"] = 1.5
+    with pytest.raises(
+        ConfigError,
+        match=r"b\.toml: categories\.retail\.quick_look\.tablet: expected a number between 0 and 1",
+    ):
+        parse_categories(data, "b.toml")

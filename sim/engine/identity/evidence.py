@@ -4,8 +4,9 @@ A detective's card per device: which networks it was seen on and at what
 local hour (a home network is where you are at night and at weekends), which ten-minute
 slots it was active in (the same person rarely hops devices far apart in
 time), which (network, three-hour window) pairs it was seen in (a watch at
-the hotel in the same window as its owner's phone), what it looked at (behaviour), and which
-accounts logged in on it (two accounts on one device make it shared).
+the hotel in the same window as its owner's phone), what it looked at (behaviour), which
+accounts logged in on it (two accounts on one device make it shared) and how
+many events each of them sent (the one behind most of its use).
 
 Every card has a fixed size, whatever the number of simulated days, so memory
 stays flat as a run gets longer:
@@ -159,6 +160,7 @@ class DeviceEvidence:
         "offset",
         "slot_base",
         "slot_bits",
+        "user_events",
         "users",
     )
 
@@ -172,6 +174,8 @@ class DeviceEvidence:
         self.ip_hours = array("q")
         self.behaviour = array("I")
         self.users: tuple[str, ...] = ()
+        self.user_events: dict[str, int] = {}
+        """Events sent under each of ``users`` (the account behind most of the use)."""
         self.anons: tuple[str, ...] = ()
         self.offset = 0
 
@@ -303,6 +307,19 @@ class DeviceEvidence:
     def add_user(self, user_id: str) -> None:
         if user_id not in self.users and len(self.users) < 16:
             self.users = (*self.users, user_id)
+            self.user_events[user_id] = 0
+
+    def used_by(self, user_id: object) -> None:
+        """Count one event sent under ``user_id`` (only accounts in ``users`` are counted)."""
+        counts = self.user_events
+        if type(user_id) is str and user_id in counts:
+            counts[user_id] += 1
+
+    def main_user(self) -> str | None:
+        """The account behind most of this device's events (ties: the first to log in)."""
+        if not self.users:
+            return None
+        return max(self.users, key=lambda user: self.user_events.get(user, 0))
 
     def add_anon(self, anonymous_id: str) -> None:
         if anonymous_id not in self.anons and len(self.anons) < 64:

@@ -21,8 +21,11 @@ themselves live in :mod:`sim.engine.identity.households` and
    the identified person that stands out, if one does.
 5. ``cluster_unnamed`` (``probabilistic``): never-identified profiles that
    look like one never-identified person are linked together.
-6. ``home_alone`` (``probabilistic``): a home with one identified person and
-   no unclaimed phone gives that person its loose personal devices.
+6. ``lone_phone`` (``probabilistic`` and rule ``ip``,
+   :mod:`sim.engine.identity.lone_phone`): a home where exactly one person
+   (a phone or an account) sleeps gives them its loose laptops and tablets
+   (it took the place of ``home_alone``, which did this for an identified
+   person only, watches included, and was wrong more often).
 7. ``to_home`` (``probabilistic``): what is left joins the household of its
    home network (TVs and speakers onto the household itself).
 8. ``person_first`` (issue 14; its rules switch on with ``deterministic``,
@@ -39,11 +42,11 @@ from dataclasses import dataclass, field
 from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.graphstate import GraphState
 from sim.engine.identity.households import Households, protect_shared_devices
+from sim.engine.identity.lone_phone import lone_phones
 from sim.engine.identity.person import link_persons
 from sim.engine.identity.probabilistic import (
     Homes,
     cluster_unnamed,
-    home_alone,
     to_home,
     to_person,
 )
@@ -133,11 +136,6 @@ def unnamed_cluster(work: Finalizing) -> None:
     work.left = [signals.summarise(s) for s in work.pending if s.parent is None and s.device_ids]
 
 
-def alone_at_home(work: Finalizing) -> None:
-    found = work.gathered()
-    home_alone(work.graph, found.homes, found.signals, work.left)
-
-
 def homes_take_rest(work: Finalizing) -> None:
     found = work.gathered()
     for summary in work.left:
@@ -147,6 +145,10 @@ def homes_take_rest(work: Finalizing) -> None:
 
 def person_first(work: Finalizing) -> None:
     link_persons(work.graph, work.households)
+
+
+def one_person_homes(work: Finalizing) -> None:
+    lone_phones(work.graph)
 
 
 def always(config: IdentityConfig) -> bool:
@@ -161,13 +163,17 @@ def probabilistic(config: IdentityConfig) -> bool:
     return config.probabilistic
 
 
+def homes_on(config: IdentityConfig) -> bool:
+    return config.probabilistic and config.rule_on("ip")
+
+
 PASSES: tuple[Pass, ...] = (
     Pass("households", always, keep_households),
     Pass("shared_devices", deterministic, shared_devices),
     Pass("evidence", probabilistic, gather_evidence),
     Pass("to_person", probabilistic, persons_claim),
     Pass("cluster_unnamed", probabilistic, unnamed_cluster),
-    Pass("home_alone", probabilistic, alone_at_home),
+    Pass("lone_phone", homes_on, one_person_homes),
     Pass("to_home", probabilistic, homes_take_rest),
     Pass("person_first", always, person_first),
 )

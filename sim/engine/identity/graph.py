@@ -145,6 +145,11 @@ class IdentityGraph:
             epoch_minute(stamp) if type(stamp) is str else None,
             feature if type(feature) is str else None,
         )
+        counts = evidence.user_events
+        if counts:
+            user = key[2]
+            if type(user) is str and user in counts:  # NOTE: inlined DeviceEvidence.used_by().
+                counts[user] += 1
         if len(self._book.names) != self._sightings.named:
             self._sightings.name(order_key(event))
 

@@ -16,12 +16,7 @@ only where the evidence picks one person:
    there) is taken off again and stands alone, a member of that person's
    household: in the default population such links were wrong five times in
    eight (a partner who never logs in, not a second phone).
-3. **One phone, one phoneless person.** A home where exactly one
-   identified resident has no phone of their own and exactly one
-   never-identified profile holds a phone: the phone (with whatever was
-   linked to it) is that resident's (``home_phone``). On the default
-   population this pairing was right 35 times in 38 before it was switched on.
-4. **Taking turns at home.** A never-identified device (a tablet on the
+3. **Taking turns at home.** A never-identified device (a tablet on the
    sofa, a laptop nobody logs into; not a phone, not a TV or speaker) that
    sleeps on a home network with two or more people is compared with each of
    them: the identified residents, and every never-identified profile there
@@ -40,7 +35,7 @@ only where the evidence picks one person:
    F0.5 the same way).
 
 Every move is logged with its rule (``primary_person``, ``own_phone``,
-``home_phone``, ``turns``) and kept in ``Profile.links``.
+``turns``) and kept in ``Profile.links``.
 """
 
 from __future__ import annotations
@@ -59,7 +54,6 @@ if TYPE_CHECKING:
 PROBABILISTIC = "probabilistic"
 PRIMARY = "primary_person"
 OWN_PHONE = "own_phone"
-HOME_PHONE = "home_phone"
 TURNS = "turns"
 TURNS_LEAD = 2.0
 """The next lowest person's lift must be at least this many times the lowest's..."""
@@ -76,8 +70,6 @@ def link_persons(graph: IdentityGraph, shelf: Households) -> None:
         primary_persons(graph, shelf, shelf.all())
     if graph.config.probabilistic:
         phones_apart(graph, shelf)
-    if graph.config.probabilistic and graph.config.rule_on("ip"):
-        phones_home(graph)
     if graph.config.probabilistic and graph.config.rule_on("time"):
         take_turns(graph)
 
@@ -85,17 +77,18 @@ def link_persons(graph: IdentityGraph, shelf: Households) -> None:
 def primary_persons(
     graph: IdentityGraph, shelf: Households, households: list[ProfileState]
 ) -> None:
-    """Shared devices back onto the person of the first account that logged in on them."""
+    """Shared devices back onto the person of the account that sent most of their events."""
     kept = graph.config.household_device_types
     for household in households:
         for device in list(household.device_ids):
             evidence = graph.devices.get(device)
             if evidence is None or len(evidence.users) < 2 or evidence.device_type in kept:
                 continue
-            person = graph.registry.find(USER_ID, evidence.users[0])
+            user = evidence.main_user()
+            person = graph.registry.find(USER_ID, user) if user is not None else None
             if person is None or person.kind != "person":
                 continue
-            why = f"primary person of shared device {device}: first account on it"
+            why = f"primary person of shared device {device}: the account behind most of its use"
             shelf.move_device(device, evidence, root(person), PRIMARY, why)
 
 
@@ -117,34 +110,6 @@ def phones_apart(graph: IdentityGraph, shelf: Households) -> None:
             shelf.move_device(device, evidence, alone, OWN_PHONE, why)
             if household is not None:
                 shelf.join(alone, household, PROBABILISTIC, "never identified; sleeps here")
-
-
-def phones_home(graph: IdentityGraph) -> None:
-    """One phoneless identified resident and one unclaimed phone at a home: it is theirs."""
-    signals = Signals(graph.devices, graph.book.public(), graph.config.household_device_types)
-    phoneless: dict[int, list[ProfileState]] = {}
-    unclaimed: dict[int, list[ProfileState]] = {}
-    for state in graph.registry.live():
-        if state.kind != "person" or not state.device_ids:
-            continue
-        home = signals.summarise(state).home
-        if home is None:
-            continue
-        has_phone = any(_type(graph, d) == PHONE for d in state.device_ids)
-        if state.identified() and not has_phone:
-            phoneless.setdefault(home, []).append(state)
-        elif not state.identified() and has_phone:
-            unclaimed.setdefault(home, []).append(state)
-    for home, persons in sorted(phoneless.items()):
-        phones = unclaimed.get(home, [])
-        if len(persons) == 1 and len(phones) == 1:
-            _join(
-                graph,
-                persons[0],
-                phones[0],
-                HOME_PHONE,
-                "the one phone at a phoneless person's home",
-            )
 
 
 def _type(graph: IdentityGraph, device: str) -> str:
@@ -184,7 +149,7 @@ def take_turns(graph: IdentityGraph) -> None:
         if choice is not None:
             person, ratio = choice
             why = f"takes turns with this person at home: the next is {ratio:.2f}x as close"
-            _join(graph, root(person.state), state, TURNS, why, min(ratio, 1e6))
+            join_person(graph, root(person.state), state, TURNS, why, min(ratio, 1e6))
 
 
 def lift(mine: Summary, other: Summary, span: int) -> float:
@@ -209,7 +174,7 @@ def _avoided(mine: Summary, group: list[Summary], span: int) -> tuple[Summary, f
     return None
 
 
-def _join(
+def join_person(
     graph: IdentityGraph,
     person: ProfileState,
     state: ProfileState,

@@ -44,30 +44,6 @@ Ranked = tuple[float, ProfileState, Fields]
 Scores = npt.NDArray[np.float64]
 
 
-def home_alone(graph: GraphState, homes: Homes, signals: Signals, left: list[Summary]) -> None:
-    """A home with one identified person and no unclaimed phone: its loose devices are theirs.
-
-    A phone stands for a person, so an unclaimed phone sleeping there means
-    someone else lives there too (a partner who never logs in), and then
-    nothing is assumed. TVs and speakers still go to the household.
-    """
-    by_home: dict[int, list[Summary]] = {}
-    for summary in left:
-        if summary.home is not None and not _household_type(graph, signals, summary.state):
-            by_home.setdefault(summary.home, []).append(summary)
-    for ip, group in sorted(by_home.items()):
-        residents = homes.residents.get(ip, [])
-        if len(residents) != 1 or ip in homes.crowded:
-            continue
-        types = {signals.device_type(d) for s in group for d in s.state.device_ids}
-        if PERSON_DEVICE in types:
-            continue
-        for summary in group:
-            _merge(
-                graph, root(residents[0]), summary.state, weight(HOME[True]), "only person at home"
-            )
-
-
 class Homes:
     """Home networks and the households living behind them (rule ``ip``).
 

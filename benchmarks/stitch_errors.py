@@ -1,0 +1,138 @@
+"""Where person-level stitching goes wrong: error class x device type x the rule responsible.
+
+Reads a run folder (``profiles.jsonl`` and ``truth.jsonl.gz``; with
+``--restitch`` the trace is stitched again by this tree's engine) and puts
+every owned device in one class:
+
+- ``right``: on a person profile whose owners are all its owner, with at
+  least one other device of its owner (or its owner has no other device);
+- ``intruder`` (a false merge): on a person profile whose main owner (the
+  person with most devices there; ties: the smaller person id) is someone
+  else; the rule is the link rule that put it there;
+- ``host``: its owner is the profile's main owner but someone else's device
+  is there too (the profile is fused by an intruder);
+- ``missed``: its owner has other devices and none of them is on its profile
+  (alone, or parked on a household entity: rule ``household``).
+
+The rule of a device is ``links[device]`` of its profile (the rule codes of
+the merge log: ``deterministic``, ``probabilistic``, ``primary_person``,
+``turns``, ...). Run: ``.venv/bin/python -m benchmarks.stitch_errors --run <run folder>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+HOUSEHOLD = "household"
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        return [orjson.loads(line) for line in handle if line.strip()]
+
+
+def classify(
+    profiles: Iterable[Mapping[str, Any]], truth: Iterable[Mapping[str, Any]]
+) -> Counter[tuple[str, str, str]]:
+    """Counts of (class, device type, rule) over owned devices (see the module docstring)."""
+    owner = {str(t["device_id"]): t.get("person_id") for t in truth}
+    kind = {str(t["device_id"]): str(t.get("device_type") or "") for t in truth}
+    owned: Counter[str] = Counter(str(p) for p in owner.values() if p is not None)
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for row in profiles:
+        devices = [str(d) for d in row.get("device_ids", ()) if owner.get(str(d)) is not None]
+        links: Mapping[str, str] = row.get("links") or {}
+        on_household = row.get("kind") == HOUSEHOLD
+        owners = Counter(str(owner[d]) for d in devices)
+        main = min(owners, key=lambda p: (-owners[p], p)) if owners else None
+        for device in devices:
+            person = str(owner[device])
+            rule = HOUSEHOLD if on_household else links.get(device, "?")
+            if on_household or owners[person] == 1:
+                cls = "missed" if owned[person] > 1 else "right"
+                if not on_household and len(owners) > 1:
+                    cls = "intruder" if person != main else cls
+            elif person != main:
+                cls = "intruder"
+            elif len(owners) > 1:
+                cls = "host"
+            else:
+                cls = "right"
+            counts[(cls, kind[device], rule)] += 1
+    return counts
+
+
+def table(counts: Counter[tuple[str, str, str]]) -> str:
+    """The counts as text, largest first, with a total per class."""
+    lines = []
+    totals: Counter[str] = Counter()
+    for (cls, _, _), n in counts.items():
+        totals[cls] += n
+    lines.append("class totals: " + ", ".join(f"{c} {n}" for c, n in totals.most_common()))
+    by_rule: dict[str, Counter[str]] = {}
+    for (cls, _, rule), n in counts.items():
+        by_rule.setdefault(rule, Counter())[cls] += n
+    lines.append(
+        "by rule (right/host/intruder/missed): "
+        + ", ".join(
+            f"{rule} {c['right']}/{c['host']}/{c['intruder']}/{c['missed']}"
+            for rule, c in sorted(by_rule.items())
+        )
+    )
+    lines.append(f"{'class':<10} {'device type':<12} {'rule':<18} {'devices':>8}")
+    for (cls, device_type, rule), n in sorted(counts.items(), key=lambda i: (i[0][0], -i[1])):
+        if cls != "right":
+            lines.append(f"{cls:<10} {device_type:<12} {rule:<18} {n:>8}")
+    return "\n".join(lines)
+
+
+def headline(profiles: list[dict[str, Any]], truth: list[dict[str, Any]]) -> str:
+    """Person- and household-level scores and the per-type table, from the one scorer."""
+    from sim.analysis.stitching import score
+
+    result = score(profiles, truth)
+    person, household = result["person_level"], result["household_level"]
+    lines = [
+        f"person P {person['pairwise_precision']:.3f} R {person['pairwise_recall']:.3f} "
+        f"F0.5 {person['f05']:.3f} B-cubed F1 {person['bcubed_f1']:.3f} "
+        f"fused {person['fused_profiles']}/{person['person_profiles']} "
+        f"({person['fused_share']:.1%}) household F0.5 {household['f05']:.3f}",
+        "with owner's phone: "
+        + ", ".join(
+            f"{kind} {c['with_owner_phone']}/{c['devices']} ({c['share']:.2f})"
+            for kind, c in person["by_device_type"].items()
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.stitch_errors")
+    parser.add_argument("--run", type=Path, required=True, help="a hopsim run folder")
+    parser.add_argument("--restitch", action="store_true", help="stitch the trace again here")
+    args = parser.parse_args(argv)
+    truth = _rows(args.run / "truth.jsonl.gz")
+    if args.restitch:
+        from benchmarks.bench_splink import SCENARIO, hopsim_profiles
+        from sim.world.scenario import load_scenario
+
+        identity = load_scenario(SCENARIO).identity
+        profiles = hopsim_profiles(args.run / "trace.jsonl.gz", identity)
+    else:
+        profiles = _rows(args.run / "profiles.jsonl")
+    print(headline(profiles, truth))
+    print(table(classify(profiles, truth)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
