@@ -147,15 +147,29 @@ def test_two_workers_decide_the_same_messages(tmp_path: Path) -> None:
 def test_a_failing_worker_is_named_in_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sim.runner.lockstep
+    import sim.runner.workers
 
-    class Broken(sim.runner.lockstep.Shard):
+    class Broken(sim.runner.workers.Shard):
         def advance(self, until: float, progress: Progress | None = None) -> None:
             if self.index == 1 and until > DAY:
                 raise RuntimeError("disk full while simulating")
             super().advance(until, progress)
 
-    monkeypatch.setattr(sim.runner.lockstep, "Shard", Broken)
+    monkeypatch.setattr(sim.runner.workers, "Shard", Broken)
     scenario = load_scenario(TINY).with_overrides(persons=4, days=3)
     with pytest.raises(HopsimError, match=r"worker 1 failed:(.|\n)*disk full while simulating"):
         Run(scenario, tmp_path / "x", 2).execute()
+
+
+def test_the_progress_bar_shows_day_rate_memory_and_eta(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # rich fits the bar to the terminal; give it room
+    assert main(["run", str(TINY), "--out", str(tmp_path / "p"), "--no-report"]) == 0
+    bar = capsys.readouterr().out.splitlines()[0]
+    assert "100.0% day 2/2" in bar, bar
+    rate = float(bar.split(" person-days/s")[0].split()[-1].replace(",", ""))
+    assert rate > 0, bar
+    memory = float(bar.split("RSS ")[1].split(" GB")[0])
+    assert 0.01 < memory < 64, bar  # this interpreter alone holds more than 10 MB
+    assert " ETA " in bar, bar

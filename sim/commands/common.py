@@ -13,5 +13,5 @@ def check_overrides(args: argparse.Namespace) -> None:
         raise HopsimError("--persons: expected a whole number >= 1")
     if args.days is not None and not 1 <= args.days <= 366:
         raise HopsimError("--days: expected a whole number between 1 and 366")
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise HopsimError("--workers: expected a whole number >= 1")

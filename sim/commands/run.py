@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,16 @@ def register(subparsers: Any) -> None:
         "--out", type=Path, help="run folder (default reports/<scenario>-<UTC time>/)"
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="worker processes (same trace for any count)"
+        "--workers",
+        type=int,
+        help="shards, each in its own process (default 1; with --cluster, one per cluster"
+        " worker, or per core for a local one); the same bytes for any count",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the shards as actors on the Dask cluster at ADDRESS (tcp://host:8786), or"
+        " 'local' to start one on this machine; needs pip install 'hopsim[cluster]'",
     )
     parser.add_argument("--no-report", action="store_true", help="skip building report.html")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -35,7 +45,12 @@ def handle(args: argparse.Namespace) -> int:
     check_overrides(args)
     scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days, args.seed)
     out: Path = args.out or default_out(scenario)
-    run = Run(scenario, out, args.workers)
+    workers = args.workers or 1
+    if args.workers is None and args.cluster == "local":
+        workers = os.cpu_count() or 1
+    elif args.workers is None and args.cluster is not None:
+        workers = _cluster_size(args.cluster)
+    run = Run(scenario, out, workers, args.cluster)
     summary = _execute(run, args.quiet)
     print(
         f"{summary['events']:,} events from {summary['persons']:,} people "
@@ -46,10 +61,21 @@ def handle(args: argparse.Namespace) -> int:
     return 0 if args.no_report else _report(out)
 
 
+def _cluster_size(address: str) -> int:
+    """How many workers the Dask scheduler at ``address`` has (one shard each by default)."""
+    from sim.runner.cluster import require_dask
+
+    distributed = require_dask()
+    with distributed.Client(address, timeout="30s") as client:
+        return max(1, len(client.scheduler_info()["workers"]))
+
+
 def _execute(run: Any, quiet: bool) -> dict[str, Any]:
     if quiet:
         summary: dict[str, Any] = run.execute()
         return summary
+    import time
+
     from rich.progress import (
         BarColumn,
         Progress,
@@ -58,18 +84,33 @@ def _execute(run: Any, quiet: bool) -> dict[str, Any]:
         TimeRemainingColumn,
     )
 
+    from sim.runner.resources import tree_rss
+
+    days, persons = run.scenario.days, max(run.scenario.persons, len(run.scenario.people))
     columns = (
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=16),
         TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[events]:>12,} events"),
+        TextColumn("day {task.fields[day]}/" + str(days)),
+        TextColumn("{task.fields[events]:>11,} events"),
+        TextColumn("{task.fields[rate]:>7,.0f} person-days/s"),
+        TextColumn("RSS {task.fields[rss]:.2f} GB"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
         TimeRemainingColumn(),
     )
+    started = time.perf_counter()
+
+    def fields(share: float, events: int) -> dict[str, Any]:
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        day = min(days, int(share * days) + 1)
+        rate = share * days * persons / elapsed
+        return {"day": day, "events": events, "rate": rate, "rss": tree_rss() / 2**30}
+
     with Progress(*columns, transient=False) as bar:
-        task = bar.add_task(f"simulating {run.scenario.name}", total=1.0, events=0)
+        task = bar.add_task(run.scenario.name, total=1.0, **fields(0.0, 0))
         summary = run.execute(
-            lambda share, events: bar.update(task, completed=share, events=events)
+            lambda share, events: bar.update(task, completed=share, **fields(share, events))
         )
     return summary
 

@@ -4,7 +4,9 @@
   builds; it writes the run folder.
 - :mod:`sim.runner.shard`: one worker's share of the households, its world
   and engine, wired together through the world's hooks.
-- :mod:`sim.runner.lockstep`: several shards in worker processes, a day at a time.
+- :mod:`sim.runner.workers`: where the shards live (this process, worker processes)
+  and the one loop that drives them a slice of a day at a time.
+- :mod:`sim.runner.cluster`: the shards as actors on a Dask cluster (optional extra).
 - :mod:`sim.runner.merge`: the workers' trace parts collated into one trace.
 - :mod:`sim.runner.gc`: the collector's pace while a shard simulates.
 """

@@ -8,13 +8,14 @@ runner finishes the identity graph: both cores work.
 from __future__ import annotations
 
 import heapq
+import signal
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from sim.errors import HopsimError
-from sim.runner.lockstep import process_context
 from sim.runner.shard import ShardResult
+from sim.runner.workers import process_context
 from sim.trace.parts import merge_minutes
 from sim.trace.reader import read_jsonl
 from sim.trace.sink import context_key
@@ -63,11 +64,18 @@ class TraceMerge:
             self.process.join()
         return written
 
+    def cancel(self) -> None:
+        """Stop the merge process if it is still running (the run failed or was interrupted)."""
+        if self.process is not None and self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
 
 def _write_merged(
     parts: list[Path], target: Path, contexts: list[Path], contexts_target: Path, done: Connection
 ) -> None:
     """The merge process: collate the trace parts and the context logs, say how many events."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to answer (it stops us)
     with JsonlGzWriter(target, threads=MERGE_THREADS) as writer:
         for lines in merge_minutes(parts):
             writer.write_lines(lines)

@@ -1,11 +1,16 @@
 """One run of a scenario: the object that wires config, seed, workers and collectors.
 
 Like Locust's Environment, a ``Run`` holds everything a run needs. It deals
-the households to worker shards (:mod:`sim.runner.shard`, in lockstep by
-day: :mod:`sim.runner.lockstep`), merges their traces (:mod:`sim.runner.merge`) in
-the one total order of a trace (timestamp, then messageId), stitches the
-merged trace with the reference engine, scores it against the truth, and
-writes the run folder.
+the households to worker shards (:mod:`sim.runner.shard`, driven a slice of
+a day at a time wherever they live: :mod:`sim.runner.workers`), merges their
+traces (:mod:`sim.runner.merge`) in the one total order of a trace
+(timestamp, then messageId), stitches the merged trace with the reference
+engine, scores it against the truth, and writes the run folder.
+
+A run folder never holds a half-written file under a final name: every
+output is written into ``<out>/.partial/`` and moved to its name when the
+whole run is done (``summary.json`` last), and an interrupted run removes
+``.partial/`` on its way out.
 """
 
 from __future__ import annotations
@@ -27,10 +32,10 @@ from sim.analysis.stitch_costs import stitching_costs
 from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
 from sim.engine.identity import GraphStats, IdentityGraph
-from sim.runner.gc import fewer_collections
-from sim.runner.lockstep import Lockstep
+from sim.runner.cluster import ClusterWorkers
 from sim.runner.merge import TraceMerge
-from sim.runner.shard import Progress, ShardResult, simulate_shard
+from sim.runner.shard import Progress, ShardResult
+from sim.runner.workers import LocalWorkers, Workers, drive
 from sim.trace.clock import iso_ms
 from sim.trace.writer import write_jsonl, write_jsonl_gz
 from sim.world.journey import STAGES
@@ -44,22 +49,44 @@ def default_out(scenario: Scenario, root: Path = Path("reports")) -> Path:
 class Run:
     """Simulate a scenario into ``out``: trace, truth, profiles, messages and summary."""
 
-    def __init__(self, scenario: Scenario, out: Path, workers: int = 1) -> None:
+    def __init__(
+        self, scenario: Scenario, out: Path, workers: int = 1, cluster: str | None = None
+    ) -> None:
         self.scenario = scenario
         self.out = out
         self.workers = workers
+        self.cluster = cluster  # a Dask scheduler address, "local", or None: this machine
         self.summary: dict[str, Any] = {}
         self.metrics = metrics_config(scenario)  # a bad [channels.*] fails before simulating
 
+    @property
+    def staging(self) -> Path:
+        """Where outputs are written until the run is complete (``<out>/.partial``)."""
+        return self.out / PARTIAL
+
     def execute(self, progress: Progress | None = None) -> dict[str, Any]:
         self.out.mkdir(parents=True, exist_ok=True)
-        parts = self.out / ".shards"
+        shutil.rmtree(self.staging, ignore_errors=True)  # what an earlier interrupted run left
+        self.staging.mkdir()
+        try:
+            summary = self._execute(progress)
+        except BaseException:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise
+        publish(self.staging, self.out)
+        return summary
+
+    def _execute(self, progress: Progress | None) -> dict[str, Any]:
+        parts = self.staging / ".shards"
         parts.mkdir(exist_ok=True)
         started = time.perf_counter()
         shards = self._simulate(parts, progress)
-        merge = TraceMerge(shards, self.out)
-        profiles, identity_stats = self._profiles(shards)
-        events = merge.wait()
+        merge = TraceMerge(shards, self.staging)
+        try:
+            profiles, identity_stats = self._profiles(shards)
+            events = merge.wait()
+        finally:
+            merge.cancel()
         wall = time.perf_counter() - started
         truth = sorted((row for s in shards for row in s.truth), key=truth_order)
         people = self._write_tables(shards, truth, profiles)
@@ -77,7 +104,7 @@ class Run:
         if self.scenario.brand == "retail":  # the bounce benchmarks are retail web shops'
             bounce = metrics_figures(self.summary["journey_metrics"])
             self.summary["realism"]["figures"] += [f.as_row() for f in bounce]
-        (self.out / "summary.json").write_text(
+        (self.staging / "summary.json").write_text(
             json.dumps(self.summary, indent=2, sort_keys=True) + "\n"
         )
         return self.summary
@@ -85,13 +112,20 @@ class Run:
     def journey_metrics(self) -> dict[str, Any]:
         """The strategist's metrics (docs/metrics.md), from the tables just written."""
         start, days = self.scenario.start, self.scenario.days
-        return {"journey_metrics": run_folder_metrics(self.out, start, days, self.metrics)}
+        return {"journey_metrics": run_folder_metrics(self.staging, start, days, self.metrics)}
 
     def _simulate(self, parts: Path, progress: Progress | None) -> list[ShardResult]:
-        if self.workers == 1:
-            with fewer_collections():
-                return [simulate_shard(self.scenario, parts, 0, 1, progress)]
-        return Lockstep(self.scenario, parts, self.workers).run(progress)
+        workers = self._workers(parts)
+        try:
+            return drive(workers, self.scenario.days, progress)
+        finally:
+            workers.close()
+
+    def _workers(self, parts: Path) -> Workers:
+        """Where the shards live: this machine, or actors on a Dask cluster."""
+        if self.cluster is None:
+            return LocalWorkers(self.scenario, parts, self.workers)
+        return ClusterWorkers(self.scenario, parts, self.workers, self.cluster)
 
     def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], GraphStats]:
         """One graph from every shard's graph, then the batch rules over all of it."""
@@ -104,7 +138,7 @@ class Run:
         self, shards: list[ShardResult], truth: list[dict[str, Any]], profiles: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         """Write the run's tables; hands back the people rows (the realism rows count them)."""
-        out = self.out
+        out = self.staging
         write_jsonl_gz(out / "truth.jsonl.gz", truth)
         people = sorted((r for s in shards for r in s.people), key=lambda r: r["person_id"])
         write_jsonl(out / "people.jsonl", people)
@@ -148,6 +182,17 @@ class Run:
             "funnel": {stage: tally["funnel"].get(stage, 0) for stage in STAGES},
             "journeys": {"orders": tally["orders"], "top_paths": top_paths(journeys)},
         }
+
+
+PARTIAL = ".partial"
+
+
+def publish(staging: Path, out: Path) -> None:
+    """Move every finished output to its name in ``out``, ``summary.json`` last."""
+    names = sorted(p.name for p in staging.iterdir() if p.is_file() and p.name != "summary.json")
+    for name in [*names, "summary.json"]:
+        (staging / name).replace(out / name)
+    staging.rmdir()
 
 
 def truth_order(row: dict[str, Any]) -> tuple[str, str]:

@@ -24,6 +24,7 @@ from sim.engine.engine import Engine, load_identity_config
 from sim.engine.identity import IdentityGraph
 from sim.engine.identity.shards import ShardIdentity
 from sim.engine.messaging import build_messaging
+from sim.runner.gc import fewer_collections
 from sim.trace.clock import DAY, iso_ms
 from sim.trace.events import SegmentEvent
 from sim.trace.sink import OrderedSink, TraceSink
@@ -35,8 +36,24 @@ from sim.world.scenario import Scenario
 from sim.world.world import World
 
 Progress = Callable[[float, int], None]
-Pool = Callable[[list[float] | None], list[float] | None]
 STEP = 3600.0
+
+
+@dataclass(frozen=True)
+class Slice:
+    """What a shard says after a slice of simulated time: how far, how many events, and
+    (at midnight) what its profiles taught the workspace that day."""
+
+    share: float
+    events: int
+    learned: list[float] | None
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """The whole run's learning for the day just ended (``None`` inside: nobody learns)."""
+
+    total: list[float] | None
 
 
 @dataclass
@@ -95,12 +112,12 @@ class ContextLog:
 class Shard:
     """One worker's share of a run, advanced a slice of simulated time at a time.
 
-    The runner moves every shard to the end of a day, then lets them agree on
-    what the whole workspace learned that day (the send-time fallback) before
-    any of them starts the next: lockstep by day, like a night shift that
-    pools the day's numbers before the morning. A one-shard run does the same
-    with its own numbers, so campaign decisions never depend on how the
-    households were dealt.
+    The runner (:func:`sim.runner.workers.drive`) moves every shard to the end
+    of a day, then lets them agree on what the whole workspace learned that
+    day (the send-time fallback) before any of them starts the next: lockstep
+    by day, like a night shift that pools the day's numbers before the
+    morning. A one-shard run does the same with its own numbers, so campaign
+    decisions never depend on how the households were dealt.
 
     The wiring is all through the world's hooks: the trace sink and the
     engine listen on ``events_released``, the context log on
@@ -163,15 +180,26 @@ class Shard:
         if self.messaging is not None and total is not None:
             self.messaging.roll_workspace(total)
 
-    def run(self, progress: Progress | None, pool: Pool) -> ShardResult:
-        """Every day in turn; at each midnight ``pool`` turns this shard's learning into the run's."""
-        for day in range(1, self.days + 1):
-            self.advance(day * DAY, progress)
-            self.roll(pool(self.learned()))
-        return self.finish()
+    def step(self, until: float, pooled: Pooled | None = None) -> Slice:
+        """Adopt the run's learning for the day just ended (when given), then simulate to ``until``.
 
-    def finish(self) -> ShardResult:
-        """Close the files and hand back the tables of what happened."""
+        This is the one unit of work every way of running shards repeats
+        (:mod:`sim.runner.workers`): in this process, in a worker process, or
+        as an actor on a cluster. A slice that ends at midnight reports what
+        the shard learned that day, for the runner to pool.
+        """
+        with fewer_collections():
+            if pooled is not None:
+                self.roll(pooled.total)
+            self.advance(until)
+        midnight = self.now >= self.world.end or self.now % DAY == 0
+        learned = self.learned() if midnight else None
+        return Slice(self.now / self.world.end, self.world.events, learned)
+
+    def finish(self, pooled: Pooled | None = None) -> ShardResult:
+        """Adopt the last day's pooled learning, close the files, hand back the tables."""
+        if pooled is not None:
+            self.roll(pooled.total)
         world = self.world
         world.finish()
         events = self.sink.close()
@@ -195,13 +223,6 @@ class Shard:
         result.identity = self.graph.export()
         result.wall_seconds = time.perf_counter() - self.started
         return result
-
-
-def simulate_shard(
-    scenario: Scenario, folder: Path, index: int, count: int, progress: Progress | None = None
-) -> ShardResult:
-    """Simulate households ``index, index + count, ...`` alone, rolling its own learning daily."""
-    return Shard(scenario, folder, index, count).run(progress, lambda learned: learned)
 
 
 def person_row(person: Person, named: bool) -> dict[str, Any]:

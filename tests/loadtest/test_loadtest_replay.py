@@ -165,6 +165,44 @@ def test_two_processes_send_the_same_events_in_device_order(
     assert_device_order(stored_events(data))
 
 
+def test_a_master_and_two_worker_processes_send_every_event_once_in_device_order(
+    server: tuple[str, Path], trace: Path, tmp_path: Path
+) -> None:
+    """The command lines of docs/loadtest.md (Scaling past one machine), all on 127.0.0.1."""
+    url, data = server
+    port = str(free_port())  # never Locust's default 5557, which another run may hold
+    base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
+    master = [*base, "--host", url, "--trace", str(trace), "--headless", "--master",
+                     "--expect-workers", "2", "--master-bind-host", "127.0.0.1",
+                     "--master-bind-port", port, "--replay-out", str(tmp_path / "out"),
+                     "-t", "60s", "--speed", "30", "--lanes", "8", "--only-summary"]  # fmt: skip
+    worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", port]
+    log = tmp_path / "master.log"
+    with log.open("wb") as sink:
+        processes = [subprocess.Popen(master, cwd=ROOT, env=env(), stdout=sink, stderr=sink)]
+        processes += [
+            subprocess.Popen(
+                worker, cwd=ROOT, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            for _ in range(2)
+        ]
+        try:
+            assert processes[0].wait(120) == 0, log.read_text()[-3000:]
+            for process in processes[1:]:
+                assert process.wait(30) == 0
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+    result = summary(tmp_path / "out")
+    assert result["events"] == result["planned_events"] == EVENTS
+    assert result["options"]["processes"] == 2
+    stored = stored_events(data)
+    assert sorted(e["messageId"] for e in stored) == [f"m-{i:08d}" for i in range(EVENTS)]
+    assert_device_order(stored)
+
+
 class SlowHandler(BaseHTTPRequestHandler):
     """One request at a time (HTTPServer is not threaded), each taking 50 ms."""
 

@@ -1,0 +1,112 @@
+"""Where a large run spends its time and memory: simulation, absorb, finalize, the rest.
+
+    .venv/bin/python -m benchmarks.run_phases --persons 100000 --days 1 --workers 2
+
+Runs ``hopsim run``'s own :class:`Run` in this process, timing its phases:
+``simulate`` (shards built and driven through every day, their results
+back), ``absorb`` (one graph from every shard's graph), ``finalize`` (the
+batch rules over everyone), ``profiles`` (the stitched profiles as rows),
+and the rest of the run (trace merge wait, tables, scores, summary). A
+thread samples the resident memory of this process and its children every
+0.2 s and keeps the peak seen during each phase. Not part of ``make bench``
+(it is a by-hand measurement, minutes long); results go to
+benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sim.engine.engine import load_identity_config
+from sim.engine.identity import GraphStats, IdentityGraph
+from sim.runner import Run
+from sim.runner.resources import tree_rss
+from sim.runner.shard import Progress, ShardResult
+from sim.world.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Watch:
+    """Wall time and peak resident memory (all processes) of named phases."""
+
+    def __init__(self) -> None:
+        self.phase = "start"
+        self.peaks: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while self.running:
+            rss = tree_rss()
+            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0), rss)
+            time.sleep(0.2)
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        previous, self.phase = self.phase, name
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+            self.phase = previous
+
+
+class TimedRun(Run):
+    """A ``Run`` whose simulation and identity phases are timed (same outputs)."""
+
+    watch: Watch
+
+    def _simulate(self, parts: Path, progress: Progress | None) -> list[ShardResult]:
+        with self.watch("simulate"):
+            return super()._simulate(parts, progress)
+
+    def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], GraphStats]:
+        config = load_identity_config(dict(self.scenario.identity))
+        with self.watch("absorb"):
+            parts = [s.identity for s in shards if s.identity is not None]
+            graph = IdentityGraph.absorb(parts, config)
+        with self.watch("finalize"):
+            graph.finalize()
+        with self.watch("profiles"):
+            return [p.as_json() for p in graph.profiles()], graph.stats()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "population.toml")
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days)
+    with tempfile.TemporaryDirectory(prefix="run-phases-") as tmp:
+        run = TimedRun(scenario, Path(tmp) / "run", args.workers)
+        run.watch = watch = Watch()
+        with watch("run"):
+            summary = run.execute()
+        watch.running = False
+    total = watch.seconds["run"]
+    inner = sum(v for k, v in watch.seconds.items() if k != "run")
+    watch.seconds["rest"] = total - inner
+    print(f"{summary['persons']:,} persons x {args.days} day(s), {summary['events']:,} events, "
+          f"--workers {args.workers}: {total:.1f} s, "
+          f"{summary['persons'] * args.days / total:,.0f} person-days/s")  # fmt: skip
+    for name in ("simulate", "absorb", "finalize", "profiles", "rest"):
+        peak = watch.peaks.get("run" if name == "rest" else name, 0) / 2**30
+        print(f"  {name:<9} {watch.seconds.get(name, 0.0):8.1f} s   peak RSS {peak:5.2f} GB")
+    print(f"  peak RSS, whole run: {max(watch.peaks.values()) / 2**30:.2f} GB")
+
+
+if __name__ == "__main__":
+    main()

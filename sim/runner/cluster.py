@@ -1,0 +1,141 @@
+"""The shards of a run as actors on a Dask cluster (``hopsim run ... --cluster ADDRESS``).
+
+Each shard lives in a Dask worker as an actor (:class:`ShardActor`), a
+long-lived object that keeps its world and engine between calls. The runner
+drives the actors with the same loop as local workers
+(:func:`sim.runner.workers.drive`): call ``step`` on every actor, wait for
+every actor's future (the engine's own barrier), pool the day's
+learning at midnight. ``--cluster local`` starts a private cluster on
+127.0.0.1 with one single-threaded worker process per shard.
+
+The trace parts and context logs are files the actors write into the run
+folder's ``.shards`` directory, so on a cluster of several machines the run
+folder must be on a file system every worker sees at the same path (docs/scale.md).
+
+Dask is an optional extra (``pip install hopsim[cluster]``); without it,
+``--cluster`` is a clear error and everything else works as before.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+from sim.errors import HopsimError
+from sim.runner.shard import Pooled, ShardResult, Slice
+from sim.runner.workers import open_shard
+from sim.world.scenario import Scenario
+
+LOCAL = "local"
+
+
+def require_dask() -> Any:
+    """The ``distributed`` module, or a clear error naming the extra to install."""
+    try:
+        import distributed
+    except ImportError:
+        raise HopsimError(
+            "--cluster needs Dask's distributed scheduler: pip install 'hopsim[cluster]'"
+        ) from None
+    return distributed
+
+
+class ShardActor:
+    """One shard inside a Dask worker; the same object as a local shard, called remotely."""
+
+    def __init__(self, scenario: Scenario, parts: Path, index: int, count: int) -> None:
+        self.shard = open_shard(scenario, parts, index, count)
+
+    def step(self, until: float, pooled: Pooled | None) -> Slice:
+        return self.shard.step(until, pooled)
+
+    def finish(self, pooled: Pooled | None) -> ShardResult:
+        return self.shard.finish(pooled)
+
+
+class ClusterWorkers:
+    """``count`` shards as actors on the Dask cluster at ``address`` (or a local one)."""
+
+    def __init__(self, scenario: Scenario, parts: Path, count: int, address: str) -> None:
+        distributed = require_dask()
+        self.cluster: Any = None
+        if address == LOCAL:
+            self.cluster = local_cluster(count)
+            address = self.cluster.scheduler_address
+        try:
+            self.client: Any = distributed.Client(address, timeout="30s")
+        except OSError as exc:
+            self.close()
+            raise HopsimError(
+                f"--cluster {address}: cannot reach a Dask scheduler: {exc}"
+            ) from None
+        hosts = sorted(self.client.scheduler_info()["workers"])
+        if not hosts:
+            self.close()
+            raise HopsimError(f"--cluster {address}: the scheduler has no workers")
+        # Shard k goes to worker k mod W: one shard per worker when the counts agree.
+        futures = [
+            self.client.submit(
+                ShardActor,
+                scenario,
+                parts,
+                k,
+                count,
+                actor=True,
+                workers=[hosts[k % len(hosts)]],
+                pure=False,
+                allow_other_workers=False,
+            )
+            for k in range(count)
+        ]
+        self.actors = self._gather(futures)
+
+    def step(self, until: float, pooled: Pooled | None) -> list[Slice]:
+        return self._gather([actor.step(until, pooled) for actor in self.actors])
+
+    def finish(self, pooled: Pooled | None) -> list[ShardResult]:
+        return self._gather([actor.finish(pooled) for actor in self.actors])
+
+    def _gather(self, futures: list[Any]) -> list[Any]:
+        """Every answer, in shard order; a shard's failure is named by its number."""
+        answers = []
+        for index, future in enumerate(futures):
+            try:
+                answers.append(future.result())
+            except HopsimError:
+                raise
+            except Exception as exc:
+                raise HopsimError(f"worker {index} failed: {type(exc).__name__}: {exc}") from exc
+        return answers
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        self.actors = []
+        if client is not None:
+            client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def local_cluster(workers: int) -> Any:
+    """A private Dask cluster on 127.0.0.1: one single-threaded worker process per shard.
+
+    Its worker processes share our terminal, so Ctrl-C reaches them too; it
+    is the runner's to answer (it closes the cluster). They are started with
+    SIGINT ignored, which a new Python process keeps (and asyncio leaves
+    alone), so they never print a KeyboardInterrupt of their own.
+    """
+    distributed = require_dask()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=50,  # logging.CRITICAL: the run reports its own errors, the bar its progress
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)

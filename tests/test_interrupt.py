@@ -1,0 +1,62 @@
+"""Ctrl-C during a run: a clean exit, and no half-written file under a final name."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+POPULATION = ROOT / "scenarios" / "population.toml"
+pytestmark = pytest.mark.slow
+NO_DASK = find_spec("distributed") is None
+WHERE = [
+    pytest.param(["--workers", "2"], id="worker-processes"),
+    pytest.param(
+        ["--cluster", "local", "--workers", "2"],
+        id="local-dask-cluster",
+        marks=pytest.mark.skipif(NO_DASK, reason="the cluster extra is not installed"),
+    ),
+]
+
+
+def started_writing(out: Path) -> bool:
+    """True once a worker has written trace lines into the run's staging folder."""
+    parts = out / ".partial" / ".shards"
+    return parts.is_dir() and any(p.stat().st_size > 0 for p in parts.glob("trace-*"))
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_ctrl_c_leaves_no_complete_looking_file_and_exits_cleanly(
+    where: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "sim.cli", "run", str(POPULATION), "--persons", "300",
+               "--days", "7", *where, "--no-report", "--out", str(out)]  # fmt: skip
+    # Its own process group, like a shell job: Ctrl-C reaches the runner and its workers.
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not started_writing(out):
+            assert process.poll() is None, process.communicate()[1].decode()[-2000:]
+            assert time.monotonic() < deadline, "the run never started writing"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    text = err.decode()
+    assert process.returncode == 130, text[-2000:]
+    assert "Traceback" not in text, text[-2000:]
+    assert "hopsim run: interrupted" in text
+    assert list(out.iterdir()) == []  # nothing under a final name, and no staging left behind
