@@ -28,9 +28,9 @@ from sim.warehouse.export import RAW_COLUMNS, export_trace, literal
 from sim.world.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-PERSONS = 600
-DAYS = 4
-ROUNDS = 2
+PERSONS = 2000
+DAYS = 7
+ROUNDS = 3
 
 
 def bulk_load(trace: Path, database: Path, declared: bool = False) -> float:
