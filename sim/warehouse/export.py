@@ -5,8 +5,8 @@ through Python: the trace is bulk-loaded once with its top-level fields
 typed and ``context``/``properties``/``traits`` kept as JSON; the columns
 each table needs are read from ``json_group_structure`` per call type and
 event name, every table's in one scan per payload; each context is parsed
-once per distinct context (a device stamps the same one on every message from one place) and joined back; each
-table is one ``CREATE TABLE AS``. The rows are the ones
+once per distinct context (a device stamps the same one on every message
+from one place) and joined back; each table is one ``CREATE TABLE AS``. The rows are the ones
 ``sim.warehouse.reference.warehouse_rows`` defines (equivalence test in
 tests/warehouse).
 
