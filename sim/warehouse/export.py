@@ -6,9 +6,9 @@ typed and ``context``/``properties``/``traits`` kept as JSON; the columns
 each table needs are read from ``json_group_structure`` per call type and
 event name, every table's in one scan per payload; each context is parsed
 once per distinct context (a device stamps the same one on every message
-from one place) and joined back; each table is one ``CREATE TABLE AS``. The rows are the ones
-``sim.warehouse.reference.warehouse_rows`` defines (equivalence test in
-tests/warehouse).
+from one place) and joined back; each table is one ``CREATE TABLE AS``.
+The rows are the ones ``sim.warehouse.reference.warehouse_rows`` defines
+(equivalence test in tests/warehouse).
 
 NOTE: SQL, not a Python loop: ~1/6 of the CPU of computing the reference rows alone (RESULTS.md).
 """
