@@ -1,15 +1,17 @@
-"""``hopsim export`` against DuckDB's own bulk load of the same messages, side by side.
+"""``hopsim export`` against DuckDB's own bulk insert of the same rows, side by side.
 
-The bulk load is what DuckDB does alone with the trace: its JSON reader
-inserting every message into one table with every field typed, the schema
-read from all rows (``sample_size=-1``) so no rare key is lost, the same
-rows the export writes. The export reads the same file and also flattens,
-splits into one table per call type and event name, and derives ``users``.
-Rounds alternate so both see the same machine; the ratio of the best
-rounds is held to >= 0.5 (issue 15). Shown beside it, without a target: the
-load of the raw file with only its top-level columns declared (the export's
-first step alone, payloads left as JSON text) and DuckDB copying the
-export's own flat tables into a fresh file (the write alone, no JSON).
+The target row (issue 15: ratio >= 0.5) holds the export to DuckDB's bulk
+insert of exactly the rows the export writes: every finished table
+(``identifies``, ``tracks``, one per event name, ``users``, ...) copied by
+``CREATE TABLE AS SELECT`` from the export's file, attached read-only, into
+a fresh database file. Both rates are trace messages per second. The export
+also reads and parses the JSON trace, flattens, splits and derives
+``users``; the insert starts from rows already flat and typed. Rounds
+alternate so both see the same machine; the best rounds are compared.
+Shown beside it, as context without a target: DuckDB's JSON reader loading
+the trace into one table with every field typed (schema from all rows,
+``sample_size=-1``), and with only the top-level columns declared (the
+export's first step alone, payloads left as JSON text).
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from sim.warehouse.export import RAW_COLUMNS, export_trace, literal
 from sim.world.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-PERSONS = 600
-DAYS = 4
-ROUNDS = 2
+PERSONS = 2000
+DAYS = 7
+ROUNDS = 3
 
 
 def bulk_load(trace: Path, database: Path, declared: bool = False) -> float:
@@ -77,22 +79,29 @@ def run() -> list[Result]:
             bulk.append(bulk_load(trace, folder / "bulk.duckdb"))
             declared.append(bulk_load(trace, folder / "declared.duckdb", declared=True))
             copied.append(copy_rows(folder / "export.duckdb", folder / "copy.duckdb"))
-    export_rate, bulk_rate = events / min(export), events / min(bulk)
+    export_rate, insert_rate = events / min(export), events / min(copied)
     note = f"{events:,} messages ({PERSONS} persons x {DAYS} days), best of {ROUNDS}"
     return [
         Result("export messages/s (DuckDB file)", export_rate, "msg/s", note=note),
-        Result("DuckDB bulk load, full schema, messages/s", bulk_rate, "msg/s", note=note),
         Result(
-            "DuckDB bulk load, declared columns, messages/s",
+            "DuckDB bulk insert of the exported rows, messages/s",
+            insert_rate,
+            "msg/s",
+            note="the same tables copied into a fresh file, no JSON",
+        ),
+        Result(
+            "export / bulk insert of the same rows", export_rate / insert_rate, "ratio", target=0.5
+        ),
+        Result(
+            "context: DuckDB JSON load, full schema, messages/s",
+            events / min(bulk),
+            "msg/s",
+            note="one table, every field typed",
+        ),
+        Result(
+            "context: DuckDB JSON load, declared columns, messages/s",
             events / min(declared),
             "msg/s",
             note="the export's own first step",
         ),
-        Result(
-            "DuckDB copy of the exported rows, messages/s",
-            events / min(copied),
-            "msg/s",
-            note="writing the flat tables alone, no JSON",
-        ),
-        Result("export / bulk load", export_rate / bulk_rate, "ratio", target=0.5),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -204,6 +205,29 @@ def _experiments(tables: t.Tables) -> Section:
     return section
 
 
+def _score_your_stack(tables: t.Tables) -> Section:
+    """The loop that scores another identity graph on this run, with this run's folder."""
+    section = Section("score-your-stack", "Score your own stack")
+    run = shlex.quote(str(tables.run_dir))
+    warehouse = shlex.quote(str(tables.run_dir / "warehouse.duckdb"))
+    section.rows = [
+        ("1. run", f"hopsim run SCENARIO.toml --out {run}  (or: hopsim loadtest --host URL)"),
+        ("2. export", f"hopsim export {run} --to {warehouse}"),
+        (
+            "3. your model",
+            f"your identity model over {warehouse}, a table of "
+            "(identifier_type, identifier, profile_id)",
+        ),
+        ("4. score", f"hopsim score {run} --profiles {warehouse}:TABLE --report"),
+        (
+            "score.json compares",
+            "your profiles against this run's truth: person level first "
+            "(the headline), household level beside it, as in the stitching section",
+        ),
+    ]
+    return section
+
+
 def _load(tables: t.Tables) -> Section:
     section = Section("load-test", "Load test")
     if tables.load is None and tables.load_series is None:
@@ -266,4 +290,5 @@ BUILDERS: tuple[Callable[[t.Tables], Section], ...] = (
     _messages,
     _experiments,
     _load,
+    _score_your_stack,
 )

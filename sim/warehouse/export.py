@@ -3,12 +3,12 @@
 The whole job is DuckDB SQL over its own JSON reader, so no message passes
 through Python: the trace is bulk-loaded once with its top-level fields
 typed and ``context``/``properties``/``traits`` kept as JSON; the columns
-each table needs are read from ``json_group_structure`` (per event name for
-properties); each context is parsed once per distinct context (a device
-stamps the same one on every message from one place) and joined back; each
-table is one ``CREATE TABLE AS``. The rows are the ones
-``sim.warehouse.reference.warehouse_rows`` defines (equivalence test in
-tests/warehouse).
+each table needs are read from ``json_group_structure`` per call type and
+event name, every table's in one scan per payload; each context is parsed
+once per distinct context (a device stamps the same one on every message
+from one place) and joined back; each table is one ``CREATE TABLE AS``.
+The rows are the ones ``sim.warehouse.reference.warehouse_rows`` defines
+(equivalence test in tests/warehouse).
 
 NOTE: SQL, not a Python loop: ~1/6 of the CPU of computing the reference rows alone (RESULTS.md).
 """
@@ -173,6 +173,7 @@ class Warehouse:
         self.trace = trace
         self.context_leaves: list[Leaf] = []
         self.uuid_ts = "NULL"
+        self._structures: dict[str, list[tuple[Any, Any, Any]]] = {}
 
     def load(self) -> int:
         columns = (
@@ -241,13 +242,15 @@ class Warehouse:
         }
         return [f"{exprs[name]} AS {quote(name)}" for name in STANDARD_COLUMNS]
 
-    def structures(self, payload: str, where: str, by: str = "NULL") -> list[tuple[Any, Any]]:
-        """``json_group_structure`` of a payload per ``by`` (one ``(None, {})`` row at least)."""
-        rows = self.con.execute(
-            f"SELECT {by}, json_group_structure(r.{payload}) FROM staged r WHERE {where} "
-            "GROUP BY ALL ORDER BY 1"
-        ).fetchall()
-        return [(key, orjson.loads(s) if s else {}) for key, s in rows] or [(None, {})]
+    def structures(self, payload: str) -> list[tuple[Any, Any, Any]]:
+        """``json_group_structure`` of a payload per ``(type, event)``, every table's in one scan."""
+        if payload not in self._structures:
+            rows = self.con.execute(
+                f"SELECT type, event, json_group_structure({payload}) FROM staged "
+                "GROUP BY ALL ORDER BY 1, 2"
+            ).fetchall()
+            self._structures[payload] = [(k, e, orjson.loads(s) if s else {}) for k, e, s in rows]
+        return self._structures[payload]
 
     def table(
         self, name: str, where: str, extra: list[str], payload: str | None, structure: Any
@@ -307,23 +310,27 @@ class Warehouse:
         by_table = self._slugs()
         for name, (payload, extra) in calls.items():
             where = f"r.type = {literal(kinds[name])}"
-            self.table(name, where, extra, payload, self._merged(payload, where))
+            self.table(name, where, extra, payload, self._merged(payload, kinds[name]))
         made = list(calls)
         for name, events in by_table.items():
             names = ", ".join(literal(e) for e in events)
             where = f"r.type = 'track' AND r.event IN ({names})"
-            self.table(name, where, TRACK_EXTRA, "properties", self._merged("properties", where))
+            merged = self._merged("properties", "track", set(events))
+            self.table(name, where, TRACK_EXTRA, "properties", merged)
             made.append(name)
         self._users()
         made.append("users")
         return made
 
-    def _merged(self, payload: str | None, where: str) -> dict[str, Any]:
+    def _merged(
+        self, payload: str | None, kind: str, events: set[str] | None = None
+    ) -> dict[str, Any]:
         """One structure for the rows of a table (event names landing in one table merged)."""
         merged: dict[str, Any] = {}
         if payload:
-            for _, part in self.structures(payload, where, "r.event"):
-                merged.update(part if isinstance(part, dict) else {})
+            for row_kind, event, part in self.structures(payload):
+                if row_kind == kind and (events is None or event in events):
+                    merged.update(part if isinstance(part, dict) else {})
         return merged
 
     def _users(self) -> None:

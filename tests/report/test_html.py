@@ -25,6 +25,7 @@ SECTIONS = (
     "messages",
     "experiments",
     "load-test",
+    "score-your-stack",
 )
 IMAGE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" width="(\d+)"')
 
@@ -48,6 +49,14 @@ def test_report_has_every_section_and_valid_pngs(run_dir: Path) -> None:
     assert "<th>speed</th><td>1,440</td>" in page
     assert "<th>trace</th><td>population/trace.jsonl.gz</td>" in page
     assert "Not in this run" not in page
+
+
+def test_score_your_stack_names_this_run_folder(run_dir: Path) -> None:
+    page = build_report(run_dir).read_text(encoding="utf-8")
+    section = page[page.index('id="score-your-stack"') :]
+    assert f"hopsim export {run_dir} --to {run_dir / 'warehouse.duckdb'}" in section
+    assert f"hopsim score {run_dir} --profiles {run_dir / 'warehouse.duckdb'}:TABLE" in section
+    assert "person level first" in section and "household level beside it" in section
 
 
 def test_report_is_self_contained(run_dir: Path) -> None:
