@@ -82,9 +82,9 @@ def imported(name: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            targets = [
-                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
-                for alias in node.names
+            # ``from pkg import mod`` runs ``pkg/__init__.py`` too: an edge to both
+            targets = [base] + [
+                f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in known
             ]
         else:
             continue

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from sim.report import tables as t
+import sim.report.tables as t
 from sim.report.loadtest import LoadSummary
 
 WHAT_RAN = ("scenario", "seed", "persons", "households", "devices", "days")

@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from sim.report import tables as t
+import sim.report.tables as t
 from sim.report.figures.style import new_figure
 from sim.report.sections import Panel, Section
 

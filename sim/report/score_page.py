@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sim.report import tables as t
+import sim.report.tables as t
 from sim.report.figures import engine
 from sim.report.headline import fmt
 from sim.report.html import write_html

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from matplotlib.figure import Figure
 
-from sim.report import tables as t
+import sim.report.tables as t
 from sim.report.figures import engine, journey, load, people, realism
 from sim.report.headline import fmt
 from sim.report.journey_metrics import journey_parts

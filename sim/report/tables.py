@@ -13,7 +13,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sim.report import behaviour, daylife, experiments, loadtest
+import sim.report.behaviour as behaviour
+import sim.report.daylife as daylife
+import sim.report.experiments as experiments
+import sim.report.loadtest as loadtest
 from sim.report.persons import (
     PersonInfo,
     from_personas,

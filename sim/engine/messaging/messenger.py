@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sim.engine.messaging import guards
+import sim.engine.messaging.guards as guards
 from sim.engine.messaging.channels import CHANNEL_DEVICES, VISUAL, Choice, choose
 from sim.engine.messaging.clock import HOUR, MessageClock
 from sim.engine.messaging.config import Campaign, Variant, check_start
