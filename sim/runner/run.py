@@ -35,7 +35,7 @@ from sim.engine.identity import GraphStats, IdentityGraph
 from sim.runner.cluster import ClusterWorkers
 from sim.runner.merge import TraceMerge
 from sim.runner.shard import Progress, ShardResult
-from sim.runner.workers import LocalWorkers, Workers, drive
+from sim.runner.workers import BATCH_PERSONS, LocalWorkers, Workers, deal, drive
 from sim.trace.clock import iso_ms
 from sim.trace.writer import write_jsonl, write_jsonl_gz
 from sim.world.journey import STAGES
@@ -50,12 +50,18 @@ class Run:
     """Simulate a scenario into ``out``: trace, truth, profiles, messages and summary."""
 
     def __init__(
-        self, scenario: Scenario, out: Path, workers: int = 1, cluster: str | None = None
+        self,
+        scenario: Scenario,
+        out: Path,
+        workers: int = 1,
+        cluster: str | None = None,
+        batch: int = BATCH_PERSONS,
     ) -> None:
         self.scenario = scenario
         self.out = out
         self.workers = workers
         self.cluster = cluster  # a Dask scheduler address, "local", or None: this machine
+        self.batch = batch  # persons per shard at most, when shards may run one after another
         self.summary: dict[str, Any] = {}
         self.metrics = metrics_config(scenario)  # a bad [channels.*] fails before simulating
 
@@ -117,7 +123,8 @@ class Run:
     def _simulate(self, parts: Path, progress: Progress | None) -> list[ShardResult]:
         workers = self._workers(parts)
         try:
-            return drive(workers, self.scenario.days, progress)
+            plan = deal(self.scenario, self.workers, self.batch)
+            return drive(workers, plan, self.scenario.days, progress)
         finally:
             workers.close()
 
