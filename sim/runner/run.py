@@ -35,7 +35,7 @@ from sim.engine.identity import GraphStats, IdentityGraph
 from sim.runner.cluster import ClusterWorkers
 from sim.runner.merge import TraceMerge
 from sim.runner.shard import Progress, ShardResult
-from sim.runner.workers import BATCH_PERSONS, LocalWorkers, Workers, deal, drive
+from sim.runner.workers import BATCH_PERSONS, Deal, LocalWorkers, Workers, deal, drive
 from sim.trace.clock import iso_ms
 from sim.trace.writer import write_jsonl, write_jsonl_gz
 from sim.world.journey import STAGES
@@ -86,9 +86,11 @@ class Run:
         parts = self.staging / ".shards"
         parts.mkdir(exist_ok=True)
         started = time.perf_counter()
-        shards = self._simulate(parts, progress)
-        merge = TraceMerge(shards, self.staging)
+        plan = deal(self.scenario, self.workers, self.batch)
+        merge = TraceMerge(self.staging, plan.count)
         try:
+            shards = self._simulate(parts, plan, progress)
+            merge.begin(shards)
             profiles, identity_stats = self._profiles(shards)
             events = merge.wait()
         finally:
@@ -120,10 +122,9 @@ class Run:
         start, days = self.scenario.start, self.scenario.days
         return {"journey_metrics": run_folder_metrics(self.staging, start, days, self.metrics)}
 
-    def _simulate(self, parts: Path, progress: Progress | None) -> list[ShardResult]:
+    def _simulate(self, parts: Path, plan: Deal, progress: Progress | None) -> list[ShardResult]:
         workers = self._workers(parts)
         try:
-            plan = deal(self.scenario, self.workers, self.batch)
             return drive(workers, plan, self.scenario.days, progress)
         finally:
             workers.close()
