@@ -10,9 +10,11 @@ and the rest of the run (trace merge wait, tables, scores, summary). A
 thread samples the resident memory of this process and its children every
 0.2 s and keeps the peak seen during each phase: the sum of resident sizes
 (as the progress bar shows it; pages a forked process still shares with
-its parent count once per process) and the sum of proportional set sizes
-(PSS: a shared page split between the processes that share it, so the
-physical memory the run holds). Not part of ``make bench``
+its parent count once per process) and, with ``--pss``, the sum of
+proportional set sizes (a shared page split between the processes that
+share it, so the physical memory the run holds). Reading PSS costs system
+time in this process (the kernel walks every mapping), so wall times are
+taken without it. Not part of ``make bench``
 (it is a by-hand measurement, minutes long); results go to
 benchmarks/RESULTS.md.
 """
@@ -44,8 +46,9 @@ ROOT = Path(__file__).resolve().parents[1]
 class Watch:
     """Wall time and peak resident memory (all processes) of named phases."""
 
-    def __init__(self) -> None:
+    def __init__(self, pss: bool = False) -> None:
         self.phase = "start"
+        self.with_pss = pss
         self.peaks: dict[str, int] = {}
         self.pss: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
@@ -55,7 +58,7 @@ class Watch:
 
     def _sample(self) -> None:
         while self.running:
-            rss, pss = tree_rss(), tree_pss()
+            rss, pss = tree_rss(), tree_pss() if self.with_pss else 0
             self.peaks[self.phase] = max(self.peaks.get(self.phase, 0), rss)
             self.pss[self.phase] = max(self.pss.get(self.phase, 0), pss)
             time.sleep(0.2)
@@ -120,7 +123,7 @@ def main() -> None:
     scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days)
     with tempfile.TemporaryDirectory(prefix="run-phases-") as tmp:
         run = TimedRun(scenario, Path(tmp) / "run", args.workers, batch=args.batch)
-        run.watch = watch = Watch()
+        run.watch = watch = Watch(args.pss)
         with watch("run"):
             summary = run.execute()
         watch.running = False

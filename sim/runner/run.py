@@ -92,6 +92,9 @@ class Run:
             shards = self._simulate(parts, plan, progress)
             merge.begin(shards)
             profiles, identity_stats = self._profiles(shards)
+            for shard in shards:
+                shard.identity = None  # the absorbed graph was made of them: let it go
+                shard.load_rows()
             events = merge.wait()
         finally:
             merge.cancel()
