@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument(
         "--batch", type=int, default=BATCH_PERSONS, help="persons per shard at most"
     )
+    parser.add_argument("--pss", action="store_true", help="sample PSS too (slows the run)")
     args = parser.parse_args()
     scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days)
     with tempfile.TemporaryDirectory(prefix="run-phases-") as tmp:
