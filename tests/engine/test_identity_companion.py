@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.engine.identity import IdentityConfig, IdentityGraph
-from sim.engine.identity.companion import paired
+from sim.engine.identity.pairing import paired
 
 HOME = "73.20.0.9"
 OFFICE = "81.30.0.5"

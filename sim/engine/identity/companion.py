@@ -43,6 +43,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.engine.identity.layout import meeting_network
+from sim.engine.identity.pairing import can_pair
 from sim.engine.identity.person import PHONE, join_person
 from sim.engine.identity.signals import Signals, Summary
 from sim.engine.identity.state import ProfileState, root
@@ -51,8 +52,6 @@ if TYPE_CHECKING:
     from sim.engine.identity.graphstate import GraphState
 
 COMPANION = "companion"
-WATCH = "watch"
-APPLE = "Apple"
 COMPANY = 3
 """An away-from-home (address, window) used by more devices than this is a crowd, not an outing."""
 CROWD_FACTOR = 2
@@ -95,7 +94,7 @@ def companions(graph: GraphState) -> None:
                     continue
                 seen.add(person.state.number)
                 why = corroboration(signals, summary, person, mine & nets[person.state.number])
-                if why is not None and can_pair(graph, state, person.state):
+                if why is not None and can_pair(graph.devices, state, person.state):
                     named.append((person, why))
         if len(named) == 1:
             person, why = named[0]
@@ -105,35 +104,6 @@ def companions(graph: GraphState) -> None:
 def is_person(signals: Signals, state: ProfileState) -> bool:
     """A profile that stands for a person: it logged in, or it holds a phone."""
     return state.identified() or any(signals.device_type(d) == PHONE for d in state.device_ids)
-
-
-def paired(watch: str, phone: str) -> bool:
-    """Whether a watch of maker ``watch`` can pair with a phone of maker ``phone``.
-
-    An Apple Watch pairs only with an iPhone; other watches (Wear OS, Galaxy,
-    Garmin's apps) with phones that are not Apple's. An unknown maker matches.
-    """
-    if not watch or not phone:
-        return True
-    return (watch == APPLE) == (phone == APPLE)
-
-
-def can_pair(graph: GraphState, state: ProfileState, person: ProfileState) -> bool:
-    """Whether every watch of ``state`` can pair with a phone ``person`` holds (no watch: yes)."""
-    devices = graph.devices
-    watches = [
-        devices[d].maker
-        for d in state.device_ids
-        if d in devices and devices[d].device_type == WATCH
-    ]
-    if not watches:
-        return True
-    phones = [
-        devices[d].maker
-        for d in person.device_ids
-        if d in devices and devices[d].device_type == PHONE
-    ]
-    return all(any(paired(watch, phone) for phone in phones) for watch in watches)
 
 
 def corroboration(signals: Signals, mine: Summary, other: Summary, shared: set[int]) -> str | None:
