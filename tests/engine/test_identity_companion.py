@@ -141,3 +141,24 @@ def test_without_the_ip_rule_nothing_moves() -> None:
     )
     where = stitched(events, rules={"ip": False, "time": True, "behaviour": True})
     assert where["lap"]["profile_id"] != where["p1"]["profile_id"]
+
+
+def test_a_mac_goes_to_the_only_person_at_home_with_an_iphone() -> None:
+    makers = {"p1": "Apple", "p2": "Samsung", "mac": "Apple", "pc": "HP"}
+    devices = [
+        ("p1", "phone", 19),
+        ("p2", "phone", 20),
+        ("mac", "laptop", 21),
+        ("pc", "laptop", 22),
+    ]
+    where = stitched(home(devices, maker=makers))
+    assert where["mac"]["profile_id"] == where["p1"]["profile_id"]
+    assert where["p1"]["links"]["mac"] == "companion"
+    assert where["pc"]["profile_id"] not in (where["p1"]["profile_id"], where["p2"]["profile_id"])
+
+
+def test_a_mac_at_a_home_of_two_iphones_stays_apart() -> None:
+    makers = {"p1": "Apple", "p2": "Apple", "mac": "Apple"}
+    devices = [("p1", "phone", 19), ("p2", "phone", 20), ("mac", "laptop", 21)]
+    where = stitched(home(devices, maker=makers))
+    assert where["mac"]["profile_id"] not in (where["p1"]["profile_id"], where["p2"]["profile_id"])

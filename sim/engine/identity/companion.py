@@ -1,4 +1,4 @@
-"""Companions: a loose device joins the one person at its home that a second piece of evidence names.
+"""Companions: a loose device joins the one person of its home that a second piece of evidence names.
 
 The picture: a flat where a phone and a laptop sleep on the home Wi-Fi and
 neither logs in. The home address alone does not say the laptop is the
@@ -19,6 +19,12 @@ one person of that home and to nobody else there:
   speaks from its phone's carrier address, and a carrier re-draws that
   address for each outing. A window a crowd used (a carrier NAT at rush
   hour, a campus) says nothing.
+
+- **the same ecosystem**: a Mac (an Apple laptop) and a person holding an
+  iPhone share the home (:func:`ecosystem`): Apple's computers go with
+  Apple's phones, so where exactly one person of the home holds an iPhone,
+  the Mac is most likely theirs (tablets are left out: an iPad is the
+  family's as often as one person's);
 
 and, for a watch, **pairing**: a watch goes only to a person holding a phone
 it can pair with (an Apple Watch pairs only with an iPhone, other watches
@@ -43,7 +49,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.engine.identity.layout import meeting_network
-from sim.engine.identity.pairing import can_pair
+from sim.engine.identity.pairing import APPLE, can_pair
 from sim.engine.identity.person import PHONE, join_person
 from sim.engine.identity.signals import Signals, Summary
 from sim.engine.identity.state import ProfileState, root
@@ -52,6 +58,7 @@ if TYPE_CHECKING:
     from sim.engine.identity.graphstate import GraphState
 
 COMPANION = "companion"
+LAPTOP = "laptop"
 COMPANY = 3
 """An away-from-home (address, window) used by more devices than this is a crowd, not an outing."""
 CROWD_FACTOR = 2
@@ -93,7 +100,10 @@ def companions(graph: GraphState) -> None:
                 if person.state.number in seen:
                     continue
                 seen.add(person.state.number)
-                why = corroboration(signals, summary, person, mine & nets[person.state.number])
+                shared = mine & nets[person.state.number]
+                why = corroboration(signals, summary, person, shared) or ecosystem(
+                    graph, summary, person, shared
+                )
                 if why is not None and can_pair(graph.devices, state, person.state):
                     named.append((person, why))
         if len(named) == 1:
@@ -120,6 +130,26 @@ def corroboration(signals: Signals, mine: Summary, other: Summary, shared: set[i
     for pair in sorted(mine.ip_hours & other.ip_hours):
         if meeting_network(pair) not in homes and signals.crowd[pair] <= COMPANY:
             return "shares a home and an outing with this person alone"
+    return None
+
+
+def ecosystem(graph: GraphState, mine: Summary, other: Summary, shared: set[int]) -> str | None:
+    """A Mac nobody logs into and a person with an iPhone sharing its home (``None``: not so).
+
+    Apple's computers go with Apple's phones far more often than with others
+    (Continuity, iMessage, AirDrop tie them together), so at a home where
+    exactly one person holds an iPhone, the Mac is most likely theirs. Tablets
+    are left out: an iPad is the family's more often than one person's.
+    """
+    if not shared & {*mine.homes, *other.homes}:
+        return None
+    devices = graph.devices
+    cards = [devices[d] for d in mine.state.device_ids if d in devices]
+    if not cards or any(c.device_type != LAPTOP or c.maker != APPLE for c in cards):
+        return None
+    phones = (devices[d] for d in other.state.device_ids if d in devices)
+    if any(c.device_type == PHONE and c.maker == APPLE for c in phones):
+        return "a Mac at the home of the only person with an iPhone"
     return None
 
 
