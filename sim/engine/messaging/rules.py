@@ -114,9 +114,10 @@ def trait_matches(actual: Any, wanted: Any) -> bool:
     return bool(actual == wanted)
 
 
-def count_since(times: list[float], since: float, now: float) -> int:
-    """Times in ``[since, now]`` of a sorted list."""
-    return bisect_left(times, now + 1e-9) - bisect_left(times, since)
+def count_since(times: list[float], since: float) -> int:
+    """Times at or after ``since`` in a sorted list (an event stamped a little ahead of the
+    engine's clock has happened as far as the engine knows: it counts, and never flips back)."""
+    return len(times) - bisect_left(times, since)
 
 
 def holds(rule: Rule, card: ProfileCard, now: float) -> bool:
@@ -127,8 +128,8 @@ def holds(rule: Rule, card: ProfileCard, now: float) -> bool:
         hit = any(holds(r, card, now) for r in rule.items)
         return hit if rule.op == "any" else not hit
     if isinstance(rule, Did):
-        times = card.history.get(rule.key, ())
-        n = count_since(list(times), now - rule.within, now) if times else 0
+        times = card.history.get(rule.key)
+        n = count_since(times, now - rule.within) if times else 0
         return n >= rule.least and (rule.most is None or n <= rule.most)
     if isinstance(rule, Trait):
         actual = card.trait(rule.trait)

@@ -165,10 +165,11 @@ class Walker:
         entry = journey.entry
         if entry.kind == "trait":
             now = state.trait(entry.trait)
-            was = state.seen_traits.get(entry.trait, UNSEEN)
+            seen = f"{journey.name}:{entry.trait}"
+            was = state.seen_traits.get(seen, UNSEEN)
             if was is not UNSEEN and was == now:
                 return
-            state.seen_traits[entry.trait] = now
+            state.seen_traits[seen] = now
             if not trait_matches(now, entry.to):
                 return
             if entry.any_source:
