@@ -95,6 +95,7 @@ JOURNEY_KEYS = frozenset(
         "quiet_hours",
         "expires_hours",
         "programme_caps",
+        "rate_limit",
         "remark",
         "source",
     ]
@@ -237,6 +238,7 @@ class Journey:
     steps: dict[str, Step]
     campaigns: tuple[Campaign, ...]  # one per message step
     programme_caps: tuple[ProgrammeCap, ...] | None = None  # None: the house caps apply
+    per_minute: int = 0  # a broadcast's admission rate (0: everyone at the moment)
 
     def watched(self) -> frozenset[str]:
         """Event names whose last time the walker reads."""
@@ -575,6 +577,24 @@ def _programme_caps(check: _Check, raw: dict[str, Any]) -> tuple[ProgrammeCap, .
     return parse_caps(check, value, "programme_caps")
 
 
+def _rate_limit(check: _Check, raw: dict[str, Any], entry: Entry) -> int:
+    """``rate_limit = { per_minute = N }`` on a broadcast (``entry.at``): N people a minute."""
+    if "rate_limit" not in raw:
+        return 0
+    table = check.table(raw, "rate_limit")
+    for key in table:
+        if key != "per_minute":
+            check.fail(f"rate_limit.{key}", "per_minute", key)
+    value = table.get("per_minute")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        check.fail("rate_limit.per_minute", "a whole number of people a minute >= 1", value)
+        return 0
+    if entry.kind != "at":
+        check.fail("rate_limit", "a broadcast journey (entry.at) to pace", entry.kind)
+        return 0
+    return value
+
+
 def parse_journey(
     raw: object,
     index: int,
@@ -604,9 +624,10 @@ def parse_journey(
     _graph(check, steps, start, order)
     exits = raw.get("exit", [])
     exits = exits if isinstance(exits, list) else [exits]
+    entry = _entry(check, raw, name, segments)
     return Journey(
         name=name,
-        entry=_entry(check, raw, name, segments),
+        entry=entry,
         audience=_audience(check, raw, segments),
         goal=_goal(check, raw),
         exit=tuple(check.event(e, "exit") for e in exits),
@@ -621,6 +642,7 @@ def parse_journey(
         steps=steps,
         campaigns=tuple(campaigns),
         programme_caps=_programme_caps(check, raw),
+        per_minute=_rate_limit(check, raw, entry),
     )
 
 

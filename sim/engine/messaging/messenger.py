@@ -32,7 +32,7 @@ from sim.engine.messaging.rules import tallies
 from sim.engine.messaging.segments import matches, trait_matches
 from sim.engine.messaging.templates import RenderError, fill, localize
 from sim.engine.messaging.variants import assign
-from sim.engine.messaging.walker import Walker
+from sim.engine.messaging.walker import Pool, Walker
 from sim.trace.clock import DAY
 
 DRIVING_RETRY = 20 * 60.0  # wait this long for a drive to end before trying again (assumed)
@@ -113,6 +113,7 @@ class Messenger:
             counted |= {*journey.audience.min_events, *journey.audience.max_events}
             watched |= journey.watched()
             rules += journey.rules()
+        self.pool: Pool | None = None  # the runner's: trades a paced broadcast's wave
         self.walker = Walker(self, journeys) if journeys else None
         if self.walker is not None:
             reactive |= self.walker.listening

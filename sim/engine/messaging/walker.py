@@ -21,6 +21,7 @@ converted); scoring the rows is ``sim.analysis.journeys``'s job.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,6 +33,9 @@ from sim.engine.messaging.segments import matches, trait_matches
 from sim.engine.messaging.variants import bucket
 from sim.trace.clock import DAY
 
+Wave = list[tuple[float, str]]  # a broadcast's entrants: (place in the hash order, profile id)
+Pool = Callable[[str, Wave], Wave]  # this process's wave -> every process's, in order
+
 
 class Desk(Protocol):
     """The messenger, as the walker sees it: its clock, its cards, its ticket spike."""
@@ -39,6 +43,7 @@ class Desk(Protocol):
     clock: MessageClock
     book: ProfileBook
     wake: float
+    pool: Pool | None
 
     def _next_daily(self, now: float, tz: str, minute: int) -> tuple[float, int, int]: ...
 
@@ -238,20 +243,23 @@ class Walker:
         event: dict[str, Any] | None = None,
     ) -> None:
         """Start a run unless the audience, the re-entry rule or a live run says no."""
-        if not matches(journey.audience, state, at):
-            return
-        key = f"journey:{journey.name}"
-        last = state.entered.get(key)
-        if last is not None and (journey.reentry is None or at - last < journey.reentry):
+        if not self._may_enter(journey, state, at):
             return
         runs = self.runs.setdefault(state.id, [])
-        if any(r.journey is journey and not r.done for r in runs):
-            return
-        state.entered[key] = at
+        state.entered[f"journey:{journey.name}"] = at
         run = Run(journey, state.id, at, journey.start, at, event=event)
         runs.append(run)
         self._row(run, state.id, at, "entered", to=journey.start)
         self.walk(run, state, at)
+
+    def _may_enter(self, journey: Journey, state: ProfileCard, at: float) -> bool:
+        if not matches(journey.audience, state, at):
+            return False
+        last = state.entered.get(f"journey:{journey.name}")
+        if last is not None and (journey.reentry is None or at - last < journey.reentry):
+            return False
+        runs = self.runs.get(state.id, ())
+        return not any(r.journey is journey and not r.done for r in runs)
 
     def hourly(self, now: float) -> None:
         """Segment entries (coming to match the audience, entering or leaving a segment as
@@ -294,15 +302,46 @@ class Walker:
             if kind == "moment":
                 self.fired.add(payload)
                 journey = self.journeys[payload]
+                if journey.per_minute:
+                    self._paced(journey, now)
+                    continue
                 for state in list(book.states.values()):
                     self.enter(journey, state, now)
-            elif kind == "daily":
+            elif kind in ("admit", "daily"):  # a paced broadcast's turn, a local time of day
                 name, pid = payload
                 card = book.get(pid)
                 if card is not None:
                     self.enter(self.journeys[name], card, now)
             else:
                 self._timeout(payload, version, now)
+
+    def _paced(self, journey: Journey, now: float) -> None:
+        """A rate-limited broadcast: its audience enters ``per_minute`` people a minute, in the
+        order of a hash of (journey, profile id), so the order is the same on every machine.
+
+        With the households dealt to several processes, each holds part of the audience;
+        ``pool`` (set by the runner) trades the parts so every process knows each of its
+        profiles' place in the whole wave. One process (``hopsim serve``, ``--workers 1``)
+        has the whole wave already.
+        """
+        book = self.desk.book
+        wave = sorted(
+            (bucket(f"{journey.name}/rate", state.id), state.id)
+            for state in book.states.values()
+            if self._may_enter(journey, state, now)
+        )
+        mine = {pid for _, pid in wave}
+        everyone = self.desk.pool(journey.name, wave) if self.desk.pool is not None else wave
+        for place, (_, pid) in enumerate(everyone):
+            if pid not in mine:
+                continue
+            due = now + (place // journey.per_minute) * 60.0
+            if due <= now:
+                card = book.get(pid)
+                if card is not None:
+                    self.enter(journey, card, now)
+            else:
+                self._timer(due, "admit", (journey.name, pid), 0)
 
     def _timeout(self, run: Run, version: int, now: float) -> None:
         if run.done or run.version != version:
