@@ -1,17 +1,21 @@
 """Journeys as the scenario declares them: a graph of steps, checked before anything runs.
 
 A journey is a board game drawn on the wall of the switchboard: a person
-enters at the start square (an event, a moment or local time, or coming to
-match a segment), and each square says what happens next. A *message* square
+enters at the start square (an event, a moment or local time, coming to
+match a segment, entering or leaving one, a trait turning to a value such as
+push granted), and each square says what happens next. A *message* square
 sends one message through the same desk a campaign uses (channel policy,
 content per device, quiet hours, caps, send-time optimisation, one push per
 person); a *wait* square holds the person for a while, until a local time, or
 until an event with a timeout; a *split* square sends them one way or another
 on what they did since they entered (opened, clicked, ordered, an event, the
-device they used last), on a trait, or at random (a holdout); an
+device they used last), on a trait or a segment rule, or at random (a
+holdout); "opened" and "clicked" count the journey's own messages; an
 *experiment* square deals them onto variant paths by share; an *exit* square
 ends the walk. A goal event within the goal window converts the walk, and
 (by default) ends it, as does an opt-out or any of the journey's exit events.
+A journey may replace or skip the programme's house caps for its messages
+(``programme_caps``), and a broadcast may be paced (``rate_limit``).
 
 Every message square becomes a :class:`Campaign` named ``journey/step`` whose
 trigger kind is ``journey``: nothing triggers it but the walker, and the

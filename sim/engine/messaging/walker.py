@@ -8,9 +8,13 @@ to the messenger's desk and the counter moves on once the desk has decided
 (sent, or suppressed with its reason), so a journey's message passes exactly
 the guards a campaign's does.
 
-Everything a split reads is on the stitched profile card: an "opened since
-entry" sees the watch and the laptop together once the identity graph has
-joined them. A stitching miss is the same person on two cards, walking the
+Everything a split reads is on the stitched profile card or the run: an
+"opened since entry" (of this journey's own messages: the engagement event
+names the message) sees the watch and the laptop together once the identity
+graph has joined them. Entries come from events, moments, local times, and
+changes: a profile coming into or out of a segment, a trait turning to a
+value (push granted). A paced broadcast lets its audience in N a minute in a
+hash order shared by every process of the run. A stitching miss is the same person on two cards, walking the
 journey twice (each card's runs are its own). When the graph joins two cards
 mid-journey, their counters are kept together on the joined card.
 
