@@ -32,12 +32,9 @@ import json
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sim.trace.clock import DAY
-
-if TYPE_CHECKING:
-    from sim.engine.messaging.profiles import ProfileCard
 
 GROUPS: tuple[str, ...] = ("all", "any", "none")
 LEAVES: tuple[str, ...] = ("event", "trait", "region", "device_type", "segment")
@@ -91,6 +88,26 @@ class Group:
 Rule = Group | Did | Trait | Region | OnDevice
 
 
+class _Device(Protocol):
+    @property
+    def type(self) -> str: ...
+
+
+class Card(Protocol):
+    """What a rule reads of a profile card (``profiles.ProfileCard`` is one)."""
+
+    @property
+    def history(self) -> Mapping[str, list[float]]: ...
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def devices(self) -> Mapping[str, _Device]: ...
+
+    def trait(self, key: str) -> Any: ...
+
+
 class Checker(Protocol):
     """What a rule parser needs from the campaign or journey checker it reports through."""
 
@@ -120,7 +137,7 @@ def count_since(times: list[float], since: float) -> int:
     return len(times) - bisect_left(times, since)
 
 
-def holds(rule: Rule, card: ProfileCard, now: float) -> bool:
+def holds(rule: Rule, card: Card, now: float) -> bool:
     """Does the profile card meet the rule at ``now`` (scenario seconds)?"""
     if isinstance(rule, Group):
         if rule.op == "all":
