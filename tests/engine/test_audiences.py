@@ -73,6 +73,28 @@ def test_count_in_a_window_and_nested_boxes() -> None:
     assert count_since([1.0, 2.0, 3.0], 2.0) == 2
 
 
+def test_at_most_includes_none_and_properties_filter_what_counts() -> None:
+    """Parsed from the scenario's shape: ``max`` alone means 0..max; ``properties`` counts only
+    the product named."""
+    spec = journey(
+        msg("m"),
+        entry={"event": "Cart Viewed"},
+        audience={"all": [
+            {"event": "Product Viewed", "max": 1},
+            {"event": "Product Added", "properties": {"product_id": "p-7"}},
+        ]},
+    )  # fmt: skip
+    engine, messenger = setup(spec)
+    engine.ingest(event("a", 10, "Product Added", user="u-1", product_id="p-7"))  # viewed 0
+    engine.ingest(event("b", 10, "Product Added", user="u-2", product_id="p-9"))
+    for i in range(2):
+        engine.ingest(event("c", 10 + i, "Product Viewed", user="u-3"))  # viewed twice
+    engine.ingest(event("c", 20, "Product Added", user="u-3", product_id="p-7"))
+    for name, user in (("a", "u-1"), ("b", "u-2"), ("c", "u-3")):
+        engine.ingest(event(name, 60, "Cart Viewed", user=user))
+    assert [device(messenger, r["profile_id"]) for r in rows(messenger, "entered")] == ["a"]
+
+
 def test_audience_rule_gates_a_campaign_on_the_stitched_profile() -> None:
     """'Ordered twice in the last 30 days': u-1 ordered twice (phone, laptop), u-2 once."""
     spec = campaign(

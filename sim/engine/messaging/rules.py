@@ -6,7 +6,8 @@ of what is inside must hold, and a box may hold boxes. What is inside is a
 condition on the stitched profile card:
 
 - ``{ event = "Order Completed", min = 2, within_days = 30 }``: performed the
-  event at least ``min`` (default 1) and at most ``max`` times, in the last
+  event at least ``min`` (default 1; 0 when only ``max`` is given) and at most
+  ``max`` times, in the last
   days or hours (``within_days``, ``within_hours``; all time without), counting
   only events whose properties match (``properties = { product_id = "p-7" }``);
   "has not done X in 7 days" is ``max = 0`` or a ``none`` box around it;
@@ -261,8 +262,8 @@ def _did(check: Checker, raw: dict[str, Any], key: str) -> Rule | None:
     most = _count(check, raw, "max", key, None)
     if most is not None and least > most and "min" in raw:
         check.fail(f"{key}.max", f"a count >= min ({least})", most)
-    if most == 0 and "min" not in raw:
-        least = 0  # "max = 0": has not done it
+    if most is not None and "min" not in raw:
+        least = 0  # "at most N times" includes none ("max = 0": has not done it)
     windows = [w for w in ("within_days", "within_hours") if w in raw]
     within = FOREVER
     if len(windows) > 1:
