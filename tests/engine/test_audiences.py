@@ -254,7 +254,37 @@ def test_change_entries_are_the_same_every_run() -> None:
             {"audience": {"all": [{"device_type": ["fridge"]}]}},
             "audience.all[0].device_type: expected names from",
         ),
+        (
+            {"audience": {"all": [{"event": "Order Completed", "min": -1}]}},
+            "audience.all[0].min: expected a whole number >= 0",
+        ),
+        (
+            {"audience": {"all": [{"event": "Order Completed", "properties": "p-7"}]}},
+            "audience.all[0].properties: expected a table",
+        ),
+        (
+            {
+                "audience": {
+                    "all": [{"event": "Order Completed", "within_days": 1, "within_hours": 2}]
+                }
+            },
+            "audience.all[0]: expected at most one of within_days, within_hours",
+        ),
+        (
+            {"audience": {"any": [{"trait": "email", "exists": "yes"}]}},
+            "audience.any[0].exists: expected true or false",
+        ),
+        (
+            {"audience": {"any": [{"region": "NY"}]}},
+            "audience.any[0].region: expected a non-empty list",
+        ),
+        ({"audience": {"any": ["ghosts"]}}, "audience.any[0]: expected the name of a segment"),
+        ({"audience": {"any": [7]}}, "audience.any[0]: expected a table"),
         ({"entry": {"enters": "ghosts"}}, "journeys[0] (cart).entry.enters: expected the name"),
+        (
+            {"entry": {"leaves": {"any": []}}},
+            "journeys[0] (cart).entry.leaves.any: expected a non-empty",
+        ),
         ({"entry": {"trait": "push"}}, "journeys[0] (cart).entry.to: expected the value"),
         ({"entry": {"trait": "mood", "to": 1}}, "entry.trait: expected a known trait"),
         ({"entry": {"trait": "push", "to": True, "by": 1}}, "entry.by: expected one of trait"),
@@ -271,8 +301,22 @@ def test_bad_segment_split_and_named_segment_name_the_key() -> None:
     assert "journeys[0] (cart).steps[0] (s).segment: expected a segment name" in problems(
         journey(split, msg("m"))
     )
+    unknown = split | {"segment": "ghosts"}
+    assert "journeys[0] (cart).steps[0] (s).segment: expected the name of a segment" in problems(
+        journey(unknown, msg("m"))
+    )
     text = problems(
         journey(msg("m")),
         programme={"segments": {"a": {"segment": "b"}, "b": {"event": "Order Completed"}}},
     )
     assert "programme.segments.a.segment: expected the name of a segment" in text  # b is below
+
+
+def test_a_campaign_audience_rule_names_file_campaign_and_key() -> None:
+    bad = campaign(audience={"all": [{"none": [{"event": "Order Completed", "within_days": -2}]}]})
+    with pytest.raises(ConfigError) as caught:
+        build_messaging([bad], "c.toml: campaigns")
+    assert (
+        "c.toml: campaigns: campaigns[0] (cart).audience.all[0].none[0].within_days: expected"
+        in (str(caught.value))
+    )
