@@ -92,3 +92,8 @@ def test_serve_hosts_the_journeys() -> None:
     assert messenger is not None and messenger.walker is not None
     assert "cart" in messenger.walker.journeys
     assert "cart/push" in messenger.campaigns
+    _, house = load_engine_parts(SCENARIOS / "programme-journey.toml")
+    assert house is not None and house.walker is not None
+    assert house.pool is None  # one process holds the whole paced wave
+    assert house.walker.journeys["storm"].per_minute == 5
+    assert set(house.programme.segments) == {"northeast", "browsing", "active"}
