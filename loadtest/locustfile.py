@@ -51,6 +51,10 @@ class ReplayState:
         self.done_shards: set[str] = set()
         self.shards = 1
         self.finished = False
+        self.started = False  # master: the workers were all there and got their shards
+        # A worker's own ``--trace``: its copy of the master's trace at another path. The
+        # master's options replace the worker's at spawn, so it is kept aside at init.
+        self.own_trace = ""
 
 
 STATE = ReplayState()
@@ -91,11 +95,13 @@ class ReplayUser(FastHttpUser):
         opts = self.environment.parsed_options
         shard, shards = _my_shard(self.environment)
         lanes = max(1, int(opts.lanes) // shards)
+        trace = STATE.own_trace or opts.trace
         try:
-            if not opts.trace:
+            if not trace:
                 raise replay.TraceError("--trace PATH is required (a hopsim trace.jsonl.gz)")
+            _check_same_trace(Path(trace), getattr(opts, "replay_trace_bytes", None))
             events_ = replay.read_trace(
-                Path(opts.trace), shard, shards, on_progress=lambda: gevent.sleep(0)
+                Path(trace), shard, shards, on_progress=lambda: gevent.sleep(0)
             )
             plan = replay.build_plan(
                 events_,
@@ -192,6 +198,18 @@ def _backoff(response: Any, attempt: int) -> float:
     return float(min(1.0, max(after, 0.05 * 2**attempt)))
 
 
+def _check_same_trace(trace: Path, master_bytes: int | None) -> None:
+    """A worker's trace must be the master's file: same size, or the shards would not add up."""
+    if master_bytes is None or not trace.exists():
+        return
+    size = trace.stat().st_size
+    if size != master_bytes:
+        raise replay.TraceError(
+            f"{trace}: {size} bytes, the master's trace has {master_bytes}; "
+            "every worker needs a copy of the same trace file"
+        )
+
+
 def _my_shard(environment: Any) -> tuple[int, int]:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
@@ -227,6 +245,7 @@ def on_init(environment: Any, **_: Any) -> None:
     if opts is None or runner is None:
         return
     if isinstance(runner, WorkerRunner):
+        STATE.own_trace = opts.trace
         return
     shards = max(1, int(opts.expect_workers)) if isinstance(runner, MasterRunner) else 1
     ReplayUser.fixed_count = shards
@@ -257,6 +276,10 @@ def on_test_start(environment: Any, **_: Any) -> None:
         STATE.merged = None
         # travels to the workers inside the spawn message's parsed_options
         environment.parsed_options.replay_shards = {w: i for i, w in enumerate(workers)}
+        trace = Path(environment.parsed_options.trace or "")
+        if trace.is_file():  # the workers check their copy against it
+            environment.parsed_options.replay_trace_bytes = trace.stat().st_size
+        STATE.started = True
 
 
 def on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
@@ -282,6 +305,10 @@ def on_quitting(environment: Any, **_: Any) -> None:
     if opts is None or isinstance(environment.runner, WorkerRunner):
         return
     is_master = isinstance(environment.runner, MasterRunner)
+    if is_master and not STATE.started:  # e.g. the workers never all connected
+        log.error("the replay never started: no %s written", SUMMARY_FILE)
+        environment.process_exit_code = max(2, environment.process_exit_code or 0)
+        return
     rec = (STATE.merged or Recorder()) if is_master else STATE.recorder
     summary = rec.summary()
     found = checks.evaluate(
