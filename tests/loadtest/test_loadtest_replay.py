@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import orjson
+import psutil
 import pytest
 
 from loadtest.synthetic import write_trace
@@ -301,6 +302,43 @@ def test_a_worker_with_another_trace_stops_the_master(trace: Path, tmp_path: Pat
                 process.kill()
     assert done.returncode == 2
     assert "the master's trace has" in done.stderr and "same trace file" in done.stderr
+
+
+def test_a_master_whose_worker_dies_mid_replay_stops_instead_of_waiting(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    """One of two workers is killed after it began: its shard can never finish."""
+    url, _ = server
+    trace = write_trace(tmp_path / "t.jsonl.gz", events=600, devices=30, span_seconds=600.0)
+    port = str(free_port())
+    master = hopsim_loadtest(str(trace), "--master", "--expect-workers", "2",
+                             "--master-bind-port", port, "--host", url, "--speed", "10",
+                             "--out", str(tmp_path / "out"), "--no-report")  # fmt: skip
+    worker = hopsim_loadtest("--worker", "--master-port", port)
+    quiet = subprocess.DEVNULL
+    workers = [
+        subprocess.Popen(worker, cwd=ROOT, env=env(), stdout=quiet, stderr=quiet) for _ in range(2)
+    ]
+    began = time.monotonic()
+    try:
+        with subprocess.Popen(
+            master, cwd=ROOT, env=env(), stderr=subprocess.PIPE, text=True
+        ) as run:
+            for _ in range(300):  # until the replay runs: the server has accepted an event
+                if httpx.get(f"{url}/v1/stats").json()["events_accepted"]:
+                    break
+                time.sleep(0.1)
+            for child in psutil.Process(workers[1].pid).children():
+                child.kill()  # the Locust worker under `hopsim loadtest --worker`
+            _, err = run.communicate(timeout=90)
+        assert run.returncode == 2, err[-3000:]
+    finally:
+        for process in workers:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    assert "sent no heartbeat for 10 s before every shard was done" in err
+    assert time.monotonic() - began < 60  # the trace alone would take 60 s at speed 10
 
 
 class SlowHandler(BaseHTTPRequestHandler):
