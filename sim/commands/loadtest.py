@@ -278,7 +278,17 @@ def run_worker(args: argparse.Namespace) -> int:
         command += ["--processes", str(args.processes)]
     if args.source is not None:
         command += ["--trace", str(args.source.resolve())]
-    return subprocess.run(command, env=locust_env(), check=False).returncode
+    process = subprocess.Popen(command, env=locust_env())
+    # A service manager stops a worker with SIGTERM: pass it on, so Locust's worker tells
+    # its master it is leaving instead of living on without the command that started it.
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    try:
+        return process.wait()
+    except BaseException:
+        stop(process)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def wait_for_master(host: str, port: int, timeout: float) -> None:

@@ -341,6 +341,42 @@ def test_a_master_whose_worker_dies_mid_replay_stops_instead_of_waiting(
     assert time.monotonic() - began < 60  # the trace alone would take 60 s at speed 10
 
 
+def test_a_worker_stopped_with_sigterm_takes_its_locust_along_and_the_master_stops(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, _ = server
+    trace = write_trace(tmp_path / "t.jsonl.gz", events=600, devices=30, span_seconds=600.0)
+    port = str(free_port())
+    master = hopsim_loadtest(str(trace), "--master", "--expect-workers", "2",
+                             "--master-bind-port", port, "--host", url, "--speed", "10",
+                             "--out", str(tmp_path / "out"), "--no-report")  # fmt: skip
+    worker = hopsim_loadtest("--worker", "--master-port", port)
+    quiet = subprocess.DEVNULL
+    workers = [
+        subprocess.Popen(worker, cwd=ROOT, env=env(), stdout=quiet, stderr=quiet) for _ in range(2)
+    ]
+    try:
+        with subprocess.Popen(
+            master, cwd=ROOT, env=env(), stderr=subprocess.PIPE, text=True
+        ) as run:
+            for _ in range(300):  # until the replay runs: the server has accepted an event
+                if httpx.get(f"{url}/v1/stats").json()["events_accepted"]:
+                    break
+                time.sleep(0.1)
+            children = psutil.Process(workers[1].pid).children()
+            workers[1].terminate()
+            assert workers[1].wait(30) is not None
+            _, err = run.communicate(timeout=60)
+        assert run.returncode == 2, err[-3000:]
+    finally:
+        for process in workers:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    assert children and not any(child.is_running() for child in children)
+    assert "left before every shard was done" in err
+
+
 class SlowHandler(BaseHTTPRequestHandler):
     """One request at a time (HTTPServer is not threaded), each taking 50 ms."""
 
