@@ -68,6 +68,7 @@ class Outcomes:
     app_sessions: Counter[str] = field(default_factory=Counter)  # per person, in the brand's app
     person_sessions: Counter[str] = field(default_factory=Counter)  # per person, any brand session
     app_ms: int = 0
+    app_ms_squares: int = 0  # sum of squared milliseconds: the spread of session lengths
     app_timed: int = 0
     orders: Counter[str] = field(default_factory=Counter)  # by device type of the order
     carts: Counter[str] = field(default_factory=Counter)  # by the day the cart was started
@@ -104,7 +105,9 @@ class Outcomes:
         self.carts_bought[str(started)] += 1
 
     def timed(self, seconds: float) -> None:
-        self.app_ms += int(seconds * 1000.0)
+        ms = int(seconds * 1000.0)
+        self.app_ms += ms
+        self.app_ms_squares += ms * ms
         self.app_timed += 1
 
     def sitting(self, screens: set[str]) -> None:
@@ -127,6 +130,7 @@ class Outcomes:
             "app_sessions": dict(self.app_sessions),
             "person_sessions": dict(self.person_sessions),
             "app_ms": self.app_ms,
+            "app_ms_squares": self.app_ms_squares,
             "app_timed": self.app_timed,
             "orders": dict(self.orders),
             "carts": dict(self.carts),
