@@ -85,7 +85,9 @@ def wilson(hits: int, n: int, z: float = Z95) -> tuple[float, float] | None:
     p = hits / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if hits <= 0 else max(0.0, centre - half)  # exact ends: no rounding residue
+    high = 1.0 if hits >= n else min(1.0, centre + half)
+    return low, high
 
 
 def mean_interval(values: list[float], z: float = Z95) -> tuple[float, float] | None:

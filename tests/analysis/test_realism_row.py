@@ -50,6 +50,8 @@ def test_wilson_matches_a_hand_worked_interval_and_stays_in_zero_one() -> None:
     assert wilson(0, 50) is not None and (wilson(0, 50) or (1.0, 1.0))[0] == 0.0
     assert (wilson(50, 50) or (0.0, 0.0))[1] == pytest.approx(1.0)
     assert wilson(3, 0) is None
+    none = Figure("split", "a share", 0.0, 0.0, 0.0, 0.0, "target", n=705, interval=wilson(0, 705))
+    assert none.within and none.consistent, "zero of 705 against a zero target"
 
 
 def test_consistent_is_an_overlap_of_the_interval_with_the_band_beside_strict_within() -> None:
