@@ -73,7 +73,7 @@ def brand_figures(c: Collected) -> list[Figure]:
         "tv_second_screen_phone": tv,
         "tv_second_screen_laptop": tv,
         "phone_night_share": sum(out.get("phone_eastern_hour", {}).values()),
-        "speaker_peak_hour": _uses(out.get("use_by_hour", {}), "speaker"),
+        "speaker_peak_hour": out.get("audio_plays", 0),
         "tv_peak_hour": _uses(out.get("use_by_hour", {}), "tv"),
         "laptop_peak_hour": _uses(out.get("use_by_hour", {}), "laptop"),
         "push_open_ios": _delivered(messages, "push", "ios"),
@@ -136,8 +136,10 @@ def brand_figures(c: Collected) -> list[Figure]:
             night_share(out.get("phone_eastern_hour", {})),
         ),
         "speaker_peak_hour": (
-            "local hour with the most smart-speaker use",
-            peak_hour(out.get("use_by_hour", {}), "speaker"),
+            "local hour with the most smart-speaker audio playing (seconds of music, radio, news"
+            " and podcasts the speakers played, summed by the listener's local hour; Comscore"
+            " measured a speaker's data received by hour, which streamed audio dominates)",
+            audio_peak_hour(out.get("audio_by_hour", {})),
         ),
         "tv_peak_hour": (
             "local hour with the most TV sittings begun",
@@ -364,6 +366,13 @@ def peak_hour(use_by_hour: dict[str, int], kind: str) -> float | None:
     if not hours or not max(hours.values()):
         return None
     return float(max(sorted(hours), key=lambda h: hours[h]))
+
+
+def audio_peak_hour(audio_by_hour: dict[str, int]) -> float | None:
+    """The local hour with the most seconds of speaker audio (the earliest on a tie)."""
+    if not audio_by_hour or not max(audio_by_hour.values()):
+        return None
+    return float(max(sorted(audio_by_hour, key=int), key=lambda h: audio_by_hour[h]))
 
 
 def message_rate(

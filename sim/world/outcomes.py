@@ -63,6 +63,8 @@ class Outcomes:
     """Counts of what happened in one world (one shard of a run)."""
 
     use_by_hour: Counter[str] = field(default_factory=Counter)  # "phone@07" local hour
+    audio_by_hour: Counter[str] = field(default_factory=Counter)  # speaker audio seconds, "07"
+    audio_plays: int = 0  # listening spells begun (started in any hour)
     phone_eastern_hour: Counter[str] = field(default_factory=Counter)  # US/CA phones, New York hour
     sessions: Counter[str] = field(default_factory=Counter)  # brand sessions by device type
     app_sessions: Counter[str] = field(default_factory=Counter)  # per person, in the brand's app
@@ -98,6 +100,10 @@ class Outcomes:
         if app and kind in ("phone", "tablet"):
             self.app_sessions[person_id] += 1
 
+    def audio(self, hour: int, seconds: float) -> None:
+        """Seconds of speaker audio in one local hour (whole seconds: sums stay exact)."""
+        self.audio_by_hour[f"{hour:02d}"] += int(round(seconds))
+
     def cart_started(self, day: int) -> None:
         self.carts[str(day)] += 1
 
@@ -125,6 +131,8 @@ class Outcomes:
         self.use_days.close_all()
         return {
             "use_by_hour": dict(self.use_by_hour),
+            "audio_by_hour": dict(self.audio_by_hour),
+            "audio_plays": self.audio_plays,
             "phone_eastern_hour": dict(self.phone_eastern_hour),
             "sessions": dict(self.sessions),
             "app_sessions": dict(self.app_sessions),
