@@ -102,7 +102,7 @@ class Outcomes:
 
     def audio(self, hour: int, seconds: float) -> None:
         """Seconds of speaker audio in one local hour (whole seconds: sums stay exact)."""
-        self.audio_by_hour[f"{hour:02d}"] += int(round(seconds))
+        self.audio_by_hour[f"{hour:02d}"] += round(seconds)
 
     def cart_started(self, day: int) -> None:
         self.carts[str(day)] += 1

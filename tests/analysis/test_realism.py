@@ -111,7 +111,9 @@ def test_brand_rows_carry_their_sampling_interval_and_a_consistent_verdict() -> 
     rows = {f.name: f for f in brand_figures(Collected("retail", 7, data, []))}
     laptop = rows["conversion_laptop"]
     assert laptop.interval == wilson(9, 200)
-    assert not laptop.within and laptop.consistent, "9 of 200 is 4.5%: out, but not by more than noise"
+    assert not laptop.within and laptop.consistent, (
+        "9 of 200 is 4.5%: out, but not by more than noise"
+    )
     assert rows["push_open_ios"].interval == wilson(2, 100)
     minutes = rows["app_session_minutes"].interval or (0.0, 0.0)
     assert minutes[0] < 2.5 < minutes[1], "sessions of 2, 2, 2 and 4 minutes: around 2.5"
