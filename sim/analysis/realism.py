@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.analysis.figures import Figure
+import numpy as np
+
+from sim.analysis.figures import Z95, Figure, count_ratio_interval, mean_interval, wilson
 from sim.analysis.published import published
 from sim.world.journey import STAGES
 from sim.world.people import Person
@@ -71,7 +73,7 @@ def brand_figures(c: Collected) -> list[Figure]:
         "tv_second_screen_phone": tv,
         "tv_second_screen_laptop": tv,
         "phone_night_share": sum(out.get("phone_eastern_hour", {}).values()),
-        "speaker_peak_hour": _uses(out.get("use_by_hour", {}), "speaker"),
+        "speaker_peak_hour": out.get("audio_plays", 0),
         "tv_peak_hour": _uses(out.get("use_by_hour", {}), "tv"),
         "laptop_peak_hour": _uses(out.get("use_by_hour", {}), "laptop"),
         "push_open_ios": _delivered(messages, "push", "ios"),
@@ -134,8 +136,10 @@ def brand_figures(c: Collected) -> list[Figure]:
             night_share(out.get("phone_eastern_hour", {})),
         ),
         "speaker_peak_hour": (
-            "local hour with the most smart-speaker use",
-            peak_hour(out.get("use_by_hour", {}), "speaker"),
+            "local hour with the most smart-speaker audio playing (seconds of music, radio, news"
+            " and podcasts the speakers played, summed by the listener's local hour; Comscore"
+            " measured a speaker's data received by hour, which streamed audio dominates)",
+            audio_peak_hour(out.get("audio_by_hour", {})),
         ),
         "tv_peak_hour": (
             "local hour with the most TV sittings begun",
@@ -162,6 +166,7 @@ def brand_figures(c: Collected) -> list[Figure]:
             message_rate(out.get("messages", {}), "cart_email", "clicked"),
         ),
     }
+    intervals = brand_intervals(c)
     references = published()
     rows = []
     for name, (definition, value) in values.items():
@@ -178,9 +183,101 @@ def brand_figures(c: Collected) -> list[Figure]:
                 high=reference.high,
                 source=reference.source,
                 n=sizes.get(name),
+                interval=intervals.get(name),
             )
         )
     return rows
+
+
+Interval = tuple[float, float] | None
+
+
+def brand_intervals(c: Collected) -> dict[str, Interval]:
+    """The 95% sampling interval of each brand row that has one (``Figure.interval``).
+
+    Proportions (orders per session, opens per delivery, sittings with a
+    second screen) get Wilson's score interval over their counts; means
+    (sessions a month, minutes a session) the normal interval of the mean;
+    the night share the interval of a ratio of two Poisson counts; the
+    heavy users' share a bootstrap over people. Peak hours get none.
+    """
+    out = c.outcomes
+    sessions, orders = out.get("sessions", {}), out.get("orders", {})
+    messages = out.get("messages", {})
+    tv, tv_with = out.get("tv_sittings", 0), out.get("tv_with", {})
+    carts, bought = out.get("carts", {}), out.get("carts_bought", {})
+    settled = [day for day in carts if int(day) < c.days - SETTLED_DAYS]
+    started = sum(carts[day] for day in settled)
+    never = started - sum(bought.get(day, 0) for day in settled)
+    multi = sum(1 for row in c.journeys if len({s.split(":")[0] for s in row["path"]}) >= 2)
+    scale = DAYS_PER_MONTH / c.days if c.days > 0 else 0.0
+    return {
+        "sessions_per_app_user_month": mean_interval(
+            [n * scale for n in out.get("app_sessions", {}).values()]
+        ),
+        "app_session_minutes": moments_interval(
+            out.get("app_ms", 0), out.get("app_ms_squares", 0), out.get("app_timed", 0), 60_000
+        ),
+        "conversion_phone": wilson(orders.get("phone", 0), sessions.get("phone", 0)),
+        "conversion_tablet": wilson(orders.get("tablet", 0), sessions.get("tablet", 0)),
+        "conversion_laptop": wilson(orders.get("laptop", 0), sessions.get("laptop", 0)),
+        "cart_abandonment": wilson(never, started),
+        "cross_device_orders": wilson(multi, len(c.journeys)),
+        "top20_session_share": bootstrap_top_share(out.get("person_sessions", {}), 0.2),
+        "tv_second_screen": wilson(tv_with.get("any", 0), tv),
+        "tv_second_screen_phone": wilson(tv_with.get("phone", 0), tv),
+        "tv_second_screen_laptop": wilson(tv_with.get("laptop", 0), tv),
+        "phone_night_share": night_interval(out.get("phone_eastern_hour", {})),
+        "push_open_ios": _message_interval(messages, "push", "opened", "ios"),
+        "push_open_android": _message_interval(messages, "push", "opened", "android"),
+        "cart_email_open": _message_interval(messages, "cart_email", "opened"),
+        "cart_email_click": _message_interval(messages, "cart_email", "clicked"),
+    }
+
+
+def moments_interval(total: int, squares: int, n: int, unit: float) -> Interval:
+    """The 95% interval of a mean known by its sum and sum of squares, in ``unit``s."""
+    if n < 2:
+        return None
+    mean = total / n
+    variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+    half = Z95 * math.sqrt(variance / n)
+    return (mean - half) / unit, (mean + half) / unit
+
+
+def bootstrap_top_share(per_person: dict[str, int], top: float, rounds: int = 200) -> Interval:
+    """Percentile bootstrap (fixed seed, so the run stays byte-identical) of :func:`top_share`."""
+    counts = np.array([per_person[k] for k in sorted(per_person)], dtype=np.int64)
+    if counts.size < 2:
+        return None
+    rng = np.random.default_rng(20)
+    shares = sorted(
+        top_share(counts[rng.integers(0, counts.size, counts.size)].tolist(), top) or 0.0
+        for _ in range(rounds)
+    )
+    return shares[int(0.025 * rounds)], shares[int(0.975 * rounds) - 1]
+
+
+def night_interval(by_hour: dict[str, int]) -> Interval:
+    """The night share's interval: the quietest night hour over the peak, both Poisson counts."""
+    peak = max(by_hour.values(), default=0)
+    quiet = min((by_hour.get(f"{h:02d}", 0) for h in (3, 4, 5)), default=0)
+    return count_ratio_interval(quiet, peak)
+
+
+def _message_interval(
+    messages: dict[str, int], channel: str, what: str, platform: str | None = None
+) -> Interval:
+    def count(kind: str) -> int:
+        return sum(
+            n
+            for key, n in messages.items()
+            if key.startswith(f"{channel}/")
+            and key.endswith(f"/{kind}")
+            and (platform is None or key.split("/")[1] == platform)
+        )
+
+    return wilson(count(what), count("delivered"))
 
 
 def _uses(use_by_hour: dict[str, int], kind: str) -> int:
@@ -269,6 +366,13 @@ def peak_hour(use_by_hour: dict[str, int], kind: str) -> float | None:
     if not hours or not max(hours.values()):
         return None
     return float(max(sorted(hours), key=lambda h: hours[h]))
+
+
+def audio_peak_hour(audio_by_hour: dict[str, int]) -> float | None:
+    """The local hour with the most seconds of speaker audio (the earliest on a tie)."""
+    if not audio_by_hour or not max(audio_by_hour.values()):
+        return None
+    return float(max(sorted(audio_by_hour, key=int), key=lambda h: audio_by_hour[h]))
 
 
 def message_rate(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sim.analysis.figures import Figure
+from sim.analysis.figures import Figure, wilson
 
 CONTENTSQUARE = (
     "Contentsquare 2020 Digital Experience Benchmark, e-commerce bounce rate: 43% desktop, "
@@ -40,6 +40,8 @@ def metrics_figures(journey_metrics: Mapping[str, Any]) -> list[Figure]:
     for device, (label, published, low, high, source) in BENCHMARKS.items():
         tally = devices.get(device) or {}
         value = tally.get("bounce_rate")
+        n = tally.get("sessions_with_views")
+        bounces = tally.get("bounces")
         figures.append(
             Figure(
                 name=f"bounce rate, {device} ({label})",
@@ -49,7 +51,8 @@ def metrics_figures(journey_metrics: Mapping[str, Any]) -> list[Figure]:
                 low=low,
                 high=high,
                 source=source,
-                n=tally.get("sessions_with_views"),
+                n=n,
+                interval=None if n is None or bounces is None else wilson(int(bounces), int(n)),
             )
         )
     return figures

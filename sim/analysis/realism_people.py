@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sim.analysis.figures import Figure
+from sim.analysis.figures import Figure, wilson
 
 Row = Mapping[str, Any]
 ADULT = 18
@@ -140,6 +140,7 @@ def ownership(survey: Survey, adults: list[Row], devices: Devices) -> Figure:
         high=round(survey.published + MARGIN, 4),
         source=f"{survey.source}; {MARGIN_NOTE}",
         n=len(adults),
+        interval=wilson(count, len(adults)),
     )
 
 
@@ -158,6 +159,7 @@ def transit(people: list[Row]) -> Figure:
         high=0.05,
         source=TRANSIT_SOURCE,
         n=len(workers),
+        interval=wilson(riders, len(workers)),
     )
 
 
@@ -182,4 +184,5 @@ def spanning(people: list[Row]) -> Figure:
         high=0.0,
         source=PLACE_SOURCE,
         n=len(shared),
+        interval=wilson(split, len(shared)),
     )

@@ -255,8 +255,12 @@ def _realism(tables: t.Tables) -> Section:
         return section
     guide = (
         "Each line is one published figure: the grey bar is the band its source supports, the "
-        "dot what the simulated people did (green inside the band, red outside). The rows, "
-        "their definitions and sources are realism.figures in summary.json."
+        "dot what the simulated people did. Green: within, the value lies inside the band (the "
+        "headline count). The black whisker is the value's 95% sampling interval at this run's "
+        "sample size n (Wilson's for a proportion); amber: not within, but consistent, the "
+        "interval overlaps the band, so the miss is no larger than the run's own sampling noise. "
+        "Red: neither. The rows, their definitions, n, interval and sources are realism.figures "
+        "in summary.json."
     )
     section.panels.append(Panel(realism.realism_figure(tables.realism), guide))
     return section

@@ -65,6 +65,11 @@ class DeviceUse:
     tv_mu: float
     tv_sigma: float
     second_screen_per_hour: dict[str, float]
+    audio_share: float = 0.0  # speaker requests that start audio playing on
+    audio_mu: float = 0.0  # log-normal minutes of a listening spell
+    audio_sigma: float = 0.0
+    chronotype_sd: float = 0.0  # minutes: spread of people's bedtimes around their routine's
+    chronotype_max: float = 0.0  # minutes: no shift beyond this
 
     @property
     def tv_mean_hours(self) -> float:
@@ -169,12 +174,16 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
 
 def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
     reader = Reader(path)
-    reader.known(data, ("night", "tv", "second_screen_per_hour"), "")
+    reader.known(data, ("sleep", "night", "speaker", "tv", "second_screen_per_hour"), "")
     reader.check_provenance(data)
     night = reader.table(data, "night", "")
     reader.known(night, ("check_share", "checks"), "night.")
     tv = reader.table(data, "tv", "")
     reader.known(tv, ("median_minutes", "sigma"), "tv.")
+    sleep = reader.table(data, "sleep", "")
+    reader.known(sleep, ("chronotype_sd_minutes", "max_shift_minutes"), "sleep.")
+    speaker = reader.table(data, "speaker", "")
+    reader.known(speaker, ("audio_share", "median_minutes", "sigma"), "speaker.")
     rates = reader.table(data, "second_screen_per_hour", "")
     reader.known(rates, SCREENS, "second_screen_per_hour.")
     use = DeviceUse(
@@ -186,6 +195,13 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
             kind: reader.number(rates, kind, "second_screen_per_hour.", 0.0, 60.0)
             for kind in SCREENS
         },
+        audio_share=reader.probability(speaker, "audio_share", "speaker."),
+        audio_mu=float(
+            np.log(max(1.0, _number(reader, speaker, "median_minutes", "speaker.", 600.0)))
+        ),
+        audio_sigma=_number(reader, speaker, "sigma", "speaker.", 3.0),
+        chronotype_sd=_number(reader, sleep, "chronotype_sd_minutes", "sleep.", 240.0),
+        chronotype_max=_number(reader, sleep, "max_shift_minutes", "sleep.", 600.0),
     )
     reader.raise_if_any()
     return use

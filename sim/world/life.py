@@ -95,22 +95,28 @@ def spend(world: World, person: Person, block: Block, end: float, day: int) -> P
             elif device.type == "tv":
                 free = yield from sit(world, person, device, day)
             else:
-                free = max(start, pick_up(world, person, device, day))
+                free = max(start, pick_up(world, person, device, day, until=end))
     elif CONTEXTS[block.context].asleep:
         yield from night(world, person, end, day)
     if max(end, free) > env.now:
         yield env.timeout(max(end, free) - env.now)
 
 
-def pick_up(world: World, person: Person, device: Device, day: int) -> float:
+def pick_up(
+    world: World, person: Person, device: Device, day: int, until: float | None = None
+) -> float:
     """The person picks up ``device`` now; returns when they put it down again.
 
     Every pick-up is counted (the device-use clock); only those that are
-    sessions with the brand play out as events.
+    sessions with the brand play out as events. A request to the speaker
+    may start audio that plays on until the person leaves the room (``until``,
+    the end of the routine block).
     """
     now = world.env.now
     moment = world.clock.at(now)
     world.outcomes.picked_up(person, device, day, moment.astimezone(person.zone).hour)
+    if device.type == "speaker":
+        listen(world, person, now, until)
     if world.device_used:
         world.device_used.fire(person=person, device=device, context=person.context, at=now)
     if device.type == "phone" and person.country in ("US", "CA"):
@@ -119,6 +125,29 @@ def pick_up(world: World, person: Person, device: Device, day: int) -> float:
     if person.draw.random() >= engagement.odds.get(device.type, 0.0):
         return now
     return session(world, person, device, day)
+
+
+def listen(world: World, person: Person, now: float, until: float | None) -> None:
+    """Some speaker requests start music, radio or news, which plays on while the person stays.
+
+    The seconds of audio are tallied by local hour: a speaker's day as
+    Comscore saw it, in data received hour by hour.
+    """
+    use = world.brand.use
+    draw = person.draw
+    if draw.random() >= use.audio_share:
+        return
+    end = now + draw.lognormal(use.audio_mu, use.audio_sigma) * 60.0
+    if until is not None:
+        end = min(end, until)
+    world.outcomes.audio_plays += 1
+    t = now
+    while t < end:
+        local = world.clock.at(t).astimezone(person.zone)
+        into_hour = local.minute * 60 + local.second + local.microsecond / 1e6
+        chunk = min(end - t, 3600.0 - into_hour)
+        world.outcomes.audio(local.hour, chunk)
+        t += max(chunk, 1e-3)
 
 
 def sit(world: World, person: Person, tv: Device, day: int) -> Generator[Any, Any, float]:

@@ -63,11 +63,14 @@ class Outcomes:
     """Counts of what happened in one world (one shard of a run)."""
 
     use_by_hour: Counter[str] = field(default_factory=Counter)  # "phone@07" local hour
+    audio_by_hour: Counter[str] = field(default_factory=Counter)  # speaker audio seconds, "07"
+    audio_plays: int = 0  # listening spells begun (started in any hour)
     phone_eastern_hour: Counter[str] = field(default_factory=Counter)  # US/CA phones, New York hour
     sessions: Counter[str] = field(default_factory=Counter)  # brand sessions by device type
     app_sessions: Counter[str] = field(default_factory=Counter)  # per person, in the brand's app
     person_sessions: Counter[str] = field(default_factory=Counter)  # per person, any brand session
     app_ms: int = 0
+    app_ms_squares: int = 0  # sum of squared milliseconds: the spread of session lengths
     app_timed: int = 0
     orders: Counter[str] = field(default_factory=Counter)  # by device type of the order
     carts: Counter[str] = field(default_factory=Counter)  # by the day the cart was started
@@ -97,6 +100,10 @@ class Outcomes:
         if app and kind in ("phone", "tablet"):
             self.app_sessions[person_id] += 1
 
+    def audio(self, hour: int, seconds: float) -> None:
+        """Seconds of speaker audio in one local hour (whole seconds: sums stay exact)."""
+        self.audio_by_hour[f"{hour:02d}"] += round(seconds)
+
     def cart_started(self, day: int) -> None:
         self.carts[str(day)] += 1
 
@@ -104,7 +111,9 @@ class Outcomes:
         self.carts_bought[str(started)] += 1
 
     def timed(self, seconds: float) -> None:
-        self.app_ms += int(seconds * 1000.0)
+        ms = int(seconds * 1000.0)
+        self.app_ms += ms
+        self.app_ms_squares += ms * ms
         self.app_timed += 1
 
     def sitting(self, screens: set[str]) -> None:
@@ -122,11 +131,14 @@ class Outcomes:
         self.use_days.close_all()
         return {
             "use_by_hour": dict(self.use_by_hour),
+            "audio_by_hour": dict(self.audio_by_hour),
+            "audio_plays": self.audio_plays,
             "phone_eastern_hour": dict(self.phone_eastern_hour),
             "sessions": dict(self.sessions),
             "app_sessions": dict(self.app_sessions),
             "person_sessions": dict(self.person_sessions),
             "app_ms": self.app_ms,
+            "app_ms_squares": self.app_ms_squares,
             "app_timed": self.app_timed,
             "orders": dict(self.orders),
             "carts": dict(self.carts),

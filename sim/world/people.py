@@ -44,6 +44,7 @@ class Person:
     opt_in: dict[str, bool]
     rng: np.random.Generator
     commute: str | None = None  # car, transit, walk or home: how this worker gets to work
+    chronotype: int = 0  # minutes this person's bedtime lies after their routine's (early: < 0)
     devices: list[Device] = field(default_factory=list)
     journey: Journey = field(default_factory=Journey)
     context: str = "home.sleep"
@@ -53,6 +54,7 @@ class Person:
     draw: Draws = field(init=False, repr=False)
     menus: dict[int, tuple[list[Device], list[float]]] = field(default_factory=dict, repr=False)
     placed: dict[int, Block] = field(default_factory=dict, repr=False)
+    shifted: dict[str, list[Block]] = field(default_factory=dict, repr=False)  # by day kind
     phone_away: bool = False
 
     def __post_init__(self) -> None:

@@ -25,6 +25,7 @@ from functools import cache
 import numpy as np
 from faker import Faker
 
+from sim.world.brand import device_use
 from sim.world.census import Census, Paths, load_census
 from sim.world.devices import Device, hex_id, uuid_like
 from sim.world.network import Addresses, public_ip
@@ -164,7 +165,20 @@ def make_person(
         opt_in={c: bool(rng.random() < p) for c, p in persona.opt_in.items()},
         rng=streams.get("person", person_id),
         commute=pick(rng, census.modes(country)) if persona.has_commute() else None,
+        chronotype=0 if name else chronotype(streams.get("chronotype", person_id)),
     )
+
+
+def chronotype(rng: np.random.Generator) -> int:
+    """Minutes a person's bedtime lies after their routine's: a draw from the MCTQ's spread.
+
+    Drawn from a stream of its own, so every other draw of the population
+    is the same with or without it. People a scenario names keep the
+    schedule their seed describes.
+    """
+    use = device_use()
+    shift = rng.normal(0.0, use.chronotype_sd)
+    return round(float(max(-use.chronotype_max, min(use.chronotype_max, shift))))
 
 
 def place_household(

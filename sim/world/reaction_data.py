@@ -5,7 +5,8 @@ for each: push direct opens by platform (Appboy 2016: Android 6.1%, iOS
 2.0%), e-mail opens and clicks (Mailchimp 2019), and assumed odds for the
 channels nobody publishes (a banner over a film, a voice message in the
 kitchen). They are a person's *base* odds; context, relevance, the hour and
-fatigue move them in :mod:`sim.world.reactions`.
+fatigue move them in :mod:`sim.world.reactions`. A message in a language
+not the reader's is opened less (CSA Research 2020), by ``[language] other``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class ReactionOdds:
     persona_response: dict[str, float]
     annoyance: dict[str, float]
     click_window_hours: float
+    other_language: float  # open odds multiplier for a message in a language not the reader's
 
     def open_odds(self, channel: str, platform: str) -> float:
         table = self.open.get(channel, {})
@@ -65,7 +67,15 @@ def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
     reader.check_provenance(data)
     reader.known(
         data,
-        ("open", "click", "latency_minutes", "persona_response", "annoyance", "conversion"),
+        (
+            "open",
+            "click",
+            "latency_minutes",
+            "persona_response",
+            "annoyance",
+            "conversion",
+            "language",
+        ),
         "",
     )
     opens = reader.table(data, "open", "")
@@ -88,6 +98,8 @@ def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
     reader.known(annoyance, ANNOYANCE_KEYS, "annoyance.")
     conversion = reader.table(data, "conversion", "")
     reader.known(conversion, ("click_window_hours",), "conversion.")
+    language = reader.table(data, "language", "")
+    reader.known(language, ("other", "source", "remark"), "language.")
     odds = ReactionOdds(
         open=open_odds,
         click=_probabilities(reader, clicks, "click."),
@@ -108,6 +120,7 @@ def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
         click_window_hours=reader.number(
             conversion, "click_window_hours", "conversion.", 0.0, 10_000.0
         ),
+        other_language=reader.probability(language, "other", "language."),
     )
     for key in ("decay_per_day", "opt_out_per_unit", "opt_out_max"):
         if not 0.0 <= odds.annoyance[key] <= 1.0:

@@ -46,10 +46,7 @@ AUDIO = frozenset({"speaker_voice", "car_audio"})
 ODDS = reaction_odds()  # data/reactions.toml: every number with its source
 ANNOY = ODDS.annoyance
 CLICK_WINDOW = ODDS.click_window_hours * 3600.0
-# assumed, informed by CSA Research 2020 "Can't Read, Won't Buy" (B2C): 40% never buy from
-# sites in another language, 65% prefer content in their own: a message written for other
-# locales that reaches someone in a language not theirs is opened this much less often
-OTHER_LANGUAGE = 0.6
+OTHER_LANGUAGE = ODDS.other_language  # a message not in the reader's language: data/reactions.toml
 
 
 class DeliveryView(Protocol):

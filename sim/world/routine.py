@@ -26,6 +26,7 @@ MODE_CONTEXT = {
 }
 
 Plan = list[tuple[float, float, Block]]
+DAY_MINUTES = 1440
 
 
 def local_midnight(start: datetime, person: Person, day: int) -> float:
@@ -49,9 +50,7 @@ def plan_day(start: datetime, person: Person, day: int, rng: np.random.Generator
     """Pin the routine for ``day`` to sim seconds, with jittered, ordered boundaries."""
     base = local_midnight(start, person, day)
     weekday = (start + timedelta(days=day)).weekday()
-    blocks = [
-        placed(person, b) for b in person.persona.routine[day_kind(person, day, weekday, rng)]
-    ]
+    blocks = lived(person, day_kind(person, day, weekday, rng))
     starts: list[float] = []
     for block in blocks:
         shift = rng.normal(0.0, block.jitter) if block.jitter else 0.0
@@ -63,6 +62,54 @@ def plan_day(start: datetime, person: Person, day: int, rng: np.random.Generator
         for s, e, b in zip(starts, ends, blocks, strict=True)
         if e > s
     ]
+
+
+def lived(person: Person, kind: str) -> list[Block]:
+    """The routine of one kind of day as this person lives it (placed, chronotype applied).
+
+    Worked out once per person and kind of day, so the blocks keep their
+    identity (the device menus are cached by block).
+    """
+    blocks = person.shifted.get(kind)
+    if blocks is None:
+        routine = [placed(person, b) for b in person.persona.routine[kind]]
+        blocks = person.shifted[kind] = sleep_shifted(
+            routine, person.chronotype, free=kind == "weekend"
+        )
+    return blocks
+
+
+def sleep_shifted(blocks: list[Block], shift: int, free: bool) -> list[Block]:
+    """A routine with its bedtime moved by ``shift`` minutes, and its waking on free days.
+
+    An owl (shift > 0) stays in the evening's last block longer and, when the
+    shift takes bedtime past midnight, the night begins with that block
+    (the evening carried over) until bedtime. On a work day the alarm clock
+    keeps the waking time; on a free day (the weekend) the owl sleeps in by
+    the same shift. A lark (shift < 0) goes to bed and wakes earlier on
+    every day. A routine that does not begin and end asleep (a night shift)
+    keeps its own hours.
+    """
+    if shift == 0 or len(blocks) < 4:
+        return blocks
+    first, second, last, evening = blocks[0], blocks[1], blocks[-1], blocks[-2]
+    if not (CONTEXTS[first.context].asleep and CONTEXTS[last.context].asleep):
+        return blocks
+    wake = second.start + (shift if free else min(shift, 0))
+    wake = max(first.start + 1, min(wake, blocks[2].start - 1))
+    bed = max(evening.start + 1, last.start + shift)
+    middle = [replace(second, start=wake), *blocks[2:-2]]
+    if bed < DAY_MINUTES:
+        return [
+            replace(first, end=wake),
+            *middle,
+            replace(evening, end=bed),
+            replace(last, start=bed),
+        ]
+    after = min(bed - DAY_MINUTES, wake - 1)
+    carried = replace(evening, start=0, end=after, jitter=0)
+    night = replace(first, start=after, end=wake)
+    return [carried, night, *middle, replace(evening, end=DAY_MINUTES)]
 
 
 def placed(person: Person, block: Block) -> Block:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from sim.analysis.figures import wilson
 from sim.analysis.published import parse_published, published
 from sim.analysis.realism import (
     Collected,
@@ -103,3 +104,17 @@ def test_a_band_that_does_not_hold_its_published_value_fails_naming_file_and_key
         parse_published(data, "pub.toml")
     with pytest.raises(ConfigError, match=r"figures\.y\.source: expected a non-empty string"):
         parse_published({"figures": {"y": {"published": 1, "low": 1, "high": 1}}}, "pub.toml")
+
+
+def test_brand_rows_carry_their_sampling_interval_and_a_consistent_verdict() -> None:
+    data = outcomes() | {"app_ms_squares": 3 * (2 * 60_000) ** 2 + (4 * 60_000) ** 2}
+    rows = {f.name: f for f in brand_figures(Collected("retail", 7, data, []))}
+    laptop = rows["conversion_laptop"]
+    assert laptop.interval == wilson(9, 200)
+    assert not laptop.within and laptop.consistent, (
+        "9 of 200 is 4.5%: out, but not by more than noise"
+    )
+    assert rows["push_open_ios"].interval == wilson(2, 100)
+    minutes = rows["app_session_minutes"].interval or (0.0, 0.0)
+    assert minutes[0] < 2.5 < minutes[1], "sessions of 2, 2, 2 and 4 minutes: around 2.5"
+    assert rows["cart_abandonment"].interval == wilson(70, 100), "carts of days 0 and 3 only"

@@ -195,14 +195,29 @@ def flat(home: str, lodger: bool, lodger_outings: bool = False) -> list[dict[str
     return sorted(events, key=lambda e: e["timestamp"])
 
 
-def test_in_a_home_of_one_the_loose_tablet_is_that_persons() -> None:
+def test_in_a_home_of_one_the_home_alone_does_not_give_the_tablet_away() -> None:
+    """Precision first: a brand may see one member of a family of two; the home is not enough."""
     graph = IdentityGraph(IdentityConfig())
     graph.observe_all(flat("73.20.0.1", lodger=False))
     graph.finalize()
+    persons = {frozenset(p.device_ids) for p in graph.profiles() if p.kind == "person"}
+    assert persons == {frozenset({"pS"}), frozenset({"tS"})}
+
+
+def test_a_tablet_that_also_shares_a_second_network_is_that_persons() -> None:
+    events = flat("73.20.0.1", lodger=False)
+    events += [
+        scene_event(d, k, day, 12, "100.9.9.9", u)
+        for day in range(3)
+        for d, k, u in (("pS", "phone", "uS"), ("tS", "tablet", None))
+    ]
+    graph = IdentityGraph(IdentityConfig())
+    graph.observe_all(sorted(events, key=lambda e: e["timestamp"]))
+    graph.finalize()
     assert partition(graph) == {("person", frozenset({"pS", "tS"}))}
     [person] = graph.profiles()
-    assert person.links["tS"] == "lone_phone"
-    assert any("the only person at this home" in r.reason for r in graph.merge_log)
+    assert person.links["tS"] == "companion"
+    assert any("second network" in r.reason for r in graph.merge_log)
 
 
 def test_an_unclaimed_phone_at_home_means_someone_else_lives_there() -> None:

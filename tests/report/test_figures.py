@@ -280,19 +280,33 @@ def test_realism_figure_draws_each_band_and_colours_the_dot_by_within() -> None:
             "within": True,
         },
         {"name": "out", "value": 0.2, "published": 0.4, "low": 0.4, "high": 1.0, "within": False},
+        {
+            "name": "noisy",
+            "value": 0.38,
+            "published": 0.4,
+            "low": 0.4,
+            "high": 0.41,
+            "within": False,
+            "interval": [0.3, 0.48],
+            "consistent": True,
+        },
         {"name": "none", "value": None, "published": 1.0, "low": 1.0, "high": 2.0, "within": False},
     ]
     axes = realism.realism_figure(rows).axes[0]
-    assert [t.get_text() for t in axes.get_yticklabels()] == ["in", "out", "none"]
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["in", "out", "noisy", "none"]
     bands = [line for line in axes.lines if line.get_linewidth() == 7]
     assert [tuple(np.round(b.get_xdata(), 3)) for b in bands] == [
         (0.973, 1.027),
         (1.0, 2.5),
+        (1.0, 1.025),
         (1.0, 2.0),
     ]
     dots = [line for line in axes.lines if line.get_marker() == "o"]
-    assert [d.get_color() for d in dots] == ["#2e7d32", "#c62828"]
-    assert "1 of 3 rows within band" in axes.get_title(loc="left")
+    assert [d.get_color() for d in dots] == ["#2e7d32", "#c62828", realism.NOISE]
+    whiskers = [line for line in axes.lines if line.get_color() == "#333333"]
+    assert [tuple(np.round(w.get_xdata(), 3)) for w in whiskers] == [(0.75, 1.2)]
+    title = axes.get_title(loc="left")
+    assert "1 of 4 rows within band" in title and "2 within or consistent" in title
     assert "not measured" in texts(axes)
 
 

@@ -126,3 +126,17 @@ def test_a_quick_look_share_outside_0_1_fails_naming_the_key() -> None:
         match=r"b\.toml: categories\.retail\.quick_look\.tablet: expected a number between 0 and 1",
     ):
         parse_categories(data, "b.toml")
+
+
+def test_the_other_language_odds_are_data_with_a_source_and_validated() -> None:
+    assert reaction_odds().other_language == load_toml(REACTIONS)["language"]["other"]
+    reactions: dict[str, Any] = copy.deepcopy(load_toml(REACTIONS))
+    reactions["language"]["other"] = 1.5
+    with pytest.raises(
+        ConfigError, match=r"r\.toml: language\.other: expected a number between 0 and 1"
+    ):
+        parse_reactions(reactions, "r.toml")
+    del reactions["language"]["source"], reactions["language"]["remark"]
+    reactions["language"]["other"] = 0.6
+    with pytest.raises(ConfigError, match=r"r\.toml: language: expected a 'source' or 'remark'"):
+        parse_reactions(reactions, "r.toml")

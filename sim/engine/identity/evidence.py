@@ -6,7 +6,8 @@ slots it was active in (the same person rarely hops devices far apart in
 time), which (network, three-hour window) pairs it was seen in (a watch at
 the hotel in the same window as its owner's phone), what it looked at (behaviour), which
 accounts logged in on it (two accounts on one device make it shared) and how
-many events each of them sent (the one behind most of its use).
+many events each of them sent (the one behind most of its use), and who made
+it (an Apple Watch pairs only with an iPhone).
 
 Every card has a fixed size, whatever the number of simulated days, so memory
 stays flat as a run gets longer:
@@ -157,6 +158,7 @@ class DeviceEvidence:
         "events",
         "ip_hours",
         "ips",
+        "maker",
         "offset",
         "slot_base",
         "slot_bits",
@@ -164,8 +166,11 @@ class DeviceEvidence:
         "users",
     )
 
-    def __init__(self, device_type: str, book: EvidenceBook) -> None:
+    def __init__(self, device_type: str, book: EvidenceBook, maker: str = "") -> None:
         self.device_type = device_type
+        self.maker = maker
+        """``context.device.manufacturer`` of the device's first event (an Apple Watch pairs
+        only with an iPhone); empty when not sent."""
         self.book = book
         self.events = 0
         self.ips: dict[int, int] = {}

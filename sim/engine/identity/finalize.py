@@ -21,11 +21,13 @@ themselves live in :mod:`sim.engine.identity.households` and
    the identified person that stands out, if one does.
 5. ``cluster_unnamed`` (``probabilistic``): never-identified profiles that
    look like one never-identified person are linked together.
-6. ``lone_phone`` (``probabilistic`` and rule ``ip``,
-   :mod:`sim.engine.identity.lone_phone`): a home where exactly one person
-   (a phone or an account) sleeps gives them its loose laptops and tablets
-   (it took the place of ``home_alone``, which did this for an identified
-   person only, watches included, and was wrong more often).
+6. ``companion`` (``probabilistic`` and rule ``ip``,
+   :mod:`sim.engine.identity.companion`): a loose device joins the one
+   person (a phone or an account) of its home that a second piece of
+   evidence names: a second shared network, or an outing few others made
+   (it took the place of ``lone_phone``, which gave a one-phone home's loose
+   devices to that phone on the home address alone and was wrong more often
+   than right).
 7. ``to_home`` (``probabilistic``): what is left joins the household of its
    home network (TVs and speakers onto the household itself).
 8. ``person_first`` (issue 14; its rules switch on with ``deterministic``,
@@ -39,10 +41,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sim.engine.identity.companion import companions
 from sim.engine.identity.config import IdentityConfig
 from sim.engine.identity.graphstate import GraphState
 from sim.engine.identity.households import Households, protect_shared_devices
-from sim.engine.identity.lone_phone import lone_phones
 from sim.engine.identity.person import link_persons
 from sim.engine.identity.probabilistic import (
     Homes,
@@ -147,8 +149,8 @@ def person_first(work: Finalizing) -> None:
     link_persons(work.graph, work.households)
 
 
-def one_person_homes(work: Finalizing) -> None:
-    lone_phones(work.graph)
+def corroborated_companions(work: Finalizing) -> None:
+    companions(work.graph)
 
 
 def always(config: IdentityConfig) -> bool:
@@ -173,7 +175,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("evidence", probabilistic, gather_evidence),
     Pass("to_person", probabilistic, persons_claim),
     Pass("cluster_unnamed", probabilistic, unnamed_cluster),
-    Pass("lone_phone", homes_on, one_person_homes),
+    Pass("companion", homes_on, corroborated_companions),
     Pass("to_home", probabilistic, homes_take_rest),
     Pass("person_first", always, person_first),
 )

@@ -195,7 +195,12 @@ class IdentityGraph:
         if evidence is None:
             device = device_of(event)
             kind = device.get("type") if device is not None else None
-            evidence = DeviceEvidence(kind if isinstance(kind, str) else "unknown", self._book)
+            maker = device.get("manufacturer") if device is not None else None
+            evidence = DeviceEvidence(
+                kind if isinstance(kind, str) else "unknown",
+                self._book,
+                maker if isinstance(maker, str) else "",
+            )
             context = event.get("context")
             zone = context.get("timezone") if isinstance(context, Mapping) else None
             evidence.offset = utc_offset_minutes(zone)

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 
 from sim.engine.identity.households import Households
 from sim.engine.identity.identifiers import DEVICE_ID, USER_ID
+from sim.engine.identity.pairing import can_pair
 from sim.engine.identity.records import Reason
 from sim.engine.identity.signals import Signals, Summary
 from sim.engine.identity.state import ProfileState, root
@@ -184,7 +185,9 @@ def join_person(
 ) -> None:
     """Merge the never-identified ``state`` into ``person``, its devices linked by ``rule``."""
     devices = list(state.device_ids)
-    if person is state or not graph.registry.fits(person, state, rule):
+    if person is state or not can_pair(graph.devices, state, person):
+        return
+    if not graph.registry.fits(person, state, rule):
         return
     code = Reason.DEVICE_MOVED if score is None else Reason.SCORED
     graph.registry.absorb(person, state, rule, code, (("why", why),), score)

@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from sim.engine.identity.graphstate import GraphState
 from sim.engine.identity.households import Households
+from sim.engine.identity.pairing import can_pair
 from sim.engine.identity.records import MergeRecord, Reason
 from sim.engine.identity.scoring import (
     HOME,
@@ -260,6 +261,8 @@ def _merge(
     graph: GraphState, person: ProfileState, state: ProfileState, score: float, why: str
 ) -> bool:
     devices = list(state.device_ids)
+    if not can_pair(graph.devices, state, person):
+        return False
     if not graph.registry.fits(person, state, "probabilistic"):
         return False
     graph.registry.absorb(person, state, "probabilistic", Reason.SCORED, (("why", why),), score)

@@ -4,8 +4,11 @@ Each row of ``realism.figures`` becomes one line of the chart. The figures
 have different units (sessions a month, minutes, shares, hours of the day),
 so every line is drawn relative to its own published value: the grey bar is
 the band the source supports (low to high, divided by the published value),
-the dot is what the simulated people did, green inside the band and red
-outside. A dot on the dashed line at 1 equals the published figure.
+the dot is what the simulated people did, green inside the band (strict
+``within``), amber outside it but with its 95% sampling interval (the thin
+black whisker) overlapping the band (``consistent``: a miss no larger than the
+run's own sampling noise), red outside both. A dot on the dashed line at 1
+equals the published figure.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.report.figures.style import BAD, GOOD, empty, new_figure, tidy
+
+NOISE = "#ef8f00"  # amber: outside the band, but consistent with it at the run"s sample size
 
 FLOOR = 0.05  # ratios below this (a zero measured where something was published) sit at the edge
 
@@ -43,7 +48,11 @@ def realism_figure(rows: list[dict[str, Any]]) -> Figure:
         if value is None:
             axes.annotate("not measured", (1.0, y), xytext=(6, -3), textcoords="offset points")
             continue
-        colour = GOOD if row.get("within") else BAD
+        colour = GOOD if row.get("within") else NOISE if row.get("consistent") else BAD
+        interval = row.get("interval")
+        if interval:
+            ends = [ratio(float(x), published) for x in interval]
+            axes.plot(ends, [y, y], color="#333333", lw=1)
         axes.plot([ratio(float(value), published)], [y], "o", color=colour, ms=6)
         axes.annotate(
             f"{float(value):.4g}",
@@ -60,6 +69,11 @@ def realism_figure(rows: list[dict[str, Any]]) -> Figure:
     axes.set_ylim(-0.7, len(rows) - 0.3)
     axes.set_xlabel("simulated ÷ published (log); grey: the source's band; dashed: published")
     within = sum(1 for r in rows if r.get("within"))
-    axes.set_title(f"Simulated vs published: {within} of {len(rows)} rows within band", loc="left")
+    consistent = sum(1 for r in rows if r.get("within") or r.get("consistent"))
+    axes.set_title(
+        f"Simulated vs published: {within} of {len(rows)} rows within band"
+        f" ({consistent} within or consistent with it at 95%)",
+        loc="left",
+    )
     tidy(axes)
     return figure
