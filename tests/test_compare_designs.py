@@ -19,8 +19,9 @@ from sim.analysis.compare_programme import (
     programme_summary,
 )
 from sim.cli import main
-from sim.commands.compare import run_designs
+from sim.commands.compare import compare, experiments, run_designs
 from sim.errors import HopsimError
+from sim.report.experiments import compare_rows, programme_row
 from sim.runner import Run
 from sim.world.scenario import load_scenario
 
@@ -70,7 +71,8 @@ def test_every_design_is_judged_on_the_same_people(designs: Path) -> None:
     assert [r["seed"] for r in base["replicates"]] == [7, 8]
     assert (designs / "cart-journey-only-r1" / "summary.json").exists()
     assert (designs / "report.html").exists()
-    assert "cart-one-message" in (designs / "report.html").read_text()
+    html = (designs / "report.html").read_text()
+    assert "design cart-journey-only: paired lift vs the baseline" in html
 
 
 def test_a_design_that_sends_nothing_has_a_zero_lift(tmp_path: Path) -> None:
@@ -210,3 +212,44 @@ def test_cannibalisation_end_to_end(tmp_path: Path) -> None:
 def test_cannibalisation_needs_two_journeys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", str(JOURNEY), "--cannibalisation", "--persons", "20"]) == 2
     assert "needs two or more [[journeys]] (found 1: cart)" in capsys.readouterr().err
+
+
+def test_the_report_lines_of_a_programme_and_of_cannibalisation() -> None:
+    lift = {
+        "treated": {"persons": 90, "converted": 9},
+        "held_out": {"persons": 10, "converted": 0},
+        "lift": 0.1,
+        "lift_ci_low": -0.05,
+        "lift_ci_high": 0.17,
+    }
+    _, text = programme_row("programme", {"lift": lift}) or ("", "")
+    assert text == "+10.00 pp [-5.00, +17.00] (treated 9/90, held out 0/10 ordered)"
+    assert programme_row("programme", {"problem": "0 people"}) == ("programme", "0 people")
+    assert programme_row("programme", None) is None
+    cannibal = {"journey": "a", "other": "b", "overlap": 4, "cannibalised": 0.25}
+    doc = {"designs": {}, "cannibalisation": [cannibal | {"ci_low": 0.0, "ci_high": 0.5}]}
+    assert compare_rows(doc) == [
+        ("cannibalisation of a by b", "+25.00 pp [+0.00, +50.00] of 4 people in both")
+    ]
+    assert compare_rows({"campaigns": {}}) == []
+
+
+def test_the_programme_lift_is_the_same_for_any_worker_count(
+    programme_run: dict[str, Any], tmp_path: Path
+) -> None:
+    scenario = load_scenario(SCENARIOS / "programme-journeys.toml").with_overrides(300, 2)
+    one = Run(scenario, tmp_path / "one", 1).execute()
+    assert one["messaging"]["programme"] == programme_run["messaging"]["programme"]
+
+
+def test_an_experiment_compare_carries_the_programme_lift(tmp_path: Path) -> None:
+    scenario = load_scenario(SCENARIOS / "cart-journey.toml").with_overrides(200, 2)
+    scenario = replace(scenario, programme={"control_percent": 20})
+    found = experiments(scenario)
+    doc = compare(scenario, found, tmp_path / "arms", 1, 1)
+    rows = doc["campaigns"]["cart.arm"]["variants"]
+    assert set(rows) == {"journey", "one-message", "control"}
+    for row in rows.values():
+        lift = row["programme"]["lift"]
+        assert lift["held_out"]["persons"] > 0
+        assert lift["lift_ci_low"] <= lift["lift"] <= lift["lift_ci_high"]

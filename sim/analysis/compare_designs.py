@@ -282,6 +282,7 @@ def design_rows(designs: Sequence[str], replicates: Sequence[Replicate]) -> dict
         row: dict[str, Any] = {
             "design": design,
             "baseline": design == baseline,
+            "control": design == baseline,  # the report's dotted line
             "n": n,
             "conversions": conversions,
             **_proportion("conversion_rate", conversions, n),

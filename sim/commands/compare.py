@@ -186,6 +186,7 @@ def compare(
     for campaign, order in found:
         arms: dict[str, list[Arm]] = {variant: [] for variant, _ in order}
         journeys: dict[str, list[dict[str, Any]]] = {variant: [] for variant, _ in order}
+        programme: dict[str, list[dict[str, Any]]] = {variant: [] for variant, _ in order}
         for k, seed in enumerate(seeds):
             for variant, _ in order:
                 folder = out / arm_folder(campaign, variant, k, len(found) > 1)
@@ -200,9 +201,14 @@ def compare(
                 print(f"{campaign} / {variant} r{k} (seed {seed}): {summary['events']:,} events")
                 arms[variant].append(read_arm(folder, campaign, variant, k, seed, out))
                 journeys[variant].append(summary.get("journey_metrics", {}))
+                if "programme" in summary.get("messaging", {}):
+                    programme[variant].append(summary["messaging"]["programme"])
         blocks[campaign] = campaign_block(campaign, order, arms)
+        lifts = programme_blocks(programme, out / campaign)
         for variant, row in blocks[campaign]["variants"].items():
             row["journey_metrics"] = journey_comparison(journeys[variant])
+            if variant in lifts:  # the whole programme against its global control group
+                row["programme"] = lifts[variant]
     first = blocks[found[0][0]]
     baseline = first["variants"][first["baseline"]]
     return {
