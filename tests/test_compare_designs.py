@@ -63,6 +63,7 @@ def test_every_design_is_judged_on_the_same_people(designs: Path) -> None:
         pair = row["lift_paired"]
         assert pair["ci_low"] <= pair["mean"] <= pair["ci_high"]
         assert pair["pairs"] == row["n"]
+        assert row["unplaced_decisions"] == 0  # every decision is placed on a true person
         assert (
             row["bad_context_rate_ci_low"]
             <= row["bad_context_rate"]

@@ -25,14 +25,15 @@ fair unit is the *person*, and the fair comparison is person by person:
 
 Which run folder is which person comes from the run's own tables: the truth
 file owns devices; a decision without a device (suppressed before routing)
-is placed through the profile's devices (``profiles.jsonl``) or another
-decision of the same profile.
+is placed by its profile id, a hash of the identifier that started the
+profile (whose device, anonymous id or login it was), else through the
+profile's devices (``profiles.jsonl``) or another decision of the profile.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -143,9 +144,10 @@ def read_outcome(folder: Path, design: str, goal: Goal, root: Path) -> Outcome:
     from sim.trace.truth import owners_of_rows
 
     out = Outcome(design, str(folder.relative_to(root)))
-    owner = owners_of_rows(jsonl_rows(folder / "truth.jsonl.gz"))
+    truth = list(jsonl_rows(folder / "truth.jsonl.gz"))
+    owner = owners_of_rows(truth)
     decisions = list(jsonl_rows(folder / "messages.jsonl"))
-    places = profile_people(folder, decisions, owner)
+    places = profile_people(folder, decisions, truth)
     for row in decisions:
         device = str(row.get("device_id") or "")
         who = owner.person(device) if device else places.get(str(row["profile_id"]))
@@ -163,10 +165,14 @@ def read_outcome(folder: Path, design: str, goal: Goal, root: Path) -> Outcome:
 
 
 def profile_people(
-    folder: Path, decisions: Sequence[Mapping[str, Any]], owner: Owners
+    folder: Path, decisions: Sequence[Mapping[str, Any]], truth: Sequence[Mapping[str, Any]]
 ) -> dict[str, str]:
-    """profile id -> true person, from the decisions' devices and the profiles' devices."""
-    places: dict[str, str] = {}
+    """profile id -> true person: whose identifier started the profile, else whose devices
+    the profile's decisions or ``profiles.jsonl`` name (one person only)."""
+    from sim.trace.truth import owners_of_rows
+
+    owner = owners_of_rows(truth)
+    places = origin_people(truth)
     for row in decisions:
         device = str(row.get("device_id") or "")
         who = owner.person(device) if device else None
@@ -180,6 +186,31 @@ def profile_people(
         if len(people) == 1:
             places[pid] = str(people.pop())
     return places
+
+
+def origin_people(truth: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Every profile id a person's own identifiers would start, -> that person.
+
+    A profile's id is a hash of the identifier that created it (device id,
+    anonymous id or user id: ``sim.engine.identity.state.own_id``), and it
+    keeps that id when it absorbs others, so the id alone says whose it is.
+    """
+    from sim.engine.identity.identifiers import ANONYMOUS_ID, DEVICE_ID, USER_ID
+    from sim.engine.identity.state import ProfileState, own_id
+
+    out: dict[str, str] = {}
+    for row in truth:
+        person = row.get("person_id")
+        if not person:
+            continue
+        for kind, values in (
+            (DEVICE_ID, [row["device_id"]]),
+            (ANONYMOUS_ID, row.get("anonymous_ids") or []),
+            (USER_ID, row.get("user_ids") or []),
+        ):
+            for value in values:
+                out[own_id(ProfileState(0, "person", (kind, str(value))))] = str(person)
+    return out
 
 
 def _scan_trace(trace: Path, goal: Goal, owner: Owners, out: Outcome) -> None:

@@ -169,10 +169,9 @@ class JourneyCredit:
 def read_credit(folder: Path) -> JourneyCredit:
     """Entries and goal credits per journey and true person, from ``journey_steps.jsonl``."""
     from sim.analysis.compare_designs import jsonl_rows, profile_people
-    from sim.trace.truth import owners_of_rows
 
-    owner = owners_of_rows(jsonl_rows(folder / "truth.jsonl.gz"))
-    places = profile_people(folder, list(jsonl_rows(folder / "messages.jsonl")), owner)
+    truth = list(jsonl_rows(folder / "truth.jsonl.gz"))
+    places = profile_people(folder, list(jsonl_rows(folder / "messages.jsonl")), truth)
     credit = JourneyCredit()
     for row in jsonl_rows(folder / "journey_steps.jsonl"):
         who = places.get(str(row["profile_id"]))
