@@ -254,3 +254,19 @@ def test_an_experiment_compare_carries_the_programme_lift(tmp_path: Path) -> Non
         lift = row["programme"]["lift"]
         assert lift["held_out"]["persons"] > 0
         assert lift["lift_ci_low"] <= lift["lift"] <= lift["lift_ci_high"]
+
+
+def test_compare_with_an_empty_global_control_says_so(tmp_path: Path) -> None:
+    """A held-out group nobody fell into: compare.json keeps the problem, and the command fails."""
+    journey = load_scenario(JOURNEY).with_overrides(150, 2)
+    tiny = replace(journey, programme={"control_percent": 0.01})
+    args = Namespace(cannibalisation=False, replicates=1, workers=1, no_report=True)
+    out = tmp_path / "tiny"
+    with pytest.raises(HopsimError, match="held-out group has 0 people"):
+        run_designs([load_scenario(NONE).with_overrides(150, 2), tiny], args, out)
+    assert "0 people" in _doc(out)["programme"]["cart-journey-only"]["problem"]
+
+
+def test_cannibalisation_takes_one_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", str(ONE), str(JOURNEY), "--cannibalisation"]) == 2
+    assert "--cannibalisation: expected exactly one scenario file" in capsys.readouterr().err
