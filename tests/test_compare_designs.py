@@ -14,6 +14,7 @@ import pytest
 from sim.analysis.compare_designs import common_goal, paired_lift, same_population
 from sim.analysis.compare_programme import (
     JourneyCredit,
+    attribution,
     cannibalisation,
     programme_lift,
     programme_summary,
@@ -208,6 +209,34 @@ def test_cannibalisation_end_to_end(tmp_path: Path) -> None:
     for row in doc["cannibalisation"]:
         assert row["ci_low"] <= row["cannibalised"] <= row["ci_high"]
         assert row["credited_with_other"] <= row["overlap"]
+    credit = {r["journey"]: r for r in doc["attribution"]}
+    assert set(credit) == {"browse", "cart"}
+    for name, row in credit.items():
+        assert row["credited_by_another"] <= row["credited"]
+        conversions = doc["designs"]["all"]["conversions"]
+        assert row["incremental"] == conversions - doc["designs"][f"without-{name}"]["conversions"]
+        assert row["incremental_ci_low"] <= row["incremental_rate"] <= row["incremental_ci_high"]
+
+
+def test_attribution_sets_credit_against_the_increment() -> None:
+    both = JourneyCredit(credited={"a": {"p1", "p2", "p3"}, "b": {"p2", "p3"}})
+    pair = {"mean": -0.25, "ci_low": -0.5, "ci_high": 0.0}
+    designs = {
+        "all": {"conversions": 3},
+        "without-a": {"conversions": 2, "lift_paired": pair},
+        "without-b": {"conversions": 3, "lift_paired": dict(pair, mean=0.0, ci_low=0.0)},
+    }
+    rows = {r["journey"]: r for r in attribution(["a", "b"], [both], designs)}
+    assert rows["a"] == {
+        "journey": "a",
+        "credited": 3,
+        "credited_by_another": 2,
+        "incremental": 1,
+        "incremental_rate": 0.25,
+        "incremental_ci_low": 0.0,
+        "incremental_ci_high": 0.5,
+    }
+    assert (rows["b"]["credited"], rows["b"]["incremental"]) == (2, 0)
 
 
 def test_cannibalisation_needs_two_journeys(capsys: pytest.CaptureFixture[str]) -> None:

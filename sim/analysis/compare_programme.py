@@ -224,6 +224,42 @@ def cannibalisation(
     return rows
 
 
+def attribution(
+    journeys: Sequence[str], both: Sequence[JourneyCredit], designs: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Per journey: the people its goal attribution credits when everything runs, against
+    the conversions it adds (``all`` minus ``without-<journey>``, paired per person).
+
+    Credit far above the increment is the other face of cannibalisation: orders
+    that would have come anyway, often claimed by two journeys at once
+    (``credited_by_another``: credited people some other journey credits too).
+    """
+    rows = []
+    for name in journeys:
+        credited = sum(len(run.credited.get(name, set())) for run in both)
+        shared = sum(
+            len(
+                run.credited.get(name, set())
+                & set().union(*(v for k, v in run.credited.items() if k != name))
+            )
+            for run in both
+        )
+        row = designs[f"without-{name}"]
+        pair = row["lift_paired"]
+        rows.append(
+            {
+                "journey": name,
+                "credited": credited,
+                "credited_by_another": shared,
+                "incremental": designs["all"]["conversions"] - row["conversions"],
+                "incremental_rate": round(-pair["mean"], 6) + 0.0,  # + 0.0: no "-0.0"
+                "incremental_ci_low": round(-pair["ci_high"], 6) + 0.0,
+                "incremental_ci_high": round(-pair["ci_low"], 6) + 0.0,
+            }
+        )
+    return rows
+
+
 def drop_journey(journeys: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     """The ``[[journeys]]`` tables without journey ``name``."""
     return [j for j in journeys if j.get("name") != name]

@@ -451,7 +451,12 @@ def run_designs(scenarios: list[Scenario], args: argparse.Namespace, out: Path) 
         read_outcome,
         same_population,
     )
-    from sim.analysis.compare_programme import JourneyCredit, cannibalisation, read_credit
+    from sim.analysis.compare_programme import (
+        JourneyCredit,
+        attribution,
+        cannibalisation,
+        read_credit,
+    )
     from sim.runner import Run
 
     arms = design_arms(scenarios, args.cannibalisation)
@@ -494,6 +499,7 @@ def run_designs(scenarios: list[Scenario], args: argparse.Namespace, out: Path) 
         journeys = [name.removeprefix("without-") for name in names[1:]]
         without = {j: credits[f"without-{j}"] for j in journeys}
         result["cannibalisation"] = cannibalisation(journeys, credits["all"], without)
+        result["attribution"] = attribution(journeys, credits["all"], result["designs"])
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
     print_designs(result)
     print(f"compare folder: {out}")
@@ -542,6 +548,8 @@ DESIGN_METHOD = {
     "held out, Newcombe 95% interval (sim/analysis/compare_programme.py)",
     "cannibalisation": "people who entered journeys A and B when both ran: A's goal credit "
     "without B minus with B, paired per person, normal 95% interval",
+    "attribution": "per journey: people its goal attribution credits with every journey running, "
+    "against the conversions it adds (all minus without-<journey>, paired per reached person)",
 }
 
 
@@ -571,6 +579,13 @@ def print_designs(result: dict[str, Any]) -> None:
             f"programme ({name}): treated {treated['converted']}/{treated['persons']}"
             f" vs held out {held['converted']}/{held['persons']}: lift"
             f" {_interval(lift['lift'], lift['lift_ci_low'], lift['lift_ci_high'])}"
+        )
+    for row in result.get("attribution", []):
+        console.print(
+            f"{row['journey']}: credited {row['credited']} ({row['credited_by_another']} also by"
+            f" another journey), incremental {row['incremental']}"
+            f" ({_interval(row['incremental_rate'], row['incremental_ci_low'], row['incremental_ci_high'])}"
+            " of reached people)"
         )
     for row in result.get("cannibalisation", []):
         console.print(
