@@ -4,7 +4,10 @@ The same people (the cart-journey scenario's seed and households) run twice:
 once with the abandoned-cart campaign of ``abandoned-cart.toml`` (one message
 an hour after ``Product Added``), once with the cross-device cart journey of
 ``cart-journey.toml`` (wait, experiment, push, wait until morning, split,
-e-mail, wait for a workout, split, watch glance). Rounds alternate; the
+e-mail, wait for a workout, split, watch glance). A third run puts the
+journeys and house rules of ``programme-journey.toml`` on the same people
+(segments with time windows, entries on segment and trait changes, a paced
+broadcast, event templates, rolling programme caps). Rounds alternate; the
 median of the paired ratios is reported (target: at most 20% more wall time).
 """
 
@@ -30,29 +33,43 @@ def timed(scenario: Scenario, out: Path) -> float:
     return time.perf_counter() - started
 
 
-def pair() -> tuple[Scenario, Scenario]:
-    """(one-message campaign, journey) on the same people (the scenario's 1,000 over 3 days)."""
+def trio() -> tuple[Scenario, Scenario, Scenario]:
+    """(one-message campaign, cart journey, programme journeys) on the same people (the
+    cart-journey scenario's 1,000 over 3 days)."""
     journey = load_scenario(ROOT / "scenarios" / "cart-journey.toml")
     cart = load_scenario(ROOT / "scenarios" / "abandoned-cart.toml").campaigns[:1]
-    return dataclasses.replace(journey, journeys=[], campaigns=cart), journey
+    house = load_scenario(ROOT / "scenarios" / "programme-journey.toml")
+    programme = dataclasses.replace(journey, journeys=house.journeys, programme=house.programme)
+    return dataclasses.replace(journey, journeys=[], campaigns=cart), journey, programme
 
 
 def run() -> list[Result]:
-    campaign, journey = pair()
-    ratios, single, walked = [], [], []
+    campaign, journey, programme = trio()
+    ratios, house_ratios, single, walked, housed = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(ROUNDS):
             base = timed(campaign, Path(tmp) / f"campaign-{k}")
             steps = timed(journey, Path(tmp) / f"journey-{k}")
+            rules = timed(programme, Path(tmp) / f"programme-{k}")
             single.append(base)
             walked.append(steps)
+            housed.append(rules)
             ratios.append(steps / base - 1.0)
+            house_ratios.append(rules / base - 1.0)
     return [
         Result("run with the one-message cart campaign", statistics.median(single), "s"),
         Result("run with the cart journey instead", statistics.median(walked), "s"),
         Result(
             "journey overhead on the same run",
             statistics.median(ratios) * 100,
+            "%",
+            target=20.0,
+            higher_is_better=False,
+        ),
+        Result("run with the programme journeys instead", statistics.median(housed), "s"),
+        Result(
+            "programme journeys overhead on the same run",
+            statistics.median(house_ratios) * 100,
             "%",
             target=20.0,
             higher_is_better=False,

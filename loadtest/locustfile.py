@@ -22,6 +22,7 @@ import gc
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -31,7 +32,13 @@ import gevent
 from gevent.pool import Group
 from locust import FastHttpUser, events, task
 from locust.contrib.fasthttp import FastHttpSession
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import (
+    STATE_MISSING,
+    STATE_RUNNING,
+    STATE_SPAWNING,
+    MasterRunner,
+    WorkerRunner,
+)
 
 from loadtest import checks, replay
 from loadtest.measure import Recorder, rounded, write_series
@@ -40,6 +47,7 @@ log = logging.getLogger("hopsim.replay")
 RETRY_STATUSES = frozenset({0, 408, 429, 500, 502, 503, 504})
 SUMMARY_FILE = "loadtest.json"
 SERIES_FILE = "loadtest_timeseries.csv"
+MISSING_GRACE_S = 10.0  # a worker without heartbeat this long is taken for dead
 
 
 class ReplayState:
@@ -51,6 +59,12 @@ class ReplayState:
         self.done_shards: set[str] = set()
         self.shards = 1
         self.finished = False
+        self.started = False  # master: the workers were all there and got their shards
+        self.stopped_at: float | None = None  # master: when Locust stopped the test
+        self.quitting = False
+        # A worker's own ``--trace``: its copy of the master's trace at another path. The
+        # master's options replace the worker's at spawn, so it is kept aside at init.
+        self.own_trace = ""
 
 
 STATE = ReplayState()
@@ -91,14 +105,15 @@ class ReplayUser(FastHttpUser):
         opts = self.environment.parsed_options
         shard, shards = _my_shard(self.environment)
         lanes = max(1, int(opts.lanes) // shards)
+        trace = STATE.own_trace or opts.trace
         try:
-            if not opts.trace:
+            if not trace:
                 raise replay.TraceError("--trace PATH is required (a hopsim trace.jsonl.gz)")
-            events_ = replay.read_trace(
-                Path(opts.trace), shard, shards, on_progress=lambda: gevent.sleep(0)
-            )
+            _check_same_trace(Path(trace), getattr(opts, "replay_trace_bytes", None))
+            events_ = replay.read_trace(Path(trace), shard, shards, on_progress=let_others_run)
             plan = replay.build_plan(
                 events_,
+                on_progress=let_others_run,
                 speed=opts.speed,
                 lanes=lanes,
                 shards=shards,
@@ -184,12 +199,35 @@ class ReplayUser(FastHttpUser):
                 ready = end + pause
 
 
+def let_others_run() -> None:
+    """Let Locust's own greenlets run while a worker loads and plans a large trace.
+
+    A master calls a worker missing after about three seconds without its heartbeat and
+    stops the test when none is left, so loading a million-event shard must pause often.
+    NOTE: ``gevent.sleep(0)`` runs waiting greenlets but not due timers, and the heartbeat
+    is a timer; a one-millisecond sleep runs both.
+    """
+    gevent.sleep(0.001)
+
+
 def _backoff(response: Any, attempt: int) -> float:
     try:
         after = float(response.headers.get("retry-after") or 0)
     except (TypeError, ValueError, AttributeError):
         after = 0.0
     return float(min(1.0, max(after, 0.05 * 2**attempt)))
+
+
+def _check_same_trace(trace: Path, master_bytes: int | None) -> None:
+    """A worker's trace must be the master's file: same size, or the shards would not add up."""
+    if master_bytes is None or not trace.exists():
+        return
+    size = trace.stat().st_size
+    if size != master_bytes:
+        raise replay.TraceError(
+            f"{trace}: {size} bytes, the master's trace has {master_bytes}; "
+            "every worker needs a copy of the same trace file"
+        )
 
 
 def _my_shard(environment: Any) -> tuple[int, int]:
@@ -227,6 +265,7 @@ def on_init(environment: Any, **_: Any) -> None:
     if opts is None or runner is None:
         return
     if isinstance(runner, WorkerRunner):
+        STATE.own_trace = opts.trace
         return
     shards = max(1, int(opts.expect_workers)) if isinstance(runner, MasterRunner) else 1
     ReplayUser.fixed_count = shards
@@ -257,6 +296,64 @@ def on_test_start(environment: Any, **_: Any) -> None:
         STATE.merged = None
         # travels to the workers inside the spawn message's parsed_options
         environment.parsed_options.replay_shards = {w: i for i, w in enumerate(workers)}
+        trace = Path(environment.parsed_options.trace or "")
+        if trace.is_file():  # the workers check their copy against it
+            environment.parsed_options.replay_trace_bytes = trace.stat().st_size
+        STATE.started = True
+        STATE.stopped_at, STATE.quitting = None, False
+        if environment.parsed_options.headless:  # in the web UI, stopping is the user's call
+            gevent.spawn(_watch_workers, environment, workers)
+
+
+def on_test_stop(environment: Any, **_: Any) -> None:
+    if isinstance(environment.runner, MasterRunner):
+        STATE.stopped_at = time.monotonic()
+
+
+def _watch_workers(environment: Any, workers: list[str]) -> None:
+    """Master: end a replay that can no longer finish, instead of waiting for ``-t``.
+
+    A shard's events come from its worker only. When that worker quits, dies (missing for
+    ``MISSING_GRACE_S``: Locust itself forgets it only after a minute) or is stopped (Locust
+    stops the test once every worker went missing) before its shard is done, the replay is
+    incomplete: say which worker, exit 2, and write what was measured.
+    """
+    seen: set[str] = set()
+    missing_since: dict[str, float] = {}
+    while not STATE.quitting and len(STATE.done_shards) < STATE.shards:
+        gevent.sleep(1)
+        if STATE.quitting or len(STATE.done_shards) >= STATE.shards:
+            return
+        if STATE.stopped_at is not None:  # a quit (the end, -t) follows its stop at once
+            problem = "Locust stopped the test" if time.monotonic() - STATE.stopped_at > 5 else ""
+        else:
+            waiting = [w for w in workers if w not in STATE.done_shards]
+            problem = _lost_worker(environment.runner, waiting, seen, missing_since)
+        if problem:
+            log.error("cannot replay: %s before every shard was done", problem)
+            environment.process_exit_code = 2
+            environment.runner.quit()
+            return
+
+
+def _lost_worker(
+    runner: Any, waiting: list[str], seen: set[str], missing_since: dict[str, float]
+) -> str:
+    """Why one of the ``waiting`` workers will never finish its shard, or ``""``."""
+    for worker in waiting:
+        node = runner.clients.get(worker)
+        if node is None:
+            return f"worker {worker} left"
+        if node.state in (STATE_RUNNING, STATE_SPAWNING):
+            seen.add(worker)
+            missing_since.pop(worker, None)
+        elif node.state == STATE_MISSING:
+            since = missing_since.setdefault(worker, time.monotonic())
+            if time.monotonic() - since > MISSING_GRACE_S:
+                return f"worker {worker} sent no heartbeat for {MISSING_GRACE_S:g} s"
+        elif worker in seen:  # back to ready or stopped: its replay was cut short
+            return f"worker {worker} stopped"
+    return ""
 
 
 def on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
@@ -278,10 +375,15 @@ def _merge(shipment: dict[str, Any] | None) -> None:
 
 
 def on_quitting(environment: Any, **_: Any) -> None:
+    STATE.quitting = True
     opts = environment.parsed_options
     if opts is None or isinstance(environment.runner, WorkerRunner):
         return
     is_master = isinstance(environment.runner, MasterRunner)
+    if is_master and not STATE.started:  # e.g. the workers never all connected
+        log.error("the replay never started: no %s written", SUMMARY_FILE)
+        environment.process_exit_code = max(2, environment.process_exit_code or 0)
+        return
     rec = (STATE.merged or Recorder()) if is_master else STATE.recorder
     summary = rec.summary()
     found = checks.evaluate(
@@ -336,6 +438,7 @@ hooks: Any = events  # Locust's EventHook.add_listener is untyped
 hooks.init_command_line_parser.add_listener(add_options)
 hooks.init.add_listener(on_init)
 hooks.test_start.add_listener(on_test_start)
+hooks.test_stop.add_listener(on_test_stop)
 hooks.report_to_master.add_listener(on_report_to_master)
 hooks.worker_report.add_listener(on_worker_report)
 hooks.quitting.add_listener(on_quitting)

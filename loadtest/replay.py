@@ -170,8 +170,12 @@ def build_plan(
     interval: float = DEFAULT_INTERVAL,
     max_bytes: int = MAX_BATCH_BYTES,
     scope: str = "device",
+    on_progress: Callable[[], object] | None = None,
 ) -> Plan:
-    """Batch ``events`` (in trace order) into per-lane lists of batches."""
+    """Batch ``events`` (in trace order) into per-lane lists of batches.
+
+    ``on_progress`` is called every 10,000 events, as in :func:`read_trace`.
+    """
     if speed <= 0:
         raise ValueError("speed must be > 0")
     if lanes < 1 or size < 1 or interval < 0 or max_bytes < 1:
@@ -187,6 +191,8 @@ def build_plan(
         due = event.at / speed
         last_due = due
         count += 1
+        if on_progress is not None and count % 10_000 == 0:
+            on_progress()
         lane = lane_cache.get(event.device)
         if lane is None:
             lane = lane_cache[event.device] = lane_of(event.device, shards, lanes)

@@ -7,12 +7,20 @@ headless in a subprocess, stops everything and leaves ``loadtest.json``,
 ``loadtest_timeseries.csv``, Locust's CSV files and HTML report (and
 ``report.html``) in the run folder. The exit code is Locust's: non-zero when a
 ``--check-*`` threshold is missed.
+
+Past one machine the same command runs once per host: ``--master
+--expect-workers N`` on one (it plans nothing, merges the workers' samples and
+writes the run folder exactly as above), ``--worker --master-host H`` on each
+of the others (it replays the devices of its shard and prints nothing of its
+own). Locust's master hands the replay options to the workers, so a worker
+takes only where its master is, and optionally its own copy of the trace.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import json
 import os
 import signal
@@ -30,6 +38,38 @@ from sim.errors import HopsimError
 ROOT = Path(__file__).resolve().parent.parent.parent
 LOCUSTFILE = ROOT / "loadtest" / "locustfile.py"
 DEFAULT_SCENARIO = Path("scenarios/day-in-the-life.toml")
+MASTER_PORT = 5557  # Locust's own default
+# Only the master (or a single-process run) takes these: Locust sends them to the workers.
+MASTER_ONLY = (
+    "--speed", "--duration", "--host", "--out", "--write-key", "--lanes", "--batch-size",
+    "--batch-interval", "--batch-scope", "--persons", "--days", "--check-p99-ms",
+    "--check-fail-ratio", "--check-eps", "--check-latency", "--no-report",
+)  # fmt: skip
+ONLY_WITH_MASTER = (
+    "--expect-workers", "--expect-workers-max-wait", "--master-bind-host", "--master-bind-port"
+)  # fmt: skip
+ONLY_WITH_WORKER = ("--master-host", "--master-port", "--connect-timeout")
+
+
+class Given(argparse.Action):
+    """Store an option's value like argparse does, and note that the user gave it.
+
+    A worker refuses options only its master takes; whether ``--speed 1440`` was typed or
+    is the default matters there, and a plain namespace cannot tell the two apart.
+    """
+
+    def __call__(
+        self, parser: Any, namespace: Any, values: Any, option_string: str | None = None
+    ) -> None:
+        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
+        namespace.given = (*getattr(namespace, "given", ()), option_string)
+
+
+def flag(parser: Any, *names: str, **kwargs: Any) -> None:
+    """``parser.add_argument`` that records the option as given (``store_true`` too)."""
+    if kwargs.pop("action", None) == "store_true":
+        kwargs.update(nargs=0, const=True, default=False)
+    parser.add_argument(*names, action=Given, **kwargs)
 
 
 def register(subparsers: Any) -> None:
@@ -48,35 +88,56 @@ def register(subparsers: Any) -> None:
         default=None,
         help=f"scenario .toml or trace.jsonl.gz (default {DEFAULT_SCENARIO})",
     )
-    parser.add_argument("--speed", type=float, default=1440.0, help="time compression (1440)")
-    parser.add_argument(
-        "--duration", type=float, default=None, help="stop after SECONDS (default: end of trace)"
+    flag(parser, "--speed", type=float, default=1440.0, help="time compression (1440)")
+    flag(
+        parser,
+        "--duration",
+        type=float,
+        default=None,
+        help="stop after SECONDS (default: end of trace)",
     )
-    parser.add_argument("--processes", type=int, default=1, help="Locust worker processes")
-    parser.add_argument("--host", default=None, help="collector URL (default: start hopsim serve)")
-    parser.add_argument("--out", type=Path, default=None, help="run folder (default reports/...)")
-    parser.add_argument("--write-key", default="", help="write key (HTTP Basic user)")
-    parser.add_argument("--lanes", type=int, default=32, help="sequential senders in total")
-    parser.add_argument("--batch-size", type=int, default=100, help="events per batch (100)")
-    parser.add_argument("--batch-interval", type=float, default=0.5, help="flush after (0.5 s)")
-    parser.add_argument("--batch-scope", choices=("device", "lane"), default="device")
-    parser.add_argument("--persons", type=int, default=None, help="scenario: population override")
-    parser.add_argument("--days", type=int, default=None, help="scenario: days override")
-    parser.add_argument("--check-p99-ms", type=float, default=None)
-    parser.add_argument("--check-fail-ratio", type=float, default=None)
-    parser.add_argument("--check-eps", type=float, default=None)
-    parser.add_argument("--check-latency", choices=("schedule", "send"), default="schedule")
-    parser.add_argument("--no-report", action="store_true", help="skip report.html")
-    parser.set_defaults(func=handle)
+    flag(parser, "--processes", type=int, default=1, help="Locust worker processes")
+    flag(parser, "--host", default=None, help="collector URL (default: start hopsim serve)")
+    flag(parser, "--out", type=Path, default=None, help="run folder (default reports/...)")
+    flag(parser, "--write-key", default="", help="write key (HTTP Basic user)")
+    flag(parser, "--lanes", type=int, default=32, help="sequential senders in total")
+    flag(parser, "--batch-size", type=int, default=100, help="events per batch (100)")
+    flag(parser, "--batch-interval", type=float, default=0.5, help="flush after (0.5 s)")
+    flag(parser, "--batch-scope", choices=("device", "lane"), default="device")
+    flag(parser, "--persons", type=int, default=None, help="scenario: population override")
+    flag(parser, "--days", type=int, default=None, help="scenario: days override")
+    flag(parser, "--check-p99-ms", type=float, default=None)
+    flag(parser, "--check-fail-ratio", type=float, default=None)
+    flag(parser, "--check-eps", type=float, default=None)
+    flag(parser, "--check-latency", choices=("schedule", "send"), default="schedule")
+    flag(parser, "--no-report", action="store_true", help="skip report.html")
+    cluster = parser.add_argument_group(
+        "past one machine",
+        "one `hopsim loadtest --master` and N `hopsim loadtest --worker`s on any hosts; "
+        "the trace is split by device over the workers",
+    )
+    flag(cluster, "--master", action="store_true", help="be the master of N workers")
+    flag(cluster, "--expect-workers", type=int, default=None, metavar="N",
+         help="master: start once N workers are connected")  # fmt: skip
+    flag(cluster, "--expect-workers-max-wait", type=float, default=300.0, metavar="SECONDS",
+         help="master: give up when the workers are not all there after this long (300)")  # fmt: skip
+    flag(cluster, "--master-bind-host", default="127.0.0.1",
+         help="master: address the workers connect to (127.0.0.1)")  # fmt: skip
+    flag(cluster, "--master-bind-port", type=int, default=MASTER_PORT,
+         help=f"master: port the workers connect to ({MASTER_PORT})")  # fmt: skip
+    flag(cluster, "--worker", action="store_true",
+         help="be a worker: replay one shard of the master's trace")  # fmt: skip
+    flag(cluster, "--master-host", default="127.0.0.1", help="worker: the master's address")
+    flag(cluster, "--master-port", type=int, default=MASTER_PORT, help="worker: its port")
+    flag(cluster, "--connect-timeout", type=float, default=60.0, metavar="SECONDS",
+         help="worker: give up when the master is not reachable after this long (60)")  # fmt: skip
+    parser.set_defaults(func=handle, given=())
 
 
 def handle(args: argparse.Namespace) -> int:
-    if args.speed <= 0:
-        raise HopsimError("--speed: expected a number > 0")
-    if args.processes < 1:
-        raise HopsimError("--processes: expected a whole number >= 1")
-    if args.duration is not None and args.duration <= 0:
-        raise HopsimError("--duration: expected seconds > 0")
+    check_options(args)
+    if args.worker:
+        return run_worker(args)
     source: Path = args.source or DEFAULT_SCENARIO
     if not source.exists():
         raise HopsimError(f"{source}: no such scenario or trace")
@@ -98,6 +159,16 @@ def handle(args: argparse.Namespace) -> int:
         code = run_locust(args, trace, host, out, span)
         server = server_stats(host) if server_data is not None else None
     summary_path = out / "loadtest.json"
+    log_text = (out / "locust.log").read_text(encoding="utf-8", errors="replace")
+    if args.master and "Gave up waiting for workers" in log_text:
+        raise HopsimError(
+            f"--expect-workers {args.expect_workers}: not all workers connected to "
+            f"{args.master_bind_host}:{args.master_bind_port} within "
+            f"{args.expect_workers_max_wait:g} s (--expect-workers-max-wait)"
+        )
+    refusals = [line for line in log_text.splitlines() if "cannot replay: " in line]
+    if refusals:  # a worker (or the one process) stopped before sending: say why
+        raise HopsimError(refusals[0].split("cannot replay: ", 1)[1])
     if not summary_path.exists():
         tail = (out / "locust.log").read_text(encoding="utf-8", errors="replace")[-3000:]
         raise HopsimError(f"Locust wrote no loadtest.json (exit {code}); its log ends:\n{tail}")
@@ -110,6 +181,133 @@ def handle(args: argparse.Namespace) -> int:
     if not args.no_report:
         report(out)
     return code
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse values and combinations of options that cannot work, naming the option."""
+    given = set(args.given)
+    if args.master and args.worker:
+        raise HopsimError("--worker: not with --master; a process is one or the other")
+    if args.worker:
+        check_worker(args, given)
+        return
+    for option in ONLY_WITH_WORKER + (() if args.master else ONLY_WITH_MASTER):
+        if option in given:
+            role = "--worker" if option in ONLY_WITH_WORKER else "--master"
+            raise HopsimError(f"{option}: only taken with {role}")
+    if args.speed <= 0:
+        raise HopsimError("--speed: expected a number > 0")
+    if args.processes < 1:
+        raise HopsimError("--processes: expected a whole number >= 1")
+    if args.duration is not None and args.duration <= 0:
+        raise HopsimError("--duration: expected seconds > 0")
+    if args.master:
+        check_master(args, given)
+
+
+def check_master(args: argparse.Namespace, given: set[str]) -> None:
+    if args.expect_workers is None:
+        raise HopsimError("--master: needs --expect-workers N, the number of workers to wait for")
+    if args.expect_workers < 1:
+        raise HopsimError(
+            f"--expect-workers: expected a whole number >= 1, got {args.expect_workers}"
+        )
+    if "--processes" in given:
+        raise HopsimError(
+            "--processes: not with --master; its workers are the processes "
+            "(a --worker takes --processes to run several on its host)"
+        )
+    if args.expect_workers_max_wait <= 0:
+        raise HopsimError("--expect-workers-max-wait: expected seconds > 0")
+    check_port("--master-bind-port", args.master_bind_port)
+    if args.host is None and not is_loopback(args.master_bind_host):
+        raise HopsimError(
+            f"--host: required with --master-bind-host {args.master_bind_host}: without it the "
+            "master starts a private hopsim serve on 127.0.0.1, which workers on other hosts "
+            "cannot reach"
+        )
+
+
+def check_worker(args: argparse.Namespace, given: set[str]) -> None:
+    for option in MASTER_ONLY + ONLY_WITH_MASTER:
+        if option in given:
+            raise HopsimError(
+                f"{option}: only the master takes this option (Locust sends the master's replay "
+                "options to every worker); drop it from the --worker command"
+            )
+    source: Path | None = args.source
+    if source is not None and source.suffix == ".toml":
+        raise HopsimError(
+            f"{source}: a worker replays a trace, not a scenario; give it its copy of the "
+            "master's trace, or nothing to read the trace at the master's path"
+        )
+    if source is not None and not source.exists():
+        raise HopsimError(f"{source}: no such trace")
+    if args.processes < 1:
+        raise HopsimError("--processes: expected a whole number >= 1")
+    if args.connect_timeout <= 0:
+        raise HopsimError("--connect-timeout: expected seconds > 0")
+    check_port("--master-port", args.master_port)
+
+
+def check_port(option: str, port: int) -> None:
+    if not 0 < port < 65536:
+        raise HopsimError(f"{option}: expected a TCP port 1-65535, got {port}")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    """One Locust worker (``--processes``: several) for the master at ``--master-host``.
+
+    It waits for the master's port to accept connections, at most ``--connect-timeout``
+    seconds (Locust's own worker would retry for five minutes, quietly), then runs in the
+    foreground until its master quits; its exit code is Locust's.
+    """
+    wait_for_master(args.master_host, args.master_port, args.connect_timeout)
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker"]
+    command += ["--master-host", args.master_host, "--master-port", str(args.master_port)]
+    if args.processes > 1:
+        command += ["--processes", str(args.processes)]
+    if args.source is not None:
+        command += ["--trace", str(args.source.resolve())]
+    process = subprocess.Popen(command, env=locust_env())
+    # A service manager stops a worker with SIGTERM: pass it on, so Locust's worker tells
+    # its master it is leaving instead of living on without the command that started it.
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    try:
+        return process.wait()
+    except BaseException:
+        stop(process)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def wait_for_master(host: str, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            left = max(0.1, min(2.0, deadline - time.monotonic()))
+            with socket.create_connection((host, port), timeout=left):
+                return
+        except OSError as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                reason = exc.strerror or str(exc)
+                raise HopsimError(
+                    f"--master-host {host} --master-port {port}: no Locust master reachable "
+                    f"within {timeout:g} s ({reason}); start `hopsim loadtest --master` first "
+                    "or raise --connect-timeout"
+                ) from None
+            time.sleep(min(0.5, left))
 
 
 def simulate(scenario: Path, out: Path, persons: int | None, days: int | None) -> Path:
@@ -216,7 +414,12 @@ def locust_command(args: argparse.Namespace, trace: Path, host: str, out: Path) 
         command += ["--write-key", args.write_key]
     if args.duration is not None:
         command += ["-t", f"{args.duration:g}s"]
-    if args.processes > 1:
+    if args.master:
+        command += ["--master", "--expect-workers", str(args.expect_workers)]
+        command += ["--expect-workers-max-wait", f"{args.expect_workers_max_wait:g}"]
+        command += ["--master-bind-host", args.master_bind_host]
+        command += ["--master-bind-port", str(args.master_bind_port)]
+    elif args.processes > 1:
         # Locust's master listens on 5557 unless told otherwise: a free loopback port lets
         # two replays (or two CI jobs) on one machine run side by side.
         port = str(free_port())
@@ -235,10 +438,10 @@ def run_locust(args: argparse.Namespace, trace: Path, host: str, out: Path, span
     command = locust_command(args, trace, host, out)
     # the replay quits by itself at the end of the trace; this is only a safety net
     limit = (args.duration or span / args.speed) + 120.0
-    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    if args.master:
+        limit += args.expect_workers_max_wait
     with (out / "locust.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=locust_env())
         try:
             return process.wait(limit)
         except subprocess.TimeoutExpired:
@@ -247,6 +450,12 @@ def run_locust(args: argparse.Namespace, trace: Path, host: str, out: Path, span
         except BaseException:
             stop(process)
             raise
+
+
+def locust_env() -> dict[str, str]:
+    """This environment, with the repository on ``PYTHONPATH`` for ``import loadtest``."""
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def print_summary(summary: dict[str, Any], out: Path) -> None:

@@ -26,6 +26,7 @@ from sim.engine.identity import IdentityGraph
 from sim.engine.identity.shards import ShardIdentity
 from sim.engine.messaging import build_messaging
 from sim.runner.gc import fewer_collections
+from sim.runner.pool import FilePool
 from sim.trace.clock import DAY, iso_ms
 from sim.trace.events import SegmentEvent
 from sim.trace.sink import OrderedSink, TraceSink
@@ -136,6 +137,8 @@ class Shard:
         )
         self.graph = IdentityGraph(load_identity_config(dict(scenario.identity)))
         self.engine = Engine(identity=self.graph, messaging=self.messaging)
+        if self.messaging is not None and count > 1:  # paced broadcasts: one wave, all shards
+            self.messaging.pool = FilePool(folder / "pool", index, count)
         # One shard is the run: its trace is final. Several write parts for the merge.
         part = count > 1
         self.trace = folder / (f"trace-{index}.part" if part else f"trace-{index}.jsonl.gz")

@@ -194,13 +194,68 @@ def test_wait_for_an_event_or_time_out() -> None:
 def test_split_on_opened_sees_every_stitched_device() -> None:
     """The watch's open and the phone's entry are one person once both sign in."""
     split = {"id": "seen", "kind": "split", "on": "opened", "yes": "done", "no": "again"}
-    steps = (wait("w", "seen", hours=2), split, {"id": "done", "kind": "exit"}, msg("again"))
+    steps = (msg("first", "w"), wait("w", "seen", hours=2), split,
+             {"id": "done", "kind": "exit"}, msg("again"))  # fmt: skip
     engine, messenger = setup(journey(*steps))
+    granted(engine, "ph", 0)
     engine.ingest(event("ph", 60, "Product Added"))
+    run_ticks(engine, 0, 120)
     engine.ingest(event("wa", 120, "Signed In", kind="watch"))
-    engine.ingest(event("wa", 1800, "Watch Notification Opened", kind="watch"))
-    run_ticks(engine, 0, hours(3))
+    opened = event("wa", 1800, "Watch Notification Opened", kind="watch", campaign="cart/first")
+    engine.ingest(opened)
+    run_ticks(engine, 180, hours(3))
     assert [r["to"] for r in rows(messenger, "advanced") if r["step"] == "seen"] == ["done"]
+
+
+def _seen_way(extra: dict[str, Any], opened_campaign: str) -> str:
+    split = {"id": "seen", "kind": "split", "on": "opened", "yes": "done", "no": "again"}
+    steps = (msg("first", "w"), wait("w", "seen", hours=2), split | extra,
+             {"id": "done", "kind": "exit"}, msg("again"))  # fmt: skip
+    engine, messenger = setup(journey(*steps))
+    granted(engine, "ph", 0)
+    engine.ingest(event("ph", 60, "Product Added"))
+    run_ticks(engine, 0, 120)
+    engine.ingest(event("ph", 900, "Push Notification Tapped", campaign=opened_campaign))
+    run_ticks(engine, 180, hours(3))
+    (way,) = [r["to"] for r in rows(messenger, "advanced") if r["step"] == "seen"]
+    return str(way)
+
+
+def test_opened_split_counts_the_journey_own_messages_unless_any() -> None:
+    """An open of another campaign's message is not engagement with this journey; with
+    ``messages = "any"`` it is (the reading before), and a step id narrows it to one message."""
+    assert _seen_way({}, "storm") == "again"
+    assert _seen_way({"messages": "any"}, "storm") == "done"
+    assert _seen_way({}, "cart/first") == "done"
+    assert _seen_way({}, "cart/again") == "done"  # any message of this journey
+    assert _seen_way({"messages": "first"}, "cart/again") == "again"
+    assert _seen_way({"messages": "first"}, "cart/first") == "done"
+
+
+def test_clicked_split_counts_clicks_of_own_messages() -> None:
+    split = {"id": "hit", "kind": "split", "on": "clicked", "yes": "done", "no": "again"}
+    steps = (msg("first", "w"), wait("w", "hit", hours=2), split,
+             {"id": "done", "kind": "exit"}, msg("again"))  # fmt: skip
+    engine, messenger = setup(journey(*steps))
+    for user in ("u-1", "u-2"):
+        granted(engine, f"ph-{user}", 0, user=user)
+        engine.ingest(event(f"ph-{user}", 60, "Product Added", user=user))
+    run_ticks(engine, 0, 120)
+    engine.ingest(event("ph-u-1", 900, "Email Link Clicked", campaign="cart/first", user="u-1"))
+    engine.ingest(event("ph-u-2", 900, "Email Opened", campaign="cart/first", user="u-2"))
+    run_ticks(engine, 180, hours(3))
+    ways = sorted(r["to"] for r in rows(messenger, "advanced") if r["step"] == "hit")
+    assert ways == ["again", "done"]
+
+
+def test_messages_option_is_checked() -> None:
+    bad = {"id": "s", "kind": "split", "on": "opened", "messages": "nope", "yes": "m", "no": "m"}
+    text = problems(journey(bad, msg("m")))
+    assert "journeys[0] (cart).steps (s).messages: expected one of ['journey', 'any']" in text
+    wrong = {"id": "s", "kind": "split", "on": "ordered", "messages": "any", "yes": "m", "no": "m"}
+    assert "steps[0] (s).messages: expected on an opened or clicked split" in problems(
+        journey(wrong, msg("m"))
+    )
 
 
 def test_split_on_last_device_and_trait() -> None:

@@ -23,10 +23,12 @@ def setup(programme: dict[str, Any], *campaigns: dict[str, Any]) -> tuple[Engine
     return Engine({}, messaging=messenger), messenger
 
 
-def three(tag: str = "promo", transactional: bool = False) -> list[dict[str, Any]]:
+def three(tag: str = "promo", transactional: bool = False, **over: Any) -> list[dict[str, Any]]:
     message = dict(MSG, tag=tag, transactional=transactional)
     return [
-        campaign(name=f"c{i}", caps=CAPS, message=message, trigger={"event": "Product Added"})
+        campaign(
+            name=f"c{i}", caps=CAPS, message=message, trigger={"event": "Product Added"}, **over
+        )
         for i in range(3)
     ]
 
@@ -74,6 +76,69 @@ def test_global_control_group_hears_nothing_else() -> None:
     assert all(bucket("programme", p) >= 20 for p in sent)
 
 
+def test_rolling_window_cap_counts_the_last_days_not_the_calendar_day() -> None:
+    """Three promotions in any seven days: day 1 sends three, day 3 none, day 8 again."""
+    promo = {"caps": [{"tag": "promo", "max": 3, "window_days": 7}]}
+    engine, messenger = setup(promo, *three(reentry_hours=1))
+    granted(engine, "ph", 0)
+    for day in (0, 2, 7.5):
+        at = hours(24 * day) + 60
+        engine.ingest(event("ph", at, "Product Added"))
+        run_ticks(engine, at, at + hours(1))
+    assert reasons(messenger) == ["sent"] * 3 + ["programme_cap:promo:7d"] * 3 + ["sent"] * 3
+    both = {"caps": [{"per_day": 1}, {"max": 2, "window_hours": 36}]}
+    awake = {"start": "00:00", "end": "00:00"}
+    engine, messenger = setup(both, *three(reentry_hours=1, quiet_hours=awake))
+    granted(engine, "ph", 0)
+    for day in (0, 1.1, 1.45):  # local days in New York: Nov 1, Nov 2, Nov 3
+        at = hours(24 * day) + 60
+        engine.ingest(event("ph", at, "Product Added"))
+        run_ticks(engine, at, at + hours(1))
+    day_cap, rolling = "programme_cap:total", "programme_cap:total:36h"
+    assert reasons(messenger) == ["sent", day_cap, day_cap] * 2 + [rolling] * 3
+
+
+def journey_sends(programme_caps: Any) -> list[str]:
+    """Three pushes of one journey under a house cap of one push a day."""
+    step = {"kind": "message", "message": dict(MSG), "channels": ["push"], "caps": CAPS}
+    steps = [step | {"id": "a", "next": "b"}, step | {"id": "b", "next": "c"}, step | {"id": "c"}]
+    spec: dict[str, Any] = {
+        "name": "j",
+        "entry": {"event": "Product Added"},
+        "quiet_hours": {"start": "00:00", "end": "00:00"},
+        "steps": steps,
+    }
+    if programme_caps is not None:
+        spec["programme_caps"] = programme_caps
+    house = {"caps": [{"channel": "push", "per_day": 1}]}
+    messenger = build_messaging([], "p.toml: campaigns", [spec], house)
+    assert messenger is not None
+    messenger.bind_start(START)
+    drive(Engine({}, messaging=messenger))
+    return reasons(messenger)
+
+
+def test_a_journey_overrides_the_house_caps_or_is_exempt() -> None:
+    assert journey_sends(None) == ["sent", "programme_cap:push", "programme_cap:push"]
+    assert journey_sends("exempt") == ["sent", "sent", "sent"]
+    own = [{"channel": "push", "max": 2, "window_hours": 12}]
+    assert journey_sends(own) == ["sent", "sent", "programme_cap:push:12h"]
+
+
+def test_bad_journey_programme_caps_name_journey_and_key() -> None:
+    spec = {"name": "j", "entry": {"event": "Product Added"}, "programme_caps": "never",
+            "steps": [{"id": "a", "kind": "message", "message": dict(MSG)}]}  # fmt: skip
+    with pytest.raises(
+        ConfigError, match=r"p\.toml: journeys\[0\] \(j\)\.programme_caps: expected"
+    ):
+        build_messaging([], "p.toml: campaigns", [spec])
+    spec["programme_caps"] = [{"tag": "promo", "max": 2}]
+    with pytest.raises(
+        ConfigError, match=r"journeys\[0\] \(j\)\.programme_caps\[0\]: expected max"
+    ):
+        build_messaging([], "p.toml: campaigns", [spec])
+
+
 @pytest.mark.parametrize(
     ("programme", "needle"),
     [
@@ -81,6 +146,16 @@ def test_global_control_group_hears_nothing_else() -> None:
         ({"caps": [{"channel": "fax", "per_day": 1}]}, "programme.caps[0].channel"),
         ({"caps": [{"per_day": 0}]}, "programme.caps[0].per_day"),
         ({"colour": "red"}, "programme.colour"),
+        ({"caps": [{"channel": "push"}]}, "programme.caps[0]: expected exactly one of per_day"),
+        ({"caps": [{"per_day": 1, "max": 2}]}, "programme.caps[0]: expected exactly one of"),
+        ({"caps": [{"max": 2, "window_days": 0}]}, "programme.caps[0].window_days: expected"),
+        (
+            {"caps": [{"max": 2, "window_days": 1, "window_hours": 2}]},
+            "programme.caps[0]: expected max",
+        ),
+        ({"caps": "often"}, "programme.caps: expected an array"),
+        ({"segments": {"x": {"event": "Nope"}}}, "programme.segments.x.event: expected a known"),
+        ({"segments": []}, "programme.segments: expected a table"),
     ],
 )
 def test_bad_programme_names_the_key(programme: dict[str, Any], needle: str) -> None:

@@ -54,6 +54,52 @@ def test_template_filled_from_identify_traits() -> None:
     assert row["content"]["text"].startswith("Hi Kaylee: Your code: X1")
 
 
+def named(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    raw["properties"]["name"] = name
+    return raw
+
+
+def test_template_filled_from_the_triggering_event_properties() -> None:
+    """A campaign's and a journey's text name what the entry event carried: the product, the
+    cart's items; an event without the property suppresses the message, never half-filled."""
+    message = {
+        "title": "{{ event.name }} is waiting",
+        "body": "{{ event.products | map(attribute='name') | join(', ') }} and more",
+    }
+    engine, messenger = setup(
+        campaign(name="items", message=message, trigger={"event": "Cart Viewed"}),
+        campaign(message={"title": "{{ event.name }} is waiting", "body": "b"}),
+    )
+    granted(engine, "ph", 0)
+    items = [{"name": "Kettle"}, {"name": "Mug"}]
+    engine.ingest(named(event("ph", 60, "Cart Viewed", products=items), "Your cart"))
+    engine.ingest(event("ph", 90, "Product Added", product_id="p-1"))  # no name
+    run_ticks(engine, 0, hours(2))
+    sent = {d["campaign"]: d for d in messenger.decisions}
+    assert sent["items"]["content"]["text"].startswith("Your cart is waiting: Kettle, Mug and more")
+    assert sent["cart"]["decision"] == "suppressed"
+    assert sent["cart"]["reason"].startswith("render_failed:title: 'dict object' has no attribute")
+
+
+def test_journey_messages_read_the_entry_event_and_broadcasts_have_none() -> None:
+    from tests.engine.test_journeys import journey, msg
+    from tests.engine.test_journeys import setup as journey_setup
+
+    title = {"title": "{{ event.name }}: free shipping", "body": "b"}
+    spec = journey(msg("m", message=title))
+    broadcast = journey(msg("m", message=title), name="storm", entry={"at": "2026-11-02T05:00Z"})
+    engine, messenger = journey_setup(spec, broadcast)
+    granted(engine, "ph", 0)
+    engine.ingest(named(event("ph", 60, "Product Added"), "Kettle"))
+    run_ticks(engine, 0, hours(6))
+    texts = {
+        d["journey"]: (d["decision"], d["reason"], d["content"]["text"])
+        for d in messenger.decisions
+    }
+    assert texts["cart"][0] == "sent" and texts["cart"][2].startswith("Kettle: free shipping")
+    assert texts["storm"][:2] == ("suppressed", "render_failed:title: 'event' is undefined")
+
+
 @pytest.mark.parametrize(
     ("title", "why"),
     [

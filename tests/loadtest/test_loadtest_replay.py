@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -17,6 +19,7 @@ from typing import Any
 
 import httpx
 import orjson
+import psutil
 import pytest
 
 from loadtest.synthetic import write_trace
@@ -201,6 +204,177 @@ def test_a_master_and_two_worker_processes_send_every_event_once_in_device_order
     stored = stored_events(data)
     assert sorted(e["messageId"] for e in stored) == [f"m-{i:08d}" for i in range(EVENTS)]
     assert_device_order(stored)
+
+
+def hopsim_loadtest(*argv: str) -> list[str]:
+    return [sys.executable, "-m", "sim.cli", "loadtest", *argv]
+
+
+def test_hopsim_master_and_two_hopsim_workers_send_every_event_once_in_device_order(
+    server: tuple[str, Path], trace: Path, tmp_path: Path
+) -> None:
+    """docs/loadtest.md's one command per host, on 127.0.0.1: the trace split by device.
+
+    The master names its trace relative to its own folder; one worker runs there and reads
+    that path, the other runs in a folder without it and replays its own copy, as a worker
+    on another host would.
+    """
+    url, data = server
+    port = str(free_port())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(trace, elsewhere / "copy.jsonl.gz")
+    out = tmp_path / "out"
+    master = hopsim_loadtest(trace.name, "--master", "--expect-workers", "2",
+                             "--master-bind-port", port, "--expect-workers-max-wait", "60",
+                             "--host", url, "--out", str(out), "--speed", "30", "--lanes", "8",
+                             "--check-fail-ratio", "0", "--no-report")  # fmt: skip
+    worker = ["--worker", "--master-port", port, "--connect-timeout", "60"]
+    runs = [  # the workers first: each waits until the master's port answers
+        (hopsim_loadtest(*worker), tmp_path),
+        (hopsim_loadtest("copy.jsonl.gz", *worker), elsewhere),
+        (master, tmp_path),
+    ]
+    logs = [tmp_path / f"{name}.log" for name in ("worker-a", "worker-b", "master")]
+    processes = []
+    try:
+        for (command, cwd), log in zip(runs, logs, strict=True):
+            with log.open("wb") as sink:
+                processes.append(
+                    subprocess.Popen(command, cwd=cwd, env=env(), stdout=sink, stderr=sink)
+                )
+        assert processes[2].wait(120) == 0, logs[2].read_text()[-3000:]
+        for process, log in zip(processes[:2], logs[:2], strict=True):
+            assert process.wait(30) == 0, log.read_text()[-3000:]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    printed = logs[2].read_text()
+    assert f"120 requests, {EVENTS} of {EVENTS} events, 0 failures" in printed
+    assert f"run folder: {out}" in printed
+    result = summary(out)
+    assert result["events"] == result["planned_events"] == EVENTS
+    assert result["options"]["processes"] == 2 and result["exit_code"] == 0
+    assert [check["ok"] for check in result["checks"]] == [True]
+    # each worker replayed one shard of its own trace file; the shards add up to the trace
+    shards = [re.findall(r"shard (\d)/2: (\d+) events", log.read_text()) for log in logs[:2]]
+    assert sorted(s[0][0] for s in shards) == ["0", "1"]
+    assert sum(int(s[0][1]) for s in shards) == EVENTS
+    stored = stored_events(data)
+    assert sorted(e["messageId"] for e in stored) == [f"m-{i:08d}" for i in range(EVENTS)]
+    assert_device_order(stored)
+
+
+def test_a_hopsim_master_without_its_workers_stops_naming_the_flag(
+    trace: Path, tmp_path: Path
+) -> None:
+    command = hopsim_loadtest(str(trace), "--master", "--expect-workers", "2",
+                              "--master-bind-port", str(free_port()),
+                              "--expect-workers-max-wait", "2", "--out", str(tmp_path / "out"),
+                              "--host", "http://127.0.0.1:9", "--no-report")  # fmt: skip
+    done = subprocess.run(
+        command, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert "--expect-workers 2: not all workers connected" in done.stderr
+    assert not (
+        tmp_path / "out" / "loadtest.json"
+    ).exists()  # no summary of a replay that never ran
+
+
+def test_a_worker_with_another_trace_stops_the_master(trace: Path, tmp_path: Path) -> None:
+    other = write_trace(tmp_path / "other.jsonl.gz", events=500, devices=30, span_seconds=60.0)
+    port = str(free_port())
+    master = hopsim_loadtest(str(trace), "--master", "--expect-workers", "1",
+                             "--master-bind-port", port, "--expect-workers-max-wait", "60",
+                             "--out", str(tmp_path / "out"), "--host", "http://127.0.0.1:9",
+                             "--no-report")  # fmt: skip
+    worker = hopsim_loadtest(str(other), "--worker", "--master-port", port)
+    with subprocess.Popen(worker, cwd=ROOT, env=env(), stderr=subprocess.DEVNULL) as process:
+        try:
+            done = subprocess.run(
+                master, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120
+            )
+        finally:
+            if process.wait(30) is None:
+                process.kill()
+    assert done.returncode == 2
+    assert "the master's trace has" in done.stderr and "same trace file" in done.stderr
+
+
+def test_a_master_whose_worker_dies_mid_replay_stops_instead_of_waiting(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    """One of two workers is killed after it began: its shard can never finish."""
+    url, _ = server
+    trace = write_trace(tmp_path / "t.jsonl.gz", events=600, devices=30, span_seconds=600.0)
+    port = str(free_port())
+    master = hopsim_loadtest(str(trace), "--master", "--expect-workers", "2",
+                             "--master-bind-port", port, "--host", url, "--speed", "10",
+                             "--out", str(tmp_path / "out"), "--no-report")  # fmt: skip
+    worker = hopsim_loadtest("--worker", "--master-port", port)
+    quiet = subprocess.DEVNULL
+    workers = [
+        subprocess.Popen(worker, cwd=ROOT, env=env(), stdout=quiet, stderr=quiet) for _ in range(2)
+    ]
+    began = time.monotonic()
+    try:
+        with subprocess.Popen(
+            master, cwd=ROOT, env=env(), stderr=subprocess.PIPE, text=True
+        ) as run:
+            for _ in range(300):  # until the replay runs: the server has accepted an event
+                if httpx.get(f"{url}/v1/stats").json()["events_accepted"]:
+                    break
+                time.sleep(0.1)
+            for child in psutil.Process(workers[1].pid).children():
+                child.kill()  # the Locust worker under `hopsim loadtest --worker`
+            _, err = run.communicate(timeout=90)
+        assert run.returncode == 2, err[-3000:]
+    finally:
+        for process in workers:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    assert "sent no heartbeat for 10 s before every shard was done" in err
+    assert time.monotonic() - began < 60  # the trace alone would take 60 s at speed 10
+
+
+def test_a_worker_stopped_with_sigterm_takes_its_locust_along_and_the_master_stops(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, _ = server
+    trace = write_trace(tmp_path / "t.jsonl.gz", events=600, devices=30, span_seconds=600.0)
+    port = str(free_port())
+    master = hopsim_loadtest(str(trace), "--master", "--expect-workers", "2",
+                             "--master-bind-port", port, "--host", url, "--speed", "10",
+                             "--out", str(tmp_path / "out"), "--no-report")  # fmt: skip
+    worker = hopsim_loadtest("--worker", "--master-port", port)
+    quiet = subprocess.DEVNULL
+    workers = [
+        subprocess.Popen(worker, cwd=ROOT, env=env(), stdout=quiet, stderr=quiet) for _ in range(2)
+    ]
+    try:
+        with subprocess.Popen(
+            master, cwd=ROOT, env=env(), stderr=subprocess.PIPE, text=True
+        ) as run:
+            for _ in range(300):  # until the replay runs: the server has accepted an event
+                if httpx.get(f"{url}/v1/stats").json()["events_accepted"]:
+                    break
+                time.sleep(0.1)
+            children = psutil.Process(workers[1].pid).children()
+            workers[1].terminate()
+            assert workers[1].wait(30) is not None
+            _, err = run.communicate(timeout=60)
+        assert run.returncode == 2, err[-3000:]
+    finally:
+        for process in workers:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    assert children and not any(child.is_running() for child in children)
+    assert "left before every shard was done" in err
 
 
 class SlowHandler(BaseHTTPRequestHandler):

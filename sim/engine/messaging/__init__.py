@@ -34,9 +34,10 @@ def build_messaging(
     """
     if not campaigns and not journeys:
         return None
-    parsed = parse_campaigns(campaigns, where)
-    names = {c.name for c in parsed}
-    paths = parse_journeys(journeys or [], where.removesuffix(": campaigns"), names)
-    check_templates([*parsed, *(c for j in paths for c in j.campaigns)], where)
     policy = parse_programme(programme, where.removesuffix(": campaigns")) if programme else None
+    segments = policy.segments if policy is not None else {}
+    parsed = parse_campaigns(campaigns, where, segments)
+    names = {c.name for c in parsed}
+    paths = parse_journeys(journeys or [], where.removesuffix(": campaigns"), names, segments)
+    check_templates([*parsed, *(c for j in paths for c in j.campaigns)], where)
     return Messenger(parsed, where, paths, policy)

@@ -11,11 +11,13 @@ each naming the file, the campaign and the key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sim.engine.messaging.events import KNOWN_EVENTS, TRAITS
+from sim.engine.messaging.rules import GROUPS, Group, Rule, parse_rule
 from sim.errors import ConfigError, Problems
 
 CHANNELS: tuple[str, ...] = (
@@ -55,6 +57,11 @@ CAMPAIGN_KEYS = frozenset(
 )
 
 
+AUDIENCE_KEYS = frozenset(
+    ["traits", "min_events", "max_events", "regions", "device_types", "known", *GROUPS]
+)
+
+
 @dataclass(frozen=True)
 class Trigger:
     """When a profile enters: an event (+ delay), a UTC moment, a local time, or idleness."""
@@ -77,6 +84,7 @@ class Audience:
     regions: tuple[str, ...] = ()
     device_types: tuple[str, ...] = ()
     known: bool = False
+    rule: Rule | None = None  # all / any / none boxes (sim.engine.messaging.rules)
 
 
 @dataclass(frozen=True)
@@ -256,8 +264,13 @@ def _moment(check: _Check, value: object) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _audience(check: _Check, raw: dict[str, Any]) -> Audience:
+def _audience(
+    check: _Check, raw: dict[str, Any], segments: Mapping[str, Rule] | None = None
+) -> Audience:
     table = check.table(raw, "audience")
+    for key in table:
+        if key not in AUDIENCE_KEYS:
+            check.fail(f"audience.{key}", f"one of {sorted(AUDIENCE_KEYS)}", key)
     traits = check.table(table, "traits")
     for key in traits:
         if key not in TRAITS:
@@ -275,6 +288,12 @@ def _audience(check: _Check, raw: dict[str, Any]) -> Audience:
         check.fail("audience.regions", "a list of region codes", regions)
         regions = []
     kinds = check.names(table.get("device_types", []), "audience.device_types", DEVICE_TYPES)
+    boxes = [
+        rule
+        for op in GROUPS
+        if op in table
+        and (rule := parse_rule(check, {op: table[op]}, "audience", TRAITS, segments or {}))
+    ]
     return Audience(
         dict(traits),
         counts["min_events"],
@@ -282,6 +301,7 @@ def _audience(check: _Check, raw: dict[str, Any]) -> Audience:
         tuple(str(r) for r in regions),
         kinds,
         bool(table.get("known", False)),
+        boxes[0] if len(boxes) == 1 else (Group("all", tuple(boxes)) if boxes else None),
     )
 
 
@@ -406,7 +426,13 @@ def _quiet(check: _Check, raw: dict[str, Any]) -> QuietHours:
     )
 
 
-def parse_campaign(raw: object, index: int, where: str, problems: list[str]) -> Campaign | None:
+def parse_campaign(
+    raw: object,
+    index: int,
+    where: str,
+    problems: list[str],
+    segments: Mapping[str, Rule] | None = None,
+) -> Campaign | None:
     """One ``[[campaigns]]`` table; problems are appended, not raised."""
     if not isinstance(raw, dict):
         problems.append(f"{where}: campaigns[{index}]: expected a table, got {raw!r}")
@@ -429,7 +455,7 @@ def parse_campaign(raw: object, index: int, where: str, problems: list[str]) -> 
     return Campaign(
         name=str(name),
         trigger=_trigger(check, raw),
-        audience=_audience(check, raw),
+        audience=_audience(check, raw, segments),
         goal=_goal(check, raw),
         channels=channels,
         policy=str(policy),
@@ -447,10 +473,12 @@ def parse_campaign(raw: object, index: int, where: str, problems: list[str]) -> 
     )
 
 
-def parse_campaigns(items: list[Any], where: str) -> list[Campaign]:
+def parse_campaigns(
+    items: list[Any], where: str, segments: Mapping[str, Rule] | None = None
+) -> list[Campaign]:
     """Every campaign, or a :class:`ConfigError` listing every problem in every one."""
     problems: list[str] = []
-    out = [parse_campaign(raw, i, where, problems) for i, raw in enumerate(items)]
+    out = [parse_campaign(raw, i, where, problems, segments) for i, raw in enumerate(items)]
     names = [c.name for c in out if c is not None]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"{where}: campaigns: expected unique names, got {name!r} twice")

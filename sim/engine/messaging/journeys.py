@@ -1,17 +1,21 @@
 """Journeys as the scenario declares them: a graph of steps, checked before anything runs.
 
 A journey is a board game drawn on the wall of the switchboard: a person
-enters at the start square (an event, a moment or local time, or coming to
-match a segment), and each square says what happens next. A *message* square
+enters at the start square (an event, a moment or local time, coming to
+match a segment, entering or leaving one, a trait turning to a value such as
+push granted), and each square says what happens next. A *message* square
 sends one message through the same desk a campaign uses (channel policy,
 content per device, quiet hours, caps, send-time optimisation, one push per
 person); a *wait* square holds the person for a while, until a local time, or
 until an event with a timeout; a *split* square sends them one way or another
 on what they did since they entered (opened, clicked, ordered, an event, the
-device they used last), on a trait, or at random (a holdout); an
+device they used last), on a trait or a segment rule, or at random (a
+holdout); "opened" and "clicked" count the journey's own messages; an
 *experiment* square deals them onto variant paths by share; an *exit* square
 ends the walk. A goal event within the goal window converts the walk, and
 (by default) ends it, as does an opt-out or any of the journey's exit events.
+A journey may replace or skip the programme's house caps for its messages
+(``programme_caps``), and a broadcast may be paced (``rate_limit``).
 
 Every message square becomes a :class:`Campaign` named ``journey/step`` whose
 trigger kind is ``journey``: nothing triggers it but the walker, and the
@@ -24,6 +28,7 @@ id, a step nobody can reach, a loop without a wait.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -47,6 +52,8 @@ from sim.engine.messaging.config import (
     _quiet,
 )
 from sim.engine.messaging.events import TRAITS
+from sim.engine.messaging.programme import ProgrammeCap, parse_caps
+from sim.engine.messaging.rules import Rule, events_read, parse_rule
 from sim.errors import ConfigError
 from sim.trace.vocabulary import OPENED as OPENED_BY_CHANNEL
 
@@ -58,8 +65,21 @@ SPLITS: tuple[str, ...] = (
     "event",
     "last_device",
     "trait",
+    "segment",
     "random",
 )
+ENTRIES: tuple[str, ...] = (
+    "event",
+    "at",
+    "local_time",
+    "segment",
+    "api",
+    "enters",
+    "leaves",
+    "trait",
+)
+ENGAGED: tuple[str, ...] = ("journey", "any")  # whose messages an opened/clicked split counts
+TRAIT_EVENTS = frozenset({"identify", "Push Permission Changed", "Unsubscribed"})
 JOURNEY_KEYS = frozenset(
     [
         "name",
@@ -78,6 +98,8 @@ JOURNEY_KEYS = frozenset(
         "caps",
         "quiet_hours",
         "expires_hours",
+        "programme_caps",
+        "rate_limit",
         "remark",
         "source",
     ]
@@ -98,7 +120,19 @@ STEP_KEYS: dict[str, frozenset[str]] = {
         ["minutes", "hours", "until_local", "event", "timeout_hours", "timeout_next"]
     ),
     "split": frozenset(
-        ["on", "event", "trait", "value", "percent", "yes", "no", "cases", "default"]
+        [
+            "on",
+            "event",
+            "trait",
+            "value",
+            "segment",
+            "messages",
+            "percent",
+            "yes",
+            "no",
+            "cases",
+            "default",
+        ]
     ),
     "experiment": frozenset(["paths"]),
     "exit": frozenset(["reason"]),
@@ -150,6 +184,8 @@ class Step:
     default: str = ""
     paths: tuple[Arm, ...] = ()
     reason: str = "end"
+    rule: Rule | None = None  # split on a segment
+    messages: str = "journey"  # opened/clicked: "journey", "any", or a message step's id
 
     def targets(self) -> list[tuple[str, str]]:
         """(label, step id) of every way out of this step."""
@@ -168,14 +204,28 @@ class Step:
 
 @dataclass(frozen=True)
 class Entry:
-    """How a profile enters: an event, a moment, a local time of day, or matching the audience."""
+    """How a profile enters: an event, a moment, a local time of day, matching the audience,
+    entering or leaving a segment, or a trait changing to a value."""
 
-    kind: str  # event | at | local_time | segment
+    kind: str  # event | at | local_time | segment | enters | leaves | trait
     event: str = ""
     properties: dict[str, Any] = field(default_factory=dict)
     at: datetime | None = None
     local_minute: int = 0
     days: tuple[int, ...] = tuple(range(7))
+    rule: Rule | None = None  # enters | leaves
+    trait: str = ""  # trait: which, and the change
+    to: Any = None
+    source: Any = None  # the value it changed from (unless ``any_source``: any other value)
+    any_source: bool = True
+
+    def reads(self) -> frozenset[str]:
+        """Event names whose arrival may change the segment or the trait (checked at once)."""
+        if self.kind in ("enters", "leaves") and self.rule is not None:
+            return events_read(self.rule) | TRAIT_EVENTS
+        if self.kind == "trait":
+            return TRAIT_EVENTS
+        return frozenset()
 
 
 @dataclass(frozen=True)
@@ -191,6 +241,8 @@ class Journey:
     start: str
     steps: dict[str, Step]
     campaigns: tuple[Campaign, ...]  # one per message step
+    programme_caps: tuple[ProgrammeCap, ...] | None = None  # None: the house caps apply
+    per_minute: int = 0  # a broadcast's admission rate (0: everyone at the moment)
 
     def watched(self) -> frozenset[str]:
         """Event names whose last time the walker reads."""
@@ -200,9 +252,9 @@ class Journey:
         for step in self.steps.values():
             if step.event:
                 names.add(step.event)
-            if step.on == "opened":
+            if step.on == "opened" and step.messages == "any":
                 names.update(OPENED)
-            elif step.on == "clicked":
+            elif step.on == "clicked" and step.messages == "any":
                 names.update(CLICKED)
             elif step.on == "ordered":
                 names.update(ORDERED)
@@ -216,15 +268,29 @@ class Journey:
         if self.goal is not None:
             names.add(self.goal.event)
         names.update(s.event for s in self.steps.values() if s.kind == "wait" and s.event)
+        names.update(self.entry.reads())
+        for step in self.steps.values():  # engagement with the journey's own messages
+            if step.on in ("opened", "clicked") and step.messages != "any":
+                names.update(OPENED if step.on == "opened" else CLICKED)
         return frozenset(names)
 
+    def rules(self) -> list[Rule]:
+        """Every audience rule the journey evaluates (audience, entry, segment splits)."""
+        found = [self.audience.rule, self.entry.rule, *(s.rule for s in self.steps.values())]
+        return [r for r in found if r is not None]
 
-def _entry(check: _Check, raw: dict[str, Any], name: str) -> Entry:
+
+def _entry(check: _Check, raw: dict[str, Any], name: str, segments: Mapping[str, Rule]) -> Entry:
     table = check.table(raw, "entry")
-    kinds = [k for k in ("event", "at", "local_time", "segment", "api") if k in table]
+    kinds = [k for k in ENTRIES if k in table]
     if len(kinds) != 1:
-        check.fail("entry", "exactly one of event, at, local_time, segment, api", table or None)
+        check.fail("entry", f"exactly one of {', '.join(ENTRIES)}", table or None)
         return Entry("segment")
+    if kinds[0] in ("enters", "leaves"):  # a segment change: a name or a rule
+        rule = parse_rule(check, table[kinds[0]], f"entry.{kinds[0]}", TRAITS, segments)
+        return Entry(kinds[0], rule=rule)
+    if kinds[0] == "trait":
+        return _trait_entry(check, table)
     if "api" in kinds:  # a track event anyone may post: "Journey Triggered" {journey: name}
         if table["api"] is not True:
             check.fail(
@@ -251,6 +317,25 @@ def _entry(check: _Check, raw: dict[str, Any], name: str) -> Entry:
             "entry.segment", "true (enter on coming to match the audience)", table["segment"]
         )
     return Entry("segment")
+
+
+def _trait_entry(check: _Check, table: dict[str, Any]) -> Entry:
+    """``{ trait = "push", to = true, from = false }``: the trait changed to ``to``."""
+    for key in table:
+        if key not in ("trait", "to", "from"):
+            check.fail(f"entry.{key}", "one of trait, to, from", key)
+    trait = table["trait"]
+    if trait not in TRAITS:
+        check.fail("entry.trait", f"a known trait from {sorted(TRAITS)}", trait)
+    if "to" not in table:
+        check.fail("entry.to", "the value the trait changes to", None)
+    return Entry(
+        "trait",
+        trait=str(trait),
+        to=table.get("to"),
+        source=table.get("from"),
+        any_source="from" not in table,
+    )
 
 
 def _text(check: _Check, table: dict[str, Any], key: str, where: str) -> str:
@@ -280,14 +365,31 @@ def _wait(check: _Check, item: dict[str, Any], key: str, base: Step) -> Step:
     )
 
 
-def _split(check: _Check, item: dict[str, Any], key: str, base: Step) -> Step:
+def _split(
+    check: _Check, item: dict[str, Any], key: str, base: Step, segments: Mapping[str, Rule]
+) -> Step:
     on = item.get("on")
     if on not in SPLITS:
         check.fail(f"{key}.on", f"one of {list(SPLITS)}", on)
         return base
     step = replace(base, on=str(on), yes=_text(check, item, "yes", key))
     step = replace(step, no=_text(check, item, "no", key))
-    if on == "event":
+    if "messages" in item:
+        messages = item["messages"]
+        if on not in ("opened", "clicked") or not isinstance(messages, str) or not messages:
+            check.fail(
+                f"{key}.messages",
+                f"on an opened or clicked split, one of {list(ENGAGED)} or a message step id",
+                messages,
+            )
+        else:
+            step = replace(step, messages=messages)
+    if on == "segment":
+        if "segment" not in item:
+            check.fail(f"{key}.segment", "a segment name or a rule { all | any | none = [...] }")
+        rule = parse_rule(check, item.get("segment"), f"{key}.segment", TRAITS, segments)
+        step = replace(step, rule=rule)
+    elif on == "event":
         step = replace(step, event=check.event(item.get("event"), f"{key}.event"))
     elif on == "trait":
         trait = item.get("trait")
@@ -373,7 +475,7 @@ def _message_campaign(
 
 
 def _steps(
-    check: _Check, raw: dict[str, Any], journey_name: str
+    check: _Check, raw: dict[str, Any], journey_name: str, segments: Mapping[str, Rule]
 ) -> tuple[dict[str, Step], list[Campaign], list[str]]:
     items = raw.get("steps")
     if not isinstance(items, list) or not items:
@@ -407,7 +509,7 @@ def _steps(
         elif kind == "wait":
             step = _wait(check, item, key, step)
         elif kind == "split":
-            step = _split(check, item, key, step)
+            step = _split(check, item, key, step, segments)
         elif kind == "experiment":
             step = _experiment(check, item, key, step)
         else:
@@ -423,6 +525,11 @@ def _graph(check: _Check, steps: dict[str, Step], start: str, order: list[str]) 
         for label, target in steps[sid].targets():
             if target and target not in steps:
                 check.fail(f"steps ({sid}).{label}", "the id of a step in this journey", target)
+        messages = steps[sid].messages
+        if messages not in ENGAGED and getattr(steps.get(messages), "kind", "") != "message":
+            check.fail(
+                f"steps ({sid}).messages", f"one of {list(ENGAGED)} or a message step id", messages
+            )
     if start not in steps:
         return
     seen, todo = {start}, [start]
@@ -461,7 +568,44 @@ def _instant_cycle(steps: dict[str, Step], instant: set[str], origin: str) -> li
     return []
 
 
-def parse_journey(raw: object, index: int, where: str, problems: list[str]) -> Journey | None:
+def _programme_caps(check: _Check, raw: dict[str, Any]) -> tuple[ProgrammeCap, ...] | None:
+    """``"exempt"`` (no house caps), an array of caps replacing them, or absent (``None``)."""
+    if "programme_caps" not in raw:
+        return None
+    value = raw["programme_caps"]
+    if value == "exempt":
+        return ()
+    if not isinstance(value, list):
+        check.fail("programme_caps", '"exempt" or an array of caps like [programme].caps', value)
+        return None
+    return parse_caps(check, value, "programme_caps")
+
+
+def _rate_limit(check: _Check, raw: dict[str, Any], entry: Entry) -> int:
+    """``rate_limit = { per_minute = N }`` on a broadcast (``entry.at``): N people a minute."""
+    if "rate_limit" not in raw:
+        return 0
+    table = check.table(raw, "rate_limit")
+    for key in table:
+        if key != "per_minute":
+            check.fail(f"rate_limit.{key}", "per_minute", key)
+    value = table.get("per_minute")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        check.fail("rate_limit.per_minute", "a whole number of people a minute >= 1", value)
+        return 0
+    if entry.kind != "at":
+        check.fail("rate_limit", "a broadcast journey (entry.at) to pace", entry.kind)
+        return 0
+    return value
+
+
+def parse_journey(
+    raw: object,
+    index: int,
+    where: str,
+    problems: list[str],
+    segments: Mapping[str, Rule] | None = None,
+) -> Journey | None:
     """One ``[[journeys]]`` table; problems are appended, not raised."""
     if not isinstance(raw, dict):
         problems.append(f"{where}: journeys[{index}]: expected a table, got {raw!r}")
@@ -475,7 +619,8 @@ def parse_journey(raw: object, index: int, where: str, problems: list[str]) -> J
     for key in raw:
         if key not in JOURNEY_KEYS:
             check.fail(key, f"one of {sorted(JOURNEY_KEYS)}", key)
-    steps, campaigns, order = _steps(check, raw, name)
+    segments = segments or {}
+    steps, campaigns, order = _steps(check, raw, name, segments)
     start = raw.get("start", order[0] if order else "")
     if not isinstance(start, str) or (order and start not in steps):
         check.fail("start", "the id of a step in this journey", start)
@@ -483,10 +628,11 @@ def parse_journey(raw: object, index: int, where: str, problems: list[str]) -> J
     _graph(check, steps, start, order)
     exits = raw.get("exit", [])
     exits = exits if isinstance(exits, list) else [exits]
+    entry = _entry(check, raw, name, segments)
     return Journey(
         name=name,
-        entry=_entry(check, raw, name),
-        audience=_audience(check, raw),
+        entry=entry,
+        audience=_audience(check, raw, segments),
         goal=_goal(check, raw),
         exit=tuple(check.event(e, "exit") for e in exits),
         exit_on_goal=bool(raw.get("exit_on_goal", True)),
@@ -499,13 +645,20 @@ def parse_journey(raw: object, index: int, where: str, problems: list[str]) -> J
         start=start,
         steps=steps,
         campaigns=tuple(campaigns),
+        programme_caps=_programme_caps(check, raw),
+        per_minute=_rate_limit(check, raw, entry),
     )
 
 
-def parse_journeys(items: list[Any], where: str, campaign_names: set[str]) -> list[Journey]:
+def parse_journeys(
+    items: list[Any],
+    where: str,
+    campaign_names: set[str],
+    segments: Mapping[str, Rule] | None = None,
+) -> list[Journey]:
     """Every journey, or a :class:`ConfigError` listing every problem in every one."""
     problems: list[str] = []
-    out = [parse_journey(raw, i, where, problems) for i, raw in enumerate(items)]
+    out = [parse_journey(raw, i, where, problems, segments) for i, raw in enumerate(items)]
     names = [j.name for j in out if j is not None]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"{where}: journeys: expected unique names, got {name!r} twice")

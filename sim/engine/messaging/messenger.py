@@ -27,11 +27,12 @@ from sim.engine.messaging.config import Campaign, Variant, check_start
 from sim.engine.messaging.content import render
 from sim.engine.messaging.journeys import Journey, check_journey_start
 from sim.engine.messaging.profiles import Exposure, ProfileBook, ProfileCard
-from sim.engine.messaging.programme import Programme
+from sim.engine.messaging.programme import Programme, ProgrammeCap, horizon
+from sim.engine.messaging.rules import tallies
 from sim.engine.messaging.segments import matches, trait_matches
 from sim.engine.messaging.templates import RenderError, fill, localize
 from sim.engine.messaging.variants import assign
-from sim.engine.messaging.walker import Walker
+from sim.engine.messaging.walker import Pool, Walker
 from sim.trace.clock import DAY
 
 DRIVING_RETRY = 20 * 60.0  # wait this long for a drive to end before trying again (assumed)
@@ -67,6 +68,7 @@ class Pending:
     exposed: bool = field(default=False, compare=False)
     run: Any = field(default=None, compare=False)  # a journey's message step: its Run
     path: str = field(default="", compare=False)  # the run's experiment path
+    event: dict[str, Any] | None = field(default=None, compare=False)  # trigger's properties
 
 
 @dataclass
@@ -106,13 +108,23 @@ class Messenger:
         self.campaigns = {c.name: c for c in campaigns}
         self.clock = MessageClock()
         counted, watched, reactive = remembered(campaigns)
+        rules = [c.audience.rule for c in campaigns if c.audience.rule is not None]
         for journey in journeys:
             counted |= {*journey.audience.min_events, *journey.audience.max_events}
             watched |= journey.watched()
+            rules += journey.rules()
+        self.pool: Pool | None = None  # the runner's: trades a paced broadcast's wave
         self.walker = Walker(self, journeys) if journeys else None
         if self.walker is not None:
             reactive |= self.walker.listening
-        self.book = ProfileBook(self.clock, counted, watched, reactive)
+        self.book = ProfileBook(self.clock, counted, watched, reactive, tallies(rules))
+        # a journey's own programme caps (``()``: exempt) in place of the house caps
+        self.own_caps: dict[str, tuple[ProgrammeCap, ...]] = {
+            c.name: j.programme_caps
+            for j in journeys
+            if j.programme_caps is not None
+            for c in j.campaigns
+        }
         if self.walker is not None:
             self.book.on_merge = self.walker.merged
         self.queue: list[Pending] = []
@@ -136,8 +148,8 @@ class Messenger:
             for variant in campaign.variants:
                 self.results[(campaign.name, variant.name)] = VariantTally()
         self.keep_sends = max((c.caps.horizon for c in campaigns), default=0.0)
-        if self.programme.caps:  # a local calendar day: any send whose day may still be today
-            self.keep_sends = max(self.keep_sends, 3 * DAY)
+        every = [self.programme.caps, *self.own_caps.values()]
+        self.keep_sends = max(self.keep_sends, *(horizon(caps) for caps in every))
         self._schedule_moments()
         if self.walker is not None:
             self.walker.schedule_moments()
@@ -177,7 +189,9 @@ class Messenger:
             self._convert(state, name, event, at)
         for campaign in self.by_event.get(name, ()):
             if self._trigger_matches(campaign, event):
-                self._enter(campaign, state, at, at + campaign.trigger.delay)
+                props = event.get("properties")
+                props = props if isinstance(props, dict) else {}
+                self._enter(campaign, state, at, at + campaign.trigger.delay, props)
         if self.walker is not None:
             self.walker.on_event(state, name, event, at)
 
@@ -269,9 +283,16 @@ class Messenger:
         kinds = {k for c in channels for k in CHANNEL_DEVICES[c]}
         return any(d.type in kinds for d in state.devices.values())
 
-    def _enter(self, campaign: Campaign, state: ProfileCard, at: float, due: float) -> None:
+    def _enter(
+        self,
+        campaign: Campaign,
+        state: ProfileCard,
+        at: float,
+        due: float,
+        event: dict[str, Any] | None = None,
+    ) -> None:
         key = (campaign.name, state.id)
-        if key in self.pending or not matches(campaign.audience, state):
+        if key in self.pending or not matches(campaign.audience, state, at):
             return
         entered = state.entered.get(campaign.name)
         if entered is not None and (campaign.reentry is None or at - entered < campaign.reentry):
@@ -279,11 +300,12 @@ class Messenger:
         if not self._reachable(campaign, state):
             return
         state.entered[campaign.name] = at
-        self._push(Pending(due, 0, campaign.name, state.id, at))
+        self._push(Pending(due, 0, campaign.name, state.id, at, event=event))
 
     def journey_ticket(self, run: Any, campaign: str, path: str, now: float) -> None:
         """A journey's message step, due now: decided like any campaign's ticket."""
-        self._push(Pending(now, 0, campaign, run.origin, now, run=run, path=path))
+        ticket = Pending(now, 0, campaign, run.origin, now, run=run, path=path, event=run.event)
+        self._push(ticket)
 
     def _push(self, ticket: Pending) -> None:
         self._seq += 1
@@ -421,7 +443,7 @@ class Messenger:
             self._log(base, now, "no_consent")
             return None
         try:
-            row = base | self._where(choice, campaign, variant, state)
+            row = base | self._where(choice, campaign, variant, state, ticket.event)
         except RenderError as exc:  # never sent half-filled
             self._log(base | self._device_row(choice), now, f"render_failed:{exc}")
             return None
@@ -435,7 +457,8 @@ class Messenger:
             return None
         cap = guards.over_cap(state, campaign.caps, choice.channel, self.clock, now)
         if not cap and not message.transactional:
-            cap = self.programme.over(state, choice.channel, message.tag, self.clock, now)
+            own = self.own_caps.get(campaign.name)
+            cap = self.programme.over(state, choice.channel, message.tag, self.clock, now, own)
         if cap:
             self._log(row, now, cap)
             return None
@@ -484,12 +507,17 @@ class Messenger:
         self._push(ticket)
 
     def _where(
-        self, choice: Choice, campaign: Campaign, variant: Variant, state: ProfileCard
+        self,
+        choice: Choice,
+        campaign: Campaign,
+        variant: Variant,
+        state: ProfileCard,
+        event: dict[str, Any] | None,
     ) -> dict[str, Any]:
         device = choice.device
         message = variant.message or campaign.message
         written, locale = localize(message, device.locale)
-        content = render(fill(written, state), device.type, device.app, choice.channel)
+        content = render(fill(written, state, event), device.type, device.app, choice.channel)
         if message.locales:
             content["locale"] = locale  # which language went out (the loop reads it)
         return self._device_row(choice) | {"content": content, "topic": message.topic}

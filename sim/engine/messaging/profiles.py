@@ -12,12 +12,14 @@ de-duplication count on the stitched person, not on each device.
 from __future__ import annotations
 
 from array import array
+from bisect import insort
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.engine.messaging.clock import MessageClock
+from sim.engine.messaging.rules import trait_matches
 from sim.trace.clock import DAY
 from sim.trace.vocabulary import ENGAGEMENT
 
@@ -44,14 +46,24 @@ class Interest:
     watched: bool  # an exit or goal checks the last time it happened
     learned: bool  # consent, traits, driving, engagement, app opens (``SPECIAL``)
     reactive: bool  # a trigger or a goal: the messenger acts on it
+    tallied: bool = False  # an audience rule counts its times (``rules.Did``)
+
+
+Tallies = dict[str, dict[str, tuple[dict[str, Any], float]]]  # event -> key -> (filter, window)
 
 
 def interests(
-    counted: frozenset[str], watched: frozenset[str], reactive: frozenset[str]
+    counted: frozenset[str],
+    watched: frozenset[str],
+    reactive: frozenset[str],
+    tallied: frozenset[str] = frozenset(),
 ) -> dict[str, Interest]:
     """One look-up per event instead of a set test per role; names not listed need none."""
-    names = counted | watched | reactive | SPECIAL
-    return {n: Interest(n in counted, n in watched, n in SPECIAL, n in reactive) for n in names}
+    names = counted | watched | reactive | SPECIAL | tallied
+    return {
+        n: Interest(n in counted, n in watched, n in SPECIAL, n in reactive, n in tallied)
+        for n in names
+    }
 
 
 def day_hours() -> array[float]:
@@ -113,6 +125,9 @@ class ProfileCard:
     variants: dict[str, str] = field(default_factory=dict)
     exposures: list[Exposure] = field(default_factory=list)
     opted_out: set[str] = field(default_factory=set)
+    history: dict[str, list[float]] = field(default_factory=dict)  # rule key -> sorted times
+    member: dict[str, bool] = field(default_factory=dict)  # segment entries: matched last time?
+    seen_traits: dict[str, Any] = field(default_factory=dict)  # trait entries: value last seen
 
     def trait(self, key: str) -> Any:
         if key == "push":
@@ -142,6 +157,11 @@ class ProfileCard:
         self.exposures += other.exposures
         self.opted_out |= other.opted_out
         self.region = self.region or other.region
+        for key, times in other.history.items():
+            self.history[key] = sorted(self.history.get(key, []) + times)
+        for key, was in other.member.items():
+            self.member[key] = was or self.member.get(key, False)
+        self.seen_traits = other.seen_traits | self.seen_traits
 
 
 class ProfileBook:
@@ -153,12 +173,15 @@ class ProfileBook:
         counted: frozenset[str] = frozenset(),
         watched: frozenset[str] = frozenset(),
         reactive: frozenset[str] = frozenset(),
+        tallies: Tallies | None = None,
     ) -> None:
         """``counted``: event names whose counts audiences read; ``watched``: names whose
         last time exit and goal checks read; ``reactive``: names the messenger acts on
-        (``observe`` hands those back). Other names are not remembered per profile."""
+        (``observe`` hands those back); ``tallies``: names whose times audience rules
+        count, per rule key. Other names are not remembered per profile."""
         self.clock = clock
-        self.interest = interests(counted, watched, reactive)
+        self.tallies: Tallies = tallies or {}
+        self.interest = interests(counted, watched, reactive, frozenset(self.tallies))
         self.states: dict[str, ProfileCard] = {}
         self.alias: dict[str, str] = {}
         self.device_owner: dict[str, str] = {}
@@ -298,9 +321,25 @@ class ProfileBook:
             state.counts[name] += 1
         if interest.watched:
             state.last_event[name] = at
+        if interest.tallied:
+            self._tally(state, name, event, at)
         if interest.learned:
             self._learn(state, event, name, at, hour, device)
         return (state, at, name) if interest.reactive else None
+
+    def _tally(self, state: ProfileCard, name: str, event: dict[str, Any], at: float) -> None:
+        """File the event's time under every rule key it matches; drop times no window sees."""
+        props = event.get("properties")
+        if not isinstance(props, dict):
+            props = {}
+        for key, (wanted, window) in self.tallies[name].items():
+            if not all(trait_matches(props.get(k), v) for k, v in wanted.items()):
+                continue
+            times = state.history.setdefault(key, [])
+            insort(times, at)
+            horizon = at - window - LATE
+            while times and times[0] < horizon:
+                times.pop(0)
 
     def _card(
         self,

@@ -3,31 +3,22 @@
 A bouncer with a short list: traits (``subscriptions.email = true``, an age
 range), behaviour counts (at least one ``Product Added``, no ``Order
 Completed``), a region seen in ``context.location`` and the kinds of device the
-profile has been seen on. Everything is checked against what events said,
-never against the simulation's ground truth.
+profile has been seen on; then, when the audience has one, a rule of nested
+``all``/``any``/``none`` boxes with time windows (:mod:`rules`). Everything is
+checked against what events said, never against the simulation's ground truth.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from sim.engine.messaging.config import Audience
 from sim.engine.messaging.profiles import ProfileCard
+from sim.engine.messaging.rules import holds, trait_matches
+
+__all__ = ["matches", "trait_matches"]
 
 
-def trait_matches(actual: Any, wanted: Any) -> bool:
-    """Equality, a list of allowed values, or a ``{min, max}`` range."""
-    if isinstance(wanted, dict):
-        if not isinstance(actual, int | float) or isinstance(actual, bool):
-            return False
-        low, high = wanted.get("min"), wanted.get("max")
-        return (low is None or actual >= low) and (high is None or actual <= high)
-    if isinstance(wanted, list):
-        return actual in wanted
-    return bool(actual == wanted)
-
-
-def matches(audience: Audience, state: ProfileCard) -> bool:
+def matches(audience: Audience, state: ProfileCard, now: float) -> bool:
+    """The flat keys (all must hold), then the audience's rule (``all``/``any``/``none``)."""
     if audience.known and not state.traits.get("email"):
         return False
     for key, wanted in audience.traits.items():
@@ -45,4 +36,4 @@ def matches(audience: Audience, state: ProfileCard) -> bool:
         kinds = {d.type for d in state.devices.values()}
         if not kinds.intersection(audience.device_types):
             return False
-    return True
+    return audience.rule is None or holds(audience.rule, state, now)

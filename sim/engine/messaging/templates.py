@@ -5,7 +5,10 @@ A message may be written once per language (``locales = { fr = {...}, pl =
 device's ``context.locale`` picks one (``fr-FR`` finds ``fr-FR``, else
 ``fr``, else the default). Its texts may be templates (``Hi {{ first_name |
 default("there") }}``), filled from what the profile's ``identify`` calls
-said (first and last name, city, age) and the message itself (the offer).
+said (first and last name, city, age), the message itself (the offer), and the
+properties of the event that started it all (``{{ event.name }}`` for the
+product a ``Product Added`` carried, ``{{ event.products | length }}`` items in
+a viewed cart).
 
 Templates run in jinja2's sandbox with strict undefined names, so a template
 can neither reach Python internals nor print a half-filled "Hi ,": a missing
@@ -75,9 +78,15 @@ def localize(message: Message, device_locale: str) -> tuple[Message, str]:
     return message, message.locale
 
 
-def variables(state: ProfileCard, message: Message) -> dict[str, Any]:
-    """What a template may name: profile traits that ``identify`` sent, and the offer."""
+def variables(
+    state: ProfileCard, message: Message, event: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a template may name: profile traits that ``identify`` sent, the offer, and the
+    properties of the event that triggered the campaign or entered the journey (``event``;
+    absent for broadcasts and other entries without an event)."""
     out: dict[str, Any] = {"offer": message.offer}
+    if event is not None:
+        out["event"] = event
     for name, trait in TRAIT_NAMES.items():
         value = state.traits.get(trait)
         if value is not None and value != "":
@@ -85,11 +94,11 @@ def variables(state: ProfileCard, message: Message) -> dict[str, Any]:
     return out
 
 
-def fill(message: Message, state: ProfileCard) -> Message:
+def fill(message: Message, state: ProfileCard, event: dict[str, Any] | None = None) -> Message:
     """Every template field filled in, or :class:`RenderError` naming what was missing."""
     if not any(is_template(getattr(message, f)) for f in TEXT_FIELDS):
         return message
-    names = variables(state, message)
+    names = variables(state, message, event)
     done: dict[str, Any] = {}
     for field in TEXT_FIELDS:
         text = getattr(message, field)

@@ -8,9 +8,13 @@ to the messenger's desk and the counter moves on once the desk has decided
 (sent, or suppressed with its reason), so a journey's message passes exactly
 the guards a campaign's does.
 
-Everything a split reads is on the stitched profile card: an "opened since
-entry" sees the watch and the laptop together once the identity graph has
-joined them. A stitching miss is the same person on two cards, walking the
+Everything a split reads is on the stitched profile card or the run: an
+"opened since entry" (of this journey's own messages: the engagement event
+names the message) sees the watch and the laptop together once the identity
+graph has joined them. Entries come from events, moments, local times, and
+changes: a profile coming into or out of a segment, a trait turning to a
+value (push granted). A paced broadcast lets its audience in N a minute in a
+hash order shared by every process of the run. A stitching miss is the same person on two cards, walking the
 journey twice (each card's runs are its own). When the graph joins two cards
 mid-journey, their counters are kept together on the joined card.
 
@@ -21,15 +25,20 @@ converted); scoring the rows is ``sim.analysis.journeys``'s job.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sim.engine.messaging.clock import HOUR, MessageClock
 from sim.engine.messaging.journeys import CLICKED, OPENED, OPT_OUT, ORDERED, Journey, Step
 from sim.engine.messaging.profiles import LATE, ProfileBook, ProfileCard
+from sim.engine.messaging.rules import holds
 from sim.engine.messaging.segments import matches, trait_matches
 from sim.engine.messaging.variants import bucket
 from sim.trace.clock import DAY
+
+Wave = list[tuple[float, str]]  # a broadcast's entrants: (place in the hash order, profile id)
+Pool = Callable[[str, Wave], Wave]  # this process's wave -> every process's, in order
 
 
 class Desk(Protocol):
@@ -38,6 +47,7 @@ class Desk(Protocol):
     clock: MessageClock
     book: ProfileBook
     wake: float
+    pool: Pool | None
 
     def _next_daily(self, now: float, tz: str, minute: int) -> tuple[float, int, int]: ...
 
@@ -45,6 +55,8 @@ class Desk(Protocol):
 
 
 NEVER = -1e18
+UNSEEN = object()  # a trait the walker has not looked at yet on this card
+OPENED_SET, CLICKED_SET = frozenset(OPENED), frozenset(CLICKED)
 SPLIT_EVENTS: dict[str, tuple[str, ...]] = {
     "opened": OPENED,
     "clicked": CLICKED,
@@ -66,6 +78,9 @@ class Run:
     done: bool = False
     converted: bool = False
     waiting: str = ""  # an awaited event name, or "message" while the desk decides
+    event: dict[str, Any] | None = None  # the entry event's properties (for templates)
+    opened: set[str] = field(default_factory=set)  # ids of the journey's messages opened
+    clicked: set[str] = field(default_factory=set)  # ... and clicked, since entry
 
     @property
     def id(self) -> str:
@@ -80,6 +95,8 @@ class Walker:
         self.journeys = {j.name: j for j in journeys}
         self.by_event: dict[str, list[Journey]] = {}
         self.listening: set[str] = set()  # names any run may react to
+        self.changes = [j for j in journeys if j.entry.kind in ("enters", "leaves", "trait")]
+        self.change_reads = frozenset(n for j in self.changes for n in j.entry.reads())
         for journey in journeys:
             if journey.entry.kind == "event":
                 self.by_event.setdefault(journey.entry.event, []).append(journey)
@@ -123,13 +140,60 @@ class Walker:
     def on_event(self, state: ProfileCard, name: str, event: dict[str, Any], at: float) -> None:
         """Goals convert, exits end runs, awaited events move them; entries start them."""
         runs = self.runs.get(state.id)
+        props = event.get("properties")
+        props = props if isinstance(props, dict) else {}
         if runs:
+            if name in OPENED_SET or name in CLICKED_SET:
+                self._engaged(runs, name, props, at)
             self._move(state, runs, name, event, at)
         for journey in self.by_event.get(name, ()):
             wanted = journey.entry.properties
-            props = event.get("properties") or {}
             if all(trait_matches(props.get(k), v) for k, v in wanted.items()):
+                self.enter(journey, state, at, props)
+        if name in self.change_reads:
+            for journey in self.changes:
+                if name in journey.entry.reads():
+                    self._changed(journey, state, at)
+
+    @staticmethod
+    def _engaged(runs: list[Run], name: str, props: dict[str, Any], at: float) -> None:
+        """An open or click of a message: the run of the journey that sent it notes the step."""
+        campaign = props.get("campaign")
+        if not isinstance(campaign, str) or "/" not in campaign:
+            return
+        journey, step = campaign.split("/", 1)
+        for run in runs:
+            if run.journey.name == journey and not run.done and at >= run.entered:
+                if name in OPENED_SET:
+                    run.opened.add(step)
+                if name in CLICKED_SET:
+                    run.clicked.add(step)
+
+    def _changed(self, journey: Journey, state: ProfileCard, at: float) -> None:
+        """Entry on a change: into or out of a segment, or a trait turning to a value."""
+        entry = journey.entry
+        if entry.kind == "trait":
+            now = state.trait(entry.trait)
+            seen = f"{journey.name}:{entry.trait}"
+            was = state.seen_traits.get(seen, UNSEEN)
+            if was is not UNSEEN and was == now:
+                return
+            state.seen_traits[seen] = now
+            if not trait_matches(now, entry.to):
+                return
+            if entry.any_source:
+                if was is UNSEEN or not trait_matches(was, entry.to):
+                    self.enter(journey, state, at)
+            elif was is not UNSEEN and trait_matches(was, entry.source):
                 self.enter(journey, state, at)
+            return
+        assert entry.rule is not None
+        key = f"segment:{journey.name}"
+        inside = holds(entry.rule, state, at)
+        was_inside = state.member.get(key, False)
+        state.member[key] = inside
+        if inside != was_inside and inside == (entry.kind == "enters"):
+            self.enter(journey, state, at)
 
     def _move(
         self, state: ProfileCard, runs: list[Run], name: str, event: dict[str, Any], at: float
@@ -175,30 +239,43 @@ class Walker:
 
     # ---- entering --------------------------------------------------------------------------
 
-    def enter(self, journey: Journey, state: ProfileCard, at: float) -> None:
+    def enter(
+        self,
+        journey: Journey,
+        state: ProfileCard,
+        at: float,
+        event: dict[str, Any] | None = None,
+    ) -> None:
         """Start a run unless the audience, the re-entry rule or a live run says no."""
-        if not matches(journey.audience, state):
-            return
-        key = f"journey:{journey.name}"
-        last = state.entered.get(key)
-        if last is not None and (journey.reentry is None or at - last < journey.reentry):
+        if not self._may_enter(journey, state, at):
             return
         runs = self.runs.setdefault(state.id, [])
-        if any(r.journey is journey and not r.done for r in runs):
-            return
-        state.entered[key] = at
-        run = Run(journey, state.id, at, journey.start, at)
+        state.entered[f"journey:{journey.name}"] = at
+        run = Run(journey, state.id, at, journey.start, at, event=event)
         runs.append(run)
         self._row(run, state.id, at, "entered", to=journey.start)
         self.walk(run, state, at)
 
+    def _may_enter(self, journey: Journey, state: ProfileCard, at: float) -> bool:
+        if not matches(journey.audience, state, at):
+            return False
+        last = state.entered.get(f"journey:{journey.name}")
+        if last is not None and (journey.reentry is None or at - last < journey.reentry):
+            return False
+        runs = self.runs.get(state.id, ())
+        return not any(r.journey is journey and not r.done for r in runs)
+
     def hourly(self, now: float) -> None:
-        """Segment entries (coming to match the audience) and local-time entries."""
+        """Segment entries (coming to match the audience, entering or leaving a segment as
+        time windows pass) and local-time entries."""
         for journey in self.journeys.values():
             kind = journey.entry.kind
             if kind == "segment":
                 for state in list(self.desk.book.states.values()):
                     self.enter(journey, state, now)
+            elif kind in ("enters", "leaves"):
+                for state in list(self.desk.book.states.values()):
+                    self._changed(journey, state, now)
             elif kind == "local_time":
                 self._daily(journey, now)
 
@@ -229,15 +306,46 @@ class Walker:
             if kind == "moment":
                 self.fired.add(payload)
                 journey = self.journeys[payload]
+                if journey.per_minute:
+                    self._paced(journey, now)
+                    continue
                 for state in list(book.states.values()):
                     self.enter(journey, state, now)
-            elif kind == "daily":
+            elif kind in ("admit", "daily"):  # a paced broadcast's turn, a local time of day
                 name, pid = payload
                 card = book.get(pid)
                 if card is not None:
                     self.enter(self.journeys[name], card, now)
             else:
                 self._timeout(payload, version, now)
+
+    def _paced(self, journey: Journey, now: float) -> None:
+        """A rate-limited broadcast: its audience enters ``per_minute`` people a minute, in the
+        order of a hash of (journey, profile id), so the order is the same on every machine.
+
+        With the households dealt to several processes, each holds part of the audience;
+        ``pool`` (set by the runner) trades the parts so every process knows each of its
+        profiles' place in the whole wave. One process (``hopsim serve``, ``--workers 1``)
+        has the whole wave already.
+        """
+        book = self.desk.book
+        wave = sorted(
+            (bucket(f"{journey.name}/rate", state.id), state.id)
+            for state in book.states.values()
+            if self._may_enter(journey, state, now)
+        )
+        mine = {pid for _, pid in wave}
+        everyone = self.desk.pool(journey.name, wave) if self.desk.pool is not None else wave
+        for place, (_, pid) in enumerate(everyone):
+            if pid not in mine:
+                continue
+            due = now + (place // journey.per_minute) * 60.0
+            if due <= now:
+                card = book.get(pid)
+                if card is not None:
+                    self.enter(journey, card, now)
+            else:
+                self._timer(due, "admit", (journey.name, pid), 0)
 
     def _timeout(self, run: Run, version: int, now: float) -> None:
         if run.done or run.version != version:
@@ -291,7 +399,7 @@ class Walker:
             if step.kind == "wait":
                 self._wait(run, step, state, now)
                 return
-            label, target = self._choose(run, step, state)
+            label, target = self._choose(run, step, state, now)
             self._advance(run, state.id, now, label, target)
 
     def _message(self, run: Run, step: Step, now: float) -> None:
@@ -308,7 +416,7 @@ class Walker:
         else:
             self._timer(now + step.delay, "wait", run, run.version)
 
-    def _choose(self, run: Run, step: Step, state: ProfileCard) -> tuple[str, str]:
+    def _choose(self, run: Run, step: Step, state: ProfileCard, now: float) -> tuple[str, str]:
         """A split's or an experiment's way out for this profile."""
         if step.kind == "experiment":
             point = bucket(f"{run.journey.name}/{step.id}", run.origin)
@@ -328,8 +436,13 @@ class Walker:
             return "default", step.default
         if step.on == "trait":
             hit = trait_matches(state.trait(step.trait), step.value)
+        elif step.on == "segment":
+            hit = step.rule is not None and holds(step.rule, state, now)
         elif step.on == "random":
             hit = bucket(f"{run.journey.name}/{step.id}", run.origin) < step.percent
+        elif step.on in ("opened", "clicked") and step.messages != "any":
+            engaged = run.opened if step.on == "opened" else run.clicked
+            hit = bool(engaged) if step.messages == "journey" else step.messages in engaged
         else:
             names = SPLIT_EVENTS.get(step.on, (step.event,))
             hit = any(state.last_event.get(n, NEVER) >= run.entered for n in names)
