@@ -348,7 +348,7 @@ def design_rows(designs: Sequence[str], replicates: Sequence[Replicate]) -> dict
                     "changed": sum(1 for d in pairs if d),
                 },
                 "messages_per_extra_conversion": round((sent - base_sent) / extra, 3)
-                if extra > 0
+                if extra > 0 and sent > base_sent
                 else None,
             }
         else:
