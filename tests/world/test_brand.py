@@ -172,3 +172,20 @@ def test_relevance_night_and_fatigue_are_data_and_validated() -> None:
     del reactions["relevance"]["remark"]
     with pytest.raises(ConfigError, match=r"r\.toml: relevance: expected a 'source' or 'remark'"):
         parse_reactions(reactions, "r.toml")
+
+
+def test_add_to_cart_multipliers_by_screen_are_read_and_validated() -> None:
+    data: dict[str, Any] = copy.deepcopy(load_toml(BRANDS))
+    retail = parse_categories(data, "b.toml")["retail"]
+    assert retail.add_to_cart == {
+        k: float(v)
+        for k, v in data["categories"]["retail"]["add_to_cart"].items()
+        if k in ("phone", "tablet", "laptop")
+    }
+    data["categories"]["retail"]["add_to_cart"]["laptop"] = -1.0
+    data["categories"]["retail"]["add_to_cart"]["tv"] = 1.0
+    with pytest.raises(ConfigError) as excinfo:
+        parse_categories(data, "b.toml")
+    text = "\n".join(excinfo.value.problems)
+    assert "b.toml: categories.retail.add_to_cart.laptop: expected a number between 0 and 5" in text
+    assert "b.toml: categories.retail.add_to_cart.tv: expected a known key" in text
