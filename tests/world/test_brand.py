@@ -182,6 +182,7 @@ def test_add_to_cart_multipliers_by_screen_are_read_and_validated() -> None:
         for k, v in data["categories"]["retail"]["add_to_cart"].items()
         if k in ("phone", "tablet", "laptop")
     }
+    assert parse_categories(data, "b.toml")["media"].add_to_cart == {}  # absent: no multiplier
     data["categories"]["retail"]["add_to_cart"]["laptop"] = -1.0
     data["categories"]["retail"]["add_to_cart"]["tv"] = 1.0
     with pytest.raises(ConfigError) as excinfo:
