@@ -36,7 +36,19 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "compare", help="run every variant on the same population and compare them"
     )
-    parser.add_argument("scenario", type=Path, help="scenario TOML file with [[campaigns]]")
+    parser.add_argument(
+        "scenario",
+        type=Path,
+        nargs="+",
+        help="scenario TOML file with [[campaigns]] or [[journeys]]; two or more files are"
+        " designs compared on one population (the first is the baseline)",
+    )
+    parser.add_argument(
+        "--cannibalisation",
+        action="store_true",
+        help="one scenario with two or more [[journeys]]: run it whole and once without each"
+        " journey, and report how much credit the journeys take from each other",
+    )
     parser.add_argument(
         "--replicates", type=int, default=3, help="seeds per variant (default 3): seed, seed+1, ..."
     )
@@ -59,10 +71,16 @@ def handle(args: argparse.Namespace) -> int:
     if args.replicates < 1:
         raise HopsimError("--replicates: expected a whole number >= 1")
     check_overrides(args)
-    scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days, args.seed)
-    found = experiments(scenario)
+    scenarios = [
+        load_scenario(path).with_overrides(args.persons, args.days, args.seed)
+        for path in args.scenario
+    ]
+    scenario = scenarios[0]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out: Path = args.out or Path("reports") / f"{scenario.name}-compare-{stamp}"
+    if len(scenarios) > 1 or args.cannibalisation:
+        return run_designs(scenarios, args, out)
+    found = experiments(scenario)
     result = compare(scenario, found, out, args.replicates, args.workers)
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
     print_table(result)
@@ -168,6 +186,7 @@ def compare(
     for campaign, order in found:
         arms: dict[str, list[Arm]] = {variant: [] for variant, _ in order}
         journeys: dict[str, list[dict[str, Any]]] = {variant: [] for variant, _ in order}
+        programme: dict[str, list[dict[str, Any]]] = {variant: [] for variant, _ in order}
         for k, seed in enumerate(seeds):
             for variant, _ in order:
                 folder = out / arm_folder(campaign, variant, k, len(found) > 1)
@@ -182,9 +201,14 @@ def compare(
                 print(f"{campaign} / {variant} r{k} (seed {seed}): {summary['events']:,} events")
                 arms[variant].append(read_arm(folder, campaign, variant, k, seed, out))
                 journeys[variant].append(summary.get("journey_metrics", {}))
+                if "programme" in summary.get("messaging", {}):
+                    programme[variant].append(summary["messaging"]["programme"])
         blocks[campaign] = campaign_block(campaign, order, arms)
+        lifts = programme_blocks(programme, out / campaign)
         for variant, row in blocks[campaign]["variants"].items():
             row["journey_metrics"] = journey_comparison(journeys[variant])
+            if variant in lifts:  # the whole programme against its global control group
+                row["programme"] = lifts[variant]
     first = blocks[found[0][0]]
     baseline = first["variants"][first["baseline"]]
     return {
@@ -387,3 +411,186 @@ def _interval(mid: float | None, low: float | None, high: float | None) -> str:
     if mid is None or low is None or high is None:
         return "-"
     return f"{mid * 100:+.2f}pp [{low * 100:+.2f}, {high * 100:+.2f}]"
+
+
+def design_arms(scenarios: list[Scenario], cannibalisation: bool) -> list[tuple[str, Scenario]]:
+    """(name, scenario) per design: each file, or one file whole and without each journey.
+
+    Raises :class:`HopsimError` on a name given twice or a file with one journey.
+    """
+    from sim.analysis.compare_programme import drop_journey, guard_pairs
+    from sim.errors import HopsimError
+
+    if cannibalisation:
+        if len(scenarios) != 1:
+            raise HopsimError("--cannibalisation: expected exactly one scenario file")
+        whole = scenarios[0]
+        names = [str(j.get("name")) for j in whole.journeys]
+        guard_pairs(names, str(whole.path))
+        return [("all", whole)] + [
+            (f"without-{name}", replace(whole, journeys=drop_journey(whole.journeys, name)))
+            for name in names
+        ]
+    arms: list[tuple[str, Scenario]] = []
+    for scenario in scenarios:
+        name = scenario.name
+        if any(name == taken for taken, _ in arms):
+            name = scenario.path.stem
+        if any(name == taken for taken, _ in arms):
+            raise HopsimError(f"{scenario.path}: design {name!r} is given twice")
+        arms.append((name, scenario))
+    return arms
+
+
+def run_designs(scenarios: list[Scenario], args: argparse.Namespace, out: Path) -> int:
+    """Designs (separate files, or one file's journeys left out in turn) on one population."""
+    from sim.analysis.compare_designs import (
+        Replicate,
+        common_goal,
+        design_rows,
+        read_outcome,
+        same_population,
+    )
+    from sim.analysis.compare_programme import (
+        JourneyCredit,
+        attribution,
+        cannibalisation,
+        read_credit,
+    )
+    from sim.runner import Run
+
+    arms = design_arms(scenarios, args.cannibalisation)
+    same_population([s for _, s in arms])
+    goal = common_goal([s for _, s in arms])
+    out.mkdir(parents=True, exist_ok=True)
+    first = arms[0][1]
+    seeds = [first.seed + k for k in range(args.replicates)]
+    replicates: list[Replicate] = []
+    programme: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in arms}
+    credits: dict[str, list[JourneyCredit]] = {name: [] for name, _ in arms}
+    for k, seed in enumerate(seeds):
+        outcomes = []
+        for name, scenario in arms:
+            folder = out / f"{name}-r{k}"
+            summary = Run(scenario.with_overrides(seed=seed), folder, args.workers).execute()
+            print(f"{name} r{k} (seed {seed}): {summary['events']:,} events")
+            outcomes.append(read_outcome(folder, name, goal, out))
+            block = (summary.get("messaging") or {}).get("programme")
+            if block:
+                programme[name].append(block)
+            if args.cannibalisation:
+                credits[name].append(read_credit(folder))
+        replicates.append(Replicate(seed, outcomes))
+    names = [name for name, _ in arms]
+    result: dict[str, Any] = {
+        "mode": "designs",
+        "scenario": first.name,
+        "files": [str(s.path) for _, s in arms],
+        "persons": first.persons,
+        "days": first.days,
+        "seeds": seeds,
+        "replicates": args.replicates,
+        "goal": {"event": goal[0], "properties": dict(goal[1])},
+        "method": DESIGN_METHOD,
+        "designs": design_rows(names, replicates),
+        "programme": programme_blocks(programme, out),
+    }
+    if args.cannibalisation:
+        journeys = [name.removeprefix("without-") for name in names[1:]]
+        without = {j: credits[f"without-{j}"] for j in journeys}
+        result["cannibalisation"] = cannibalisation(journeys, credits["all"], without)
+        result["attribution"] = attribution(journeys, credits["all"], result["designs"])
+    (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
+    print_designs(result)
+    print(f"compare folder: {out}")
+    if not args.no_report:
+        from sim.report import build_report
+
+        print(f"report: {build_report(out)}")
+    problems = [b["problem"] for b in result["programme"].values() if "problem" in b]
+    if problems:
+        from sim.errors import HopsimError
+
+        raise HopsimError("; ".join(problems))
+    return 0
+
+
+def programme_blocks(blocks: dict[str, list[dict[str, Any]]], out: Path) -> dict[str, Any]:
+    """Per design with a global control group: the pooled lift, or the ``problem``."""
+    from sim.analysis.compare_programme import pooled_programme
+    from sim.errors import HopsimError
+
+    found: dict[str, Any] = {}
+    for name, items in blocks.items():
+        if not items:
+            continue
+        try:
+            found[name] = pooled_programme(items, f"{out / name}-r*")
+        except HopsimError as exc:
+            found[name] = {"problem": str(exc)}
+    return found
+
+
+DESIGN_METHOD = {
+    "unit": "a true person the messaging engine decided about (sent or suppressed, any reason) "
+    "in any design's run of the same seed: one set of people for every design",
+    "conversion": "the designs' common goal event at or after the person's first decision in "
+    "any design, to the end of the run",
+    "interval": "Wilson score 95% on reached people pooled over replicates",
+    "lift_vs_baseline": "rate minus the first design's rate, Newcombe hybrid score 95% interval "
+    "(independent-sample, conservative under common random numbers)",
+    "lift_paired": "mean over (replicate, person) of converted here minus converted in the "
+    "baseline, normal 95% interval; 0 [0, 0] when no person's outcome changed",
+    "messages_per_converted": "sent messages of the run / converted reached people",
+    "opt_out_rate": "reached people who unsubscribed or withdrew push after a message / reached",
+    "bad_context_rate": "bad-context deliveries / sent messages",
+    "programme": "[programme] global control: people ordering at least once, treated minus "
+    "held out, Newcombe 95% interval (sim/analysis/compare_programme.py)",
+    "cannibalisation": "people who entered journeys A and B when both ran: A's goal credit "
+    "without B minus with B, paired per person, normal 95% interval",
+    "attribution": "per journey: people its goal attribution credits with every journey running, "
+    "against the conversions it adds (all minus without-<journey>, paired per reached person)",
+}
+
+
+def print_designs(result: dict[str, Any]) -> None:
+    """The design table, the programme lifts and the cannibalisation pairs."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.analysis.compare_designs import design_table_rows
+
+    console = Console()
+    table = Table(title=f"designs on one population (goal {result['goal']['event']})")
+    columns: tuple[str, ...] = ("design", "reached", "conv", "rate [95% CI]", "lift [95% CI]")
+    columns += ("paired lift", "sent", "msgs/conv", "opt-outs [95% CI]", "bad ctx [95% CI]")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "design" else "right")
+    for cells in design_table_rows(result["designs"]):
+        table.add_row(*cells)
+    console.print(table)
+    for name, block in result["programme"].items():
+        if "problem" in block:
+            console.print(f"programme ({name}): {block['problem']}")
+            continue
+        lift = block["lift"]
+        held, treated = lift["held_out"], lift["treated"]
+        console.print(
+            f"programme ({name}): treated {treated['converted']}/{treated['persons']}"
+            f" vs held out {held['converted']}/{held['persons']}: lift"
+            f" {_interval(lift['lift'], lift['lift_ci_low'], lift['lift_ci_high'])}"
+        )
+    for row in result.get("attribution", []):
+        console.print(
+            f"{row['journey']}: credited {row['credited']} ({row['credited_by_another']} also by"
+            f" another journey), incremental {row['incremental']}"
+            f" ({_interval(row['incremental_rate'], row['incremental_ci_low'], row['incremental_ci_high'])}"
+            " of reached people)"
+        )
+    for row in result.get("cannibalisation", []):
+        console.print(
+            f"cannibalisation of {row['journey']} by {row['other']}: {row['overlap']} people in"
+            f" both, credited {row['credited_without_other']} without, "
+            f"{row['credited_with_other']} with:"
+            f" {_interval(row['cannibalised'], row['ci_low'], row['ci_high'])}"
+        )

@@ -107,3 +107,58 @@ def _variant(node: JsonObject, key: str, campaign: str) -> VariantResult:
         float(high),
         control if isinstance(control, bool) else None,
     )
+
+
+def _pp(mid: Any, low: Any, high: Any) -> str:
+    if not all(isinstance(x, int | float) for x in (mid, low, high)):
+        return "-"
+    return f"{mid * 100:+.2f} pp [{low * 100:+.2f}, {high * 100:+.2f}]"
+
+
+def programme_row(name: str, block: Any) -> tuple[str, str] | None:
+    """One line for a ``[programme]`` global control block (summary or compare.json)."""
+    if not isinstance(block, dict):
+        return None
+    if block.get("problem"):
+        return name, str(block["problem"])
+    lift = block.get("lift")
+    if not isinstance(lift, dict):
+        return None
+    treated, held = lift.get("treated") or {}, lift.get("held_out") or {}
+    return (
+        name,
+        f"{_pp(lift.get('lift'), lift.get('lift_ci_low'), lift.get('lift_ci_high'))}"
+        f" (treated {treated.get('converted')}/{treated.get('persons')}, held out"
+        f" {held.get('converted')}/{held.get('persons')} ordered)",
+    )
+
+
+def compare_rows(compare: JsonObject | None) -> list[tuple[str, str]]:
+    """The design compare's lines: paired lift per design, programme lift, cannibalisation."""
+    if not compare or not isinstance(compare.get("designs"), dict):
+        return []
+    rows: list[tuple[str, str]] = []
+    for name, row in compare["designs"].items():
+        if not isinstance(row, dict) or row.get("baseline"):
+            continue
+        pair = row.get("lift_paired") or {}
+        rows.append(
+            (
+                f"design {name}: paired lift vs the baseline",
+                f"{_pp(pair.get('mean'), pair.get('ci_low'), pair.get('ci_high'))};"
+                f" {row.get('sent')} sent, {row.get('messages_per_converted')} per converted",
+            )
+        )
+    for name, block in (compare.get("programme") or {}).items():
+        line = programme_row(f"programme lift ({name})", block)
+        if line is not None:
+            rows.append(line)
+    for item in compare.get("cannibalisation") or []:
+        rows.append(
+            (
+                f"cannibalisation of {item['journey']} by {item['other']}",
+                f"{_pp(item['cannibalised'], item['ci_low'], item['ci_high'])} of"
+                f" {item['overlap']} people in both",
+            )
+        )
+    return rows

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from matplotlib.figure import Figure
 
 import sim.report.tables as t
+from sim.report.experiments import compare_rows, programme_row
 from sim.report.figures import engine, journey, load, people, realism
 from sim.report.headline import fmt
 from sim.report.journey_metrics import journey_parts
@@ -174,8 +175,10 @@ def _messages(tables: t.Tables) -> Section:
     section = Section("messages", "Message outcomes")
     block = tables.summary.get("messaging") if tables.summary else None
     if isinstance(block, dict):
-        shown = {k: v for k, v in block.items() if k != "experiments"}
+        shown = {k: v for k, v in block.items() if k not in ("experiments", "programme")}
         section.rows = [(STITCHING_COSTS.get(k, k), fmt(v)) for k, v in _flat(shown)]
+        line = programme_row("programme lift vs global control", block.get("programme"))
+        section.rows += [line] if line is not None else []
     if tables.messages is None:
         section.skipped = _missing(tables, "messages.jsonl")
         return section
@@ -202,6 +205,7 @@ def _experiments(tables: t.Tables) -> Section:
         (f"{v.campaign}: {v.name}", f"{v.conversions:,} / {v.n:,} = {v.rate:.2%}")
         for v in tables.variants
     ]
+    section.rows += compare_rows(tables.compare)
     return section
 
 

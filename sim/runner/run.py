@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.compare_programme import programme_summary
 from sim.analysis.journey_metrics import run_folder_metrics
 from sim.analysis.metrics_config import metrics_config
 from sim.analysis.realism import Collected, figures, switch_rate
@@ -109,6 +110,10 @@ class Run:
             self.summary["messaging"] = merge_counts([s.messaging for s in shards])
             decisions = (r for s in shards for r in s.messages)  # issue 14: stitching's cost
             self.summary["messaging"].update(stitching_costs(decisions, truth))
+            if "programme" in self.summary["messaging"]:  # counts merged; now the lift
+                share = float(self.scenario.programme.get("control_percent", 0))
+                programme = programme_summary(self.summary["messaging"]["programme"], share)
+                self.summary["messaging"]["programme"] = programme
         if any(s.programs for s in shards):  # journeys: not the `journeys` touchpoint paths
             self.summary["journey_programs"] = merge_counts([s.programs for s in shards])
         self.summary |= self.journey_metrics()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.compare_programme import programme_counts
 from sim.analysis.journeys import shard_block as journey_block
 from sim.analysis.messaging import summary as messaging_summary
 from sim.analysis.realism import funnel
@@ -244,6 +245,9 @@ class Shard:
             result.messaging = messaging_summary(
                 self.loop.tally, conversions, self.messaging, truth
             )
+            programme = programme_counts(self.messaging, truth, result.people)
+            if programme:  # a global control group: the whole programme's lift
+                result.messaging["programme"] = programme
             result.programs = journey_block(self.messaging, self.loop.tally, truth)
             result.journey_steps = self.messaging.journey_rows()
         result.identity = self.graph.export()

@@ -53,6 +53,8 @@ class Category:
     # chance a cart started on each screen is ever bought, against the screens' mean
     cart_completion: dict[str, float] = field(default_factory=dict)
     quick_look: dict[str, float] = field(default_factory=dict)  # one-screen sessions, by screen
+    # multiplier on a persona's odds that a product view goes into the cart, by screen
+    add_to_cart: dict[str, float] = field(default_factory=dict)
     cart_moves: float = 0.0  # chance a waiting cart moves a pick-up to the favourite buying screen
 
 
@@ -113,6 +115,15 @@ def _completion(reader: Reader, item: dict[str, Any], where: str) -> dict[str, f
     return {kind: (1.0 - rate) / mean for kind, rate in rates.items()}
 
 
+def _add_to_cart(reader: Reader, item: dict[str, Any], where: str) -> dict[str, float]:
+    """An optional table of multipliers by screen on the persona's add-to-cart odds."""
+    if "add_to_cart" not in item:
+        return {}
+    table = reader.table(item, "add_to_cart", where)
+    reader.known(table, SCREENS, f"{where}add_to_cart.")
+    return {kind: reader.number(table, kind, f"{where}add_to_cart.", 0.0, 5.0) for kind in SCREENS}
+
+
 def _cart_moves(reader: Reader, item: dict[str, Any], where: str) -> float:
     if "cart_moves" not in item:
         return 0.0
@@ -142,6 +153,7 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
                 "skew",
                 "abandonment",
                 "quick_look",
+                "add_to_cart",
                 "cart_moves",
             ),
             where,
@@ -164,6 +176,7 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
             shape=reader.number(skew, "shape", f"{where}skew.", 0.05, 20.0),
             cart_completion=_completion(reader, item, where),
             quick_look=_by_screen(reader, item, "quick_look", where),
+            add_to_cart=_add_to_cart(reader, item, where),
             cart_moves=_cart_moves(reader, item, where),
         )
     if not out:

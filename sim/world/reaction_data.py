@@ -21,6 +21,16 @@ from sim.world.schema import Reader, load_toml
 REACTIONS = Path(__file__).resolve().parents[2] / "data" / "reactions.toml"
 CHANNELS = ("push", "email", "in_app", "sms", "watch", "tv_banner", "speaker_voice", "car_audio")
 PLATFORMS = ("ios", "android", "other")
+TOPICS = (
+    "cart_waiting",
+    "cart_gone",
+    "recipe_with_speaker",
+    "recipe_without_speaker",
+    "storm",
+    "offer",
+    "other",
+)
+FATIGUE_KEYS = ("per_message_today", "per_annoyance", "annoyance_floor", "max_open")
 ANNOYANCE_KEYS = (
     "bad_context",
     "extra_message",
@@ -42,6 +52,10 @@ class ReactionOdds:
     annoyance: dict[str, float]
     click_window_hours: float
     other_language: float  # open odds multiplier for a message in a language not the reader's
+    relevance: dict[str, float]  # topic (and the person's state) -> multiplier on open and click
+    night_hours: tuple[int, int]  # local [from, to) hours, wrapping past midnight
+    night_factor: float  # open odds multiplier in those hours
+    fatigue: dict[str, float]  # FATIGUE_KEYS
 
     def open_odds(self, channel: str, platform: str) -> float:
         table = self.open.get(channel, {})
@@ -51,6 +65,11 @@ class ReactionOdds:
 
     def latency(self, channel: str) -> float:
         return self.latency_minutes.get(channel, self.latency_minutes["other"])
+
+    def at_night(self, hour: int) -> bool:
+        """Whether a local ``hour`` falls in the night window (which may wrap past midnight)."""
+        start, end = self.night_hours
+        return start <= hour < end if start < end else hour >= start or hour < end
 
 
 def _probabilities(reader: Reader, table: dict[str, Any], where: str) -> dict[str, float]:
@@ -75,6 +94,9 @@ def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
             "annoyance",
             "conversion",
             "language",
+            "relevance",
+            "night",
+            "fatigue",
         ),
         "",
     )
@@ -100,6 +122,12 @@ def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
     reader.known(conversion, ("click_window_hours",), "conversion.")
     language = reader.table(data, "language", "")
     reader.known(language, ("other", "source", "remark"), "language.")
+    relevance = reader.table(data, "relevance", "")
+    reader.known(relevance, TOPICS, "relevance.")
+    night = reader.table(data, "night", "")
+    reader.known(night, ("from_hour", "to_hour", "factor"), "night.")
+    fatigue = reader.table(data, "fatigue", "")
+    reader.known(fatigue, FATIGUE_KEYS, "fatigue.")
     odds = ReactionOdds(
         open=open_odds,
         click=_probabilities(reader, clicks, "click."),
@@ -121,12 +149,32 @@ def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
             conversion, "click_window_hours", "conversion.", 0.0, 10_000.0
         ),
         other_language=reader.probability(language, "other", "language."),
+        relevance={k: reader.number(relevance, k, "relevance.", 0.0, 10.0) for k in TOPICS},
+        night_hours=(_hour(reader, night, "from_hour"), _hour(reader, night, "to_hour")),
+        night_factor=reader.probability(night, "factor", "night."),
+        fatigue={
+            "per_message_today": reader.number(fatigue, "per_message_today", "fatigue.", 0.0, 10.0),
+            "per_annoyance": reader.probability(fatigue, "per_annoyance", "fatigue."),
+            "annoyance_floor": reader.probability(fatigue, "annoyance_floor", "fatigue."),
+            "max_open": reader.probability(fatigue, "max_open", "fatigue."),
+        },
     )
+    if odds.night_hours[0] == odds.night_hours[1]:
+        reader.fail("night.to_hour", "an hour other than night.from_hour", odds.night_hours[1])
     for key in ("decay_per_day", "opt_out_per_unit", "opt_out_max"):
         if not 0.0 <= odds.annoyance[key] <= 1.0:
             reader.fail(f"annoyance.{key}", "a probability between 0 and 1", odds.annoyance[key])
     reader.raise_if_any()
     return odds
+
+
+def _hour(reader: Reader, table: dict[str, Any], key: str) -> int:
+    """A local hour of the day: a whole number from 0 to 23."""
+    value = table.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 23:
+        reader.fail(f"night.{key}", "a whole hour from 0 to 23", value)
+        return 0
+    return value
 
 
 @cache

@@ -45,6 +45,10 @@ VISUAL = frozenset({"push", "sms", "watch", "in_app", "tv_banner", "email"})
 AUDIO = frozenset({"speaker_voice", "car_audio"})
 ODDS = reaction_odds()  # data/reactions.toml: every number with its source
 ANNOY = ODDS.annoyance
+RELEVANCE = (
+    ODDS.relevance
+)  # topic -> multiplier (cart_waiting, cart_gone, recipe_*, storm, offer, other)
+FATIGUE = ODDS.fatigue
 CLICK_WINDOW = ODDS.click_window_hours * 3600.0
 OTHER_LANGUAGE = ODDS.other_language  # a message not in the reader's language: data/reactions.toml
 
@@ -234,11 +238,12 @@ class MessagingLoop:
         chance *= self._relevance(person, str(delivery.topic))
         chance *= self._language(device, delivery)
         hour = self.world.clock.at(self.world.env.now).astimezone(person.zone).hour
-        if hour >= 22 or hour < 7:
-            chance *= 0.5
+        if ODDS.at_night(hour):
+            chance *= ODDS.night_factor
         today = [t for t in mood.received if self.world.env.now - t < DAY]
-        chance /= 1.0 + 0.3 * max(0, len(today) - 1)
-        return min(0.95, chance * max(0.2, 1.0 - 0.15 * mood.annoyance))
+        chance /= 1.0 + FATIGUE["per_message_today"] * max(0, len(today) - 1)
+        damping = max(FATIGUE["annoyance_floor"], 1.0 - FATIGUE["per_annoyance"] * mood.annoyance)
+        return min(FATIGUE["max_open"], chance * damping)
 
     @staticmethod
     def _context_factor(ctx: Context, channel: str, device: Device) -> float:
@@ -273,13 +278,15 @@ class MessagingLoop:
 
     @staticmethod
     def _relevance(person: Person, topic: str) -> float:
+        """How much the message matters to this person now (``[relevance]`` of the data)."""
         if topic == "cart":
-            return 2.0 if person.journey.cart else 0.5
+            return RELEVANCE["cart_waiting" if person.journey.cart else "cart_gone"]
         if topic == "recipe":
-            return 1.5 if person.devices_of("speaker") else 0.8
+            with_speaker = bool(person.devices_of("speaker"))
+            return RELEVANCE["recipe_with_speaker" if with_speaker else "recipe_without_speaker"]
         if topic in ("storm", "offer"):
-            return 1.3
-        return 1.0
+            return RELEVANCE[topic]
+        return RELEVANCE["other"]
 
     # ---- annoyance and opt-outs ------------------------------------------------------------
 

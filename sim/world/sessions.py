@@ -308,6 +308,8 @@ def browse(visit: Visit, screens: int) -> None:
     journey = person.journey
     draw = person.draw
     kind = visit.device.type
+    category = visit.world.brand.category
+    add_to_cart = persona.add_to_cart * category.add_to_cart.get(kind, 1.0)
     product = pick_product(visit)
     visit.pause()
     visit.track("Products Searched", {"query": QUERIES[product.category]})
@@ -317,13 +319,13 @@ def browse(visit: Visit, screens: int) -> None:
         visit.track("Product Viewed", product_properties(product))
         journey.reach("awareness", visit.t)
         journey.touch(f"{kind}:view")
-        if draw.random() < persona.add_to_cart:
+        if draw.random() < add_to_cart:
             visit.pause()
             visit.track("Product Added", product_properties(product) | {"quantity": 1})
             if not journey.cart:
                 visit.world.outcomes.cart_started(visit.day)
                 journey.cart_day = visit.day
-            completion = visit.world.brand.category.cart_completion.get(kind, 1.0)
+            completion = category.cart_completion.get(kind, 1.0)
             journey.add(product, draw.random() < persona.checkout * completion, visit.t)
             return
         product = pick_product(visit)

@@ -140,3 +140,53 @@ def test_the_other_language_odds_are_data_with_a_source_and_validated() -> None:
     reactions["language"]["other"] = 0.6
     with pytest.raises(ConfigError, match=r"r\.toml: language: expected a 'source' or 'remark'"):
         parse_reactions(reactions, "r.toml")
+
+
+def test_relevance_night_and_fatigue_are_data_and_validated() -> None:
+    data = load_toml(REACTIONS)
+    odds = reaction_odds()
+    assert odds.relevance["cart_waiting"] == data["relevance"]["cart_waiting"]
+    assert odds.night_factor == data["night"]["factor"]
+    assert odds.fatigue["max_open"] == data["fatigue"]["max_open"]
+    start, end = odds.night_hours
+    assert odds.at_night(start) and not odds.at_night(end)
+    reactions: dict[str, Any] = copy.deepcopy(data)
+    reactions["night"]["from_hour"] = 22.5
+    with pytest.raises(
+        ConfigError, match=r"r\.toml: night\.from_hour: expected a whole hour from 0 to 23"
+    ):
+        parse_reactions(reactions, "r.toml")
+    reactions = copy.deepcopy(data)
+    reactions["fatigue"]["max_open"] = 1.2
+    with pytest.raises(
+        ConfigError, match=r"r\.toml: fatigue\.max_open: expected a number between 0 and 1"
+    ):
+        parse_reactions(reactions, "r.toml")
+    reactions = copy.deepcopy(data)
+    del reactions["relevance"]["storm"]
+    with pytest.raises(
+        ConfigError, match=r"r\.toml: relevance\.storm: expected a number between 0 and 10"
+    ):
+        parse_reactions(reactions, "r.toml")
+    reactions = copy.deepcopy(data)
+    del reactions["relevance"]["remark"]
+    with pytest.raises(ConfigError, match=r"r\.toml: relevance: expected a 'source' or 'remark'"):
+        parse_reactions(reactions, "r.toml")
+
+
+def test_add_to_cart_multipliers_by_screen_are_read_and_validated() -> None:
+    data: dict[str, Any] = copy.deepcopy(load_toml(BRANDS))
+    retail = parse_categories(data, "b.toml")["retail"]
+    assert retail.add_to_cart == {
+        k: float(v)
+        for k, v in data["categories"]["retail"]["add_to_cart"].items()
+        if k in ("phone", "tablet", "laptop")
+    }
+    assert parse_categories(data, "b.toml")["media"].add_to_cart == {}  # absent: no multiplier
+    data["categories"]["retail"]["add_to_cart"]["laptop"] = -1.0
+    data["categories"]["retail"]["add_to_cart"]["tv"] = 1.0
+    with pytest.raises(ConfigError) as excinfo:
+        parse_categories(data, "b.toml")
+    text = "\n".join(excinfo.value.problems)
+    assert "b.toml: categories.retail.add_to_cart.laptop: expected a number between 0 and 5" in text
+    assert "b.toml: categories.retail.add_to_cart.tv: expected a known key" in text
