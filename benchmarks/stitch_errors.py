@@ -95,6 +95,63 @@ def table(counts: Counter[tuple[str, str, str]]) -> str:
     return "\n".join(lines)
 
 
+def household_errors(
+    profiles: Iterable[Mapping[str, Any]], truth: Iterable[Mapping[str, Any]]
+) -> Counter[str]:
+    """Household-level pair counts by where the pair went right or wrong.
+
+    Pairs with a shared device (no owner, or used by two or more people) are
+    scored on household roots (:data:`sim.analysis.stitching.HOUSEHOLD_LEVEL`):
+
+    - ``shared right``: one root, one true household;
+    - ``shared split``: one true household, both devices under household
+      entities, but two different ones (a home split in two);
+    - ``shared unjoined``: one true household, one device under a person root
+      that belongs to no household (a person or device never joined its home);
+    - ``shared fused hh`` / ``shared fused person``: one root (a household entity /
+      a person) holding devices of two true households (an office made a home).
+
+    Personal pairs are person-level: ``personal right``, ``personal missed``,
+    ``personal fused``.
+    """
+    from sim.analysis.stitching import as_rows, placements, read_truth
+
+    known = read_truth(truth)
+    placed = placements(as_rows(list(profiles)), strip_probabilistic=False)
+    devices = sorted(d for d in placed if d in known)
+    counts: Counter[str] = Counter()
+    by_household: dict[str, list[str]] = {}
+    by_root: dict[str, list[str]] = {}
+    for d in devices:
+        by_household.setdefault(known[d].household, []).append(d)
+        by_root.setdefault(placed[d].root, []).append(d)
+    for group in by_household.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                ta, tb, pa, pb = known[a], known[b], placed[a], placed[b]
+                if ta.shared or tb.shared:
+                    if pa.root == pb.root:
+                        counts["shared right"] += 1
+                    elif pa.root.startswith("h-") and pb.root.startswith("h-"):
+                        counts["shared split"] += 1
+                    else:
+                        counts["shared unjoined"] += 1
+                elif ta.person == tb.person:
+                    right = pa.profile == pb.profile
+                    counts["personal right" if right else "personal missed"] += 1
+    for root, group in by_root.items():
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                ta, tb, pa, pb = known[a], known[b], placed[a], placed[b]
+                if (ta.shared or tb.shared) and ta.household != tb.household:
+                    counts[
+                        "shared fused hh" if root.startswith("h-") else "shared fused person"
+                    ] += 1
+                elif not (ta.shared or tb.shared) and pa.profile == pb.profile != "":
+                    counts["personal fused"] += ta.person != tb.person
+    return counts
+
+
 def headline(profiles: list[dict[str, Any]], truth: list[dict[str, Any]]) -> str:
     """Person- and household-level scores and the per-type table, from the one scorer."""
     from sim.analysis.stitching import score
@@ -131,6 +188,8 @@ def main(argv: list[str]) -> int:
         profiles = _rows(args.run / "profiles.jsonl")
     print(headline(profiles, truth))
     print(table(classify(profiles, truth)))
+    errors = household_errors(profiles, truth)
+    print("household-level pairs: " + ", ".join(f"{k} {n}" for k, n in sorted(errors.items())))
     return 0
 
 

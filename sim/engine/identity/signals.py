@@ -36,6 +36,8 @@ from sim.engine.identity.layout import (
     OFF,
     SIMILAR_STRIDE,
     WINDOW_MINUTES,
+    all_events,
+    home_events,
     meeting_network,
     network_day,
     pattern_code,
@@ -51,6 +53,7 @@ from sim.engine.identity.state import ProfileState
 MAX_CANDIDATES = 64
 MAX_BLOCK = 256  # a key shared by more profiles than this says little and costs quadratic time
 ANCHOR_BOOST = 4
+MEETING_HOMES = 2
 NEVER_MET = copresence_level(0.0, 0, 0)
 
 
@@ -91,6 +94,33 @@ class Summary:
     norm: float = 0.0
 
 
+def meeting_places(
+    devices: dict[str, DeviceEvidence], public: set[int], anchors: set[int]
+) -> set[int]:
+    """Non-public networks where devices of several homes meet: an office, a small shop, a
+    carrier address few devices happened to use; none of them is anyone's home.
+
+    A device *sleeps elsewhere* than network ``n`` when another non-public network
+    has more of its home-time events (evenings, nights, weekends) than ``n``. When
+    the devices seen on ``n`` sleep elsewhere on ``MEETING_HOMES`` or more distinct
+    networks, ``n`` is where people from several homes meet. A family's own router
+    sees its members sleep there; a guest brings one other home at most. A network
+    a TV or speaker lives on (``anchors``) is a home whoever visits.
+    """
+    elsewhere: dict[int, set[int]] = {}
+    for evidence in devices.values():
+        nights = {
+            ip: home_events(packed) for ip, packed in evidence.ips.items() if ip not in public
+        }
+        for ip, here in nights.items():
+            for other, there in nights.items():
+                if there > here:
+                    elsewhere.setdefault(ip, set()).add(other)
+    return {
+        ip for ip, homes in elsewhere.items() if len(homes) >= MEETING_HOMES and ip not in anchors
+    }
+
+
 class Signals:
     """Population-wide statistics (public networks, crowding per window) and pair features."""
 
@@ -118,6 +148,7 @@ class Signals:
             for ip in evidence.ips
             if ip not in public
         }
+        self.meeting_places = meeting_places(devices, public, self.anchors)
         self.total = max(1, len(devices))
         self._bits: dict[int, float] = {}
         self._homes: dict[str, tuple[int | None, int]] = {}
@@ -142,20 +173,29 @@ class Signals:
         return evidence.device_type if evidence is not None else "unknown"
 
     def home_of(self, evidence: DeviceEvidence) -> int | None:
-        """The non-public network this device uses most at home time.
+        """The network, neither public nor a meeting place, this device uses most at home time.
 
         A network where a TV or speaker lives (an anchor) counts ``ANCHOR_BOOST``
-        times: those never leave home. A device never seen at home time
-        (a kitchen speaker used at dinner) falls back to its busiest network.
+        times: those never leave home. A device never seen at home time on such
+        a network (a kitchen speaker used at dinner, a laptop used by day) falls
+        back to its busiest one.
         """
         best: tuple[int, int] | None = None
-        for ip, count in evidence.home_counts().items():
-            if ip in self.public:
-                continue
+        for ip, count in self.home_counts(evidence).items():
             value = count * (ANCHOR_BOOST if ip in self.anchors else 1)
             if best is None or (value, ip) > best:
                 best = (value, ip)
         return best[1] if best is not None else None
+
+    def home_counts(self, evidence: DeviceEvidence) -> dict[int, int]:
+        """Events at home time per network that may be a home; all events if none were."""
+        allowed = {
+            ip: packed
+            for ip, packed in evidence.ips.items()
+            if ip not in self.public and ip not in self.meeting_places
+        }
+        nights = {ip: home_events(packed) for ip, packed in allowed.items() if home_events(packed)}
+        return nights or {ip: all_events(packed) for ip, packed in allowed.items()}
 
     def _home_nights(self, device: str, evidence: DeviceEvidence) -> tuple[int | None, int]:
         """``home_of`` the device and its home-time events there, worked out once per device
@@ -165,7 +205,7 @@ class Signals:
             home = self.home_of(evidence)
             known = self._homes[device] = (
                 home,
-                0 if home is None else evidence.home_counts()[home],
+                0 if home is None else self.home_counts(evidence)[home],
             )
         return known
 
