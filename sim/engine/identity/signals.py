@@ -95,30 +95,45 @@ class Summary:
 
 
 def meeting_places(
-    devices: dict[str, DeviceEvidence], public: set[int], anchors: set[int]
+    devices: dict[str, DeviceEvidence],
+    public: set[int],
+    anchors: set[int],
+    beds: dict[int, int | None],
 ) -> set[int]:
     """Non-public networks where devices of several homes meet: an office, a small shop, a
     carrier address few devices happened to use; none of them is anyone's home.
 
-    A device *sleeps elsewhere* than network ``n`` when another non-public network
-    has more of its home-time events (evenings, nights, weekends) than ``n``. When
-    the devices seen on ``n`` sleep elsewhere on ``MEETING_HOMES`` or more distinct
-    networks, ``n`` is where people from several homes meet. A family's own router
-    sees its members sleep there; a guest brings one other home at most. A network
-    a TV or speaker lives on (``anchors``) is a home whoever visits.
+    A device's *bed* is the non-public network with most of its home-time events
+    (evenings, nights, weekends). When the devices seen on network ``n`` have
+    their beds on ``MEETING_HOMES`` or more other networks, ``n`` is where
+    people from several homes meet. A family's router sees its members sleep
+    there (a phone that hops carrier addresses at night is one device, one bed
+    elsewhere; a guest is one more); an office sees every colleague's bed. A
+    network a TV or speaker lives on (``anchors``) is a home whoever visits.
+    ``beds``: :func:`bed_of` each device, by ``id`` of its card.
     """
-    elsewhere: dict[int, set[int]] = {}
+    users: dict[int, list[DeviceEvidence]] = {}
     for evidence in devices.values():
-        nights = {
-            ip: home_events(packed) for ip, packed in evidence.ips.items() if ip not in public
-        }
-        for ip, here in nights.items():
-            for other, there in nights.items():
-                if there > here:
-                    elsewhere.setdefault(ip, set()).add(other)
-    return {
-        ip for ip, homes in elsewhere.items() if len(homes) >= MEETING_HOMES and ip not in anchors
-    }
+        for ip in evidence.ips:
+            if ip not in public and ip not in anchors:
+                users.setdefault(ip, []).append(evidence)
+    found: set[int] = set()
+    for ip, seen in users.items():
+        elsewhere = {beds[id(evidence)] for evidence in seen} - {ip, None}
+        if len(elsewhere) >= MEETING_HOMES:
+            found.add(ip)
+    return found
+
+
+def bed_of(evidence: DeviceEvidence, public: set[int]) -> int | None:
+    """The non-public network with most of a device's home-time events (ties: the larger
+    number), ``None`` if it has none there."""
+    best: tuple[int, int] | None = None
+    for ip, packed in evidence.ips.items():
+        nights = home_events(packed)
+        if nights and ip not in public and (best is None or (nights, ip) > best):
+            best = (nights, ip)
+    return best[1] if best is not None else None
 
 
 class Signals:
@@ -148,7 +163,10 @@ class Signals:
             for ip in evidence.ips
             if ip not in public
         }
-        self.meeting_places = meeting_places(devices, public, self.anchors)
+        beds = {id(evidence): bed_of(evidence, public) for evidence in devices.values()}
+        self.meeting_places = meeting_places(devices, public, self.anchors, beds)
+        self.slept_in = {bed for bed in beds.values() if bed is not None}
+        """Networks that are some device's bed (:func:`bed_of`)."""
         self.total = max(1, len(devices))
         self._bits: dict[int, float] = {}
         self._homes: dict[str, tuple[int | None, int]] = {}
@@ -196,6 +214,11 @@ class Signals:
         }
         nights = {ip: home_events(packed) for ip, packed in allowed.items() if home_events(packed)}
         return nights or {ip: all_events(packed) for ip, packed in allowed.items()}
+
+    def lived_in(self, ip: int) -> bool:
+        """Whether network ``ip`` is somebody's bed or a TV's or speaker's room: a household
+        can live there. A home only seen by day (a laptop's one address) may be an office."""
+        return ip in self.slept_in or ip in self.anchors
 
     def _home_nights(self, device: str, evidence: DeviceEvidence) -> tuple[int | None, int]:
         """``home_of`` the device and its home-time events there, worked out once per device
