@@ -20,11 +20,12 @@ one person of that home and to nobody else there:
   address for each outing. A window a crowd used (a carrier NAT at rush
   hour, a campus) says nothing.
 
-- **the same ecosystem**: a Mac (an Apple laptop) and a person holding an
-  iPhone share the home (:func:`ecosystem`): Apple's computers go with
+- **the same ecosystem** (:func:`ecosystem`): a Mac (an Apple laptop) and a
+  person holding an iPhone share the home: Apple's computers go with
   Apple's phones, so where exactly one person of the home holds an iPhone,
-  the Mac is most likely theirs (tablets are left out: an iPad is the
-  family's as often as one person's);
+  the Mac is most likely theirs; likewise an Android tablet and the one
+  person of its home holding a phone of its maker (iPads are left out: an
+  iPad is the family's as often as one person's);
 
 and, for a watch, **pairing**: a watch goes only to a person holding a phone
 it can pair with (an Apple Watch pairs only with an iPhone, other watches

@@ -2,9 +2,11 @@
 
 Which networks are public? An address seen on more than ``public_ip_devices``
 devices is a carrier NAT, a hotel, an airport or a big office: it never
-counts as a home. A device's home is the non-public network it uses most at
-home time (local evenings, nights, weekends), a network with a TV or speaker
-on it weighing more. Co-presence counts shared (network, three-hour window) pairs, each
+counts as a home. Nor does a meeting place: a network whose devices sleep
+(have their beds, :func:`bed_of`) on two or more other networks, like a
+small office. A device's home is the remaining network it uses most at
+home time (local evenings, nights, weekends), a network with a TV or
+speaker on it weighing more. Co-presence counts shared (network, three-hour window) pairs, each
 worth as many bits of surprise as it is rare: ``log2(devices / devices on
 that network in that window)``.
 """
