@@ -156,6 +156,8 @@ def ecosystem(graph: GraphState, mine: Summary, other: Summary, shared: set[int]
     if not cards or len(makers) != 1:
         return None
     maker = makers.pop()
+    if {c.device_type for c in cards} != {LAPTOP if maker == APPLE else TABLET} or not maker:
+        return None
     phones = {
         c.maker
         for c in (devices[d] for d in other.state.device_ids if d in devices)
@@ -163,11 +165,9 @@ def ecosystem(graph: GraphState, mine: Summary, other: Summary, shared: set[int]
     }
     if maker not in phones:
         return None
-    if maker == APPLE and all(c.device_type == LAPTOP for c in cards):
+    if maker == APPLE:
         return "a Mac at the home of the only person with an iPhone"
-    if maker not in ("", APPLE) and all(c.device_type == TABLET for c in cards):
-        return "a tablet at the home of the only person with a phone of its maker"
-    return None
+    return "a tablet at the home of the only person with a phone of its maker"
 
 
 def networks(graph: GraphState, signals: Signals, state: ProfileState) -> set[int]:
