@@ -147,9 +147,81 @@ def household_errors(
                     counts[
                         "shared fused hh" if root.startswith("h-") else "shared fused person"
                     ] += 1
-                elif not (ta.shared or tb.shared) and pa.profile == pb.profile != "":
+                elif not (ta.shared or tb.shared or pa.profile != pb.profile):
                     counts["personal fused"] += ta.person != tb.person
     return counts
+
+
+def household_addresses(run: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Each household's address (truth side: the address its members' devices used most while
+    their owner was in a ``home.*`` context, ``contexts.jsonl.gz``) and every device's addresses."""
+    from bisect import bisect_right
+
+    owner = {str(t["device_id"]): t for t in _rows(run / "truth.jsonl.gz")}
+    spans: dict[str, list[tuple[str, str, str]]] = {}
+    for row in _rows(run / "contexts.jsonl.gz"):
+        spans.setdefault(str(row["person_id"]), []).append(
+            (str(row["start"]), str(row["end"]), str(row["context"]))
+        )
+    for found in spans.values():
+        found.sort()
+    votes: dict[str, Counter[str]] = {}
+    seen: dict[str, set[str]] = {}
+    for event in _rows(run / "trace.jsonl.gz"):
+        context = event.get("context") or {}
+        device, ip = (context.get("device") or {}).get("id"), context.get("ip")
+        if not device or not ip:
+            continue
+        seen.setdefault(str(device), set()).add(str(ip))
+        truth = owner.get(str(device))
+        if truth is None or truth.get("person_id") is None:
+            continue
+        found = spans.get(str(truth["person_id"]), [])
+        at = str(event["timestamp"])
+        i = bisect_right(found, (at, "~", "~")) - 1
+        if i >= 0 and found[i][0] <= at <= found[i][1] and found[i][2].startswith("home"):
+            votes.setdefault(str(truth["household_id"]), Counter())[str(ip)] += 1
+    homes = {hh: min(c, key=lambda ip: (-c[ip], ip)) for hh, c in votes.items()}
+    return homes, seen
+
+
+def household_reach(
+    run: Path, profiles: list[dict[str, Any]], truth: list[dict[str, Any]]
+) -> tuple[int, float]:
+    """Missed household-level pairs (split or unjoined) whose two profiles both used their
+    household's address, and the household F0.5 were those right and no shared pair wrong:
+    how far home evidence alone could take the household level on this trace."""
+    from sim.analysis.stitching import as_rows, placements, read_truth
+
+    homes, seen = household_addresses(run)
+    known = read_truth(truth)
+    rows = as_rows(profiles)
+    placed = placements(rows, strip_probabilistic=False)
+    used: dict[str, set[str]] = {}
+    for row in rows:
+        addresses = {ip for d in row.get("device_ids", ()) for ip in seen.get(str(d), ())}
+        for d in row.get("device_ids", ()):
+            used[str(d)] = addresses
+    groups: dict[str, list[str]] = {}
+    for d in sorted(x for x in placed if x in known):
+        groups.setdefault(known[d].household, []).append(d)
+    reachable = 0
+    for household, group in groups.items():
+        address = homes.get(household)
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                if not (known[a].shared or known[b].shared) or placed[a].root == placed[b].root:
+                    continue
+                if address is not None and address in used[a] and address in used[b]:
+                    reachable += 1
+    e = household_errors(profiles, truth)
+    correct = e["shared right"] + e["personal right"] + reachable
+    predicted = correct + e["personal fused"]
+    actual = sum(e[k] for k in ("shared right", "shared split", "shared unjoined")) + sum(
+        e[k] for k in ("personal right", "personal missed")
+    )
+    precision, recall = correct / max(1, predicted), correct / max(1, actual)
+    return reachable, 1.25 * precision * recall / max(1e-9, 0.25 * precision + recall)
 
 
 def headline(profiles: list[dict[str, Any]], truth: list[dict[str, Any]]) -> str:
@@ -176,6 +248,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.stitch_errors")
     parser.add_argument("--run", type=Path, required=True, help="a hopsim run folder")
     parser.add_argument("--restitch", action="store_true", help="stitch the trace again here")
+    parser.add_argument(
+        "--reach", action="store_true", help="missed household pairs home evidence could fix"
+    )
     args = parser.parse_args(argv)
     truth = _rows(args.run / "truth.jsonl.gz")
     if args.restitch:
@@ -190,6 +265,12 @@ def main(argv: list[str]) -> int:
     print(table(classify(profiles, truth)))
     errors = household_errors(profiles, truth)
     print("household-level pairs: " + ", ".join(f"{k} {n}" for k, n in sorted(errors.items())))
+    if args.reach:
+        reachable, bound = household_reach(args.run, profiles, truth)
+        print(
+            f"split or unjoined pairs both of whose profiles used the household's address:"
+            f" {reachable}; household F0.5 with those right and no shared pair wrong: {bound:.3f}"
+        )
     return 0
 
 
