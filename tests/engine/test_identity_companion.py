@@ -162,3 +162,26 @@ def test_a_mac_at_a_home_of_two_iphones_stays_apart() -> None:
     devices = [("p1", "phone", 19), ("p2", "phone", 20), ("mac", "laptop", 21)]
     where = stitched(home(devices, maker=makers))
     assert where["mac"]["profile_id"] not in (where["p1"]["profile_id"], where["p2"]["profile_id"])
+
+
+def test_an_android_tablet_goes_to_the_only_person_with_a_phone_of_its_maker() -> None:
+    makers = {"p1": "Apple", "p2": "Samsung", "tab": "Samsung"}
+    devices = [("p1", "phone", 19), ("p2", "phone", 20), ("tab", "tablet", 21)]
+    where = stitched(home(devices, maker=makers))
+    assert where["tab"]["profile_id"] == where["p2"]["profile_id"]
+    assert where["p2"]["links"]["tab"] == "companion"
+    assert where["p1"]["profile_id"] != where["p2"]["profile_id"]
+
+
+def test_an_android_tablet_at_a_home_of_two_phones_of_its_maker_stays_apart() -> None:
+    makers = {"p1": "Samsung", "p2": "Samsung", "tab": "Samsung"}
+    devices = [("p1", "phone", 19), ("p2", "phone", 20), ("tab", "tablet", 21)]
+    where = stitched(home(devices, maker=makers))
+    assert where["tab"]["profile_id"] not in (where["p1"]["profile_id"], where["p2"]["profile_id"])
+
+
+def test_an_ipad_never_goes_by_its_maker_alone() -> None:
+    makers = {"p1": "Apple", "p2": "Samsung", "tab": "Apple"}
+    devices = [("p1", "phone", 19), ("p2", "phone", 20), ("tab", "tablet", 21)]
+    where = stitched(home(devices, maker=makers))
+    assert where["tab"]["profile_id"] not in (where["p1"]["profile_id"], where["p2"]["profile_id"])

@@ -20,11 +20,12 @@ one person of that home and to nobody else there:
   address for each outing. A window a crowd used (a carrier NAT at rush
   hour, a campus) says nothing.
 
-- **the same ecosystem**: a Mac (an Apple laptop) and a person holding an
-  iPhone share the home (:func:`ecosystem`): Apple's computers go with
+- **the same ecosystem** (:func:`ecosystem`): a Mac (an Apple laptop) and a
+  person holding an iPhone share the home: Apple's computers go with
   Apple's phones, so where exactly one person of the home holds an iPhone,
-  the Mac is most likely theirs (tablets are left out: an iPad is the
-  family's as often as one person's);
+  the Mac is most likely theirs; likewise an Android tablet and the one
+  person of its home holding a phone of its maker (iPads are left out: an
+  iPad is the family's as often as one person's);
 
 and, for a watch, **pairing**: a watch goes only to a person holding a phone
 it can pair with (an Apple Watch pairs only with an iPhone, other watches
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
 
 COMPANION = "companion"
 LAPTOP = "laptop"
+TABLET = "tablet"
 COMPANY = 3
 """An away-from-home (address, window) used by more devices than this is a crowd, not an outing."""
 CROWD_FACTOR = 2
@@ -134,23 +136,38 @@ def corroboration(signals: Signals, mine: Summary, other: Summary, shared: set[i
 
 
 def ecosystem(graph: GraphState, mine: Summary, other: Summary, shared: set[int]) -> str | None:
-    """A Mac nobody logs into and a person with an iPhone sharing its home (``None``: not so).
+    """A loose device of one maker's ecosystem and the person with that maker's phone
+    sharing its home (``None``: not so).
 
     Apple's computers go with Apple's phones far more often than with others
     (Continuity, iMessage, AirDrop tie them together), so at a home where
-    exactly one person holds an iPhone, the Mac is most likely theirs. Tablets
-    are left out: an iPad is the family's more often than one person's.
+    exactly one person holds an iPhone, the Mac is most likely theirs. An
+    Android tablet goes with a phone of its own maker (a Galaxy Tab with a
+    Galaxy phone: one account, one app store, shared settings), so at a home
+    where exactly one person holds a phone of that maker, the tablet is most
+    likely theirs. An iPad is left out: it is the family's as often as one
+    person's, and iPhones are too common for the maker to single one out.
     """
     if not shared & {*mine.homes, *other.homes}:
         return None
     devices = graph.devices
     cards = [devices[d] for d in mine.state.device_ids if d in devices]
-    if not cards or any(c.device_type != LAPTOP or c.maker != APPLE for c in cards):
+    makers = {c.maker for c in cards}
+    if not cards or len(makers) != 1:
         return None
-    phones = (devices[d] for d in other.state.device_ids if d in devices)
-    if any(c.device_type == PHONE and c.maker == APPLE for c in phones):
+    maker = makers.pop()
+    if {c.device_type for c in cards} != {LAPTOP if maker == APPLE else TABLET} or not maker:
+        return None
+    phones = {
+        c.maker
+        for c in (devices[d] for d in other.state.device_ids if d in devices)
+        if c.device_type == PHONE
+    }
+    if maker not in phones:
+        return None
+    if maker == APPLE:
         return "a Mac at the home of the only person with an iPhone"
-    return None
+    return "a tablet at the home of the only person with a phone of its maker"
 
 
 def networks(graph: GraphState, signals: Signals, state: ProfileState) -> set[int]:

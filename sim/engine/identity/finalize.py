@@ -118,7 +118,7 @@ def gather_evidence(work: Finalizing) -> None:
     persons = [s for s in graph.registry.live() if s.kind == "person"]
     summaries = {s.number: signals.summarise(s) for s in persons}
     named = {n: summary for n, summary in summaries.items() if summary.state.identified()}
-    homes = Homes(graph, work.households, summaries)
+    homes = Homes(graph, work.households, summaries, signals)
     work.evidence = Evidence(signals, persons, summaries, named, homes, Blocks(named))
 
 

@@ -55,9 +55,14 @@ class Homes:
     """
 
     def __init__(
-        self, graph: GraphState, households: Households, summaries: dict[int, Summary]
+        self,
+        graph: GraphState,
+        households: Households,
+        summaries: dict[int, Summary],
+        signals: Signals,
     ) -> None:
         self.graph = graph
+        self.signals = signals
         self.households = households
         self.residents: dict[int, list[ProfileState]] = {}
         self.entity: dict[int, ProfileState] = {}
@@ -65,7 +70,11 @@ class Homes:
         if not graph.config.rule_on("ip"):
             return
         for summary in summaries.values():
-            if summary.home is not None and summary.state.identified():
+            if (
+                summary.home is not None
+                and summary.state.identified()
+                and signals.lived_in(summary.home)
+            ):
                 self.residents.setdefault(summary.home, []).append(summary.state)
         limit = graph.config.max_household_persons
         self.crowded = {ip for ip, group in self.residents.items() if len(group) > limit}
@@ -80,6 +89,8 @@ class Homes:
         (and named) by ``seed``, the first device that needs it.
         """
         if ip is None or ip in self.crowded or not self.graph.config.rule_on("ip"):
+            return None
+        if not self.signals.lived_in(ip):
             return None
         found = self.entity.get(ip)
         if found is not None:

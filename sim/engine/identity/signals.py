@@ -2,9 +2,11 @@
 
 Which networks are public? An address seen on more than ``public_ip_devices``
 devices is a carrier NAT, a hotel, an airport or a big office: it never
-counts as a home. A device's home is the non-public network it uses most at
-home time (local evenings, nights, weekends), a network with a TV or speaker
-on it weighing more. Co-presence counts shared (network, three-hour window) pairs, each
+counts as a home. Nor does a meeting place: a network whose devices sleep
+(have their beds, :func:`bed_of`) on two or more other networks, like a
+small office. A device's home is the remaining network it uses most at
+home time (local evenings, nights, weekends), a network with a TV or
+speaker on it weighing more. Co-presence counts shared (network, three-hour window) pairs, each
 worth as many bits of surprise as it is rare: ``log2(devices / devices on
 that network in that window)``.
 """
@@ -36,6 +38,8 @@ from sim.engine.identity.layout import (
     OFF,
     SIMILAR_STRIDE,
     WINDOW_MINUTES,
+    all_events,
+    home_events,
     meeting_network,
     network_day,
     pattern_code,
@@ -51,6 +55,7 @@ from sim.engine.identity.state import ProfileState
 MAX_CANDIDATES = 64
 MAX_BLOCK = 256  # a key shared by more profiles than this says little and costs quadratic time
 ANCHOR_BOOST = 4
+MEETING_HOMES = 2
 NEVER_MET = copresence_level(0.0, 0, 0)
 
 
@@ -91,6 +96,48 @@ class Summary:
     norm: float = 0.0
 
 
+def meeting_places(
+    devices: dict[str, DeviceEvidence],
+    public: set[int],
+    anchors: set[int],
+    beds: dict[int, int | None],
+) -> set[int]:
+    """Non-public networks where devices of several homes meet: an office, a small shop, a
+    carrier address few devices happened to use; none of them is anyone's home.
+
+    A device's *bed* is the non-public network with most of its home-time events
+    (evenings, nights, weekends). When the devices seen on network ``n`` have
+    their beds on ``MEETING_HOMES`` or more other networks, ``n`` is where
+    people from several homes meet. A family's router sees its members sleep
+    there (a phone that hops carrier addresses at night is one device, one bed
+    elsewhere; a guest is one more); an office sees every colleague's bed. A
+    network a TV or speaker lives on (``anchors``) is a home whoever visits.
+    ``beds``: :func:`bed_of` each device, by ``id`` of its card.
+    """
+    users: dict[int, list[DeviceEvidence]] = {}
+    for evidence in devices.values():
+        for ip in evidence.ips:
+            if ip not in public and ip not in anchors:
+                users.setdefault(ip, []).append(evidence)
+    found: set[int] = set()
+    for ip, seen in users.items():
+        elsewhere = {beds[id(evidence)] for evidence in seen} - {ip, None}
+        if len(elsewhere) >= MEETING_HOMES:
+            found.add(ip)
+    return found
+
+
+def bed_of(evidence: DeviceEvidence, public: set[int]) -> int | None:
+    """The non-public network with most of a device's home-time events (ties: the larger
+    number), ``None`` if it has none there."""
+    best: tuple[int, int] | None = None
+    for ip, packed in evidence.ips.items():
+        nights = home_events(packed)
+        if nights and ip not in public and (best is None or (nights, ip) > best):
+            best = (nights, ip)
+    return best[1] if best is not None else None
+
+
 class Signals:
     """Population-wide statistics (public networks, crowding per window) and pair features."""
 
@@ -118,6 +165,10 @@ class Signals:
             for ip in evidence.ips
             if ip not in public
         }
+        beds = {id(evidence): bed_of(evidence, public) for evidence in devices.values()}
+        self.meeting_places = meeting_places(devices, public, self.anchors, beds)
+        self.slept_in = {bed for bed in beds.values() if bed is not None}
+        """Networks that are some device's bed (:func:`bed_of`)."""
         self.total = max(1, len(devices))
         self._bits: dict[int, float] = {}
         self._homes: dict[str, tuple[int | None, int]] = {}
@@ -142,20 +193,34 @@ class Signals:
         return evidence.device_type if evidence is not None else "unknown"
 
     def home_of(self, evidence: DeviceEvidence) -> int | None:
-        """The non-public network this device uses most at home time.
+        """The network, neither public nor a meeting place, this device uses most at home time.
 
         A network where a TV or speaker lives (an anchor) counts ``ANCHOR_BOOST``
-        times: those never leave home. A device never seen at home time
-        (a kitchen speaker used at dinner) falls back to its busiest network.
+        times: those never leave home. A device never seen at home time on such
+        a network (a kitchen speaker used at dinner, a laptop used by day) falls
+        back to its busiest one.
         """
         best: tuple[int, int] | None = None
-        for ip, count in evidence.home_counts().items():
-            if ip in self.public:
-                continue
+        for ip, count in self.home_counts(evidence).items():
             value = count * (ANCHOR_BOOST if ip in self.anchors else 1)
             if best is None or (value, ip) > best:
                 best = (value, ip)
         return best[1] if best is not None else None
+
+    def home_counts(self, evidence: DeviceEvidence) -> dict[int, int]:
+        """Events at home time per network that may be a home; all events if none were."""
+        allowed = {
+            ip: packed
+            for ip, packed in evidence.ips.items()
+            if ip not in self.public and ip not in self.meeting_places
+        }
+        nights = {ip: home_events(packed) for ip, packed in allowed.items() if home_events(packed)}
+        return nights or {ip: all_events(packed) for ip, packed in allowed.items()}
+
+    def lived_in(self, ip: int) -> bool:
+        """Whether network ``ip`` is somebody's bed or a TV's or speaker's room: a household
+        can live there. A home only seen by day (a laptop's one address) may be an office."""
+        return ip in self.slept_in or ip in self.anchors
 
     def _home_nights(self, device: str, evidence: DeviceEvidence) -> tuple[int | None, int]:
         """``home_of`` the device and its home-time events there, worked out once per device
@@ -165,7 +230,7 @@ class Signals:
             home = self.home_of(evidence)
             known = self._homes[device] = (
                 home,
-                0 if home is None else evidence.home_counts()[home],
+                0 if home is None else self.home_counts(evidence)[home],
             )
         return known
 
