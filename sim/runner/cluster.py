@@ -19,6 +19,7 @@ Dask is an optional extra (``pip install hopsim[cluster]``); without it,
 from __future__ import annotations
 
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ class ShardActor:
 
 
 class ClusterWorkers:
-    """``count`` shards as actors on the Dask cluster at ``address`` (or a local one)."""
+    """Shards as actors on the Dask cluster at ``address`` (or a local one of ``count`` workers)."""
 
     def __init__(self, scenario: Scenario, parts: Path, count: int, address: str) -> None:
         distributed = require_dask()
@@ -70,16 +71,21 @@ class ClusterWorkers:
             raise HopsimError(
                 f"--cluster {address}: cannot reach a Dask scheduler: {exc}"
             ) from None
-        hosts = sorted(self.client.scheduler_info()["workers"])
-        if not hosts:
+        self.hosts = sorted(self.client.scheduler_info()["workers"])
+        if not self.hosts:
             self.close()
             raise HopsimError(f"--cluster {address}: the scheduler has no workers")
+        self.scenario, self.parts = scenario, parts
+        self.actors: list[Any] = []
+
+    def open(self, shards: Sequence[int], count: int) -> None:
         # Shard k goes to worker k mod W: one shard per worker when the counts agree.
+        hosts = self.hosts
         futures = [
             self.client.submit(
                 ShardActor,
-                scenario,
-                parts,
+                self.scenario,
+                self.parts,
                 k,
                 count,
                 actor=True,
@@ -87,7 +93,7 @@ class ClusterWorkers:
                 pure=False,
                 allow_other_workers=False,
             )
-            for k in range(count)
+            for k in shards
         ]
         self.actors = self._gather(futures)
 
@@ -95,7 +101,9 @@ class ClusterWorkers:
         return self._gather([actor.step(until, pooled) for actor in self.actors])
 
     def finish(self, pooled: Pooled | None) -> list[ShardResult]:
-        return self._gather([actor.finish(pooled) for actor in self.actors])
+        results: list[ShardResult] = self._gather([actor.finish(pooled) for actor in self.actors])
+        self.actors = []  # the actors (and their worlds) go before the next round's are built
+        return results
 
     def _gather(self, futures: list[Any]) -> list[Any]:
         """Every answer, in shard order; a shard's failure is named by its number."""

@@ -30,25 +30,38 @@ class TraceMerge:
     One shard's files are the run's files already. Several are collated (the
     trace from its parts, :mod:`sim.trace.parts`) and compressed in another
     process while the runner finishes the identity graph: both cores work.
+    That process is forked before the shards run, while the runner is small,
+    and waits to be told the parts (:meth:`begin`): forked later, it would
+    start as a copy of everything the runner then holds.
     """
 
-    def __init__(self, shards: list[ShardResult], out: Path) -> None:
+    def __init__(self, out: Path, count: int) -> None:
+        self.out = out
         self.target = out / "trace.jsonl.gz"
-        contexts = [s.contexts for s in shards if s.contexts is not None]
-        self.events = shards[0].events if len(shards) == 1 else 0
+        self.events = 0
         self.process: BaseProcess | None = None
-        if len(shards) == 1:
-            shards[0].trace.replace(self.target)
-            for path in contexts:
-                path.replace(out / "contexts.jsonl.gz")
+        if count == 1:
             return
         context = process_context()
         self.receive, send = context.Pipe(duplex=False)
-        parts = [s.trace for s in shards]
-        args = (parts, self.target, contexts, out / "contexts.jsonl.gz", send)
+        listen, self.order = context.Pipe(duplex=False)
+        args = (listen, self.target, out / "contexts.jsonl.gz", send)
         self.process = context.Process(target=_write_merged, args=args, daemon=True)
         self.process.start()
         send.close()
+        listen.close()
+
+    def begin(self, shards: list[ShardResult]) -> None:
+        """Start on the finished shards' files (one shard's are moved to their names)."""
+        contexts = [s.contexts for s in shards if s.contexts is not None]
+        if self.process is None:
+            self.events = shards[0].events
+            shards[0].trace.replace(self.target)
+            for path in contexts:
+                path.replace(self.out / "contexts.jsonl.gz")
+            return
+        self.order.send(([s.trace for s in shards], contexts))
+        self.order.close()
 
     def wait(self) -> int:
         """How many events the trace holds, once it is complete on disk."""
@@ -72,10 +85,14 @@ class TraceMerge:
 
 
 def _write_merged(
-    parts: list[Path], target: Path, contexts: list[Path], contexts_target: Path, done: Connection
+    listen: Connection, target: Path, contexts_target: Path, done: Connection
 ) -> None:
-    """The merge process: collate the trace parts and the context logs, say how many events."""
+    """The merge process: wait for the parts, collate them and the context logs, say how many."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to answer (it stops us)
+    try:
+        parts, contexts = listen.recv()
+    except EOFError:
+        return  # the run ended before its shards did
     with JsonlGzWriter(target, threads=MERGE_THREADS) as writer:
         for lines in merge_minutes(parts):
             writer.write_lines(lines)

@@ -36,7 +36,7 @@ from sim.engine.identity import GraphStats, IdentityGraph
 from sim.runner.cluster import ClusterWorkers
 from sim.runner.merge import TraceMerge
 from sim.runner.shard import Progress, ShardResult
-from sim.runner.workers import LocalWorkers, Workers, drive
+from sim.runner.workers import BATCH_PERSONS, Deal, LocalWorkers, Workers, deal, drive
 from sim.trace.clock import iso_ms
 from sim.trace.writer import write_jsonl, write_jsonl_gz
 from sim.world.journey import STAGES
@@ -51,12 +51,18 @@ class Run:
     """Simulate a scenario into ``out``: trace, truth, profiles, messages and summary."""
 
     def __init__(
-        self, scenario: Scenario, out: Path, workers: int = 1, cluster: str | None = None
+        self,
+        scenario: Scenario,
+        out: Path,
+        workers: int = 1,
+        cluster: str | None = None,
+        batch: int = BATCH_PERSONS,
     ) -> None:
         self.scenario = scenario
         self.out = out
         self.workers = workers
         self.cluster = cluster  # a Dask scheduler address, "local", or None: this machine
+        self.batch = batch  # persons per shard at most, when shards may run one after another
         self.summary: dict[str, Any] = {}
         self.metrics = metrics_config(scenario)  # a bad [channels.*] fails before simulating
 
@@ -81,10 +87,15 @@ class Run:
         parts = self.staging / ".shards"
         parts.mkdir(exist_ok=True)
         started = time.perf_counter()
-        shards = self._simulate(parts, progress)
-        merge = TraceMerge(shards, self.staging)
+        plan = deal(self.scenario, self.workers, self.batch)
+        merge = TraceMerge(self.staging, plan.count)
         try:
+            shards = self._simulate(parts, plan, progress)
+            merge.begin(shards)
             profiles, identity_stats = self._profiles(shards)
+            for shard in shards:
+                shard.identity = None  # the absorbed graph was made of them: let it go
+                shard.load_rows()
             events = merge.wait()
         finally:
             merge.cancel()
@@ -119,10 +130,10 @@ class Run:
         start, days = self.scenario.start, self.scenario.days
         return {"journey_metrics": run_folder_metrics(self.staging, start, days, self.metrics)}
 
-    def _simulate(self, parts: Path, progress: Progress | None) -> list[ShardResult]:
+    def _simulate(self, parts: Path, plan: Deal, progress: Progress | None) -> list[ShardResult]:
         workers = self._workers(parts)
         try:
-            return drive(workers, self.scenario.days, progress)
+            return drive(workers, plan, self.scenario.days, progress)
         finally:
             workers.close()
 

@@ -10,6 +10,7 @@ simulated it: the merged trace is the same for any number of workers.
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -76,6 +77,28 @@ class ShardResult:
     journey_steps: list[dict[str, Any]] = field(default_factory=list)
     programs: dict[str, Any] = field(default_factory=dict)
     identity: ShardIdentity | None = None
+    rows: Path | None = None
+    """Where ``truth``, ``people`` and ``journeys`` wait on disk until :meth:`load_rows`."""
+
+    def spill_rows(self, path: Path) -> None:
+        """Put ``truth``, ``people`` and ``journeys`` in a file at ``path`` and let them go.
+
+        The runner needs them only after the identity graph is finalized;
+        held until then, they are most of what it holds per person.
+        """
+        with path.open("wb") as out:
+            pickle.dump((self.truth, self.people, self.journeys), out, pickle.HIGHEST_PROTOCOL)
+        self.truth, self.people, self.journeys = [], [], []
+        self.rows = path
+
+    def load_rows(self) -> None:
+        """Take back what :meth:`spill_rows` put on disk (and remove the file)."""
+        if self.rows is None:
+            return
+        with self.rows.open("rb") as rows:
+            self.truth, self.people, self.journeys = pickle.load(rows)
+        self.rows.unlink()
+        self.rows = None
 
 
 class ContextLog:
@@ -228,6 +251,8 @@ class Shard:
             result.programs = journey_block(self.messaging, self.loop.tally, truth)
             result.journey_steps = self.messaging.journey_rows()
         result.identity = self.graph.export()
+        if self.count > 1:  # the runner holds many shards' results: rows wait on disk
+            result.spill_rows(self.trace.with_name(f"rows-{self.index}.pickle"))
         result.wall_seconds = time.perf_counter() - self.started
         return result
 

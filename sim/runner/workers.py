@@ -17,13 +17,26 @@ Where the shards live is a :class:`Workers`:
 
 Both run the very same per-slice step (:meth:`Shard.step`), so the output is
 the same bytes wherever the shards ran.
+
+How many shards, and how many at a time, is a :class:`Deal`. A shard's
+households never wait for another's except for the midnight pooling, and a
+one-day run pools only once, after its last slice, when nothing reads the
+pool any more (and a run without campaigns never pools). Such a run is dealt
+into more shards than workers, ``BATCH_PERSONS`` persons or fewer each, and
+each worker simulates its shards one after another, round by round, letting
+each world go before building the next: a worker holds one batch of people
+at a time, however many the run has. The output is the same bytes for any
+number of shards, so for any batch size.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
+import math
 import signal
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.connection import Connection
@@ -39,10 +52,46 @@ from sim.trace.clock import DAY
 from sim.world.scenario import Scenario
 
 SLICES_PER_DAY = 4  # a barrier every six simulated hours: the progress bar moves between midnights
+BATCH_PERSONS = 25_000
+"""At most this many persons in one shard, when shards may run one after another (:class:`Deal`)."""
+
+
+@dataclass(frozen=True)
+class Deal:
+    """``count`` shards (household i to shard i mod ``count``), ``workers`` of them at a time."""
+
+    count: int
+    workers: int
+
+    @property
+    def rounds(self) -> list[list[int]]:
+        """The shards simulated together, round after round (shard k on worker k mod ``workers``)."""
+        per = self.workers
+        return [list(range(start, start + per)) for start in range(0, self.count, per)]
+
+
+def deal(scenario: Scenario, workers: int, batch: int = BATCH_PERSONS) -> Deal:
+    """One shard per worker, or, when shards need not pool, batches of at most ``batch`` persons."""
+    if not alone(scenario):
+        return Deal(workers, workers)
+    return Deal(workers * max(1, math.ceil(scenario.persons / (workers * batch))), workers)
+
+
+def alone(scenario: Scenario) -> bool:
+    """Whether a shard's output never depends on the others': nothing reads a pooled day.
+
+    A run without campaigns or journeys learns nothing to pool; a one-day run
+    pools only after its last slice, and nothing reads that pool.
+    """
+    return scenario.days == 1 or not (scenario.campaigns or scenario.journeys)
 
 
 class Workers(Protocol):
     """The shards of one run, wherever they live; each call returns once every shard has answered."""
+
+    def open(self, shards: Sequence[int], count: int) -> None:
+        """Build shards ``shards`` of ``count``, one on each worker (``len(shards)`` = workers)."""
+        ...
 
     def step(self, until: float, pooled: Pooled | None) -> list[Slice]:
         """Every shard: adopt ``pooled`` (if any), simulate to ``until``; their answers in shard order."""
@@ -57,17 +106,28 @@ class Workers(Protocol):
         ...
 
 
-def drive(workers: Workers, days: int, progress: Progress | None = None) -> list[ShardResult]:
-    """Every shard through every day, slice by slice, pooling the workspace's learning at midnight."""
-    pooled: Pooled | None = None
-    for day in range(days):
-        for k in range(1, SLICES_PER_DAY + 1):
-            slices = workers.step(day * DAY + k * DAY / SLICES_PER_DAY, pooled)
-            pooled = None
-            if progress is not None:
-                progress(min(s.share for s in slices), sum(s.events for s in slices))
-        pooled = Pooled(add_up([s.learned for s in slices]))
-    return workers.finish(pooled)
+def drive(
+    workers: Workers, plan: Deal, days: int, progress: Progress | None = None
+) -> list[ShardResult]:
+    """Every shard through every day, round by round, pooling the workspace's learning at midnight."""
+    results: list[ShardResult] = []
+    rounds = plan.rounds
+    done = 0  # events of the rounds already finished, for the progress bar
+    for number, shards in enumerate(rounds):
+        workers.open(shards, plan.count)
+        pooled: Pooled | None = None
+        events = 0
+        for day in range(days):
+            for k in range(1, SLICES_PER_DAY + 1):
+                slices = workers.step(day * DAY + k * DAY / SLICES_PER_DAY, pooled)
+                pooled = None
+                events = sum(s.events for s in slices)
+                if progress is not None:
+                    progress((number + min(s.share for s in slices)) / len(rounds), done + events)
+            pooled = Pooled(add_up([s.learned for s in slices]))
+        results += workers.finish(pooled)
+        done += events
+    return results
 
 
 def add_up(parts: list[list[float] | None]) -> list[float] | None:
@@ -85,26 +145,39 @@ def open_shard(scenario: Scenario, folder: Path, index: int, count: int) -> Shar
 
 
 class LocalWorkers:
-    """The shards on this machine: in this process for one, one forked process each for more."""
+    """The shards on this machine: in this process for one worker, one forked process each for more.
+
+    A worker process lives for the whole run and builds each shard it is
+    given (``open``) only when the one before it has finished, so it holds
+    one shard's world at a time.
+    """
 
     def __init__(self, scenario: Scenario, parts: Path, count: int) -> None:
-        self.count = count
+        self.scenario, self.parts = scenario, parts
         self.local: Shard | None = None
         self.processes: list[BaseProcess] = []
         self.conns: list[Connection] = []
         if count == 1:
-            self.local = open_shard(scenario, parts, 0, 1)
             return
         context = process_context()
-        for index in range(count):
+        for _ in range(count):
             parent, child = context.Pipe()
             process = context.Process(
-                target=_serve_shard, args=(child, scenario, parts, index, count), daemon=True
+                target=_serve_shards, args=(child, scenario, parts), daemon=True
             )
             process.start()
             child.close()
             self.processes.append(process)
             self.conns.append(parent)
+
+    def open(self, shards: Sequence[int], count: int) -> None:
+        if not self.conns:
+            self.local = open_shard(self.scenario, self.parts, shards[0], count)
+            return
+        for conn, index in zip(self.conns, shards, strict=True):
+            conn.send(("open", index, count))
+        for number, conn in enumerate(self.conns):
+            self._receive(number, conn)  # built (or why not)
 
     def step(self, until: float, pooled: Pooled | None) -> list[Slice]:
         if self.local is not None:
@@ -113,7 +186,10 @@ class LocalWorkers:
 
     def finish(self, pooled: Pooled | None) -> list[ShardResult]:
         if self.local is not None:
-            return [self.local.finish(pooled)]
+            result = self.local.finish(pooled)
+            self.local = None
+            gc.collect()  # the world's cycles: let it go before the next shard is built
+            return [result]
         return self._ask(("finish", pooled))
 
     def _ask(self, message: tuple[Any, ...]) -> list[Any]:
@@ -131,11 +207,15 @@ class LocalWorkers:
         return answer
 
     def close(self) -> None:
+        self.local = None
         for conn in self.conns:
+            with contextlib.suppress(OSError):
+                conn.send(("close",))
             conn.close()
         for process in self.processes:
+            process.join(timeout=1.0)
             if process.is_alive():
-                process.kill()  # after a failure the others would wait for a slice that never comes
+                process.kill()  # after a failure it may be waiting for a slice that never comes
             process.join()
 
 
@@ -153,18 +233,25 @@ class WorkerFailed:
     text: str
 
 
-def _serve_shard(conn: Connection, scenario: Scenario, parts: Path, index: int, count: int) -> None:
-    """A worker process's life: build the shard, then do what the runner asks until ``finish``."""
+def _serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
+    """A worker process's life: build each shard it is given, do what the runner asks, hand back."""
     # Ctrl-C reaches the whole process group; the runner alone answers it (and stops us).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    shard: Shard | None = None
     try:
-        shard = open_shard(scenario, parts, index, count)
         while True:
             message = conn.recv()
-            if message[0] == "step":
+            if message[0] == "open":
+                shard = open_shard(scenario, parts, message[1], message[2])
+                conn.send(None)
+            elif message[0] == "step" and shard is not None:
                 conn.send(shard.step(message[1], message[2]))
+            elif message[0] == "finish" and shard is not None:
+                result = shard.finish(message[1])
+                shard = None
+                gc.collect()  # the world goes before its result is pickled: one world at a time
+                conn.send(result)
             else:
-                conn.send(shard.finish(message[1]))
                 return
     except (EOFError, BrokenPipeError):
         pass  # the runner has given up on this run (another worker failed)

@@ -18,6 +18,7 @@ country's census shares, and each watch and car draws its network path.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Iterator
 from functools import cache
 
@@ -67,9 +68,28 @@ def faker_for(locale: str) -> Faker:
 
 
 def pick(rng: np.random.Generator, weights: dict[str, float]) -> str:
-    names = sorted(weights)
-    probs = np.array([weights[n] for n in names])
-    return names[int(rng.choice(len(names), p=probs / probs.sum()))]
+    """One name drawn by weight: ``rng.choice(len(names), p=probs / probs.sum())``.
+
+    The same draw as numpy's (one uniform against the normalised cumulative
+    weights, searched from the right), with the cumulative weights worked
+    out once per mix rather than once per draw.
+    """
+    # NOTE: numpy's Generator.choice(p=...) without its per-call checks (test_population_draws.py).
+    key = tuple(sorted(weights.items()))
+    table = _CUMULATIVE.get(key)
+    if table is None:
+        names = [name for name, _ in key]
+        probs = np.array([weight for _, weight in key])
+        if not (probs >= 0).all() or not probs.sum() > 0:  # numpy says what is wrong
+            return names[int(rng.choice(len(names), p=probs / probs.sum()))]
+        cdf = (probs / probs.sum()).cumsum()
+        cdf /= cdf[-1]
+        table = _CUMULATIVE[key] = (names, cdf.tolist())
+    names, cumulative = table
+    return names[bisect_right(cumulative, rng.random())]
+
+
+_CUMULATIVE: dict[tuple[tuple[str, float], ...], tuple[list[str], list[float]]] = {}
 
 
 def pick_domain(rng: np.random.Generator) -> str:
@@ -271,9 +291,30 @@ def new_household(
     return household
 
 
-def _from_templates(
-    scenario: Scenario, streams: Streams
-) -> Iterator[list[tuple[Persona, str | None]]]:
+def household_shapes(
+    scenario: Scenario, remaining: Scenario, streams: Streams
+) -> list[list[tuple[Persona, str | None]]]:
+    """The drawn households' members (``remaining``: the scenario less its named people).
+
+    Every worker draws every household's shape (a household's index depends
+    on the sizes of those before it) and keeps its own share. A process that
+    builds several shares of one run (one after another) draws them once:
+    the persona names of the last scenario drawn are kept.
+    """
+    # NOTE: the shapes of a run drawn once per process, not once per shard (test_population_draws.py).
+    global _SHAPES
+    key = (scenario, streams.seed, remaining.persons)
+    if _SHAPES is None or _SHAPES[0][0] is not scenario or _SHAPES[0][1:] != key[1:]:
+        _SHAPES = (key, [tuple(shape) for shape in _from_templates(remaining, streams)])
+    personas = remaining.personas
+    return [[(personas[name], None) for name in shape] for shape in _SHAPES[1]]
+
+
+_SHAPES: tuple[tuple[Scenario, int, int], list[tuple[str, ...]]] | None = None
+
+
+def _from_templates(scenario: Scenario, streams: Streams) -> Iterator[list[str]]:
+    """Each drawn household's persona names, household by household."""
     weights = {str(i): t.weight for i, t in enumerate(scenario.households)}
     made = 0
     index = 0
@@ -281,9 +322,7 @@ def _from_templates(
         rng = streams.get("household-shape", index)
         template: HouseholdTemplate = scenario.households[int(pick(rng, weights))]
         seats = template.members[: scenario.persons - made]
-        members: list[tuple[Persona, str | None]] = [
-            (scenario.personas[pick(rng, m)], None) for m in seats
-        ]
+        members = [pick(rng, m) for m in seats]
         made += len(members)
         index += 1
         yield members
@@ -319,7 +358,7 @@ def populate(
     named = len(shapes)
     remaining = scenario.with_overrides(persons=max(0, scenario.persons - len(scenario.people)))
     if scenario.households:
-        shapes += list(_from_templates(remaining, streams))
+        shapes += household_shapes(scenario, remaining, streams)
     k, n = shard
     for index, members in enumerate(shapes):
         if index % n != k:
