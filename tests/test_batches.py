@@ -12,6 +12,7 @@ from sim.runner.workers import Deal, deal
 from sim.world.scenario import load_scenario
 
 POPULATION = Path(__file__).resolve().parents[1] / "scenarios" / "population.toml"
+PROGRAMME = POPULATION.with_name("programme-journey.toml")
 OUTPUTS = (
     "trace.jsonl.gz",
     "truth.jsonl.gz",
@@ -41,6 +42,14 @@ def test_a_one_day_run_is_dealt_into_batches_and_a_pooling_one_is_not() -> None:
     week = load_scenario(POPULATION).with_overrides(100_000, 7)
     assert week.campaigns, "the population scenario pools its campaigns' learning each midnight"
     assert deal(week, 2) == Deal(count=2, workers=2)
+
+
+def test_a_paced_broadcast_keeps_every_shard_alive_at_once() -> None:
+    """Shards of a rate-limited broadcast wait for each other's part of the wave: batched
+    one after another on a worker, the first would wait for one that never starts."""
+    paced = load_scenario(PROGRAMME).with_overrides(100_000, 1)
+    assert any("rate_limit" in journey for journey in paced.journeys)
+    assert deal(paced, 2) == Deal(count=2, workers=2)
 
 
 @pytest.fixture(scope="module")

@@ -81,8 +81,13 @@ def alone(scenario: Scenario) -> bool:
     """Whether a shard's output never depends on the others': nothing reads a pooled day.
 
     A run without campaigns or journeys learns nothing to pool; a one-day run
-    pools only after its last slice, and nothing reads that pool.
+    pools only after its last slice, and nothing reads that pool. A paced
+    broadcast (a journey with ``rate_limit``) is the exception: its shards
+    trade their part of the wave at the broadcast's moment
+    (:mod:`sim.runner.pool`), so every shard must be alive at once.
     """
+    if any("rate_limit" in journey for journey in scenario.journeys):
+        return False
     return scenario.days == 1 or not (scenario.campaigns or scenario.journeys)
 
 
