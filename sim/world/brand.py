@@ -70,6 +70,7 @@ class DeviceUse:
     audio_share: float = 0.0  # speaker requests that start audio playing on
     audio_mu: float = 0.0  # log-normal minutes of a listening spell
     audio_sigma: float = 0.0
+    settle_share: float = 0.0  # home stays with a speaker in the room that put audio on throughout
     chronotype_sd: float = 0.0  # minutes: spread of people's bedtimes around their routine's
     chronotype_max: float = 0.0  # minutes: no shift beyond this
 
@@ -196,7 +197,7 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
     sleep = reader.table(data, "sleep", "")
     reader.known(sleep, ("chronotype_sd_minutes", "max_shift_minutes"), "sleep.")
     speaker = reader.table(data, "speaker", "")
-    reader.known(speaker, ("audio_share", "median_minutes", "sigma"), "speaker.")
+    reader.known(speaker, ("audio_share", "median_minutes", "sigma", "settle_share"), "speaker.")
     rates = reader.table(data, "second_screen_per_hour", "")
     reader.known(rates, SCREENS, "second_screen_per_hour.")
     use = DeviceUse(
@@ -213,6 +214,7 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
             np.log(max(1.0, _number(reader, speaker, "median_minutes", "speaker.", 600.0)))
         ),
         audio_sigma=_number(reader, speaker, "sigma", "speaker.", 3.0),
+        settle_share=reader.probability(speaker, "settle_share", "speaker."),
         chronotype_sd=_number(reader, sleep, "chronotype_sd_minutes", "sleep.", 240.0),
         chronotype_max=_number(reader, sleep, "max_shift_minutes", "sleep.", 600.0),
     )

@@ -52,6 +52,9 @@ class Device:
     installed: bool = False
     user_id: str | None = None
     seq: int = 0
+    playing_until: float = (
+        0.0  # a speaker's audio plays until then (sim seconds), whoever put it on
+    )
     _context: dict[str, Any] | None = None
     _contexts: dict[tuple[str, int], EventContext] = field(default_factory=dict)
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sim.world.brand import SCREENS
 from sim.world.devices import Device
+from sim.world.draws import Draws
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import CONTEXTS
@@ -30,6 +31,7 @@ from sim.world.world import World
 Process = Generator[Any, Any, None]
 WORK_CONTEXTS = ("work.office", "work.cafe", "travel.client", "home.office")
 EASTERN = ZoneInfo("America/New_York")  # Chitika reports North American traffic by Eastern hour
+STAY_ROOMS = ("home.living_room", "home.office")  # rooms one stays in, not passes through
 NIGHT_MARGIN = 1800.0  # no night look in the first and last half hour of sleep
 
 
@@ -55,6 +57,7 @@ def live(world: World, person: Person) -> Process:
             if start > env.now:
                 yield env.timeout(start - env.now)
             enter(world, person, block, day)
+            settle(world, person, block, end)
             yield from spend(world, person, block, end, day)
 
 
@@ -116,7 +119,7 @@ def pick_up(
     moment = world.clock.at(now)
     world.outcomes.picked_up(person, device, day, moment.astimezone(person.zone).hour)
     if device.type == "speaker":
-        listen(world, person, now, until)
+        listen(world, person, device, now, until)
     if world.device_used:
         world.device_used.fire(person=person, device=device, context=person.context, at=now)
     if device.type == "phone" and person.country in ("US", "CA"):
@@ -127,7 +130,7 @@ def pick_up(
     return session(world, person, device, day)
 
 
-def listen(world: World, person: Person, now: float, until: float | None) -> None:
+def listen(world: World, person: Person, speaker: Device, now: float, until: float | None) -> None:
     """Some speaker requests start music, radio or news, which plays on while the person stays.
 
     The seconds of audio are tallied by local hour: a speaker's day as
@@ -141,7 +144,44 @@ def listen(world: World, person: Person, now: float, until: float | None) -> Non
     if until is not None:
         end = min(end, until)
     world.outcomes.audio_plays += 1
-    t = now
+    tally_audio(world, person, speaker, now, end)
+
+
+def settle(world: World, person: Person, block: Block, end: float) -> None:
+    """Settling into a room at home with a speaker, some put audio on that plays while they stay.
+
+    A retiree's morning in the living room with the radio on, a parent's
+    housework with a playlist: most at-home listening is background to
+    something else, not a string of requests. Each waking home block with
+    a speaker in its ``use`` table has audio on throughout with the share of
+    waking time people spend listening (``[speaker] settle_share``), drawn
+    from a stream of the person's own, so nothing else moves with it. Who is
+    home in the daytime (retirees, stay-at-home parents, the home office) is
+    what makes the daytime hours of speaker audio, as Comscore measured.
+    """
+    share = world.brand.use.settle_share
+    if share <= 0 or block.context not in STAY_ROOMS:
+        return
+    speakers = [d for d in device_menu_of(person, block)[0] if d.type == "speaker"]
+    if not speakers:
+        return
+    if person.listening is None:
+        person.listening = Draws(world.streams.get("home_audio", person.id))
+    if person.listening.random() >= share:
+        return
+    world.outcomes.audio_plays += 1
+    tally_audio(world, person, speakers[0], world.env.now, end)
+
+
+def tally_audio(world: World, person: Person, speaker: Device, start: float, end: float) -> None:
+    """Seconds of ``speaker`` audio from ``start`` to ``end`` by local hour, counted once.
+
+    Comscore counted a speaker's data: when two people in the kitchen each
+    want the radio on, the speaker plays it once, so a spell counts only
+    past the end of what the speaker was already playing.
+    """
+    t = max(start, speaker.playing_until)
+    speaker.playing_until = max(speaker.playing_until, end)
     while t < end:
         local = world.clock.at(t).astimezone(person.zone)
         into_hour = local.minute * 60 + local.second + local.microsecond / 1e6
@@ -212,10 +252,7 @@ def night(world: World, person: Person, end: float, day: int) -> Process:
 
 def choose_device(world: World, person: Person, block: Block) -> Device | None:
     """The device that fits the context, weighted by the block's ``use`` table."""
-    menu = person.menus.get(id(block))
-    if menu is None:
-        menu = person.menus[id(block)] = device_menu(person, block)
-    devices, edges = menu
+    devices, edges = device_menu_of(person, block)
     if not devices:
         return None
     point = person.draw.random() * edges[-1]
@@ -248,6 +285,14 @@ def to_the_buying_screen(
     if buy_on.get(best.type, 0.0) <= buy_on.get(device.type, 0.0):
         return device
     return best if person.draw.random() < moves else device
+
+
+def device_menu_of(person: Person, block: Block) -> tuple[list[Device], list[float]]:
+    """The person's menu for ``block``, built once and kept."""
+    menu = person.menus.get(id(block))
+    if menu is None:
+        menu = person.menus[id(block)] = device_menu(person, block)
+    return menu
 
 
 def device_menu(person: Person, block: Block) -> tuple[list[Device], list[float]]:

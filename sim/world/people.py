@@ -56,6 +56,7 @@ class Person:
     placed: dict[int, Block] = field(default_factory=dict, repr=False)
     shifted: dict[str, list[Block]] = field(default_factory=dict, repr=False)  # by day kind
     phone_away: bool = False
+    listening: Draws | None = field(default=None, repr=False)  # home audio's own stream (life.py)
 
     def __post_init__(self) -> None:
         self.draw = Draws(self.rng)

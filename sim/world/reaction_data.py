@@ -56,6 +56,9 @@ class ReactionOdds:
     night_hours: tuple[int, int]  # local [from, to) hours, wrapping past midnight
     night_factor: float  # open odds multiplier in those hours
     fatigue: dict[str, float]  # FATIGUE_KEYS
+    free_shipping_recovers: float = (
+        0.0  # a clicked free-shipping offer turns an abandoned cart into one bought
+    )
 
     def open_odds(self, channel: str, platform: str) -> float:
         table = self.open.get(channel, {})
@@ -119,7 +122,11 @@ def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
     annoyance = reader.table(data, "annoyance", "")
     reader.known(annoyance, ANNOYANCE_KEYS, "annoyance.")
     conversion = reader.table(data, "conversion", "")
-    reader.known(conversion, ("click_window_hours",), "conversion.")
+    reader.known(
+        conversion,
+        ("click_window_hours", "free_shipping_recovers", "source", "remark"),
+        "conversion.",
+    )
     language = reader.table(data, "language", "")
     reader.known(language, ("other", "source", "remark"), "language.")
     relevance = reader.table(data, "relevance", "")
@@ -147,6 +154,9 @@ def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
         },
         click_window_hours=reader.number(
             conversion, "click_window_hours", "conversion.", 0.0, 10_000.0
+        ),
+        free_shipping_recovers=reader.probability(
+            conversion, "free_shipping_recovers", "conversion."
         ),
         other_language=reader.probability(language, "other", "language."),
         relevance={k: reader.number(relevance, k, "relevance.", 0.0, 10.0) for k in TOPICS},

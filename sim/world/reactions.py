@@ -42,6 +42,7 @@ from sim.world.world import World
 Process = Generator[Any, Any, None]
 BUZZING = frozenset({"push", "sms", "watch"})
 VISUAL = frozenset({"push", "sms", "watch", "in_app", "tv_banner", "email"})
+FREE_SHIPPING = "FREESHIP"  # the offer code scenarios use for free shipping on the cart
 AUDIO = frozenset({"speaker_voice", "car_audio"})
 ODDS = reaction_odds()  # data/reactions.toml: every number with its source
 ANNOY = ODDS.annoyance
@@ -110,6 +111,7 @@ class Tally:
     opened: int = 0
     clicked: int = 0
     direct_conversions: int = 0
+    recovered: int = 0  # abandoned carts a clicked offer turned into carts to buy
     opt_outs: int = 0
     churned: int = 0
     quiet_hours_violations: int = 0
@@ -355,6 +357,7 @@ class MessagingLoop:
             visit.track("Friends Invited", {"count": 1 + day % 3})
             visit.track("Feature Explored", {"feature": "friends"})
         elif person.journey.cart:
+            self._recover(person, delivery)
             maybe_checkout(visit)
             if person.journey.orders == before and delivery.topic == "cart":
                 maybe_checkout(visit)  # the offer nudges again
@@ -362,6 +365,22 @@ class MessagingLoop:
             shop(visit, 3)
         if person.journey.orders > before:
             self.tally.direct_conversions += 1
+
+    def _recover(self, person: Person, delivery: DeliveryView) -> None:
+        """A free-shipping offer on a cart left over its shipping cost makes it one to buy.
+
+        The cart's fate was drawn when its first item went in (Baymard's
+        abandonment); without this, a click could only hurry an order that
+        was coming anyway, and a cart campaign's lift over no messages
+        would be zero by construction.
+        """
+        journey = person.journey
+        content = delivery.content or {}
+        if delivery.topic != "cart" or journey.intent or content.get("offer") != FREE_SHIPPING:
+            return
+        if self.rngs[person.id].random() < ODDS.free_shipping_recovers:
+            journey.intent = True
+            self.tally.recovered += 1
 
     def _window(self, delivery: DeliveryView) -> float:
         campaign = self.messenger.campaigns.get(delivery.campaign)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import pytest
 from sim.engine.engine import Engine
 from sim.engine.messaging import Delivery, build_messaging
 from sim.runner import Run
+from sim.world import reactions
+from sim.world.catalog import Product
 from sim.world.places import CONTEXTS
 from sim.world.reactions import MessagingLoop, attach
 from sim.world.scenario import load_scenario
@@ -150,3 +153,35 @@ def test_end_to_end_run_writes_messages_and_summary(tmp_path: Path) -> None:
     }
     assert first["at"].endswith("Z")
     assert {r["channel"] for r in rows if r["decision"] == "sent"} == {"speaker_voice"}
+
+
+def cart_click(offer: str, topic: str = "cart") -> Delivery:
+    content = {"text": "Your cart", "deep_link": "shopwise://cart", "offer": offer}
+    return Delivery("cart", "default", "p-1", "d", "phone", "push", 0.0, "", topic, content)
+
+
+@pytest.mark.parametrize(
+    ("offer", "topic", "recovered"),
+    [("FREESHIP", "cart", True), ("TODAY15", "cart", False), ("FREESHIP", "offer", False)],
+)
+def test_a_clicked_free_shipping_offer_can_save_a_cart_its_owner_would_abandon(
+    monkeypatch: pytest.MonkeyPatch, offer: str, topic: str, recovered: bool
+) -> None:
+    """Without a cart it rescues, a cart campaign could only hurry orders coming anyway."""
+    monkeypatch.setattr(reactions, "ODDS", replace(reactions.ODDS, free_shipping_recovers=1.0))
+    loop = loop_for("population.toml")
+    person = next(loop.world.people())
+    product = Product("sku-1", "Kettle", "home", 30.0)
+    person.journey.add(product, will_buy=False, now=0.0)
+    loop._recover(person, cart_click(offer, topic))
+    assert person.journey.intent is recovered
+    assert loop.tally.recovered == int(recovered)
+
+
+def test_no_cart_is_saved_when_the_offer_never_recovers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reactions, "ODDS", replace(reactions.ODDS, free_shipping_recovers=0.0))
+    loop = loop_for("population.toml")
+    person = next(loop.world.people())
+    person.journey.add(Product("sku-1", "Kettle", "home", 30.0), will_buy=False, now=0.0)
+    loop._recover(person, cart_click("FREESHIP"))
+    assert person.journey.intent is False
