@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,27 +9,10 @@ import pytest
 from sim.runner import Run
 from sim.runner.workers import Deal, deal
 from sim.world.scenario import load_scenario
+from tests.run_folder import folder_bytes
 
 POPULATION = Path(__file__).resolve().parents[1] / "scenarios" / "population.toml"
 PROGRAMME = POPULATION.with_name("programme-journey.toml")
-OUTPUTS = (
-    "trace.jsonl.gz",
-    "truth.jsonl.gz",
-    "contexts.jsonl.gz",
-    "people.jsonl",
-    "journeys.jsonl",
-    "profiles.jsonl",
-    "messages.jsonl",
-)
-
-
-def folder(out: Path) -> dict[str, bytes]:
-    files = {name: (out / name).read_bytes() for name in OUTPUTS if (out / name).exists()}
-    summary = json.loads((out / "summary.json").read_text())
-    for timing in ("wall_seconds", "events_per_second", "workers"):
-        summary.pop(timing)
-    files["summary.json"] = json.dumps(summary, sort_keys=True).encode()
-    return files
 
 
 def test_a_one_day_run_is_dealt_into_batches_and_a_pooling_one_is_not() -> None:
@@ -57,7 +39,7 @@ def whole(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     scenario = load_scenario(POPULATION).with_overrides(240, 1)
     out = tmp_path_factory.mktemp("whole") / "run"
     Run(scenario, out, 1, batch=1_000).execute()
-    return folder(out)
+    return folder_bytes(out)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -67,7 +49,7 @@ def test_batches_write_the_same_bytes_as_one_shard(
     scenario = load_scenario(POPULATION).with_overrides(240, 1)
     assert len(deal(scenario, workers, batch=50).rounds) > 1
     Run(scenario, tmp_path / "run", workers, batch=50).execute()
-    batched = folder(tmp_path / "run")
+    batched = folder_bytes(tmp_path / "run")
     assert batched.keys() == whole.keys()
     for name, data in whole.items():
         assert batched[name] == data, name

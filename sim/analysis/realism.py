@@ -265,9 +265,11 @@ def night_interval(by_hour: dict[str, int]) -> Interval:
     return count_ratio_interval(quiet, peak)
 
 
-def _message_interval(
-    messages: dict[str, int], channel: str, what: str, platform: str | None = None
-) -> Interval:
+def _message_counts(
+    messages: dict[str, int], channel: str, what: str, platform: str | None
+) -> tuple[int, int]:
+    """``what`` (opened, clicked) and delivered on ``channel`` (and ``platform``)."""
+
     def count(kind: str) -> int:
         return sum(
             n
@@ -277,7 +279,13 @@ def _message_interval(
             and (platform is None or key.split("/")[1] == platform)
         )
 
-    return wilson(count(what), count("delivered"))
+    return count(what), count("delivered")
+
+
+def _message_interval(
+    messages: dict[str, int], channel: str, what: str, platform: str | None = None
+) -> Interval:
+    return wilson(*_message_counts(messages, channel, what, platform))
 
 
 def _uses(use_by_hour: dict[str, int], kind: str) -> int:
@@ -380,16 +388,7 @@ def message_rate(
 ) -> float | None:
     """``what`` (opened, clicked) per delivered on ``channel`` (and ``platform``)."""
 
-    def count(kind: str) -> int:
-        return sum(
-            n
-            for key, n in messages.items()
-            if key.startswith(f"{channel}/")
-            and key.endswith(f"/{kind}")
-            and (platform is None or key.split("/")[1] == platform)
-        )
-
-    return _ratio(count(what), count("delivered"))
+    return _ratio(*_message_counts(messages, channel, what, platform))
 
 
 def funnel(people: Iterable[Person]) -> dict[str, int]:
