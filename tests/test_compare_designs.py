@@ -3,6 +3,8 @@ the programme's lift against its global control group, and cannibalisation betwe
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from argparse import Namespace
 from dataclasses import replace
@@ -40,8 +42,16 @@ def _doc(out: Path) -> dict[str, Any]:
 def designs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("designs") / "cart"
     argv = ["compare", str(NONE), str(ONE), str(JOURNEY), *SMALL, "--replicates", "2"]
-    assert main([*argv, "--out", str(out)]) == 0
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        assert main([*argv, "--out", str(out)]) == 0
+    (out / "printed.txt").write_text(printed.getvalue())
     return out
+
+
+def test_the_table_is_printed_whole_to_a_log(designs: Path) -> None:
+    """Piped to a log (CI), the table keeps whole design names and intervals, not "cart…"."""
+    printed = (designs / "printed.txt").read_text()
+    assert "cart-one-message" in printed and "…" not in printed
 
 
 def test_every_design_is_judged_on_the_same_people(designs: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -25,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from sim.analysis.compare import Arm
     from sim.trace.truth import Owners
     from sim.world.scenario import Scenario
@@ -224,6 +227,7 @@ def compare(
     }
 
 
+LOG_WIDTH = 200  # columns for a compare table printed to a log or a pipe
 METHOD = {
     "unit": "exposure: a profile entering the campaign and reaching the variant decision",
     "conversion": "the campaign's goal event within its window after the exposure (engine count)",
@@ -345,6 +349,17 @@ def _journeys(path: Path, clicks: dict[str, list[tuple[float, str]]]) -> Counter
     return paths
 
 
+def _console() -> Console:
+    """Rich's console, at the table's full width when the output is a log or a pipe.
+
+    Rich cuts every column to fit 80 characters when stdout is not a terminal,
+    so a compare run in CI or redirected to a file printed "cart…" and "[6.6…".
+    """
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=LOG_WIDTH)
+
+
 def _fmt(value: Any, pct: bool = True) -> str:
     if value is None:
         return "-"
@@ -353,12 +368,11 @@ def _fmt(value: Any, pct: bool = True) -> str:
 
 def print_table(result: dict[str, Any]) -> None:
     """Per campaign: outcomes (rate, lifts with 95% intervals), then side effects and journeys."""
-    from rich.console import Console
     from rich.table import Table
 
     from sim.analysis.compare_journey import journey_table_rows
 
-    console = Console()
+    console = _console()
     for name, block in result["campaigns"].items():
         outcome = Table(title=f"{name}: conversions (baseline {block['baseline']})")
         effects = Table(title=f"{name}: messages and side effects")
@@ -555,12 +569,11 @@ DESIGN_METHOD = {
 
 def print_designs(result: dict[str, Any]) -> None:
     """The design table, the programme lifts and the cannibalisation pairs."""
-    from rich.console import Console
     from rich.table import Table
 
     from sim.analysis.compare_designs import design_table_rows
 
-    console = Console()
+    console = _console()
     table = Table(title=f"designs on one population (goal {result['goal']['event']})")
     columns: tuple[str, ...] = ("design", "reached", "conv", "rate [95% CI]", "lift [95% CI]")
     columns += ("paired lift", "sent", "msgs/conv", "opt-outs [95% CI]", "bad ctx [95% CI]")
