@@ -61,8 +61,9 @@ class Person:
     def __post_init__(self) -> None:
         self.draw = Draws(self.rng)
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
+        """The home time zone (``ZoneInfo`` keeps one object per key, so this is that one)."""
         return ZoneInfo(self.timezone)
 
     def devices_of(self, kind: str) -> list[Device]:
