@@ -60,10 +60,11 @@ class Device:
     )
     _context: dict[str, Any] | None = None
     _contexts: dict[tuple[str, int], EventContext] = field(default_factory=dict)
+    type: str = field(init=False, repr=False, compare=False)  # the spec's type: phone, tv, ...
 
-    @property
-    def type(self) -> str:
-        return self.spec.type
+    def __post_init__(self) -> None:
+        # NOTE: the spec's type copied once, read as a plain attribute in the hot loop (test_speed_tricks.py).
+        self.type = self.spec.type
 
     @property
     def shared(self) -> bool:

@@ -6,12 +6,22 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.engine.engine import Engine
+from sim.engine.messaging import build_messaging
 from sim.world.brand import device_use, pickups_per_day, pickups_per_day_shared
 from sim.world.devices import hex_id
+from sim.world.reactions import attach
+from sim.world.rng import Streams
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
+CAMPAIGN = {
+    "name": "nudge",
+    "trigger": {"event": "Product Added"},
+    "channels": ["push"],
+    "message": {"title": "Hello", "body": "A nudge.", "offer": "X1", "topic": "offer"},
+}
 
 
 def _hex_id_plain(rng: np.random.Generator, length: int) -> str:
@@ -35,3 +45,23 @@ def test_shared_pickups_per_day_equal_each_persons_own() -> None:
     assert [pickups_per_day(p, use) for p in people] == shared
     assert len({id(s) for s in shared}) < len(people) / 2, "people with one persona and kit share"
     assert len({tuple(s.items()) for s in shared}) > 5, "different kits, different days"
+
+
+def test_a_devices_type_is_its_specs_type() -> None:
+    world = World(load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=200))
+    devices = [d for p in world.people() for d in p.devices]
+    assert {d.type for d in devices} >= {"phone", "tv"}
+    assert all(d.type == d.spec.type for d in devices)
+
+
+def test_reactions_stream_made_on_first_need_is_the_persons_stream() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "kitchen-speaker.toml")
+    world = World(scenario)
+    messaging = build_messaging([CAMPAIGN], "test")
+    loop = attach(world, Engine(dict(scenario.identity), messaging=messaging), messaging)
+    people = list(world.people())
+    assert not loop.rngs, "no stream made before anyone reacts"
+    for person in people:
+        expected = Streams(scenario.seed).get("reactions", person.id).random(5)
+        assert (loop.rng_of(person).random(5) == expected).all()
+        assert loop.rng_of(person) is loop.rngs[person.id], "kept, not made again"
