@@ -53,7 +53,6 @@ class Person:
     device_days: DeviceDays = field(default_factory=lambda: DeviceDays())
     draw: Draws = field(init=False, repr=False)
     menus: dict[int, tuple[list[Device], list[float]]] = field(default_factory=dict, repr=False)
-    placed: dict[int, Block] = field(default_factory=dict, repr=False)
     shifted: dict[str, list[Block]] = field(default_factory=dict, repr=False)  # by day kind
     phone_away: bool = False
     listening: Draws | None = field(default=None, repr=False)  # home audio's own stream (life.py)

@@ -10,8 +10,12 @@ from sim.engine.engine import Engine
 from sim.engine.messaging import build_messaging
 from sim.world.brand import device_use, pickups_per_day, pickups_per_day_shared
 from sim.world.devices import hex_id
+from sim.world.people import Person
+from sim.world.persona import Block
+from sim.world.places import ABSTRACT
 from sim.world.reactions import attach
 from sim.world.rng import Streams
+from sim.world.routine import commute_block, lived, placed, sleep_shifted
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -58,6 +62,7 @@ def test_reactions_stream_made_on_first_need_is_the_persons_stream() -> None:
     scenario = load_scenario(ROOT / "scenarios" / "kitchen-speaker.toml")
     world = World(scenario)
     messaging = build_messaging([CAMPAIGN], "test")
+    assert messaging is not None
     loop = attach(world, Engine(dict(scenario.identity), messaging=messaging), messaging)
     people = list(world.people())
     assert not loop.rngs, "no stream made before anyone reacts"
@@ -65,3 +70,28 @@ def test_reactions_stream_made_on_first_need_is_the_persons_stream() -> None:
         expected = Streams(scenario.seed).get("reactions", person.id).random(5)
         assert (loop.rng_of(person).random(5) == expected).all()
         assert loop.rng_of(person) is loop.rngs[person.id], "kept, not made again"
+
+
+def _lived_plain(person: Person, kind: str) -> list[Block]:
+    """The routine as each person once worked it out for themselves."""
+    routine = []
+    for block in person.persona.routine[kind]:
+        office = block.context == "work.office" and person.commute == "home"
+        concrete = block.context in ABSTRACT or office
+        routine.append(commute_block(person.commute or "transit", block) if concrete else block)
+    return sleep_shifted(routine, person.chronotype, free=kind == "weekend")
+
+
+def test_shared_commute_blocks_leave_each_persons_routine_as_it_was() -> None:
+    world = World(load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=400))
+    people = list(world.people())
+    made: dict[tuple[str | None, int], set[int]] = {}
+    for person in people:
+        for block in person.persona.routine["weekday"]:
+            if block.context in ABSTRACT:
+                made.setdefault((person.commute, id(block)), set()).add(id(placed(person, block)))
+    for person in people:
+        for kind in ("weekday", "weekend", "travel"):
+            assert lived(person, kind) == _lived_plain(person, kind)
+    assert len(made) > 3 and all(len(ids) == 1 for ids in made.values()), "one per mode"
+    assert len({p.commute for p in people}) > 2 and len({p.chronotype for p in people}) > 10
