@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import numpy as np
+from faker import Faker
 
 from sim.engine.engine import Engine
 from sim.engine.messaging import build_messaging
@@ -13,6 +15,7 @@ from sim.world.devices import hex_id
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import ABSTRACT
+from sim.world.population import COUNTRY, RememberedWeights, faker_for
 from sim.world.reactions import attach
 from sim.world.rng import Streams
 from sim.world.routine import commute_block, lived, placed, sleep_shifted
@@ -95,3 +98,23 @@ def test_shared_commute_blocks_leave_each_persons_routine_as_it_was() -> None:
             assert lived(person, kind) == _lived_plain(person, kind)
     assert len(made) > 3 and all(len(ids) == 1 for ids in made.values()), "one per mode"
     assert len({p.commute for p in people}) > 2 and len({p.chronotype for p in people}) > 10
+
+
+def test_fakers_with_remembered_weights_write_what_plain_fakers_write() -> None:
+    for locale in COUNTRY:
+        fast, plain = faker_for(locale), Faker(locale)
+        assert isinstance(fast.random, RememberedWeights)
+        for seed in range(150):
+            fast.seed_instance(seed)
+            plain.seed_instance(seed)
+            drawn = [fast.name(), fast.phone_number(), fast.city(), fast.name()]
+            assert drawn == [plain.name(), plain.phone_number(), plain.city(), plain.name()]
+
+
+def test_remembered_weights_notice_other_weights_for_the_same_list() -> None:
+    names = ("a", "b", "c")
+    fast, plain = RememberedWeights(), random.Random()
+    for weights in ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (0.2, 0.5, 0.3)):
+        fast.seed(3)
+        plain.seed(3)
+        assert fast.choices(names, weights, k=20) == plain.choices(names, weights, k=20)
