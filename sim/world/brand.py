@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from sim.world.people import Person
+from sim.world.persona import Persona
 from sim.world.places import CONTEXTS
 from sim.world.rng import Streams
 from sim.world.routine import placed
@@ -260,13 +261,39 @@ class Brand:
         category = self.category
         app_user = bool(rng.random() < category.app_users)
         intensity = float(rng.gamma(category.shape, 1.0 / category.shape))
-        pickups = pickups_per_day(person, self.use)
+        pickups = pickups_per_day_shared(person, self.use)
         odds: dict[str, float] = {}
         for kind, per_month in category.sessions_per_month.items():
             expected = pickups.get(kind, 0.0)
             wanted = per_month / DAYS_PER_MONTH * intensity
             odds[kind] = min(1.0, wanted / expected) if expected > 0 else 0.0
         return Engagement(app_user, intensity, odds)
+
+
+_Pickups = tuple[Persona, DeviceUse, dict[str, float]]
+
+
+def pickups_per_day_shared(person: Person, use: DeviceUse) -> dict[str, float]:
+    """:func:`pickups_per_day`, worked out once for everyone with the same persona and kit.
+
+    The average day depends only on the persona's routine, the person's
+    mode of getting to work, the device types they own and whether a phone
+    of their own is among them: thousands of people share a handful of
+    these, so the answer (read, never changed) is shared between them.
+    """
+    # NOTE: pickups_per_day cached by what it reads, not drawn per person (test_speed_tricks.py).
+    owned = frozenset(d.type for d in person.devices)
+    personal_phone = any(d.type == "phone" and not d.shared for d in person.devices)
+    key = (id(person.persona), id(use), person.commute, owned, personal_phone)
+    found = _PICKUPS.get(key)
+    if found is None or found[0] is not person.persona or found[1] is not use:
+        if len(_PICKUPS) > 4096:
+            _PICKUPS.clear()
+        found = _PICKUPS[key] = (person.persona, use, pickups_per_day(person, use))
+    return found[2]
+
+
+_PICKUPS: dict[tuple[int, int, str | None, frozenset[str], bool], _Pickups] = {}
 
 
 def pickups_per_day(person: Person, use: DeviceUse) -> dict[str, float]:

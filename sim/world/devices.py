@@ -23,7 +23,10 @@ APP_BUILD = "420"
 
 
 def hex_id(rng: np.random.Generator, length: int) -> str:
-    return "".join(f"{b:02x}" for b in rng.integers(0, 256, size=(length + 1) // 2))[:length]
+    """``length`` hex digits: ``(length + 1) // 2`` random bytes, each written as two digits."""
+    # NOTE: bytes.hex() of the drawn bytes, not one format per byte (test_speed_tricks.py).
+    draws = rng.integers(0, 256, size=(length + 1) // 2)
+    return draws.astype(np.uint8).tobytes().hex()[:length]
 
 
 def uuid_like(rng: np.random.Generator) -> str:
@@ -57,10 +60,11 @@ class Device:
     )
     _context: dict[str, Any] | None = None
     _contexts: dict[tuple[str, int], EventContext] = field(default_factory=dict)
+    type: str = field(init=False, repr=False, compare=False)  # the spec's type: phone, tv, ...
 
-    @property
-    def type(self) -> str:
-        return self.spec.type
+    def __post_init__(self) -> None:
+        # NOTE: the spec's type copied once, read as a plain attribute in the hot loop (test_speed_tricks.py).
+        self.type = self.spec.type
 
     @property
     def shared(self) -> bool:

@@ -53,7 +53,6 @@ class Person:
     device_days: DeviceDays = field(default_factory=lambda: DeviceDays())
     draw: Draws = field(init=False, repr=False)
     menus: dict[int, tuple[list[Device], list[float]]] = field(default_factory=dict, repr=False)
-    placed: dict[int, Block] = field(default_factory=dict, repr=False)
     shifted: dict[str, list[Block]] = field(default_factory=dict, repr=False)  # by day kind
     phone_away: bool = False
     listening: Draws | None = field(default=None, repr=False)  # home audio's own stream (life.py)
@@ -61,8 +60,9 @@ class Person:
     def __post_init__(self) -> None:
         self.draw = Draws(self.rng)
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
+        """The home time zone (``ZoneInfo`` keeps one object per key, so this is that one)."""
         return ZoneInfo(self.timezone)
 
     def devices_of(self, kind: str) -> list[Device]:

@@ -18,9 +18,12 @@ country's census shares, and each watch and car draws its network path.
 from __future__ import annotations
 
 import hashlib
+import random
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
+from itertools import accumulate
+from typing import TypeVar
 
 import numpy as np
 from faker import Faker
@@ -59,12 +62,46 @@ US_STATES = {
     "America/Phoenix": ("AZ",),
     "America/Los_Angeles": ("CA", "WA", "OR", "NV"),
 }
+T = TypeVar("T")
 EMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "proton.me")
 
 
 @cache
 def faker_for(locale: str) -> Faker:
-    return Faker(locale)
+    """One Faker per locale, reseeded per person, drawing with :class:`RememberedWeights`."""
+    fake = Faker(locale)
+    fake.random = RememberedWeights()  # type: ignore[attr-defined]  # a property the stubs omit
+    return fake
+
+
+class RememberedWeights(random.Random):
+    """``random.Random`` whose weighted ``choices`` add up each list's weights once.
+
+    Faker's American first and last names are weighted lists of thousands of
+    names; ``random.choices`` adds the weights up again for every name drawn.
+    The sums are kept per list (checked against the weights handed in), and
+    the draw itself is ``random.choices``'s own, so every name is the same.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sums: dict[int, tuple[object, Sequence[float], list[float]]] = {}
+
+    def choices(  # type: ignore[override]
+        self,
+        population: Sequence[T],
+        weights: Sequence[float] | None = None,
+        *,
+        cum_weights: Sequence[float] | None = None,
+        k: int = 1,
+    ) -> list[T]:
+        # NOTE: Faker's weighted picks with the weights' running sums kept per list (test_speed_tricks.py).
+        if weights is None or cum_weights is not None:
+            return super().choices(population, weights, cum_weights=cum_weights, k=k)
+        found = self._sums.get(id(population))
+        if found is None or found[0] is not population or found[1] != weights:
+            found = self._sums[id(population)] = (population, weights, list(accumulate(weights)))
+        return super().choices(population, cum_weights=found[2], k=k)
 
 
 def pick(rng: np.random.Generator, weights: dict[str, float]) -> str:

@@ -145,7 +145,14 @@ class MessagingLoop:
                 self.devices[device.id] = device
                 self.users.setdefault(device.id, []).append(person)
             self.moods[person.id] = Mood()
-            self.rngs[person.id] = world.streams.get("reactions", person.id)
+
+    def rng_of(self, person: Person) -> np.random.Generator:
+        """The person's reactions stream, made when first needed (few people get a message a day)."""
+        # NOTE: made on first need, not for everyone up front; the same stream (test_speed_tricks.py).
+        rng = self.rngs.get(person.id)
+        if rng is None:
+            rng = self.rngs[person.id] = self.world.streams.get("reactions", person.id)
+        return rng
 
     def run(self) -> Process:
         """Every simulated minute: what is due now goes out."""
@@ -165,7 +172,7 @@ class MessagingLoop:
             return
         person = self.receiver(device)
         mood = self.moods[person.id]
-        rng = self.rngs[person.id]
+        rng = self.rng_of(person)
         ctx = CONTEXTS[person.context]
         self.tally.delivered += 1
         self.tally.by_channel[delivery.channel] += 1
@@ -349,7 +356,7 @@ class MessagingLoop:
         before = person.journey.orders
         visit = Visit(world, person, screen, day, world.env.now)
         world.outcomes.brand_session(person.id, screen.type, visit.app)
-        visit.wait(float(self.rngs[person.id].uniform(5, 60)))
+        visit.wait(float(self.rng_of(person).uniform(5, 60)))
         open_app(visit)
         link = (delivery.content or {}).get("deep_link") or "home"
         visit.view(CAMPAIGN_LANDING, {"deep_link": link, "campaign": delivery.campaign})
@@ -378,7 +385,7 @@ class MessagingLoop:
         content = delivery.content or {}
         if delivery.topic != "cart" or journey.intent or content.get("offer") != FREE_SHIPPING:
             return
-        if self.rngs[person.id].random() < ODDS.free_shipping_recovers:
+        if self.rng_of(person).random() < ODDS.free_shipping_recovers:
             journey.intent = True
             self.tally.recovered += 1
 

@@ -114,13 +114,29 @@ def sleep_shifted(blocks: list[Block], shift: int, free: bool) -> list[Block]:
 
 def placed(person: Person, block: Block) -> Block:
     """The block as this person lives it: a commute by their own mode; no office if they work from home."""
-    office = block.context == "work.office" and person.commute == "home"
+    return placed_for(person.commute, block)
+
+
+def placed_for(commute: str | None, block: Block) -> Block:
+    """The block as lived by someone who gets to work by ``commute`` (shared by all of them).
+
+    A persona's commute block becomes one of five concrete blocks, the same
+    frozen block for everyone with that mode, so it is made once.
+    """
+    # NOTE: one concrete block per (mode, template) for everyone, not one per person (test_speed_tricks.py).
+    office = block.context == "work.office" and commute == "home"
     if block.context not in ABSTRACT and not office:
         return block
-    concrete = person.placed.get(id(block))
-    if concrete is None:
-        concrete = person.placed[id(block)] = commute_block(person.commute or "transit", block)
-    return concrete
+    key = (commute, id(block))
+    found = _PLACED.get(key)
+    if found is None or found[0] is not block:
+        if len(_PLACED) > 65_536:
+            _PLACED.clear()
+        found = _PLACED[key] = (block, commute_block(commute or "transit", block))
+    return found[1]
+
+
+_PLACED: dict[tuple[str | None, int], tuple[Block, Block]] = {}
 
 
 def commute_block(mode: str, block: Block) -> Block:

@@ -1,0 +1,120 @@
+"""Each speed trick of the world against the plain code it stands in for."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+from faker import Faker
+
+from sim.engine.engine import Engine
+from sim.engine.messaging import build_messaging
+from sim.world.brand import device_use, pickups_per_day, pickups_per_day_shared
+from sim.world.devices import hex_id
+from sim.world.people import Person
+from sim.world.persona import Block
+from sim.world.places import ABSTRACT
+from sim.world.population import COUNTRY, RememberedWeights, faker_for
+from sim.world.reactions import attach
+from sim.world.rng import Streams
+from sim.world.routine import commute_block, lived, placed, sleep_shifted
+from sim.world.scenario import load_scenario
+from sim.world.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+CAMPAIGN = {
+    "name": "nudge",
+    "trigger": {"event": "Product Added"},
+    "channels": ["push"],
+    "message": {"title": "Hello", "body": "A nudge.", "offer": "X1", "topic": "offer"},
+}
+
+
+def _hex_id_plain(rng: np.random.Generator, length: int) -> str:
+    return "".join(f"{b:02x}" for b in rng.integers(0, 256, size=(length + 1) // 2))[:length]
+
+
+def test_hex_id_writes_the_digits_one_format_per_byte_would() -> None:
+    for length in (1, 12, 16, 31, 32):
+        fast, plain = np.random.default_rng(7), np.random.default_rng(7)
+        for _ in range(200):
+            assert hex_id(fast, length) == _hex_id_plain(plain, length)
+        assert fast.random() == plain.random(), "both drew the same numbers from the stream"
+
+
+def test_shared_pickups_per_day_equal_each_persons_own() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=300)
+    world = World(scenario)
+    use = device_use()
+    people = list(world.people())
+    shared = [pickups_per_day_shared(p, use) for p in people]
+    assert [pickups_per_day(p, use) for p in people] == shared
+    assert len({id(s) for s in shared}) < len(people) / 2, "people with one persona and kit share"
+    assert len({tuple(s.items()) for s in shared}) > 5, "different kits, different days"
+
+
+def test_a_devices_type_is_its_specs_type() -> None:
+    world = World(load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=200))
+    devices = [d for p in world.people() for d in p.devices]
+    assert {d.type for d in devices} >= {"phone", "tv"}
+    assert all(d.type == d.spec.type for d in devices)
+
+
+def test_reactions_stream_made_on_first_need_is_the_persons_stream() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "kitchen-speaker.toml")
+    world = World(scenario)
+    messaging = build_messaging([CAMPAIGN], "test")
+    assert messaging is not None
+    loop = attach(world, Engine(dict(scenario.identity), messaging=messaging), messaging)
+    people = list(world.people())
+    assert not loop.rngs, "no stream made before anyone reacts"
+    for person in people:
+        expected = Streams(scenario.seed).get("reactions", person.id).random(5)
+        assert (loop.rng_of(person).random(5) == expected).all()
+        assert loop.rng_of(person) is loop.rngs[person.id], "kept, not made again"
+
+
+def _lived_plain(person: Person, kind: str) -> list[Block]:
+    """The routine as each person once worked it out for themselves."""
+    routine = []
+    for block in person.persona.routine[kind]:
+        office = block.context == "work.office" and person.commute == "home"
+        concrete = block.context in ABSTRACT or office
+        routine.append(commute_block(person.commute or "transit", block) if concrete else block)
+    return sleep_shifted(routine, person.chronotype, free=kind == "weekend")
+
+
+def test_shared_commute_blocks_leave_each_persons_routine_as_it_was() -> None:
+    world = World(load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=400))
+    people = list(world.people())
+    made: dict[tuple[str | None, int], set[int]] = {}
+    for person in people:
+        for block in person.persona.routine["weekday"]:
+            if block.context in ABSTRACT:
+                made.setdefault((person.commute, id(block)), set()).add(id(placed(person, block)))
+    for person in people:
+        for kind in ("weekday", "weekend", "travel"):
+            assert lived(person, kind) == _lived_plain(person, kind)
+    assert len(made) > 3 and all(len(ids) == 1 for ids in made.values()), "one per mode"
+    assert len({p.commute for p in people}) > 2 and len({p.chronotype for p in people}) > 10
+
+
+def test_fakers_with_remembered_weights_write_what_plain_fakers_write() -> None:
+    for locale in COUNTRY:
+        fast, plain = faker_for(locale), Faker(locale)
+        assert isinstance(fast.random, RememberedWeights)
+        for seed in range(150):
+            fast.seed_instance(seed)
+            plain.seed_instance(seed)
+            drawn = [fast.name(), fast.phone_number(), fast.city(), fast.name()]
+            assert drawn == [plain.name(), plain.phone_number(), plain.city(), plain.name()]
+
+
+def test_remembered_weights_notice_other_weights_for_the_same_list() -> None:
+    names = ("a", "b", "c")
+    fast, plain = RememberedWeights(), random.Random()
+    for weights in ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (0.2, 0.5, 0.3)):
+        fast.seed(3)
+        plain.seed(3)
+        assert fast.choices(names, weights, k=20) == plain.choices(names, weights, k=20)
