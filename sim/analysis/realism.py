@@ -293,13 +293,7 @@ def _uses(use_by_hour: dict[str, int], kind: str) -> int:
 
 
 def _delivered(messages: dict[str, int], channel: str, platform: str | None = None) -> int:
-    return sum(
-        n
-        for key, n in messages.items()
-        if key.startswith(f"{channel}/")
-        and key.endswith("/delivered")
-        and (platform is None or key.split("/")[1] == platform)
-    )
+    return _message_counts(messages, channel, "delivered", platform)[1]
 
 
 FIGURE_SOURCES: list[Callable[[Collected], list[Figure]]] = [brand_figures]

@@ -480,7 +480,7 @@ def parse_campaigns(
     problems: list[str] = []
     out = [parse_campaign(raw, i, where, problems, segments) for i, raw in enumerate(items)]
     names = [c.name for c in out if c is not None]
-    for name in {n for n in names if names.count(n) > 1}:
+    for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"{where}: campaigns: expected unique names, got {name!r} twice")
     if problems:
         raise ConfigError(problems)

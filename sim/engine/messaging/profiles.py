@@ -12,7 +12,7 @@ de-duplication count on the stitched person, not on each device.
 from __future__ import annotations
 
 from array import array
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -338,8 +338,7 @@ class ProfileBook:
             times = state.history.setdefault(key, [])
             insort(times, at)
             horizon = at - window - LATE
-            while times and times[0] < horizon:
-                times.pop(0)
+            del times[: bisect_left(times, horizon)]
 
     def _card(
         self,

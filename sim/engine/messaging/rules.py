@@ -33,13 +33,14 @@ import json
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from sim.trace.clock import DAY
+from sim.trace.events import DEVICE_TYPES
 
 GROUPS: tuple[str, ...] = ("all", "any", "none")
 LEAVES: tuple[str, ...] = ("event", "trait", "region", "device_type", "segment")
-DEVICE_TYPES: tuple[str, ...] = ("phone", "tablet", "laptop", "watch", "car", "tv", "speaker")
 EVENT_KEYS = frozenset(["event", "min", "max", "within_days", "within_hours", "properties"])
 TRAIT_KEYS = frozenset(["trait", "value", "exists"])
 FOREVER = float("inf")
@@ -55,7 +56,7 @@ class Did:
     most: int | None = None
     within: float = FOREVER
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Where the profile card files the times of matching events."""
         if not self.properties:

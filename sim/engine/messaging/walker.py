@@ -96,7 +96,10 @@ class Walker:
         self.by_event: dict[str, list[Journey]] = {}
         self.listening: set[str] = set()  # names any run may react to
         self.changes = [j for j in journeys if j.entry.kind in ("enters", "leaves", "trait")]
-        self.change_reads = frozenset(n for j in self.changes for n in j.entry.reads())
+        self.changes_by_event: dict[str, list[Journey]] = {}
+        for journey in self.changes:
+            for read in sorted(journey.entry.reads()):
+                self.changes_by_event.setdefault(read, []).append(journey)
         for journey in journeys:
             if journey.entry.kind == "event":
                 self.by_event.setdefault(journey.entry.event, []).append(journey)
@@ -150,10 +153,8 @@ class Walker:
             wanted = journey.entry.properties
             if all(trait_matches(props.get(k), v) for k, v in wanted.items()):
                 self.enter(journey, state, at, props)
-        if name in self.change_reads:
-            for journey in self.changes:
-                if name in journey.entry.reads():
-                    self._changed(journey, state, at)
+        for journey in self.changes_by_event.get(name, ()):
+            self._changed(journey, state, at)
 
     @staticmethod
     def _engaged(runs: list[Run], name: str, props: dict[str, Any], at: float) -> None:
