@@ -27,7 +27,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-Z95 = 1.959964  # the normal quantile of a two-sided 95% interval
+from sim.analysis.compare import Z95
+from sim.analysis.compare import wilson as score_interval
 
 
 @dataclass(frozen=True)
@@ -78,16 +79,13 @@ def wilson(hits: int, n: int, z: float = Z95) -> tuple[float, float] | None:
 
     Better than value +/- z * standard error at the small counts and rates
     near 0 these rows have (2 % push opens of 400 pushes): it never leaves
-    [0, 1] and keeps its coverage.
+    [0, 1] and keeps its coverage. The interval is compare's; this adds the
+    exact ends at 0 and n hits and "no interval" for no trials.
     """
     if n <= 0:
         return None
-    p = hits / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    low = 0.0 if hits <= 0 else max(0.0, centre - half)  # exact ends: no rounding residue
-    high = 1.0 if hits >= n else min(1.0, centre + half)
-    return low, high
+    low, high = score_interval(hits, n, z)
+    return (0.0 if hits <= 0 else low), (1.0 if hits >= n else high)  # no rounding residue
 
 
 def mean_interval(values: list[float], z: float = Z95) -> tuple[float, float] | None:

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.figures import Z95, Figure, count_ratio_interval, mean_interval, wilson
+from sim.analysis.compare import Z95
+from sim.analysis.figures import Figure, count_ratio_interval, mean_interval, wilson
 from sim.analysis.published import published
 from sim.world.journey import STAGES
 from sim.world.people import Person
