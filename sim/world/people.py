@@ -50,7 +50,6 @@ class Person:
     context: str = "home.sleep"
     ips: dict[str, str] = field(default_factory=dict)
     travelling_until: int = -1
-    device_days: DeviceDays = field(default_factory=lambda: DeviceDays())
     draw: Draws = field(init=False, repr=False)
     menus: dict[int, tuple[list[Device], list[float]]] = field(default_factory=dict, repr=False)
     shifted: dict[str, list[Block]] = field(default_factory=dict, repr=False)  # by day kind
@@ -86,9 +85,6 @@ class Person:
             "address": {"city": self.city, "state": self.region, "country": self.country},
         }
 
-    def note_device(self, day: int, device: Device) -> None:
-        self.device_days.note(day, device.id)
-
     def voice_intent(self) -> str:
         """What the person asks the smart speaker: their persona's mix, else any of the usual asks."""
         weights = self.persona.voice
@@ -100,38 +96,6 @@ class Person:
             if point < 0:
                 return intent
         return max(weights, key=weights.__getitem__)
-
-
-@dataclass
-class DeviceDays:
-    """Days a person was active and days they used two or more devices, as running counts.
-
-    A tally sheet rather than a diary: only the days still open are kept, so
-    a month-long run holds no more per person than a one-day run.
-    """
-
-    open: dict[int, set[str]] = field(default_factory=dict)
-    days: int = 0
-    switched: int = 0
-
-    def note(self, day: int, device_id: str) -> None:
-        used = self.open.get(day)
-        if used is None:
-            for old in [d for d in self.open if d < day - 1]:
-                self._close(old)
-            used = self.open[day] = set()
-        used.add(device_id)
-
-    def _close(self, day: int) -> None:
-        used = self.open.pop(day)
-        self.days += 1
-        self.switched += len(used) >= 2
-
-    def totals(self) -> tuple[int, int]:
-        """(active days, days with two or more devices), the open days included."""
-        days = self.days + len(self.open)
-        switched = self.switched + sum(len(u) >= 2 for u in self.open.values())
-        return days, switched
 
 
 @dataclass
