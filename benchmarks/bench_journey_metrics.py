@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import Result
+from sim.runner.merge import Merge
 from sim.runner.run import Run
 from sim.world.scenario import load_scenario
 
@@ -30,9 +31,9 @@ class TimedRun(Run):
 
     metrics_seconds = 0.0
 
-    def journey_metrics(self) -> dict[str, Any]:
+    def journey_metrics(self, merge: Merge) -> dict[str, Any]:
         started = time.perf_counter()
-        block = super().journey_metrics()
+        block = super().journey_metrics(merge)
         self.metrics_seconds = time.perf_counter() - started
         return block
 
@@ -40,7 +41,7 @@ class TimedRun(Run):
 class RunWithoutMetrics(Run):
     """A run that skips the journey metrics and nothing else."""
 
-    def journey_metrics(self) -> dict[str, Any]:
+    def journey_metrics(self, merge: Merge) -> dict[str, Any]:
         return {}
 
 

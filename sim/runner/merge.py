@@ -1,20 +1,32 @@
-"""The trace merge: several workers' parts collated into the run's one trace.
+"""The merge: the run's second pair of hands for everything the shards' parts make.
 
-One shard's files are the run's files already. Several are collated in the
-trace's one order (timestamp, then messageId) by a second process, while the
-runner finishes the identity graph: both cores work.
+One shard's trace and context log are the run's files already. Several
+shards' parts are collated, the trace in its one order (timestamp, then
+messageId), the row tables in theirs (:mod:`sim.runner.tables`), by a
+second process, while the runner absorbs and finalizes the identity graph:
+both cores work. Once the runner has written the profiles and messages,
+the same process reads the finished run folder for the journey metrics
+(:func:`sim.analysis.journey_metrics.run_folder_metrics`) while the runner
+scores the stitching: the runner's tail after ``finalize`` is the longer of
+the two, not their sum.
 """
 
 from __future__ import annotations
 
 import heapq
 import signal
+from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
+from sim.analysis.journey_metrics import run_folder_metrics
+from sim.analysis.metrics_config import MetricsConfig
 from sim.errors import HopsimError
 from sim.runner.shard import ShardResult
+from sim.runner.tables import merge_tables
 from sim.runner.workers import process_context
 from sim.trace.parts import merge_minutes
 from sim.trace.reader import read_jsonl
@@ -24,19 +36,30 @@ from sim.trace.writer import JsonlGzWriter, write_jsonl_gz
 MERGE_THREADS = 2  # gzip blocks compressed side by side once the runner's own work is done
 
 
-class TraceMerge:
-    """``trace.jsonl.gz`` and ``contexts.jsonl.gz``, merged by a second process.
+@dataclass(frozen=True)
+class Metrics:
+    """What the journey metrics need besides the run folder."""
 
-    One shard's files are the run's files already. Several are collated (the
-    trace from its parts, :mod:`sim.trace.parts`) and compressed in another
-    process while the runner finishes the identity graph: both cores work.
-    That process is forked before the shards run, while the runner is small,
-    and waits to be told the parts (:meth:`begin`): forked later, it would
-    start as a copy of everything the runner then holds.
+    start: datetime
+    days: int
+    config: MetricsConfig
+
+    def of(self, folder: Path) -> dict[str, Any]:
+        return run_folder_metrics(folder, self.start, self.days, self.config)
+
+
+class Merge:
+    """``trace.jsonl.gz``, ``contexts.jsonl.gz``, the row tables and the journey metrics.
+
+    With one shard, done in this process when asked. With several, done
+    by a second process, forked before the shards run, while the runner is
+    small, and waiting to be told the parts (:meth:`begin`): forked later,
+    it would start as a copy of everything the runner then holds.
     """
 
-    def __init__(self, out: Path, count: int) -> None:
+    def __init__(self, out: Path, count: int, metrics: Metrics) -> None:
         self.out = out
+        self.metrics = metrics
         self.target = out / "trace.jsonl.gz"
         self.events = 0
         self.process: BaseProcess | None = None
@@ -45,37 +68,51 @@ class TraceMerge:
         context = process_context()
         self.receive, send = context.Pipe(duplex=False)
         listen, self.order = context.Pipe(duplex=False)
-        args = (listen, self.target, out / "contexts.jsonl.gz", send)
-        self.process = context.Process(target=_write_merged, args=args, daemon=True)
+        args = (listen, out, metrics, send)
+        self.process = context.Process(target=_merge, args=args, daemon=True)
         self.process.start()
         send.close()
         listen.close()
 
     def begin(self, shards: list[ShardResult]) -> None:
-        """Start on the finished shards' files (one shard's are moved to their names)."""
+        """Start on the finished shards' parts (one shard's are the run's files at once)."""
         contexts = [s.contexts for s in shards if s.contexts is not None]
+        tables = [s.tables for s in shards]
         if self.process is None:
             self.events = shards[0].events
             shards[0].trace.replace(self.target)
             for path in contexts:
                 path.replace(self.out / "contexts.jsonl.gz")
+            merge_tables(tables, self.out)
             return
-        self.order.send(([s.trace for s in shards], contexts))
-        self.order.close()
+        self.order.send(([s.trace for s in shards], contexts, tables))
 
     def wait(self) -> int:
-        """How many events the trace holds, once it is complete on disk."""
+        """How many events the trace holds, once it and the row tables are complete on disk."""
         if self.process is None:
             return self.events
-        try:
-            written: int = self.receive.recv()
-        except EOFError:
-            raise HopsimError(
-                f"{self.target}: the trace merge stopped before it finished"
-            ) from None
-        finally:
-            self.process.join()
+        written: int = self._answer()
         return written
+
+    def ask_metrics(self) -> None:
+        """Go on to the journey metrics once the tables are written (profiles and messages are)."""
+        if self.process is not None:
+            self.order.send("metrics")
+            self.order.close()
+
+    def journey_metrics(self) -> dict[str, Any]:
+        """The journey metrics of the run folder (asked for with :meth:`ask_metrics`)."""
+        if self.process is None:
+            return self.metrics.of(self.out)
+        block: dict[str, Any] = self._answer()
+        self.process.join()
+        return block
+
+    def _answer(self) -> Any:
+        try:
+            return self.receive.recv()
+        except EOFError:
+            raise HopsimError(f"{self.target}: the merge stopped before it finished") from None
 
     def cancel(self) -> None:
         """Stop the merge process if it is still running (the run failed or was interrupted)."""
@@ -84,19 +121,23 @@ class TraceMerge:
             self.process.join()
 
 
-def _write_merged(
-    listen: Connection, target: Path, contexts_target: Path, done: Connection
-) -> None:
-    """The merge process: wait for the parts, collate them and the context logs, say how many."""
+def _merge(listen: Connection, out: Path, metrics: Metrics, done: Connection) -> None:
+    """The merge process: collate the parts, say how many events; then the journey metrics."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to answer (it stops us)
     try:
-        parts, contexts = listen.recv()
+        parts, contexts, tables = listen.recv()
     except EOFError:
         return  # the run ended before its shards did
-    with JsonlGzWriter(target, threads=MERGE_THREADS) as writer:
+    with JsonlGzWriter(out / "trace.jsonl.gz", threads=MERGE_THREADS) as writer:
         for lines in merge_minutes(parts):
             writer.write_lines(lines)
     rows = heapq.merge(*(read_jsonl(p) for p in contexts), key=context_key)
-    write_jsonl_gz(contexts_target, rows)
+    write_jsonl_gz(out / "contexts.jsonl.gz", rows)
+    merge_tables(tables, out)
     done.send(writer.count)
+    try:
+        listen.recv()
+    except EOFError:
+        return  # the runner stopped before it wrote the profiles
+    done.send(metrics.of(out))
     done.close()

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.compare_programme import programme_summary
-from sim.analysis.journey_metrics import run_folder_metrics
 from sim.analysis.metrics_config import metrics_config
 from sim.analysis.realism import Collected, figures, switch_rate
 from sim.analysis.realism_journey import metrics_figures
@@ -35,11 +34,12 @@ from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
 from sim.engine.identity import GraphStats, IdentityGraph
 from sim.runner.cluster import ClusterWorkers
-from sim.runner.merge import TraceMerge
+from sim.runner.merge import Merge, Metrics
 from sim.runner.shard import Progress, ShardResult
+from sim.runner.tables import PEOPLE, TRUTH
 from sim.runner.workers import BATCH_PERSONS, Deal, LocalWorkers, Workers, deal, drive
 from sim.trace.clock import iso_ms
-from sim.trace.writer import write_jsonl, write_jsonl_gz
+from sim.trace.writer import write_jsonl
 from sim.world.journey import STAGES
 from sim.world.scenario import Scenario
 
@@ -89,28 +89,34 @@ class Run:
         parts.mkdir(exist_ok=True)
         started = time.perf_counter()
         plan = deal(self.scenario, self.workers, self.batch)
-        merge = TraceMerge(self.staging, plan.count)
+        scenario = self.scenario
+        merge = Merge(
+            self.staging, plan.count, Metrics(scenario.start, scenario.days, self.metrics)
+        )
         try:
             with self.phase("simulate"):
                 shards = self._simulate(parts, plan, progress)
-            merge.begin(shards)
+            merge.begin(shards)  # trace, contexts and row tables: the merge, beside finalize
             profiles, identity_stats = self._profiles(shards)
+            for shard in shards:
+                shard.identity = None  # the absorbed graph was made of them: let it go
+            with self.phase("tables"):
+                self._write_tables(shards, profiles)
+            merge.ask_metrics()  # the merge reads the run folder while the runner scores
             with self.phase("load rows"):
                 for shard in shards:
-                    shard.identity = None  # the absorbed graph was made of them: let it go
                     shard.load_rows()
+                truth = sorted((row for s in shards for row in s.truth), key=TRUTH.key)
+                people = sorted((r for s in shards for r in s.people), key=PEOPLE.key)
             with self.phase("merge wait"):
                 events = merge.wait()
+            wall = time.perf_counter() - started
+            self._score(shards, events, wall, people, truth, profiles, identity_stats)
+            with self.phase("journey metrics"):
+                self.summary |= self.journey_metrics(merge)
         finally:
             merge.cancel()
-        wall = time.perf_counter() - started
-        with self.phase("tables"):
-            truth = sorted((row for s in shards for row in s.truth), key=truth_order)
-            people = self._write_tables(shards, truth, profiles)
         shutil.rmtree(parts)
-        self._score(shards, events, wall, people, truth, profiles, identity_stats)
-        with self.phase("journey metrics"):
-            self.summary |= self.journey_metrics()
         if self.scenario.brand == "retail":  # the bounce benchmarks are retail web shops'
             bounce = metrics_figures(self.summary["journey_metrics"])
             self.summary["realism"]["figures"] += [f.as_row() for f in bounce]
@@ -118,6 +124,10 @@ class Run:
             json.dumps(self.summary, indent=2, sort_keys=True) + "\n"
         )
         return self.summary
+
+    def journey_metrics(self, merge: Merge) -> dict[str, Any]:
+        """The strategist's metrics (docs/metrics.md), read off the finished tables by ``merge``."""
+        return {"journey_metrics": merge.journey_metrics()}
 
     def phase(self, name: str) -> AbstractContextManager[None]:
         """A named step of the run (``benchmarks.run_phases`` times them; here, nothing)."""
@@ -155,11 +165,6 @@ class Run:
         if any(s.programs for s in shards):  # journeys: not the `journeys` touchpoint paths
             self.summary["journey_programs"] = merge_counts([s.programs for s in shards])
 
-    def journey_metrics(self) -> dict[str, Any]:
-        """The strategist's metrics (docs/metrics.md), from the tables just written."""
-        start, days = self.scenario.start, self.scenario.days
-        return {"journey_metrics": run_folder_metrics(self.staging, start, days, self.metrics)}
-
     def _simulate(self, parts: Path, plan: Deal, progress: Progress | None) -> list[ShardResult]:
         workers = self._workers(parts)
         try:
@@ -184,20 +189,12 @@ class Run:
         with self.phase("profiles"):
             return [p.as_json() for p in graph.profiles()], graph.stats()
 
-    def _write_tables(
-        self, shards: list[ShardResult], truth: list[dict[str, Any]], profiles: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """Write the run's tables; hands back the people rows (the realism rows count them)."""
+    def _write_tables(self, shards: list[ShardResult], profiles: list[dict[str, Any]]) -> None:
+        """Write the tables the runner holds: profiles, messages, journey steps.
+
+        (Truth, people and journeys are the merge's: :mod:`sim.runner.tables`.)
+        """
         out = self.staging
-        write_jsonl_gz(out / "truth.jsonl.gz", truth)
-        people = sorted((r for s in shards for r in s.people), key=lambda r: r["person_id"])
-        write_jsonl(out / "people.jsonl", people)
-        write_jsonl(
-            out / "journeys.jsonl",
-            sorted(
-                (r for s in shards for r in s.journeys), key=lambda r: (r["at"], r["person_id"])
-            ),
-        )
         write_jsonl(out / "profiles.jsonl", profiles)
         if any(s.messages for s in shards):
             messages = sorted(
@@ -209,7 +206,6 @@ class Run:
             steps = (r for s in shards for r in s.journey_steps)
             order = sorted(steps, key=lambda r: (r["at"], r["profile_id"], r["run"]))
             write_jsonl(out / "journey_steps.jsonl", order)
-        return people
 
     def _summary(self, shards: list[ShardResult], events: int, wall: float) -> dict[str, Any]:
         tally = merge_counts([s.tallies for s in shards])
@@ -243,10 +239,6 @@ def publish(staging: Path, out: Path) -> None:
     for name in [*names, "summary.json"]:
         (staging / name).replace(out / name)
     staging.rmdir()
-
-
-def truth_order(row: dict[str, Any]) -> tuple[str, str]:
-    return row["household_id"], row["device_id"]
 
 
 def top_paths(journeys: list[dict[str, Any]], limit: int = 3) -> list[dict[str, Any]]:

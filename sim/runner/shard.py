@@ -28,6 +28,7 @@ from sim.engine.identity.shards import ShardIdentity
 from sim.engine.messaging import build_messaging
 from sim.runner.gc import fewer_collections
 from sim.runner.pool import FilePool
+from sim.runner.tables import write_parts
 from sim.trace.clock import DAY, iso_ms
 from sim.trace.events import SegmentEvent
 from sim.trace.sink import OrderedSink, TraceSink
@@ -79,6 +80,8 @@ class ShardResult:
     identity: ShardIdentity | None = None
     rows: Path | None = None
     """Where ``truth``, ``people`` and ``journeys`` wait on disk until :meth:`load_rows`."""
+    tables: list[Path] = field(default_factory=list)
+    """The same rows, sorted and encoded for the run's tables (:mod:`sim.runner.tables`)."""
 
     def spill_rows(self, path: Path) -> None:
         """Put ``truth``, ``people`` and ``journeys`` in a file at ``path`` and let them go.
@@ -251,6 +254,8 @@ class Shard:
             result.programs = journey_block(self.messaging, self.loop.tally, truth)
             result.journey_steps = self.messaging.journey_rows()
         result.identity = self.graph.export()
+        rows = (result.truth, result.people, result.journeys)
+        result.tables = write_parts(self.trace.parent, self.index, rows)
         if self.count > 1:  # the runner holds many shards' results: rows wait on disk
             result.spill_rows(self.trace.with_name(f"rows-{self.index}.pickle"))
         result.wall_seconds = time.perf_counter() - self.started
