@@ -4,7 +4,8 @@ One shard's trace and context log are the run's files already. Several
 shards' parts are collated, the trace in its one order (timestamp, then
 messageId), the row tables in theirs (:mod:`sim.runner.tables`), by a
 second process, while the runner absorbs and finalizes the identity graph:
-both cores work. Once the runner has written the profiles and messages,
+both cores work. That process then counts the realism rows about the
+population from the tables it wrote. Once the runner has written the profiles and messages,
 the same process reads the finished run folder for the journey metrics
 (:func:`sim.analysis.journey_metrics.run_folder_metrics`) while the runner
 scores the stitching: the runner's tail after ``finalize`` is the longer of
@@ -24,9 +25,10 @@ from typing import Any
 
 from sim.analysis.journey_metrics import run_folder_metrics
 from sim.analysis.metrics_config import MetricsConfig
+from sim.analysis.realism_people import people_figures
 from sim.errors import HopsimError
 from sim.runner.shard import ShardResult
-from sim.runner.tables import merge_tables
+from sim.runner.tables import PEOPLE, TRUTH, merge_tables
 from sim.runner.workers import process_context
 from sim.trace.parts import merge_minutes
 from sim.trace.reader import read_jsonl
@@ -48,6 +50,13 @@ class Metrics:
         return run_folder_metrics(folder, self.start, self.days, self.config)
 
 
+def population_rows(folder: Path) -> list[dict[str, Any]]:
+    """The realism rows about the population (:mod:`sim.analysis.realism_people`), from the
+    run folder's ``people.jsonl`` and ``truth.jsonl.gz``."""
+    people = read_jsonl(folder / PEOPLE.name)
+    return [f.as_row() for f in people_figures(people, read_jsonl(folder / TRUTH.name))]
+
+
 class Merge:
     """``trace.jsonl.gz``, ``contexts.jsonl.gz``, the row tables and the journey metrics.
 
@@ -62,6 +71,7 @@ class Merge:
         self.metrics = metrics
         self.target = out / "trace.jsonl.gz"
         self.events = 0
+        self.population: list[dict[str, Any]] = []
         self.process: BaseProcess | None = None
         if count == 1:
             return
@@ -84,15 +94,18 @@ class Merge:
             for path in contexts:
                 path.replace(self.out / "contexts.jsonl.gz")
             merge_tables(tables, self.out)
+            self.population = population_rows(self.out)
             return
         self.order.send(([s.trace for s in shards], contexts, tables))
 
     def wait(self) -> int:
-        """How many events the trace holds, once it and the row tables are complete on disk."""
-        if self.process is None:
-            return self.events
-        written: int = self._answer()
-        return written
+        """How many events the trace holds, once it and the row tables are complete on disk.
+
+        The realism rows about the population are then in :attr:`population`.
+        """
+        if self.process is not None:
+            self.events, self.population = self._answer()
+        return self.events
 
     def ask_metrics(self) -> None:
         """Go on to the journey metrics once the tables are written (profiles and messages are)."""
@@ -134,7 +147,7 @@ def _merge(listen: Connection, out: Path, metrics: Metrics, done: Connection) ->
     rows = heapq.merge(*(read_jsonl(p) for p in contexts), key=context_key)
     write_jsonl_gz(out / "contexts.jsonl.gz", rows)
     merge_tables(tables, out)
-    done.send(writer.count)
+    done.send((writer.count, population_rows(out)))
     try:
         listen.recv()
     except EOFError:

@@ -28,7 +28,6 @@ from sim.analysis.compare_programme import programme_summary
 from sim.analysis.metrics_config import metrics_config
 from sim.analysis.realism import Collected, figures, switch_rate
 from sim.analysis.realism_journey import metrics_figures
-from sim.analysis.realism_people import people_figures
 from sim.analysis.stitch_costs import stitching_costs
 from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
@@ -36,7 +35,7 @@ from sim.engine.identity import GraphStats, IdentityGraph
 from sim.runner.cluster import ClusterWorkers
 from sim.runner.merge import Merge, Metrics
 from sim.runner.shard import Progress, ShardResult
-from sim.runner.tables import PEOPLE, TRUTH
+from sim.runner.tables import TRUTH
 from sim.runner.workers import BATCH_PERSONS, Deal, LocalWorkers, Workers, deal, drive
 from sim.trace.clock import iso_ms
 from sim.trace.writer import write_jsonl
@@ -107,11 +106,10 @@ class Run:
                 for shard in shards:
                     shard.load_rows()
                 truth = sorted((row for s in shards for row in s.truth), key=TRUTH.key)
-                people = sorted((r for s in shards for r in s.people), key=PEOPLE.key)
             with self.phase("merge wait"):
                 events = merge.wait()
             wall = time.perf_counter() - started
-            self._score(shards, events, wall, people, truth, profiles, identity_stats)
+            self._score(shards, events, wall, merge.population, truth, profiles, identity_stats)
             with self.phase("journey metrics"):
                 self.summary |= self.journey_metrics(merge)
         finally:
@@ -138,16 +136,14 @@ class Run:
         shards: list[ShardResult],
         events: int,
         wall: float,
-        people: list[dict[str, Any]],
+        population: list[dict[str, Any]],
         truth: list[dict[str, Any]],
         profiles: list[dict[str, Any]],
         identity_stats: GraphStats,
     ) -> None:
         with self.phase("summary"):
             self.summary = self._summary(shards, events, wall)
-        with self.phase("people figures"):
-            figures = people_figures(people, truth)
-            self.summary["realism"]["figures"] += [f.as_row() for f in figures]
+        self.summary["realism"]["figures"] += population  # counted by the merge
         with self.phase("stitching score"):
             self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
         with self.phase("messaging score"):

@@ -70,7 +70,6 @@ class ShardResult:
     wall_seconds: float
     truth: list[dict[str, Any]] = field(default_factory=list)
     contexts: Path | None = None
-    people: list[dict[str, Any]] = field(default_factory=list)
     journeys: list[dict[str, Any]] = field(default_factory=list)
     tallies: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
@@ -79,19 +78,20 @@ class ShardResult:
     programs: dict[str, Any] = field(default_factory=dict)
     identity: ShardIdentity | None = None
     rows: Path | None = None
-    """Where ``truth``, ``people`` and ``journeys`` wait on disk until :meth:`load_rows`."""
+    """Where ``truth`` and ``journeys`` wait on disk until :meth:`load_rows`."""
     tables: list[Path] = field(default_factory=list)
-    """The same rows, sorted and encoded for the run's tables (:mod:`sim.runner.tables`)."""
+    """The shard's truth, people and journey rows, sorted and encoded for the run's tables
+    (:mod:`sim.runner.tables`); the people rows travel no other way."""
 
     def spill_rows(self, path: Path) -> None:
-        """Put ``truth``, ``people`` and ``journeys`` in a file at ``path`` and let them go.
+        """Put ``truth`` and ``journeys`` in a file at ``path`` and let them go.
 
         The runner needs them only after the identity graph is finalized;
         held until then, they are most of what it holds per person.
         """
         with path.open("wb") as out:
-            pickle.dump((self.truth, self.people, self.journeys), out, pickle.HIGHEST_PROTOCOL)
-        self.truth, self.people, self.journeys = [], [], []
+            pickle.dump((self.truth, self.journeys), out, pickle.HIGHEST_PROTOCOL)
+        self.truth, self.journeys = [], []
         self.rows = path
 
     def load_rows(self) -> None:
@@ -99,7 +99,7 @@ class ShardResult:
         if self.rows is None:
             return
         with self.rows.open("rb") as rows:
-            self.truth, self.people, self.journeys = pickle.load(rows)
+            self.truth, self.journeys = pickle.load(rows)
         self.rows.unlink()
         self.rows = None
 
@@ -239,7 +239,7 @@ class Shard:
             self.index, self.trace, events, 0.0, truth, self.contexts.sink.writer.path
         )
         named = {n.name for n in self.scenario.people if n.name}
-        result.people = [person_row(p, p.name in named) for p in world.people()]
+        people = [person_row(p, p.name in named) for p in world.people()]
         result.journeys = journey_rows(world)
         result.tallies = tallies(world)
         if self.loop is not None and self.messaging is not None:
@@ -248,13 +248,13 @@ class Shard:
             result.messaging = messaging_summary(
                 self.loop.tally, conversions, self.messaging, truth
             )
-            programme = programme_counts(self.messaging, truth, result.people)
+            programme = programme_counts(self.messaging, truth, people)
             if programme:  # a global control group: the whole programme's lift
                 result.messaging["programme"] = programme
             result.programs = journey_block(self.messaging, self.loop.tally, truth)
             result.journey_steps = self.messaging.journey_rows()
         result.identity = self.graph.export()
-        rows = (result.truth, result.people, result.journeys)
+        rows = (result.truth, people, result.journeys)
         result.tables = write_parts(self.trace.parent, self.index, rows)
         if self.count > 1:  # the runner holds many shards' results: rows wait on disk
             result.spill_rows(self.trace.with_name(f"rows-{self.index}.pickle"))
