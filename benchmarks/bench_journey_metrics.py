@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import Result
-from sim.runner.merge import Merge
 from sim.runner.run import Run
 from sim.world.scenario import load_scenario
 
@@ -31,9 +30,9 @@ class TimedRun(Run):
 
     metrics_seconds = 0.0
 
-    def journey_metrics(self, merge: Merge) -> dict[str, Any]:
+    def journey_metrics(self) -> dict[str, Any]:
         started = time.perf_counter()
-        block = super().journey_metrics(merge)
+        block = super().journey_metrics()
         self.metrics_seconds = time.perf_counter() - started
         return block
 
@@ -41,7 +40,7 @@ class TimedRun(Run):
 class RunWithoutMetrics(Run):
     """A run that skips the journey metrics and nothing else."""
 
-    def journey_metrics(self, merge: Merge) -> dict[str, Any]:
+    def journey_metrics(self) -> dict[str, Any]:
         return {}
 
 

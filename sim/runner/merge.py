@@ -1,15 +1,22 @@
-"""The merge: the run's second pair of hands for everything the shards' parts make.
+"""The merge: the run's second pair of hands for the shards' parts and everything read off the truth.
 
-One shard's trace and context log are the run's files already. Several
-shards' parts are collated, the trace in its one order (timestamp, then
-messageId), the row tables in theirs (:mod:`sim.runner.tables`), by a
-second process, while the runner absorbs and finalizes the identity graph:
-both cores work. That process then counts the realism rows about the
-population from the tables it wrote. Once the runner has written the profiles and messages,
-the same process reads the finished run folder for the journey metrics
-(:func:`sim.analysis.journey_metrics.run_folder_metrics`) while the runner
-scores the stitching: the runner's tail after ``finalize`` is the longer of
-the two, not their sum.
+The runner's tail has one step nobody can split: absorbing the shards'
+identity graphs and finalizing the one graph (docs/scale.md). The merge
+does the rest of the shards' work beside it, on the other core:
+
+1. while the runner absorbs and finalizes: collate the shards' parts into
+   the run's trace (timestamp, then messageId), context log and row tables
+   (:mod:`sim.runner.tables`), count the realism rows about the population
+   from the tables, and read the truth for the stitching score;
+2. once the runner has written the profiles and messages: score the
+   stitching (and what it cost the messaging) against that truth, while the
+   runner reads the finished folder for the journey metrics.
+
+With one shard it is all done in the runner's process, in the same order:
+the one shard's trace and context log are the run's files already. With
+several, by a second process, forked before the shards run, while the
+runner is small, and waiting to be told the parts (:meth:`Merge.begin`):
+forked later, it would start as a copy of everything the runner then holds.
 """
 
 from __future__ import annotations
@@ -17,15 +24,14 @@ from __future__ import annotations
 import heapq
 import signal
 from dataclasses import dataclass
-from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.journey_metrics import run_folder_metrics
-from sim.analysis.metrics_config import MetricsConfig
 from sim.analysis.realism_people import people_figures
+from sim.analysis.stitch_costs import stitching_costs
+from sim.analysis.stitching import Truth, read_truth, score_read
 from sim.errors import HopsimError
 from sim.runner.shard import ShardResult
 from sim.runner.tables import PEOPLE, TRUTH, merge_tables
@@ -36,50 +42,36 @@ from sim.trace.sink import context_key
 from sim.trace.writer import JsonlGzWriter, write_jsonl_gz
 
 MERGE_THREADS = 2  # gzip blocks compressed side by side once the runner's own work is done
+PROFILES = "profiles.jsonl"
+MESSAGES = "messages.jsonl"
 
 
 @dataclass(frozen=True)
-class Metrics:
-    """What the journey metrics need besides the run folder."""
+class Scores:
+    """What the merge reads off the truth once the profiles are written."""
 
-    start: datetime
-    days: int
-    config: MetricsConfig
-
-    def of(self, folder: Path) -> dict[str, Any]:
-        return run_folder_metrics(folder, self.start, self.days, self.config)
-
-
-def population_rows(folder: Path) -> list[dict[str, Any]]:
-    """The realism rows about the population (:mod:`sim.analysis.realism_people`), from the
-    run folder's ``people.jsonl`` and ``truth.jsonl.gz``."""
-    people = read_jsonl(folder / PEOPLE.name)
-    return [f.as_row() for f in people_figures(people, read_jsonl(folder / TRUTH.name))]
+    stitching: dict[str, Any]
+    costs: dict[str, int] | None
+    """``messaging``'s stitching costs (:mod:`sim.analysis.stitch_costs`), when asked for."""
 
 
 class Merge:
-    """``trace.jsonl.gz``, ``contexts.jsonl.gz``, the row tables and the journey metrics.
+    """``trace.jsonl.gz``, ``contexts.jsonl.gz``, the row tables, and the scores read off them."""
 
-    With one shard, done in this process when asked. With several, done
-    by a second process, forked before the shards run, while the runner is
-    small, and waiting to be told the parts (:meth:`begin`): forked later,
-    it would start as a copy of everything the runner then holds.
-    """
-
-    def __init__(self, out: Path, count: int, metrics: Metrics) -> None:
+    def __init__(self, out: Path, count: int) -> None:
         self.out = out
-        self.metrics = metrics
-        self.target = out / "trace.jsonl.gz"
         self.events = 0
         self.population: list[dict[str, Any]] = []
+        """The realism rows about the population, once :meth:`wait` returned."""
+        self.truth: dict[str, Truth] = {}
+        self.costs = False
         self.process: BaseProcess | None = None
         if count == 1:
             return
         context = process_context()
         self.receive, send = context.Pipe(duplex=False)
         listen, self.order = context.Pipe(duplex=False)
-        args = (listen, out, metrics, send)
-        self.process = context.Process(target=_merge, args=args, daemon=True)
+        self.process = context.Process(target=_merge, args=(listen, out, send), daemon=True)
         self.process.start()
         send.close()
         listen.close()
@@ -90,42 +82,41 @@ class Merge:
         tables = [s.tables for s in shards]
         if self.process is None:
             self.events = shards[0].events
-            shards[0].trace.replace(self.target)
+            shards[0].trace.replace(self.out / "trace.jsonl.gz")
             for path in contexts:
                 path.replace(self.out / "contexts.jsonl.gz")
-            merge_tables(tables, self.out)
-            self.population = population_rows(self.out)
+            self.population = _tables(self.out, tables)
+            self.truth = _truth(self.out)
             return
         self.order.send(([s.trace for s in shards], contexts, tables))
 
     def wait(self) -> int:
-        """How many events the trace holds, once it and the row tables are complete on disk.
-
-        The realism rows about the population are then in :attr:`population`.
-        """
+        """How many events the trace holds, once it and the row tables are complete on disk."""
         if self.process is not None:
             self.events, self.population = self._answer()
         return self.events
 
-    def ask_metrics(self) -> None:
-        """Go on to the journey metrics once the tables are written (profiles and messages are)."""
-        if self.process is not None:
-            self.order.send("metrics")
-            self.order.close()
-
-    def journey_metrics(self) -> dict[str, Any]:
-        """The journey metrics of the run folder (asked for with :meth:`ask_metrics`)."""
+    def ask_scores(self, costs: bool) -> None:
+        """Score the profiles and messages now written (``costs``: the messaging's costs too)."""
         if self.process is None:
-            return self.metrics.of(self.out)
-        block: dict[str, Any] = self._answer()
+            self.costs = costs
+            return
+        self.order.send(costs)
+        self.order.close()
+
+    def scores(self) -> Scores:
+        """The scores asked for with :meth:`ask_scores`."""
+        if self.process is None:
+            return _scores(self.out, self.truth, self.costs)
+        scores: Scores = self._answer()
         self.process.join()
-        return block
+        return scores
 
     def _answer(self) -> Any:
         try:
             return self.receive.recv()
         except EOFError:
-            raise HopsimError(f"{self.target}: the merge stopped before it finished") from None
+            raise HopsimError(f"{self.out}: the merge stopped before it finished") from None
 
     def cancel(self) -> None:
         """Stop the merge process if it is still running (the run failed or was interrupted)."""
@@ -134,8 +125,30 @@ class Merge:
             self.process.join()
 
 
-def _merge(listen: Connection, out: Path, metrics: Metrics, done: Connection) -> None:
-    """The merge process: collate the parts, say how many events; then the journey metrics."""
+def _tables(out: Path, tables: list[list[Path]]) -> list[dict[str, Any]]:
+    """Write the row tables; the realism rows about the population, counted off them."""
+    merge_tables(tables, out)
+    people = read_jsonl(out / PEOPLE.name)
+    return [f.as_row() for f in people_figures(people, read_jsonl(out / TRUTH.name))]
+
+
+def _truth(out: Path) -> dict[str, Truth]:
+    """The truth as the stitching score reads it, in the table's order."""
+    return read_truth(read_jsonl(out / TRUTH.name))
+
+
+def _scores(out: Path, truth: dict[str, Truth], costs: bool) -> Scores:
+    """The stitching score of ``profiles.jsonl``; with ``costs``, what it cost the messages."""
+    stitching = score_read(list(read_jsonl(out / PROFILES)), truth)
+    if not costs:
+        return Scores(stitching, None)
+    messages = out / MESSAGES
+    decisions = read_jsonl(messages) if messages.is_file() else iter(())
+    return Scores(stitching, stitching_costs(decisions, read_jsonl(out / TRUTH.name)))
+
+
+def _merge(listen: Connection, out: Path, done: Connection) -> None:
+    """The merge process: collate, count, read the truth; then score when told."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to answer (it stops us)
     try:
         parts, contexts, tables = listen.recv()
@@ -146,11 +159,11 @@ def _merge(listen: Connection, out: Path, metrics: Metrics, done: Connection) ->
             writer.write_lines(lines)
     rows = heapq.merge(*(read_jsonl(p) for p in contexts), key=context_key)
     write_jsonl_gz(out / "contexts.jsonl.gz", rows)
-    merge_tables(tables, out)
-    done.send((writer.count, population_rows(out)))
+    done.send((writer.count, _tables(out, tables)))
+    truth = _truth(out)  # while the runner finalizes, or reads the journey metrics
     try:
-        listen.recv()
+        costs: bool = listen.recv()
     except EOFError:
         return  # the runner stopped before it wrote the profiles
-    done.send(metrics.of(out))
+    done.send(_scores(out, truth, costs))
     done.close()

@@ -25,17 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.compare_programme import programme_summary
+from sim.analysis.journey_metrics import run_folder_metrics
 from sim.analysis.metrics_config import metrics_config
 from sim.analysis.realism import Collected, figures, switch_rate
 from sim.analysis.realism_journey import metrics_figures
-from sim.analysis.stitch_costs import stitching_costs
-from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
 from sim.engine.identity import GraphStats, IdentityGraph
 from sim.runner.cluster import ClusterWorkers
-from sim.runner.merge import Merge, Metrics
+from sim.runner.merge import Merge
 from sim.runner.shard import Progress, ShardResult
-from sim.runner.tables import TRUTH
 from sim.runner.workers import BATCH_PERSONS, Deal, LocalWorkers, Workers, deal, drive
 from sim.trace.clock import iso_ms
 from sim.trace.writer import write_jsonl
@@ -88,33 +86,28 @@ class Run:
         parts.mkdir(exist_ok=True)
         started = time.perf_counter()
         plan = deal(self.scenario, self.workers, self.batch)
-        scenario = self.scenario
-        merge = Merge(
-            self.staging, plan.count, Metrics(scenario.start, scenario.days, self.metrics)
-        )
+        merge = Merge(self.staging, plan.count)
         try:
             with self.phase("simulate"):
                 shards = self._simulate(parts, plan, progress)
-            merge.begin(shards)  # trace, contexts and row tables: the merge, beside finalize
-            profiles, identity_stats = self._profiles(shards)
-            for shard in shards:
-                shard.identity = None  # the absorbed graph was made of them: let it go
-            with self.phase("tables"):
-                self._write_tables(shards, profiles)
-            merge.ask_metrics()  # the merge reads the run folder while the runner scores
-            with self.phase("load rows"):
-                for shard in shards:
-                    shard.load_rows()
-                truth = sorted((row for s in shards for row in s.truth), key=TRUTH.key)
+            merge.begin(shards)  # trace, contexts, row tables, truth: the merge, beside finalize
+            identity_stats = self._identity(shards)
+            merge.ask_scores(any(s.messaging for s in shards))  # the merge scores the profiles
             with self.phase("merge wait"):
                 events = merge.wait()
             wall = time.perf_counter() - started
-            self._score(shards, events, wall, merge.population, truth, profiles, identity_stats)
-            with self.phase("journey metrics"):
-                self.summary |= self.journey_metrics(merge)
+            with self.phase("summary"):
+                self.summary = self._summary(shards, events, wall)
+                self.summary["realism"]["figures"] += merge.population
+            with self.phase("journey metrics"):  # while the merge scores the stitching
+                self.summary |= self.journey_metrics()
+            with self.phase("scores wait"):
+                scores = merge.scores()
         finally:
             merge.cancel()
         shutil.rmtree(parts)
+        self.summary["stitching"] = scores.stitching | {"engine": identity_stats}
+        self._messaging(shards, scores.costs)
         if self.scenario.brand == "retail":  # the bounce benchmarks are retail web shops'
             bounce = metrics_figures(self.summary["journey_metrics"])
             self.summary["realism"]["figures"] += [f.as_row() for f in bounce]
@@ -123,37 +116,28 @@ class Run:
         )
         return self.summary
 
-    def journey_metrics(self, merge: Merge) -> dict[str, Any]:
-        """The strategist's metrics (docs/metrics.md), read off the finished tables by ``merge``."""
-        return {"journey_metrics": merge.journey_metrics()}
+    def journey_metrics(self) -> dict[str, Any]:
+        """The strategist's metrics (docs/metrics.md), from the tables just written."""
+        start, days = self.scenario.start, self.scenario.days
+        return {"journey_metrics": run_folder_metrics(self.staging, start, days, self.metrics)}
+
+    def _identity(self, shards: list[ShardResult]) -> GraphStats:
+        """The stitched profiles written, from every shard's graph; the graph's counts."""
+        profiles, identity_stats = self._profiles(shards)
+        for shard in shards:
+            shard.identity = None  # the absorbed graph was made of them: let it go
+        with self.phase("tables"):
+            self._write_tables(shards, profiles)
+        return identity_stats
 
     def phase(self, name: str) -> AbstractContextManager[None]:
         """A named step of the run (``benchmarks.run_phases`` times them; here, nothing)."""
         return nullcontext()
 
-    def _score(
-        self,
-        shards: list[ShardResult],
-        events: int,
-        wall: float,
-        population: list[dict[str, Any]],
-        truth: list[dict[str, Any]],
-        profiles: list[dict[str, Any]],
-        identity_stats: GraphStats,
-    ) -> None:
-        with self.phase("summary"):
-            self.summary = self._summary(shards, events, wall)
-        self.summary["realism"]["figures"] += population  # counted by the merge
-        with self.phase("stitching score"):
-            self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
-        with self.phase("messaging score"):
-            self._messaging(shards, truth)
-
-    def _messaging(self, shards: list[ShardResult], truth: list[dict[str, Any]]) -> None:
+    def _messaging(self, shards: list[ShardResult], costs: dict[str, int] | None) -> None:
         if any(s.messaging for s in shards):
             self.summary["messaging"] = merge_counts([s.messaging for s in shards])
-            decisions = (r for s in shards for r in s.messages)  # issue 14: stitching's cost
-            self.summary["messaging"].update(stitching_costs(decisions, truth))
+            self.summary["messaging"].update(costs or {})  # issue 14: stitching's cost
             if "programme" in self.summary["messaging"]:  # counts merged; now the lift
                 share = float(self.scenario.programme.get("control_percent", 0))
                 programme = programme_summary(self.summary["messaging"]["programme"], share)
@@ -270,11 +254,3 @@ def realism_summary(
         "switch_by_day": switch["by_day"],
         "figures": [figure.as_row() for figure in figures(collected)],
     }
-
-
-def stitching_summary(
-    profiles: list[dict[str, Any]], truth: list[dict[str, Any]], identity_stats: GraphStats
-) -> dict[str, Any]:
-    result: dict[str, Any] = score(profiles, truth)
-    result["engine"] = identity_stats
-    return result

@@ -10,7 +10,6 @@ simulated it: the merged trace is the same for any number of workers.
 
 from __future__ import annotations
 
-import pickle
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -68,7 +67,6 @@ class ShardResult:
     trace: Path
     events: int
     wall_seconds: float
-    truth: list[dict[str, Any]] = field(default_factory=list)
     contexts: Path | None = None
     journeys: list[dict[str, Any]] = field(default_factory=list)
     tallies: dict[str, Any] = field(default_factory=dict)
@@ -77,31 +75,9 @@ class ShardResult:
     journey_steps: list[dict[str, Any]] = field(default_factory=list)
     programs: dict[str, Any] = field(default_factory=dict)
     identity: ShardIdentity | None = None
-    rows: Path | None = None
-    """Where ``truth`` and ``journeys`` wait on disk until :meth:`load_rows`."""
     tables: list[Path] = field(default_factory=list)
     """The shard's truth, people and journey rows, sorted and encoded for the run's tables
-    (:mod:`sim.runner.tables`); the people rows travel no other way."""
-
-    def spill_rows(self, path: Path) -> None:
-        """Put ``truth`` and ``journeys`` in a file at ``path`` and let them go.
-
-        The runner needs them only after the identity graph is finalized;
-        held until then, they are most of what it holds per person.
-        """
-        with path.open("wb") as out:
-            pickle.dump((self.truth, self.journeys), out, pickle.HIGHEST_PROTOCOL)
-        self.truth, self.journeys = [], []
-        self.rows = path
-
-    def load_rows(self) -> None:
-        """Take back what :meth:`spill_rows` put on disk (and remove the file)."""
-        if self.rows is None:
-            return
-        with self.rows.open("rb") as rows:
-            self.truth, self.journeys = pickle.load(rows)
-        self.rows.unlink()
-        self.rows = None
+    (:mod:`sim.runner.tables`): the truth and people rows travel no other way."""
 
 
 class ContextLog:
@@ -235,9 +211,7 @@ class Shard:
         events = self.sink.close()
         truth = [device.truth(persona) for device, persona in world.devices()]
         self.contexts.finish(world.end)
-        result = ShardResult(
-            self.index, self.trace, events, 0.0, truth, self.contexts.sink.writer.path
-        )
+        result = ShardResult(self.index, self.trace, events, 0.0, self.contexts.sink.writer.path)
         named = {n.name for n in self.scenario.people if n.name}
         people = [person_row(p, p.name in named) for p in world.people()]
         result.journeys = journey_rows(world)
@@ -254,10 +228,8 @@ class Shard:
             result.programs = journey_block(self.messaging, self.loop.tally, truth)
             result.journey_steps = self.messaging.journey_rows()
         result.identity = self.graph.export()
-        rows = (result.truth, people, result.journeys)
+        rows = (truth, people, result.journeys)
         result.tables = write_parts(self.trace.parent, self.index, rows)
-        if self.count > 1:  # the runner holds many shards' results: rows wait on disk
-            result.spill_rows(self.trace.with_name(f"rows-{self.index}.pickle"))
         result.wall_seconds = time.perf_counter() - self.started
         return result
 
