@@ -2,7 +2,7 @@
 
 What a user feels is how many people and days a run gets through on the
 machine they have. Each case is one whole ``hopsim run`` of the default
-population (``scenarios/population.toml``: 600 persons x 7 days) as a child
+population (``scenarios/population.toml`` at its own size) as a child
 process, from start to exit: trace, truth, profiles, messages and summary
 written; the report skipped (``--no-report``). While it runs, the resident
 memory of the child and every process it started (workers, trace merge, a

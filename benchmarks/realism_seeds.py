@@ -34,21 +34,22 @@ def seed_range(text: str) -> list[int]:
     return [int(part) for part in text.split(",")]
 
 
-def run_figures(args: argparse.Namespace, seed: int, out: Path) -> list[dict[str, Any]]:
-    """One headless run; its realism rows."""
+def run_figures(
+    scenario: str, seed: int, out: Path, persons: int = 0, days: int = 0, workers: int = 1
+) -> list[dict[str, Any]]:
+    """One headless run (the scenario's own size where persons/days are 0); its realism rows."""
     command = [
-        sys.executable, "-m", "sim.cli", "run", args.scenario,
+        sys.executable, "-m", "sim.cli", "run", scenario,
         "--seed", str(seed), "--out", str(out), "--no-report", "--quiet",
-        "--workers", str(args.workers),
+        "--workers", str(workers),
     ]  # fmt: skip
-    if args.persons:
-        command += ["--persons", str(args.persons)]
-    if args.days:
-        command += ["--days", str(args.days)]
+    if persons:
+        command += ["--persons", str(persons)]
+    if days:
+        command += ["--days", str(days)]
     subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    figures: list[dict[str, Any]] = json.loads((out / "summary.json").read_text())["realism"][
-        "figures"
-    ]
+    summary = json.loads((out / "summary.json").read_text())
+    figures: list[dict[str, Any]] = summary["realism"]["figures"]
     return figures
 
 
@@ -72,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     per_seed: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
-            figures = run_figures(args, seed, Path(tmp) / str(seed))
+            figures = run_figures(
+                args.scenario, seed, Path(tmp) / str(seed), args.persons, args.days, args.workers
+            )
             per_seed.append(sum(1 for f in figures if f["within"]))
             for f in figures:
                 rows.setdefault(f["name"], []).append(f)
