@@ -21,8 +21,10 @@ forked later, it would start as a copy of everything the runner then holds.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import signal
+import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -35,7 +37,7 @@ from sim.analysis.stitching import Truth, read_truth, score_read
 from sim.errors import HopsimError
 from sim.runner.shard import ShardResult
 from sim.runner.tables import PEOPLE, TRUTH, merge_tables
-from sim.runner.workers import process_context
+from sim.runner.workers import WorkerFailed, process_context
 from sim.trace.parts import merge_minutes
 from sim.trace.reader import read_jsonl
 from sim.trace.sink import context_key
@@ -114,9 +116,12 @@ class Merge:
 
     def _answer(self) -> Any:
         try:
-            return self.receive.recv()
+            answer = self.receive.recv()
         except EOFError:
             raise HopsimError(f"{self.out}: the merge stopped before it finished") from None
+        if isinstance(answer, WorkerFailed):
+            raise HopsimError(f"{self.out}: the merge failed:\n{answer.text}")
+        return answer
 
     def cancel(self) -> None:
         """Stop the merge process if it is still running (the run failed or was interrupted)."""
@@ -151,6 +156,16 @@ def _merge(listen: Connection, out: Path, done: Connection) -> None:
     """The merge process: collate, count, read the truth; then score when told."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to answer (it stops us)
     try:
+        _collate_and_score(listen, out, done)
+    except Exception:  # handed to the runner, which raises it
+        with contextlib.suppress(OSError):
+            done.send(WorkerFailed(traceback.format_exc()))
+    finally:
+        done.close()
+
+
+def _collate_and_score(listen: Connection, out: Path, done: Connection) -> None:
+    try:
         parts, contexts, tables = listen.recv()
     except EOFError:
         return  # the run ended before its shards did
@@ -166,4 +181,3 @@ def _merge(listen: Connection, out: Path, done: Connection) -> None:
     except EOFError:
         return  # the runner stopped before it wrote the profiles
     done.send(_scores(out, truth, costs))
-    done.close()

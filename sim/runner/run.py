@@ -2,10 +2,10 @@
 
 Like Locust's Environment, a ``Run`` holds everything a run needs. It deals
 the households to worker shards (:mod:`sim.runner.shard`, driven a slice of
-a day at a time wherever they live: :mod:`sim.runner.workers`), merges their
-traces (:mod:`sim.runner.merge`) in the one total order of a trace
-(timestamp, then messageId), stitches the merged trace with the reference
-engine, scores it against the truth, and writes the run folder.
+a day at a time wherever they live: :mod:`sim.runner.workers`), absorbs
+their identity graphs into one and finalizes it, and writes the run folder;
+the merge (:mod:`sim.runner.merge`) collates the shards' traces and tables
+and scores the stitching against the truth beside it, on the other core.
 
 A run folder never holds a half-written file under a final name: every
 output is written into ``<out>/.partial/`` and moved to its name when the

@@ -5,7 +5,7 @@ in one order (by household and device, by person, by time and person).
 Like the trace, they are put together the way a clerk collates sorted piles:
 each shard sorts its own rows and writes them as JSON lines with the order
 key in front (:func:`write_parts`, in the worker, while other workers still
-simulate), and the trace merge's process interleaves the piles
+simulate), and the merge process (:mod:`sim.runner.merge`) interleaves the piles
 (:func:`merge_tables`) while the runner finalizes the identity graph. No
 row is decoded to find its place, and no process holds a whole table.
 
