@@ -139,8 +139,28 @@ def test_message_step_may_not_shadow_a_campaign() -> None:
 def test_entry_moment_before_start_fails_at_bind() -> None:
     messenger = build_messaging([], WHERE, [journey(msg("m"), entry={"at": "2026-10-01T00:00Z"})])
     assert messenger is not None
-    with pytest.raises(ConfigError, match=r"entry\.at"):
+    unbound = messenger.clock
+    with pytest.raises(ConfigError) as caught:
         messenger.bind_start(START)
+    assert caught.value.problems == [
+        "scenarios/j.toml: journeys (cart).entry.at: expected a moment at or after the scenario"
+        " start 2026-11-02T00:00:00+00:00, got 2026-10-01T00:00:00+00:00"
+    ]
+    assert messenger.clock is unbound  # checked before anything is bound
+
+
+def test_past_campaign_and_journey_moments_are_reported_together() -> None:
+    past = {"at": "2026-10-01T00:00Z"}
+    messenger = build_messaging(
+        [campaign(name="flash", trigger=past)],
+        WHERE,
+        [journey(msg("m"), entry=past)],
+    )
+    assert messenger is not None
+    with pytest.raises(ConfigError) as caught:
+        messenger.bind_start(START)
+    keys = [p.split(": ")[1] for p in caught.value.problems]
+    assert keys == ["campaigns (flash).trigger.at", "journeys (cart).entry.at"]
 
 
 # ---- the walker ----------------------------------------------------------------------------

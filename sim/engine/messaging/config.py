@@ -11,7 +11,7 @@ each naming the file, the campaign and the key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -487,13 +487,20 @@ def parse_campaigns(
     return [c for c in out if c is not None]
 
 
-def check_start(campaigns: list[Campaign], start: datetime, where: str) -> None:
-    """A one-off trigger before the scenario starts would never fire: say so."""
-    problems = [
-        f"{where}: campaign {c.name}: trigger.at: expected a moment at or after the scenario"
-        f" start {start.isoformat()}, got {c.trigger.at.isoformat()}"
-        for c in campaigns
-        if c.trigger.at is not None and c.trigger.at < start
-    ]
-    if problems:
-        raise ConfigError(problems)
+def check_start(
+    start: datetime, where: str, moments: Iterable[tuple[str, datetime | None]]
+) -> None:
+    """A one-off moment before the scenario starts would never fire: say so, for every one.
+
+    ``moments`` pairs each item's key (``campaigns (cart).trigger.at``,
+    ``journeys (winback).entry.at``) with its moment, or ``None`` when it has none.
+    """
+    found = Problems(where)
+    for key, at in moments:
+        if at is not None and at < start:
+            found.say(
+                key,
+                f"expected a moment at or after the scenario start {start.isoformat()},"
+                f" got {at.isoformat()}",
+            )
+    found.raise_if_any()

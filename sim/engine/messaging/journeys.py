@@ -672,15 +672,3 @@ def parse_journeys(
     if problems:
         raise ConfigError(problems)
     return [j for j in out if j is not None]
-
-
-def check_journey_start(journeys: list[Journey], start: datetime, where: str) -> None:
-    """A one-off entry before the scenario starts would never fire: say so."""
-    problems = [
-        f"{where}: journey {j.name}: entry.at: expected a moment at or after the scenario"
-        f" start {start.isoformat()}, got {j.entry.at.isoformat()}"
-        for j in journeys
-        if j.entry.at is not None and j.entry.at < start
-    ]
-    if problems:
-        raise ConfigError(problems)
