@@ -33,15 +33,17 @@ profile's devices (``profiles.jsonl``) or another decision of the profile.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sim.analysis.compare import Z95, newcombe, rate, wilson
+from sim.analysis.compare import Z95, newcombe, pp_interval, rate, wilson
 from sim.errors import HopsimError
+from sim.trace.clock import epoch_seconds
+from sim.trace.reader import read_optional_jsonl
 
 if TYPE_CHECKING:
     from sim.trace.truth import Owners
@@ -144,9 +146,9 @@ def read_outcome(folder: Path, design: str, goal: Goal, root: Path) -> Outcome:
     from sim.trace.truth import owners_of_rows
 
     out = Outcome(design, str(folder.relative_to(root)))
-    truth = list(jsonl_rows(folder / "truth.jsonl.gz"))
+    truth = list(read_optional_jsonl(folder / "truth.jsonl.gz"))
     owner = owners_of_rows(truth)
-    decisions = list(jsonl_rows(folder / "messages.jsonl"))
+    decisions = list(read_optional_jsonl(folder / "messages.jsonl"))
     places = profile_people(folder, decisions, truth)
     for row in decisions:
         device = str(row.get("device_id") or "")
@@ -154,7 +156,7 @@ def read_outcome(folder: Path, design: str, goal: Goal, root: Path) -> Outcome:
         if who is None:
             out.unplaced += 1
             continue
-        at = _seconds(str(row["at"]))
+        at = epoch_seconds(str(row["at"]))
         out.reached[who] = min(at, out.reached.get(who, at))
     summary = orjson.loads((folder / "summary.json").read_bytes())
     messaging = summary.get("messaging") or {}
@@ -178,7 +180,7 @@ def profile_people(
         who = owner.person(device) if device else None
         if who is not None:
             places.setdefault(str(row["profile_id"]), who)
-    for profile in jsonl_rows(folder / "profiles.jsonl"):
+    for profile in read_optional_jsonl(folder / "profiles.jsonl"):
         pid = str(profile.get("profile_id"))
         if pid in places:
             continue
@@ -232,22 +234,9 @@ def _scan_trace(trace: Path, goal: Goal, owner: Owners, out: Outcome) -> None:
         if who is None:
             continue
         if name == event_name and all(properties.get(k) == v for k, v in props):
-            out.goals.setdefault(who, []).append(_seconds(str(event["timestamp"])))
+            out.goals.setdefault(who, []).append(epoch_seconds(str(event["timestamp"])))
         elif properties.get("campaign") and is_opt_out(name, properties):
             out.opted_out.add(who)
-
-
-def jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
-    from sim.trace.reader import read_jsonl
-
-    if path.exists():
-        yield from read_jsonl(path)
-
-
-def _seconds(stamp: str) -> float:
-    from sim.trace.clock import epoch_seconds
-
-    return epoch_seconds(stamp)
 
 
 def converted(outcome: Outcome, person: str, since: float) -> bool:
@@ -388,8 +377,8 @@ def design_table_rows(rows: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, 
                 f"{row['n']:,}",
                 f"{row['conversions']:,}",
                 _pct_ci(row, "conversion_rate"),
-                _pp(row["lift_vs_baseline"], row["lift_ci_low"], row["lift_ci_high"]),
-                _pp(pair.get("mean"), pair.get("ci_low"), pair.get("ci_high")),
+                pp_interval(row["lift_vs_baseline"], row["lift_ci_low"], row["lift_ci_high"]),
+                pp_interval(pair.get("mean"), pair.get("ci_low"), pair.get("ci_high")),
                 f"{row['sent']:,}",
                 "-"
                 if row["messages_per_converted"] is None
@@ -406,9 +395,3 @@ def _pct_ci(row: Mapping[str, Any], name: str) -> str:
     if value is None or low is None or high is None:
         return "-"
     return f"{value:.2%} [{low:.2%}, {high:.2%}]"
-
-
-def _pp(mid: float | None, low: float | None, high: float | None) -> str:
-    if mid is None or low is None or high is None:
-        return "-"
-    return f"{mid * 100:+.2f} pp [{low * 100:+.2f}, {high * 100:+.2f}]"
