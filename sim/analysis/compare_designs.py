@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sim.analysis.compare import Z95, newcombe, pp_interval, rate, wilson
+from sim.analysis.compare import Z95, newcombe, pp_interval, rate, rate_interval, wilson
 from sim.errors import HopsimError
 from sim.trace.clock import epoch_seconds
 from sim.trace.reader import read_optional_jsonl
@@ -376,22 +376,15 @@ def design_table_rows(rows: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, 
                 design + (" (baseline)" if row["baseline"] else ""),
                 f"{row['n']:,}",
                 f"{row['conversions']:,}",
-                _pct_ci(row, "conversion_rate"),
+                rate_interval(row, "conversion_rate"),
                 pp_interval(row["lift_vs_baseline"], row["lift_ci_low"], row["lift_ci_high"]),
                 pp_interval(pair.get("mean"), pair.get("ci_low"), pair.get("ci_high")),
                 f"{row['sent']:,}",
                 "-"
                 if row["messages_per_converted"] is None
                 else f"{row['messages_per_converted']}",
-                _pct_ci(row, "opt_out_rate"),
-                _pct_ci(row, "bad_context_rate"),
+                rate_interval(row, "opt_out_rate"),
+                rate_interval(row, "bad_context_rate"),
             )
         )
     return out
-
-
-def _pct_ci(row: Mapping[str, Any], name: str) -> str:
-    value, low, high = row.get(name), row.get(f"{name}_ci_low"), row.get(f"{name}_ci_high")
-    if value is None or low is None or high is None:
-        return "-"
-    return f"{value:.2%} [{low:.2%}, {high:.2%}]"

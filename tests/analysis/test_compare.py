@@ -13,6 +13,7 @@ from sim.analysis.compare import (
     newcombe,
     paired,
     pp_interval,
+    rate_interval,
     t_quantile,
     top_journeys,
     variant_row,
@@ -109,3 +110,11 @@ def test_pp_interval_is_signed_percentage_points_or_a_dash() -> None:
     # a lift that was not computed (no baseline, no pairs) or read back wrong
     assert pp_interval(None, 0.1, 0.2) == "-"
     assert pp_interval(0.1, "0.0", 0.2) == "-"
+
+
+def test_rate_interval_reads_a_rate_and_its_bounds_from_a_row() -> None:
+    row = {"ctr": 0.125, "ctr_ci_low": 0.091, "ctr_ci_high": 0.168}
+    assert rate_interval(row, "ctr") == "12.50% [9.10%, 16.80%]"
+    assert rate_interval(row, "ctr", 1) == "12.5% [9.1%, 16.8%]"
+    assert rate_interval({**row, "ctr_ci_high": None}, "ctr") == "-"
+    assert rate_interval(row, "bounce_rate") == "-"
