@@ -32,7 +32,6 @@ profile's devices (``profiles.jsonl``) or another decision of the profile.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sim.analysis.compare import Z95, newcombe, pp_interval, rate, rate_interval, wilson
+from sim.analysis.compare import newcombe, pp_interval, rate, rate_interval, wilson
+from sim.analysis.figures import mean_interval
 from sim.errors import HopsimError
 from sim.trace.clock import epoch_seconds
 from sim.trace.reader import read_optional_jsonl
@@ -272,13 +272,12 @@ def paired_lift(differences: Sequence[int]) -> tuple[float, float, float]:
     Each (replicate, person) pair is one unit: the same person in two designs.
     With every difference 0 (a design that changes nobody) the interval is ``[0, 0]``.
     """
-    n = len(differences)
-    if n == 0:
+    if not differences:
         return 0.0, 0.0, 0.0
-    mean = sum(differences) / n
-    variance = sum((d - mean) ** 2 for d in differences) / (n - 1) if n > 1 else 0.0
-    half = Z95 * math.sqrt(variance / n)
-    return mean, mean - half, mean + half
+    values = [float(d) for d in differences]
+    mean = sum(values) / len(values)
+    low, high = mean_interval(values) or (mean, mean)  # one person: no spread to speak of
+    return mean, low, high
 
 
 def design_rows(designs: Sequence[str], replicates: Sequence[Replicate]) -> dict[str, Any]:
