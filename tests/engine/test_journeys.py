@@ -444,3 +444,36 @@ def test_a_person_on_two_profiles_walks_the_journey_twice() -> None:
         r for r in messenger.journey_rows() if r["profile_id"] != rows(messenger)[0]["profile_id"]
     ]
     assert walked_twice(later, person) == {"cart": 0}
+
+
+def test_campaigns_and_journeys_share_their_item_checks() -> None:
+    """Not a table, unknown key, exit, reentry_hours, a repeated name: one wording for both."""
+    bad = {"exit": "Left Forever", "reentry_hours": -1, "colour": "red"}
+    scenario = WHERE.removesuffix(": campaigns")
+    for table, where, call in (
+        (
+            "campaigns",
+            WHERE,
+            lambda: build_messaging(["oops", campaign(**bad), campaign(**bad)], WHERE),
+        ),
+        (
+            "journeys",
+            scenario,
+            lambda: build_messaging([], WHERE, ["oops", *[journey(msg("m"), **bad)] * 2]),
+        ),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            call()
+        problems = caught.value.problems
+        assert problems[0] == f"{where}: {table}[0]: expected a table, got 'oops'"
+        for i in (1, 2):
+            item = f"{where}: {table}[{i}] (cart)."
+            mine = [p.removeprefix(item) for p in problems if p.startswith(item)]
+            assert [p.split(":")[0] for p in mine] == ["colour", "exit", "reentry_hours"]
+            assert mine[0].endswith("], got 'colour'")
+            assert mine[1:] == [
+                "exit: expected a known event name (see docs/messaging.md), got 'Left Forever'",
+                "reentry_hours: expected a number >= 0, got -1",
+            ]
+        assert problems[-1] == f"{where}: {table}: expected unique names, got 'cart' twice"
+        assert len(problems) == 8
