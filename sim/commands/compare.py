@@ -17,6 +17,7 @@ import copy
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,14 +85,21 @@ def handle(args: argparse.Namespace) -> int:
         return run_designs(scenarios, args, out)
     found = experiments(scenario)
     result = compare(scenario, found, out, args.replicates, args.workers)
+    finish(result, out, print_table, not args.no_report)
+    return 0
+
+
+def finish(
+    result: dict[str, Any], out: Path, show: Callable[[dict[str, Any]], None], report: bool
+) -> None:
+    """Write ``compare.json``, print its tables and where it is, and its report unless not."""
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
-    print_table(result)
+    show(result)
     print(f"compare folder: {out}")
-    if not args.no_report:
+    if report:
         from sim.report import build_report
 
         print(f"report: {build_report(out)}")
-    return 0
 
 
 def experiments(scenario: Scenario) -> list[Experiment]:
@@ -497,13 +505,7 @@ def run_designs(scenarios: list[Scenario], args: argparse.Namespace, out: Path) 
         without = {j: credits[f"without-{j}"] for j in journeys}
         result["cannibalisation"] = cannibalisation(journeys, credits["all"], without)
         result["attribution"] = attribution(journeys, credits["all"], result["designs"])
-    (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
-    print_designs(result)
-    print(f"compare folder: {out}")
-    if not args.no_report:
-        from sim.report import build_report
-
-        print(f"report: {build_report(out)}")
+    finish(result, out, print_designs, not args.no_report)
     problems = [b["problem"] for b in result["programme"].values() if "problem" in b]
     if problems:
         from sim.errors import HopsimError
