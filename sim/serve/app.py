@@ -324,9 +324,12 @@ class HopsimApp:
     # -- write side ----------------------------------------------------------
 
     def _busy(self, message: str = "server at capacity; retry after a pause") -> Answer:
+        return self._retry_later(RequestError(429, "rate_limited", message))
+
+    def _retry_later(self, error: RequestError) -> Answer:
+        """``error``'s answer with ``Retry-After``: the client may send the same again later."""
         retry = str(self.config.retry_after_seconds).encode()
-        error = RequestError(429, "rate_limited", message)
-        return 429, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
+        return error.status, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
 
     def _full(self) -> bool:
         store = self.store
@@ -383,9 +386,8 @@ class HopsimApp:
                 self.events_duplicate += duplicates
             except StoreError as exc:
                 log.error("store refused a write: %s", exc)
-                retry = str(self.config.retry_after_seconds).encode()
                 error = RequestError(503, "unavailable", "storage unavailable; retry later")
-                return 503, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
+                return self._retry_later(error)
             finally:
                 self.inflight -= 1
         except RequestError as exc:
