@@ -18,7 +18,7 @@ from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sim.world.brand import SCREENS
+from sim.world.brand import SCREENS, DeviceUse
 from sim.world.devices import Device
 from sim.world.draws import Draws
 from sim.world.people import Person
@@ -211,8 +211,7 @@ def sit(world: World, person: Person, tv: Device, day: int) -> Generator[Any, An
     engagement = world.brand.of(person, world.streams)
     if draw.random() < engagement.odds.get("tv", 0.0):
         watch(world, person, tv, day, minutes)
-    at_hand = CONTEXTS[person.context].at_hand
-    screens = [d for d in person.devices if d.type in SCREENS and d.type in at_hand]
+    screens = screens_at_hand(person, use, draw)
     kinds = sorted({d.type for d in screens})
     rates = [use.second_screen_per_hour[k] for k in kinds]
     total = sum(rates)
@@ -232,6 +231,20 @@ def sit(world: World, person: Person, tv: Device, day: int) -> Generator[Any, An
         t = max(t, pick_up(world, person, of_kind[draw.below(len(of_kind))], day))
     world.outcomes.sitting(seen)
     return max(until, t)
+
+
+def screens_at_hand(person: Person, use: DeviceUse, draw: Draws) -> list[Device]:
+    """The person's screens on the couch for this sitting.
+
+    The context says what can be at hand (the family laptop in the living
+    room too); whether it is, this time, is drawn per sitting and kind of
+    screen: the phone is in a pocket or charging in the kitchen, the laptop
+    on the couch or shut in its bag (``[second_screen_at_hand]``).
+    """
+    at_hand = CONTEXTS[person.context].at_hand
+    owned = sorted({d.type for d in person.devices if d.type in SCREENS and d.type in at_hand})
+    here = {kind for kind in owned if use.at_hand(kind) >= 1.0 or draw.random() < use.at_hand(kind)}
+    return [d for d in person.devices if d.type in here]
 
 
 def night(world: World, person: Person, end: float, day: int) -> Process:
