@@ -14,6 +14,7 @@ night some people wake and look at their phone.
 from __future__ import annotations
 
 from collections.abc import Generator
+from datetime import timedelta
 from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ Process = Generator[Any, Any, None]
 WORK_CONTEXTS = ("work.office", "work.cafe", "travel.client", "home.office")
 EASTERN = ZoneInfo("America/New_York")  # Chitika reports North American traffic by Eastern hour
 STAY_ROOMS = ("home.living_room", "home.office")  # rooms one stays in, not passes through
+FREE_DAY_ROOMS = (*STAY_ROOMS, "home.kitchen")  # a weekend breakfast is a stay
 NIGHT_MARGIN = 1800.0  # no night look in the first and last half hour of sleep
 
 
@@ -57,7 +59,7 @@ def live(world: World, person: Person) -> Process:
             if start > env.now:
                 yield env.timeout(start - env.now)
             enter(world, person, block, day)
-            settle(world, person, block, end)
+            settle(world, person, block, end, day)
             yield from spend(world, person, block, end, day)
 
 
@@ -147,7 +149,7 @@ def listen(world: World, person: Person, speaker: Device, now: float, until: flo
     tally_audio(world, person, speaker, now, end)
 
 
-def settle(world: World, person: Person, block: Block, end: float) -> None:
+def settle(world: World, person: Person, block: Block, end: float, day: int) -> None:
     """Settling into a room at home with a speaker, some put audio on that plays while they stay.
 
     A retiree's morning in the living room with the radio on, a parent's
@@ -158,9 +160,14 @@ def settle(world: World, person: Person, block: Block, end: float) -> None:
     from a stream of the person's own, so nothing else moves with it. Who is
     home in the daytime (retirees, stay-at-home parents, the home office) is
     what makes the daytime hours of speaker audio, as Comscore measured.
+    On a free day the kitchen is a room one stays in too: the long weekend
+    breakfast with the radio on, which makes weekend mornings the speaker's
+    busiest time (Comscore: on weekends most in the morning, on weekdays
+    after work).
     """
     share = world.brand.use.settle_share
-    if share <= 0 or block.context not in STAY_ROOMS:
+    rooms = FREE_DAY_ROOMS if free_day(world, person, day) else STAY_ROOMS
+    if share <= 0 or block.context not in rooms:
         return
     speakers = [d for d in device_menu_of(person, block)[0] if d.type == "speaker"]
     if not speakers:
@@ -171,6 +178,12 @@ def settle(world: World, person: Person, block: Block, end: float) -> None:
         return
     world.outcomes.audio_plays += 1
     tally_audio(world, person, speakers[0], world.env.now, end)
+
+
+def free_day(world: World, person: Person, day: int) -> bool:
+    """A weekend day at home (not a trip): the day ``plan_day`` lived as the weekend routine."""
+    weekday = (world.scenario.start + timedelta(days=day)).weekday()
+    return weekday >= 5 and person.travelling_until < day
 
 
 def tally_audio(world: World, person: Person, speaker: Device, start: float, end: float) -> None:
