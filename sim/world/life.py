@@ -166,8 +166,9 @@ def settle(world: World, person: Person, block: Block, end: float, day: int) -> 
     after work).
     """
     share = world.brand.use.settle_share
-    rooms = FREE_DAY_ROOMS if free_day(world, person, day) else STAY_ROOMS
-    if share <= 0 or block.context not in rooms:
+    if share <= 0 or block.context not in FREE_DAY_ROOMS:
+        return
+    if block.context not in STAY_ROOMS and not free_day(world, person, day):
         return
     speakers = [d for d in device_menu_of(person, block)[0] if d.type == "speaker"]
     if not speakers:
