@@ -68,12 +68,18 @@ class DeviceUse:
     tv_mu: float
     tv_sigma: float
     second_screen_per_hour: dict[str, float]
+    # the share of TV sittings in which each screen is at hand (the rest: elsewhere)
+    second_screen_at_hand: dict[str, float] = field(default_factory=dict)
     audio_share: float = 0.0  # speaker requests that start audio playing on
     audio_mu: float = 0.0  # log-normal minutes of a listening spell
     audio_sigma: float = 0.0
     settle_share: float = 0.0  # home stays with a speaker in the room that put audio on throughout
     chronotype_sd: float = 0.0  # minutes: spread of people's bedtimes around their routine's
     chronotype_max: float = 0.0  # minutes: no shift beyond this
+
+    def at_hand(self, screen: str) -> float:
+        """The share of TV sittings with ``screen`` at hand (all of them unless the data says)."""
+        return self.second_screen_at_hand.get(screen, 1.0)
 
     @property
     def tv_mean_hours(self) -> float:
@@ -189,7 +195,11 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
 
 def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
     reader = Reader(path)
-    reader.known(data, ("sleep", "night", "speaker", "tv", "second_screen_per_hour"), "")
+    reader.known(
+        data,
+        ("sleep", "night", "speaker", "tv", "second_screen_per_hour", "second_screen_at_hand"),
+        "",
+    )
     reader.check_provenance(data)
     night = reader.table(data, "night", "")
     reader.known(night, ("check_share", "checks"), "night.")
@@ -201,6 +211,8 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
     reader.known(speaker, ("audio_share", "median_minutes", "sigma", "settle_share"), "speaker.")
     rates = reader.table(data, "second_screen_per_hour", "")
     reader.known(rates, SCREENS, "second_screen_per_hour.")
+    at_hand = reader.table(data, "second_screen_at_hand", "")
+    reader.known(at_hand, SCREENS, "second_screen_at_hand.")
     use = DeviceUse(
         night_check_share=reader.probability(night, "check_share", "night."),
         night_checks=_number(reader, night, "checks", "night.", 10.0),
@@ -209,6 +221,9 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
         second_screen_per_hour={
             kind: reader.number(rates, kind, "second_screen_per_hour.", 0.0, 60.0)
             for kind in SCREENS
+        },
+        second_screen_at_hand={
+            kind: reader.probability(at_hand, kind, "second_screen_at_hand.") for kind in SCREENS
         },
         audio_share=reader.probability(speaker, "audio_share", "speaker."),
         audio_mu=float(
@@ -322,7 +337,7 @@ def pickups_per_day(person: Person, use: DeviceUse) -> dict[str, float]:
             tv = pickups * weights.get("tv", 0.0) / total
             for screen in SCREENS:
                 if screen in owned and screen in at_hand:
-                    rate = use.second_screen_per_hour[screen]
+                    rate = use.second_screen_per_hour[screen] * use.at_hand(screen)
                     out[screen] = out.get(screen, 0.0) + tv * use.tv_mean_hours * rate
     if "phone" in personal:
         out["phone"] = out.get("phone", 0.0) + use.night_check_share * use.night_checks
