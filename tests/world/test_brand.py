@@ -190,3 +190,15 @@ def test_add_to_cart_multipliers_by_screen_are_read_and_validated() -> None:
     text = "\n".join(excinfo.value.problems)
     assert "b.toml: categories.retail.add_to_cart.laptop: expected a number between 0 and 5" in text
     assert "b.toml: categories.retail.add_to_cart.tv: expected a known key" in text
+
+
+def test_a_quick_look_dwell_is_optional_and_bounded() -> None:
+    assert categories()["retail"].quick_look_dwell > 0, "retail quick looks stay a while"
+    assert categories()["media"].quick_look_dwell == 0.0, "no quick looks, no dwell"
+    data: dict[str, Any] = copy.deepcopy(load_toml(BRANDS))
+    data["categories"]["retail"]["quick_look_dwell"] = {"value": 50.0, "remark": "x"}
+    with pytest.raises(
+        ConfigError,
+        match=r"b\.toml: categories\.retail\.quick_look_dwell\.value: expected a number between",
+    ):
+        parse_categories(data, "b.toml")
