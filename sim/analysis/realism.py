@@ -191,6 +191,7 @@ def brand_figures(c: Collected) -> list[Figure]:
                 source=reference.source,
                 n=sizes.get(name),
                 interval=intervals.get(name),
+                fitted=reference.fitted,
             )
         )
     return rows

@@ -54,6 +54,7 @@ class Category:
     # chance a cart started on each screen is ever bought, against the screens' mean
     cart_completion: dict[str, float] = field(default_factory=dict)
     quick_look: dict[str, float] = field(default_factory=dict)  # one-screen sessions, by screen
+    quick_look_dwell: float = 0.0  # think times a quick look stays on its one screen
     # multiplier on a persona's odds that a product view goes into the cart, by screen
     add_to_cart: dict[str, float] = field(default_factory=dict)
     cart_moves: float = 0.0  # chance a waiting cart moves a pick-up to the favourite buying screen
@@ -133,9 +134,14 @@ def _add_to_cart(reader: Reader, item: dict[str, Any], where: str) -> dict[str, 
 
 
 def _cart_moves(reader: Reader, item: dict[str, Any], where: str) -> float:
-    if "cart_moves" not in item:
+    return _optional(reader, item, "cart_moves", where, 1.0)
+
+
+def _optional(reader: Reader, item: dict[str, Any], key: str, where: str, hi: float) -> float:
+    """An optional number from 0 to ``hi`` (0 when absent)."""
+    if key not in item:
         return 0.0
-    return _number(reader, item, "cart_moves", where, 1.0)
+    return _number(reader, item, key, where, hi)
 
 
 def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Category]:
@@ -163,6 +169,7 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
                 "quick_look",
                 "add_to_cart",
                 "cart_moves",
+                "quick_look_dwell",
             ),
             where,
         )
@@ -184,6 +191,7 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
             shape=reader.number(skew, "shape", f"{where}skew.", 0.05, 20.0),
             cart_completion=_completion(reader, item, where),
             quick_look=_by_screen(reader, item, "quick_look", where),
+            quick_look_dwell=_optional(reader, item, "quick_look_dwell", where, 20.0),
             add_to_cart=_add_to_cart(reader, item, where),
             cart_moves=_cart_moves(reader, item, where),
         )

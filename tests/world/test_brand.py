@@ -217,3 +217,15 @@ def test_a_phone_out_of_reach_is_never_a_second_screen_and_leaves_the_daily_coun
         assert all(d.type != "phone" for d in screens_at_hand(mason, away, draw))
     seen = {d.type for _ in range(50) for d in screens_at_hand(mason, device_use(), draw)}
     assert "phone" in seen and "tablet" in seen, "at the shipped shares both turn up on the couch"
+
+
+def test_a_quick_look_dwell_is_optional_and_bounded() -> None:
+    assert categories()["retail"].quick_look_dwell > 0, "retail quick looks stay a while"
+    assert categories()["media"].quick_look_dwell == 0.0, "no quick looks, no dwell"
+    data: dict[str, Any] = copy.deepcopy(load_toml(BRANDS))
+    data["categories"]["retail"]["quick_look_dwell"] = {"value": 50.0, "remark": "x"}
+    with pytest.raises(
+        ConfigError,
+        match=r"b\.toml: categories\.retail\.quick_look_dwell\.value: expected a number between",
+    ):
+        parse_categories(data, "b.toml")
