@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sim.cli import main
-from sim.commands.compare import force_variant
+from sim.commands.compare import finish, force_variant
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 VARIANT_KEYS = {
@@ -125,3 +125,16 @@ def test_a_scenario_without_variants_is_a_user_error(capsys: pytest.CaptureFixtu
     assert code == 2
     assert "two or more [[campaigns.variants]]" in capsys.readouterr().err
     assert main(["compare", str(SCENARIOS / "day-in-the-life.toml"), "--persons", "2"]) == 2
+
+
+def test_both_compare_modes_finish_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Experiments and designs end the same way: compare.json, the tables, the folder."""
+    shown: list[dict[str, Any]] = []
+    result = {"campaigns": {}, "lift": 0.25}
+    finish(result, tmp_path, shown.append, report=False)
+    assert json.loads((tmp_path / "compare.json").read_text()) == result
+    assert (tmp_path / "compare.json").read_text().endswith("}\n")
+    assert shown == [result]
+    assert capsys.readouterr().out == f"compare folder: {tmp_path}\n"

@@ -112,7 +112,10 @@ def test_paired_lift_of_no_change_and_of_a_change() -> None:
     assert paired_lift([]) == (0.0, 0.0, 0.0)
     assert paired_lift([0] * 50) == (0.0, 0.0, 0.0)
     mean, low, high = paired_lift([1] * 10 + [0] * 90)
-    assert mean == pytest.approx(0.1) and 0.0 < low < 0.1 < high
+    # sd = sqrt(9 / 99), half width = 1.96 * sd / sqrt(100) = 0.059095
+    assert mean == pytest.approx(0.1)
+    assert (low, high) == pytest.approx((0.1 - 0.059095, 0.1 + 0.059095), abs=1e-6)
+    assert paired_lift([1]) == (1.0, 1.0, 1.0)  # one pair: no spread, no width
 
 
 def test_different_populations_name_the_file_and_key() -> None:

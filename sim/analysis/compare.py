@@ -107,6 +107,23 @@ def rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
+def pp_interval(mid: Any, low: Any, high: Any) -> str:
+    """A difference of proportions and its interval in percentage points,
+    ``+1.25 pp [-0.40, +2.90]``; ``-`` when any of the three is not a number."""
+    if not all(isinstance(x, int | float) for x in (mid, low, high)):
+        return "-"
+    return f"{mid * 100:+.2f} pp [{low * 100:+.2f}, {high * 100:+.2f}]"
+
+
+def rate_interval(row: Mapping[str, Any], name: str, decimals: int = 2) -> str:
+    """``row[name]`` with its ``_ci_low`` / ``_ci_high`` as percentages, ``12.50% [9.10%, 16.80%]``;
+    ``-`` when any of the three is missing."""
+    value, low, high = row.get(name), row.get(f"{name}_ci_low"), row.get(f"{name}_ci_high")
+    if value is None or low is None or high is None:
+        return "-"
+    return f"{value:.{decimals}%} [{low:.{decimals}%}, {high:.{decimals}%}]"
+
+
 def funnel_dropoff(counts: Mapping[str, int]) -> dict[str, dict[str, Any]]:
     """Per stage: people reached, share of the stage before, share lost since it."""
     out: dict[str, dict[str, Any]] = {}

@@ -32,16 +32,18 @@ profile's devices (``profiles.jsonl``) or another decision of the profile.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sim.analysis.compare import Z95, newcombe, rate, wilson
+from sim.analysis.compare import newcombe, pp_interval, rate, rate_interval, wilson
+from sim.analysis.figures import mean_interval
 from sim.errors import HopsimError
+from sim.trace.clock import epoch_seconds
+from sim.trace.reader import read_optional_jsonl
 
 if TYPE_CHECKING:
     from sim.trace.truth import Owners
@@ -144,9 +146,9 @@ def read_outcome(folder: Path, design: str, goal: Goal, root: Path) -> Outcome:
     from sim.trace.truth import owners_of_rows
 
     out = Outcome(design, str(folder.relative_to(root)))
-    truth = list(jsonl_rows(folder / "truth.jsonl.gz"))
+    truth = list(read_optional_jsonl(folder / "truth.jsonl.gz"))
     owner = owners_of_rows(truth)
-    decisions = list(jsonl_rows(folder / "messages.jsonl"))
+    decisions = list(read_optional_jsonl(folder / "messages.jsonl"))
     places = profile_people(folder, decisions, truth)
     for row in decisions:
         device = str(row.get("device_id") or "")
@@ -154,7 +156,7 @@ def read_outcome(folder: Path, design: str, goal: Goal, root: Path) -> Outcome:
         if who is None:
             out.unplaced += 1
             continue
-        at = _seconds(str(row["at"]))
+        at = epoch_seconds(str(row["at"]))
         out.reached[who] = min(at, out.reached.get(who, at))
     summary = orjson.loads((folder / "summary.json").read_bytes())
     messaging = summary.get("messaging") or {}
@@ -178,7 +180,7 @@ def profile_people(
         who = owner.person(device) if device else None
         if who is not None:
             places.setdefault(str(row["profile_id"]), who)
-    for profile in jsonl_rows(folder / "profiles.jsonl"):
+    for profile in read_optional_jsonl(folder / "profiles.jsonl"):
         pid = str(profile.get("profile_id"))
         if pid in places:
             continue
@@ -232,22 +234,9 @@ def _scan_trace(trace: Path, goal: Goal, owner: Owners, out: Outcome) -> None:
         if who is None:
             continue
         if name == event_name and all(properties.get(k) == v for k, v in props):
-            out.goals.setdefault(who, []).append(_seconds(str(event["timestamp"])))
+            out.goals.setdefault(who, []).append(epoch_seconds(str(event["timestamp"])))
         elif properties.get("campaign") and is_opt_out(name, properties):
             out.opted_out.add(who)
-
-
-def jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
-    from sim.trace.reader import read_jsonl
-
-    if path.exists():
-        yield from read_jsonl(path)
-
-
-def _seconds(stamp: str) -> float:
-    from sim.trace.clock import epoch_seconds
-
-    return epoch_seconds(stamp)
 
 
 def converted(outcome: Outcome, person: str, since: float) -> bool:
@@ -283,13 +272,12 @@ def paired_lift(differences: Sequence[int]) -> tuple[float, float, float]:
     Each (replicate, person) pair is one unit: the same person in two designs.
     With every difference 0 (a design that changes nobody) the interval is ``[0, 0]``.
     """
-    n = len(differences)
-    if n == 0:
+    if not differences:
         return 0.0, 0.0, 0.0
-    mean = sum(differences) / n
-    variance = sum((d - mean) ** 2 for d in differences) / (n - 1) if n > 1 else 0.0
-    half = Z95 * math.sqrt(variance / n)
-    return mean, mean - half, mean + half
+    values = [float(d) for d in differences]
+    mean = sum(values) / len(values)
+    low, high = mean_interval(values) or (mean, mean)  # one person: no spread to speak of
+    return mean, low, high
 
 
 def design_rows(designs: Sequence[str], replicates: Sequence[Replicate]) -> dict[str, Any]:
@@ -387,28 +375,15 @@ def design_table_rows(rows: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, 
                 design + (" (baseline)" if row["baseline"] else ""),
                 f"{row['n']:,}",
                 f"{row['conversions']:,}",
-                _pct_ci(row, "conversion_rate"),
-                _pp(row["lift_vs_baseline"], row["lift_ci_low"], row["lift_ci_high"]),
-                _pp(pair.get("mean"), pair.get("ci_low"), pair.get("ci_high")),
+                rate_interval(row, "conversion_rate"),
+                pp_interval(row["lift_vs_baseline"], row["lift_ci_low"], row["lift_ci_high"]),
+                pp_interval(pair.get("mean"), pair.get("ci_low"), pair.get("ci_high")),
                 f"{row['sent']:,}",
                 "-"
                 if row["messages_per_converted"] is None
                 else f"{row['messages_per_converted']}",
-                _pct_ci(row, "opt_out_rate"),
-                _pct_ci(row, "bad_context_rate"),
+                rate_interval(row, "opt_out_rate"),
+                rate_interval(row, "bad_context_rate"),
             )
         )
     return out
-
-
-def _pct_ci(row: Mapping[str, Any], name: str) -> str:
-    value, low, high = row.get(name), row.get(f"{name}_ci_low"), row.get(f"{name}_ci_high")
-    if value is None or low is None or high is None:
-        return "-"
-    return f"{value:.2%} [{low:.2%}, {high:.2%}]"
-
-
-def _pp(mid: float | None, low: float | None, high: float | None) -> str:
-    if mid is None or low is None or high is None:
-        return "-"
-    return f"{mid * 100:+.2f} pp [{low * 100:+.2f}, {high * 100:+.2f}]"

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sim.analysis.compare import wilson
+from sim.analysis.compare import rate_interval, wilson
 
 CUTS = ("by_device", "by_channel")
 
@@ -91,17 +91,10 @@ def journey_table_rows(variants: Mapping[str, Mapping[str, Any]]) -> list[tuple[
             (
                 variant,
                 f"{overall['sessions']:,}",
-                _with_interval(overall, "bounce_rate"),
+                rate_interval(overall, "bounce_rate", 1),
                 "-" if views is None else f"{views:.2f}",
                 "-" if time_s is None else f"{time_s / 60:.1f} min",
-                _with_interval(overall, "ctr"),
+                rate_interval(overall, "ctr", 1),
             )
         )
     return rows
-
-
-def _with_interval(row: Mapping[str, Any], name: str) -> str:
-    value, low, high = row.get(name), row.get(f"{name}_ci_low"), row.get(f"{name}_ci_high")
-    if value is None or low is None or high is None:
-        return "-"
-    return f"{value:.1%} [{low:.1%}, {high:.1%}]"

@@ -168,12 +168,13 @@ class JourneyCredit:
 
 def read_credit(folder: Path) -> JourneyCredit:
     """Entries and goal credits per journey and true person, from ``journey_steps.jsonl``."""
-    from sim.analysis.compare_designs import jsonl_rows, profile_people
+    from sim.analysis.compare_designs import profile_people
+    from sim.trace.reader import read_optional_jsonl
 
-    truth = list(jsonl_rows(folder / "truth.jsonl.gz"))
-    places = profile_people(folder, list(jsonl_rows(folder / "messages.jsonl")), truth)
+    truth = list(read_optional_jsonl(folder / "truth.jsonl.gz"))
+    places = profile_people(folder, list(read_optional_jsonl(folder / "messages.jsonl")), truth)
     credit = JourneyCredit()
-    for row in jsonl_rows(folder / "journey_steps.jsonl"):
+    for row in read_optional_jsonl(folder / "journey_steps.jsonl"):
         who = places.get(str(row["profile_id"]))
         if who is None:
             continue

@@ -16,6 +16,12 @@ A row that is consistent but not within missed by no more than its own
 sampling noise; a row that is neither missed for a reason worth finding.
 Rows without an interval (peak hours) have ``consistent`` null.
 
+A third mark says what kind of agreement a row is. ``fitted`` names the free
+parameter (``"<data file> <key>"``) that was set so the row lands in its
+band: such a row is calibration, and its agreement proves only that the knob
+was turned; a row with ``fitted`` null is validation, an outcome of
+mechanisms and sourced inputs that no one aimed at it.
+
 Every realism module returns a list of :class:`Figure`; the run puts
 ``[figure.as_row() for figure in figures]`` into ``summary.json`` under
 ``realism.figures`` and the report draws the same rows.
@@ -44,6 +50,7 @@ class Figure:
     source: str
     n: int | None = None  # the simulated sample the value is counted over, when it has one
     interval: tuple[float, float] | None = None  # 95% sampling interval of the value
+    fitted: str | None = None  # "<data file> <key>" when a free parameter was set to land it
 
     @property
     def within(self) -> bool:
@@ -71,6 +78,7 @@ class Figure:
             "n": self.n,
             "interval": None if self.interval is None else [round(x, 4) for x in self.interval],
             "consistent": self.consistent,
+            "fitted": self.fitted,
         }
 
 

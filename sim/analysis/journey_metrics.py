@@ -34,7 +34,7 @@ from typing import Any
 from sim.analysis.metrics_config import MetricsConfig
 from sim.trace.clock import DAY, epoch_seconds, iso_ms
 from sim.trace.events import SegmentEvent
-from sim.trace.reader import read_events, read_jsonl
+from sim.trace.reader import read_events, read_jsonl, read_optional_jsonl
 from sim.trace.truth import Owners, owners_of_rows
 from sim.trace.vocabulary import (
     ACTED_ON,
@@ -598,11 +598,6 @@ def trace_events(path: Path) -> Iterator[SegmentEvent]:
     return read_events(path)
 
 
-def _optional(path: Path) -> Iterator[dict[str, Any]]:
-    if path.is_file():
-        yield from read_jsonl(path)
-
-
 def run_folder_metrics(
     run_dir: Path, start: datetime, days: int, config: MetricsConfig
 ) -> dict[str, Any]:
@@ -610,8 +605,8 @@ def run_folder_metrics(
     return journey_metrics(
         trace_events(run_dir / "trace.jsonl.gz"),
         read_jsonl(run_dir / "truth.jsonl.gz"),
-        _optional(run_dir / "profiles.jsonl"),
-        _optional(run_dir / "messages.jsonl"),
+        read_optional_jsonl(run_dir / "profiles.jsonl"),
+        read_optional_jsonl(run_dir / "messages.jsonl"),
         start,
         days,
         config,

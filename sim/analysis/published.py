@@ -4,6 +4,13 @@
 the band the study supports, with its source. The band is the source's and
 is never widened to fit; a figure meant only for some brand categories says
 which.
+
+A row can be *fitted*: the world has a free (unpublished) parameter that was
+set so this outcome lands in the band, like a tailor taking in a seam until
+the jacket fits. Such a row is calibration, not validation, and says so:
+``fitted = "<data file> <key>"`` names the knob (``data/brands.toml
+categories.retail.quick_look.phone``). The file must exist, relative to the
+repository or to ``data/``.
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ from typing import Any
 
 from sim.world.schema import Reader, load_toml
 
-PUBLISHED = Path(__file__).resolve().parents[2] / "data" / "published.toml"
-KEYS = ("published", "low", "high", "categories", "source", "remark")
+ROOT = Path(__file__).resolve().parents[2]
+PUBLISHED = ROOT / "data" / "published.toml"
+KEYS = ("published", "low", "high", "categories", "source", "remark", "fitted")
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class Published:
     high: float
     source: str
     categories: tuple[str, ...] = ()
+    fitted: str | None = None  # "<data file> <key>": the free parameter set so this row lands
 
     def applies_to(self, category: str) -> bool:
         return not self.categories or category in self.categories
@@ -58,9 +67,26 @@ def parse_published(data: dict[str, Any], path: Path | str) -> dict[str, Publish
             high=high,
             source=reader.text(item, "source", where),
             categories=tuple(categories),
+            fitted=_fitted(reader, item, where),
         )
     reader.raise_if_any()
     return out
+
+
+def _fitted(reader: Reader, item: dict[str, Any], where: str) -> str | None:
+    """The optional ``fitted`` knob: ``"<data file> <key>"``, the file one that exists."""
+    if "fitted" not in item:
+        return None
+    value = item["fitted"]
+    expected = 'a string "<data file> <key>" naming an existing data file and the fitted key'
+    parts = value.split() if isinstance(value, str) else []
+    if len(parts) < 2:
+        reader.fail(f"{where}fitted", expected, value)
+        return None
+    if not any((base / parts[0]).is_file() for base in (ROOT, ROOT / "data")):
+        reader.fail(f"{where}fitted", f"{expected} (no file {parts[0]})", value)
+        return None
+    return " ".join(parts)
 
 
 @cache

@@ -74,6 +74,7 @@ def brand_figures(c: Collected) -> list[Figure]:
         "tv_second_screen_phone": tv,
         "tv_second_screen_laptop": tv,
         "phone_night_share": sum(out.get("phone_eastern_hour", {}).values()),
+        "phone_night_unlocks": sum(out.get("phone_eastern_hour", {}).values()),
         "speaker_peak_hour": out.get("audio_plays", 0),
         "tv_peak_hour": _uses(out.get("use_by_hour", {}), "tv"),
         "laptop_peak_hour": _uses(out.get("use_by_hour", {}), "laptop"),
@@ -136,6 +137,11 @@ def brand_figures(c: Collected) -> list[Figure]:
             " of 03:00-06:00 as a share of the busiest hour",
             night_share(out.get("phone_eastern_hour", {})),
         ),
+        "phone_night_unlocks": (
+            "phone pick-ups of people in the US and Canada by New York hour: the mean of hours"
+            " 03 and 04 (3-5 a.m.) as a share of the mean of hours 17-19 (5-8 p.m.)",
+            night_over_evening(out.get("phone_eastern_hour", {})),
+        ),
         "speaker_peak_hour": (
             "local hour with the most smart-speaker audio playing (seconds of music, radio, news"
             " and podcasts the speakers played, summed by the listener's local hour; Comscore"
@@ -185,6 +191,7 @@ def brand_figures(c: Collected) -> list[Figure]:
                 source=reference.source,
                 n=sizes.get(name),
                 interval=intervals.get(name),
+                fitted=reference.fitted,
             )
         )
     return rows
@@ -229,6 +236,7 @@ def brand_intervals(c: Collected) -> dict[str, Interval]:
         "tv_second_screen_phone": wilson(tv_with.get("phone", 0), tv),
         "tv_second_screen_laptop": wilson(tv_with.get("laptop", 0), tv),
         "phone_night_share": night_interval(out.get("phone_eastern_hour", {})),
+        "phone_night_unlocks": night_over_evening_interval(out.get("phone_eastern_hour", {})),
         "push_open_ios": _message_interval(messages, "push", "opened", "ios"),
         "push_open_android": _message_interval(messages, "push", "opened", "android"),
         "cart_email_open": _message_interval(messages, "cart_email", "opened"),
@@ -360,6 +368,32 @@ def night_share(by_hour: dict[str, int]) -> float | None:
     if not peak:
         return None
     return min(by_hour.get(f"{h:02d}", 0) for h in (3, 4, 5)) / peak
+
+
+NIGHT_HOURS = (3, 4)  # Locket's "3-5 a.m. ET"
+EVENING_HOURS = (17, 18, 19)  # Locket's peak "5-8 p.m. ET"
+
+
+def _hours(by_hour: dict[str, int], hours: tuple[int, ...]) -> int:
+    return sum(by_hour.get(f"{h:02d}", 0) for h in hours)
+
+
+def night_over_evening(by_hour: dict[str, int]) -> float | None:
+    """Pick-ups per hour at 3-5 a.m. over pick-ups per hour at 5-8 p.m. (New York hours)."""
+    evening = _hours(by_hour, EVENING_HOURS)
+    if not evening:
+        return None
+    scale = len(EVENING_HOURS) / len(NIGHT_HOURS)
+    return _hours(by_hour, NIGHT_HOURS) / evening * scale
+
+
+def night_over_evening_interval(by_hour: dict[str, int]) -> Interval:
+    """:func:`night_over_evening`'s interval: a ratio of two Poisson counts, rescaled per hour."""
+    interval = count_ratio_interval(_hours(by_hour, NIGHT_HOURS), _hours(by_hour, EVENING_HOURS))
+    if interval is None:
+        return None
+    scale = len(EVENING_HOURS) / len(NIGHT_HOURS)
+    return interval[0] * scale, interval[1] * scale
 
 
 def peak_hour(use_by_hour: dict[str, int], kind: str) -> float | None:

@@ -151,7 +151,9 @@ def transit(people: list[Row]) -> Figure:
         name="US workers commuting by public transport",
         definition=(
             "share of simulated US workers (people.jsonl rows with a commute mode, working from"
-            " home included) whose way to work is public transport"
+            " home included) whose way to work is public transport; the ACS's universe is the"
+            " same: workers 16+ by the means of transportation they usually took to work last"
+            " week, those who worked from home counted among them"
         ),
         value=riders / len(workers) if workers else None,
         published=0.031,

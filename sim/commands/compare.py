@@ -17,7 +17,7 @@ import copy
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,14 +85,21 @@ def handle(args: argparse.Namespace) -> int:
         return run_designs(scenarios, args, out)
     found = experiments(scenario)
     result = compare(scenario, found, out, args.replicates, args.workers)
+    finish(result, out, print_table, not args.no_report)
+    return 0
+
+
+def finish(
+    result: dict[str, Any], out: Path, show: Callable[[dict[str, Any]], None], report: bool
+) -> None:
+    """Write ``compare.json``, print its tables and where it is, and its report unless not."""
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
-    print_table(result)
+    show(result)
     print(f"compare folder: {out}")
-    if not args.no_report:
+    if report:
         from sim.report import build_report
 
         print(f"report: {build_report(out)}")
-    return 0
 
 
 def experiments(scenario: Scenario) -> list[Experiment]:
@@ -254,6 +261,8 @@ METHOD = {
 def read_arm(folder: Path, campaign: str, variant: str, k: int, seed: int, root: Path) -> Arm:
     """The counts of one arm's run folder for ``campaign``."""
     from sim.analysis.compare import Arm
+    from sim.trace.reader import read_optional_jsonl
+    from sim.trace.truth import owners_of_rows
 
     summary = json.loads((folder / "summary.json").read_text())
     block = summary.get("messaging", {}).get("experiments", {}).get(campaign, {}).get(variant, {})
@@ -267,32 +276,16 @@ def read_arm(folder: Path, campaign: str, variant: str, k: int, seed: int, root:
     arm.funnel = Counter({k: int(v) for k, v in summary.get("funnel", {}).items()})
     arm.sent = sum(
         1
-        for row in _jsonl(folder / "messages.jsonl")
+        for row in read_optional_jsonl(folder / "messages.jsonl")
         if row["decision"] == "sent"
         and (row["campaign"] == campaign or (program is not None and row.get("journey") == journey))
     )
     if program is not None:
         campaign = journey  # opt-outs: any of the journey's messages (``journey/step``)
-    from sim.trace.truth import owners_of_rows
-
-    owner = owners_of_rows(_jsonl(folder / "truth.jsonl.gz"))
+    owner = owners_of_rows(read_optional_jsonl(folder / "truth.jsonl.gz"))
     arm.opt_outs, clicks = _message_events(folder / "trace.jsonl.gz", campaign, owner)
     arm.journeys = _journeys(folder / "journeys.jsonl", clicks)
     return arm
-
-
-def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """The objects of a run table, none when the arm did not write it."""
-    from sim.trace.reader import read_jsonl
-
-    if path.exists():
-        yield from read_jsonl(path)
-
-
-def _seconds(stamp: str) -> float:
-    from sim.trace.clock import epoch_seconds
-
-    return epoch_seconds(stamp)
 
 
 def _message_events(
@@ -304,6 +297,7 @@ def _message_events(
     channel is the one of the person's latest message they acted on.
     """
     from sim.analysis.journey_metrics import is_opt_out, opened_channel
+    from sim.trace.clock import epoch_seconds
     from sim.trace.reader import iter_lines
     from sim.trace.vocabulary import CAMPAIGN_LANDING
 
@@ -330,19 +324,21 @@ def _message_events(
             last_channel[person] = channel
         elif name == CAMPAIGN_LANDING and person in last_channel:
             step = f"{last_channel[person]}:click"
-            clicks.setdefault(person, []).append((_seconds(event["timestamp"]), step))
+            clicks.setdefault(person, []).append((epoch_seconds(event["timestamp"]), step))
     return opt_outs, clicks
 
 
 def _journeys(path: Path, clicks: dict[str, list[tuple[float, str]]]) -> Counter[tuple[str, ...]]:
     """Each order's trail with the person's message clicks since their previous order."""
     from sim.analysis.compare import with_touchpoints
+    from sim.trace.clock import epoch_seconds
+    from sim.trace.reader import read_optional_jsonl
 
-    rows = sorted(_jsonl(path), key=lambda r: (r["person_id"], r["at"]))
+    rows = sorted(read_optional_jsonl(path), key=lambda r: (r["person_id"], r["at"]))
     paths: Counter[tuple[str, ...]] = Counter()
     previous: dict[str, float] = {}
     for row in rows:
-        person, at = str(row["person_id"]), _seconds(row["at"])
+        person, at = str(row["person_id"]), epoch_seconds(row["at"])
         since = previous.get(person, float("-inf"))
         paths[with_touchpoints(row["path"], clicks.get(person, []), since, at)] += 1
         previous[person] = at
@@ -370,6 +366,7 @@ def print_table(result: dict[str, Any]) -> None:
     """Per campaign: outcomes (rate, lifts with 95% intervals), then side effects and journeys."""
     from rich.table import Table
 
+    from sim.analysis.compare import pp_interval
     from sim.analysis.compare_journey import journey_table_rows
 
     console = _console()
@@ -388,14 +385,14 @@ def print_table(result: dict[str, Any]) -> None:
                 f"{row['n']:,}",
                 f"{row['conversions']:,}",
                 f"{_fmt(row['conversion_rate'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]",
-                _interval(row["lift_vs_control"], row["lift_ci_low"], row["lift_ci_high"]),
-                _interval(pair.get("mean"), pair.get("ci_low"), pair.get("ci_high")),
+                pp_interval(row["lift_vs_control"], row["lift_ci_low"], row["lift_ci_high"]),
+                pp_interval(pair.get("mean"), pair.get("ci_low"), pair.get("ci_high")),
             )
             opens = row["open_lift"] or {}
             effects.add_row(
                 label,
                 f"{row['sent']:,}",
-                _interval(opens.get("diff"), opens.get("ci_low"), opens.get("ci_high")),
+                pp_interval(opens.get("diff"), opens.get("ci_low"), opens.get("ci_high")),
                 _fmt(row["opt_out_rate"]),
                 _fmt(row["bad_context_rate"]),
                 _fmt(row["messages_per_converted"], pct=False),
@@ -419,12 +416,6 @@ def print_table(result: dict[str, Any]) -> None:
         for stage, v in stages.items()
     )
     console.print(f"funnel (baseline arm): {line}")
-
-
-def _interval(mid: float | None, low: float | None, high: float | None) -> str:
-    if mid is None or low is None or high is None:
-        return "-"
-    return f"{mid * 100:+.2f}pp [{low * 100:+.2f}, {high * 100:+.2f}]"
 
 
 def design_arms(scenarios: list[Scenario], cannibalisation: bool) -> list[tuple[str, Scenario]]:
@@ -514,13 +505,7 @@ def run_designs(scenarios: list[Scenario], args: argparse.Namespace, out: Path) 
         without = {j: credits[f"without-{j}"] for j in journeys}
         result["cannibalisation"] = cannibalisation(journeys, credits["all"], without)
         result["attribution"] = attribution(journeys, credits["all"], result["designs"])
-    (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
-    print_designs(result)
-    print(f"compare folder: {out}")
-    if not args.no_report:
-        from sim.report import build_report
-
-        print(f"report: {build_report(out)}")
+    finish(result, out, print_designs, not args.no_report)
     problems = [b["problem"] for b in result["programme"].values() if "problem" in b]
     if problems:
         from sim.errors import HopsimError
@@ -571,6 +556,7 @@ def print_designs(result: dict[str, Any]) -> None:
     """The design table, the programme lifts and the cannibalisation pairs."""
     from rich.table import Table
 
+    from sim.analysis.compare import pp_interval
     from sim.analysis.compare_designs import design_table_rows
 
     console = _console()
@@ -591,13 +577,13 @@ def print_designs(result: dict[str, Any]) -> None:
         console.print(
             f"programme ({name}): treated {treated['converted']}/{treated['persons']}"
             f" vs held out {held['converted']}/{held['persons']}: lift"
-            f" {_interval(lift['lift'], lift['lift_ci_low'], lift['lift_ci_high'])}"
+            f" {pp_interval(lift['lift'], lift['lift_ci_low'], lift['lift_ci_high'])}"
         )
     for row in result.get("attribution", []):
         console.print(
             f"{row['journey']}: credited {row['credited']} ({row['credited_by_another']} also by"
             f" another journey), incremental {row['incremental']}"
-            f" ({_interval(row['incremental_rate'], row['incremental_ci_low'], row['incremental_ci_high'])}"
+            f" ({pp_interval(row['incremental_rate'], row['incremental_ci_low'], row['incremental_ci_high'])}"
             " of reached people)"
         )
     for row in result.get("cannibalisation", []):
@@ -605,5 +591,5 @@ def print_designs(result: dict[str, Any]) -> None:
             f"cannibalisation of {row['journey']} by {row['other']}: {row['overlap']} people in"
             f" both, credited {row['credited_without_other']} without, "
             f"{row['credited_with_other']} with:"
-            f" {_interval(row['cannibalised'], row['ci_low'], row['ci_high'])}"
+            f" {pp_interval(row['cannibalised'], row['ci_low'], row['ci_high'])}"
         )

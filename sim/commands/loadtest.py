@@ -188,6 +188,8 @@ def check_options(args: argparse.Namespace) -> None:
     given = set(args.given)
     if args.master and args.worker:
         raise HopsimError("--worker: not with --master; a process is one or the other")
+    if args.processes < 1:  # every role: a worker runs them, a lone replay starts them
+        raise HopsimError("--processes: expected a whole number >= 1")
     if args.worker:
         check_worker(args, given)
         return
@@ -197,8 +199,6 @@ def check_options(args: argparse.Namespace) -> None:
             raise HopsimError(f"{option}: only taken with {role}")
     if args.speed <= 0:
         raise HopsimError("--speed: expected a number > 0")
-    if args.processes < 1:
-        raise HopsimError("--processes: expected a whole number >= 1")
     if args.duration is not None and args.duration <= 0:
         raise HopsimError("--duration: expected seconds > 0")
     if args.master:
@@ -243,8 +243,6 @@ def check_worker(args: argparse.Namespace, given: set[str]) -> None:
         )
     if source is not None and not source.exists():
         raise HopsimError(f"{source}: no such trace")
-    if args.processes < 1:
-        raise HopsimError("--processes: expected a whole number >= 1")
     if args.connect_timeout <= 0:
         raise HopsimError("--connect-timeout: expected seconds > 0")
     check_port("--master-port", args.master_port)

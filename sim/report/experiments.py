@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sim.analysis.compare import wilson
+from sim.analysis.compare import pp_interval, wilson
 from sim.report.readers import JsonObject
 
 CONTROL_NAMES = ("control", "holdout", "control group")
@@ -109,12 +109,6 @@ def _variant(node: JsonObject, key: str, campaign: str) -> VariantResult:
     )
 
 
-def _pp(mid: Any, low: Any, high: Any) -> str:
-    if not all(isinstance(x, int | float) for x in (mid, low, high)):
-        return "-"
-    return f"{mid * 100:+.2f} pp [{low * 100:+.2f}, {high * 100:+.2f}]"
-
-
 def programme_row(name: str, block: Any) -> tuple[str, str] | None:
     """One line for a ``[programme]`` global control block (summary or compare.json)."""
     if not isinstance(block, dict):
@@ -127,7 +121,7 @@ def programme_row(name: str, block: Any) -> tuple[str, str] | None:
     treated, held = lift.get("treated") or {}, lift.get("held_out") or {}
     return (
         name,
-        f"{_pp(lift.get('lift'), lift.get('lift_ci_low'), lift.get('lift_ci_high'))}"
+        f"{pp_interval(lift.get('lift'), lift.get('lift_ci_low'), lift.get('lift_ci_high'))}"
         f" (treated {treated.get('converted')}/{treated.get('persons')}, held out"
         f" {held.get('converted')}/{held.get('persons')} ordered)",
     )
@@ -145,7 +139,7 @@ def compare_rows(compare: JsonObject | None) -> list[tuple[str, str]]:
         rows.append(
             (
                 f"design {name}: paired lift vs the baseline",
-                f"{_pp(pair.get('mean'), pair.get('ci_low'), pair.get('ci_high'))};"
+                f"{pp_interval(pair.get('mean'), pair.get('ci_low'), pair.get('ci_high'))};"
                 f" {row.get('sent')} sent, {row.get('messages_per_converted')} per converted",
             )
         )
@@ -157,7 +151,7 @@ def compare_rows(compare: JsonObject | None) -> list[tuple[str, str]]:
         rows.append(
             (
                 f"cannibalisation of {item['journey']} by {item['other']}",
-                f"{_pp(item['cannibalised'], item['ci_low'], item['ci_high'])} of"
+                f"{pp_interval(item['cannibalised'], item['ci_low'], item['ci_high'])} of"
                 f" {item['overlap']} people in both",
             )
         )

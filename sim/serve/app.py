@@ -52,7 +52,7 @@ from sim.serve.metrics import CONTENT_TYPE as METRICS_TYPE
 from sim.serve.metrics import exposition
 from sim.serve.openapi import openapi
 from sim.serve.pii import Redactor, load_secret
-from sim.serve.store import Recovery, Store, StoreError
+from sim.serve.store import Admission, Recovery, Store, StoreError
 from sim.serve.validate import RequestError
 
 log = logging.getLogger("hopsim.serve")
@@ -324,9 +324,12 @@ class HopsimApp:
     # -- write side ----------------------------------------------------------
 
     def _busy(self, message: str = "server at capacity; retry after a pause") -> Answer:
+        return self._retry_later(RequestError(429, "rate_limited", message))
+
+    def _retry_later(self, error: RequestError) -> Answer:
+        """``error``'s answer with ``Retry-After``: the client may send the same again later."""
         retry = str(self.config.retry_after_seconds).encode()
-        error = RequestError(429, "rate_limited", message)
-        return 429, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
+        return error.status, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
 
     def _full(self) -> bool:
         store = self.store
@@ -344,6 +347,7 @@ class HopsimApp:
         header may carry it in the body: it is read in a separate, bounded
         *guest* pool and takes an ingest slot only once the body key is right,
         so clients that never authenticate can never hold an ingest slot.
+        Either way the slot covers the same steps: check, admit, fsync.
         """
         headers = headers_of(scope)
         validate.check_content_type(headers.get(b"content-type"))
@@ -352,65 +356,64 @@ class HopsimApp:
         if wanted is not None and header_key is not None and not same_key(header_key, wanted):
             raise RequestError(401, "unauthorized", "wrong write key")
         limit = validate.MAX_BATCH_BYTES if kind is None else 2 * validate.MAX_EVENT_BYTES
-        timeout = self.config.body_timeout_seconds
+        doc: Any = None
+        read = False  # the body is read (in the guest pool) before the slot
         try:
-            if wanted is None or header_key is not None:
-                if self._full():
-                    return self._busy()
-                self.inflight += 1
-                self.last_ingest = time.monotonic()
+            if wanted is not None and header_key is None:
+                if self.guests >= self.config.max_guests:
+                    return self._busy("too many requests waiting to show a write key; retry later")
+                self.guests += 1
                 try:
-                    raw = await read_body(receive, headers, limit, timeout)
-                    body = validate.decode_body(raw, headers.get(b"content-encoding"), limit)
-                    del raw
-                    return await self._ingest_inside(validate.parse_json(body), kind)
+                    doc, read = await self._read_json(receive, headers, limit), True
                 finally:
-                    self.inflight -= 1
-            if self.guests >= self.config.max_guests:
-                return self._busy("too many requests waiting to show a write key; retry later")
-            self.guests += 1
-            try:
-                raw = await read_body(receive, headers, limit, timeout)
-                body = validate.decode_body(raw, headers.get(b"content-encoding"), limit)
-                del raw
-                doc = validate.parse_json(body)
-            finally:
-                self.guests -= 1
-            key = validate.body_write_key(doc)
-            if key is None or not same_key(key, wanted):
-                raise RequestError(401, "unauthorized", "missing or wrong write key")
+                    self.guests -= 1
+                key = validate.body_write_key(doc)
+                if key is None or not same_key(key, wanted):
+                    raise RequestError(401, "unauthorized", "missing or wrong write key")
             if self._full():
                 return self._busy()
             self.inflight += 1
             self.last_ingest = time.monotonic()
             try:
-                return await self._ingest_inside(doc, kind)
+                if not read:
+                    doc = await self._read_json(receive, headers, limit)
+                store, admission, duplicates = self._admit(doc, kind)
+                # Free the parsed request now, while it is hot in the cache: only the
+                # ids and the frame bytes need to wait for the fsync (measured: freeing
+                # 100 cold events after the wait cost as much as parsing them).
+                del doc
+                await store.commit(admission)
+                self.events_duplicate += duplicates
+            except StoreError as exc:
+                log.error("store refused a write: %s", exc)
+                error = RequestError(503, "unavailable", "storage unavailable; retry later")
+                return self._retry_later(error)
             finally:
                 self.inflight -= 1
         except RequestError as exc:
             self.events_rejected += exc.items
             raise
+        return 200, SUCCESS, JSON, []
 
-    async def _ingest_inside(self, doc: Any, kind: str | None) -> Answer:
+    async def _read_json(self, receive: Receive, headers: dict[bytes, str], limit: int) -> Any:
+        """The parsed body; its raw and decoded bytes are gone once this returns."""
+        raw = await read_body(receive, headers, limit, self.config.body_timeout_seconds)
+        body = validate.decode_body(raw, headers.get(b"content-encoding"), limit)
+        del raw
+        return validate.parse_json(body)
+
+    def _admit(self, doc: Any, kind: str | None) -> tuple[Store, Admission, int]:
+        """Check the body's items, queue their frame: (store, admission, duplicates).
+
+        The checked batch lives only in here; what waits for the fsync is the
+        admission (the new ids and the frame bytes).
+        """
         batch = validate.build_batch(doc, kind, self.redact)
         store = self.store
         if store is None:  # shutting down while this request was read
             raise RequestError(429, "rate_limited", "server is shutting down")
-        try:
-            admission = store.admit(batch.events, batch.encoded)
-            duplicates = len(batch.events) - len(admission.ids)
-            # Free the parsed request now, while it is hot in the cache: only the
-            # ids and the frame bytes need to wait for the fsync (measured: freeing
-            # 100 cold events after the wait cost as much as parsing them).
-            del doc, batch
-            await store.commit(admission)
-            self.events_duplicate += duplicates
-        except StoreError as exc:
-            log.error("store refused a write: %s", exc)
-            retry = str(self.config.retry_after_seconds).encode()
-            error = RequestError(503, "unavailable", "storage unavailable; retry later")
-            return 503, orjson.dumps(error.body()), JSON, [(b"retry-after", retry)]
-        return 200, SUCCESS, JSON, []
+        admission = store.admit(batch.events, batch.encoded)
+        return store, admission, len(batch.events) - len(admission.ids)
 
     # -- read side -----------------------------------------------------------
 

@@ -70,6 +70,13 @@ def read_jsonl(path: Path) -> Iterator[JsonObject]:
         yield record
 
 
+def read_optional_jsonl(path: Path) -> Iterator[JsonObject]:
+    """:func:`read_jsonl`, or nothing when there is no such file: a run table that a run
+    without messaging or journeys never writes (``messages.jsonl``, ``profiles.jsonl``)."""
+    if path.is_file():
+        yield from read_jsonl(path)
+
+
 _TYPES = frozenset(EVENT_TYPES)
 _TYPE_EXPECTED = "a Segment event: 'type' one of " + ", ".join(EVENT_TYPES)
 

@@ -54,6 +54,7 @@ class Category:
     # chance a cart started on each screen is ever bought, against the screens' mean
     cart_completion: dict[str, float] = field(default_factory=dict)
     quick_look: dict[str, float] = field(default_factory=dict)  # one-screen sessions, by screen
+    quick_look_dwell: float = 0.0  # think times a quick look stays on its one screen
     # multiplier on a persona's odds that a product view goes into the cart, by screen
     add_to_cart: dict[str, float] = field(default_factory=dict)
     cart_moves: float = 0.0  # chance a waiting cart moves a pick-up to the favourite buying screen
@@ -68,12 +69,18 @@ class DeviceUse:
     tv_mu: float
     tv_sigma: float
     second_screen_per_hour: dict[str, float]
+    # the share of TV sittings in which each screen is at hand (the rest: elsewhere)
+    second_screen_at_hand: dict[str, float] = field(default_factory=dict)
     audio_share: float = 0.0  # speaker requests that start audio playing on
     audio_mu: float = 0.0  # log-normal minutes of a listening spell
     audio_sigma: float = 0.0
     settle_share: float = 0.0  # home stays with a speaker in the room that put audio on throughout
     chronotype_sd: float = 0.0  # minutes: spread of people's bedtimes around their routine's
     chronotype_max: float = 0.0  # minutes: no shift beyond this
+
+    def at_hand(self, screen: str) -> float:
+        """The share of TV sittings with ``screen`` at hand (all of them unless the data says)."""
+        return self.second_screen_at_hand.get(screen, 1.0)
 
     @property
     def tv_mean_hours(self) -> float:
@@ -127,9 +134,14 @@ def _add_to_cart(reader: Reader, item: dict[str, Any], where: str) -> dict[str, 
 
 
 def _cart_moves(reader: Reader, item: dict[str, Any], where: str) -> float:
-    if "cart_moves" not in item:
+    return _optional(reader, item, "cart_moves", where, 1.0)
+
+
+def _optional(reader: Reader, item: dict[str, Any], key: str, where: str, hi: float) -> float:
+    """An optional number from 0 to ``hi`` (0 when absent)."""
+    if key not in item:
         return 0.0
-    return _number(reader, item, "cart_moves", where, 1.0)
+    return _number(reader, item, key, where, hi)
 
 
 def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Category]:
@@ -157,6 +169,7 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
                 "quick_look",
                 "add_to_cart",
                 "cart_moves",
+                "quick_look_dwell",
             ),
             where,
         )
@@ -178,6 +191,7 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
             shape=reader.number(skew, "shape", f"{where}skew.", 0.05, 20.0),
             cart_completion=_completion(reader, item, where),
             quick_look=_by_screen(reader, item, "quick_look", where),
+            quick_look_dwell=_optional(reader, item, "quick_look_dwell", where, 20.0),
             add_to_cart=_add_to_cart(reader, item, where),
             cart_moves=_cart_moves(reader, item, where),
         )
@@ -189,7 +203,11 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
 
 def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
     reader = Reader(path)
-    reader.known(data, ("sleep", "night", "speaker", "tv", "second_screen_per_hour"), "")
+    reader.known(
+        data,
+        ("sleep", "night", "speaker", "tv", "second_screen_per_hour", "second_screen_at_hand"),
+        "",
+    )
     reader.check_provenance(data)
     night = reader.table(data, "night", "")
     reader.known(night, ("check_share", "checks"), "night.")
@@ -201,6 +219,8 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
     reader.known(speaker, ("audio_share", "median_minutes", "sigma", "settle_share"), "speaker.")
     rates = reader.table(data, "second_screen_per_hour", "")
     reader.known(rates, SCREENS, "second_screen_per_hour.")
+    at_hand = reader.table(data, "second_screen_at_hand", "")
+    reader.known(at_hand, SCREENS, "second_screen_at_hand.")
     use = DeviceUse(
         night_check_share=reader.probability(night, "check_share", "night."),
         night_checks=_number(reader, night, "checks", "night.", 10.0),
@@ -209,6 +229,9 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
         second_screen_per_hour={
             kind: reader.number(rates, kind, "second_screen_per_hour.", 0.0, 60.0)
             for kind in SCREENS
+        },
+        second_screen_at_hand={
+            kind: reader.probability(at_hand, kind, "second_screen_at_hand.") for kind in SCREENS
         },
         audio_share=reader.probability(speaker, "audio_share", "speaker."),
         audio_mu=float(
@@ -322,7 +345,7 @@ def pickups_per_day(person: Person, use: DeviceUse) -> dict[str, float]:
             tv = pickups * weights.get("tv", 0.0) / total
             for screen in SCREENS:
                 if screen in owned and screen in at_hand:
-                    rate = use.second_screen_per_hour[screen]
+                    rate = use.second_screen_per_hour[screen] * use.at_hand(screen)
                     out[screen] = out.get(screen, 0.0) + tv * use.tv_mean_hours * rate
     if "phone" in personal:
         out["phone"] = out.get("phone", 0.0) + use.night_check_share * use.night_checks

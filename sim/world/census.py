@@ -9,7 +9,7 @@ and what was expected) and answers the population's questions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
@@ -22,6 +22,8 @@ OWNED_KINDS = ("phone", "watch", "tablet", "laptop", "car", "tv", "speaker")
 FALLBACK = "US"
 MODES = ("car", "transit", "walk", "home")
 SHARE_SLACK = 0.005  # shares printed to three decimals may miss 1 by rounding
+TOTAL_SLACK = 0.01  # band rates averaged over the age mix may miss the survey's total by a point
+ADULT = 18
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class Ownership:
 
     bands: tuple[tuple[str, int, int], ...]
     rates: dict[str, dict[str, dict[str, float]]]
+    age_mix: dict[str, dict[str, float]] = field(
+        default_factory=dict
+    )  # country -> adult band shares
 
     def band(self, age: int) -> str:
         for name, low, high in self.bands:
@@ -98,7 +103,7 @@ def _bands(reader: Reader, data: dict[str, Any]) -> tuple[tuple[str, int, int], 
 
 def _rates(
     reader: Reader, entry: dict[str, Any], where: str, bands: tuple[tuple[str, int, int], ...]
-) -> dict[str, float]:
+) -> tuple[dict[str, float], float]:
     reader.known(entry, ("total", "rates"), where)
     total = reader.probability(entry, "total", where)
     table = reader.table(entry, "rates", where)
@@ -118,7 +123,42 @@ def _rates(
             f"({min(rates.values()):g}-{max(rates.values()):g}): band rates that average to it",
             total,
         )
-    return rates
+    return rates, total
+
+
+def _age_mix(
+    reader: Reader, data: dict[str, Any], bands: tuple[tuple[str, int, int], ...]
+) -> dict[str, dict[str, float]]:
+    """``[age_mix.COUNTRY]``: the shares of the country's adults in each adult age band."""
+    adult = tuple(name for name, low, _ in bands if low >= ADULT)
+    table = reader.table(data, "age_mix", "", required=False)
+    return {
+        country: shares(reader, mix, f"age_mix.{country}.", adult)
+        for country, mix in table.items()
+        if country not in PROVENANCE_KEYS
+    }
+
+
+def _check_totals(
+    reader: Reader,
+    mixes: dict[str, dict[str, float]],
+    direct: dict[str, dict[str, dict[str, float]]],
+    totals: dict[tuple[str, str], float],
+) -> None:
+    """A survey's total is its band rates averaged over the adults' age mix: they must agree."""
+    for (country, kind), total in totals.items():
+        mix = mixes.get(country)
+        if not mix:
+            continue
+        rates = direct[country][kind]
+        averaged = sum(share * rates.get(band, 0.0) for band, share in mix.items())
+        if abs(averaged - total) > TOTAL_SLACK:
+            reader.fail(
+                f"{country}.{kind}.total",
+                f"the band rates averaged over age_mix.{country} ({averaged:.3f}), "
+                f"within {TOTAL_SLACK:g}",
+                total,
+            )
 
 
 def parse_ownership(data: dict[str, Any], path: Path | str) -> Ownership:
@@ -126,10 +166,12 @@ def parse_ownership(data: dict[str, Any], path: Path | str) -> Ownership:
     reader = Reader(path)
     reader.check_provenance(data)
     bands = _bands(reader, data)
+    mixes = _age_mix(reader, data, bands)
     direct: dict[str, dict[str, dict[str, float]]] = {}
+    totals: dict[tuple[str, str], float] = {}
     borrowed: list[tuple[str, str, str]] = []
     for country, devices in data.items():
-        if country in ("bands", *PROVENANCE_KEYS):
+        if country in ("bands", "age_mix", *PROVENANCE_KEYS):
             continue
         if not isinstance(devices, dict):
             reader.fail(country, "a table of device kinds", devices)
@@ -147,7 +189,7 @@ def parse_ownership(data: dict[str, Any], path: Path | str) -> Ownership:
                 reader.known(entry, ("from",), where)
                 borrowed.append((country, kind, str(entry["from"])))
                 continue
-            direct[country][kind] = _rates(reader, entry, where, bands)
+            direct[country][kind], totals[country, kind] = _rates(reader, entry, where, bands)
         reader.known(devices, OWNED_KINDS, f"{country}.")
     for country, kind, other in borrowed:
         if kind not in direct.get(other, {}):
@@ -158,8 +200,9 @@ def parse_ownership(data: dict[str, Any], path: Path | str) -> Ownership:
         direct[country][kind] = direct[other][kind]
     if FALLBACK not in direct:
         reader.fail(FALLBACK, "the US tables (the fallback for every other country)")
+    _check_totals(reader, mixes, direct, totals)
     reader.raise_if_any()
-    return Ownership(bands, direct)
+    return Ownership(bands, direct, mixes)
 
 
 def parse_commute(data: dict[str, Any], path: Path | str) -> dict[str, dict[str, float]]:

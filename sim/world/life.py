@@ -14,11 +14,12 @@ night some people wake and look at their phone.
 from __future__ import annotations
 
 from collections.abc import Generator
+from datetime import timedelta
 from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sim.world.brand import SCREENS
+from sim.world.brand import SCREENS, DeviceUse
 from sim.world.devices import Device
 from sim.world.draws import Draws
 from sim.world.people import Person
@@ -32,6 +33,7 @@ Process = Generator[Any, Any, None]
 WORK_CONTEXTS = ("work.office", "work.cafe", "travel.client", "home.office")
 EASTERN = ZoneInfo("America/New_York")  # Chitika reports North American traffic by Eastern hour
 STAY_ROOMS = ("home.living_room", "home.office")  # rooms one stays in, not passes through
+FREE_DAY_ROOMS = (*STAY_ROOMS, "home.kitchen")  # a weekend breakfast is a stay
 NIGHT_MARGIN = 1800.0  # no night look in the first and last half hour of sleep
 
 
@@ -57,7 +59,7 @@ def live(world: World, person: Person) -> Process:
             if start > env.now:
                 yield env.timeout(start - env.now)
             enter(world, person, block, day)
-            settle(world, person, block, end)
+            settle(world, person, block, end, day)
             yield from spend(world, person, block, end, day)
 
 
@@ -147,7 +149,7 @@ def listen(world: World, person: Person, speaker: Device, now: float, until: flo
     tally_audio(world, person, speaker, now, end)
 
 
-def settle(world: World, person: Person, block: Block, end: float) -> None:
+def settle(world: World, person: Person, block: Block, end: float, day: int) -> None:
     """Settling into a room at home with a speaker, some put audio on that plays while they stay.
 
     A retiree's morning in the living room with the radio on, a parent's
@@ -158,9 +160,15 @@ def settle(world: World, person: Person, block: Block, end: float) -> None:
     from a stream of the person's own, so nothing else moves with it. Who is
     home in the daytime (retirees, stay-at-home parents, the home office) is
     what makes the daytime hours of speaker audio, as Comscore measured.
+    On a free day the kitchen is a room one stays in too: the long weekend
+    breakfast with the radio on, which makes weekend mornings the speaker's
+    busiest time (Comscore: on weekends most in the morning, on weekdays
+    after work).
     """
     share = world.brand.use.settle_share
-    if share <= 0 or block.context not in STAY_ROOMS:
+    if share <= 0 or block.context not in FREE_DAY_ROOMS:
+        return
+    if block.context not in STAY_ROOMS and not free_day(world, person, day):
         return
     speakers = [d for d in device_menu_of(person, block)[0] if d.type == "speaker"]
     if not speakers:
@@ -171,6 +179,12 @@ def settle(world: World, person: Person, block: Block, end: float) -> None:
         return
     world.outcomes.audio_plays += 1
     tally_audio(world, person, speakers[0], world.env.now, end)
+
+
+def free_day(world: World, person: Person, day: int) -> bool:
+    """A weekend day at home (not a trip): the day ``plan_day`` lived as the weekend routine."""
+    weekday = (world.scenario.start + timedelta(days=day)).weekday()
+    return weekday >= 5 and person.travelling_until < day
 
 
 def tally_audio(world: World, person: Person, speaker: Device, start: float, end: float) -> None:
@@ -211,8 +225,7 @@ def sit(world: World, person: Person, tv: Device, day: int) -> Generator[Any, An
     engagement = world.brand.of(person, world.streams)
     if draw.random() < engagement.odds.get("tv", 0.0):
         watch(world, person, tv, day, minutes)
-    at_hand = CONTEXTS[person.context].at_hand
-    screens = [d for d in person.devices if d.type in SCREENS and d.type in at_hand]
+    screens = screens_at_hand(person, use, draw)
     kinds = sorted({d.type for d in screens})
     rates = [use.second_screen_per_hour[k] for k in kinds]
     total = sum(rates)
@@ -232,6 +245,20 @@ def sit(world: World, person: Person, tv: Device, day: int) -> Generator[Any, An
         t = max(t, pick_up(world, person, of_kind[draw.below(len(of_kind))], day))
     world.outcomes.sitting(seen)
     return max(until, t)
+
+
+def screens_at_hand(person: Person, use: DeviceUse, draw: Draws) -> list[Device]:
+    """The person's screens on the couch for this sitting.
+
+    The context says what can be at hand (the family laptop in the living
+    room too); whether it is, this time, is drawn per sitting and kind of
+    screen: the phone is in a pocket or charging in the kitchen, the laptop
+    on the couch or shut in its bag (``[second_screen_at_hand]``).
+    """
+    at_hand = CONTEXTS[person.context].at_hand
+    owned = sorted({d.type for d in person.devices if d.type in SCREENS and d.type in at_hand})
+    here = {kind for kind in owned if use.at_hand(kind) >= 1.0 or draw.random() < use.at_hand(kind)}
+    return [d for d in person.devices if d.type in here]
 
 
 def night(world: World, person: Person, end: float, day: int) -> Process:

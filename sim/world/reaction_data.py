@@ -11,7 +11,7 @@ not the reader's is opened less (CSA Research 2020), by ``[language] other``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -52,13 +52,14 @@ class ReactionOdds:
     annoyance: dict[str, float]
     click_window_hours: float
     other_language: float  # open odds multiplier for a message in a language not the reader's
-    relevance: dict[str, float]  # topic (and the person's state) -> multiplier on open and click
+    relevance: dict[str, float]  # topic (and the person's state) -> multiplier on the open
     night_hours: tuple[int, int]  # local [from, to) hours, wrapping past midnight
     night_factor: float  # open odds multiplier in those hours
     fatigue: dict[str, float]  # FATIGUE_KEYS
     free_shipping_recovers: float = (
         0.0  # a clicked free-shipping offer turns an abandoned cart into one bought
     )
+    click_relevance: dict[str, float] = field(default_factory=dict)  # on the click; else relevance
 
     def open_odds(self, channel: str, platform: str) -> float:
         table = self.open.get(channel, {})
@@ -98,6 +99,7 @@ def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
             "conversion",
             "language",
             "relevance",
+            "click_relevance",
             "night",
             "fatigue",
         ),
@@ -131,6 +133,8 @@ def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
     reader.known(language, ("other", "source", "remark"), "language.")
     relevance = reader.table(data, "relevance", "")
     reader.known(relevance, TOPICS, "relevance.")
+    click_relevance = reader.table(data, "click_relevance", "", required=False)
+    reader.known(click_relevance, TOPICS, "click_relevance.")
     night = reader.table(data, "night", "")
     reader.known(night, ("from_hour", "to_hour", "factor"), "night.")
     fatigue = reader.table(data, "fatigue", "")
@@ -160,6 +164,11 @@ def parse_reactions(data: dict[str, Any], path: Path | str) -> ReactionOdds:
         ),
         other_language=reader.probability(language, "other", "language."),
         relevance={k: reader.number(relevance, k, "relevance.", 0.0, 10.0) for k in TOPICS},
+        click_relevance={
+            k: reader.number(click_relevance, k, "click_relevance.", 0.0, 10.0)
+            for k in click_relevance
+            if k not in ("source", "remark")
+        },
         night_hours=(_hour(reader, night, "from_hour"), _hour(reader, night, "to_hour")),
         night_factor=reader.probability(night, "factor", "night."),
         fatigue={

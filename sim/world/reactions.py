@@ -52,6 +52,8 @@ RELEVANCE = (
 FATIGUE = ODDS.fatigue
 CLICK_WINDOW = ODDS.click_window_hours * 3600.0
 OTHER_LANGUAGE = ODDS.other_language  # a message not in the reader's language: data/reactions.toml
+INBOX_LOOK = 15 * MINUTE  # a sleeper's inbox is looked at again this often once they are up
+INBOX_WAIT = DAY  # an e-mail waits in the inbox at most this long for its reader to wake
 
 
 class DeliveryView(Protocol):
@@ -194,6 +196,8 @@ class MessagingLoop:
         wait = float(rng.lognormal(np.log(ODDS.latency(delivery.channel)), 0.8)) * MINUTE
         if delivery.channel in ("email", "sms"):
             yield self.world.env.timeout(wait)
+            if delivery.channel == "email":
+                yield from self.until_awake(person)
             ctx = CONTEXTS[person.context]
         chance = self.open_chance(person, device, ctx, delivery, mood)
         if rng.random() >= chance:
@@ -203,7 +207,8 @@ class MessagingLoop:
         self.tally.opened_by_device[f"{delivery.campaign}|{device.type}"] += 1
         outcomes.message(kind or delivery.channel, device, "opened")
         self._emit(person, device, OPENED[delivery.channel], delivery)
-        relevance = self._relevance(person, str(delivery.topic))
+        topic = self.topic_of(person, str(delivery.topic))
+        relevance = ODDS.click_relevance.get(topic, RELEVANCE[topic])
         if rng.random() >= min(1.0, ODDS.click.get(delivery.channel, 0.0) * relevance):
             return
         self.tally.clicked += 1
@@ -213,6 +218,19 @@ class MessagingLoop:
         if delivery.channel == "email":
             self._emit(person, device, EMAIL_CLICKED, delivery)
         self.follow(person, device, delivery)
+
+    def until_awake(self, person: Person) -> Process:
+        """An e-mail that reaches a sleeper waits in the inbox until they are up.
+
+        A push buzzes once and is stale by morning; an e-mail is read when its
+        reader next looks at the inbox, and the look time drawn from the
+        latency can fall at 03:00. Klaviyo counts an open whenever it happens
+        (opens per delivered e-mail), so the reader decides once awake.
+        """
+        env = self.world.env
+        start = env.now
+        while CONTEXTS[person.context].asleep and env.now - start < INBOX_WAIT:
+            yield env.timeout(INBOX_LOOK)
 
     def receiver(self, device: Device) -> Person:
         """The owner, or for a shared TV/speaker whoever is in the room with it."""
@@ -244,7 +262,7 @@ class MessagingLoop:
         chance = ODDS.open_odds(delivery.channel, platform_of(device))
         chance *= ODDS.persona_response.get(person.persona.name, 1.0)
         chance *= self._context_factor(ctx, delivery.channel, device)
-        chance *= self._relevance(person, str(delivery.topic))
+        chance *= RELEVANCE[self.topic_of(person, str(delivery.topic))]
         chance *= self._language(device, delivery)
         hour = self.world.clock.at(self.world.env.now).astimezone(person.zone).hour
         if ODDS.at_night(hour):
@@ -286,16 +304,16 @@ class MessagingLoop:
         return 1.0 if str(sent).split("-")[0] == mine else OTHER_LANGUAGE
 
     @staticmethod
-    def _relevance(person: Person, topic: str) -> float:
-        """How much the message matters to this person now (``[relevance]`` of the data)."""
+    def topic_of(person: Person, topic: str) -> str:
+        """How the message matters to this person now: its key in ``[relevance]`` of the data."""
         if topic == "cart":
-            return RELEVANCE["cart_waiting" if person.journey.cart else "cart_gone"]
+            return "cart_waiting" if person.journey.cart else "cart_gone"
         if topic == "recipe":
             with_speaker = bool(person.devices_of("speaker"))
-            return RELEVANCE["recipe_with_speaker" if with_speaker else "recipe_without_speaker"]
+            return "recipe_with_speaker" if with_speaker else "recipe_without_speaker"
         if topic in ("storm", "offer"):
-            return RELEVANCE[topic]
-        return RELEVANCE["other"]
+            return topic
+        return "other"
 
     # ---- annoyance and opt-outs ------------------------------------------------------------
 

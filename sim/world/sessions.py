@@ -38,7 +38,6 @@ QUERIES = {
 CART_RETURN = 0.8  # calibrated: share of brand sessions on a buying device that revisit a cart meant to be bought
 COOL_DOWN_DAYS = 3  # assumed: after an order, shopping interest drops for a few days
 MAX_GAP = 600.0
-QUICK_LOOK_DWELL = 5.0  # assumed: a quick look scrolls its one screen for about three think times
 
 
 class Visit:
@@ -203,9 +202,11 @@ def screen_session(visit: Visit) -> None:
         if visit.app:
             visit.pause()
             visit.view("Home", {})
-        visit.pause(QUICK_LOOK_DWELL)
+        visit.pause(visit.world.brand.category.quick_look_dwell)
     elif wants_to_shop(visit):
-        shop(visit, screens)
+        rest = screens - shop(visit, screens)
+        if rest > 0:
+            browse_screens(visit, rest)
     else:
         browse_screens(visit, screens)
         if draw.random() < 0.05:
@@ -287,22 +288,36 @@ def product_properties(product: Product) -> dict[str, Any]:
     }
 
 
-def shop(visit: Visit, screens: int) -> None:
-    """Search, view, add to cart, and maybe check out: the commerce funnel on one device."""
+def shop(visit: Visit, screens: int) -> int:
+    """Search, view, add to cart, and maybe check out: the commerce funnel on one device.
+
+    Returns how much of the visit's ``screens`` the funnel used. A shopper
+    who searched, looked at a few products and put one in the cart goes on
+    looking around for the rest of the visit (the persona's screens per
+    session hold for every kind of session, shopping or not); an order
+    ends the visit at its confirmation page, and a waiting cart that is
+    only looked at uses the whole visit, as before.
+    """
     person = visit.person
     journey = person.journey
     kind = visit.device.type
+    orders = journey.orders
+    seen = screens
     if journey.cart:
         visit.pause()
         visit.track("Cart Viewed", {"products": [product_properties(p) for p in journey.cart]})
         journey.touch(f"{kind}:cart")
     else:
-        browse(visit, screens)
+        seen = browse(visit, screens)
     maybe_checkout(visit)
+    return screens if journey.orders > orders else seen
 
 
-def browse(visit: Visit, screens: int) -> None:
-    """Search, then view products until one goes into the cart (or the session runs out)."""
+def browse(visit: Visit, screens: int) -> int:
+    """Search, then view products until one goes into the cart (or the session runs out).
+
+    Returns the screens seen: the search results and each product page.
+    """
     person = visit.person
     persona = person.persona
     journey = person.journey
@@ -314,7 +329,9 @@ def browse(visit: Visit, screens: int) -> None:
     visit.pause()
     visit.track("Products Searched", {"query": QUERIES[product.category]})
     journey.touch(f"{kind}:search")
+    seen = 1
     for _ in range(max(1, screens // 2)):
+        seen += 1
         visit.pause()
         visit.track("Product Viewed", product_properties(product))
         journey.reach("awareness", visit.t)
@@ -327,8 +344,9 @@ def browse(visit: Visit, screens: int) -> None:
                 journey.cart_day = visit.day
             completion = category.cart_completion.get(kind, 1.0)
             journey.add(product, draw.random() < persona.checkout * completion, visit.t)
-            return
+            return seen
         product = pick_product(visit)
+    return seen
 
 
 def maybe_checkout(visit: Visit) -> None:

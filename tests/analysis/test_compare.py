@@ -12,6 +12,8 @@ from sim.analysis.compare import (
     funnel_dropoff,
     newcombe,
     paired,
+    pp_interval,
+    rate_interval,
     t_quantile,
     top_journeys,
     variant_row,
@@ -100,3 +102,19 @@ def test_baseline_is_the_control_else_the_first_variant() -> None:
     without = campaign_block("c", [("a", False), ("ctl", False)], arms)
     assert without["baseline"] == "a" and not without["has_control"]
     assert without["variants"]["a"]["lift_vs_control"] is None
+
+
+def test_pp_interval_is_signed_percentage_points_or_a_dash() -> None:
+    assert pp_interval(0.0125, -0.004, 0.029) == "+1.25 pp [-0.40, +2.90]"
+    assert pp_interval(0, 0, 0) == "+0.00 pp [+0.00, +0.00]"
+    # a lift that was not computed (no baseline, no pairs) or read back wrong
+    assert pp_interval(None, 0.1, 0.2) == "-"
+    assert pp_interval(0.1, "0.0", 0.2) == "-"
+
+
+def test_rate_interval_reads_a_rate_and_its_bounds_from_a_row() -> None:
+    row = {"ctr": 0.125, "ctr_ci_low": 0.091, "ctr_ci_high": 0.168}
+    assert rate_interval(row, "ctr") == "12.50% [9.10%, 16.80%]"
+    assert rate_interval(row, "ctr", 1) == "12.5% [9.1%, 16.8%]"
+    assert rate_interval({**row, "ctr_ci_high": None}, "ctr") == "-"
+    assert rate_interval(row, "bounce_rate") == "-"

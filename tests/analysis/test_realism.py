@@ -118,3 +118,29 @@ def test_brand_rows_carry_their_sampling_interval_and_a_consistent_verdict() -> 
     minutes = rows["app_session_minutes"].interval or (0.0, 0.0)
     assert minutes[0] < 2.5 < minutes[1], "sessions of 2, 2, 2 and 4 minutes: around 2.5"
     assert rows["cart_abandonment"].interval == wilson(70, 100), "carts of days 0 and 3 only"
+
+
+def _row(**extra: Any) -> dict[str, Any]:
+    return {"figures": {"x": {"published": 0.5, "low": 0.4, "high": 0.6, "source": "s"} | extra}}
+
+
+def test_a_fitted_row_names_an_existing_data_file_and_its_key() -> None:
+    knob = "data/brands.toml categories.retail.quick_look.phone"
+    assert parse_published(_row(fitted=knob), "pub.toml")["x"].fitted == knob
+    short = "brands.toml categories.retail.quick_look.phone"  # relative to data/ works too
+    assert parse_published(_row(fitted=short), "pub.toml")["x"].fitted == short
+    assert parse_published(_row(), "pub.toml")["x"].fitted is None, "validation, not calibration"
+    for bad in ("", "data/brands.toml", "data/nowhere.toml some.key", 3, ["data/brands.toml k"]):
+        with pytest.raises(ConfigError, match=r"pub\.toml: figures\.x\.fitted: expected a string"):
+            parse_published(_row(fitted=bad), "pub.toml")
+    with pytest.raises(ConfigError, match=r"no file data/nowhere\.toml"):
+        parse_published(_row(fitted="data/nowhere.toml some.key"), "pub.toml")
+
+
+def test_every_realism_row_says_whether_it_was_fitted() -> None:
+    rows = figures(Collected("retail", 7, outcomes(), []))
+    references = published()
+    for figure in rows:
+        assert "fitted" in figure.as_row()
+        assert figure.fitted == references[figure.name].fitted, figure.name
+    assert any(ref.fitted for ref in references.values()), "calibrated rows name their knob"

@@ -37,3 +37,17 @@ def test_a_retail_run_has_quick_looks_and_writes_the_bounce_rows(tmp_path: Path)
         "quick looks: a good share of phone sessions are one screen"
     )
     assert all("n" in row for row in rows.values())
+
+
+def test_bounce_rows_take_band_source_and_fitted_knob_from_published_toml() -> None:
+    from sim.analysis.published import published
+
+    rows = {f.name: f for f in metrics_figures({"by_device": {}})}
+    laptop = rows["bounce rate, laptop (desktop)"]
+    reference = published()["bounce_laptop"]
+    assert (laptop.low, laptop.high, laptop.source) == (
+        reference.low,
+        reference.high,
+        reference.source,
+    )
+    assert laptop.as_row()["fitted"] == reference.fitted

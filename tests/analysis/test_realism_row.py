@@ -33,9 +33,11 @@ def test_row_has_the_summary_keys_and_rounds_the_value() -> None:
         "n",
         "interval",
         "consistent",
+        "fitted",
     ]
     assert row["value"] == 0.1235
     assert row["n"] is None
+    assert row["fitted"] is None, "validation unless a knob is named"
 
 
 def test_row_carries_its_sample_size() -> None:

@@ -139,8 +139,28 @@ def test_message_step_may_not_shadow_a_campaign() -> None:
 def test_entry_moment_before_start_fails_at_bind() -> None:
     messenger = build_messaging([], WHERE, [journey(msg("m"), entry={"at": "2026-10-01T00:00Z"})])
     assert messenger is not None
-    with pytest.raises(ConfigError, match=r"entry\.at"):
+    unbound = messenger.clock
+    with pytest.raises(ConfigError) as caught:
         messenger.bind_start(START)
+    assert caught.value.problems == [
+        "scenarios/j.toml: journeys (cart).entry.at: expected a moment at or after the scenario"
+        " start 2026-11-02T00:00:00+00:00, got 2026-10-01T00:00:00+00:00"
+    ]
+    assert messenger.clock is unbound  # checked before anything is bound
+
+
+def test_past_campaign_and_journey_moments_are_reported_together() -> None:
+    past = {"at": "2026-10-01T00:00Z"}
+    messenger = build_messaging(
+        [campaign(name="flash", trigger=past)],
+        WHERE,
+        [journey(msg("m"), entry=past)],
+    )
+    assert messenger is not None
+    with pytest.raises(ConfigError) as caught:
+        messenger.bind_start(START)
+    keys = [p.split(": ")[1] for p in caught.value.problems]
+    assert keys == ["campaigns (flash).trigger.at", "journeys (cart).entry.at"]
 
 
 # ---- the walker ----------------------------------------------------------------------------
@@ -424,3 +444,36 @@ def test_a_person_on_two_profiles_walks_the_journey_twice() -> None:
         r for r in messenger.journey_rows() if r["profile_id"] != rows(messenger)[0]["profile_id"]
     ]
     assert walked_twice(later, person) == {"cart": 0}
+
+
+def test_campaigns_and_journeys_share_their_item_checks() -> None:
+    """Not a table, unknown key, exit, reentry_hours, a repeated name: one wording for both."""
+    bad = {"exit": "Left Forever", "reentry_hours": -1, "colour": "red"}
+    scenario = WHERE.removesuffix(": campaigns")
+    for table, where, call in (
+        (
+            "campaigns",
+            WHERE,
+            lambda: build_messaging(["oops", campaign(**bad), campaign(**bad)], WHERE),
+        ),
+        (
+            "journeys",
+            scenario,
+            lambda: build_messaging([], WHERE, ["oops", *[journey(msg("m"), **bad)] * 2]),
+        ),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            call()
+        problems = caught.value.problems
+        assert problems[0] == f"{where}: {table}[0]: expected a table, got 'oops'"
+        for i in (1, 2):
+            item = f"{where}: {table}[{i}] (cart)."
+            mine = [p.removeprefix(item) for p in problems if p.startswith(item)]
+            assert [p.split(":")[0] for p in mine] == ["colour", "exit", "reentry_hours"]
+            assert mine[0].endswith("], got 'colour'")
+            assert mine[1:] == [
+                "exit: expected a known event name (see docs/messaging.md), got 'Left Forever'",
+                "reentry_hours: expected a number >= 0, got -1",
+            ]
+        assert problems[-1] == f"{where}: {table}: expected unique names, got 'cart' twice"
+        assert len(problems) == 8

@@ -111,8 +111,12 @@ def test_past_moment_fails_at_bind() -> None:
         [campaign(trigger={"at": "2026-10-01T00:00:00Z"})], "x.toml: campaigns"
     )
     assert messenger is not None
-    with pytest.raises(ConfigError, match=r"trigger\.at"):
+    with pytest.raises(ConfigError) as caught:
         messenger.bind_start(START)
+    assert caught.value.problems == [
+        "x.toml: campaigns (cart).trigger.at: expected a moment at or after the scenario start"
+        " 2026-11-02T00:00:00+00:00, got 2026-10-01T00:00:00+00:00"
+    ]
 
 
 def test_no_campaigns_no_messenger() -> None:

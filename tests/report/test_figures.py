@@ -308,6 +308,25 @@ def test_realism_figure_draws_each_band_and_colours_the_dot_by_within() -> None:
     title = axes.get_title(loc="left")
     assert "1 of 4 rows within band" in title and "2 within or consistent" in title
     assert "not measured" in texts(axes)
+    assert "0 fitted" in title
+
+
+def test_realism_figure_marks_a_fitted_row_and_names_its_knob() -> None:
+    from sim.report.figures import realism
+
+    knob = "data/brands.toml categories.retail.quick_look.phone"
+    rows = [
+        {"name": "fit", "value": 0.5, "published": 0.5, "low": 0.4, "high": 0.6, "within": True}
+        | {"fitted": knob},
+        {"name": "free", "value": 0.5, "published": 0.5, "low": 0.4, "high": 0.6, "within": True}
+        | {"fitted": None},
+    ]
+    axes = realism.realism_figure(rows).axes[0]
+    labels = [t.get_text() for t in axes.get_yticklabels()]
+    assert labels == [f"{realism.FITTED} fit", "free"]
+    assert f"fitted: {knob}" in texts(axes)
+    assert not any("free" in text for text in texts(axes))
+    assert "1 fitted" in axes.get_title(loc="left")
 
 
 def test_stitching_figure_leads_with_person_level_and_draws_both_targets() -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import re
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import httpx
@@ -272,3 +274,55 @@ def test_restart_rebuilds_counts_profiles_and_dedup(tmp_path: Path) -> None:
     assert stats["events_duplicate"] == 5
     assert before is not None and after is not None
     assert sorted(after["profile"]["anonymous_ids"]) == sorted(before["profile"]["anonymous_ids"])
+
+
+def _holds(value: Any, marker: str, depth: int = 4) -> bool:
+    """Whether ``value`` is (or contains, a few levels down) the request's text or parse."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return marker.encode() in bytes(value)
+    if isinstance(value, str):
+        return marker in value
+    if depth and isinstance(value, dict):
+        return any(_holds(v, marker, depth - 1) for v in value.values())
+    if depth and isinstance(value, (list, tuple)):
+        return any(_holds(v, marker, depth - 1) for v in value)
+    return False
+
+
+def test_the_request_body_and_its_parse_are_released_before_the_fsync(tmp_path: Path) -> None:
+    """While a request waits for its fsync, the app holds only the frame bytes (in the
+    admission), not the body it read nor the events it parsed: a burst of waiting
+    requests must not keep every parsed batch alive. Both doors: header key, body key."""
+    marker = "held-across-the-fsync"
+    held: list[list[str]] = []
+
+    async def scenario(app: HopsimApp, client: AsyncHopsimClient) -> list[int]:
+        store = app.store
+        assert store is not None
+        commit = store.commit
+
+        async def watched_commit(admission: Any) -> None:
+            # The frames of the serving code on the way to this commit, as they stand now.
+            names: list[str] = []
+            frame: FrameType | None = sys._getframe(1)
+            while frame is not None:
+                if frame.f_code.co_filename.endswith(str(Path("sim", "serve", "app.py"))):
+                    names += [k for k, v in frame.f_locals.items() if _holds(v, marker)]
+                frame = frame.f_back
+            held.append(names)
+            await commit(admission)
+
+        store.commit = watched_commit  # type: ignore[method-assign]
+        plain = {"Content-Type": "application/json"}
+        body = {"batch": [track(f"{marker}-{i}") for i in range(3)]}
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as raw:
+            by_header = {**plain, **auth_header("sekret")}
+            first = await raw.post("/v1/batch", json=body, headers=by_header)
+            in_body = {"writeKey": "sekret", "batch": [track(f"{marker}-b{i}") for i in range(3)]}
+            second = await raw.post("/v1/batch", json=in_body, headers=plain)
+        return [first.status_code, second.status_code]
+
+    assert serve(tmp_path, scenario, write_key="sekret") == [200, 200]
+    assert held == [[], []]

@@ -159,6 +159,9 @@ def test_concurrent_duplicates_on_a_full_disk_are_never_acknowledged(small_disk:
             statuses.append(answer.status_code)
             if answer.status_code == 200:
                 acknowledged.extend(e["messageId"] for e in body["batch"])
+            elif answer.status_code == 503:  # storage trouble: the client is told to come back
+                assert answer.headers["retry-after"] == "1"
+                assert answer.json()["code"] == "unavailable"
 
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             # each batch twice at once: the original and its retry

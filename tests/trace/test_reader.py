@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from sim.trace.reader import TraceReadError, iter_lines, read_events, read_jsonl
+from sim.trace.reader import (
+    TraceReadError,
+    iter_lines,
+    read_events,
+    read_jsonl,
+    read_optional_jsonl,
+)
 from sim.trace.truth import TruthError, owners_of_rows, truth_device
 from sim.trace.writer import write_jsonl, write_jsonl_gz
 
@@ -19,6 +25,17 @@ def test_reads_back_what_the_writer_wrote_plain_and_gzip(tmp_path: Path) -> None
     write_jsonl_gz(tmp_path / "x.jsonl.gz", rows)
     assert list(read_jsonl(tmp_path / "x.jsonl")) == rows
     assert list(read_jsonl(tmp_path / "x.jsonl.gz")) == rows
+
+
+def test_an_optional_table_reads_as_empty_when_the_run_did_not_write_it(tmp_path: Path) -> None:
+    assert list(read_optional_jsonl(tmp_path / "profiles.jsonl")) == []
+    (tmp_path / "a-folder.jsonl").mkdir()
+    assert list(read_optional_jsonl(tmp_path / "a-folder.jsonl")) == []
+    write_jsonl(tmp_path / "profiles.jsonl", [{"profile_id": "p1"}])
+    assert list(read_optional_jsonl(tmp_path / "profiles.jsonl")) == [{"profile_id": "p1"}]
+    (tmp_path / "bad.jsonl").write_bytes(b"[1]\n")
+    with pytest.raises(TraceReadError, match=r"bad\.jsonl: line 1"):
+        list(read_optional_jsonl(tmp_path / "bad.jsonl"))
 
 
 def test_a_bad_line_names_the_file_and_line(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from sim.world.brand import (
     parse_device_use,
     pickups_per_day,
 )
+from sim.world.life import screens_at_hand
 from sim.world.reaction_data import REACTIONS, parse_reactions, reaction_odds
 from sim.world.rng import Streams
 from sim.world.scenario import load_scenario, parse_scenario
@@ -190,3 +191,41 @@ def test_add_to_cart_multipliers_by_screen_are_read_and_validated() -> None:
     text = "\n".join(excinfo.value.problems)
     assert "b.toml: categories.retail.add_to_cart.laptop: expected a number between 0 and 5" in text
     assert "b.toml: categories.retail.add_to_cart.tv: expected a known key" in text
+
+
+def test_a_screen_at_hand_share_outside_0_1_fails_naming_the_key() -> None:
+    use: dict[str, Any] = copy.deepcopy(load_toml(DEVICE_USE))
+    use["second_screen_at_hand"]["phone"] = 1.5
+    with pytest.raises(
+        ConfigError,
+        match=r"u\.toml: second_screen_at_hand\.phone: expected a number between 0 and 1",
+    ):
+        parse_device_use(use, "u.toml")
+
+
+def test_a_phone_out_of_reach_is_never_a_second_screen_and_leaves_the_daily_count() -> None:
+    """With the phone never at hand on the couch, no sitting has it and the denominator drops it."""
+    world = World(load_scenario(ROOT / "scenarios" / "day-in-the-life.toml"))
+    mason = next(p for p in world.people() if p.name == "Mason")
+    raw: dict[str, Any] = copy.deepcopy(load_toml(DEVICE_USE))
+    raw["second_screen_at_hand"]["phone"] = 0.0
+    away = parse_device_use(raw, "u.toml")
+    assert pickups_per_day(mason, away)["phone"] < pickups_per_day(mason, device_use())["phone"]
+    draw = mason.draw
+    mason.context = "home.living_room"
+    for _ in range(50):
+        assert all(d.type != "phone" for d in screens_at_hand(mason, away, draw))
+    seen = {d.type for _ in range(50) for d in screens_at_hand(mason, device_use(), draw)}
+    assert "phone" in seen and "tablet" in seen, "at the shipped shares both turn up on the couch"
+
+
+def test_a_quick_look_dwell_is_optional_and_bounded() -> None:
+    assert categories()["retail"].quick_look_dwell > 0, "retail quick looks stay a while"
+    assert categories()["media"].quick_look_dwell == 0.0, "no quick looks, no dwell"
+    data: dict[str, Any] = copy.deepcopy(load_toml(BRANDS))
+    data["categories"]["retail"]["quick_look_dwell"] = {"value": 50.0, "remark": "x"}
+    with pytest.raises(
+        ConfigError,
+        match=r"b\.toml: categories\.retail\.quick_look_dwell\.value: expected a number between",
+    ):
+        parse_categories(data, "b.toml")

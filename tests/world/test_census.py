@@ -68,6 +68,29 @@ def test_band_rates_that_cannot_average_to_the_published_total_fail() -> None:
     assert "got 0.6" in text
 
 
+def test_band_rates_must_average_to_the_total_over_the_adults_age_mix() -> None:
+    census = load_census()
+    mix = census.ownership.age_mix["US"]
+    assert abs(sum(mix.values()) - 1.0) < 1e-9 and "teen" not in mix
+    phone = sum(share * census.ownership.rates["US"]["phone"][band] for band, share in mix.items())
+    assert abs(phone - 0.91) <= 0.01  # Pew's 91%: its age profile over the ACS mix
+    doc = ownership_doc()
+    doc["US"]["phone"]["rates"]["65+"] = 0.4  # inside [low, high] of the bands, but too low
+    doc["age_mix"]["US"]["30-49"] = 0.5
+    with pytest.raises(ConfigError) as excinfo:
+        parse_ownership(doc, "ownership.toml")
+    text = problems(excinfo)
+    assert "ownership.toml: age_mix.US: expected shares that sum to 1, got 1.17" in text
+    doc = ownership_doc()
+    doc["US"]["phone"]["rates"]["65+"] = 0.4
+    with pytest.raises(ConfigError) as excinfo:
+        parse_ownership(doc, "ownership.toml")
+    assert (
+        "ownership.toml: US.phone.total: expected the band rates averaged over age_mix.US"
+        " (0.832), within 0.01, got 0.91"
+    ) in problems(excinfo)
+
+
 def test_a_missing_band_and_a_borrowed_table_that_does_not_exist_fail() -> None:
     doc = ownership_doc()
     del doc["US"]["tablet"]["rates"]["teen"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +62,22 @@ def test_a_stay_in_the_living_room_with_the_speaker_has_audio_to_its_end() -> No
     kitchen = block("home.kitchen", {"speaker": 0.5, "tablet": 0.5})
     reading = block("home.living_room", {"tablet": 1.0})
     listening = block("home.living_room", {"speaker": 0.3, "tablet": 0.7})
-    settle(world, first, kitchen, 3600.0)
-    assert total_audio(world) == 0, "the kitchen is passed through: its audio comes from requests"
-    settle(world, first, reading, 3600.0)
+    weekday, weekend = a_weekday_and_a_weekend_day(world)
+    settle(world, first, kitchen, 3600.0, weekday)
+    assert total_audio(world) == 0, "a weekday kitchen is passed through: audio from requests"
+    settle(world, first, reading, 3600.0, weekday)
     assert total_audio(world) == 0, "no speaker in this stay's use table: no audio"
-    settle(world, first, listening, 3600.0)
+    settle(world, first, listening, 3600.0, weekday)
     assert total_audio(world) == 3600
+    first.menus.clear()
+    world.env.run(until=7200.0)
+    settle(world, first, kitchen, 10800.0, weekend)
+    assert total_audio(world) == 3600 + 3600, "the long weekend breakfast has the radio on"
+
+
+def a_weekday_and_a_weekend_day(world: World) -> tuple[int, int]:
+    weekdays = [(world.scenario.start + timedelta(days=d)).weekday() for d in range(7)]
+    return weekdays.index(0), weekdays.index(5)
 
 
 def test_home_audio_draws_from_its_own_stream_so_nothing_else_moves() -> None:

@@ -84,6 +84,20 @@ def test_the_drawn_population_owns_by_published_rate_not_by_persona_list(world: 
     assert teens and not any(d.type == "car" for p in teens for d in p.devices)
 
 
+def test_the_drawn_us_adults_have_the_age_mix_the_surveys_weight_to() -> None:
+    """Pew's total is its age-band rates over the ACS age mix: the population must have that mix.
+
+    With the mix wrong, every band rate right still adds up to another total
+    (30-49-year-olds at 47% of adults made the smartphone share 92% against 91%).
+    """
+    census = load_census()
+    people = population(4000, seed=5).people()
+    adults = [p for p in people if p.country == "US" and p.age >= 18]
+    bands = Counter(census.ownership.band(p.age) for p in adults)
+    for band, share in census.ownership.age_mix["US"].items():
+        assert abs(bands[band] / len(adults) - share) < 0.04, band
+
+
 def test_household_devices_are_drawn_once_and_shared_by_the_members_who_use_them(
     world: World,
 ) -> None:

@@ -11,12 +11,16 @@ import pytest
 
 from sim.engine.engine import Engine
 from sim.engine.messaging import Delivery, build_messaging
+from sim.errors import ConfigError
 from sim.runner import Run
 from sim.world import reactions
 from sim.world.catalog import Product
+from sim.world.census import DATA
 from sim.world.places import CONTEXTS
+from sim.world.reaction_data import parse_reactions
 from sim.world.reactions import MessagingLoop, attach
 from sim.world.scenario import load_scenario
+from sim.world.schema import load_toml
 from sim.world.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +101,53 @@ def test_annoyance_leads_to_opt_outs() -> None:
     assert loop.tally.opt_outs >= 1
     assert loop.moods[mason.id].annoyance > 1.0
     assert mason.opt_in["push"] is False
+
+
+def test_an_email_reaching_a_sleeper_waits_in_the_inbox_until_they_are_up() -> None:
+    loop = loop_for()
+    mason = next(loop.world.people())
+    env = loop.world.env
+    woke: list[float] = []
+
+    def read() -> Any:
+        yield from loop.until_awake(mason)
+        woke.append(env.now)
+
+    def wake_at(seconds: float) -> Any:
+        yield env.timeout(seconds)
+        mason.context = "home.kitchen"
+
+    mason.context = "home.sleep"
+    env.process(read())
+    env.process(wake_at(3 * 3600.0))
+    env.run(until=86_400.0)
+    assert woke and 3 * 3600.0 <= woke[0] <= 3 * 3600.0 + reactions.INBOX_LOOK
+    mason.context = "home.living_room"  # awake: read at once
+    env.process(read())
+    env.run(until=2 * 86_400.0)
+    assert woke[1] == 86_400.0
+
+
+def test_a_waiting_cart_lifts_the_open_of_its_reminder_more_than_the_click() -> None:
+    loop = loop_for()
+    mason = next(loop.world.people())
+    phone = mason.devices_of("phone")[0]
+    mason.context = "home.living_room"
+    mood = loop.moods[mason.id]
+    reminder = delivery(phone.id, "phone", "email", "cart")
+    assert loop.topic_of(mason, "cart") == "cart_gone"
+    gone = loop.open_chance(mason, phone, CONTEXTS[mason.context], reminder, mood)
+    mason.journey.cart = [Product("p1", "Mug", "kitchen", 12.0)]
+    assert loop.topic_of(mason, "cart") == "cart_waiting"
+    waiting = loop.open_chance(mason, phone, CONTEXTS[mason.context], reminder, mood)
+    odds = reactions.ODDS
+    lift = odds.relevance["cart_waiting"] / odds.relevance["cart_gone"]
+    assert waiting == pytest.approx(gone * lift)
+    assert odds.relevance["cart_waiting"] > odds.click_relevance["cart_waiting"] > 1.0
+    data = load_toml(DATA / "reactions.toml")
+    data["click_relevance"]["cart_waitng"] = 2.0
+    with pytest.raises(ConfigError, match=r"r\.toml: click_relevance\.cart_waitng"):
+        parse_reactions(data, "r.toml")
 
 
 def test_reactions_emit_segment_events() -> None:

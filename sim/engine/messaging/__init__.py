@@ -34,10 +34,11 @@ def build_messaging(
     """
     if not campaigns and not journeys:
         return None
-    policy = parse_programme(programme, where.removesuffix(": campaigns")) if programme else None
+    scenario = where.removesuffix(": campaigns")  # the file, for what is not a campaign
+    policy = parse_programme(programme, scenario) if programme else None
     segments = policy.segments if policy is not None else {}
     parsed = parse_campaigns(campaigns, where, segments)
     names = {c.name for c in parsed}
-    paths = parse_journeys(journeys or [], where.removesuffix(": campaigns"), names, segments)
+    paths = parse_journeys(journeys or [], scenario, names, segments)
     check_templates([*parsed, *(c for j in paths for c in j.campaigns)], where)
-    return Messenger(parsed, where, paths, policy)
+    return Messenger(parsed, scenario, paths, policy)

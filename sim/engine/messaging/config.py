@@ -11,7 +11,7 @@ each naming the file, the campaign and the key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -199,6 +199,22 @@ class _Check(Problems):
             self.fail(f"caps.{key}", "a whole number >= 1 (a cap of zero would never send)", value)
             return default
         return value
+
+    def unknown_keys(self, raw: dict[str, Any], keys: frozenset[str]) -> None:
+        for key in raw:
+            if key not in keys:
+                self.fail(key, f"one of {sorted(keys)}", key)
+
+    def exits(self, raw: dict[str, Any]) -> tuple[str, ...]:
+        """``exit``: the events that take a profile out, one name or a list of them."""
+        exits = raw.get("exit", [])
+        return tuple(self.event(e, "exit") for e in (exits if isinstance(exits, list) else [exits]))
+
+    def reentry(self, raw: dict[str, Any]) -> float | None:
+        """``reentry_hours`` in seconds; ``None`` (never again) when the key is absent."""
+        if "reentry_hours" not in raw:
+            return None
+        return self.number(raw, "reentry_hours", 0.0, 0.0) * 3600.0
 
     def event(self, value: object, key: str) -> str:
         if not isinstance(value, str) or value not in KNOWN_EVENTS:
@@ -434,24 +450,19 @@ def parse_campaign(
     segments: Mapping[str, Rule] | None = None,
 ) -> Campaign | None:
     """One ``[[campaigns]]`` table; problems are appended, not raised."""
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: campaigns[{index}]: expected a table, got {raw!r}")
+    opened = open_item(raw, "campaigns", index, where, problems)
+    if opened is None:
         return None
+    check, raw = opened
     name = raw.get("name")
-    label = f"campaigns[{index}]" + (f" ({name})" if isinstance(name, str) else "")
-    check = _Check(where, label, problems)
     if not isinstance(name, str) or not name:
         check.fail("name", "a campaign name", name)
-    for key in raw:
-        if key not in CAMPAIGN_KEYS:
-            check.fail(key, f"one of {sorted(CAMPAIGN_KEYS)}", key)
+    check.unknown_keys(raw, CAMPAIGN_KEYS)
     channels = check.names(raw.get("channels", ["push", "email"]), "channels", CHANNELS)
     policy = raw.get("channel_policy", "best_engaged")
     if policy not in POLICIES:
         check.fail("channel_policy", f"one of {list(POLICIES)}", policy)
     message = _message(check, check.table(raw, "message"), "message", None)
-    exits = raw.get("exit", [])
-    exits = exits if isinstance(exits, list) else [exits]
     return Campaign(
         name=str(name),
         trigger=_trigger(check, raw),
@@ -463,14 +474,31 @@ def parse_campaign(
         variants=_variants(check, raw, message, channels),
         caps=_caps(check, raw),
         quiet=_quiet(check, raw),
-        exit=tuple(check.event(e, "exit") for e in exits),
+        exit=check.exits(raw),
         expires=check.number(raw, "expires_hours", 0.1, 24.0) * 3600.0,
-        reentry=(
-            check.number(raw, "reentry_hours", 0.0, 0.0) * 3600.0
-            if "reentry_hours" in raw
-            else None
-        ),
+        reentry=check.reentry(raw),
     )
+
+
+def open_item(
+    raw: object, table: str, index: int, where: str, problems: list[str]
+) -> tuple[_Check, dict[str, Any]] | None:
+    """Item ``index`` of ``[[table]]`` with its checker, labelled ``table[index] (name)``;
+    ``None`` and a problem when it is not a table."""
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: {table}[{index}]: expected a table, got {raw!r}")
+        return None
+    name = raw.get("name")
+    label = f"{table}[{index}]" + (f" ({name})" if isinstance(name, str) else "")
+    return _Check(where, label, problems), raw
+
+
+def repeated_names(names: list[str], where: str, table: str) -> list[str]:
+    """A problem for every name two items of ``[[table]]`` share, in name order."""
+    return [
+        f"{where}: {table}: expected unique names, got {name!r} twice"
+        for name in sorted({n for n in names if names.count(n) > 1})
+    ]
 
 
 def parse_campaigns(
@@ -479,21 +507,26 @@ def parse_campaigns(
     """Every campaign, or a :class:`ConfigError` listing every problem in every one."""
     problems: list[str] = []
     out = [parse_campaign(raw, i, where, problems, segments) for i, raw in enumerate(items)]
-    names = [c.name for c in out if c is not None]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"{where}: campaigns: expected unique names, got {name!r} twice")
+    problems += repeated_names([c.name for c in out if c is not None], where, "campaigns")
     if problems:
         raise ConfigError(problems)
     return [c for c in out if c is not None]
 
 
-def check_start(campaigns: list[Campaign], start: datetime, where: str) -> None:
-    """A one-off trigger before the scenario starts would never fire: say so."""
-    problems = [
-        f"{where}: campaign {c.name}: trigger.at: expected a moment at or after the scenario"
-        f" start {start.isoformat()}, got {c.trigger.at.isoformat()}"
-        for c in campaigns
-        if c.trigger.at is not None and c.trigger.at < start
-    ]
-    if problems:
-        raise ConfigError(problems)
+def check_start(
+    start: datetime, where: str, moments: Iterable[tuple[str, datetime | None]]
+) -> None:
+    """A one-off moment before the scenario starts would never fire: say so, for every one.
+
+    ``moments`` pairs each item's key (``campaigns (cart).trigger.at``,
+    ``journeys (winback).entry.at``) with its moment, or ``None`` when it has none.
+    """
+    found = Problems(where)
+    for key, at in moments:
+        if at is not None and at < start:
+            found.say(
+                key,
+                f"expected a moment at or after the scenario start {start.isoformat()},"
+                f" got {at.isoformat()}",
+            )
+    found.raise_if_any()

@@ -50,6 +50,8 @@ from sim.engine.messaging.config import (
     _message,
     _moment,
     _quiet,
+    open_item,
+    repeated_names,
 )
 from sim.engine.messaging.events import TRAITS
 from sim.engine.messaging.programme import ProgrammeCap, parse_caps
@@ -607,18 +609,15 @@ def parse_journey(
     segments: Mapping[str, Rule] | None = None,
 ) -> Journey | None:
     """One ``[[journeys]]`` table; problems are appended, not raised."""
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: journeys[{index}]: expected a table, got {raw!r}")
+    opened = open_item(raw, "journeys", index, where, problems)
+    if opened is None:
         return None
+    check, raw = opened
     name = raw.get("name")
-    label = f"journeys[{index}]" + (f" ({name})" if isinstance(name, str) else "")
-    check = _Check(where, label, problems)
     if not isinstance(name, str) or not name or "/" in name:
         check.fail("name", "a journey name (no '/')", name)
         name = f"journey{index}"
-    for key in raw:
-        if key not in JOURNEY_KEYS:
-            check.fail(key, f"one of {sorted(JOURNEY_KEYS)}", key)
+    check.unknown_keys(raw, JOURNEY_KEYS)
     segments = segments or {}
     steps, campaigns, order = _steps(check, raw, name, segments)
     start = raw.get("start", order[0] if order else "")
@@ -626,22 +625,16 @@ def parse_journey(
         check.fail("start", "the id of a step in this journey", start)
         start = order[0] if order else ""
     _graph(check, steps, start, order)
-    exits = raw.get("exit", [])
-    exits = exits if isinstance(exits, list) else [exits]
     entry = _entry(check, raw, name, segments)
     return Journey(
         name=name,
         entry=entry,
         audience=_audience(check, raw, segments),
         goal=_goal(check, raw),
-        exit=tuple(check.event(e, "exit") for e in exits),
+        exit=check.exits(raw),
         exit_on_goal=bool(raw.get("exit_on_goal", True)),
         exit_on_opt_out=bool(raw.get("exit_on_opt_out", True)),
-        reentry=(
-            check.number(raw, "reentry_hours", 0.0, 0.0) * 3600.0
-            if "reentry_hours" in raw
-            else None
-        ),
+        reentry=check.reentry(raw),
         start=start,
         steps=steps,
         campaigns=tuple(campaigns),
@@ -659,9 +652,7 @@ def parse_journeys(
     """Every journey, or a :class:`ConfigError` listing every problem in every one."""
     problems: list[str] = []
     out = [parse_journey(raw, i, where, problems, segments) for i, raw in enumerate(items)]
-    names = [j.name for j in out if j is not None]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"{where}: journeys: expected unique names, got {name!r} twice")
+    problems += repeated_names([j.name for j in out if j is not None], where, "journeys")
     for journey in (j for j in out if j is not None):
         for campaign in journey.campaigns:
             if campaign.name in campaign_names:
@@ -672,15 +663,3 @@ def parse_journeys(
     if problems:
         raise ConfigError(problems)
     return [j for j in out if j is not None]
-
-
-def check_journey_start(journeys: list[Journey], start: datetime, where: str) -> None:
-    """A one-off entry before the scenario starts would never fire: say so."""
-    problems = [
-        f"{where}: journey {j.name}: entry.at: expected a moment at or after the scenario"
-        f" start {start.isoformat()}, got {j.entry.at.isoformat()}"
-        for j in journeys
-        if j.entry.at is not None and j.entry.at < start
-    ]
-    if problems:
-        raise ConfigError(problems)

@@ -25,7 +25,7 @@ from sim.engine.messaging.channels import CHANNEL_DEVICES, VISUAL, Choice, choos
 from sim.engine.messaging.clock import HOUR, MessageClock
 from sim.engine.messaging.config import Campaign, Variant, check_start
 from sim.engine.messaging.content import render
-from sim.engine.messaging.journeys import Journey, check_journey_start
+from sim.engine.messaging.journeys import Journey
 from sim.engine.messaging.profiles import Exposure, ProfileBook, ProfileCard
 from sim.engine.messaging.programme import Programme, ProgrammeCap, horizon
 from sim.engine.messaging.rules import tallies
@@ -97,11 +97,11 @@ class Messenger:
     def __init__(
         self,
         campaigns: list[Campaign],
-        where: str = "campaigns",
+        where: str = "scenario",
         journeys: list[Journey] | None = None,
         programme: Programme | None = None,
     ) -> None:
-        self.where = where
+        self.where = where  # the scenario file, first in every problem bind_start finds
         self.programme = programme or Programme()
         journeys = journeys or []
         campaigns = campaigns + [c for j in journeys for c in j.campaigns]
@@ -155,13 +155,23 @@ class Messenger:
             self.walker.schedule_moments()
 
     def bind_start(self, start: datetime) -> None:
-        """Tie ``tick`` seconds to the calendar; checks one-off triggers are not in the past."""
-        check_start(list(self.campaigns.values()), start, self.where)
+        """Tie ``tick`` seconds to the calendar; checks one-off moments are not in the past."""
+        journeys = self.walker.journeys.values() if self.walker is not None else ()
+        check_start(
+            start,
+            self.where,
+            [
+                *(
+                    (f"campaigns ({c.name}).trigger.at", c.trigger.at)
+                    for c in self.campaigns.values()
+                ),
+                *((f"journeys ({j.name}).entry.at", j.entry.at) for j in journeys),
+            ],
+        )
         self.clock = MessageClock(start)
         self.book.clock = self.clock
         self._schedule_moments()
         if self.walker is not None:
-            check_journey_start(list(self.walker.journeys.values()), start, self.where)
             self.walker.schedule_moments()
 
     def _schedule_moments(self) -> None:

@@ -8,7 +8,9 @@ the dot is what the simulated people did, green inside the band (strict
 ``within``), amber outside it but with its 95% sampling interval (the thin
 black whisker) overlapping the band (``consistent``: a miss no larger than the
 run's own sampling noise), red outside both. A dot on the dashed line at 1
-equals the published figure.
+equals the published figure. A row whose free parameter was set so it lands
+(``fitted``, calibration rather than validation) is labelled with a marker
+and names its knob at the right edge.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from sim.report.figures.style import BAD, GOOD, empty, new_figure, tidy
 NOISE = "#ef8f00"  # amber: outside the band, but consistent with it at the run"s sample size
 
 FLOOR = 0.05  # ratios below this (a zero measured where something was published) sit at the edge
+FITTED = "⚙"  # the label's marker of a fitted row (a gear: a knob was turned to land it)
+
+
+def label(row: dict[str, Any]) -> str:
+    """The row's name, with the fitted marker when a free parameter was set to land it."""
+    return f"{FITTED} {row['name']}" if row.get("fitted") else str(row["name"])
 
 
 def ratio(value: float, published: float) -> float:
@@ -41,6 +49,17 @@ def realism_figure(rows: list[dict[str, Any]]) -> Figure:
         return figure
     positions = np.arange(len(rows))[::-1]
     for y, row in zip(positions, rows, strict=True):
+        if row.get("fitted"):
+            axes.annotate(
+                f"fitted: {row['fitted']}",
+                (1.0, y),
+                xycoords=("axes fraction", "data"),
+                xytext=(-4, -3),
+                textcoords="offset points",
+                ha="right",
+                fontsize=6,
+                color="#777777",
+            )
         published = float(row["published"])
         low, high = ratio(float(row["low"]), published), ratio(float(row["high"]), published)
         axes.plot([low, high], [y, y], color="#bdbdbd", lw=7, solid_capstyle="butt")
@@ -65,14 +84,15 @@ def realism_figure(rows: list[dict[str, Any]]) -> Figure:
     axes.axvline(1.0, color="#555555", ls="--", lw=1)
     axes.set_xscale("log")
     axes.set_xlim(FLOOR * 0.8, 20)
-    axes.set_yticks(positions, [str(r["name"]) for r in rows], fontsize=8)
+    axes.set_yticks(positions, [label(r) for r in rows], fontsize=8)
     axes.set_ylim(-0.7, len(rows) - 0.3)
     axes.set_xlabel("simulated ÷ published (log); grey: the source's band; dashed: published")
     within = sum(1 for r in rows if r.get("within"))
     consistent = sum(1 for r in rows if r.get("within") or r.get("consistent"))
+    fitted = sum(1 for r in rows if r.get("fitted"))
     axes.set_title(
         f"Simulated vs published: {within} of {len(rows)} rows within band"
-        f" ({consistent} within or consistent with it at 95%)",
+        f" ({consistent} within or consistent with it at 95%; {FITTED} {fitted} fitted)",
         loc="left",
     )
     tidy(axes)
