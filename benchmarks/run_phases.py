@@ -2,11 +2,12 @@
 
     .venv/bin/python -m benchmarks.run_phases --persons 100000 --days 1 --workers 2 [--batch N]
 
-Runs ``hopsim run``'s own :class:`Run` in this process, timing its phases:
-``simulate`` (shards built and driven through every day, their results
-back), ``absorb`` (one graph from every shard's graph), ``finalize`` (the
-batch rules over everyone), ``profiles`` (the stitched profiles as rows),
-and the rest of the run (trace merge wait, tables, scores, summary). A
+Runs ``hopsim run``'s own :class:`Run` in this process, timing the phases it
+names (``Run.phase``): ``simulate`` (shards built and driven through every
+day, their results back), then the runner's tail (``absorb``: one graph
+from every shard's graph, ``finalize``: the batch rules over everyone,
+tables, scores, journey metrics), each in wall time and in CPU seconds of
+the runner and of its other processes (workers, trace merge). A
 thread samples the resident memory of this process and its children every
 0.2 s and keeps the peak seen during each phase: the sum of resident sizes
 (as the progress bar shows it; pages a forked process still shares with
@@ -22,29 +23,33 @@ benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
 
 import psutil
 
-from sim.engine.engine import load_identity_config
-from sim.engine.identity import GraphStats, IdentityGraph
 from sim.runner import Run
 from sim.runner.resources import tree_rss
-from sim.runner.shard import Progress, ShardResult
-from sim.runner.workers import BATCH_PERSONS, Deal
+from sim.runner.workers import BATCH_PERSONS
 from sim.world.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 class Watch:
-    """Wall time and peak resident memory (all processes) of named phases."""
+    """Wall time, CPU seconds and peak resident memory (all processes) of named phases.
+
+    CPU is split by process: the runner's own (``getrusage`` of this process,
+    the sampling thread included) and its children's (workers and the trace
+    merge, alive or reaped). On a machine shared with other work, wall time
+    says more about the load than the code; CPU seconds per phase compare.
+    """
 
     def __init__(self, pss: bool = False) -> None:
         self.phase = "start"
@@ -52,6 +57,9 @@ class Watch:
         self.peaks: dict[str, int] = {}
         self.pss: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
+        self.runner_cpu: dict[str, float] = {}
+        self.children_cpu: dict[str, float] = {}
+        self.order: list[str] = []
         self.running = True
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
@@ -66,12 +74,37 @@ class Watch:
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
         previous, self.phase = self.phase, name
-        started = time.perf_counter()
+        if name not in self.order:
+            self.order.append(name)
+        started, runner, children = time.perf_counter(), runner_cpu(), children_cpu()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+            spent = runner_cpu() - runner
+            self.runner_cpu[name] = self.runner_cpu.get(name, 0.0) + spent
+            spent = children_cpu() - children
+            self.children_cpu[name] = self.children_cpu.get(name, 0.0) + spent
             self.phase = previous
+
+
+def runner_cpu() -> float:
+    """User + system CPU seconds of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of this process's children so far, alive and reaped."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def tree_pss() -> int:
@@ -91,23 +124,12 @@ def tree_pss() -> int:
 
 
 class TimedRun(Run):
-    """A ``Run`` whose simulation and identity phases are timed (same outputs)."""
+    """A ``Run`` whose phases are timed (same outputs)."""
 
     watch: Watch
 
-    def _simulate(self, parts: Path, plan: Deal, progress: Progress | None) -> list[ShardResult]:
-        with self.watch("simulate"):
-            return super()._simulate(parts, plan, progress)
-
-    def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], GraphStats]:
-        config = load_identity_config(dict(self.scenario.identity))
-        with self.watch("absorb"):
-            parts = [s.identity for s in shards if s.identity is not None]
-            graph = IdentityGraph.absorb(parts, config)
-        with self.watch("finalize"):
-            graph.finalize()
-        with self.watch("profiles"):
-            return [p.as_json() for p in graph.profiles()], graph.stats()
+    def phase(self, name: str) -> AbstractContextManager[None]:
+        return self.watch(name)
 
 
 def main() -> None:
@@ -129,17 +151,26 @@ def main() -> None:
             summary = run.execute()
         watch.running = False
     total = watch.seconds["run"]
-    inner = sum(v for k, v in watch.seconds.items() if k != "run")
-    watch.seconds["rest"] = total - inner
+    for table in (watch.seconds, watch.runner_cpu, watch.children_cpu):
+        table["rest"] = table["run"] - sum(v for k, v in table.items() if k != "run")
+    cpu = watch.runner_cpu["run"] + watch.children_cpu["run"]
     print(f"{summary['persons']:,} persons x {args.days} day(s), {summary['events']:,} events, "
-          f"--workers {args.workers}: {total:.1f} s, "
+          f"--workers {args.workers}: {total:.1f} s, CPU {cpu:.1f} s "
+          f"(runner {watch.runner_cpu['run']:.1f} s), "
           f"{summary['persons'] * args.days / total:,.0f} person-days/s, "
-          f"batch {args.batch:,} persons")  # fmt: skip
-    for name in ("simulate", "absorb", "finalize", "profiles", "rest"):
+          f"batch {args.batch:,} persons, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"  {'phase':<16} {'wall':>8} {'runner CPU':>11} {'others CPU':>11} "
+          f"{'peak RSS':>9} {'PSS':>8}")  # fmt: skip
+    for name in [n for n in watch.order if n != "run"] + ["rest"]:
         peak = watch.peaks.get("run" if name == "rest" else name, 0) / 2**30
         pss = watch.pss.get("run" if name == "rest" else name, 0) / 2**30
-        print(f"  {name:<9} {watch.seconds.get(name, 0.0):8.1f} s   "
-              f"peak RSS {peak:5.2f} GB   PSS {pss:5.2f} GB")  # fmt: skip
+        print(f"  {name:<16} {watch.seconds.get(name, 0.0):7.1f}s "
+              f"{watch.runner_cpu.get(name, 0.0):10.1f}s {watch.children_cpu.get(name, 0.0):10.1f}s "
+              f"{peak:6.2f} GB {pss:5.2f} GB")  # fmt: skip
+    tail = [n for n in watch.order if n not in ("run", "simulate")] + ["rest"]
+    print(f"  tail (after simulate): {sum(watch.seconds[n] for n in tail):.1f} s wall, "
+          f"runner CPU {sum(watch.runner_cpu[n] for n in tail):.1f} s, "
+          f"others CPU {sum(watch.children_cpu[n] for n in tail):.1f} s")  # fmt: skip
     print(f"  peak, whole run: RSS {max(watch.peaks.values()) / 2**30:.2f} GB, "
           f"PSS {max(watch.pss.values()) / 2**30:.2f} GB")  # fmt: skip
 

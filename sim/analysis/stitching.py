@@ -373,7 +373,13 @@ def score(
     profiles: Sequence[Profile | Mapping[str, Any]], truth_rows: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """The ``stitching`` block of ``summary.json``: person level first, household level beside."""
-    truth = read_truth(truth_rows)
+    return score_read(profiles, read_truth(truth_rows))
+
+
+def score_read(
+    profiles: Sequence[Profile | Mapping[str, Any]], truth: dict[str, Truth]
+) -> dict[str, Any]:
+    """:func:`score` with the truth already read (:func:`read_truth`, in the rows' order)."""
     rows = as_rows(profiles)
     full = placements(rows, strip_probabilistic=False)
     deterministic = placements(rows, strip_probabilistic=True)

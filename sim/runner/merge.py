@@ -1,81 +1,127 @@
-"""The trace merge: several workers' parts collated into the run's one trace.
+"""The merge: the run's second pair of hands for the shards' parts and everything read off the truth.
 
-One shard's files are the run's files already. Several are collated in the
-trace's one order (timestamp, then messageId) by a second process, while the
-runner finishes the identity graph: both cores work.
+The runner's tail has one step nobody can split: absorbing the shards'
+identity graphs and finalizing the one graph (docs/scale.md). The merge
+does the rest of the shards' work beside it, on the other core:
+
+1. while the runner absorbs and finalizes: collate the shards' parts into
+   the run's trace (timestamp, then messageId), context log and row tables
+   (:mod:`sim.runner.tables`), count the realism rows about the population
+   from the tables, and read the truth for the stitching score;
+2. once the runner has written the profiles and messages: score the
+   stitching (and what it cost the messaging) against that truth, while the
+   runner reads the finished folder for the journey metrics.
+
+With one shard it is all done in the runner's process, in the same order:
+the one shard's trace and context log are the run's files already. With
+several, by a second process, forked before the shards run, while the
+runner is small, and waiting to be told the parts (:meth:`Merge.begin`):
+forked later, it would start as a copy of everything the runner then holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import signal
+import traceback
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
+from sim.analysis.realism_people import people_figures
+from sim.analysis.stitch_costs import stitching_costs
+from sim.analysis.stitching import Truth, read_truth, score_read
 from sim.errors import HopsimError
 from sim.runner.shard import ShardResult
-from sim.runner.workers import process_context
+from sim.runner.tables import PEOPLE, TRUTH, merge_tables
+from sim.runner.workers import WorkerFailed, process_context
 from sim.trace.parts import merge_minutes
 from sim.trace.reader import read_jsonl
 from sim.trace.sink import context_key
 from sim.trace.writer import JsonlGzWriter, write_jsonl_gz
 
 MERGE_THREADS = 2  # gzip blocks compressed side by side once the runner's own work is done
+PROFILES = "profiles.jsonl"
+MESSAGES = "messages.jsonl"
 
 
-class TraceMerge:
-    """``trace.jsonl.gz`` and ``contexts.jsonl.gz``, merged by a second process.
+@dataclass(frozen=True)
+class Scores:
+    """What the merge reads off the truth once the profiles are written."""
 
-    One shard's files are the run's files already. Several are collated (the
-    trace from its parts, :mod:`sim.trace.parts`) and compressed in another
-    process while the runner finishes the identity graph: both cores work.
-    That process is forked before the shards run, while the runner is small,
-    and waits to be told the parts (:meth:`begin`): forked later, it would
-    start as a copy of everything the runner then holds.
-    """
+    stitching: dict[str, Any]
+    costs: dict[str, int] | None
+    """``messaging``'s stitching costs (:mod:`sim.analysis.stitch_costs`), when asked for."""
+
+
+class Merge:
+    """``trace.jsonl.gz``, ``contexts.jsonl.gz``, the row tables, and the scores read off them."""
 
     def __init__(self, out: Path, count: int) -> None:
         self.out = out
-        self.target = out / "trace.jsonl.gz"
         self.events = 0
+        self.population: list[dict[str, Any]] = []
+        """The realism rows about the population, once :meth:`wait` returned."""
+        self.truth: dict[str, Truth] = {}
+        self.costs = False
         self.process: BaseProcess | None = None
         if count == 1:
             return
         context = process_context()
         self.receive, send = context.Pipe(duplex=False)
         listen, self.order = context.Pipe(duplex=False)
-        args = (listen, self.target, out / "contexts.jsonl.gz", send)
-        self.process = context.Process(target=_write_merged, args=args, daemon=True)
+        self.process = context.Process(target=_merge, args=(listen, out, send), daemon=True)
         self.process.start()
         send.close()
         listen.close()
 
     def begin(self, shards: list[ShardResult]) -> None:
-        """Start on the finished shards' files (one shard's are moved to their names)."""
+        """Start on the finished shards' parts (one shard's are the run's files at once)."""
         contexts = [s.contexts for s in shards if s.contexts is not None]
+        tables = [s.tables for s in shards]
         if self.process is None:
             self.events = shards[0].events
-            shards[0].trace.replace(self.target)
+            shards[0].trace.replace(self.out / "trace.jsonl.gz")
             for path in contexts:
                 path.replace(self.out / "contexts.jsonl.gz")
+            self.population = _tables(self.out, tables)
+            self.truth = _truth(self.out)
             return
-        self.order.send(([s.trace for s in shards], contexts))
-        self.order.close()
+        self.order.send(([s.trace for s in shards], contexts, tables))
 
     def wait(self) -> int:
-        """How many events the trace holds, once it is complete on disk."""
+        """How many events the trace holds, once it and the row tables are complete on disk."""
+        if self.process is not None:
+            self.events, self.population = self._answer()
+        return self.events
+
+    def ask_scores(self, costs: bool) -> None:
+        """Score the profiles and messages now written (``costs``: the messaging's costs too)."""
         if self.process is None:
-            return self.events
+            self.costs = costs
+            return
+        self.order.send(costs)
+        self.order.close()
+
+    def scores(self) -> Scores:
+        """The scores asked for with :meth:`ask_scores`."""
+        if self.process is None:
+            return _scores(self.out, self.truth, self.costs)
+        scores: Scores = self._answer()
+        self.process.join()
+        return scores
+
+    def _answer(self) -> Any:
         try:
-            written: int = self.receive.recv()
+            answer = self.receive.recv()
         except EOFError:
-            raise HopsimError(
-                f"{self.target}: the trace merge stopped before it finished"
-            ) from None
-        finally:
-            self.process.join()
-        return written
+            raise HopsimError(f"{self.out}: the merge stopped before it finished") from None
+        if isinstance(answer, WorkerFailed):
+            raise HopsimError(f"{self.out}: the merge failed:\n{answer.text}")
+        return answer
 
     def cancel(self) -> None:
         """Stop the merge process if it is still running (the run failed or was interrupted)."""
@@ -84,19 +130,54 @@ class TraceMerge:
             self.process.join()
 
 
-def _write_merged(
-    listen: Connection, target: Path, contexts_target: Path, done: Connection
-) -> None:
-    """The merge process: wait for the parts, collate them and the context logs, say how many."""
+def _tables(out: Path, tables: list[list[Path]]) -> list[dict[str, Any]]:
+    """Write the row tables; the realism rows about the population, counted off them."""
+    merge_tables(tables, out)
+    people = read_jsonl(out / PEOPLE.name)
+    return [f.as_row() for f in people_figures(people, read_jsonl(out / TRUTH.name))]
+
+
+def _truth(out: Path) -> dict[str, Truth]:
+    """The truth as the stitching score reads it, in the table's order."""
+    return read_truth(read_jsonl(out / TRUTH.name))
+
+
+def _scores(out: Path, truth: dict[str, Truth], costs: bool) -> Scores:
+    """The stitching score of ``profiles.jsonl``; with ``costs``, what it cost the messages."""
+    stitching = score_read(list(read_jsonl(out / PROFILES)), truth)
+    if not costs:
+        return Scores(stitching, None)
+    messages = out / MESSAGES
+    decisions = read_jsonl(messages) if messages.is_file() else iter(())
+    return Scores(stitching, stitching_costs(decisions, read_jsonl(out / TRUTH.name)))
+
+
+def _merge(listen: Connection, out: Path, done: Connection) -> None:
+    """The merge process: collate, count, read the truth; then score when told."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to answer (it stops us)
     try:
-        parts, contexts = listen.recv()
+        _collate_and_score(listen, out, done)
+    except Exception:  # handed to the runner, which raises it
+        with contextlib.suppress(OSError):
+            done.send(WorkerFailed(traceback.format_exc()))
+    finally:
+        done.close()
+
+
+def _collate_and_score(listen: Connection, out: Path, done: Connection) -> None:
+    try:
+        parts, contexts, tables = listen.recv()
     except EOFError:
         return  # the run ended before its shards did
-    with JsonlGzWriter(target, threads=MERGE_THREADS) as writer:
+    with JsonlGzWriter(out / "trace.jsonl.gz", threads=MERGE_THREADS) as writer:
         for lines in merge_minutes(parts):
             writer.write_lines(lines)
     rows = heapq.merge(*(read_jsonl(p) for p in contexts), key=context_key)
-    write_jsonl_gz(contexts_target, rows)
-    done.send(writer.count)
-    done.close()
+    write_jsonl_gz(out / "contexts.jsonl.gz", rows)
+    done.send((writer.count, _tables(out, tables)))
+    truth = _truth(out)  # while the runner finalizes, or reads the journey metrics
+    try:
+        costs: bool = listen.recv()
+    except EOFError:
+        return  # the runner stopped before it wrote the profiles
+    done.send(_scores(out, truth, costs))

@@ -1,7 +1,7 @@
 """Resident memory of a run: this process and every process it started.
 
 A run's memory is spread over processes: the runner, its worker processes
-(or a local cluster's), the trace merge. The figure that matters on a
+(or a local cluster's), the merge. The figure that matters on a
 machine is their sum, so that is the one measured here, for the progress
 bar and the benchmarks alike.
 """

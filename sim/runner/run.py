@@ -2,10 +2,10 @@
 
 Like Locust's Environment, a ``Run`` holds everything a run needs. It deals
 the households to worker shards (:mod:`sim.runner.shard`, driven a slice of
-a day at a time wherever they live: :mod:`sim.runner.workers`), merges their
-traces (:mod:`sim.runner.merge`) in the one total order of a trace
-(timestamp, then messageId), stitches the merged trace with the reference
-engine, scores it against the truth, and writes the run folder.
+a day at a time wherever they live: :mod:`sim.runner.workers`), absorbs
+their identity graphs into one and finalizes it, and writes the run folder;
+the merge (:mod:`sim.runner.merge`) collates the shards' traces and tables
+and scores the stitching against the truth beside it, on the other core.
 
 A run folder never holds a half-written file under a final name: every
 output is written into ``<out>/.partial/`` and moved to its name when the
@@ -19,6 +19,7 @@ import json
 import shutil
 import time
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,17 +29,14 @@ from sim.analysis.journey_metrics import run_folder_metrics
 from sim.analysis.metrics_config import metrics_config
 from sim.analysis.realism import Collected, figures, switch_rate
 from sim.analysis.realism_journey import metrics_figures
-from sim.analysis.realism_people import people_figures
-from sim.analysis.stitch_costs import stitching_costs
-from sim.analysis.stitching import score
 from sim.engine.engine import load_identity_config
 from sim.engine.identity import GraphStats, IdentityGraph
 from sim.runner.cluster import ClusterWorkers
-from sim.runner.merge import TraceMerge
+from sim.runner.merge import Merge
 from sim.runner.shard import Progress, ShardResult
 from sim.runner.workers import BATCH_PERSONS, Deal, LocalWorkers, Workers, deal, drive
 from sim.trace.clock import iso_ms
-from sim.trace.writer import write_jsonl, write_jsonl_gz
+from sim.trace.writer import write_jsonl
 from sim.world.journey import STAGES
 from sim.world.scenario import Scenario
 
@@ -88,35 +86,28 @@ class Run:
         parts.mkdir(exist_ok=True)
         started = time.perf_counter()
         plan = deal(self.scenario, self.workers, self.batch)
-        merge = TraceMerge(self.staging, plan.count)
+        merge = Merge(self.staging, plan.count)
         try:
-            shards = self._simulate(parts, plan, progress)
-            merge.begin(shards)
-            profiles, identity_stats = self._profiles(shards)
-            for shard in shards:
-                shard.identity = None  # the absorbed graph was made of them: let it go
-                shard.load_rows()
-            events = merge.wait()
+            with self.phase("simulate"):
+                shards = self._simulate(parts, plan, progress)
+            merge.begin(shards)  # trace, contexts, row tables, truth: the merge, beside finalize
+            identity_stats = self._identity(shards)
+            merge.ask_scores(any(s.messaging for s in shards))  # the merge scores the profiles
+            with self.phase("merge wait"):
+                events = merge.wait()
+            wall = time.perf_counter() - started
+            with self.phase("summary"):
+                self.summary = self._summary(shards, events, wall)
+                self.summary["realism"]["figures"] += merge.population
+            with self.phase("journey metrics"):  # while the merge scores the stitching
+                self.summary |= self.journey_metrics()
+            with self.phase("scores wait"):
+                scores = merge.scores()
         finally:
             merge.cancel()
-        wall = time.perf_counter() - started
-        truth = sorted((row for s in shards for row in s.truth), key=truth_order)
-        people = self._write_tables(shards, truth, profiles)
         shutil.rmtree(parts)
-        self.summary = self._summary(shards, events, wall)
-        self.summary["realism"]["figures"] += [f.as_row() for f in people_figures(people, truth)]
-        self.summary["stitching"] = stitching_summary(profiles, truth, identity_stats)
-        if any(s.messaging for s in shards):
-            self.summary["messaging"] = merge_counts([s.messaging for s in shards])
-            decisions = (r for s in shards for r in s.messages)  # issue 14: stitching's cost
-            self.summary["messaging"].update(stitching_costs(decisions, truth))
-            if "programme" in self.summary["messaging"]:  # counts merged; now the lift
-                share = float(self.scenario.programme.get("control_percent", 0))
-                programme = programme_summary(self.summary["messaging"]["programme"], share)
-                self.summary["messaging"]["programme"] = programme
-        if any(s.programs for s in shards):  # journeys: not the `journeys` touchpoint paths
-            self.summary["journey_programs"] = merge_counts([s.programs for s in shards])
-        self.summary |= self.journey_metrics()
+        self.summary["stitching"] = scores.stitching | {"engine": identity_stats}
+        self._messaging(shards, scores.costs)
         if self.scenario.brand == "retail":  # the bounce benchmarks are retail web shops'
             bounce = metrics_figures(self.summary["journey_metrics"])
             self.summary["realism"]["figures"] += [f.as_row() for f in bounce]
@@ -129,6 +120,30 @@ class Run:
         """The strategist's metrics (docs/metrics.md), from the tables just written."""
         start, days = self.scenario.start, self.scenario.days
         return {"journey_metrics": run_folder_metrics(self.staging, start, days, self.metrics)}
+
+    def _identity(self, shards: list[ShardResult]) -> GraphStats:
+        """The stitched profiles written, from every shard's graph; the graph's counts."""
+        profiles, identity_stats = self._profiles(shards)
+        for shard in shards:
+            shard.identity = None  # the absorbed graph was made of them: let it go
+        with self.phase("tables"):
+            self._write_tables(shards, profiles)
+        return identity_stats
+
+    def phase(self, name: str) -> AbstractContextManager[None]:
+        """A named step of the run (``benchmarks.run_phases`` times them; here, nothing)."""
+        return nullcontext()
+
+    def _messaging(self, shards: list[ShardResult], costs: dict[str, int] | None) -> None:
+        if any(s.messaging for s in shards):
+            self.summary["messaging"] = merge_counts([s.messaging for s in shards])
+            self.summary["messaging"].update(costs or {})  # issue 14: stitching's cost
+            if "programme" in self.summary["messaging"]:  # counts merged; now the lift
+                share = float(self.scenario.programme.get("control_percent", 0))
+                programme = programme_summary(self.summary["messaging"]["programme"], share)
+                self.summary["messaging"]["programme"] = programme
+        if any(s.programs for s in shards):  # journeys: not the `journeys` touchpoint paths
+            self.summary["journey_programs"] = merge_counts([s.programs for s in shards])
 
     def _simulate(self, parts: Path, plan: Deal, progress: Progress | None) -> list[ShardResult]:
         workers = self._workers(parts)
@@ -146,24 +161,20 @@ class Run:
     def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], GraphStats]:
         """One graph from every shard's graph, then the batch rules over all of it."""
         config = load_identity_config(dict(self.scenario.identity))
-        graph = IdentityGraph.absorb([s.identity for s in shards if s.identity is not None], config)
-        graph.finalize()
-        return [p.as_json() for p in graph.profiles()], graph.stats()
+        with self.phase("absorb"):
+            parts = [s.identity for s in shards if s.identity is not None]
+            graph = IdentityGraph.absorb(parts, config)
+        with self.phase("finalize"):
+            graph.finalize()
+        with self.phase("profiles"):
+            return [p.as_json() for p in graph.profiles()], graph.stats()
 
-    def _write_tables(
-        self, shards: list[ShardResult], truth: list[dict[str, Any]], profiles: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """Write the run's tables; hands back the people rows (the realism rows count them)."""
+    def _write_tables(self, shards: list[ShardResult], profiles: list[dict[str, Any]]) -> None:
+        """Write the tables the runner holds: profiles, messages, journey steps.
+
+        (Truth, people and journeys are the merge's: :mod:`sim.runner.tables`.)
+        """
         out = self.staging
-        write_jsonl_gz(out / "truth.jsonl.gz", truth)
-        people = sorted((r for s in shards for r in s.people), key=lambda r: r["person_id"])
-        write_jsonl(out / "people.jsonl", people)
-        write_jsonl(
-            out / "journeys.jsonl",
-            sorted(
-                (r for s in shards for r in s.journeys), key=lambda r: (r["at"], r["person_id"])
-            ),
-        )
         write_jsonl(out / "profiles.jsonl", profiles)
         if any(s.messages for s in shards):
             messages = sorted(
@@ -175,7 +186,6 @@ class Run:
             steps = (r for s in shards for r in s.journey_steps)
             order = sorted(steps, key=lambda r: (r["at"], r["profile_id"], r["run"]))
             write_jsonl(out / "journey_steps.jsonl", order)
-        return people
 
     def _summary(self, shards: list[ShardResult], events: int, wall: float) -> dict[str, Any]:
         tally = merge_counts([s.tallies for s in shards])
@@ -211,10 +221,6 @@ def publish(staging: Path, out: Path) -> None:
     staging.rmdir()
 
 
-def truth_order(row: dict[str, Any]) -> tuple[str, str]:
-    return row["household_id"], row["device_id"]
-
-
 def top_paths(journeys: list[dict[str, Any]], limit: int = 3) -> list[dict[str, Any]]:
     """The most common touchpoint trails that ended in an order."""
     counter = Counter(tuple(r["path"]) for r in journeys)
@@ -248,11 +254,3 @@ def realism_summary(
         "switch_by_day": switch["by_day"],
         "figures": [figure.as_row() for figure in figures(collected)],
     }
-
-
-def stitching_summary(
-    profiles: list[dict[str, Any]], truth: list[dict[str, Any]], identity_stats: GraphStats
-) -> dict[str, Any]:
-    result: dict[str, Any] = score(profiles, truth)
-    result["engine"] = identity_stats
-    return result

@@ -10,7 +10,6 @@ simulated it: the merged trace is the same for any number of workers.
 
 from __future__ import annotations
 
-import pickle
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from sim.engine.identity.shards import ShardIdentity
 from sim.engine.messaging import build_messaging
 from sim.runner.gc import fewer_collections
 from sim.runner.pool import FilePool
+from sim.runner.tables import write_parts
 from sim.trace.clock import DAY, iso_ms
 from sim.trace.events import SegmentEvent
 from sim.trace.sink import OrderedSink, TraceSink
@@ -67,9 +67,7 @@ class ShardResult:
     trace: Path
     events: int
     wall_seconds: float
-    truth: list[dict[str, Any]] = field(default_factory=list)
     contexts: Path | None = None
-    people: list[dict[str, Any]] = field(default_factory=list)
     journeys: list[dict[str, Any]] = field(default_factory=list)
     tallies: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
@@ -77,28 +75,9 @@ class ShardResult:
     journey_steps: list[dict[str, Any]] = field(default_factory=list)
     programs: dict[str, Any] = field(default_factory=dict)
     identity: ShardIdentity | None = None
-    rows: Path | None = None
-    """Where ``truth``, ``people`` and ``journeys`` wait on disk until :meth:`load_rows`."""
-
-    def spill_rows(self, path: Path) -> None:
-        """Put ``truth``, ``people`` and ``journeys`` in a file at ``path`` and let them go.
-
-        The runner needs them only after the identity graph is finalized;
-        held until then, they are most of what it holds per person.
-        """
-        with path.open("wb") as out:
-            pickle.dump((self.truth, self.people, self.journeys), out, pickle.HIGHEST_PROTOCOL)
-        self.truth, self.people, self.journeys = [], [], []
-        self.rows = path
-
-    def load_rows(self) -> None:
-        """Take back what :meth:`spill_rows` put on disk (and remove the file)."""
-        if self.rows is None:
-            return
-        with self.rows.open("rb") as rows:
-            self.truth, self.people, self.journeys = pickle.load(rows)
-        self.rows.unlink()
-        self.rows = None
+    tables: list[Path] = field(default_factory=list)
+    """The shard's truth, people and journey rows, sorted and encoded for the run's tables
+    (:mod:`sim.runner.tables`): the truth and people rows travel no other way."""
 
 
 class ContextLog:
@@ -232,11 +211,9 @@ class Shard:
         events = self.sink.close()
         truth = [device.truth(persona) for device, persona in world.devices()]
         self.contexts.finish(world.end)
-        result = ShardResult(
-            self.index, self.trace, events, 0.0, truth, self.contexts.sink.writer.path
-        )
+        result = ShardResult(self.index, self.trace, events, 0.0, self.contexts.sink.writer.path)
         named = {n.name for n in self.scenario.people if n.name}
-        result.people = [person_row(p, p.name in named) for p in world.people()]
+        people = [person_row(p, p.name in named) for p in world.people()]
         result.journeys = journey_rows(world)
         result.tallies = tallies(world)
         if self.loop is not None and self.messaging is not None:
@@ -245,14 +222,14 @@ class Shard:
             result.messaging = messaging_summary(
                 self.loop.tally, conversions, self.messaging, truth
             )
-            programme = programme_counts(self.messaging, truth, result.people)
+            programme = programme_counts(self.messaging, truth, people)
             if programme:  # a global control group: the whole programme's lift
                 result.messaging["programme"] = programme
             result.programs = journey_block(self.messaging, self.loop.tally, truth)
             result.journey_steps = self.messaging.journey_rows()
         result.identity = self.graph.export()
-        if self.count > 1:  # the runner holds many shards' results: rows wait on disk
-            result.spill_rows(self.trace.with_name(f"rows-{self.index}.pickle"))
+        rows = (truth, people, result.journeys)
+        result.tables = write_parts(self.trace.parent, self.index, rows)
         result.wall_seconds = time.perf_counter() - self.started
         return result
 
