@@ -375,6 +375,22 @@ def test_thin_profiles_fall_back_on_what_the_workspace_knew_yesterday() -> None:
     assert local == [15, 12]
 
 
+def test_the_workspace_hour_is_when_people_use_the_app_not_when_messages_went_out() -> None:
+    """Message opens cluster at a campaign's own send hour; counted for the workspace,
+    they made that hour every thin profile's "best" one (a lock-in whose winner
+    depended on the first day's sample, so on population size). Session starts only."""
+    engine, messenger = setup(STO | {"reentry_hours": 24})
+    household(engine, "u-2", "other", opens_at_utc=23.0, days=1)  # 3 opens, 18:00 New York
+    for k in range(2):  # two pushes tapped at 09:xx New York, day 0: 6 of engagement weight
+        engine.ingest(event("other", hours(14) + 60.0 * k, "Push Notification Tapped", user="u-2"))
+    granted(engine, "mine", hours(1), user="u-1")
+    engine.ingest(event("mine", hours(44), "Product Added", user="u-1"))  # 15:00 New York, day 1
+    sent = run_ticks(engine, hours(44), hours(72))
+    assert [messenger.clock.local_minute(d.at, "America/New_York") // 60 for d in sent] == [18]
+    assert messenger.book.workspace_hours[9] == 0.0
+    assert messenger.book.workspace_hours[18] == 3.0
+
+
 def test_the_roll_closes_one_day_and_keeps_later_learning_for_its_own_roll() -> None:
     engine, messenger = setup(STO)
     household(engine, "u-2", "other", opens_at_utc=23.0, days=2)
@@ -426,7 +442,7 @@ def test_a_households_decisions_do_not_depend_on_who_shares_its_worker() -> None
     assert decisions_of(together[1], "u-1", together[0]) == decisions_of(alone[1], "u-1", alone[0])
 
 
-def test_workspace_weights_are_halves_so_any_sum_order_gives_the_same_histogram() -> None:
+def test_engagement_weights_are_halves_so_any_sum_order_gives_the_same_hours() -> None:
     from sim.trace.vocabulary import ENGAGEMENT
 
     for _, weight in ENGAGEMENT.values():

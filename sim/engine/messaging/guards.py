@@ -3,8 +3,9 @@
 Quiet hours are read on the local clock of the device that would receive the
 message (its ``context.timezone``), so 22:00 in Los Angeles is quiet even
 when it is morning in UTC. Send-time optimisation waits for the hour this
-profile has engaged most (its own opens and clicks, or the workspace's when
-the profile's history is thin), never inside quiet hours. Frequency caps
+profile has engaged most (its own app and message opens and clicks, or, when
+the profile's history is thin, the hour the workspace's people open the app
+most), never inside quiet hours. Frequency caps
 count every message the stitched profile got, per channel and across
 channels, over a rolling window or the local calendar day.
 """

@@ -384,12 +384,11 @@ class ProfileBook:
             props = {}
         if name in OPEN_EVENTS and device is not None and device.type in SCREEN_TYPES:
             state.hours[hour] += 1.0
-            self._teach_workspace(at, hour, 1.0)
-        if name in ENGAGEMENT:
+            self._teach_workspace(at, hour)
+        if name in ENGAGEMENT:  # the profile's own evidence only: see _teach_workspace
             channel, weight = ENGAGEMENT[name]
             state.engaged[channel] = state.engaged.get(channel, 0.0) + weight
             state.hours[hour] += 3.0 * weight
-            self._teach_workspace(at, hour, 3.0 * weight)
         elif name == "identify":
             traits = event.get("traits")
             self._traits(state, traits if isinstance(traits, dict) else {})
@@ -407,13 +406,22 @@ class ProfileBook:
             state.opted_out.add(channel)
             state.last_event["opt_out"] = at
 
-    def _teach_workspace(self, at: float, hour: int, weight: float) -> None:
-        """Learn for the workspace, filed under the event's scenario day until it is rolled."""
+    def _teach_workspace(self, at: float, hour: int) -> None:
+        """Count one session start for the workspace, filed under the event's scenario day
+        until it is rolled.
+
+        The workspace's hour is when people use the app (Braze's fallback for thin
+        profiles: the workspace's most popular app time, from session starts), so
+        only app opens teach it. Message opens would not: they happen when messages
+        were sent, and a daily campaign's own send hour would become everybody's
+        "best" hour; which hour first won that race was luck of the first day's
+        sample, and it then held for the rest of the run.
+        """
         day = int(at // DAY)
         learned = self.learning.get(day)
         if learned is None:
             learned = self.learning[day] = [0.0] * 24
-        learned[hour] += weight
+        learned[hour] += 1.0
 
     def learned_through(self, day: int) -> list[float]:
         """What events of scenario days up to ``day`` taught the workspace, not yet rolled."""
