@@ -64,6 +64,7 @@ US_STATES = {
 }
 T = TypeVar("T")
 EMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "proton.me")
+SHAPES_AHEAD = 1024  # household-shape streams made at a time (Streams.many)
 
 
 @cache
@@ -355,8 +356,11 @@ def _from_templates(scenario: Scenario, streams: Streams) -> Iterator[list[str]]
     weights = {str(i): t.weight for i, t in enumerate(scenario.households)}
     made = 0
     index = 0
+    rngs: list[np.random.Generator] = []
     while made < scenario.persons:
-        rng = streams.get("household-shape", index)
+        if not rngs:  # the next households' streams, made together, dealt from the end
+            rngs = streams.many("household-shape", range(index, index + SHAPES_AHEAD))[::-1]
+        rng = rngs.pop()
         template: HouseholdTemplate = scenario.households[int(pick(rng, weights))]
         seats = template.members[: scenario.persons - made]
         members = [pick(rng, m) for m in seats]

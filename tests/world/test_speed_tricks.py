@@ -17,7 +17,7 @@ from sim.world.persona import Block
 from sim.world.places import ABSTRACT
 from sim.world.population import COUNTRY, RememberedWeights, faker_for
 from sim.world.reactions import attach
-from sim.world.rng import Streams
+from sim.world.rng import Streams, _key
 from sim.world.routine import commute_block, lived, placed, sleep_shifted
 from sim.world.scenario import load_scenario
 from sim.world.world import World
@@ -118,3 +118,35 @@ def test_remembered_weights_notice_other_weights_for_the_same_list() -> None:
         fast.seed(3)
         plain.seed(3)
         assert fast.choices(names, weights, k=20) == plain.choices(names, weights, k=20)
+
+
+def _stream_plain(seed: int, *path: str | int) -> np.random.Generator:
+    keys = tuple(_key(p) for p in path)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=keys)))
+
+
+def test_streams_hashed_on_integers_are_numpys_seed_sequence_streams() -> None:
+    draw = np.random.default_rng(5)
+    for seed in (0, 1, 11, 2**32 - 1, 2**32, 2**63 - 1, 2**70 + 3):
+        streams = Streams(seed)
+        for _ in range(100):
+            path: tuple[str | int, ...] = tuple(int(k) for k in draw.integers(0, 2**32, size=3))
+            path = path[: int(draw.integers(0, 4))]
+            if draw.random() < 0.5:
+                path = ("person", f"h{int(draw.integers(99999)):05d}-p0", *path)
+            if draw.random() < 0.2:
+                path = (*path, int(draw.integers(0, 2**62)) * 5)  # a key of several words
+            if draw.random() < 0.2:
+                path = (int(draw.integers(0, 2**62)) * 5, *path)
+            fast, plain = streams.get(*path), _stream_plain(seed, *path)
+            assert fast.bit_generator.state == plain.bit_generator.state, (seed, path)
+            assert (fast.random(3) == plain.random(3)).all()
+
+
+def test_many_streams_at_once_are_each_streams_own() -> None:
+    streams = Streams(11)
+    lists: list[list[str | int]] = [[0, 1, 2, 2**32 - 1], ["h00001-p0", "h00002-p1", 7], [3, 2**40]]
+    for keys in lists:
+        fast = [g.bit_generator.state for g in streams.many("household-shape", keys)]
+        assert fast == [_stream_plain(11, "household-shape", k).bit_generator.state for k in keys]
+    assert streams.many("person", []) == []
