@@ -31,6 +31,7 @@ from faker import Faker
 from sim.world.brand import device_use
 from sim.world.census import Census, Paths, load_census
 from sim.world.devices import Device, hex_id, uuid_like
+from sim.world.faking import quicken
 from sim.world.network import Addresses, public_ip
 from sim.world.people import Household, Person
 from sim.world.persona import DeviceSpec, Persona
@@ -72,7 +73,7 @@ def faker_for(locale: str) -> Faker:
     """One Faker per locale, reseeded per person, drawing with :class:`RememberedWeights`."""
     fake = Faker(locale)
     fake.random = RememberedWeights()  # type: ignore[attr-defined]  # a property the stubs omit
-    return fake
+    return quicken(fake)
 
 
 class RememberedWeights(random.Random):

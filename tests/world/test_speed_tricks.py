@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+import pytest
 from faker import Faker
 
 from sim.engine.engine import Engine
 from sim.engine.messaging import build_messaging
 from sim.world.brand import device_use, pickups_per_day, pickups_per_day_shared
 from sim.world.devices import hex_id
+from sim.world.faking import quicken
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import ABSTRACT
@@ -100,15 +103,40 @@ def test_shared_commute_blocks_leave_each_persons_routine_as_it_was() -> None:
     assert len({p.commute for p in people}) > 2 and len({p.chronotype for p in people}) > 10
 
 
-def test_fakers_with_remembered_weights_write_what_plain_fakers_write() -> None:
+def _fakes(fake: Faker) -> list[object]:
+    marks = "#%$!@ ##!!@@ %$"
+    return [fake.name(), fake.phone_number(), fake.city(), fake.name(), fake.numerify(marks)]
+
+
+def test_quickened_fakers_with_remembered_weights_write_what_plain_fakers_write() -> None:
     for locale in COUNTRY:
         fast, plain = faker_for(locale), Faker(locale)
         assert isinstance(fast.random, RememberedWeights)
         for seed in range(150):
             fast.seed_instance(seed)
             plain.seed_instance(seed)
-            drawn = [fast.name(), fast.phone_number(), fast.city(), fast.name()]
-            assert drawn == [plain.name(), plain.phone_number(), plain.city(), plain.name()]
+            assert _fakes(fast) == _fakes(plain)
+            assert fast.random.random() == plain.random.random(), "as many draws"
+
+
+def test_quickened_faker_leaves_argument_groups_and_odd_lists_to_faker() -> None:
+    fast, plain = quicken(Faker("en_US")), Faker("en_US")
+    weights = OrderedDict([("a", 0.2), ("b", 0.0), ("c", 0.8)])
+    for fake in (fast, plain):
+        fake.set_arguments("small", {"min_value": 1, "max_value": 9})
+        fake.seed_instance(4)
+    for _ in range(50):
+        drawn = [
+            f.parse("{{ pyint:small }}-{{last_name}} x{{ first_name }}")
+            + f.random_element(weights)
+            + f.random_element(["x", "y", "z"])
+            + f.random_element("pqr")
+            + str(f.random_element({1, 2, 3}))
+            for f in (fast, plain)
+        ]
+        assert drawn[0] == drawn[1]
+    with pytest.raises(ValueError, match="OrderedDict"):
+        fast.random_element({"a": 1.0})
 
 
 def test_remembered_weights_notice_other_weights_for_the_same_list() -> None:
