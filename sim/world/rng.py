@@ -13,7 +13,7 @@ needs several. The hashing itself is a handful of 32-bit multiplies and
 shifts, the same for every stream up to its path: so the seed's share is
 mixed once per :class:`Streams`, a path's first word once per name, and
 only what differs is hashed per stream, on plain integers (or on numpy
-arrays of many keys at once, :meth:`Streams.many`). The four 64-bit words
+arrays of many keys at once: :meth:`Streams.many`, :meth:`Streams.prepare`). The four 64-bit words
 then seed ``PCG64`` directly: the same generator, bit for bit.
 """
 
@@ -135,7 +135,8 @@ class _Hashed(ISeedSequence):
 
     def generate_state(self, n_words: int, dtype: Any = np.uint32) -> Words:
         words, self._words = self._words, None
-        if words is None or n_words != POOL or np.dtype(dtype) != np.uint64:
+        uint64 = dtype is np.uint64 or np.dtype(dtype) == np.uint64
+        if words is None or n_words != POOL or not uint64:
             raise ValueError("a hashed stream seeds one PCG64 (four 64-bit words), once")
         return words
 
@@ -152,9 +153,14 @@ class Streams:
         self.seed = seed
         self._pool, self._const = _seeded(seed)
         self._named: dict[int, tuple[Pool[int], int]] = {}
+        self._ready: dict[tuple[str | int, ...], Words] = {}  # prepared, not yet handed out
 
     def get(self, *path: str | int) -> np.random.Generator:
         # NOTE: numpy's SeedSequence hashing on plain integers, shared prefixes kept (test_speed_tricks.py).
+        if self._ready:
+            ready = self._ready.pop(path, None)
+            if ready is not None:
+                return _generator(ready)
         pool, const = self._pool, self._const
         keys = [_key(p) for p in path]
         if keys and keys[0] <= MASK:
@@ -166,15 +172,31 @@ class Streams:
 
     def many(self, name: str, keys: Sequence[str | int]) -> list[np.random.Generator]:
         """``[get(name, key) for key in keys]``, hashed for all keys at once."""
+        states = self._hashed(name, keys)
+        if states is None:
+            return [self.get(name, k) for k in keys]
+        return [_generator(row) for row in states]
+
+    def prepare(self, name: str, keys: Sequence[str | int]) -> None:
+        """Hash the streams ``get(name, key)`` will make for ``keys`` now, all at once.
+
+        A world about to draw its people prepares their streams; each is
+        handed out once, by the first ``get`` that asks for it.
+        """
+        states = self._hashed(name, keys)
+        if states is not None:
+            self._ready.update(((name, k), row) for k, row in zip(keys, states, strict=True))
+
+    def _hashed(self, name: str, keys: Sequence[str | int]) -> Words | None:
+        """The four seed words of each stream ``(name, key)``, a row per key (None: a long key)."""
         # NOTE: the same hashing on arrays of keys, one numpy pass for all (test_speed_tricks.py).
         words = [_key(k) for k in keys]
         if any(w < 0 or w > MASK for w in words):
-            return [self.get(name, k) for k in keys]
+            return None
         pool, const = self._after(_key(name))
         start: Pool[Words] = tuple(np.full(len(words), w, dtype=np.uint64) for w in pool)  # type: ignore[assignment]
         mixed, _ = _mixed_in(start, const, np.array(words, dtype=np.uint64))
-        states = np.stack(_state(mixed), axis=1)
-        return [_generator(row) for row in states]
+        return np.stack(_state(mixed), axis=1)
 
     def _after(self, key: int) -> tuple[Pool[int], int]:
         """The pool and constant once the seed and a path's first word are in."""

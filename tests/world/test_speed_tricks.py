@@ -13,7 +13,7 @@ from faker import Faker
 from sim.engine.engine import Engine
 from sim.engine.messaging import build_messaging
 from sim.world.brand import device_use, pickups_per_day, pickups_per_day_shared
-from sim.world.devices import hex_id
+from sim.world.devices import hex_id, hex_ids
 from sim.world.faking import quicken
 from sim.world.people import Person
 from sim.world.persona import Block
@@ -44,6 +44,17 @@ def test_hex_id_writes_the_digits_one_format_per_byte_would() -> None:
         for _ in range(200):
             assert hex_id(fast, length) == _hex_id_plain(plain, length)
         assert fast.random() == plain.random(), "both drew the same numbers from the stream"
+
+
+def test_hex_ids_drawn_together_are_the_ids_drawn_one_by_one() -> None:
+    for lengths in ((16, 32), (12,), (1, 3, 5, 32), (31, 16)):
+        fast, plain = np.random.default_rng(3), np.random.default_rng(3)
+        for _ in range(100):
+            plain.integers(0, 2**31)  # leaves half a 64-bit draw waiting in the generator
+            fast.integers(0, 2**31)
+            assert hex_ids(fast, *lengths) == [hex_id(plain, n) for n in lengths]
+            assert fast.integers(0, 1000) == plain.integers(0, 1000)
+        assert fast.random() == plain.random()
 
 
 def test_shared_pickups_per_day_equal_each_persons_own() -> None:
@@ -178,3 +189,26 @@ def test_many_streams_at_once_are_each_streams_own() -> None:
         fast = [g.bit_generator.state for g in streams.many("household-shape", keys)]
         assert fast == [_stream_plain(11, "household-shape", k).bit_generator.state for k in keys]
     assert streams.many("person", []) == []
+
+
+def test_prepared_streams_are_the_streams_get_makes_once_then_made_afresh() -> None:
+    prepared, plain = Streams(11), Streams(11)
+    people = ["h00001-p0", "h00001-p1", "h00003-p0"]
+    prepared.prepare("person", people)
+    for person in people:
+        assert (
+            prepared.get("person", person).random(4).tolist()
+            == plain.get("person", person).random(4).tolist()
+        )
+    assert not prepared._ready, "each handed out once"
+    again = prepared.get("person", people[0]).random(4)
+    assert again.tolist() == _stream_plain(11, "person", people[0]).random(4).tolist()
+
+
+def test_a_world_draws_its_people_from_prepared_streams_as_from_plain_ones() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=300)
+    fast = World(scenario, shard=(1, 2))
+    streams = Streams(scenario.seed)
+    for person in fast.people():
+        assert person.rng.random() == streams.get("person", person.id).random()
+    assert all(name == "brand" for name, _ in fast.streams._ready), "the brand's left for the day"
