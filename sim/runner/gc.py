@@ -29,22 +29,3 @@ def fewer_collections(young: int = YOUNG) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
-
-
-def hold_collections() -> None:
-    """No collections while a shard lives: a worker holds one world, built, lived and let go.
-
-    The world is cycles (people, their processes, the SimPy calendar), kept
-    to the end; a day makes little cyclic garbage besides (2 KB per
-    person-day measured). Collecting meanwhile traverses every survivor once
-    young and again middle-aged, for nothing: one collection when the shard
-    is done (:func:`let_go`) frees the whole world in one pass.
-    """
-    # NOTE: speed only, no output changes: ~17% less CPU at 20k x 1 day (benchmarks/RESULTS.md, speed2).
-    gc.disable()
-
-
-def let_go() -> None:
-    """The finished shard's world freed in one collection; the collector back on."""
-    gc.collect()
-    gc.enable()

@@ -32,6 +32,7 @@ number of shards, so for any batch size.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import signal
 import traceback
@@ -45,7 +46,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sim.errors import HopsimError
-from sim.runner.gc import fewer_collections, hold_collections, let_go
+from sim.runner.gc import fewer_collections
 from sim.runner.shard import Pooled, Progress, Shard, ShardResult, Slice
 from sim.trace.clock import DAY
 from sim.world.scenario import Scenario
@@ -176,7 +177,6 @@ class LocalWorkers:
 
     def open(self, shards: Sequence[int], count: int) -> None:
         if not self.conns:
-            hold_collections()
             self.local = open_shard(self.scenario, self.parts, shards[0], count)
             return
         for conn, index in zip(self.conns, shards, strict=True):
@@ -193,7 +193,7 @@ class LocalWorkers:
         if self.local is not None:
             result = self.local.finish(pooled)
             self.local = None
-            let_go()  # the world's cycles: let it go before the next shard is built
+            gc.collect()  # the world's cycles: let it go before the next shard is built
             return [result]
         return self._ask(("finish", pooled))
 
@@ -212,8 +212,6 @@ class LocalWorkers:
         return answer
 
     def close(self) -> None:
-        if self.local is not None:
-            let_go()  # a run that failed midway
         self.local = None
         for conn in self.conns:
             with contextlib.suppress(OSError):
@@ -249,7 +247,6 @@ def _serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
         while True:
             message = conn.recv()
             if message[0] == "open":
-                hold_collections()
                 shard = open_shard(scenario, parts, message[1], message[2])
                 conn.send(None)
             elif message[0] == "step" and shard is not None:
@@ -257,7 +254,7 @@ def _serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
             elif message[0] == "finish" and shard is not None:
                 result = shard.finish(message[1])
                 shard = None
-                let_go()  # the world goes before its result is pickled: one world at a time
+                gc.collect()  # the world goes before its result is pickled: one world at a time
                 conn.send(result)
             else:
                 return
