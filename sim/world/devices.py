@@ -29,8 +29,24 @@ def hex_id(rng: np.random.Generator, length: int) -> str:
     return draws.astype(np.uint8).tobytes().hex()[:length]
 
 
+def hex_ids(rng: np.random.Generator, *lengths: int) -> list[str]:
+    """``[hex_id(rng, n) for n in lengths]``: the same digits, drawn in one call."""
+    # NOTE: numpy deals bounded integers one 32-bit draw each, call or no call (test_speed_tricks.py).
+    sizes = [(n + 1) // 2 for n in lengths]
+    digits = rng.integers(0, 256, size=sum(sizes)).astype(np.uint8).tobytes().hex()
+    ids, at = [], 0
+    for length, size in zip(lengths, sizes, strict=True):
+        ids.append(digits[at : at + length])
+        at += 2 * size
+    return ids
+
+
 def uuid_like(rng: np.random.Generator) -> str:
-    h = hex_id(rng, 32)
+    return uuid_of(hex_id(rng, 32))
+
+
+def uuid_of(h: str) -> str:
+    """32 hex digits written as a version-4 UUID."""
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
 
 

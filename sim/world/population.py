@@ -30,7 +30,8 @@ from faker import Faker
 
 from sim.world.brand import device_use
 from sim.world.census import Census, Paths, load_census
-from sim.world.devices import Device, hex_id, uuid_like
+from sim.world.devices import Device, hex_id, hex_ids, uuid_of
+from sim.world.faking import quicken
 from sim.world.network import Addresses, public_ip
 from sim.world.people import Household, Person
 from sim.world.persona import DeviceSpec, Persona
@@ -64,6 +65,8 @@ US_STATES = {
 }
 T = TypeVar("T")
 EMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "proton.me")
+PERSON_STREAMS = ("person", "chronotype", "brand")  # asked for by (name, person id), most people
+SHAPES_AHEAD = 1024  # household-shape streams made at a time (Streams.many)
 
 
 @cache
@@ -71,7 +74,7 @@ def faker_for(locale: str) -> Faker:
     """One Faker per locale, reseeded per person, drawing with :class:`RememberedWeights`."""
     fake = Faker(locale)
     fake.random = RememberedWeights()  # type: ignore[attr-defined]  # a property the stubs omit
-    return fake
+    return quicken(fake)
 
 
 class RememberedWeights(random.Random):
@@ -150,12 +153,13 @@ def make_device(
     zone: str,
     rng: np.random.Generator,
 ) -> Device:
+    device_id, install = hex_ids(rng, 16, 32)
     device = Device(
-        id=hex_id(rng, 16),
+        id=device_id,
         spec=spec,
         household_id=household.id,
         owner_id=owner.id if owner else None,
-        anonymous_id=uuid_like(rng),
+        anonymous_id=uuid_of(install),
         locale=locale,
         timezone=zone,
         will_log_in=bool(rng.random() < spec.logs_in),
@@ -355,8 +359,11 @@ def _from_templates(scenario: Scenario, streams: Streams) -> Iterator[list[str]]
     weights = {str(i): t.weight for i, t in enumerate(scenario.households)}
     made = 0
     index = 0
+    rngs: list[np.random.Generator] = []
     while made < scenario.persons:
-        rng = streams.get("household-shape", index)
+        if not rngs:  # the next households' streams, made together, dealt from the end
+            rngs = streams.many("household-shape", range(index, index + SHAPES_AHEAD))[::-1]
+        rng = rngs.pop()
         template: HouseholdTemplate = scenario.households[int(pick(rng, weights))]
         seats = template.members[: scenario.persons - made]
         members = [pick(rng, m) for m in seats]
@@ -397,10 +404,21 @@ def populate(
     if scenario.households:
         shapes += household_shapes(scenario, remaining, streams)
     k, n = shard
-    for index, members in enumerate(shapes):
-        if index % n != k:
-            continue
-        households.append(
-            new_household(f"h{index:05d}", members, scenario, streams, census, index < named)
-        )
+    own = [
+        (f"h{index:05d}", index, members) for index, members in enumerate(shapes) if index % n == k
+    ]
+    prepare_streams(streams, own)
+    for hid, index, members in own:
+        households.append(new_household(hid, members, scenario, streams, census, index < named))
     return households
+
+
+def prepare_streams(
+    streams: Streams, own: list[tuple[str, int, list[tuple[Persona, str | None]]]]
+) -> None:
+    """Hash every stream the shard's households and people will ask for by name, in one pass."""
+    # NOTE: per-household and per-person streams hashed together (Streams.prepare, test_speed_tricks.py).
+    streams.prepare("household", [hid for hid, _, _ in own])
+    people = [f"{hid}-p{seat}" for hid, _, members in own for seat in range(len(members))]
+    for name in PERSON_STREAMS:
+        streams.prepare(name, people)

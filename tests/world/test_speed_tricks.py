@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+import pytest
 from faker import Faker
 
 from sim.engine.engine import Engine
 from sim.engine.messaging import build_messaging
 from sim.world.brand import device_use, pickups_per_day, pickups_per_day_shared
-from sim.world.devices import hex_id
+from sim.world.devices import hex_id, hex_ids
+from sim.world.faking import quicken
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import ABSTRACT
 from sim.world.population import COUNTRY, RememberedWeights, faker_for
 from sim.world.reactions import attach
-from sim.world.rng import Streams
+from sim.world.rng import Streams, _key
 from sim.world.routine import commute_block, lived, placed, sleep_shifted
 from sim.world.scenario import load_scenario
 from sim.world.world import World
@@ -41,6 +44,17 @@ def test_hex_id_writes_the_digits_one_format_per_byte_would() -> None:
         for _ in range(200):
             assert hex_id(fast, length) == _hex_id_plain(plain, length)
         assert fast.random() == plain.random(), "both drew the same numbers from the stream"
+
+
+def test_hex_ids_drawn_together_are_the_ids_drawn_one_by_one() -> None:
+    for lengths in ((16, 32), (12,), (1, 3, 5, 32), (31, 16)):
+        fast, plain = np.random.default_rng(3), np.random.default_rng(3)
+        for _ in range(100):
+            plain.integers(0, 2**31)  # leaves half a 64-bit draw waiting in the generator
+            fast.integers(0, 2**31)
+            assert hex_ids(fast, *lengths) == [hex_id(plain, n) for n in lengths]
+            assert fast.integers(0, 1000) == plain.integers(0, 1000)
+        assert fast.random() == plain.random()
 
 
 def test_shared_pickups_per_day_equal_each_persons_own() -> None:
@@ -100,15 +114,40 @@ def test_shared_commute_blocks_leave_each_persons_routine_as_it_was() -> None:
     assert len({p.commute for p in people}) > 2 and len({p.chronotype for p in people}) > 10
 
 
-def test_fakers_with_remembered_weights_write_what_plain_fakers_write() -> None:
+def _fakes(fake: Faker) -> list[object]:
+    marks = "#%$!@ ##!!@@ %$"
+    return [fake.name(), fake.phone_number(), fake.city(), fake.name(), fake.numerify(marks)]
+
+
+def test_quickened_fakers_with_remembered_weights_write_what_plain_fakers_write() -> None:
     for locale in COUNTRY:
         fast, plain = faker_for(locale), Faker(locale)
         assert isinstance(fast.random, RememberedWeights)
         for seed in range(150):
             fast.seed_instance(seed)
             plain.seed_instance(seed)
-            drawn = [fast.name(), fast.phone_number(), fast.city(), fast.name()]
-            assert drawn == [plain.name(), plain.phone_number(), plain.city(), plain.name()]
+            assert _fakes(fast) == _fakes(plain)
+            assert fast.random.random() == plain.random.random(), "as many draws"
+
+
+def test_quickened_faker_leaves_argument_groups_and_odd_lists_to_faker() -> None:
+    fast, plain = quicken(Faker("en_US")), Faker("en_US")
+    weights = OrderedDict([("a", 0.2), ("b", 0.0), ("c", 0.8)])
+    for fake in (fast, plain):
+        fake.set_arguments("small", {"min_value": 1, "max_value": 9})
+        fake.seed_instance(4)
+    for _ in range(50):
+        drawn = [
+            f.parse("{{ pyint:small }}-{{last_name}} x{{ first_name }}")
+            + f.random_element(weights)
+            + f.random_element(["x", "y", "z"])
+            + f.random_element("pqr")
+            + str(f.random_element({1, 2, 3}))
+            for f in (fast, plain)
+        ]
+        assert drawn[0] == drawn[1]
+    with pytest.raises(ValueError, match="OrderedDict"):
+        fast.random_element({"a": 1.0})
 
 
 def test_remembered_weights_notice_other_weights_for_the_same_list() -> None:
@@ -118,3 +157,58 @@ def test_remembered_weights_notice_other_weights_for_the_same_list() -> None:
         fast.seed(3)
         plain.seed(3)
         assert fast.choices(names, weights, k=20) == plain.choices(names, weights, k=20)
+
+
+def _stream_plain(seed: int, *path: str | int) -> np.random.Generator:
+    keys = tuple(_key(p) for p in path)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=keys)))
+
+
+def test_streams_hashed_on_integers_are_numpys_seed_sequence_streams() -> None:
+    draw = np.random.default_rng(5)
+    for seed in (0, 1, 11, 2**32 - 1, 2**32, 2**63 - 1, 2**70 + 3):
+        streams = Streams(seed)
+        for _ in range(100):
+            path: tuple[str | int, ...] = tuple(int(k) for k in draw.integers(0, 2**32, size=3))
+            path = path[: int(draw.integers(0, 4))]
+            if draw.random() < 0.5:
+                path = ("person", f"h{int(draw.integers(99999)):05d}-p0", *path)
+            if draw.random() < 0.2:
+                path = (*path, int(draw.integers(0, 2**62)) * 5)  # a key of several words
+            if draw.random() < 0.2:
+                path = (int(draw.integers(0, 2**62)) * 5, *path)
+            fast, plain = streams.get(*path), _stream_plain(seed, *path)
+            assert fast.bit_generator.state == plain.bit_generator.state, (seed, path)
+            assert (fast.random(3) == plain.random(3)).all()
+
+
+def test_many_streams_at_once_are_each_streams_own() -> None:
+    streams = Streams(11)
+    lists: list[list[str | int]] = [[0, 1, 2, 2**32 - 1], ["h00001-p0", "h00002-p1", 7], [3, 2**40]]
+    for keys in lists:
+        fast = [g.bit_generator.state for g in streams.many("household-shape", keys)]
+        assert fast == [_stream_plain(11, "household-shape", k).bit_generator.state for k in keys]
+    assert streams.many("person", []) == []
+
+
+def test_prepared_streams_are_the_streams_get_makes_once_then_made_afresh() -> None:
+    prepared, plain = Streams(11), Streams(11)
+    people = ["h00001-p0", "h00001-p1", "h00003-p0"]
+    prepared.prepare("person", people)
+    for person in people:
+        assert (
+            prepared.get("person", person).random(4).tolist()
+            == plain.get("person", person).random(4).tolist()
+        )
+    assert not prepared._ready, "each handed out once"
+    again = prepared.get("person", people[0]).random(4)
+    assert again.tolist() == _stream_plain(11, "person", people[0]).random(4).tolist()
+
+
+def test_a_world_draws_its_people_from_prepared_streams_as_from_plain_ones() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=300)
+    fast = World(scenario, shard=(1, 2))
+    streams = Streams(scenario.seed)
+    for person in fast.people():
+        assert person.rng.random() == streams.get("person", person.id).random()
+    assert all(name == "brand" for name, _ in fast.streams._ready), "the brand's left for the day"
