@@ -112,7 +112,7 @@ def experiments(scenario: Scenario) -> list[Experiment]:
     from sim.errors import HopsimError
 
     messenger = build_messaging(
-        scenario.campaigns, f"{scenario.path}: campaigns", scenario.journeys, scenario.programme
+        scenario.campaigns, str(scenario.path), scenario.journeys, scenario.programme
     )
     if messenger is None:
         raise HopsimError(f"{scenario.path}: no [[campaigns]] or [[journeys]] to compare")

@@ -125,9 +125,7 @@ def load_engine_parts(scenario: Path | None) -> tuple[IdentityConfig | None, Mes
     from sim.world.scenario import load_scenario
 
     full = load_scenario(scenario)
-    messaging = build_messaging(
-        full.campaigns, f"{scenario}: campaigns", full.journeys, full.programme
-    )
+    messaging = build_messaging(full.campaigns, str(scenario), full.journeys, full.programme)
     if messaging is not None:
         messaging.bind_start(full.start)
     return load_identity_config(dict(full.identity), f"{scenario}"), messaging

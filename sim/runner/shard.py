@@ -135,7 +135,7 @@ class Shard:
         self.index, self.count = index, count
         self.world = world = World(scenario, shard=(index, count))
         self.messaging = build_messaging(
-            scenario.campaigns, f"{scenario.path}: campaigns", scenario.journeys, scenario.programme
+            scenario.campaigns, str(scenario.path), scenario.journeys, scenario.programme
         )
         self.graph = IdentityGraph(load_identity_config(dict(scenario.identity)))
         self.engine = Engine(identity=self.graph, messaging=self.messaging)

@@ -12,7 +12,7 @@ from sim.engine.messaging import Messenger, build_messaging
 from sim.errors import ConfigError
 from tests.engine.test_messaging import MSG, START, campaign, event, granted, hours, run_ticks
 
-WHERE = "scenarios/j.toml: campaigns"
+WHERE = "scenarios/j.toml"
 
 
 def journey(*steps: dict[str, Any], **over: Any) -> dict[str, Any]:
@@ -449,7 +449,7 @@ def test_a_person_on_two_profiles_walks_the_journey_twice() -> None:
 def test_campaigns_and_journeys_share_their_item_checks() -> None:
     """Not a table, unknown key, exit, reentry_hours, a repeated name: one wording for both."""
     bad = {"exit": "Left Forever", "reentry_hours": -1, "colour": "red"}
-    scenario = WHERE.removesuffix(": campaigns")
+    scenario = WHERE
     for table, where, call in (
         (
             "campaigns",

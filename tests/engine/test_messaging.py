@@ -31,7 +31,7 @@ def campaign(**over: Any) -> dict[str, Any]:
 
 
 def setup(*campaigns: dict[str, Any]) -> tuple[Engine, Messenger]:
-    messenger = build_messaging(list(campaigns), "test.toml: campaigns")
+    messenger = build_messaging(list(campaigns), "test.toml")
     assert messenger is not None
     messenger.bind_start(START)
     return Engine({}, messaging=messenger), messenger
@@ -91,7 +91,7 @@ def test_bad_config_names_every_key() -> None:
         variants=[{"name": "a", "share": 60}, {"name": "b", "share": 30}],
     )
     with pytest.raises(ConfigError) as caught:
-        build_messaging([bad], "scenarios/x.toml: campaigns")
+        build_messaging([bad], "scenarios/x.toml")
     text = str(caught.value)
     for needle in (
         "scenarios/x.toml",
@@ -107,9 +107,7 @@ def test_bad_config_names_every_key() -> None:
 
 
 def test_past_moment_fails_at_bind() -> None:
-    messenger = build_messaging(
-        [campaign(trigger={"at": "2026-10-01T00:00:00Z"})], "x.toml: campaigns"
-    )
+    messenger = build_messaging([campaign(trigger={"at": "2026-10-01T00:00:00Z"})], "x.toml")
     assert messenger is not None
     with pytest.raises(ConfigError) as caught:
         messenger.bind_start(START)

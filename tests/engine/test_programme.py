@@ -17,7 +17,7 @@ CAPS = {"per_channel": 9, "total": 9}
 
 
 def setup(programme: dict[str, Any], *campaigns: dict[str, Any]) -> tuple[Engine, Messenger]:
-    messenger = build_messaging(list(campaigns), "p.toml: campaigns", [], programme)
+    messenger = build_messaging(list(campaigns), "p.toml", [], programme)
     assert messenger is not None
     messenger.bind_start(START)
     return Engine({}, messaging=messenger), messenger
@@ -111,7 +111,7 @@ def journey_sends(programme_caps: Any) -> list[str]:
     if programme_caps is not None:
         spec["programme_caps"] = programme_caps
     house = {"caps": [{"channel": "push", "per_day": 1}]}
-    messenger = build_messaging([], "p.toml: campaigns", [spec], house)
+    messenger = build_messaging([], "p.toml", [spec], house)
     assert messenger is not None
     messenger.bind_start(START)
     drive(Engine({}, messaging=messenger))
@@ -131,12 +131,12 @@ def test_bad_journey_programme_caps_name_journey_and_key() -> None:
     with pytest.raises(
         ConfigError, match=r"p\.toml: journeys\[0\] \(j\)\.programme_caps: expected"
     ):
-        build_messaging([], "p.toml: campaigns", [spec])
+        build_messaging([], "p.toml", [spec])
     spec["programme_caps"] = [{"tag": "promo", "max": 2}]
     with pytest.raises(
         ConfigError, match=r"journeys\[0\] \(j\)\.programme_caps\[0\]: expected max"
     ):
-        build_messaging([], "p.toml: campaigns", [spec])
+        build_messaging([], "p.toml", [spec])
 
 
 @pytest.mark.parametrize(
@@ -160,4 +160,4 @@ def test_bad_journey_programme_caps_name_journey_and_key() -> None:
 )
 def test_bad_programme_names_the_key(programme: dict[str, Any], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle.replace("[", r"\[").replace("]", r"\]")):
-        build_messaging([campaign()], "p.toml: campaigns", [], programme)
+        build_messaging([campaign()], "p.toml", [], programme)

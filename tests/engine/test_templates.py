@@ -10,6 +10,7 @@ from sim.engine.engine import Engine
 from sim.engine.messaging import Delivery, Messenger
 from sim.errors import ConfigError
 from sim.world.reactions import OTHER_LANGUAGE, MessagingLoop
+from tests.engine.test_journeys import MSG, WHERE, journey, msg, problems
 from tests.engine.test_messaging import campaign, event, granted, hours, run_ticks, setup
 from tests.world.test_reactions import loop_for
 
@@ -121,7 +122,7 @@ def test_a_message_that_cannot_render_is_suppressed(title: str, why: str) -> Non
 def test_broken_template_fails_at_load_naming_the_key() -> None:
     bad = campaign(message={"title": "Hi {{ first_name", "body": "b", "locales": LOCALES})
     with pytest.raises(
-        ConfigError, match=r"x\.toml: campaigns: cart: message\.title: expected a template"
+        ConfigError, match=r"x\.toml: campaigns \(cart\)\.message\.title: expected a template"
     ):
         setup_raw([bad])
 
@@ -135,7 +136,7 @@ def test_bad_locales_table_names_the_key() -> None:
 def setup_raw(campaigns: list[dict[str, Any]]) -> None:
     from sim.engine.messaging import build_messaging
 
-    build_messaging(campaigns, "x.toml: campaigns")
+    build_messaging(campaigns, "x.toml")
 
 
 def test_reaction_reads_whether_the_language_was_theirs() -> None:
@@ -154,3 +155,8 @@ def test_reaction_reads_whether_the_language_was_theirs() -> None:
     assert loop._language(device, with_locale(None)) == 1.0
     assert loop._language(device, with_locale(mine)) == 1.0
     assert loop._language(device, with_locale(other)) == OTHER_LANGUAGE
+
+
+def test_broken_template_in_a_journey_step_names_journey_and_step() -> None:
+    text = problems(journey(msg("m", message=dict(MSG) | {"title": "Hi {{ first_name"})))
+    assert f"{WHERE}: journeys (cart) step m.message.title: expected a template" in text

@@ -22,7 +22,7 @@ __all__ = ["Campaign", "Delivery", "Journey", "Messenger", "build_messaging"]
 
 def build_messaging(
     campaigns: list[dict[str, Any]],
-    where: str,
+    scenario: str,
     journeys: list[dict[str, Any]] | None = None,
     programme: dict[str, Any] | None = None,
 ) -> Messenger | None:
@@ -30,15 +30,14 @@ def build_messaging(
     ``[programme]`` policy; ``None`` when there are neither.
 
     Raises :class:`sim.errors.ConfigError` listing every problem, each naming
-    ``where``, the campaign (or journey and step) and the key.
+    the ``scenario`` file, the campaign (or journey and step) and the key.
     """
     if not campaigns and not journeys:
         return None
-    scenario = where.removesuffix(": campaigns")  # the file, for what is not a campaign
     policy = parse_programme(programme, scenario) if programme else None
     segments = policy.segments if policy is not None else {}
-    parsed = parse_campaigns(campaigns, where, segments)
+    parsed = parse_campaigns(campaigns, scenario, segments)
     names = {c.name for c in parsed}
     paths = parse_journeys(journeys or [], scenario, names, segments)
-    check_templates([*parsed, *(c for j in paths for c in j.campaigns)], where)
+    check_templates([*parsed, *(c for j in paths for c in j.campaigns)], scenario)
     return Messenger(parsed, scenario, paths, policy)

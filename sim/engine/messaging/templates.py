@@ -111,6 +111,12 @@ def fill(message: Message, state: ProfileCard, event: dict[str, Any] | None = No
     return replace(message, **done)
 
 
+def _item(name: str) -> str:
+    """How an error names a message's owner: ``campaigns (cart)`` or ``journeys (cart) step m``."""
+    journey, _, step = name.partition("/")
+    return f"journeys ({journey}) step {step}" if step else f"campaigns ({name})"
+
+
 def check_templates(campaigns: list[Campaign], where: str) -> None:
     """Every template of every message (and language) compiles, or a :class:`ConfigError`
     naming the campaign (a journey's ``journey/step``), the message and the field."""
@@ -127,7 +133,8 @@ def check_templates(campaigns: list[Campaign], where: str) -> None:
                     why = problem(getattr(version, field))
                     if why:
                         problems.append(
-                            f"{where}: {campaign.name}: {key}{suffix}.{field}: expected a template"
+                            f"{where}: {_item(campaign.name)}.{key}{suffix}.{field}:"
+                            " expected a template"
                             f" that compiles in the jinja2 sandbox, got {why!r}"
                         )
     if problems:
