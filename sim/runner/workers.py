@@ -32,7 +32,6 @@ number of shards, so for any batch size.
 from __future__ import annotations
 
 import contextlib
-import gc
 import math
 import signal
 import traceback
@@ -46,7 +45,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sim.errors import HopsimError
-from sim.runner.gc import fewer_collections
+from sim.runner.gc import fewer_collections, hold_collections, let_go
 from sim.runner.shard import Pooled, Progress, Shard, ShardResult, Slice
 from sim.trace.clock import DAY
 from sim.world.scenario import Scenario
@@ -160,6 +159,7 @@ class LocalWorkers:
     def __init__(self, scenario: Scenario, parts: Path, count: int) -> None:
         self.scenario, self.parts = scenario, parts
         self.local: Shard | None = None
+        self.held: bool | None = None  # while a shard lives here: was the collector on before
         self.processes: list[BaseProcess] = []
         self.conns: list[Connection] = []
         if count == 1:
@@ -177,6 +177,7 @@ class LocalWorkers:
 
     def open(self, shards: Sequence[int], count: int) -> None:
         if not self.conns:
+            self.held = hold_collections()
             self.local = open_shard(self.scenario, self.parts, shards[0], count)
             return
         for conn, index in zip(self.conns, shards, strict=True):
@@ -193,7 +194,7 @@ class LocalWorkers:
         if self.local is not None:
             result = self.local.finish(pooled)
             self.local = None
-            gc.collect()  # the world's cycles: let it go before the next shard is built
+            self._let_go()  # the world's cycles: let it go before the next shard is built
             return [result]
         return self._ask(("finish", pooled))
 
@@ -211,8 +212,14 @@ class LocalWorkers:
             raise HopsimError(f"worker {index} failed:\n{answer.text}")
         return answer
 
+    def _let_go(self) -> None:
+        if self.held is not None:
+            let_go(self.held)
+            self.held = None
+
     def close(self) -> None:
         self.local = None
+        self._let_go()  # a run that failed midway (or while building its shard)
         for conn in self.conns:
             with contextlib.suppress(OSError):
                 conn.send(("close",))
@@ -243,10 +250,12 @@ def _serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
     # Ctrl-C reaches the whole process group; the runner alone answers it (and stops us).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     shard: Shard | None = None
+    held = True  # was the collector on before the shard (hold_collections)
     try:
         while True:
             message = conn.recv()
             if message[0] == "open":
+                held = hold_collections()
                 shard = open_shard(scenario, parts, message[1], message[2])
                 conn.send(None)
             elif message[0] == "step" and shard is not None:
@@ -254,7 +263,7 @@ def _serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
             elif message[0] == "finish" and shard is not None:
                 result = shard.finish(message[1])
                 shard = None
-                gc.collect()  # the world goes before its result is pickled: one world at a time
+                let_go(held)  # the world goes before its result is pickled: one world at a time
                 conn.send(result)
             else:
                 return
