@@ -29,8 +29,9 @@ def test_a_run_writes_the_same_bytes_at_any_gc_pace(
     before = gc.get_threshold()
     Run(scenario, tmp_path / "fast").execute()
     assert gc.get_threshold() == before  # a library call leaves the interpreter as it was
+    monkeypatch.setattr(sim.runner.workers, "hold_collections", gc.isenabled)  # pace, not hold
     monkeypatch.setattr(sim.runner.gc, "YOUNG", 700)
-    monkeypatch.setattr(sim.runner.gc.fewer_collections, "__defaults__", (700,))
+    monkeypatch.setattr(sim.runner.gc.fewer_collections.__wrapped__, "__defaults__", (700,))
     Run(scenario, tmp_path / "default").execute()
     for name in ("trace.jsonl.gz", "truth.jsonl.gz", "profiles.jsonl", "people.jsonl"):
         assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "default" / name).read_bytes()
@@ -55,8 +56,9 @@ def _run_with_collector(out: Path, pace: str, monkeypatch: pytest.MonkeyPatch) -
         try:
             if pace == "off":
                 gc.disable()
-            elif pace == "eager":
+            elif pace == "eager":  # also inside the world build and the steps
                 gc.set_threshold(1, 1, 1)
+                patch.setattr(sim.runner.gc.fewer_collections.__wrapped__, "__defaults__", (1,))
             Run(scenario, out).execute()
         finally:
             gc.set_threshold(*thresholds)

@@ -73,7 +73,9 @@ class Merge:
         context = process_context()
         self.receive, send = context.Pipe(duplex=False)
         listen, self.order = context.Pipe(duplex=False)
-        self.process = context.Process(target=_merge, args=(listen, out, send), daemon=True)
+        self.process = context.Process(
+            target=_merge, args=(listen, out, send, self.order), daemon=True
+        )
         self.process.start()
         send.close()
         listen.close()
@@ -103,7 +105,10 @@ class Merge:
         if self.process is None:
             self.costs = costs
             return
-        self.order.send(costs)
+        # A merge that already failed has closed its end: its traceback waits in the
+        # answer pipe, which scores() raises, so a broken pipe here is not the error.
+        with contextlib.suppress(OSError):
+            self.order.send(costs)
         self.order.close()
 
     def scores(self) -> Scores:
@@ -152,8 +157,9 @@ def _scores(out: Path, truth: dict[str, Truth], costs: bool) -> Scores:
     return Scores(stitching, stitching_costs(decisions, read_jsonl(out / TRUTH.name)))
 
 
-def _merge(listen: Connection, out: Path, done: Connection) -> None:
+def _merge(listen: Connection, out: Path, done: Connection, order: Connection) -> None:
     """The merge process: collate, count, read the truth; then score when told."""
+    order.close()  # the runner's end, forked with us: closed, so a runner that dies reads as EOF
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to answer (it stops us)
     try:
         _collate_and_score(listen, out, done)

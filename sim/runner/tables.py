@@ -7,7 +7,7 @@ each shard sorts its own rows and writes them as JSON lines with the order
 key in front (:func:`write_parts`, in the worker, while other workers still
 simulate), and the merge process (:mod:`sim.runner.merge`) interleaves the piles
 (:func:`merge_tables`) while the runner finalizes the identity graph. No
-row is decoded to find its place, and no process holds a whole table.
+row is decoded to find its place, and collating holds no whole table.
 
 The output is the same bytes as sorting every shard's rows together: the
 order keys are unique but for journeys, and a person's journeys, the only
