@@ -8,9 +8,9 @@ which.
 A row can be *fitted*: the world has a free (unpublished) parameter that was
 set so this outcome lands in the band, like a tailor taking in a seam until
 the jacket fits. Such a row is calibration, not validation, and says so:
-``fitted = "<data file> <key>"`` names the knob (``data/brands.toml
+``fitted = "<data file> <key>[, <key> ...]"`` names the knob (``data/brands.toml
 categories.retail.quick_look.phone``). The file must exist, relative to the
-repository or to ``data/``.
+repository or to ``data/``, and hold every key named.
 """
 
 from __future__ import annotations
@@ -83,10 +83,26 @@ def _fitted(reader: Reader, item: dict[str, Any], where: str) -> str | None:
     if len(parts) < 2:
         reader.fail(f"{where}fitted", expected, value)
         return None
-    if not any((base / parts[0]).is_file() for base in (ROOT, ROOT / "data")):
+    files = [base / parts[0] for base in (ROOT, ROOT / "data") if (base / parts[0]).is_file()]
+    if not files:
         reader.fail(f"{where}fitted", f"{expected} (no file {parts[0]})", value)
         return None
+    data = load_toml(files[0])
+    for key in (part.strip(",") for part in parts[1:]):
+        if not _has_key(data, key):
+            reader.fail(f"{where}fitted", f"{expected} (no key {key} in {parts[0]})", value)
+            return None
     return " ".join(parts)
+
+
+def _has_key(data: dict[str, Any], dotted: str) -> bool:
+    """Whether ``a.b.c`` names a key of the TOML table ``data``."""
+    node: Any = data
+    for name in dotted.split("."):
+        if not isinstance(node, dict) or name not in node:
+            return False
+        node = node[name]
+    return True
 
 
 @cache

@@ -263,8 +263,9 @@ def _realism(tables: t.Tables) -> Section:
         "headline count). The black whisker is the value's 95% sampling interval at this run's "
         "sample size n (Wilson's for a proportion); amber: not within, but consistent, the "
         "interval overlaps the band, so the miss is no larger than the run's own sampling noise. "
-        "Red: neither. The rows, their definitions, n, interval and sources are realism.figures "
-        "in summary.json."
+        "Red: neither. A gear before a name marks a fitted row: a free parameter, named at the "
+        "right, was set so this row lands (calibration, not validation). The rows, their "
+        "definitions, n, interval and sources are realism.figures in summary.json."
     )
     section.panels.append(Panel(realism.realism_figure(tables.realism), guide))
     return section

@@ -146,6 +146,11 @@ def _check_totals(
     totals: dict[tuple[str, str], float],
 ) -> None:
     """A survey's total is its band rates averaged over the adults' age mix: they must agree."""
+    for country in mixes:
+        if country not in direct:
+            reader.fail(
+                f"age_mix.{country}", f"a country with its own tables {sorted(direct)}", country
+            )
     for (country, kind), total in totals.items():
         mix = mixes.get(country)
         if not mix:

@@ -33,7 +33,7 @@ Process = Generator[Any, Any, None]
 WORK_CONTEXTS = ("work.office", "work.cafe", "travel.client", "home.office")
 EASTERN = ZoneInfo("America/New_York")  # Chitika reports North American traffic by Eastern hour
 STAY_ROOMS = ("home.living_room", "home.office")  # rooms one stays in, not passes through
-FREE_DAY_ROOMS = (*STAY_ROOMS, "home.kitchen")  # a weekend breakfast is a stay
+FREE_DAY_ROOMS = (*STAY_ROOMS, "home.kitchen")  # on a free day every kitchen block is a stay
 NIGHT_MARGIN = 1800.0  # no night look in the first and last half hour of sleep
 
 
@@ -160,9 +160,9 @@ def settle(world: World, person: Person, block: Block, end: float, day: int) -> 
     from a stream of the person's own, so nothing else moves with it. Who is
     home in the daytime (retirees, stay-at-home parents, the home office) is
     what makes the daytime hours of speaker audio, as Comscore measured.
-    On a free day the kitchen is a room one stays in too: the long weekend
-    breakfast with the radio on, which makes weekend mornings the speaker's
-    busiest time (Comscore: on weekends most in the morning, on weekdays
+    On a free day the kitchen is a room one stays in too, every block of it:
+    the long weekend breakfast with the radio on (and a family's weekend
+    dinner), which makes weekend mornings the speaker's busiest time (Comscore: on weekends most in the morning, on weekdays
     after work).
     """
     share = world.brand.use.settle_share

@@ -52,8 +52,8 @@ RELEVANCE = (
 FATIGUE = ODDS.fatigue
 CLICK_WINDOW = ODDS.click_window_hours * 3600.0
 OTHER_LANGUAGE = ODDS.other_language  # a message not in the reader's language: data/reactions.toml
-INBOX_LOOK = 15 * MINUTE  # a sleeper's inbox is looked at again this often once they are up
-INBOX_WAIT = DAY  # an e-mail waits in the inbox at most this long for its reader to wake
+INBOX_LOOK = 15 * MINUTE  # assumed: a sleeper's inbox is looked at again this often once up
+INBOX_WAIT = DAY  # assumed: an e-mail waits in the inbox at most this long for its reader
 
 
 class DeliveryView(Protocol):

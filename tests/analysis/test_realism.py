@@ -13,6 +13,8 @@ from sim.analysis.realism import (
     brand_figures,
     cross_device_share,
     figures,
+    night_over_evening,
+    night_over_evening_interval,
     night_share,
     peak_hour,
     switch_rate,
@@ -135,6 +137,10 @@ def test_a_fitted_row_names_an_existing_data_file_and_its_key() -> None:
             parse_published(_row(fitted=bad), "pub.toml")
     with pytest.raises(ConfigError, match=r"no file data/nowhere\.toml"):
         parse_published(_row(fitted="data/nowhere.toml some.key"), "pub.toml")
+    with pytest.raises(ConfigError, match=r"no key categories\.retail\.quick_look\.watch in"):
+        parse_published(_row(fitted="brands.toml categories.retail.quick_look.watch"), "pub.toml")
+    two = "data/device_use.toml second_screen_per_hour.tablet, second_screen_per_hour.laptop"
+    assert parse_published(_row(fitted=two), "pub.toml")["x"].fitted == two
 
 
 def test_every_realism_row_says_whether_it_was_fitted() -> None:
@@ -144,3 +150,12 @@ def test_every_realism_row_says_whether_it_was_fitted() -> None:
         assert "fitted" in figure.as_row()
         assert figure.fitted == references[figure.name].fitted, figure.name
     assert any(ref.fitted for ref in references.values()), "calibrated rows name their knob"
+
+
+def test_night_unlocks_compare_an_hour_of_night_with_an_hour_of_evening() -> None:
+    """Locket's row: pick-ups an hour at 03-04 over pick-ups an hour at 17-19, New York time."""
+    by_hour = {"03": 10, "04": 10, "05": 999, "16": 999, "17": 100, "18": 100, "19": 100}
+    assert night_over_evening(by_hour) == pytest.approx(0.1)
+    interval = night_over_evening_interval(by_hour)
+    assert interval is not None and interval[0] < 0.1 < interval[1]
+    assert night_over_evening({"03": 5}) is None, "no evening, no ratio"

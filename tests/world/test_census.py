@@ -89,6 +89,11 @@ def test_band_rates_must_average_to_the_total_over_the_adults_age_mix() -> None:
         "ownership.toml: US.phone.total: expected the band rates averaged over age_mix.US"
         " (0.832), within 0.01, got 0.91"
     ) in problems(excinfo)
+    doc = ownership_doc()
+    doc["age_mix"]["UX"] = dict(doc["age_mix"]["US"])  # a misspelt country is never checked
+    with pytest.raises(ConfigError) as excinfo:
+        parse_ownership(doc, "ownership.toml")
+    assert "ownership.toml: age_mix.UX: expected a country with its own tables" in problems(excinfo)
 
 
 def test_a_missing_band_and_a_borrowed_table_that_does_not_exist_fail() -> None:
