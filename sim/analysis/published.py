@@ -42,6 +42,15 @@ class Published:
     def applies_to(self, category: str) -> bool:
         return not self.categories or category in self.categories
 
+    def fitted_in(self, category: str) -> str | None:
+        """The knob, unless it is another brand category's (``categories.retail.…`` in a media run)."""
+        if self.fitted is None:
+            return None
+        knob = self.fitted.split()[1]
+        if knob.startswith("categories.") and knob.split(".")[1] != category:
+            return None
+        return self.fitted
+
 
 def parse_published(data: dict[str, Any], path: Path | str) -> dict[str, Published]:
     """Validate ``published.toml``; every figure needs a source and low <= published <= high."""

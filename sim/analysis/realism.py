@@ -191,7 +191,7 @@ def brand_figures(c: Collected) -> list[Figure]:
                 source=reference.source,
                 n=sizes.get(name),
                 interval=intervals.get(name),
-                fitted=reference.fitted,
+                fitted=reference.fitted_in(c.category),
             )
         )
     return rows

@@ -27,13 +27,16 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
 }
 
 
-def metrics_figures(journey_metrics: Mapping[str, Any]) -> list[Figure]:
-    """Bounce rate per device type of a summary ``journey_metrics`` block, with its benchmark."""
+def metrics_figures(journey_metrics: Mapping[str, Any], category: str) -> list[Figure]:
+    """Bounce rate per device type of a summary ``journey_metrics`` block, with its benchmark,
+    for the brand categories the benchmark applies to (``categories`` in published.toml)."""
     devices = journey_metrics.get("by_device") or {}
     references = published()
     figures = []
     for device, (label, key) in BENCHMARKS.items():
         reference = references[key]
+        if not reference.applies_to(category):
+            continue
         tally = devices.get(device) or {}
         value = tally.get("bounce_rate")
         n = tally.get("sessions_with_views")
@@ -49,7 +52,7 @@ def metrics_figures(journey_metrics: Mapping[str, Any]) -> list[Figure]:
                 source=reference.source,
                 n=n,
                 interval=None if n is None or bounces is None else wilson(int(bounces), int(n)),
-                fitted=reference.fitted,
+                fitted=reference.fitted_in(category),
             )
         )
     return figures

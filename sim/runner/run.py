@@ -108,9 +108,8 @@ class Run:
         shutil.rmtree(parts)
         self.summary["stitching"] = scores.stitching | {"engine": identity_stats}
         self._messaging(shards, scores.costs)
-        if self.scenario.brand == "retail":  # the bounce benchmarks are retail web shops'
-            bounce = metrics_figures(self.summary["journey_metrics"])
-            self.summary["realism"]["figures"] += [f.as_row() for f in bounce]
+        bounce = metrics_figures(self.summary["journey_metrics"], self.scenario.brand)
+        self.summary["realism"]["figures"] += [f.as_row() for f in bounce]
         (self.staging / "summary.json").write_text(
             json.dumps(self.summary, indent=2, sort_keys=True) + "\n"
         )

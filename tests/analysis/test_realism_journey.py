@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sim.analysis.published import Published
 from sim.analysis.realism_journey import metrics_figures
 from sim.cli import main
 
@@ -13,7 +14,7 @@ POPULATION = Path(__file__).resolve().parents[2] / "scenarios" / "population.tom
 
 def test_rows_carry_the_simulated_bounce_rate_and_judge_it_against_the_band() -> None:
     block = {"by_device": {"phone": {"bounce_rate": 0.5}, "laptop": {"bounce_rate": 0.05}}}
-    rows = {f.name: f for f in metrics_figures(block)}
+    rows = {f.name: f for f in metrics_figures(block, "retail")}
     phone = rows["bounce rate, phone (mobile)"]
     assert (phone.value, phone.low, phone.high, phone.within) == (0.5, 0.488, 0.51, True)
     assert rows["bounce rate, laptop (desktop)"].within is False  # 5% is far below 43-48.4%
@@ -42,7 +43,7 @@ def test_a_retail_run_has_quick_looks_and_writes_the_bounce_rows(tmp_path: Path)
 def test_bounce_rows_take_band_source_and_fitted_knob_from_published_toml() -> None:
     from sim.analysis.published import published
 
-    rows = {f.name: f for f in metrics_figures({"by_device": {}})}
+    rows = {f.name: f for f in metrics_figures({"by_device": {}}, "retail")}
     laptop = rows["bounce rate, laptop (desktop)"]
     reference = published()["bounce_laptop"]
     assert (laptop.low, laptop.high, laptop.source) == (
@@ -51,3 +52,18 @@ def test_bounce_rows_take_band_source_and_fitted_knob_from_published_toml() -> N
         reference.source,
     )
     assert laptop.as_row()["fitted"] == reference.fitted
+
+
+def test_bounce_rows_only_for_the_categories_their_benchmark_covers() -> None:
+    """Contentsquare's bounce rates are retail web shops': a media brand gets no such row."""
+    block = {"by_device": {"phone": {"bounce_rate": 0.5, "sessions_with_views": 10, "bounces": 5}}}
+    assert metrics_figures(block, "media") == []
+    assert metrics_figures(block, "retail")
+
+
+def test_a_row_fitted_by_another_categorys_knob_is_not_marked_fitted() -> None:
+    row = Published("x", 0.5, 0.4, 0.6, "s", (), "data/brands.toml categories.retail.skew.shape")
+    assert row.fitted_in("retail") == row.fitted
+    assert row.fitted_in("media") is None
+    other = Published("y", 0.5, 0.4, 0.6, "s", (), "data/reactions.toml open.push.ios")
+    assert other.fitted_in("media") == other.fitted
