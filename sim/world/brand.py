@@ -144,6 +144,14 @@ def _optional(reader: Reader, item: dict[str, Any], key: str, where: str, hi: fl
     return _number(reader, item, key, where, hi)
 
 
+def _dwell(reader: Reader, item: dict[str, Any], where: str) -> float:
+    """How long a quick look stays on its screen: required where quick looks are, else 0."""
+    if "quick_look" in item and "quick_look_dwell" not in item:
+        reader.fail(f"{where}quick_look_dwell", "a number of think times (quick_look is set)", None)
+        return 0.0
+    return _optional(reader, item, "quick_look_dwell", where, 20.0)
+
+
 def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Category]:
     """Validate ``brands.toml``; raise ``ConfigError`` naming file, key and expectation."""
     reader = Reader(path)
@@ -191,7 +199,7 @@ def parse_categories(data: dict[str, Any], path: Path | str) -> dict[str, Catego
             shape=reader.number(skew, "shape", f"{where}skew.", 0.05, 20.0),
             cart_completion=_completion(reader, item, where),
             quick_look=_by_screen(reader, item, "quick_look", where),
-            quick_look_dwell=_optional(reader, item, "quick_look_dwell", where, 20.0),
+            quick_look_dwell=_dwell(reader, item, where),
             add_to_cart=_add_to_cart(reader, item, where),
             cart_moves=_cart_moves(reader, item, where),
         )

@@ -219,6 +219,16 @@ def test_a_phone_out_of_reach_is_never_a_second_screen_and_leaves_the_daily_coun
     assert "phone" in seen and "tablet" in seen, "at the shipped shares both turn up on the couch"
 
 
+def test_quick_looks_without_a_dwell_fail_naming_the_key() -> None:
+    data: dict[str, Any] = copy.deepcopy(load_toml(BRANDS))
+    del data["categories"]["retail"]["quick_look_dwell"]
+    with pytest.raises(
+        ConfigError,
+        match=r"b\.toml: categories\.retail\.quick_look_dwell: expected a number of think times",
+    ):
+        parse_categories(data, "b.toml")
+
+
 def test_a_quick_look_dwell_is_optional_and_bounded() -> None:
     assert categories()["retail"].quick_look_dwell > 0, "retail quick looks stay a while"
     assert categories()["media"].quick_look_dwell == 0.0, "no quick looks, no dwell"
