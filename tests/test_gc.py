@@ -11,6 +11,7 @@ import sim.runner.gc
 import sim.runner.workers
 from sim.runner import Run
 from sim.world.scenario import load_scenario
+from tests.run_folder import folder_bytes
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "scenarios" / "tiny.toml"
 
@@ -33,12 +34,12 @@ def test_a_run_writes_the_same_bytes_at_any_gc_pace(
     monkeypatch.setattr(sim.runner.gc, "YOUNG", 700)
     monkeypatch.setattr(sim.runner.gc.fewer_collections.__wrapped__, "__defaults__", (700,))
     Run(scenario, tmp_path / "default").execute()
-    for name in ("trace.jsonl.gz", "truth.jsonl.gz", "profiles.jsonl", "people.jsonl"):
-        assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "default" / name).read_bytes()
+    fast, default = folder_bytes(tmp_path / "fast"), folder_bytes(tmp_path / "default")
+    for name, data in fast.items():
+        assert data == default[name], f"{name} differs with the collector's pace"
 
 
 PROGRAMME = Path(__file__).resolve().parents[1] / "scenarios" / "programme-journey.toml"
-OUTPUTS = ("trace.jsonl.gz", "truth.jsonl.gz", "profiles.jsonl", "people.jsonl", "messages.jsonl")
 
 
 def _run_with_collector(out: Path, pace: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
@@ -64,7 +65,7 @@ def _run_with_collector(out: Path, pace: str, monkeypatch: pytest.MonkeyPatch) -
             gc.set_threshold(*thresholds)
             if was_enabled:
                 gc.enable()
-    return {name: (out / name).read_bytes() for name in OUTPUTS}
+    return folder_bytes(out)
 
 
 def test_output_does_not_depend_on_when_the_collector_runs(
@@ -82,8 +83,8 @@ def test_output_does_not_depend_on_when_the_collector_runs(
     held = _run_with_collector(tmp_path / "held", "held", monkeypatch)
     for pace in ("as is", "off", "eager"):
         other = _run_with_collector(tmp_path / pace.replace(" ", "-"), pace, monkeypatch)
-        for name in OUTPUTS:
-            assert other[name] == held[name], f"{name} differs with the collector {pace}"
+        for name, data in held.items():
+            assert other[name] == data, f"{name} differs with the collector {pace}"
 
 
 def test_the_hold_puts_the_collector_back_as_it_was(tmp_path: Path) -> None:

@@ -13,25 +13,10 @@ from typing import Any
 
 from sim.engine.identity import IdentityConfig, IdentityGraph
 from sim.engine.identity.signals import Signals, bed_of
+from tests.engine.test_identity_person import event
 
 OFFICE = "81.30.0.5"
 HOMES = {"a": "73.20.0.1", "b": "73.20.0.2", "c": "73.20.0.3"}
-
-
-def event(
-    device: str, kind: str, day: int, hour: int, minute: int, ip: str, user: str = ""
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": "track",
-        "event": "Screen Viewed",
-        "messageId": f"{device}-{day}-{hour}-{minute}",
-        "timestamp": f"2026-11-{2 + day:02d}T{hour:02d}:{minute:02d}:00.000Z",
-        "anonymousId": f"anon-{device}",
-        "context": {"device": {"id": device, "type": kind}, "ip": ip, "timezone": "UTC"},
-    }
-    if user:
-        out["userId"] = user
-    return out
 
 
 def office_week(days: int = 4) -> list[dict[str, Any]]:
@@ -40,10 +25,12 @@ def office_week(days: int = 4) -> list[dict[str, Any]]:
     events = []
     for name, ip in HOMES.items():
         for day in range(days):
-            events.append(event(f"{name}-phone", "phone", day, 21, 0, ip, f"u-{name}"))
-            events.append(event(f"{name}-phone", "phone", day, 10, 0, OFFICE, f"u-{name}"))
+            events.append(event(f"{name}-phone", "phone", day, 21, 0, f"u-{name}", ip=ip))
+            events.append(event(f"{name}-phone", "phone", day, 10, 0, f"u-{name}", ip=OFFICE))
             for hour in (9, 11, 14, 16):
-                events.append(event(f"{name}-laptop", "laptop", day, hour, 30, OFFICE, f"u-{name}"))
+                events.append(
+                    event(f"{name}-laptop", "laptop", day, hour, 30, f"u-{name}", ip=OFFICE)
+                )
     return events
 
 
@@ -94,11 +81,11 @@ def test_a_phone_on_carrier_addresses_at_night_leaves_the_family_home_a_home() -
     home = HOMES["a"]
     events = []
     for day in range(4):
-        events.append(event("mum", "phone", day, 21, 0, home, "u-mum"))
-        events.append(event("dad", "phone", day, 21, 5, home, "u-dad"))
-        events.append(event("dad", "phone", day, 23, 0, f"174.1.2.{day + 1}", "u-dad"))
-        events.append(event("dad", "phone", day, 23, 30, f"174.1.2.{day + 1}", "u-dad"))
-        events.append(event("tab", "tablet", day, 20, 0, home))
+        events.append(event("mum", "phone", day, 21, 0, "u-mum", ip=home))
+        events.append(event("dad", "phone", day, 21, 5, "u-dad", ip=home))
+        events.append(event("dad", "phone", day, 23, 0, "u-dad", ip=f"174.1.2.{day + 1}"))
+        events.append(event("dad", "phone", day, 23, 30, "u-dad", ip=f"174.1.2.{day + 1}"))
+        events.append(event("tab", "tablet", day, 20, 0, ip=home))
     graph = graph_of(events)
     signals = signals_of(graph)
     assert network(graph, home) not in signals.meeting_places
@@ -110,7 +97,7 @@ def test_a_phone_on_carrier_addresses_at_night_leaves_the_family_home_a_home() -
 
 def test_a_tv_makes_a_home_whoever_visits() -> None:
     events = office_week()
-    events += [event("tv", "tv", day, 13, 0, OFFICE) for day in range(4)]
+    events += [event("tv", "tv", day, 13, 0, ip=OFFICE) for day in range(4)]
     graph = graph_of(events)
     signals = signals_of(graph)
     assert signals.meeting_places == set()

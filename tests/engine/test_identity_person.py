@@ -15,15 +15,22 @@ HOME = "73.20.0.1"
 
 
 def event(
-    device: str, kind: str, day: int, hour: int, minute: int, user: str | None = None
+    device: str,
+    kind: str,
+    day: int,
+    hour: int,
+    minute: int,
+    user: str | None = None,
+    ip: str = HOME,
 ) -> dict[str, Any]:
+    """A screen view from ``device`` at ``hour:minute`` on ``day``, from ``ip``, logged in as ``user``."""
     out: dict[str, Any] = {
         "type": "track",
         "event": "Screen Viewed",
         "messageId": f"{device}-{day}-{hour}-{minute}",
         "timestamp": f"2026-11-{2 + day:02d}T{hour:02d}:{minute:02d}:00.000Z",
         "anonymousId": f"anon-{device}",
-        "context": {"device": {"id": device, "type": kind}, "ip": HOME, "timezone": "UTC"},
+        "context": {"device": {"id": device, "type": kind}, "ip": ip, "timezone": "UTC"},
     }
     if user is not None:
         out["userId"] = user
