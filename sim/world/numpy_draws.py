@@ -5,7 +5,7 @@ integers and bytes for its place, its people and their devices, each asked
 of numpy one call at a time. A call costs a microsecond or two (ten with
 ``size=``), far more than the arithmetic of the draw. :class:`NumpyDraws`
 does that arithmetic itself, as numpy's C code does it, on the generator's
-64-bit outputs fetched 64 at a time (``random_raw``):
+64-bit outputs fetched 128 at a time (``random_raw``):
 
 - ``random()``: the top 53 bits of one output, scaled to [0, 1);
 - a 32-bit word: the low half of an output, its high half kept for the
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-BLOCK = 64  # raw 64-bit outputs fetched at a time (a household reads about 100)
+BLOCK = 128  # raw 64-bit outputs fetched at a time (a household reads about 130)
 WORD = 0xFFFFFFFF
 TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53, as numpy's next_double
 
@@ -36,14 +36,15 @@ class NumpyDraws:
 
     def __init__(self, bits: np.random.BitGenerator) -> None:
         self._bits = bits
-        self._outputs: list[int] = []  # the block of raw outputs being read
+        self._outputs = memoryview(b"")  # the block of raw outputs being read
         self._written = b""  # the same block, each output 8 bytes, little end first
         self._at = BLOCK  # the next output to read (none yet: a block is fetched first)
         self._half = -1  # the high half of the last output split into words (-1: none kept)
 
     def _fill(self) -> None:
         block = self._bits.random_raw(BLOCK)
-        self._outputs, self._written, self._at = block.tolist(), block.astype("<u8").tobytes(), 0
+        self._outputs, self._at = block.data, 0
+        self._written = block.astype("<u8", copy=False).tobytes()
 
     def _next64(self) -> int:
         if self._at == BLOCK:
@@ -102,6 +103,10 @@ class NumpyDraws:
         word's top byte. A whole output gives two words, low half first:
         its bytes 3 and 7 as written little end first.
         """
+        at = self._at
+        if self._half < 0 and count % 2 == 0 and at + count // 2 <= BLOCK:  # whole outputs at hand
+            self._at = at + count // 2
+            return self._written[8 * at + 3 : 8 * at + 4 * count : 4]
         out = b""
         if count and self._half >= 0:
             out += bytes([self._next32() >> 24])

@@ -31,7 +31,7 @@ from faker import Faker
 from sim.world.brand import device_use
 from sim.world.census import Census, Paths, load_census
 from sim.world.devices import Device, uuid_of
-from sim.world.faking import quicken
+from sim.world.faking import Calls, calls, quicken
 from sim.world.network import Addresses, public_ip
 from sim.world.numpy_draws import NumpyDraws
 from sim.world.people import Household, Person
@@ -76,6 +76,12 @@ def faker_for(locale: str) -> Faker:
     fake = Faker(locale)
     fake.random = RememberedWeights()  # type: ignore[attr-defined]  # a property the stubs omit
     return quicken(fake)
+
+
+@cache
+def calls_for(locale: str) -> Calls:
+    """The locale's Faker (:func:`faker_for`), its methods bound once."""
+    return calls(faker_for(locale))
 
 
 class RememberedWeights(random.Random):
@@ -194,7 +200,7 @@ def make_person(
     name: str | None,
 ) -> Person:
     locale = household.locale
-    fake = faker_for(locale)
+    fake = calls_for(locale)
     fake.seed_instance(rng.integers(0, 2**31))
     full_name = name or fake.name()
     country = COUNTRY.get(locale, locale[-2:])
@@ -244,7 +250,7 @@ def place_household(rng: NumpyDraws, persona: Persona, locale: str) -> tuple[str
         zone = pick(rng, persona.timezones)
     else:
         zone = LOCALE_ZONES[locale]
-    fake = faker_for(locale)
+    fake = calls_for(locale)
     fake.seed_instance(rng.integers(0, 2**31))
     city = fake.city()
     states = US_STATES.get(zone)
@@ -253,7 +259,7 @@ def place_household(rng: NumpyDraws, persona: Persona, locale: str) -> tuple[str
     elif states:
         region = states[rng.integers(len(states))]
     else:
-        region = fake.state_abbr()
+        region = faker_for(locale).state_abbr()  # the same seeded generator
     return zone, city, region
 
 

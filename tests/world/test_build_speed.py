@@ -8,12 +8,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from faker import Faker
 
 from sim.world import population
 from sim.world.devices import hex_ids
 from sim.world.network import PUBLIC_FIRST_OCTETS, Addresses, NetworkPlan, public_ip, public_ips
 from sim.world.numpy_draws import NumpyDraws
-from sim.world.population import pick
+from sim.world.population import COUNTRY, calls_for, faker_for, pick
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -160,3 +161,14 @@ def test_a_world_drawn_with_numpy_draws_is_the_world_numpy_draws(
         lambda streams, hid: PlainDraws(streams.get("household", hid)),
     )
     assert fast == _people(World(scenario, shard=(1, 2)))
+
+
+def test_bound_faker_calls_write_what_a_plain_faker_writes() -> None:
+    for locale in COUNTRY:
+        fast, plain = calls_for(locale), Faker(locale)
+        for seed in range(100):
+            fast.seed_instance(seed)
+            plain.seed_instance(seed)
+            drawn = [fast.name(), fast.phone_number(), fast.city(), fast.phone_number()]
+            assert drawn == [plain.name(), plain.phone_number(), plain.city(), plain.phone_number()]
+        assert faker_for(locale).random.random() == plain.random.random(), "as many draws"
