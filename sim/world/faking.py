@@ -90,23 +90,17 @@ def _element_picker(provider: Any) -> Callable[..., Any]:
 
 
 def _numerifier(provider: Any) -> Callable[..., str]:
-    """``provider.numerify``: Faker's five passes over the text, one per mark, without regexes.
-
-    Faker's digit for ``#`` is ``randint(0, 9)``, which ``random.Random``
-    works out as ``0 + _randbelow(10)``; ``%`` and ``$`` likewise from 1 and
-    2. Those three are drawn with ``_randbelow`` itself, the same draw
-    without the calls in between; ``!`` and ``@`` (rare) are Faker's own.
-    """
-    digits = (("#", 0, 10), ("%", 1, 9), ("$", 2, 8))  # mark, lowest digit, how many
-    rare = (("!", provider.random_digit_or_empty), ("@", provider.random_digit_not_null_or_empty))
-    generator = provider.generator
+    """``provider.numerify``: Faker's five passes over the text, one per mark, without regexes."""
+    marks = (
+        ("#", provider.random_digit),
+        ("%", provider.random_digit_not_null),
+        ("$", provider.random_digit_above_two),
+        ("!", provider.random_digit_or_empty),
+        ("@", provider.random_digit_not_null_or_empty),
+    )
 
     def numerify(text: str = "###") -> str:
-        below = generator.random._randbelow
-        for mark, low, count in digits:  # in Faker's order, each mark left to right
-            if mark in text:
-                text = "".join([str(low + below(count)) if c == mark else c for c in text])
-        for mark, digit in rare:
+        for mark, digit in marks:  # in Faker's order, each mark left to right
             if mark in text:
                 text = "".join([str(digit()) if c == mark else c for c in text])
         return text

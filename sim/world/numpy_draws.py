@@ -88,12 +88,11 @@ class NumpyDraws:
 
     def hex_ids(self, *lengths: int) -> list[str]:
         """``devices.hex_ids``: each id ``(length + 1) // 2`` bytes drawn as ``integers(0, 256)``."""
-        sizes = [(length + 1) // 2 for length in lengths]
-        digits = self._bytes(sum(sizes)).hex()
+        digits = self._bytes(sum([(length + 1) // 2 for length in lengths])).hex()
         ids, at = [], 0
-        for length, size in zip(lengths, sizes, strict=True):
+        for length in lengths:
             ids.append(digits[at : at + length])
-            at += 2 * size
+            at += length + length % 2  # an odd length leaves its last byte's second digit
         return ids
 
     def _bytes(self, count: int) -> bytes:

@@ -119,39 +119,25 @@ def pick(rng: np.random.Generator | NumpyDraws, weights: dict[str, float]) -> st
 
     The same draw as numpy's (one uniform against the normalised cumulative
     weights, searched from the right), with the cumulative weights worked
-    out once per mix rather than once per draw. A mix is known by identity
-    (a persona's, a country's), its content checked against a copy.
+    out once per mix rather than once per draw.
     """
     # NOTE: numpy's Generator.choice(p=...) without its per-call checks (test_population_draws.py).
-    found = _MIXES.get(id(weights))
-    if found is None or found[0] is not weights or found[1] != weights:
-        if len(_MIXES) >= KEPT_MIXES:
-            _MIXES.clear()
-        found = _MIXES[id(weights)] = (weights, dict(weights), _cumulative(weights))
-    table = found[2]
-    if table is None:  # weights numpy refuses: its own words say what is wrong
-        probs = np.array([weights[name] for name in sorted(weights)])
-        np.random.default_rng(0).choice(len(probs), p=probs / probs.sum())
-        raise ValueError(f"weights to draw from must be non-negative with a sum: {weights}")
+    key = tuple(sorted(weights.items()))
+    table = _CUMULATIVE.get(key)
+    if table is None:
+        names = [name for name, _ in key]
+        probs = np.array([weight for _, weight in key])
+        if not (probs >= 0).all() or not probs.sum() > 0:  # numpy's own words say what is wrong
+            np.random.default_rng(0).choice(len(names), p=probs / probs.sum())
+            raise ValueError(f"weights to draw from must be non-negative with a sum: {weights}")
+        cdf = (probs / probs.sum()).cumsum()
+        cdf /= cdf[-1]
+        table = _CUMULATIVE[key] = (names, cdf.tolist())
     names, cumulative = table
     return names[bisect_right(cumulative, rng.random())]
 
 
-def _cumulative(weights: dict[str, float]) -> tuple[list[str], list[float]] | None:
-    """The names in order and numpy's normalised cumulative weights (None: weights numpy refuses)."""
-    names = sorted(weights)
-    probs = np.array([weights[name] for name in names])
-    if not (probs >= 0).all() or not probs.sum() > 0:
-        return None
-    cdf = (probs / probs.sum()).cumsum()
-    cdf /= cdf[-1]
-    return names, cdf.tolist()
-
-
-KEPT_MIXES = 4096  # mixes remembered before starting afresh
-_MIXES: dict[
-    int, tuple[dict[str, float], dict[str, float], tuple[list[str], list[float]] | None]
-] = {}
+_CUMULATIVE: dict[tuple[tuple[str, float], ...], tuple[list[str], list[float]]] = {}
 
 
 def pick_domain(rng: NumpyDraws) -> str:

@@ -14,7 +14,7 @@ from sim.world import population
 from sim.world.devices import hex_ids
 from sim.world.network import PUBLIC_FIRST_OCTETS, Addresses, NetworkPlan, public_ip, public_ips
 from sim.world.numpy_draws import NumpyDraws
-from sim.world.population import COUNTRY, calls_for, faker_for, pick
+from sim.world.population import COUNTRY, calls_for, faker_for
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -113,13 +113,6 @@ def test_addresses_are_the_pools_drawn_one_address_at_a_time() -> None:
     assert addresses.carrier_ips == carriers
     assert (addresses.campus_ips, addresses.travel_ips) == (campus, travel)
     assert addresses.employer_ips == employers
-
-
-def test_pick_notices_a_mix_changed_in_place() -> None:
-    weights = {"a": 1.0, "b": 0.0}
-    assert pick(np.random.default_rng(0), weights) == "a"
-    weights["a"], weights["b"] = 0.0, 1.0
-    assert pick(np.random.default_rng(0), weights) == "b"
 
 
 class PlainDraws:
