@@ -47,10 +47,12 @@ class NumpyDraws:
         self._written = block.astype("<u8", copy=False).tobytes()
 
     def _next64(self) -> int:
-        if self._at == BLOCK:
+        at = self._at
+        if at == BLOCK:
             self._fill()
-        self._at += 1
-        return self._outputs[self._at - 1]
+            at = 0
+        self._at = at + 1
+        return self._outputs[at]
 
     def _next32(self) -> int:
         half = self._half
@@ -63,7 +65,12 @@ class NumpyDraws:
 
     def random(self) -> float:
         """A uniform on [0, 1): ``Generator.random()``."""
-        return (self._next64() >> 11) * TO_UNIT
+        at = self._at  # _next64, written out: the most frequent draw
+        if at == BLOCK:
+            self._fill()
+            at = 0
+        self._at = at + 1
+        return (self._outputs[at] >> 11) * TO_UNIT
 
     def integers(self, low: int, high: int | None = None) -> int:
         """An integer in [low, high) (or [0, low)): ``Generator.integers``, ranges up to 2**32."""
@@ -88,6 +95,8 @@ class NumpyDraws:
 
     def hex_ids(self, *lengths: int) -> list[str]:
         """``devices.hex_ids``: each id ``(length + 1) // 2`` bytes drawn as ``integers(0, 256)``."""
+        if len(lengths) == 1:
+            return [self._bytes((lengths[0] + 1) // 2).hex()[: lengths[0]]]
         digits = self._bytes(sum([(length + 1) // 2 for length in lengths])).hex()
         ids, at = [], 0
         for length in lengths:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from faker import Faker
 
 from sim.world import population
 from sim.world.devices import hex_ids
+from sim.world.faking import hash_digits
 from sim.world.network import PUBLIC_FIRST_OCTETS, Addresses, NetworkPlan, public_ip, public_ips
 from sim.world.numpy_draws import NumpyDraws
 from sim.world.population import COUNTRY, calls_for, faker_for
@@ -165,3 +167,12 @@ def test_bound_faker_calls_write_what_a_plain_faker_writes() -> None:
             drawn = [fast.name(), fast.phone_number(), fast.city(), fast.phone_number()]
             assert drawn == [plain.name(), plain.phone_number(), plain.city(), plain.phone_number()]
         assert faker_for(locale).random.random() == plain.random.random(), "as many draws"
+
+
+def test_hash_digits_are_randints_drawn_one_by_one() -> None:
+    for seed in range(300):
+        fast, plain = random.Random(seed), random.Random(seed)
+        text = "+1 (###) ###-#### x##" if seed % 2 else "#"
+        expected = "".join(str(plain.randint(0, 9)) if c == "#" else c for c in text)
+        assert hash_digits(text, fast.getrandbits) == expected
+        assert fast.random() == plain.random(), "as many draws"
