@@ -24,7 +24,7 @@ import numpy as np
 
 from sim.analysis.compare import Z95
 from sim.analysis.figures import Figure, count_ratio_interval, mean_interval, wilson
-from sim.analysis.published import published
+from sim.analysis.published import require
 from sim.world.journey import STAGES
 from sim.world.people import Person
 
@@ -75,6 +75,7 @@ def brand_figures(c: Collected) -> list[Figure]:
         "tv_second_screen_laptop": tv,
         "phone_night_share": sum(out.get("phone_eastern_hour", {}).values()),
         "phone_night_unlocks": sum(out.get("phone_eastern_hour", {}).values()),
+        "asleep_at_3am": out.get("asleep_at_3", {}).get("seen", 0),
         "speaker_peak_hour": out.get("audio_plays", 0),
         "tv_peak_hour": _uses(out.get("use_by_hour", {}), "tv"),
         "laptop_peak_hour": _uses(out.get("use_by_hour", {}), "laptop"),
@@ -142,6 +143,11 @@ def brand_figures(c: Collected) -> list[Figure]:
             " 03 and 04 (3-5 a.m.) as a share of the mean of hours 17-19 (5-8 p.m.)",
             night_over_evening(out.get("phone_eastern_hour", {})),
         ),
+        "asleep_at_3am": (
+            "share of US people aged 15 or older in bed (a sleep block of their day, lying awake"
+            " or a look at the phone included) at 03:00 local, one snapshot per person and night",
+            _ratio(*asleep_counts(out.get("asleep_at_3", {}))),
+        ),
         "speaker_peak_hour": (
             "local hour with the most smart-speaker audio playing (seconds of music, radio, news"
             " and podcasts the speakers played, summed by the listener's local hour; Comscore"
@@ -174,11 +180,11 @@ def brand_figures(c: Collected) -> list[Figure]:
         ),
     }
     intervals = brand_intervals(c)
-    references = published()
+    references = require(values)
     rows = []
     for name, (definition, value) in values.items():
-        reference = references.get(name)
-        if reference is None or not reference.applies_to(c.category):
+        reference = references[name]
+        if not reference.applies_to(c.category):
             continue
         rows.append(
             Figure(
@@ -237,6 +243,7 @@ def brand_intervals(c: Collected) -> dict[str, Interval]:
         "tv_second_screen_laptop": wilson(tv_with.get("laptop", 0), tv),
         "phone_night_share": night_interval(out.get("phone_eastern_hour", {})),
         "phone_night_unlocks": night_over_evening_interval(out.get("phone_eastern_hour", {})),
+        "asleep_at_3am": wilson(*asleep_counts(out.get("asleep_at_3", {}))),
         "push_open_ios": _message_interval(messages, "push", "opened", "ios"),
         "push_open_android": _message_interval(messages, "push", "opened", "android"),
         "cart_email_open": _message_interval(messages, "cart_email", "opened"),
@@ -394,6 +401,11 @@ def night_over_evening_interval(by_hour: dict[str, int]) -> Interval:
         return None
     scale = len(EVENING_HOURS) / len(NIGHT_HOURS)
     return interval[0] * scale, interval[1] * scale
+
+
+def asleep_counts(snapshots: dict[str, int]) -> tuple[int, int]:
+    """In bed at 03:00 local, and people seen then (US, 15+): ATUS's sleeping share at 3 a.m."""
+    return snapshots.get("asleep", 0), snapshots.get("seen", 0)
 
 
 def peak_hour(use_by_hour: dict[str, int], kind: str) -> float | None:

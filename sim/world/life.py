@@ -14,7 +14,6 @@ night some people wake and look at their phone.
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import timedelta
 from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +24,7 @@ from sim.world.draws import Draws
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import CONTEXTS
-from sim.world.routine import plan_day
+from sim.world.routine import Plan, kind_of_day, local_midnight, plan_day
 from sim.world.sessions import session, watch
 from sim.world.world import World
 
@@ -34,6 +33,7 @@ WORK_CONTEXTS = ("work.office", "work.cafe", "travel.client", "home.office")
 EASTERN = ZoneInfo("America/New_York")  # Chitika reports North American traffic by Eastern hour
 STAY_ROOMS = ("home.living_room", "home.office")  # rooms one stays in, not passes through
 FREE_DAY_ROOMS = (*STAY_ROOMS, "home.kitchen")  # on a free day every kitchen block is a stay
+ATUS_MIN_AGE = 15  # the American Time Use Survey's universe: persons 15 and over
 NIGHT_MARGIN = 1800.0  # no night look in the first and last half hour of sleep
 
 
@@ -53,7 +53,9 @@ def play(world: World) -> None:
 def live(world: World, person: Person) -> Process:
     env = world.env
     for day in range(world.scenario.days + 1):
-        for start, end, block in plan_day(world.scenario.start, person, day, person.rng):
+        plan = plan_day(world.scenario.start, person, day, person.rng)
+        asleep_at_3(world, person, plan, day)
+        for start, end, block in plan:
             if end <= env.now:
                 continue
             if start > env.now:
@@ -183,8 +185,7 @@ def settle(world: World, person: Person, block: Block, end: float, day: int) -> 
 
 def free_day(world: World, person: Person, day: int) -> bool:
     """A weekend day at home (not a trip): the day ``plan_day`` lived as the weekend routine."""
-    weekday = (world.scenario.start + timedelta(days=day)).weekday()
-    return weekday >= 5 and person.travelling_until < day
+    return kind_of_day(world.scenario.start, person, day) == "weekend"
 
 
 def tally_audio(world: World, person: Person, speaker: Device, start: float, end: float) -> None:
@@ -275,6 +276,25 @@ def night(world: World, person: Person, end: float, day: int) -> Process:
         if at > env.now:
             yield env.timeout(at - env.now)
         pick_up(world, person, phones[0], day)
+
+
+def asleep_at_3(world: World, person: Person, plan: Plan, day: int) -> None:
+    """Is this US person (15 or older) in bed at 3 a.m. local on ``day``? The ATUS snapshot.
+
+    The American Time Use Survey reports what people were doing at each
+    time of day; sleeping peaks at 3 a.m. The world counts the same snapshot
+    once per person and night within the run, from the day's plan (lying
+    awake or a look at the phone in bed counts as in bed, as ATUS counts
+    sleeplessness with sleeping).
+    """
+    if person.country != "US" or person.age < ATUS_MIN_AGE:
+        return
+    at = local_midnight(world.scenario.start, person, day) + 3 * 3600.0
+    if not 0.0 <= at < world.end:
+        return
+    asleep = any(start <= at < end and CONTEXTS[b.context].asleep for start, end, b in plan)
+    world.outcomes.asleep_at_3["seen"] += 1
+    world.outcomes.asleep_at_3["asleep"] += asleep
 
 
 def choose_device(world: World, person: Person, block: Block) -> Device | None:

@@ -36,21 +36,33 @@ def local_midnight(start: datetime, person: Person, day: int) -> float:
     return (local - start).total_seconds()
 
 
-def day_kind(person: Person, day: int, weekday: int, rng: np.random.Generator) -> str:
-    """Weekday, weekend, or a travel day (trips start at random and last 2-4 days)."""
+def day_kind(start: datetime, person: Person, day: int, rng: np.random.Generator) -> str:
+    """Weekday, weekend, or a travel day (trips start at random and last 2-4 days).
+
+    A day not already on a trip may start one (a draw); then the day is
+    what :func:`kind_of_day` says.
+    """
+    if day > person.travelling_until and rng.random() < person.persona.trips_per_month / 30.0:
+        person.travelling_until = day + int(rng.integers(1, 4))
+    return kind_of_day(start, person, day)
+
+
+def kind_of_day(start: datetime, person: Person, day: int) -> str:
+    """The kind of a day whose trip is drawn: on a trip, else weekend or weekday.
+
+    The weekend is Saturday and Sunday of the calendar day ``day`` days
+    after the scenario's ``start``. Asked again later in the day (is today
+    a free day?), it answers what :func:`plan_day` lived, with no draw.
+    """
     if day <= person.travelling_until:
         return "travel"
-    if rng.random() < person.persona.trips_per_month / 30.0:
-        person.travelling_until = day + int(rng.integers(1, 4))
-        return "travel"
-    return "weekend" if weekday >= 5 else "weekday"
+    return "weekend" if (start + timedelta(days=day)).weekday() >= 5 else "weekday"
 
 
 def plan_day(start: datetime, person: Person, day: int, rng: np.random.Generator) -> Plan:
     """Pin the routine for ``day`` to sim seconds, with jittered, ordered boundaries."""
     base = local_midnight(start, person, day)
-    weekday = (start + timedelta(days=day)).weekday()
-    blocks = lived(person, day_kind(person, day, weekday, rng))
+    blocks = lived(person, day_kind(start, person, day, rng))
     starts: list[float] = []
     for block in blocks:
         shift = rng.normal(0.0, block.jitter) if block.jitter else 0.0
@@ -87,18 +99,25 @@ def sleep_shifted(blocks: list[Block], shift: int, free: bool) -> list[Block]:
     (the evening carried over) until bedtime. On a work day the alarm clock
     keeps the waking time; on a free day (the weekend) the owl sleeps in by
     the same shift. A lark (shift < 0) goes to bed and wakes earlier on
-    every day. A routine that does not begin and end asleep (a night shift)
-    keeps its own hours.
+    every day. A routine that begins asleep and is up until midnight (a
+    Saturday night out, the next day beginning asleep) has its bedtime at
+    midnight, shifted the same way. A routine that does not begin asleep (a
+    night shift) keeps its own hours.
     """
-    if shift == 0 or len(blocks) < 4:
+    if shift == 0 or len(blocks) < 4 or not CONTEXTS[blocks[0].context].asleep:
         return blocks
-    first, second, last, evening = blocks[0], blocks[1], blocks[-1], blocks[-2]
-    if not (CONTEXTS[first.context].asleep and CONTEXTS[last.context].asleep):
+    first, second = blocks[0], blocks[1]
+    if CONTEXTS[blocks[-1].context].asleep:
+        evening, last, between = blocks[-2], blocks[-1], blocks[2:-2]
+    elif blocks[-1].end == DAY_MINUTES:  # up until midnight: bedtime is the next day's first block
+        evening, between = blocks[-1], blocks[2:-1]
+        last = replace(first, start=DAY_MINUTES, end=DAY_MINUTES, jitter=0)
+    else:
         return blocks
     wake = second.start + (shift if free else min(shift, 0))
     wake = max(first.start + 1, min(wake, blocks[2].start - 1))
     bed = max(evening.start + 1, last.start + shift)
-    middle = [replace(second, start=wake), *blocks[2:-2]]
+    middle = [replace(second, start=wake), *between]
     if bed < DAY_MINUTES:
         return [
             replace(first, end=wake),

@@ -109,3 +109,31 @@ def test_tv_time_brings_a_second_screen_from_what_is_at_hand() -> None:
     assert 0 < seen.tv_with["any"] <= seen.tv_sittings, "most sittings have a second screen"
     assert seen.tv_with["phone"] > 0, "Mason's phone while the Roku plays"
     assert seen.tv_with["tablet"] + seen.tv_with["laptop"] > 0, "or the tablet or laptop at hand"
+
+
+def test_the_3am_snapshot_counts_each_us_adult_once_a_night_and_who_is_in_bed(
+    tmp_path: Path,
+) -> None:
+    """ATUS's 3 a.m. snapshot: a day worker and a retiree in bed, a night-shift worker at work."""
+    root = Path(__file__).resolve().parents[2]
+    week = load_scenario(root / "scenarios" / "day-in-the-life.toml")
+    world = World(week)
+    play(world)
+    assert world.outcomes.asleep_at_3 == {"seen": 21, "asleep": 21}, "3 people x 7 nights"
+    text = (root / "scenarios" / "day-in-the-life.toml").read_text()
+    head, _, tail = text.partition("[[people]]")
+    people = "".join(
+        f'[[people]]\npersona = "{persona}"\nname = "{name}"\nhousehold = "{name.lower()}"\n\n'
+        for persona, name in (("night_worker", "Nora"), ("retiree", "Rita"))
+    )
+    brand = tail[tail.index("[brand]") :]
+    path = tmp_path / "night.toml"
+    path.write_text(
+        head.replace("days = 7", "days = 2")
+        + f'personas = "{root / "personas"}"\n\n'
+        + people
+        + brand
+    )
+    world = World(load_scenario(path))
+    play(world)
+    assert world.outcomes.asleep_at_3 == {"seen": 4, "asleep": 2}, "Nora works the night shift"
