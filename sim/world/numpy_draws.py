@@ -14,7 +14,8 @@ does that arithmetic itself, as numpy's C code does it, on the generator's
   no word at all when the range holds one number.
 
 So every number is the one numpy's ``Generator`` would give, in the same
-order. The stream is read ahead by up to a block, so a ``NumpyDraws`` must
+order (``tests/world/test_build_speed.py`` holds it to numpy's own draws, so
+a numpy that draws another way fails there, not in a run). The stream is read ahead by up to a block, so a ``NumpyDraws`` must
 be the only reader of its bit generator, and the bit generator is of no use
 afterwards: it suits a stream that is drawn from once and dropped.
 """
