@@ -2,7 +2,7 @@
 
 A census taker's check on the drawn population: of the simulated American
 adults, how many own a smartphone, wear a watch, have a tablet or a computer,
-live with a smart speaker; how many American workers ride public transport;
+live with a smart speaker; how many phone owners carry an iPhone; how many American workers ride public transport;
 and whether every household lives in one place. Each figure is counted from
 the run's own tables (``people.jsonl`` and ``truth.jsonl.gz``: what the
 people turned out to own and do), never read back from the input rates.
@@ -10,7 +10,9 @@ people turned out to own and do), never read back from the input rates.
 Bands: the surveys publish a point estimate; the band is that estimate plus
 or minus two points, about the 95% sampling margin of surveys of a few
 thousand adults (Pew's national surveys, NPR-Edison). The commute band is the
-range the Census Bureau's American Community Survey published in 2019 and 2022.
+range the Census Bureau's American Community Survey published in 2019 and 2022;
+the iPhone band runs from an installed-base count (Counterpoint) to a web
+page-view count (StatCounter), two ways of measuring the same share.
 """
 
 from __future__ import annotations
@@ -87,6 +89,12 @@ TRANSIT_SOURCE = (
     "U.S. Census Bureau, American Community Survey: public transportation 3.1% of workers"
     " (2022) and 5.0% (2019, ACS-48); band 2022-2019"
 )
+IPHONE_SOURCE = (
+    "Counterpoint Research (reported by the Financial Times, September 2022): iPhones just over"
+    " 50% of the smartphones in active use in the U.S.; StatCounter Global Stats, mobile OS"
+    " market share United States (2023-24): iOS about 57% of mobile page views; band from the"
+    " installed-base count to the page-view count"
+)
 PLACE_SOURCE = (
     "definition: a household shares one front door and one router, so one city, region and"
     " time zone (target zero)"
@@ -99,6 +107,7 @@ def people_figures(people: Iterable[Row], truth: Iterable[Row]) -> list[Figure]:
     devices = Devices(truth)
     us_adults = [p for p in people if p.get("country") == "US" and int(p.get("age", 0)) >= ADULT]
     rows = [ownership(s, us_adults, devices) for s in SURVEYS]
+    rows.append(iphones(us_adults, devices))
     rows.append(transit(people))
     rows.append(spanning(people))
     return rows
@@ -110,6 +119,7 @@ class Devices:
     def __init__(self, truth: Iterable[Row]) -> None:
         self.kind: dict[str, str] = {}
         self.owned: dict[str, set[str]] = defaultdict(set)
+        self.phone_os: dict[str, set[str]] = defaultdict(set)  # person -> their phones' os
         self.at_home: dict[str, set[str]] = defaultdict(set)
         for row in truth:
             kind = str(row.get("device_type"))
@@ -117,6 +127,8 @@ class Devices:
             self.at_home[str(row.get("household_id"))].add(kind)
             if row.get("person_id") is not None:
                 self.owned[str(row["person_id"])].add(kind)
+                if kind == "phone":
+                    self.phone_os[str(row["person_id"])].add(str(row.get("os")))
 
     def has(self, person: Row, kind: str, scope: str) -> bool:
         if scope == "own":
@@ -141,6 +153,27 @@ def ownership(survey: Survey, adults: list[Row], devices: Devices) -> Figure:
         source=f"{survey.source}; {MARGIN_NOTE}",
         n=len(adults),
         interval=wilson(count, len(adults)),
+    )
+
+
+def iphones(adults: list[Row], devices: Devices) -> Figure:
+    """Of the US adults with a phone of their own, the share whose phone is an iPhone."""
+    owners = [devices.phone_os[str(p["person_id"])] for p in adults]
+    owners = [systems for systems in owners if systems]
+    count = sum("iOS" in systems for systems in owners)
+    return Figure(
+        name="US adult smartphone owners with an iPhone",
+        definition=(
+            "share of simulated US adults (18+, people.jsonl) with a phone of their own whose"
+            " phone runs iOS (truth: the device's os)"
+        ),
+        value=count / len(owners) if owners else None,
+        published=0.5,
+        low=0.5,
+        high=0.57,
+        source=IPHONE_SOURCE,
+        n=len(owners),
+        interval=wilson(count, len(owners)),
     )
 
 
