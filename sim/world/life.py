@@ -263,13 +263,23 @@ def screens_at_hand(person: Person, use: DeviceUse, draw: Draws) -> list[Device]
 
 
 def night(world: World, person: Person, end: float, day: int) -> Process:
-    """Some nights the person wakes and looks at the phone on the nightstand, once or twice."""
+    """Some nights the person wakes and looks at the phone on the nightstand, once or twice.
+
+    Half of phone users say they check the phone in the middle of the
+    night (Deloitte): a habit, drawn once per person on their first night.
+    A habit is not every night: logged phones show a checker's sleep
+    interrupted on about one night in twelve (``[night] nightly_odds``).
+    """
     env = world.env
     use = world.brand.use
     draw = person.draw
     phones = person.devices_of("phone")
     first, last = env.now + NIGHT_MARGIN, end - NIGHT_MARGIN
-    if not phones or last <= first or draw.random() >= use.night_check_share:
+    if not phones or last <= first:
+        return
+    if person.night_habit is None:
+        person.night_habit = draw.random() < use.night_habit_share
+    if not person.night_habit or draw.random() >= use.night_odds:
         return
     looks = 1 + draw.below(max(1, round(2 * use.night_checks - 1)))
     for at in sorted(draw.uniform(first, last) for _ in range(looks)):
