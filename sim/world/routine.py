@@ -9,12 +9,12 @@ by a little random jitter so no two Mondays are identical.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import numpy as np
 
 from sim.world.people import Person
-from sim.world.persona import Block
+from sim.world.persona import Block, Persona
 from sim.world.places import ABSTRACT, CONTEXTS
 
 # The context a worker's ``commute`` block becomes, by the mode they drew.
@@ -31,8 +31,23 @@ DAY_MINUTES = 1440
 
 def local_midnight(start: datetime, person: Person, day: int) -> float:
     """Seconds from the scenario start to local midnight of ``day`` for this person."""
+    # NOTE: worked out once per start, zone and day, not per person (test_speed_tricks.py).
+    key = (start, person.zone, day)
+    found = _MIDNIGHTS.get(key)
+    if found is None:
+        if len(_MIDNIGHTS) > 65_536:
+            _MIDNIGHTS.clear()
+        found = _MIDNIGHTS[key] = zone_midnight(start, person.zone, day)
+    return found
+
+
+_MIDNIGHTS: dict[tuple[datetime, tzinfo, int], float] = {}
+
+
+def zone_midnight(start: datetime, zone: tzinfo, day: int) -> float:
+    """Seconds from ``start`` to midnight in ``zone`` on the date ``day`` days after it."""
     date = (start + timedelta(days=day)).date()
-    local = datetime(date.year, date.month, date.day, tzinfo=person.zone)
+    local = datetime(date.year, date.month, date.day, tzinfo=zone)
     return (local - start).total_seconds()
 
 
@@ -51,9 +66,9 @@ def plan_day(start: datetime, person: Person, day: int, rng: np.random.Generator
     base = local_midnight(start, person, day)
     weekday = (start + timedelta(days=day)).weekday()
     blocks = lived(person, day_kind(person, day, weekday, rng))
+    shifts = jitters(blocks, rng)
     starts: list[float] = []
-    for block in blocks:
-        shift = rng.normal(0.0, block.jitter) if block.jitter else 0.0
+    for block, shift in zip(blocks, shifts, strict=True):
         minute = min(max(block.start + shift, 0.0), 1439.0)
         starts.append(max(minute, starts[-1] + 1.0) if starts else block.start)
     ends = [*starts[1:], float(blocks[-1].end)]
@@ -64,6 +79,14 @@ def plan_day(start: datetime, person: Person, day: int, rng: np.random.Generator
     ]
 
 
+def jitters(blocks: list[Block], rng: np.random.Generator) -> list[float]:
+    """Each block's shift in minutes: a normal draw with its ``jitter`` as spread (0: none)."""
+    # NOTE: the day's normals in one call, as many and in the order one call per block draws (test_speed_tricks.py).
+    spreads = [block.jitter for block in blocks if block.jitter]
+    drawn = iter(rng.normal(0.0, spreads).tolist())
+    return [next(drawn) if block.jitter else 0.0 for block in blocks]
+
+
 def lived(person: Person, kind: str) -> list[Block]:
     """The routine of one kind of day as this person lives it (placed, chronotype applied).
 
@@ -72,11 +95,31 @@ def lived(person: Person, kind: str) -> list[Block]:
     """
     blocks = person.shifted.get(kind)
     if blocks is None:
-        routine = [placed(person, b) for b in person.persona.routine[kind]]
-        blocks = person.shifted[kind] = sleep_shifted(
-            routine, person.chronotype, free=kind == "weekend"
+        blocks = person.shifted[kind] = lived_by(
+            person.persona, kind, person.commute, person.chronotype
         )
     return blocks
+
+
+def lived_by(persona: Persona, kind: str, commute: str | None, chronotype: int) -> list[Block]:
+    """The routine of one kind of day for everyone with this persona, commute and chronotype.
+
+    Thousands of people share each of these (read, never changed), so it is
+    worked out once for all of them.
+    """
+    # NOTE: one lived routine per (persona, kind of day, commute, chronotype), not per person (test_speed_tricks.py).
+    key = (id(persona), kind, commute, chronotype)
+    found = _LIVED.get(key)
+    if found is None or found[0] is not persona:
+        if len(_LIVED) > 65_536:
+            _LIVED.clear()
+        routine = [placed_for(commute, b) for b in persona.routine[kind]]
+        shifted = sleep_shifted(routine, chronotype, free=kind == "weekend")
+        found = _LIVED[key] = (persona, shifted)
+    return found[1]
+
+
+_LIVED: dict[tuple[int, str, str | None, int], tuple[Persona, list[Block]]] = {}
 
 
 def sleep_shifted(blocks: list[Block], shift: int, free: bool) -> list[Block]:
