@@ -11,20 +11,28 @@ the jacket fits. Such a row is calibration, not validation, and says so:
 ``fitted = "<data file> <key>[, <key> ...]"`` names the knob (``data/brands.toml
 categories.retail.quick_look.phone``). The file must exist, relative to the
 repository or to ``data/``, and hold every key named.
+
+A realism module that counts rows of its own asks for them by name with
+:func:`require`: a row missing from the file, or a share's band outside 0-1,
+fails naming the file and the key, before any row is counted.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sim.errors import Problems
 from sim.world.schema import Reader, load_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = ROOT / "data" / "published.toml"
 KEYS = ("published", "low", "high", "categories", "source", "remark", "fitted")
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ def parse_published(data: dict[str, Any], path: Path | str) -> dict[str, Publish
     reader.known(data, ("figures",), "")
     out: dict[str, Published] = {}
     for name, raw in reader.table(data, "figures", "").items():
-        where = f"figures.{name}."
+        where = f"{key_of(name)}."
         item = raw if isinstance(raw, dict) else {}
         reader.known(item, KEYS, where)
         numbers = [reader.number(item, k, where, -1e9, 1e9) for k in ("published", "low", "high")]
@@ -114,6 +122,36 @@ def _has_key(data: dict[str, Any], dotted: str) -> bool:
     return True
 
 
+def key_of(name: str) -> str:
+    """The row's key as the file writes it: ``figures.bounce_tablet``, ``figures."US adults ..."``."""
+    return f"figures.{name}" if BARE_KEY.fullmatch(name) else f'figures."{name}"'
+
+
 @cache
 def published(path: Path = PUBLISHED) -> dict[str, Published]:
     return parse_published(load_toml(path), path)
+
+
+def require(
+    names: Iterable[str], path: Path = PUBLISHED, share: bool = False
+) -> dict[str, Published]:
+    """The published rows named, every one of them there, from ``path`` (validated on load).
+
+    ``share``: the rows are shares of people (adults owning a phone, workers
+    on transit), so each band must lie within 0 and 1. A row missing or a
+    band out of range fails naming the file, the key and what was expected.
+    """
+    rows = published(path)
+    problems = Problems(str(path))
+    for name in names:
+        row = rows.get(name)
+        if row is None:
+            problems.fail(
+                key_of(name), "a table with published, low, high and source (a realism row)"
+            )
+        elif share:
+            for edge, value in (("low", row.low), ("high", row.high)):
+                if not 0.0 <= value <= 1.0:
+                    problems.fail(f"{key_of(name)}.{edge}", "a share between 0 and 1", value)
+    problems.raise_if_any()
+    return {name: rows[name] for name in names}

@@ -24,7 +24,7 @@ import numpy as np
 
 from sim.analysis.compare import Z95
 from sim.analysis.figures import Figure, count_ratio_interval, mean_interval, wilson
-from sim.analysis.published import published
+from sim.analysis.published import require
 from sim.world.journey import STAGES
 from sim.world.people import Person
 
@@ -174,11 +174,11 @@ def brand_figures(c: Collected) -> list[Figure]:
         ),
     }
     intervals = brand_intervals(c)
-    references = published()
+    references = require(values)
     rows = []
     for name, (definition, value) in values.items():
-        reference = references.get(name)
-        if reference is None or not reference.applies_to(c.category):
+        reference = references[name]
+        if not reference.applies_to(c.category):
             continue
         rows.append(
             Figure(

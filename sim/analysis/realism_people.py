@@ -7,10 +7,9 @@ and whether every household lives in one place. Each figure is counted from
 the run's own tables (``people.jsonl`` and ``truth.jsonl.gz``: what the
 people turned out to own and do), never read back from the input rates.
 
-Bands: the surveys publish a point estimate; the band is that estimate plus
-or minus two points, about the 95% sampling margin of surveys of a few
-thousand adults (Pew's national surveys, NPR-Edison). The commute band is the
-range the Census Bureau's American Community Survey published in 2019 and 2022.
+The published value, band and source of each row, and the reason for its
+band, are data (``data/published.toml``, under the row's name); what is
+counted, and over whom, is defined here.
 """
 
 from __future__ import annotations
@@ -18,89 +17,59 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sim.analysis.figures import Figure, wilson
+from sim.analysis.published import PUBLISHED, Published, require
 
 Row = Mapping[str, Any]
 ADULT = 18
-MARGIN = 0.02
-MARGIN_NOTE = "band: published value +/- 2 points, about the survey's 95% sampling margin"
 
 
 @dataclass(frozen=True)
 class Survey:
-    """A published ownership figure: which device kind, how it is owned, and where it comes from."""
+    """An ownership question: which device kind, and how a person counts as having one."""
 
-    name: str
+    name: str  # the row's name, in summary.json and data/published.toml
     kind: str
     scope: (
         str  # "own": a device of their own; "use": among their devices; "home": in their household
     )
-    published: float
-    source: str
 
 
 SURVEYS = (
-    Survey(
-        "US adults owning a smartphone",
-        "phone",
-        "own",
-        0.91,
-        "Pew Research Center, Mobile Fact Sheet (survey Feb-Jun 2024): 91% of U.S. adults",
-    ),
-    Survey(
-        "US adults wearing a smartwatch or fitness tracker",
-        "watch",
-        "own",
-        0.21,
-        "Pew Research Center (survey June 2019, published Jan 2020): 21% of U.S. adults",
-    ),
-    Survey(
-        "US adults with a smart speaker at home",
-        "speaker",
-        "home",
-        0.35,
-        "NPR and Edison Research, The Smart Audio Report (2022): 35% of Americans 18+",
-    ),
-    Survey(
-        "US adults owning a tablet",
-        "tablet",
-        "use",
-        0.53,
-        "Pew Research Center, Mobile Fact Sheet (survey Jan-Feb 2021): 53% of U.S. adults",
-    ),
-    Survey(
-        "US adults owning a desktop or laptop computer",
-        "laptop",
-        "use",
-        0.77,
-        "Pew Research Center, Mobile Fact Sheet (survey Jan-Feb 2021): 77% of U.S. adults",
-    ),
+    Survey("US adults owning a smartphone", "phone", "own"),
+    Survey("US adults wearing a smartwatch or fitness tracker", "watch", "own"),
+    Survey("US adults with a smart speaker at home", "speaker", "home"),
+    Survey("US adults owning a tablet", "tablet", "use"),
+    Survey("US adults owning a desktop or laptop computer", "laptop", "use"),
 )
 SCOPES = {
     "own": "with a {kind} of their own (truth: the device's person_id is theirs)",
     "use": "with a {kind} among their devices, their own or the household's",
     "home": "living in a household with a {kind} (truth: a device of the household)",
 }
-TRANSIT_SOURCE = (
-    "U.S. Census Bureau, American Community Survey: public transportation 3.1% of workers"
-    " (2022) and 5.0% (2019, ACS-48); band 2022-2019"
-)
-PLACE_SOURCE = (
-    "definition: a household shares one front door and one router, so one city, region and"
-    " time zone (target zero)"
-)
+TRANSIT = "US workers commuting by public transport"
+SPANNING = "Households spread over two or more places"
+NAMES = (*(s.name for s in SURVEYS), TRANSIT, SPANNING)  # the rows, in summary.json's order
 
 
-def people_figures(people: Iterable[Row], truth: Iterable[Row]) -> list[Figure]:
-    """The realism rows about the population, from ``people.jsonl`` and the truth rows."""
+def people_figures(
+    people: Iterable[Row], truth: Iterable[Row], path: Path = PUBLISHED
+) -> list[Figure]:
+    """The realism rows about the population, from ``people.jsonl`` and the truth rows.
+
+    Their published values and bands come from ``path``; a row missing
+    there fails before anything is counted.
+    """
+    references = require(NAMES, path, share=True)
     people = list(people)
     devices = Devices(truth)
     us_adults = [p for p in people if p.get("country") == "US" and int(p.get("age", 0)) >= ADULT]
-    rows = [ownership(s, us_adults, devices) for s in SURVEYS]
-    rows.append(transit(people))
-    rows.append(spanning(people))
+    rows = [ownership(s, us_adults, devices, references[s.name]) for s in SURVEYS]
+    rows.append(transit(people, references[TRANSIT]))
+    rows.append(spanning(people, references[SPANNING]))
     return rows
 
 
@@ -126,7 +95,7 @@ class Devices:
         return any(self.kind.get(str(d)) == kind for d in person.get("devices", ()))
 
 
-def ownership(survey: Survey, adults: list[Row], devices: Devices) -> Figure:
+def ownership(survey: Survey, adults: list[Row], devices: Devices, reference: Published) -> Figure:
     count = sum(devices.has(p, survey.kind, survey.scope) for p in adults)
     return Figure(
         name=survey.name,
@@ -135,20 +104,20 @@ def ownership(survey: Survey, adults: list[Row], devices: Devices) -> Figure:
             f"{SCOPES[survey.scope].format(kind=survey.kind)}"
         ),
         value=count / len(adults) if adults else None,
-        published=survey.published,
-        low=round(survey.published - MARGIN, 4),
-        high=round(survey.published + MARGIN, 4),
-        source=f"{survey.source}; {MARGIN_NOTE}",
+        published=reference.published,
+        low=reference.low,
+        high=reference.high,
+        source=reference.source,
         n=len(adults),
         interval=wilson(count, len(adults)),
     )
 
 
-def transit(people: list[Row]) -> Figure:
+def transit(people: list[Row], reference: Published) -> Figure:
     workers = [p for p in people if p.get("country") == "US" and p.get("commute")]
     riders = sum(p["commute"] == "transit" for p in workers)
     return Figure(
-        name="US workers commuting by public transport",
+        name=TRANSIT,
         definition=(
             "share of simulated US workers (people.jsonl rows with a commute mode, working from"
             " home included) whose way to work is public transport; the ACS's universe is the"
@@ -156,16 +125,16 @@ def transit(people: list[Row]) -> Figure:
             " week, those who worked from home counted among them"
         ),
         value=riders / len(workers) if workers else None,
-        published=0.031,
-        low=0.03,
-        high=0.05,
-        source=TRANSIT_SOURCE,
+        published=reference.published,
+        low=reference.low,
+        high=reference.high,
+        source=reference.source,
         n=len(workers),
         interval=wilson(riders, len(workers)),
     )
 
 
-def spanning(people: list[Row]) -> Figure:
+def spanning(people: list[Row], reference: Published) -> Figure:
     places: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
     sizes: dict[str, int] = defaultdict(int)
     for person in people:
@@ -175,16 +144,16 @@ def spanning(people: list[Row]) -> Figure:
     shared = [h for h, n in sizes.items() if n > 1]
     split = sum(len(places[h]) > 1 for h in shared)
     return Figure(
-        name="Households spread over two or more places",
+        name=SPANNING,
         definition=(
             "share of simulated multi-person households whose members do not all share one"
             " time zone, region and city (people.jsonl)"
         ),
         value=split / len(shared) if shared else None,
-        published=0.0,
-        low=0.0,
-        high=0.0,
-        source=PLACE_SOURCE,
+        published=reference.published,
+        low=reference.low,
+        high=reference.high,
+        source=reference.source,
         n=len(shared),
         interval=wilson(split, len(shared)),
     )

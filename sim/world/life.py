@@ -14,7 +14,6 @@ night some people wake and look at their phone.
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import timedelta
 from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +25,7 @@ from sim.world.outcomes import HOURS
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import CONTEXTS
-from sim.world.routine import plan_day
+from sim.world.routine import kind_of_day, plan_day
 from sim.world.sessions import session, watch
 from sim.world.world import World
 
@@ -194,8 +193,7 @@ def settle(world: World, person: Person, block: Block, end: float, day: int) -> 
 
 def free_day(world: World, person: Person, day: int) -> bool:
     """A weekend day at home (not a trip): the day ``plan_day`` lived as the weekend routine."""
-    weekday = (world.scenario.start + timedelta(days=day)).weekday()
-    return weekday >= 5 and person.travelling_until < day
+    return kind_of_day(world.scenario.start, person, day) == "weekend"
 
 
 def tally_audio(world: World, person: Person, speaker: Device, start: float, end: float) -> None:

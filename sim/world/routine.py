@@ -51,21 +51,33 @@ def zone_midnight(start: datetime, zone: tzinfo, day: int) -> float:
     return (local - start).total_seconds()
 
 
-def day_kind(person: Person, day: int, weekday: int, rng: np.random.Generator) -> str:
-    """Weekday, weekend, or a travel day (trips start at random and last 2-4 days)."""
+def day_kind(start: datetime, person: Person, day: int, rng: np.random.Generator) -> str:
+    """Weekday, weekend, or a travel day (trips start at random and last 2-4 days).
+
+    A day not already on a trip may start one (a draw); then the day is
+    what :func:`kind_of_day` says.
+    """
+    if day > person.travelling_until and rng.random() < person.persona.trips_per_month / 30.0:
+        person.travelling_until = day + int(rng.integers(1, 4))
+    return kind_of_day(start, person, day)
+
+
+def kind_of_day(start: datetime, person: Person, day: int) -> str:
+    """The kind of a day whose trip is drawn: on a trip, else weekend or weekday.
+
+    The weekend is Saturday and Sunday of the calendar day ``day`` days
+    after the scenario's ``start``. Asked again later in the day (is today
+    a free day?), it answers what :func:`plan_day` lived, with no draw.
+    """
     if day <= person.travelling_until:
         return "travel"
-    if rng.random() < person.persona.trips_per_month / 30.0:
-        person.travelling_until = day + int(rng.integers(1, 4))
-        return "travel"
-    return "weekend" if weekday >= 5 else "weekday"
+    return "weekend" if (start + timedelta(days=day)).weekday() >= 5 else "weekday"
 
 
 def plan_day(start: datetime, person: Person, day: int, rng: np.random.Generator) -> Plan:
     """Pin the routine for ``day`` to sim seconds, with jittered, ordered boundaries."""
     base = local_midnight(start, person, day)
-    weekday = (start + timedelta(days=day)).weekday()
-    blocks = lived(person, day_kind(person, day, weekday, rng))
+    blocks = lived(person, day_kind(start, person, day, rng))
     shifts = jitters(blocks, rng)
     starts: list[float] = []
     for block, shift in zip(blocks, shifts, strict=True):

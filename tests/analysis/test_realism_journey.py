@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sim.analysis.figures import Figure
 from sim.analysis.published import Published
 from sim.analysis.realism_journey import metrics_figures
 from sim.cli import main
@@ -67,3 +68,16 @@ def test_a_row_fitted_by_another_categorys_knob_is_not_marked_fitted() -> None:
     assert row.fitted_in("media") is None
     other = Published("y", 0.5, 0.4, 0.6, "s", (), "data/reactions.toml open.push.ios")
     assert other.fitted_in("media") == other.fitted
+
+
+def test_the_tablet_band_is_the_rounding_of_its_one_whole_percent_figure() -> None:
+    """Contentsquare's "45%" states a value in [44.5%, 45.5%): a band one can be within."""
+
+    def tablet(value: float) -> Figure:
+        block = {"by_device": {"tablet": {"bounce_rate": value}}}
+        return next(f for f in metrics_figures(block, "retail") if "tablet" in f.name)
+
+    row = tablet(0.45)
+    assert (row.published, row.low, row.high, row.within) == (0.45, 0.445, 0.455, True)
+    assert tablet(0.4451).within and tablet(0.4549).within
+    assert not tablet(0.4449).within and not tablet(0.4551).within

@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
+from sim.analysis.published import PUBLISHED, published
+from sim.analysis.realism_people import NAMES as PEOPLE_ROWS
 from sim.analysis.realism_people import people_figures
 from sim.cli import main
+from sim.errors import ConfigError
 from sim.trace.reader import read_jsonl
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "tiny.toml"
@@ -95,6 +98,58 @@ def test_rows_carry_the_band_and_say_whether_the_value_is_inside() -> None:
     assert (phone["published"], phone["low"], phone["high"]) == (0.91, 0.89, 0.93)
     assert phone["within"] is False and "Pew" in phone["source"]
     assert rows[-1]["within"] is False
+
+
+def test_names_bands_and_sources_are_the_published_files_rows() -> None:
+    assert list(PEOPLE_ROWS) == NAMES
+    references = published()
+    for row in people_figures(PEOPLE, TRUTH):
+        reference = references[row.name]
+        assert (row.published, row.low, row.high, row.source) == (
+            reference.published,
+            reference.low,
+            reference.high,
+            reference.source,
+        )
+
+
+def edited(folder: Path, old: str, new: str) -> Path:
+    """A copy of data/published.toml with ``old`` replaced by ``new`` (which must be there).
+
+    Each copy in a folder of its own: the loaded files are cached by path.
+    """
+    text = PUBLISHED.read_text()
+    assert old in text
+    folder.mkdir()
+    path = folder / "published.toml"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_a_people_row_missing_from_the_published_file_fails_naming_file_and_key(
+    tmp_path: Path,
+) -> None:
+    path = edited(
+        tmp_path / "missing", '[figures."US adults owning a tablet"]', '[figures."tablets"]'
+    )
+    expected = rf'{path}: figures\."US adults owning a tablet": expected a table with published'
+    with pytest.raises(ConfigError, match=expected) as error:
+        people_figures(PEOPLE, TRUTH, path)
+    assert len(error.value.problems) == 1, "only the missing row: the renamed one is no people row"
+
+
+def test_a_people_row_with_a_bad_band_fails_naming_file_key_and_what_was_expected(
+    tmp_path: Path,
+) -> None:
+    row = '[figures."US adults owning a smartphone"]\npublished = 0.91\nlow = 0.89\nhigh = 0.93'
+    above = edited(tmp_path / "above", row, row.replace("low = 0.89", "low = 0.92"))
+    expected = rf'{above}: figures\."US adults owning a smartphone"\.published: expected a value'
+    with pytest.raises(ConfigError, match=expected + r" between low 0\.92 and high 0\.93"):
+        people_figures(PEOPLE, TRUTH, above)
+    wide = edited(tmp_path / "wide", row, row.replace("high = 0.93", "high = 1.5"))
+    expected = rf'{wide}: figures\."US adults owning a smartphone"\.high: expected a share'
+    with pytest.raises(ConfigError, match=expected + r" between 0 and 1, got 1\.5"):
+        people_figures(PEOPLE, TRUTH, wide)
 
 
 def test_no_us_adults_means_nothing_to_measure() -> None:
