@@ -20,16 +20,6 @@ from sim.world.people import Person
 
 PERSONAL_SCREENS = ("phone", "tablet", "laptop", "watch", "car")
 HOURS = tuple(f"{hour:02d}" for hour in range(24))  # an hour's key in the tallies: "07"
-_USE_KEYS: dict[str, tuple[str, ...]] = {}  # by device type, its 24 keys of use_by_hour
-
-
-def use_key(kind: str, hour: int) -> str:
-    """``f"{kind}@{hour:02d}"``: the key of a pick-up of a ``kind`` device in ``use_by_hour``."""
-    # NOTE: each device type's 24 keys written once, not one format per pick-up (test_speed_tricks.py).
-    keys = _USE_KEYS.get(kind)
-    if keys is None:
-        keys = _USE_KEYS[kind] = tuple(f"{kind}@{text}" for text in HOURS)
-    return keys[hour]
 
 
 def platform_of(device: Device) -> str:
@@ -93,7 +83,7 @@ class Outcomes:
     owners: dict[str, bool] = field(default_factory=dict)
 
     def picked_up(self, person: Person, device: Device, day: int, hour: int) -> None:
-        self.use_by_hour[use_key(device.type, hour)] += 1
+        self.use_by_hour[f"{device.type}@{HOURS[hour]}"] += 1
         if not device.shared and device.type in PERSONAL_SCREENS and self._several(person):
             self.use_days.note(person.id, day, device.id)
 

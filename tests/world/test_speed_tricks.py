@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,6 @@ from sim.world.brand import device_use, pickups_per_day, pickups_per_day_shared
 from sim.world.devices import hex_id, hex_ids
 from sim.world.faking import quicken
 from sim.world.local_hours import LocalHours
-from sim.world.outcomes import HOURS, use_key
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import ABSTRACT
@@ -30,10 +29,8 @@ from sim.world.routine import (
     commute_block,
     jitters,
     lived,
-    local_midnight,
     placed,
     sleep_shifted,
-    zone_midnight,
 )
 from sim.world.scenario import load_scenario
 from sim.world.world import World
@@ -261,24 +258,6 @@ def test_local_hours_are_the_hours_the_datetimes_tell() -> None:
                 assert hours.hour(zone, t) == clock.at(t).astimezone(zone).hour, (start, zone, t)
     unsteady = [k for k, v in hours._offsets.items() if v is None]
     assert unsteady, "the hours in which clocks change are left to the datetimes"
-
-
-def test_use_keys_from_the_table_are_the_formatted_keys() -> None:
-    for kind in ("phone", "tv", "speaker", "watch"):
-        for hour in range(24):
-            assert use_key(kind, hour) == f"{kind}@{hour:02d}"
-            assert HOURS[hour] == f"{hour:02d}"
-
-
-def test_kept_local_midnights_are_the_worked_out_ones() -> None:
-    world = World(load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=200))
-    start = world.scenario.start
-    for person in world.people():
-        for day in (0, 1, 6, 7, 200):
-            assert local_midnight(start, person, day) == zone_midnight(start, person.zone, day)
-            date = (start + timedelta(days=day)).date()
-            local = datetime(date.year, date.month, date.day, tzinfo=person.zone)
-            assert zone_midnight(start, person.zone, day) == (local - start).total_seconds()
 
 
 def test_a_days_jitters_in_one_call_are_the_jitters_drawn_block_by_block() -> None:
