@@ -75,6 +75,7 @@ def brand_figures(c: Collected) -> list[Figure]:
         "tv_second_screen_laptop": tv,
         "phone_night_share": sum(out.get("phone_eastern_hour", {}).values()),
         "phone_night_unlocks": sum(out.get("phone_eastern_hour", {}).values()),
+        "asleep_at_3am": out.get("asleep_at_3", {}).get("seen", 0),
         "speaker_peak_hour": out.get("audio_plays", 0),
         "tv_peak_hour": _uses(out.get("use_by_hour", {}), "tv"),
         "laptop_peak_hour": _uses(out.get("use_by_hour", {}), "laptop"),
@@ -141,6 +142,11 @@ def brand_figures(c: Collected) -> list[Figure]:
             "phone pick-ups of people in the US and Canada by New York hour: the mean of hours"
             " 03 and 04 (3-5 a.m.) as a share of the mean of hours 17-19 (5-8 p.m.)",
             night_over_evening(out.get("phone_eastern_hour", {})),
+        ),
+        "asleep_at_3am": (
+            "share of US people aged 15 or older in bed (a sleep block of their day, lying awake"
+            " or a look at the phone included) at 03:00 local, one snapshot per person and night",
+            _ratio(*asleep_counts(out.get("asleep_at_3", {}))),
         ),
         "speaker_peak_hour": (
             "local hour with the most smart-speaker audio playing (seconds of music, radio, news"
@@ -237,6 +243,7 @@ def brand_intervals(c: Collected) -> dict[str, Interval]:
         "tv_second_screen_laptop": wilson(tv_with.get("laptop", 0), tv),
         "phone_night_share": night_interval(out.get("phone_eastern_hour", {})),
         "phone_night_unlocks": night_over_evening_interval(out.get("phone_eastern_hour", {})),
+        "asleep_at_3am": wilson(*asleep_counts(out.get("asleep_at_3", {}))),
         "push_open_ios": _message_interval(messages, "push", "opened", "ios"),
         "push_open_android": _message_interval(messages, "push", "opened", "android"),
         "cart_email_open": _message_interval(messages, "cart_email", "opened"),
@@ -394,6 +401,11 @@ def night_over_evening_interval(by_hour: dict[str, int]) -> Interval:
         return None
     scale = len(EVENING_HOURS) / len(NIGHT_HOURS)
     return interval[0] * scale, interval[1] * scale
+
+
+def asleep_counts(snapshots: dict[str, int]) -> tuple[int, int]:
+    """In bed at 03:00 local, and people seen then (US, 15+): ATUS's sleeping share at 3 a.m."""
+    return snapshots.get("asleep", 0), snapshots.get("seen", 0)
 
 
 def peak_hour(use_by_hour: dict[str, int], kind: str) -> float | None:

@@ -64,7 +64,8 @@ class Category:
 class DeviceUse:
     """Device use apart from the brand (``data/device_use.toml``)."""
 
-    night_check_share: float
+    night_habit_share: float  # share of phone users who look at the phone at night at all
+    night_odds: float  # a habitual checker's share of nights with a look
     night_checks: float
     tv_mu: float
     tv_sigma: float
@@ -218,7 +219,7 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
     )
     reader.check_provenance(data)
     night = reader.table(data, "night", "")
-    reader.known(night, ("check_share", "checks"), "night.")
+    reader.known(night, ("habit_share", "nightly_odds", "checks"), "night.")
     tv = reader.table(data, "tv", "")
     reader.known(tv, ("median_minutes", "sigma"), "tv.")
     sleep = reader.table(data, "sleep", "")
@@ -230,7 +231,8 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
     at_hand = reader.table(data, "second_screen_at_hand", "")
     reader.known(at_hand, SCREENS, "second_screen_at_hand.")
     use = DeviceUse(
-        night_check_share=reader.probability(night, "check_share", "night."),
+        night_habit_share=reader.probability(night, "habit_share", "night."),
+        night_odds=reader.probability(night, "nightly_odds", "night."),
         night_checks=_number(reader, night, "checks", "night.", 10.0),
         tv_mu=float(np.log(max(1.0, _number(reader, tv, "median_minutes", "tv.", 600.0)))),
         tv_sigma=_number(reader, tv, "sigma", "tv.", 3.0),
@@ -356,5 +358,6 @@ def pickups_per_day(person: Person, use: DeviceUse) -> dict[str, float]:
                     rate = use.second_screen_per_hour[screen] * use.at_hand(screen)
                     out[screen] = out.get(screen, 0.0) + tv * use.tv_mean_hours * rate
     if "phone" in personal:
-        out["phone"] = out.get("phone", 0.0) + use.night_check_share * use.night_checks
+        looks = use.night_habit_share * use.night_odds * use.night_checks
+        out["phone"] = out.get("phone", 0.0) + looks
     return out

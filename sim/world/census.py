@@ -101,7 +101,7 @@ def _bands(reader: Reader, data: dict[str, Any]) -> tuple[tuple[str, int, int], 
     return tuple(out)
 
 
-def _rates(
+def band_rates(
     reader: Reader, entry: dict[str, Any], where: str, bands: tuple[tuple[str, int, int], ...]
 ) -> tuple[dict[str, float], float]:
     reader.known(entry, ("total", "rates"), where)
@@ -194,7 +194,7 @@ def parse_ownership(data: dict[str, Any], path: Path | str) -> Ownership:
                 reader.known(entry, ("from",), where)
                 borrowed.append((country, kind, str(entry["from"])))
                 continue
-            direct[country][kind], totals[country, kind] = _rates(reader, entry, where, bands)
+            direct[country][kind], totals[country, kind] = band_rates(reader, entry, where, bands)
         reader.known(devices, OWNED_KINDS, f"{country}.")
     for country, kind, other in borrowed:
         if kind not in direct.get(other, {}):

@@ -156,4 +156,5 @@ class Device:
             "persona": persona,
             "also_used_by": [p for p in self.used_by if p != self.owner_id],
             "network_path": self.path,
+            "os": self.spec.os,
         }

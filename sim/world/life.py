@@ -25,7 +25,7 @@ from sim.world.outcomes import HOURS
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import CONTEXTS
-from sim.world.routine import kind_of_day, plan_day
+from sim.world.routine import Plan, kind_of_day, local_midnight, plan_day
 from sim.world.sessions import session, watch
 from sim.world.world import World
 
@@ -35,6 +35,7 @@ WORK_CONTEXTS = ("work.office", "work.cafe", "travel.client", "home.office")
 EASTERN = ZoneInfo("America/New_York")  # Chitika reports North American traffic by Eastern hour
 STAY_ROOMS = ("home.living_room", "home.office")  # rooms one stays in, not passes through
 FREE_DAY_ROOMS = (*STAY_ROOMS, "home.kitchen")  # on a free day every kitchen block is a stay
+ATUS_MIN_AGE = 15  # the American Time Use Survey's universe: persons 15 and over
 NIGHT_MARGIN = 1800.0  # no night look in the first and last half hour of sleep
 
 
@@ -54,7 +55,9 @@ def play(world: World) -> None:
 def live(world: World, person: Person) -> Process:
     env = world.env
     for day in range(world.scenario.days + 1):
-        for start, end, block in plan_day(world.scenario.start, person, day, person.rng):
+        plan = plan_day(world.scenario.start, person, day, person.rng)
+        asleep_at_3(world, person, plan, day)
+        for start, end, block in plan:
             if end <= env.now:
                 continue
             if start > env.now:
@@ -271,19 +274,48 @@ def screens_at_hand(person: Person, use: DeviceUse, draw: Draws) -> list[Device]
 
 
 def night(world: World, person: Person, end: float, day: int) -> Process:
-    """Some nights the person wakes and looks at the phone on the nightstand, once or twice."""
+    """Some nights the person wakes and looks at the phone on the nightstand, once or twice.
+
+    Half of phone users say they check the phone in the middle of the
+    night (Deloitte): a habit, drawn once per person on their first night.
+    A habit is not every night: logged phones show a checker's sleep
+    interrupted on about one night in twelve (``[night] nightly_odds``).
+    """
     env = world.env
     use = world.brand.use
     draw = person.draw
     phones = person.devices_of("phone")
     first, last = env.now + NIGHT_MARGIN, end - NIGHT_MARGIN
-    if not phones or last <= first or draw.random() >= use.night_check_share:
+    if not phones or last <= first:
+        return
+    if person.night_habit is None:
+        person.night_habit = draw.random() < use.night_habit_share
+    if not person.night_habit or draw.random() >= use.night_odds:
         return
     looks = 1 + draw.below(max(1, round(2 * use.night_checks - 1)))
     for at in sorted(draw.uniform(first, last) for _ in range(looks)):
         if at > env.now:
             yield env.timeout(at - env.now)
         pick_up(world, person, phones[0], day)
+
+
+def asleep_at_3(world: World, person: Person, plan: Plan, day: int) -> None:
+    """Is this US person (15 or older) in bed at 3 a.m. local on ``day``? The ATUS snapshot.
+
+    The American Time Use Survey reports what people were doing at each
+    time of day; sleeping peaks at 3 a.m. The world counts the same snapshot
+    once per person and night within the run, from the day's plan (lying
+    awake or a look at the phone in bed counts as in bed, as ATUS counts
+    sleeplessness with sleeping).
+    """
+    if person.country != "US" or person.age < ATUS_MIN_AGE:
+        return
+    at = local_midnight(world.scenario.start, person, day) + 3 * 3600.0
+    if not 0.0 <= at < world.end:
+        return
+    asleep = any(start <= at < end and CONTEXTS[b.context].asleep for start, end, b in plan)
+    world.outcomes.asleep_at_3["seen"] += 1
+    world.outcomes.asleep_at_3["asleep"] += asleep
 
 
 def choose_device(world: World, person: Person, block: Block, menu: Menu) -> Device | None:

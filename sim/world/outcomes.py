@@ -67,6 +67,7 @@ class Outcomes:
     audio_by_hour: Counter[str] = field(default_factory=Counter)  # speaker audio seconds, "07"
     audio_plays: int = 0  # listening spells begun (started in any hour)
     phone_eastern_hour: Counter[str] = field(default_factory=Counter)  # US/CA phones, New York hour
+    asleep_at_3: Counter[str] = field(default_factory=Counter)  # US 15+ at 3 a.m.: seen, asleep
     sessions: Counter[str] = field(default_factory=Counter)  # brand sessions by device type
     app_sessions: Counter[str] = field(default_factory=Counter)  # per person, in the brand's app
     person_sessions: Counter[str] = field(default_factory=Counter)  # per person, any brand session
@@ -135,6 +136,7 @@ class Outcomes:
             "audio_by_hour": dict(self.audio_by_hour),
             "audio_plays": self.audio_plays,
             "phone_eastern_hour": dict(self.phone_eastern_hour),
+            "asleep_at_3": dict(self.asleep_at_3),
             "sessions": dict(self.sessions),
             "app_sessions": dict(self.app_sessions),
             "person_sessions": dict(self.person_sessions),

@@ -14,6 +14,7 @@ from typing import Any
 
 from sim.trace.events import DEVICE_TYPES
 from sim.world.places import ABSTRACT, CONTEXTS
+from sim.world.platform_data import FOLLOWS, load_platforms
 from sim.world.schema import Reader, load_toml
 
 DAY_KINDS = ("weekday", "weekend", "travel")
@@ -46,7 +47,9 @@ DEVICE_KEYS = (
     "logs_in",
     "share",
     "path",
+    "counterpart",
 )
+HARDWARE_KEYS = ("model", "manufacturer", "os", "os_version")
 PATHS = {"watch": ("tethered", "cellular"), "car": ("projection", "embedded")}
 BLOCK_KEYS = ("context", "start", "end", "jitter", "sessions_per_hour", "use")
 SECTION_KEYS = {
@@ -64,6 +67,16 @@ VOICE_INTENTS = ("recipe", "music", "weather", "timer", "shopping list", "news")
 
 
 @dataclass(frozen=True)
+class Hardware:
+    """What a device is, apart from how its owner uses it: the make and its operating system."""
+
+    model: str
+    manufacturer: str
+    os: str
+    os_version: str
+
+
+@dataclass(frozen=True)
 class DeviceSpec:
     """One device a persona owns (or shares with the household)."""
 
@@ -78,6 +91,7 @@ class DeviceSpec:
     logs_in: float
     share: float = 1.0  # weight against others of its kind (Susan's client phone: rarely picked)
     path: str | None = None  # a watch's or car's network path if the persona says (else drawn)
+    counterpart: Hardware | None = None  # the same device on the other platform (platforms.py)
 
 
 @dataclass(frozen=True)
@@ -157,7 +171,41 @@ def _device(reader: Reader, data: dict[str, Any], where: str) -> DeviceSpec:
         logs_in=reader.probability(data, "logs_in", where),
         share=_share(reader, data, where),
         path=_path(reader, data, kind, where),
+        counterpart=_counterpart(reader, data, where),
     )
+
+
+def _counterpart(reader: Reader, data: dict[str, Any], where: str) -> Hardware | None:
+    """The device on the other platform (an Android phone for an iPhone), drawn per person.
+
+    Its operating system must belong to the other platform than the spec's
+    own (``data/platforms.toml`` [ecosystems]).
+    """
+    table = data.get("counterpart")
+    if table is None:
+        return None
+    at = f"{where}counterpart."
+    if not isinstance(table, dict):
+        reader.fail(at.rstrip("."), "a table of model, manufacturer, os and os_version", table)
+        return None
+    reader.known(table, HARDWARE_KEYS, at)
+    hardware = Hardware(*(reader.text(table, key, at) for key in HARDWARE_KEYS))
+    ecosystem = load_platforms().ecosystem
+    own, other = ecosystem(str(data.get("os"))), ecosystem(hardware.os)
+    if own is None:
+        reader.fail(
+            f"{where}os",
+            "an operating system of one platform (platforms.toml [ecosystems]) on a device"
+            " with a counterpart",
+            data.get("os"),
+        )
+    elif other is None or other == own:
+        reader.fail(
+            f"{at}os",
+            f"an operating system of the other platform than {own} (platforms.toml)",
+            hardware.os,
+        )
+    return hardware
 
 
 def _share(reader: Reader, data: dict[str, Any], where: str) -> float:
@@ -336,8 +384,23 @@ def parse_persona(data: dict[str, Any], path: Path | str) -> Persona:
     if persona.age_min > persona.age_max:
         reader.fail("age.max", f"at least age.min ({persona.age_min})", persona.age_max)
     _check_locales_and_zones(reader, persona)
+    if persona.ownership is not None:
+        _check_counterparts(reader, persona)
     reader.raise_if_any()
     return persona
+
+
+def _check_counterparts(reader: Reader, persona: Persona) -> None:
+    """A persona the population draws from needs each own phone, tablet, watch and car on both platforms."""
+    ecosystem = load_platforms().ecosystem
+    for index, spec in enumerate(persona.devices):
+        drawn = spec.type in FOLLOWS and not spec.shared and ecosystem(spec.os) is not None
+        if drawn and spec.counterpart is None:
+            reader.fail(
+                f"devices[{index}].counterpart",
+                "the same device on the other platform (model, manufacturer, os,"
+                " os_version): the population draws each person's platform",
+            )
 
 
 def _check_locales_and_zones(reader: Reader, persona: Persona) -> None:

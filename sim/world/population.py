@@ -35,6 +35,7 @@ from sim.world.faking import quicken
 from sim.world.network import Addresses, public_ip
 from sim.world.people import Household, Person
 from sim.world.persona import DeviceSpec, Persona
+from sim.world.platforms import kit
 from sim.world.rng import Streams
 from sim.world.scenario import HouseholdTemplate, NamedPerson, Scenario
 
@@ -65,7 +66,12 @@ US_STATES = {
 }
 T = TypeVar("T")
 EMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "proton.me")
-PERSON_STREAMS = ("person", "chronotype", "brand")  # asked for by (name, person id), most people
+PERSON_STREAMS = (
+    "person",
+    "chronotype",
+    "brand",
+    "platform",
+)  # asked for by (name, person id), most people
 SHAPES_AHEAD = 1024  # household-shape streams made at a time (Streams.many)
 
 
@@ -252,13 +258,23 @@ def owns(person: Person, kind: str, rng: np.random.Generator, census: Census, fi
     return bool(rng.random() < min(1.0, rate))
 
 
-def equip(household: Household, rng: np.random.Generator, census: Census, fixed: bool) -> None:
-    """Draw each member's devices; shared ones are drawn once per household and type."""
+def equip(
+    household: Household, rng: np.random.Generator, census: Census, fixed: bool, streams: Streams
+) -> None:
+    """Draw each member's devices; shared ones are drawn once per household and type.
+
+    Each drawn person's own devices run the platform drawn for them (platforms.py).
+    """
     shared: dict[str, Device | None] = {}
     for person in household.members:
-        kinds = dict.fromkeys(s.type for s in person.persona.devices if not s.shared)
+        specs = person.persona.devices
+        if not fixed:
+            specs = kit(
+                person.persona, person.country, person.age, streams.get("platform", person.id)
+            )
+        kinds = dict.fromkeys(s.type for s in specs if not s.shared)
         personal = {kind for kind in kinds if owns(person, kind, rng, census, fixed)}
-        for spec in person.persona.devices:
+        for spec in specs:
             if spec.shared:
                 if spec.type not in shared:
                     keep = owns(person, spec.type, rng, census, fixed)
@@ -328,7 +344,7 @@ def new_household(
     )
     for index, (persona, name) in enumerate(personas):
         household.members.append(make_person(persona, household, index, rng, streams, census, name))
-    equip(household, rng, census, fixed)
+    equip(household, rng, census, fixed, streams)
     return household
 
 

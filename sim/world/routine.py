@@ -130,18 +130,25 @@ def sleep_shifted(blocks: list[Block], shift: int, free: bool) -> list[Block]:
     (the evening carried over) until bedtime. On a work day the alarm clock
     keeps the waking time; on a free day (the weekend) the owl sleeps in by
     the same shift. A lark (shift < 0) goes to bed and wakes earlier on
-    every day. A routine that does not begin and end asleep (a night shift)
-    keeps its own hours.
+    every day. A routine that begins asleep and is up until midnight (a
+    Saturday night out, the next day beginning asleep) has its bedtime at
+    midnight, shifted the same way. A routine that does not begin asleep (a
+    night shift) keeps its own hours.
     """
-    if shift == 0 or len(blocks) < 4:
+    if shift == 0 or len(blocks) < 4 or not CONTEXTS[blocks[0].context].asleep:
         return blocks
-    first, second, last, evening = blocks[0], blocks[1], blocks[-1], blocks[-2]
-    if not (CONTEXTS[first.context].asleep and CONTEXTS[last.context].asleep):
+    first, second = blocks[0], blocks[1]
+    if CONTEXTS[blocks[-1].context].asleep:
+        evening, last, between = blocks[-2], blocks[-1], blocks[2:-2]
+    elif blocks[-1].end == DAY_MINUTES:  # up until midnight: bedtime is the next day's first block
+        evening, between = blocks[-1], blocks[2:-1]
+        last = replace(first, start=DAY_MINUTES, end=DAY_MINUTES, jitter=0)
+    else:
         return blocks
     wake = second.start + (shift if free else min(shift, 0))
     wake = max(first.start + 1, min(wake, blocks[2].start - 1))
     bed = max(evening.start + 1, last.start + shift)
-    middle = [replace(second, start=wake), *blocks[2:-2]]
+    middle = [replace(second, start=wake), *between]
     if bed < DAY_MINUTES:
         return [
             replace(first, end=wake),

@@ -159,3 +159,14 @@ def test_night_unlocks_compare_an_hour_of_night_with_an_hour_of_evening() -> Non
     interval = night_over_evening_interval(by_hour)
     assert interval is not None and interval[0] < 0.1 < interval[1]
     assert night_over_evening({"03": 5}) is None, "no evening, no ratio"
+
+
+def test_the_3am_row_is_the_share_of_snapshots_in_bed() -> None:
+    """ATUS's 94% sleeping at 3 a.m. against the world's people in bed at 03:00 local."""
+    counts = {**outcomes(), "asleep_at_3": {"seen": 200, "asleep": 188}}
+    rows = {f.name: f for f in brand_figures(Collected("retail", 7, counts, []))}
+    row = rows["asleep_at_3am"]
+    assert row.value == pytest.approx(0.94) and row.within and row.n == 200
+    assert row.interval == wilson(188, 200)
+    empty = {f.name: f for f in brand_figures(Collected("retail", 7, outcomes(), []))}
+    assert empty["asleep_at_3am"].value is None, "no US adults seen at 3 a.m.: nothing to measure"

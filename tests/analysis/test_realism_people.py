@@ -22,6 +22,7 @@ NAMES = [
     "US adults with a smart speaker at home",
     "US adults owning a tablet",
     "US adults owning a desktop or laptop computer",
+    "US adult smartphone owners with an iPhone",
     "US workers commuting by public transport",
     "Households spread over two or more places",
 ]
@@ -42,8 +43,16 @@ def person(pid: str, house: str, age: int, devices: list[str], **more: Any) -> d
     return row | more
 
 
-def device(did: str, kind: str, house: str, owner: str | None) -> dict[str, Any]:
-    return {"device_id": did, "device_type": kind, "household_id": house, "person_id": owner}
+def device(
+    did: str, kind: str, house: str, owner: str | None, os: str = "Android"
+) -> dict[str, Any]:
+    return {
+        "device_id": did,
+        "device_type": kind,
+        "household_id": house,
+        "person_id": owner,
+        "os": os,
+    }
 
 
 PEOPLE = [
@@ -55,10 +64,10 @@ PEOPLE = [
     person("f", "h3", 30, ["f-phone", "f-watch"], country="FR", commute="transit"),
 ]
 TRUTH = [
-    device("a-phone", "phone", "h1", "a"),
+    device("a-phone", "phone", "h1", "a", "iOS"),
     device("b-phone", "phone", "h1", "b"),
     device("b-watch", "watch", "h1", "b"),
-    device("c-phone", "phone", "h1", "c"),
+    device("c-phone", "phone", "h1", "c", "iOS"),  # a teen's: not counted
     device("h1-tv", "tv", "h1", None),
     device("h1-laptop", "laptop", "h1", None),
     device("h1-speaker", "speaker", "h1", None),
@@ -81,6 +90,11 @@ def test_ownership_counts_us_adults_from_the_truth_of_who_owns_what() -> None:
     assert got["US adults with a smart speaker at home"] == pytest.approx(2 / 4)  # h1's a and b
     assert got["US adults owning a tablet"] == pytest.approx(2 / 4)
     assert got["US adults owning a desktop or laptop computer"] == pytest.approx(2 / 4)
+
+
+def test_the_iphone_share_counts_us_adult_phone_owners_by_their_phones_os() -> None:
+    # a (iOS), b and e (Android); d has no phone, c is a teen, f lives in France
+    assert values()["US adult smartphone owners with an iPhone"] == pytest.approx(1 / 3)
 
 
 def test_commute_counts_us_workers_home_workers_included() -> None:

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_shipped_data_files_validate() -> None:
     assert {"retail", "media", "travel"} <= set(categories())
-    assert device_use().night_check_share == 0.5
+    assert device_use().night_habit_share == 0.5
     odds = reaction_odds()
     assert odds.open_odds("push", "ios") < odds.open_odds("push", "android"), "Appboy 2016"
     assert odds.open_odds("email", "ios") == odds.open_odds("email", "android")

@@ -40,6 +40,32 @@ def test_an_owl_sleeps_in_on_a_free_day_and_a_lark_sleeps_early_every_day() -> N
     assert lark[0] == ("home.sleep", 0, 330) and lark[-1] == ("home.sleep", 1320, 1440)
 
 
+SATURDAY = [
+    Block("home.sleep", 0, 510, 0, 0.0, {}),
+    Block("home.kitchen", 510, 600, 30, 1.5, {"phone": 1.0}),
+    Block("errands", 600, 780, 45, 0.8, {"phone": 1.0}),
+    Block("home.living_room", 1170, 1440, 30, 1.0, {"phone": 1.0}),
+]
+
+
+def test_a_day_up_until_midnight_has_its_bedtime_at_midnight_shifted_too() -> None:
+    """The commuter's Saturday ends in the living room at 24:00: an owl stays up past it and sleeps in."""
+    assert spans(sleep_shifted(SATURDAY, 60, free=True)) == [
+        ("home.living_room", 0, 60),
+        ("home.sleep", 60, 570),
+        ("home.kitchen", 570, 600),
+        ("errands", 600, 780),
+        ("home.living_room", 1170, 1440),
+    ]
+    assert spans(sleep_shifted(SATURDAY, -60, free=True)) == [
+        ("home.sleep", 0, 450),
+        ("home.kitchen", 450, 600),
+        ("errands", 600, 780),
+        ("home.living_room", 1170, 1380),
+        ("home.sleep", 1380, 1440),
+    ]
+
+
 def test_a_night_shift_and_a_zero_shift_keep_their_own_hours() -> None:
     night = [DAY[2], DAY[0], DAY[1], DAY[3], DAY[2]]
     assert sleep_shifted(night, 120, free=True) is night

@@ -9,6 +9,7 @@ from typing import Any
 from sim.trace.clock import parse_iso
 from sim.trace.events import DEVICE_TYPES
 from sim.world.life import play
+from sim.world.places import CONTEXTS
 from sim.world.scenario import Scenario, load_scenario
 from sim.world.world import World
 
@@ -109,3 +110,52 @@ def test_tv_time_brings_a_second_screen_from_what_is_at_hand() -> None:
     assert 0 < seen.tv_with["any"] <= seen.tv_sittings, "most sittings have a second screen"
     assert seen.tv_with["phone"] > 0, "Mason's phone while the Roku plays"
     assert seen.tv_with["tablet"] + seen.tv_with["laptop"] > 0, "or the tablet or laptop at hand"
+
+
+def test_the_3am_snapshot_counts_each_us_adult_once_a_night_and_who_is_in_bed(
+    tmp_path: Path,
+) -> None:
+    """ATUS's 3 a.m. snapshot: a day worker and a retiree in bed, a night-shift worker at work."""
+    root = Path(__file__).resolve().parents[2]
+    week = load_scenario(root / "scenarios" / "day-in-the-life.toml")
+    world = World(week)
+    play(world)
+    assert world.outcomes.asleep_at_3 == {"seen": 21, "asleep": 21}, "3 people x 7 nights"
+    text = (root / "scenarios" / "day-in-the-life.toml").read_text()
+    head, _, tail = text.partition("[[people]]")
+    people = "".join(
+        f'[[people]]\npersona = "{persona}"\nname = "{name}"\nhousehold = "{name.lower()}"\n\n'
+        for persona, name in (("night_worker", "Nora"), ("retiree", "Rita"))
+    )
+    brand = tail[tail.index("[brand]") :]
+    path = tmp_path / "night.toml"
+    path.write_text(
+        head.replace("days = 7", "days = 2")
+        + f'personas = "{root / "personas"}"\n\n'
+        + people
+        + brand
+    )
+    world = World(load_scenario(path))
+    play(world)
+    assert world.outcomes.asleep_at_3 == {"seen": 4, "asleep": 2}, "Nora works the night shift"
+
+
+def test_a_night_look_is_a_habit_of_some_and_wakes_them_on_a_few_nights() -> None:
+    """Half the phone users look at night at all (Deloitte); a habit wakes them ~1 night in 12."""
+    world = World(tiny(persons=60, days=14))
+    use = world.brand.use
+    looked: set[tuple[str, int]] = set()
+
+    def seen(person: Any, device: Any, context: str, at: float) -> None:
+        if device.type == "phone" and CONTEXTS[context].asleep:
+            looked.add((person.id, int(at // 86400)))
+
+    world.device_used.add_listener(seen)
+    play(world)
+    phones = [p for p in world.people() if p.devices_of("phone") and p.night_habit is not None]
+    habitual = [p for p in phones if p.night_habit]
+    assert 0.25 < len(habitual) / len(phones) < 0.75, use.night_habit_share
+    lookers = {person for person, _ in looked}
+    assert lookers <= {p.id for p in habitual}, "no look at night without the habit"
+    nights = len(looked) / (len(habitual) * 14)
+    assert 0.02 < nights < 0.2, f"{nights:.3f} of a checker's nights, odds {use.night_odds}"
