@@ -14,6 +14,7 @@ night some people wake and look at their phone.
 from __future__ import annotations
 
 from collections.abc import Generator
+from datetime import timedelta
 from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -279,7 +280,10 @@ def night(world: World, person: Person, end: float, day: int) -> Process:
     Half of phone users say they check the phone in the middle of the
     night (Deloitte): a habit, drawn once per person on their first night.
     A habit is not every night: logged phones show a checker's sleep
-    interrupted on about one night in twelve (``[night] nightly_odds``).
+    interrupted on about one night in twelve (``[night] nightly_odds``),
+    drawn once a night. A night is often two stretches of sleep (to
+    midnight, then to the alarm): the night's looks fall in the first
+    stretch long enough to wake from, usually the one after midnight.
     """
     env = world.env
     use = world.brand.use
@@ -288,6 +292,10 @@ def night(world: World, person: Person, end: float, day: int) -> Process:
     first, last = env.now + NIGHT_MARGIN, end - NIGHT_MARGIN
     if not phones or last <= first:
         return
+    tonight = night_of(world, person, env.now, end)
+    if tonight == person.night_drawn:
+        return
+    person.night_drawn = tonight
     if person.night_habit is None:
         person.night_habit = draw.random() < use.night_habit_share
     if not person.night_habit or draw.random() >= use.night_odds:
@@ -297,6 +305,16 @@ def night(world: World, person: Person, end: float, day: int) -> Process:
         if at > env.now:
             yield env.timeout(at - env.now)
         pick_up(world, person, phones[0], day)
+
+
+def night_of(world: World, person: Person, start: float, end: float) -> int:
+    """Which night a stretch of sleep belongs to: the local date its middle falls on, 12 h back.
+
+    23:00-24:00 on Monday and 00:00-06:30 on Tuesday are both Monday's
+    night; a night worker's 08:00-16:00 sleep is that day's.
+    """
+    middle = world.clock.at((start + end) / 2.0).astimezone(person.zone)
+    return (middle - timedelta(hours=12)).date().toordinal()
 
 
 def asleep_at_3(world: World, person: Person, plan: Plan, day: int) -> None:

@@ -17,19 +17,19 @@ from typing import Any
 
 from sim.world.devices import Device
 from sim.world.people import Person
+from sim.world.platform_data import load_platforms
 
 PERSONAL_SCREENS = ("phone", "tablet", "laptop", "watch", "car")
 HOURS = tuple(f"{hour:02d}" for hour in range(24))  # an hour's key in the tallies: "07"
 
 
 def platform_of(device: Device) -> str:
-    """``ios``, ``android`` or ``other``: where push and watch odds differ by platform."""
-    name = device.spec.os.lower()
-    if name.startswith(("ios", "ipados", "watchos")):
-        return "ios"
-    if "android" in name or name.startswith("wear os"):
-        return "android"
-    return "other"
+    """``ios``, ``android`` or ``other``: where push and watch odds differ by platform.
+
+    One definition with the platform draw: the ``[ecosystems]`` lists of
+    ``data/platforms.toml`` (an os in neither, a Fire tablet or a TV, is other).
+    """
+    return load_platforms().ecosystem(device.spec.os) or "other"
 
 
 @dataclass
