@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.realism_people import people_figures
-from sim.analysis.stitch_costs import stitching_costs
+from sim.analysis.stitch_costs import owner_costs
 from sim.analysis.stitching import Truth, read_truth, score_read
 from sim.errors import HopsimError
 from sim.runner.shard import ShardResult
@@ -154,7 +154,13 @@ def _scores(out: Path, truth: dict[str, Truth], costs: bool) -> Scores:
         return Scores(stitching, None)
     messages = out / MESSAGES
     decisions = read_jsonl(messages) if messages.is_file() else iter(())
-    return Scores(stitching, stitching_costs(decisions, read_jsonl(out / TRUTH.name)))
+    return Scores(stitching, owner_costs(decisions, device_owners(truth)))
+
+
+def device_owners(truth: dict[str, Truth]) -> dict[str, str]:
+    """device id -> owning person (:func:`sim.analysis.stitch_costs.owners`), from the truth
+    as the stitching score read it, in the table's order: the table is not read twice."""
+    return {device: t.person for device, t in truth.items() if t.person is not None}
 
 
 def _merge(listen: Connection, out: Path, done: Connection, order: Connection) -> None:
