@@ -9,8 +9,8 @@ does the rest of the shards' work beside it, on the other core:
    (:mod:`sim.runner.tables`), count the realism rows about the population
    from the tables, and read the truth for the stitching score;
 2. once the runner has written the profiles and messages: score the
-   stitching (and what it cost the messaging) against that truth, while the
-   runner reads the finished folder for the journey metrics.
+   stitching (and what it cost the messaging) against that truth, read
+   once, while the runner adds up the shards' journey-metrics tallies.
 
 With one shard it is all done in the runner's process, in the same order:
 the one shard's trace and context log are the run's files already. With
