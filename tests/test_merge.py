@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from sim.analysis.stitch_costs import owners
+from sim.analysis.stitching import read_truth
 from sim.errors import HopsimError
-from sim.runner.merge import Merge
+from sim.runner.merge import Merge, device_owners
 from sim.runner.shard import ShardResult
 
 
@@ -36,3 +39,16 @@ def test_a_merge_whose_runner_is_gone_ends() -> None:
         assert not merge.process.is_alive()
     finally:
         merge.cancel()
+
+
+def test_the_costs_read_the_owners_off_the_truth_the_score_read() -> None:
+    # The merge reads truth.jsonl.gz once (for the stitching score) and takes the messaging
+    # costs' owners from it: the same devices, persons and order as reading the rows again.
+    rows: list[dict[str, Any]] = [
+        {"device_id": "d1", "device_type": "phone", "person_id": "p1", "household_id": "h1"},
+        {"device_id": "tv", "device_type": "tv", "person_id": None, "household_id": "h1"},
+        {"device_id": "d2", "device_type": "laptop", "person_id": "p2", "household_id": "h1"},
+        {"device_id": "d3", "device_type": "phone", "household_id": "h2"},
+    ]
+    owner = device_owners(read_truth(rows))
+    assert list(owner.items()) == list(owners(rows).items()) == [("d1", "p1"), ("d2", "p2")]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,6 +119,13 @@ class SessionTally:
             self.with_views += 1
             self.bounces += views == 1
 
+    def merge(self, other: SessionTally) -> None:
+        self.sessions += other.sessions
+        self.with_views += other.with_views
+        self.bounces += other.bounces
+        self.views += other.views
+        self.seconds += other.seconds
+
     def as_json(self) -> dict[str, Any]:
         seconds = self.seconds
         return {
@@ -142,6 +149,13 @@ class MessageTally:
     clicked: int = 0
     conversions: int = 0
     opt_outs: int = 0
+
+    def merge(self, other: MessageTally) -> None:
+        self.delivered += other.delivered
+        self.opened += other.opened
+        self.clicked += other.clicked
+        self.conversions += other.conversions
+        self.opt_outs += other.opt_outs
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -178,37 +192,89 @@ class Click:
     at: float
 
 
-class JourneyMetrics:
-    """Reads a trace event by event (in trace order) and the sent messages beside it."""
+@dataclass
+class JourneyTally:
+    """What a stretch of trace taught the metrics, kept as sums that add up across stretches.
 
-    def __init__(
-        self,
-        owners: Owners,
-        profile_of: Mapping[str, str],
-        start: float,
-        days: int,
-        config: MetricsConfig,
-    ) -> None:
+    Every figure of the block is a count, a sum, a set or a list of session
+    lengths (whose mean and median do not depend on their order), and every
+    state the reading keeps (open sessions, a person's stage, their latest
+    opened message) belongs to one device or one person. A run's households
+    never span two shards, so each shard reads its own people's events (its
+    part of the trace, in trace order) into a tally, and the run adds the
+    tallies up (:meth:`add`): the same block as reading the whole trace at once.
+    The visitors' profiles wait for stitching: a tally keeps the devices that
+    opened sessions each day, and :func:`journey_block` names their profiles.
+    """
+
+    by_device: defaultdict[str, SessionTally] = field(
+        default_factory=lambda: defaultdict(SessionTally)
+    )
+    by_channel: defaultdict[str, SessionTally] = field(
+        default_factory=lambda: defaultdict(SessionTally)
+    )
+    by_stage: defaultdict[str, SessionTally] = field(
+        default_factory=lambda: defaultdict(SessionTally)
+    )
+    messages: defaultdict[tuple[str, str, str], MessageTally] = field(
+        default_factory=lambda: defaultdict(MessageTally)
+    )
+    exits: Counter[str] = field(default_factory=Counter)
+    views: Counter[str] = field(default_factory=Counter)
+    persons: defaultdict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """Day -> the true persons who opened a session that day."""
+    devices: defaultdict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """Day -> the devices that opened a session that day (their profiles, once stitched)."""
+    without_person: int = 0
+    """Sessions on a shared device nobody signed in to (no true person)."""
+    first_order: dict[str, float] = field(default_factory=dict)
+    last_session: dict[str, float] = field(default_factory=dict)
+    outside: int = 0
+
+    def add(self, other: JourneyTally) -> None:
+        """Add another stretch's tally (of other people) to this one."""
+        for mine, theirs in (
+            (self.by_device, other.by_device),
+            (self.by_channel, other.by_channel),
+            (self.by_stage, other.by_stage),
+        ):
+            for name, tally in theirs.items():
+                mine[name].merge(tally)
+        for key, message in other.messages.items():
+            self.messages[key].merge(message)
+        self.exits.update(other.exits)
+        self.views.update(other.views)
+        for day, persons in other.persons.items():
+            self.persons[day] |= persons
+        for day, devices in other.devices.items():
+            self.devices[day] |= devices
+        self.without_person += other.without_person
+        self.first_order.update(other.first_order)
+        self.last_session.update(other.last_session)
+        self.outside += other.outside
+
+
+class JourneyMetrics:
+    """Reads a trace event by event (in trace order) and the sent messages beside it, into a
+    :class:`JourneyTally` (:meth:`finish`); :func:`journey_block` turns tallies into the block."""
+
+    def __init__(self, owners: Owners, start: float) -> None:
         self.owners = owners
-        self.profile_of = profile_of
         self.start = start
-        self.days = days
-        self.config = config
+        self.tally = tally = JourneyTally()
+        # The tally's tables, bound once: the per-event path reads them on every call.
+        self.by_device, self.by_channel, self.by_stage = (
+            tally.by_device,
+            tally.by_channel,
+            tally.by_stage,
+        )
+        self.messages, self.exits, self.views = tally.messages, tally.exits, tally.views
+        self.first_order, self.last_session = tally.first_order, tally.last_session
         self.open: dict[str, Session] = {}
-        self.by_device: defaultdict[str, SessionTally] = defaultdict(SessionTally)
-        self.by_channel: defaultdict[str, SessionTally] = defaultdict(SessionTally)
-        self.by_stage: defaultdict[str, SessionTally] = defaultdict(SessionTally)
-        self.messages: defaultdict[tuple[str, str, str], MessageTally] = defaultdict(MessageTally)
-        self.exits: Counter[str] = Counter()
-        self.views: Counter[str] = Counter()
         self.stage: dict[str, int] = {}
         self.last_order_day: dict[str, int] = {}
-        self.first_order: dict[str, float] = {}
         self.last_open: dict[str, tuple[str, str, str]] = {}  # person -> campaign, channel, device
         self.last_click: dict[str, Click] = {}
-        self.visits: list[tuple[int, str | None, str]] = []  # (day, true person, profile)
-        self.last_session: dict[str, float] = {}
-        self.outside = 0
         self.pending: list[tuple[str, str, str, str]] = []  # sent messages not yet passed
         self.next_pending = 0
         self.minutes: dict[str, float] = {}
@@ -298,7 +364,7 @@ class JourneyMetrics:
             self._start(device_id, device["type"], event.get("userId"), t, stamp)
         session = self.open.get(device_id)
         if session is None or session.ended:
-            self.outside += 1
+            self.tally.outside += 1
             return
         session.last = stamp
         if kind in ("screen", "page"):
@@ -337,7 +403,11 @@ class JourneyMetrics:
             self.reach(person, "retention")
         self.open[device_id] = Session(device_type, person, self.stage_of(person), t, stamp)
         true = self.owners.person(device_id, user_id)  # None: a shared device, nobody signed in
-        self.visits.append((day, true, self.profile_of.get(device_id, f"device:{device_id}")))
+        self.tally.devices[day].add(device_id)
+        if true is None:
+            self.tally.without_person += 1
+        else:
+            self.tally.persons[day].add(true)
         self.last_session[person] = t
 
     def _close(self, device_id: str) -> None:
@@ -421,29 +491,68 @@ class JourneyMetrics:
         self.last_click[person] = Click(channel, device_type, stage, t)
         return channel
 
-    # ---- the answer ------------------------------------------------------------------------
+    # ---- the tally -------------------------------------------------------------------------
 
-    def result(self) -> dict[str, Any]:
+    def finish(self) -> JourneyTally:
+        """The tally of everything read: open sessions closed, every sent message delivered."""
         for device_id in list(self.open):
             self._close(device_id)
         self._deliver_until("\U0010ffff")
+        return self.tally
+
+
+def journey_block(
+    tallies: Iterable[JourneyTally],
+    profiles: Iterable[Mapping[str, Any]],
+    start: float,
+    days: int,
+    config: MetricsConfig,
+) -> dict[str, Any]:
+    """The ``journey_metrics`` block of ``summary.json`` from the tallies of a whole trace.
+
+    ``profiles`` (``profiles.jsonl`` rows) name the stitched profile of each
+    device that opened a session; a device on no profile is a visitor by itself.
+    """
+    total = JourneyTally()
+    for tally in tallies:
+        total.add(tally)
+    visiting = set().union(*total.devices.values())
+    return Block(total, profile_index(profiles, visiting), start, days, config).as_json()
+
+
+class Block:
+    """The block's figures, read off one tally of the whole trace."""
+
+    def __init__(
+        self,
+        tally: JourneyTally,
+        profile_of: Mapping[str, str],
+        start: float,
+        days: int,
+        config: MetricsConfig,
+    ) -> None:
+        self.tally = tally
+        self.messages = tally.messages
+        self.profile_of = profile_of
+        self.start = start
+        self.days = days
+        self.config = config
+
+    def as_json(self) -> dict[str, Any]:
+        tally = self.tally
         overall = SessionTally()
-        for tally in self.by_device.values():
-            overall.sessions += tally.sessions
-            overall.with_views += tally.with_views
-            overall.bounces += tally.bounces
-            overall.views += tally.views
-            overall.seconds += tally.seconds
+        for session in tally.by_device.values():
+            overall.merge(session)
         return {
             "definitions": "docs/metrics.md",
             "overall": overall.as_json() | self._messages_json(lambda key: True),
-            "by_device": self._cut(self.by_device, 1),
+            "by_device": self._cut(tally.by_device, 1),
             "by_channel": self._channels(),
-            "by_stage": self._cut(self.by_stage, 2, order=STAGES),
+            "by_stage": self._cut(tally.by_stage, 2, order=STAGES),
             "exit_pages": self.exit_pages(),
             "visitors": self.visitors(),
             "churn": self.churn(),
-            "events_outside_sessions": self.outside,
+            "events_outside_sessions": tally.outside,
         }
 
     def _messages_json(self, keep: Any) -> dict[str, Any]:
@@ -469,7 +578,7 @@ class JourneyMetrics:
         }
 
     def _channels(self) -> dict[str, Any]:
-        out = self._cut(self.by_channel, 0)
+        out = self._cut(self.tally.by_channel, 0)
         for name, row in out.items():
             row["messages"] |= self._cost(name, row["messages"])
         return out
@@ -494,23 +603,30 @@ class JourneyMetrics:
         }
 
     def exit_pages(self) -> list[dict[str, Any]]:
-        ranked = sorted(self.exits.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_EXITS]
+        views = self.tally.views
+        ranked = sorted(self.tally.exits.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_EXITS]
         return [
             {
                 "page": page,
                 "exits": exits,
-                "views": self.views[page],
-                "exit_rate": _rate(exits, self.views[page]),
+                "views": views[page],
+                "exit_rate": _rate(exits, views[page]),
             }
             for page, exits in ranked
         ]
 
     def visitors(self) -> dict[str, Any]:
         """Unique, new and returning visitors per day and per week: true people beside profiles."""
+        tally = self.tally
+        profile_of = self.profile_of
+        profiles = {
+            day: {profile_of.get(device, f"device:{device}") for device in devices}
+            for day, devices in tally.devices.items()
+        }
         return {
-            "daily": _periods(self.visits, 1, self.days, self.start),
-            "weekly": _periods(self.visits, 7, self.days, self.start),
-            "sessions_without_person": sum(1 for _, person, _ in self.visits if person is None),
+            "daily": _periods(tally.persons, profiles, 1, self.days, self.start),
+            "weekly": _periods(tally.persons, profiles, 7, self.days, self.start),
+            "sessions_without_person": tally.without_person,
         }
 
     def churn(self) -> dict[str, Any]:
@@ -523,8 +639,9 @@ class JourneyMetrics:
             )
             return out | {"customers": None, "churned": None, "rate": None, "reason": reason}
         window = self.start + (self.days - n) * DAY
-        customers = [p for p, t in self.first_order.items() if t < window]
-        churned = sum(1 for p in customers if self.last_session.get(p, 0.0) < window)
+        last_session = self.tally.last_session
+        customers = [p for p, t in self.tally.first_order.items() if t < window]
+        churned = sum(1 for p in customers if last_session.get(p, 0.0) < window)
         return out | {
             "customers": len(customers),
             "churned": churned,
@@ -533,17 +650,20 @@ class JourneyMetrics:
 
 
 def _periods(
-    visits: list[tuple[int, str | None, str]], length: int, days: int, start: float
+    persons: Mapping[int, set[str]],
+    profiles: Mapping[int, set[str]],
+    length: int,
+    days: int,
+    start: float,
 ) -> list[dict[str, Any]]:
     """Per period of ``length`` days: unique visitors, and those already seen in an earlier one."""
     count = max(1, -(-days // length))
     people: list[set[str]] = [set() for _ in range(count)]
-    profiles: list[set[str]] = [set() for _ in range(count)]
-    for day, person, profile in visits:
-        if 0 <= day < days:
-            if person is not None:
-                people[day // length].add(person)
-            profiles[day // length].add(profile)
+    stitched: list[set[str]] = [set() for _ in range(count)]
+    for by_day, periods in ((persons, people), (profiles, stitched)):
+        for day, visitors in by_day.items():
+            if 0 <= day < days:
+                periods[day // length] |= visitors
     out = []
     for index in range(count):
         first = datetime.fromtimestamp(start + index * length * DAY, UTC).strftime("%Y-%m-%d")
@@ -551,7 +671,7 @@ def _periods(
             {
                 "from": first,
                 "persons": _returning(people, index),
-                "profiles": _returning(profiles, index),
+                "profiles": _returning(stitched, index),
             }
         )
     return out
@@ -564,15 +684,33 @@ def _returning(periods: list[set[str]], index: int) -> dict[str, int]:
     return {"unique": len(unique), "new": len(unique) - returning, "returning": returning}
 
 
-def profile_index(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """device id -> stitched profile id (household lines are counted apart and skipped)."""
+def profile_index(
+    rows: Iterable[Mapping[str, Any]], devices: Container[str] | None = None
+) -> dict[str, str]:
+    """device id -> stitched profile id (household lines are counted apart and skipped);
+    with ``devices``, only theirs."""
     index: dict[str, str] = {}
     for row in rows:
         if row.get("kind") == "household":
             continue
         for device_id in row.get("device_ids") or []:
-            index.setdefault(str(device_id), str(row["profile_id"]))
+            if devices is None or device_id in devices:
+                index.setdefault(str(device_id), str(row["profile_id"]))
     return index
+
+
+def trace_tally(
+    events: Iterable[Mapping[str, Any]],
+    truth: Iterable[Mapping[str, Any]],
+    messages: Iterable[Mapping[str, Any]],
+    start: float,
+) -> JourneyTally:
+    """The tally of a trace, or of every event of some households (a shard's part of one):
+    its events in trace order, the truth of their devices, the messages sent to them."""
+    metrics = JourneyMetrics(owners_of_rows(truth), start)
+    metrics.sent(messages)
+    metrics.consume(events)
+    return metrics.finish()
 
 
 def journey_metrics(
@@ -585,12 +723,8 @@ def journey_metrics(
     config: MetricsConfig,
 ) -> dict[str, Any]:
     """The ``journey_metrics`` block of ``summary.json`` from a run's tables."""
-    metrics = JourneyMetrics(
-        owners_of_rows(truth), profile_index(profiles), start.timestamp(), days, config
-    )
-    metrics.sent(messages)
-    metrics.consume(events)
-    return metrics.result()
+    tally = trace_tally(events, truth, messages, start.timestamp())
+    return journey_block([tally], profiles, start.timestamp(), days, config)
 
 
 def trace_events(path: Path) -> Iterator[SegmentEvent]:

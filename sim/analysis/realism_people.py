@@ -2,7 +2,7 @@
 
 A census taker's check on the drawn population: of the simulated American
 adults, how many own a smartphone, wear a watch, have a tablet or a computer,
-live with a smart speaker; how many phone owners carry an iPhone; how many American workers ride public transport;
+live with a smart speaker; how many American workers ride public transport;
 and whether every household lives in one place. Each figure is counted from
 the run's own tables (``people.jsonl`` and ``truth.jsonl.gz``: what the
 people turned out to own and do), never read back from the input rates.
@@ -50,10 +50,9 @@ SCOPES = {
     "use": "with a {kind} among their devices, their own or the household's",
     "home": "living in a household with a {kind} (truth: a device of the household)",
 }
-IPHONE = "US adult smartphone owners with an iPhone"
 TRANSIT = "US workers commuting by public transport"
 SPANNING = "Households spread over two or more places"
-NAMES = (*(s.name for s in SURVEYS), IPHONE, TRANSIT, SPANNING)  # the rows, in summary.json's order
+NAMES = (*(s.name for s in SURVEYS), TRANSIT, SPANNING)  # the rows, in summary.json's order
 
 
 def people_figures(
@@ -69,7 +68,6 @@ def people_figures(
     devices = Devices(truth)
     us_adults = [p for p in people if p.get("country") == "US" and int(p.get("age", 0)) >= ADULT]
     rows = [ownership(s, us_adults, devices, references[s.name]) for s in SURVEYS]
-    rows.append(iphones(us_adults, devices, references[IPHONE]))
     rows.append(transit(people, references[TRANSIT]))
     rows.append(spanning(people, references[SPANNING]))
     return rows
@@ -81,7 +79,6 @@ class Devices:
     def __init__(self, truth: Iterable[Row]) -> None:
         self.kind: dict[str, str] = {}
         self.owned: dict[str, set[str]] = defaultdict(set)
-        self.phone_os: dict[str, set[str]] = defaultdict(set)  # person -> their phones' os
         self.at_home: dict[str, set[str]] = defaultdict(set)
         for row in truth:
             kind = str(row.get("device_type"))
@@ -89,8 +86,6 @@ class Devices:
             self.at_home[str(row.get("household_id"))].add(kind)
             if row.get("person_id") is not None:
                 self.owned[str(row["person_id"])].add(kind)
-                if kind == "phone":
-                    self.phone_os[str(row["person_id"])].add(str(row.get("os")))
 
     def has(self, person: Row, kind: str, scope: str) -> bool:
         if scope == "own":
@@ -115,27 +110,6 @@ def ownership(survey: Survey, adults: list[Row], devices: Devices, reference: Pu
         source=reference.source,
         n=len(adults),
         interval=wilson(count, len(adults)),
-    )
-
-
-def iphones(adults: list[Row], devices: Devices, reference: Published) -> Figure:
-    """Of the US adults with a phone of their own, the share whose phone is an iPhone."""
-    owners = [devices.phone_os[str(p["person_id"])] for p in adults]
-    owners = [systems for systems in owners if systems]
-    count = sum("iOS" in systems for systems in owners)
-    return Figure(
-        name=IPHONE,
-        definition=(
-            "share of simulated US adults (18+, people.jsonl) with a phone of their own whose"
-            " phone runs iOS (truth: the device's os)"
-        ),
-        value=count / len(owners) if owners else None,
-        published=reference.published,
-        low=reference.low,
-        high=reference.high,
-        source=reference.source,
-        n=len(owners),
-        interval=wilson(count, len(owners)),
     )
 
 

@@ -123,8 +123,12 @@ def stitching_costs(
     decisions: Iterable[Mapping[str, Any]], truth_rows: Iterable[Mapping[str, Any]]
 ) -> dict[str, int]:
     """``messaging.split_profile_repeats`` and ``messaging.fused_profile_sends``."""
+    return owner_costs(decisions, owners(truth_rows))
+
+
+def owner_costs(decisions: Iterable[Mapping[str, Any]], owner: Mapping[str, str]) -> dict[str, int]:
+    """:func:`stitching_costs` with the truth already read (``owner``: :func:`owners`)."""
     rows = list(decisions)
-    owner = owners(truth_rows)
     return {
         "split_profile_repeats": split_profile_repeats(rows, owner),
         "fused_profile_sends": fused_profile_sends(rows, owner),

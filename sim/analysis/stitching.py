@@ -344,13 +344,14 @@ def person_level(
 ) -> dict[str, Any]:
     """The ``stitching.person_level`` block of ``summary.json``."""
     result: dict[str, Any] = {"definition": PERSON_LEVEL}
-    result.update(person_metrics(truth, full))
+    as_placed = person_metrics(truth, full)  # the headline is the profiles as they are
+    result.update(as_placed)
     result.update(fused_profiles(rows, truth))
     result["strictly_personal"] = person_metrics(truth, full, strictly_personal=True)
     result["by_device_type"] = with_owner_phone(truth, full)
     result["by_rule"] = {
         "deterministic": person_metrics(truth, deterministic),
-        "with_probabilistic": person_metrics(truth, full),
+        "with_probabilistic": dict(as_placed),
     }
     return result
 
@@ -360,11 +361,11 @@ def household_level(
 ) -> dict[str, Any]:
     """The ``stitching.household_level`` block of ``summary.json``."""
     result: dict[str, Any] = {"definition": HOUSEHOLD_LEVEL}
-    result.update(metrics(truth, full))
-    result.update(merge_errors(truth, full))
+    as_placed = metrics(truth, full) | merge_errors(truth, full)  # the profiles as they are
+    result.update(as_placed)
     result["by_rule"] = {
         "deterministic": metrics(truth, deterministic) | merge_errors(truth, deterministic),
-        "with_probabilistic": metrics(truth, full) | merge_errors(truth, full),
+        "with_probabilistic": dict(as_placed),
     }
     return result
 

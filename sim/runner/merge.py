@@ -9,8 +9,8 @@ does the rest of the shards' work beside it, on the other core:
    (:mod:`sim.runner.tables`), count the realism rows about the population
    from the tables, and read the truth for the stitching score;
 2. once the runner has written the profiles and messages: score the
-   stitching (and what it cost the messaging) against that truth, while the
-   runner reads the finished folder for the journey metrics.
+   stitching (and what it cost the messaging) against that truth, read
+   once, while the runner adds up the shards' journey-metrics tallies.
 
 With one shard it is all done in the runner's process, in the same order:
 the one shard's trace and context log are the run's files already. With
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.realism_people import people_figures
-from sim.analysis.stitch_costs import stitching_costs
+from sim.analysis.stitch_costs import owner_costs
 from sim.analysis.stitching import Truth, read_truth, score_read
 from sim.errors import HopsimError
 from sim.runner.shard import ShardResult
@@ -154,7 +154,13 @@ def _scores(out: Path, truth: dict[str, Truth], costs: bool) -> Scores:
         return Scores(stitching, None)
     messages = out / MESSAGES
     decisions = read_jsonl(messages) if messages.is_file() else iter(())
-    return Scores(stitching, stitching_costs(decisions, read_jsonl(out / TRUTH.name)))
+    return Scores(stitching, owner_costs(decisions, device_owners(truth)))
+
+
+def device_owners(truth: dict[str, Truth]) -> dict[str, str]:
+    """device id -> owning person (:func:`sim.analysis.stitch_costs.owners`), from the truth
+    as the stitching score read it, in the table's order: the table is not read twice."""
+    return {device: t.person for device, t in truth.items() if t.person is not None}
 
 
 def _merge(listen: Connection, out: Path, done: Connection, order: Connection) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.compare_programme import programme_summary
-from sim.analysis.journey_metrics import run_folder_metrics
+from sim.analysis.journey_metrics import journey_block
 from sim.analysis.metrics_config import metrics_config
 from sim.analysis.realism import Collected, figures, switch_rate
 from sim.analysis.realism_journey import metrics_figures
@@ -91,16 +91,20 @@ class Run:
             with self.phase("simulate"):
                 shards = self._simulate(parts, plan, progress)
             merge.begin(shards)  # trace, contexts, row tables, truth: the merge, beside finalize
-            identity_stats = self._identity(shards)
+            profiles, identity_stats = self._profiles(shards)
+            with self.phase("tables"):
+                self._write_tables(shards, profiles)
             merge.ask_scores(any(s.messaging for s in shards))  # the merge scores the profiles
+            with self.phase("journey metrics"):  # the shards' tallies, while the merge scores
+                journey = self.journey_metrics(shards, profiles)
+            del profiles
             with self.phase("merge wait"):
                 events = merge.wait()
             wall = time.perf_counter() - started
             with self.phase("summary"):
                 self.summary = self._summary(shards, events, wall)
                 self.summary["realism"]["figures"] += merge.population
-            with self.phase("journey metrics"):  # while the merge scores the stitching
-                self.summary |= self.journey_metrics()
+                self.summary["journey_metrics"] = journey
             with self.phase("scores wait"):
                 scores = merge.scores()
         finally:
@@ -115,19 +119,14 @@ class Run:
         )
         return self.summary
 
-    def journey_metrics(self) -> dict[str, Any]:
-        """The strategist's metrics (docs/metrics.md), from the tables just written."""
-        start, days = self.scenario.start, self.scenario.days
-        return {"journey_metrics": run_folder_metrics(self.staging, start, days, self.metrics)}
-
-    def _identity(self, shards: list[ShardResult]) -> GraphStats:
-        """The stitched profiles written, from every shard's graph; the graph's counts."""
-        profiles, identity_stats = self._profiles(shards)
-        for shard in shards:
-            shard.identity = None  # the absorbed graph was made of them: let it go
-        with self.phase("tables"):
-            self._write_tables(shards, profiles)
-        return identity_stats
+    def journey_metrics(
+        self, shards: list[ShardResult], profiles: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The strategist's metrics (docs/metrics.md): every shard read its own part of the
+        trace into a tally; added up here, the visitors named by their stitched profiles."""
+        tallies = [s.metrics for s in shards if s.metrics is not None]
+        start, days = self.scenario.start.timestamp(), self.scenario.days
+        return journey_block(tallies, profiles, start, days, self.metrics)
 
     def phase(self, name: str) -> AbstractContextManager[None]:
         """A named step of the run (``benchmarks.run_phases`` times them; here, nothing)."""
@@ -163,6 +162,9 @@ class Run:
         with self.phase("absorb"):
             parts = [s.identity for s in shards if s.identity is not None]
             graph = IdentityGraph.absorb(parts, config)
+            del parts
+            for shard in shards:
+                shard.identity = None  # the absorbed graph was made of them: let it go
         with self.phase("finalize"):
             graph.finalize()
         with self.phase("profiles"):

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim.analysis.compare_programme import programme_counts
+from sim.analysis.journey_metrics import JourneyTally, trace_tally
 from sim.analysis.journeys import shard_block as journey_block
 from sim.analysis.messaging import summary as messaging_summary
 from sim.analysis.realism import funnel
@@ -30,6 +31,8 @@ from sim.runner.pool import FilePool
 from sim.runner.tables import write_parts
 from sim.trace.clock import DAY, iso_ms
 from sim.trace.events import SegmentEvent
+from sim.trace.parts import read_part
+from sim.trace.reader import check_event, parse_line, read_events
 from sim.trace.sink import OrderedSink, TraceSink
 from sim.trace.writer import JsonlGzWriter
 from sim.world.life import start_lives
@@ -75,6 +78,8 @@ class ShardResult:
     journey_steps: list[dict[str, Any]] = field(default_factory=list)
     programs: dict[str, Any] = field(default_factory=dict)
     identity: ShardIdentity | None = None
+    metrics: JourneyTally | None = None
+    """The journey metrics' tally of the shard's own events (:mod:`sim.analysis.journey_metrics`)."""
     tables: list[Path] = field(default_factory=list)
     """The shard's truth, people and journey rows, sorted and encoded for the run's tables
     (:mod:`sim.runner.tables`): the truth and people rows travel no other way."""
@@ -227,11 +232,26 @@ class Shard:
                 result.messaging["programme"] = programme
             result.programs = journey_block(self.messaging, self.loop.tally, truth)
             result.journey_steps = self.messaging.journey_rows()
+        start = self.scenario.start.timestamp()
+        result.metrics = trace_tally(own_events(self.trace), truth, result.messages, start)
         result.identity = self.graph.export()
         rows = (truth, people, result.journeys)
         result.tables = write_parts(self.trace.parent, self.index, rows)
         result.wall_seconds = time.perf_counter() - self.started
         return result
+
+
+def own_events(trace: Path) -> Iterator[SegmentEvent]:
+    """A shard's events read back from its trace (a part, or with one shard the run's trace).
+
+    The journey metrics read them as an analytics tool reads a trace: the
+    written lines, shape-checked, in trace order, never the world's objects.
+    """
+    if trace.suffix != ".part":
+        yield from read_events(trace)
+        return
+    for number, (_, _, line) in enumerate(read_part(trace), start=1):
+        yield check_event(trace, number, parse_line(trace, number, line))
 
 
 def person_row(person: Person, named: bool) -> dict[str, Any]:

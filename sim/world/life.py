@@ -14,6 +14,7 @@ night some people wake and look at their phone.
 from __future__ import annotations
 
 from collections.abc import Generator
+from datetime import timedelta
 from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sim.world.brand import SCREENS, DeviceUse
 from sim.world.devices import Device
 from sim.world.draws import Draws
+from sim.world.outcomes import HOURS
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import CONTEXTS
@@ -29,6 +31,7 @@ from sim.world.sessions import session, watch
 from sim.world.world import World
 
 Process = Generator[Any, Any, None]
+Menu = tuple[list[Device], list[float]]  # the devices at hand in a block, cumulative weights
 WORK_CONTEXTS = ("work.office", "work.cafe", "travel.client", "home.office")
 EASTERN = ZoneInfo("America/New_York")  # Chitika reports North American traffic by Eastern hour
 STAY_ROOMS = ("home.living_room", "home.office")  # rooms one stays in, not passes through
@@ -94,15 +97,17 @@ def spend(world: World, person: Person, block: Block, end: float, day: int) -> P
     if rate > 0:
         mean = 1.0 / rate
         draw = person.draw
+        menu = device_menu_of(person, block)
+        odds = world.brand.of(person, world.streams).odds
         while (start := free + draw.exponential(mean)) < end:
             yield env.timeout(start - env.now)
-            device = choose_device(world, person, block)
+            device = choose_device(world, person, block, menu)
             if device is None:
                 free = start
             elif device.type == "tv":
                 free = yield from sit(world, person, device, day)
             else:
-                free = max(start, pick_up(world, person, device, day, until=end))
+                free = max(start, pick_up(world, person, device, day, until=end, odds=odds))
     elif CONTEXTS[block.context].asleep:
         yield from night(world, person, end, day)
     if max(end, free) > env.now:
@@ -110,26 +115,33 @@ def spend(world: World, person: Person, block: Block, end: float, day: int) -> P
 
 
 def pick_up(
-    world: World, person: Person, device: Device, day: int, until: float | None = None
+    world: World,
+    person: Person,
+    device: Device,
+    day: int,
+    until: float | None = None,
+    odds: dict[str, float] | None = None,
 ) -> float:
     """The person picks up ``device`` now; returns when they put it down again.
 
     Every pick-up is counted (the device-use clock); only those that are
     sessions with the brand play out as events. A request to the speaker
     may start audio that plays on until the person leaves the room (``until``,
-    the end of the routine block).
+    the end of the routine block). ``odds`` are the person's brand odds by
+    device type, when the caller has them at hand (else they are looked up).
     """
     now = world.env.now
-    moment = world.clock.at(now)
-    world.outcomes.picked_up(person, device, day, moment.astimezone(person.zone).hour)
+    hours = world.hours
+    world.outcomes.picked_up(person, device, day, hours.hour(person.zone, now))
     if device.type == "speaker":
         listen(world, person, device, now, until)
     if world.device_used:
         world.device_used.fire(person=person, device=device, context=person.context, at=now)
     if device.type == "phone" and person.country in ("US", "CA"):
-        world.outcomes.phone_eastern_hour[f"{moment.astimezone(EASTERN).hour:02d}"] += 1
-    engagement = world.brand.of(person, world.streams)
-    if person.draw.random() >= engagement.odds.get(device.type, 0.0):
+        world.outcomes.phone_eastern_hour[HOURS[hours.hour(EASTERN, now)]] += 1
+    if odds is None:
+        odds = world.brand.of(person, world.streams).odds
+    if person.draw.random() >= odds.get(device.type, 0.0):
         return now
     return session(world, person, device, day)
 
@@ -220,7 +232,7 @@ def sit(world: World, person: Person, tv: Device, day: int) -> Generator[Any, An
     minutes = draw.lognormal(use.tv_mu, use.tv_sigma)
     start = env.now
     until = start + minutes * 60.0
-    world.outcomes.picked_up(person, tv, day, world.clock.at(start).astimezone(person.zone).hour)
+    world.outcomes.picked_up(person, tv, day, world.hours.hour(person.zone, start))
     if world.device_used:
         world.device_used.fire(person=person, device=tv, context=person.context, at=start)
     engagement = world.brand.of(person, world.streams)
@@ -268,7 +280,10 @@ def night(world: World, person: Person, end: float, day: int) -> Process:
     Half of phone users say they check the phone in the middle of the
     night (Deloitte): a habit, drawn once per person on their first night.
     A habit is not every night: logged phones show a checker's sleep
-    interrupted on about one night in twelve (``[night] nightly_odds``).
+    interrupted on about one night in twelve (``[night] nightly_odds``),
+    drawn once a night. A night is often two stretches of sleep (to
+    midnight, then to the alarm): the night's looks fall in the first
+    stretch long enough to wake from, usually the one after midnight.
     """
     env = world.env
     use = world.brand.use
@@ -277,6 +292,10 @@ def night(world: World, person: Person, end: float, day: int) -> Process:
     first, last = env.now + NIGHT_MARGIN, end - NIGHT_MARGIN
     if not phones or last <= first:
         return
+    tonight = night_of(world, person, env.now, end)
+    if tonight == person.night_drawn:
+        return
+    person.night_drawn = tonight
     if person.night_habit is None:
         person.night_habit = draw.random() < use.night_habit_share
     if not person.night_habit or draw.random() >= use.night_odds:
@@ -286,6 +305,16 @@ def night(world: World, person: Person, end: float, day: int) -> Process:
         if at > env.now:
             yield env.timeout(at - env.now)
         pick_up(world, person, phones[0], day)
+
+
+def night_of(world: World, person: Person, start: float, end: float) -> int:
+    """Which night a stretch of sleep belongs to: the local date its middle falls on, 12 h back.
+
+    23:00-24:00 on Monday and 00:00-06:30 on Tuesday are both Monday's
+    night; a night worker's 08:00-16:00 sleep is that day's.
+    """
+    middle = world.clock.at((start + end) / 2.0).astimezone(person.zone)
+    return (middle - timedelta(hours=12)).date().toordinal()
 
 
 def asleep_at_3(world: World, person: Person, plan: Plan, day: int) -> None:
@@ -307,9 +336,9 @@ def asleep_at_3(world: World, person: Person, plan: Plan, day: int) -> None:
     world.outcomes.asleep_at_3["asleep"] += asleep
 
 
-def choose_device(world: World, person: Person, block: Block) -> Device | None:
-    """The device that fits the context, weighted by the block's ``use`` table."""
-    devices, edges = device_menu_of(person, block)
+def choose_device(world: World, person: Person, block: Block, menu: Menu) -> Device | None:
+    """The device that fits the context, weighted by the block's ``use`` table (its ``menu``)."""
+    devices, edges = menu
     if not devices:
         return None
     point = person.draw.random() * edges[-1]
@@ -344,7 +373,7 @@ def to_the_buying_screen(
     return best if person.draw.random() < moves else device
 
 
-def device_menu_of(person: Person, block: Block) -> tuple[list[Device], list[float]]:
+def device_menu_of(person: Person, block: Block) -> Menu:
     """The person's menu for ``block``, built once and kept."""
     menu = person.menus.get(id(block))
     if menu is None:
@@ -352,7 +381,7 @@ def device_menu_of(person: Person, block: Block) -> tuple[list[Device], list[flo
     return menu
 
 
-def device_menu(person: Person, block: Block) -> tuple[list[Device], list[float]]:
+def device_menu(person: Person, block: Block) -> Menu:
     """The person's devices at hand in ``block``, with cumulative choice weights."""
     at_hand = CONTEXTS[block.context].at_hand
     devices = [d for d in person.devices if d.type in at_hand and block.use.get(d.type, 0.0) > 0]

@@ -17,18 +17,19 @@ from typing import Any
 
 from sim.world.devices import Device
 from sim.world.people import Person
+from sim.world.platform_data import load_platforms
 
 PERSONAL_SCREENS = ("phone", "tablet", "laptop", "watch", "car")
+HOURS = tuple(f"{hour:02d}" for hour in range(24))  # an hour's key in the tallies: "07"
 
 
 def platform_of(device: Device) -> str:
-    """``ios``, ``android`` or ``other``: where push and watch odds differ by platform."""
-    name = device.spec.os.lower()
-    if name.startswith(("ios", "ipados", "watchos")):
-        return "ios"
-    if "android" in name or name.startswith("wear os"):
-        return "android"
-    return "other"
+    """``ios``, ``android`` or ``other``: where push and watch odds differ by platform.
+
+    One definition with the platform draw: the ``[ecosystems]`` lists of
+    ``data/platforms.toml`` (an os in neither, a Fire tablet or a TV, is other).
+    """
+    return load_platforms().ecosystem(device.spec.os) or "other"
 
 
 @dataclass
@@ -83,7 +84,7 @@ class Outcomes:
     owners: dict[str, bool] = field(default_factory=dict)
 
     def picked_up(self, person: Person, device: Device, day: int, hour: int) -> None:
-        self.use_by_hour[f"{device.type}@{hour:02d}"] += 1
+        self.use_by_hour[f"{device.type}@{HOURS[hour]}"] += 1
         if not device.shared and device.type in PERSONAL_SCREENS and self._several(person):
             self.use_days.note(person.id, day, device.id)
 
@@ -103,7 +104,7 @@ class Outcomes:
 
     def audio(self, hour: int, seconds: float) -> None:
         """Seconds of speaker audio in one local hour (whole seconds: sums stay exact)."""
-        self.audio_by_hour[f"{hour:02d}"] += round(seconds)
+        self.audio_by_hour[HOURS[hour]] += round(seconds)
 
     def cart_started(self, day: int) -> None:
         self.carts[str(day)] += 1

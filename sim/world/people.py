@@ -55,9 +55,9 @@ class Person:
     shifted: dict[str, list[Block]] = field(default_factory=dict, repr=False)  # by day kind
     phone_away: bool = False
     listening: Draws | None = field(default=None, repr=False)  # home audio's own stream (life.py)
-    night_habit: bool | None = field(
-        default=None, repr=False
-    )  # looks at the phone at night (life.py)
+    # looks at the phone at night at all, and the last night that was drawn (life.py)
+    night_habit: bool | None = field(default=None, repr=False)
+    night_drawn: int = field(default=-1, repr=False)
 
     def __post_init__(self) -> None:
         self.draw = Draws(self.rng)

@@ -43,7 +43,26 @@ def kit(
     """The persona's device specs, each on the platform drawn for this person."""
     platforms = load_platforms()
     drawn = draw_platforms(country, age, rng, platforms)
+    for kind in stuck(persona, platforms):
+        drawn.pop(kind, None)
     return tuple(on_platform(spec, drawn, platforms) for spec in persona.devices)
+
+
+def stuck(persona: Persona, platforms: Platforms) -> set[str]:
+    """Drawn kinds (phone, tablet) that a device of the persona cannot follow: no counterpart.
+
+    A persona file without counterparts keeps its own platform for that
+    kind, every device together, so no Apple Watch is paired to an Android
+    phone. (A persona the population draws by ownership must have them.)
+    """
+    return {
+        FOLLOWS[spec.type]
+        for spec in persona.devices
+        if spec.type in FOLLOWS
+        and not spec.shared
+        and spec.counterpart is None
+        and platforms.ecosystem(spec.os) is not None
+    }
 
 
 def on_platform(spec: DeviceSpec, drawn: dict[str, str], platforms: Platforms) -> DeviceSpec:

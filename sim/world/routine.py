@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from sim.world.people import Person
-from sim.world.persona import Block
+from sim.world.persona import Block, Persona
 from sim.world.places import ABSTRACT, CONTEXTS
 
 # The context a worker's ``commute`` block becomes, by the mode they drew.
@@ -63,9 +63,9 @@ def plan_day(start: datetime, person: Person, day: int, rng: np.random.Generator
     """Pin the routine for ``day`` to sim seconds, with jittered, ordered boundaries."""
     base = local_midnight(start, person, day)
     blocks = lived(person, day_kind(start, person, day, rng))
+    shifts = jitters(blocks, rng)
     starts: list[float] = []
-    for block in blocks:
-        shift = rng.normal(0.0, block.jitter) if block.jitter else 0.0
+    for block, shift in zip(blocks, shifts, strict=True):
         minute = min(max(block.start + shift, 0.0), 1439.0)
         starts.append(max(minute, starts[-1] + 1.0) if starts else block.start)
     ends = [*starts[1:], float(blocks[-1].end)]
@@ -76,6 +76,17 @@ def plan_day(start: datetime, person: Person, day: int, rng: np.random.Generator
     ]
 
 
+def jitters(blocks: list[Block], rng: np.random.Generator) -> list[float]:
+    """Each block's shift in minutes: a normal draw with its ``jitter`` as spread (0: none).
+
+    ``rng.normal(0.0, jitter)`` is ``0.0 + jitter * z`` for the generator's
+    next standard normal ``z``; the day's ``z`` are drawn in one call.
+    """
+    # NOTE: the day's standard normals in one call, scaled here as numpy scales them (test_speed_tricks.py).
+    drawn = iter(rng.standard_normal(sum(1 for block in blocks if block.jitter)).tolist())
+    return [0.0 + block.jitter * next(drawn) if block.jitter else 0.0 for block in blocks]
+
+
 def lived(person: Person, kind: str) -> list[Block]:
     """The routine of one kind of day as this person lives it (placed, chronotype applied).
 
@@ -84,11 +95,31 @@ def lived(person: Person, kind: str) -> list[Block]:
     """
     blocks = person.shifted.get(kind)
     if blocks is None:
-        routine = [placed(person, b) for b in person.persona.routine[kind]]
-        blocks = person.shifted[kind] = sleep_shifted(
-            routine, person.chronotype, free=kind == "weekend"
+        blocks = person.shifted[kind] = lived_by(
+            person.persona, kind, person.commute, person.chronotype
         )
     return blocks
+
+
+def lived_by(persona: Persona, kind: str, commute: str | None, chronotype: int) -> list[Block]:
+    """The routine of one kind of day for everyone with this persona, commute and chronotype.
+
+    Thousands of people share each of these (read, never changed), so it is
+    worked out once for all of them.
+    """
+    # NOTE: one lived routine per (persona, kind of day, commute, chronotype), not per person (test_speed_tricks.py).
+    key = (id(persona), kind, commute, chronotype)
+    found = _LIVED.get(key)
+    if found is None or found[0] is not persona:
+        if len(_LIVED) > 65_536:
+            _LIVED.clear()
+        routine = [placed_for(commute, b) for b in persona.routine[kind]]
+        shifted = sleep_shifted(routine, chronotype, free=kind == "weekend")
+        found = _LIVED[key] = (persona, shifted)
+    return found[1]
+
+
+_LIVED: dict[tuple[int, str, str | None, int], tuple[Persona, list[Block]]] = {}
 
 
 def sleep_shifted(blocks: list[Block], shift: int, free: bool) -> list[Block]:

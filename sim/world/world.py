@@ -22,6 +22,7 @@ from sim.world.brand import Brand, categories, device_use
 from sim.world.catalog import build_catalog
 from sim.world.census import load_census
 from sim.world.devices import Device
+from sim.world.local_hours import LocalHours
 from sim.world.network import Addresses, address_of, on_context
 from sim.world.outcomes import Outcomes
 from sim.world.people import Household, Person
@@ -88,6 +89,7 @@ class World:
         self.scenario = scenario
         self.env = simpy.Environment()
         self.clock = Clock(scenario.start)
+        self.hours = LocalHours(self.clock)  # local hours of the run's moments, by zone
         self.streams = Streams(scenario.seed)
         self.addresses = Addresses(
             self.streams.get("addresses"), scenario.network, max(1, scenario.persons)

@@ -22,7 +22,6 @@ NAMES = [
     "US adults with a smart speaker at home",
     "US adults owning a tablet",
     "US adults owning a desktop or laptop computer",
-    "US adult smartphone owners with an iPhone",
     "US workers commuting by public transport",
     "Households spread over two or more places",
 ]
@@ -90,11 +89,6 @@ def test_ownership_counts_us_adults_from_the_truth_of_who_owns_what() -> None:
     assert got["US adults with a smart speaker at home"] == pytest.approx(2 / 4)  # h1's a and b
     assert got["US adults owning a tablet"] == pytest.approx(2 / 4)
     assert got["US adults owning a desktop or laptop computer"] == pytest.approx(2 / 4)
-
-
-def test_the_iphone_share_counts_us_adult_phone_owners_by_their_phones_os() -> None:
-    # a (iOS), b and e (Android); d has no phone, c is a teen, f lives in France
-    assert values()["US adult smartphone owners with an iPhone"] == pytest.approx(1 / 3)
 
 
 def test_commute_counts_us_workers_home_workers_included() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import sim.world.population as population
@@ -17,6 +18,7 @@ from sim.world.devices import Device
 from sim.world.people import Person
 from sim.world.persona import DeviceSpec, Persona, parse_persona
 from sim.world.platform_data import load_platforms, parse_platforms
+from sim.world.platforms import kit
 from sim.world.scenario import load_scenario
 from sim.world.schema import load_toml
 from sim.world.world import World
@@ -78,10 +80,10 @@ def test_a_share_outside_zero_and_one_names_file_key_and_expectation() -> None:
 
 def test_a_share_without_a_source_fails() -> None:
     doc = platforms_doc()
-    del doc["phone"]["PL"]["source"]
+    del doc["phone"]["KR"]["source"]
     with pytest.raises(ConfigError) as excinfo:
         parse(doc)
-    assert "platforms.toml: phone.PL: expected a 'source' or 'remark' for its numbers" in problems(
+    assert "platforms.toml: phone.KR: expected a 'source' or 'remark' for its numbers" in problems(
         excinfo
     )
 
@@ -131,6 +133,21 @@ def test_a_drawn_persona_needs_a_counterpart_for_its_own_phone() -> None:
     assert "commuter.toml: devices[0].counterpart: expected the same device on the other" in (
         problems(excinfo)
     )
+
+
+def test_a_persona_without_counterparts_keeps_its_whole_kit_on_its_own_platform() -> None:
+    """No Apple Watch ends up paired to an Android phone, whichever way a persona is drawn."""
+    doc = persona_doc("homemaker")  # iPhone, Apple Watch: the watch alone loses its counterpart
+    watch = next(i for i, d in enumerate(doc["devices"]) if d["type"] == "watch")
+    del doc["ownership"], doc["devices"][watch]["counterpart"]
+    persona = parse_persona(doc, "homemaker.toml")
+    kits = [kit(persona, "KR", 70, np.random.default_rng(seed)) for seed in range(30)]
+    for specs in kits:
+        phone, watch_ = specs[0], specs[watch]
+        assert (phone.os, watch_.os) == ("iOS", "watchOS"), "KR 65+: 2.5% iPhone, yet kept"
+    full = parse_persona(persona_doc("homemaker"), "homemaker.toml")
+    swapped = [kit(full, "KR", 70, np.random.default_rng(seed))[0].os for seed in range(30)]
+    assert "Android" in swapped, "with counterparts the same draws do swap"
 
 
 def test_named_people_keep_exactly_the_device_specs_of_their_seed() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -12,16 +14,24 @@ from faker import Faker
 
 from sim.engine.engine import Engine
 from sim.engine.messaging import build_messaging
+from sim.trace.clock import Clock
 from sim.world.brand import device_use, pickups_per_day, pickups_per_day_shared
 from sim.world.devices import hex_id, hex_ids
 from sim.world.faking import quicken
+from sim.world.local_hours import LocalHours
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import ABSTRACT
 from sim.world.population import COUNTRY, RememberedWeights, faker_for
 from sim.world.reactions import attach
 from sim.world.rng import Streams, _key
-from sim.world.routine import commute_block, lived, placed, sleep_shifted
+from sim.world.routine import (
+    commute_block,
+    jitters,
+    lived,
+    placed,
+    sleep_shifted,
+)
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -212,3 +222,70 @@ def test_a_world_draws_its_people_from_prepared_streams_as_from_plain_ones() -> 
     for person in fast.people():
         assert person.rng.random() == streams.get("person", person.id).random()
     assert all(name == "brand" for name, _ in fast.streams._ready), "the brand's left for the day"
+
+
+# ---- speed3: the day simulation's tricks -------------------------------------------------------
+
+ZONES = (
+    "America/New_York",
+    "America/Los_Angeles",
+    "Europe/Paris",
+    "Europe/Warsaw",
+    "Asia/Seoul",
+    "Asia/Kolkata",  # half an hour off the hour
+    "Asia/Kathmandu",  # three quarters
+    "Australia/Lord_Howe",  # a half-hour daylight saving shift
+    "Pacific/Chatham",  # 12:45 and 13:45
+    "UTC",
+)
+
+
+def test_local_hours_are_the_hours_the_datetimes_tell() -> None:
+    starts = (
+        datetime(2026, 11, 2, tzinfo=UTC),
+        datetime(2026, 3, 7, 17, 29, 59, 250_000, tzinfo=ZoneInfo("America/Chicago")),
+    )
+    draw = random.Random(5)
+    for start in starts:
+        clock = Clock(start)
+        hours = LocalHours(clock)
+        year = 366 * 86_400.0
+        moments = [draw.uniform(0.0, year) for _ in range(20_000)]
+        moments += [h * 900.0 + d for h in range(4 * 24 * 366) for d in (0.0, -1e-7, 4e-7)][::7]
+        moments = [max(0.0, t) for t in moments]
+        for zone in map(ZoneInfo, ZONES):
+            for t in moments:
+                assert hours.hour(zone, t) == clock.at(t).astimezone(zone).hour, (start, zone, t)
+    unsteady = [k for k, v in hours._offsets.items() if v is None]
+    assert unsteady, "the hours in which clocks change are left to the datetimes"
+
+
+def test_a_days_jitters_in_one_call_are_the_jitters_drawn_block_by_block() -> None:
+    world = World(load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=50))
+    for person in world.people():
+        for kind in ("weekday", "weekend", "travel"):
+            blocks = lived(person, kind)
+            fast, plain = np.random.default_rng(len(blocks)), np.random.default_rng(len(blocks))
+            for _ in range(3):
+                one_by_one = [plain.normal(0.0, b.jitter) if b.jitter else 0.0 for b in blocks]
+                shifts = jitters(blocks, fast)
+                assert shifts == one_by_one
+                assert all(type(shift) is float for shift in shifts), "plain floats, not numpy's"
+                assert fast.random() == plain.random(), "the stream left where it was"
+    assert jitters([], fast) == [] and fast.random() == plain.random()
+
+
+def test_people_alike_share_one_lived_routine() -> None:
+    world = World(
+        load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=1500)
+    )
+    by_key: dict[tuple[str, str, str | None, int], set[int]] = {}
+    for person in world.people():
+        for kind in ("weekday", "weekend"):
+            blocks = lived(person, kind)
+            assert blocks == _lived_plain(person, kind)
+            key = (person.persona.name, kind, person.commute, person.chronotype)
+            by_key.setdefault(key, set()).add(id(blocks))
+    assert all(len(ids) == 1 for ids in by_key.values()), "one list for people alike"
+    days_lived = 2 * sum(1 for _ in world.people())
+    assert len(by_key) < 0.9 * days_lived, "people alike share"
