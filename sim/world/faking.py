@@ -8,8 +8,11 @@ every call. Nothing of that changes between people, so :func:`quicken`
 teaches one Faker three shortcuts: each list's items and running weight
 sums are kept (by the list's identity), each format is cut into its pieces
 once, and a phone number's digits are put in without regular expressions
-(five passes, one per kind of mark, as Faker makes them). The calls into Faker's ``random.Random`` are the same calls in the
-same order, so every name, city and phone number is the same.
+(five passes, one per kind of mark, as Faker makes them; a ``#`` digit is
+drawn as ``randint(0, 9)`` draws it, without its calls). :func:`calls`
+finds a locale's methods once instead of through the ``Faker`` proxy on
+every call. The draws from Faker's ``random.Random`` are the same draws in
+the same order, so every name, city and phone number is the same.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import accumulate
 from math import isfinite
 from typing import Any
@@ -24,6 +28,7 @@ from typing import Any
 from faker import Faker
 from faker.generator import _re_token as TOKEN  # Faker's own token pattern: "{{ name }}"
 
+DIGITS = "0123456789"
 KEPT = 4096  # lists or formats remembered per Faker before starting afresh
 Table = tuple[object, Sequence[Any], list[float] | None]  # the list, its items, running weight sums
 Pieces = list[tuple[str, str]]
@@ -38,6 +43,28 @@ def quicken(fake: Faker) -> Faker:
             provider.numerify = _numerifier(provider)
         generator.parse = _parser(generator)
     return fake
+
+
+@dataclass(frozen=True)
+class Calls:
+    """The calls a person's or a household's draw makes of one locale's Faker, bound once.
+
+    A one-locale ``Faker`` is a proxy: every method is found through its
+    ``__getattribute__`` and ``__getattr__`` before reaching the locale's
+    generator. These are the generator's own methods, found once.
+    """
+
+    seed_instance: Callable[[int], object]
+    name: Callable[[], str]
+    phone_number: Callable[[], str]
+    city: Callable[[], str]
+
+
+def calls(fake: Faker) -> Calls:
+    """``fake``'s methods as :class:`Calls` (a one-locale Faker: the proxy has one generator)."""
+    # NOTE: the proxy's lookups made once per locale, not on every call (test_build_speed.py).
+    (generator,) = fake.factories
+    return Calls(generator.seed_instance, generator.name, generator.phone_number, generator.city)
 
 
 def _element_picker(provider: Any) -> Callable[..., Any]:
@@ -69,20 +96,42 @@ def _element_picker(provider: Any) -> Callable[..., Any]:
 def _numerifier(provider: Any) -> Callable[..., str]:
     """``provider.numerify``: Faker's five passes over the text, one per mark, without regexes."""
     marks = (
-        ("#", provider.random_digit),
         ("%", provider.random_digit_not_null),
         ("$", provider.random_digit_above_two),
         ("!", provider.random_digit_or_empty),
         ("@", provider.random_digit_not_null_or_empty),
     )
+    generator = provider.generator
 
     def numerify(text: str = "###") -> str:
-        for mark, digit in marks:  # in Faker's order, each mark left to right
+        if "#" in text:  # Faker's first pass: random_digit() for each "#"
+            text = hash_digits(text, generator.random.getrandbits)
+        for mark, digit in marks:  # then the others, in Faker's order, each left to right
             if mark in text:
                 text = "".join([str(digit()) if c == mark else c for c in text])
         return text
 
     return numerify
+
+
+def hash_digits(text: str, bits: Callable[[int], int]) -> str:
+    """``text`` with each ``#`` a digit as Faker's ``random_digit()`` draws it, left to right.
+
+    ``random_digit()`` is ``randint(0, 9)``, which ``random.Random`` works
+    out as ``_randbelow(10)``: four random bits, drawn again while they
+    make 10 or more. ``bits`` is the Faker's ``getrandbits``.
+    """
+    # NOTE: randint(0, 9)'s own draw, without its three calls per digit (test_build_speed.py).
+    out = []
+    for c in text:
+        if c == "#":
+            digit = bits(4)
+            while digit >= 10:
+                digit = bits(4)
+            out.append(DIGITS[digit])
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def _table(elements: Any, weighted: bool) -> Table | None:

@@ -25,6 +25,7 @@ import numpy as np
 from sim.world.census import Paths
 from sim.world.devices import Device
 from sim.world.draws import Draws
+from sim.world.numpy_draws import NumpyDraws
 from sim.world.people import Person
 from sim.world.places import CONTEXTS
 
@@ -50,10 +51,30 @@ PUBLIC_FIRST_OCTETS = (
 )
 
 
-def public_ip(rng: np.random.Generator) -> str:
-    first = int(rng.choice(PUBLIC_FIRST_OCTETS))
-    rest = rng.integers(1, 255, size=3)
-    return f"{first}.{rest[0]}.{rest[1]}.{rest[2]}"
+OCTET_BOUNDS = ((0, len(PUBLIC_FIRST_OCTETS)), (1, 255), (1, 255), (1, 255))  # the four draws
+
+
+def public_ip(rng: np.random.Generator | NumpyDraws) -> str:
+    """A public address: a first octet from the list, three more from 1-254, one draw each.
+
+    The draws of ``rng.choice(PUBLIC_FIRST_OCTETS)`` then ``rng.integers(1, 255, size=3)``.
+    """
+    # NOTE: numpy's choice and size= draws as four plain integer draws, without their checks (test_build_speed.py).
+    first, a, b, c = (int(rng.integers(low, high)) for low, high in OCTET_BOUNDS)
+    return f"{PUBLIC_FIRST_OCTETS[first]}.{a}.{b}.{c}"
+
+
+def public_ips(rng: np.random.Generator, count: int) -> list[str]:
+    """``[public_ip(rng) for _ in range(count)]``: the same addresses, drawn in one call.
+
+    numpy draws each element of a bounded-integer array with its own bounds,
+    one after another from the same stream, exactly as separate calls would.
+    """
+    # NOTE: a pool's 4 x count octet draws made in one numpy call (test_build_speed.py).
+    low = np.tile([low for low, _ in OCTET_BOUNDS], count)
+    high = np.tile([high for _, high in OCTET_BOUNDS], count)
+    octets = rng.integers(low, high).reshape(count, len(OCTET_BOUNDS)).tolist()
+    return [f"{PUBLIC_FIRST_OCTETS[first]}.{a}.{b}.{c}" for first, a, b, c in octets]
 
 
 @dataclass(frozen=True)
@@ -72,13 +93,11 @@ class Addresses:
 
     def __init__(self, rng: np.random.Generator, plan: NetworkPlan, persons: int) -> None:
         self.plan = plan
-        self.carrier_ips = [
-            [public_ip(rng) for _ in range(plan.carrier_pool)] for _ in range(plan.carriers)
-        ]
-        self.campus_ips = [public_ip(rng) for _ in range(plan.campus_pool)]
-        self.travel_ips = [public_ip(rng) for _ in range(plan.travel_pool)]
+        self.carrier_ips = [public_ips(rng, plan.carrier_pool) for _ in range(plan.carriers)]
+        self.campus_ips = public_ips(rng, plan.campus_pool)
+        self.travel_ips = public_ips(rng, plan.travel_pool)
         employers = max(1, persons // max(1, plan.employer_size))
-        self.employer_ips = [public_ip(rng) for _ in range(employers)]
+        self.employer_ips = public_ips(rng, employers)  # 40,000 offices in a 1M-person run
 
     def carrier(self, carrier: int, draw: Draws) -> str:
         pool = self.carrier_ips[carrier % len(self.carrier_ips)]

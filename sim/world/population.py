@@ -30,9 +30,10 @@ from faker import Faker
 
 from sim.world.brand import device_use
 from sim.world.census import Census, Paths, load_census
-from sim.world.devices import Device, hex_id, hex_ids, uuid_of
-from sim.world.faking import quicken
+from sim.world.devices import Device, uuid_of
+from sim.world.faking import Calls, calls, quicken
 from sim.world.network import Addresses, public_ip
+from sim.world.numpy_draws import NumpyDraws
 from sim.world.people import Household, Person
 from sim.world.persona import DeviceSpec, Persona
 from sim.world.platforms import kit
@@ -83,6 +84,12 @@ def faker_for(locale: str) -> Faker:
     return quicken(fake)
 
 
+@cache
+def calls_for(locale: str) -> Calls:
+    """The locale's Faker (:func:`faker_for`), its methods bound once."""
+    return calls(faker_for(locale))
+
+
 class RememberedWeights(random.Random):
     """``random.Random`` whose weighted ``choices`` add up each list's weights once.
 
@@ -113,7 +120,7 @@ class RememberedWeights(random.Random):
         return super().choices(population, cum_weights=found[2], k=k)
 
 
-def pick(rng: np.random.Generator, weights: dict[str, float]) -> str:
+def pick(rng: np.random.Generator | NumpyDraws, weights: dict[str, float]) -> str:
     """One name drawn by weight: ``rng.choice(len(names), p=probs / probs.sum())``.
 
     The same draw as numpy's (one uniform against the normalised cumulative
@@ -126,8 +133,9 @@ def pick(rng: np.random.Generator, weights: dict[str, float]) -> str:
     if table is None:
         names = [name for name, _ in key]
         probs = np.array([weight for _, weight in key])
-        if not (probs >= 0).all() or not probs.sum() > 0:  # numpy says what is wrong
-            return names[int(rng.choice(len(names), p=probs / probs.sum()))]
+        if not (probs >= 0).all() or not probs.sum() > 0:  # numpy's own words say what is wrong
+            np.random.default_rng(0).choice(len(names), p=probs / probs.sum())
+            raise ValueError(f"weights to draw from must be non-negative with a sum: {weights}")
         cdf = (probs / probs.sum()).cumsum()
         cdf /= cdf[-1]
         table = _CUMULATIVE[key] = (names, cdf.tolist())
@@ -138,17 +146,17 @@ def pick(rng: np.random.Generator, weights: dict[str, float]) -> str:
 _CUMULATIVE: dict[tuple[tuple[str, float], ...], tuple[list[str], list[float]]] = {}
 
 
-def pick_domain(rng: np.random.Generator) -> str:
-    return EMAIL_DOMAINS[int(rng.integers(len(EMAIL_DOMAINS)))]
+def pick_domain(rng: NumpyDraws) -> str:
+    return EMAIL_DOMAINS[rng.integers(len(EMAIL_DOMAINS))]
 
 
-def ascii_slug(text: str, rng: np.random.Generator) -> str:
+def ascii_slug(text: str, rng: NumpyDraws) -> str:
     """An e-mail local part: the name if it is ASCII, else a stable transliteration stand-in."""
     slug = "".join(c for c in text.lower() if c.isascii() and (c.isalnum() or c == " "))
     slug = ".".join(slug.split())
     if len(slug) < 3:
         slug = "user" + hashlib.sha1(text.encode()).hexdigest()[:6]
-    return f"{slug}{int(rng.integers(1, 999))}"
+    return f"{slug}{rng.integers(1, 999)}"
 
 
 def make_device(
@@ -157,9 +165,9 @@ def make_device(
     owner: Person | None,
     locale: str,
     zone: str,
-    rng: np.random.Generator,
+    rng: NumpyDraws,
 ) -> Device:
-    device_id, install = hex_ids(rng, 16, 32)
+    device_id, install = rng.hex_ids(16, 32)
     device = Device(
         id=device_id,
         spec=spec,
@@ -178,14 +186,14 @@ def make_person(
     persona: Persona,
     household: Household,
     index: int,
-    rng: np.random.Generator,
+    rng: NumpyDraws,
     streams: Streams,
     census: Census,
     name: str | None,
 ) -> Person:
     locale = household.locale
-    fake = faker_for(locale)
-    fake.seed_instance(int(rng.integers(0, 2**31)))
+    fake = calls_for(locale)
+    fake.seed_instance(rng.integers(0, 2**31))
     full_name = name or fake.name()
     country = COUNTRY.get(locale, locale[-2:])
     person_id = f"{household.id}-p{index}"
@@ -197,16 +205,16 @@ def make_person(
         name=full_name,
         email=f"{ascii_slug(full_name, rng)}@{pick_domain(rng)}",
         phone=fake.phone_number(),
-        age=int(rng.integers(persona.age_min, persona.age_max + 1)),
+        age=rng.integers(persona.age_min, persona.age_max + 1),
         gender=pick(rng, persona.genders),
         locale=locale,
         timezone=household.timezone,
         city=household.city,
         region=household.region,
         country=country,
-        carrier=int(rng.integers(0, 1 << 16)),
-        employer=int(rng.integers(0, 1 << 30)),
-        user_id=f"u-{hex_id(rng, 12)}",
+        carrier=rng.integers(0, 1 << 16),
+        employer=rng.integers(0, 1 << 30),
+        user_id=f"u-{rng.hex_ids(12)[0]}",
         has_account=has_account,
         will_sign_up=has_account or bool(rng.random() < persona.signup),
         opt_in={c: bool(rng.random() < p) for c, p in persona.opt_in.items()},
@@ -228,28 +236,26 @@ def chronotype(rng: np.random.Generator) -> int:
     return round(float(max(-use.chronotype_max, min(use.chronotype_max, shift))))
 
 
-def place_household(
-    rng: np.random.Generator, persona: Persona, locale: str
-) -> tuple[str, str, str]:
+def place_household(rng: NumpyDraws, persona: Persona, locale: str) -> tuple[str, str, str]:
     """(time zone, city, region) of a household: the first member's zone mix, one place for all."""
     if locale == "en_US" or locale not in LOCALE_ZONES:
         zone = pick(rng, persona.timezones)
     else:
         zone = LOCALE_ZONES[locale]
-    fake = faker_for(locale)
-    fake.seed_instance(int(rng.integers(0, 2**31)))
+    fake = calls_for(locale)
+    fake.seed_instance(rng.integers(0, 2**31))
     city = fake.city()
     states = US_STATES.get(zone)
     if locale != "en_US":
         region = COUNTRY.get(locale, locale[-2:])
     elif states:
-        region = states[int(rng.integers(len(states)))]
+        region = states[rng.integers(len(states))]
     else:
-        region = fake.state_abbr()
+        region = faker_for(locale).state_abbr()  # the same seeded generator
     return zone, city, region
 
 
-def owns(person: Person, kind: str, rng: np.random.Generator, census: Census, fixed: bool) -> bool:
+def owns(person: Person, kind: str, rng: NumpyDraws, census: Census, fixed: bool) -> bool:
     """Does this person own a ``kind``? The published rate for their country and age x propensity."""
     propensities = person.persona.ownership
     if fixed or propensities is None:
@@ -259,7 +265,7 @@ def owns(person: Person, kind: str, rng: np.random.Generator, census: Census, fi
 
 
 def equip(
-    household: Household, rng: np.random.Generator, census: Census, fixed: bool, streams: Streams
+    household: Household, rng: NumpyDraws, census: Census, fixed: bool, streams: Streams
 ) -> None:
     """Draw each member's devices; shared ones are drawn once per household and type.
 
@@ -297,7 +303,7 @@ def equip(
     household.shared_devices = [d for d in shared.values() if d is not None]
 
 
-def connect(person: Person, rng: np.random.Generator, paths: Paths) -> None:
+def connect(person: Person, rng: NumpyDraws, paths: Paths) -> None:
     """Draw how each watch and car reaches the brand; pair them with the person's own phone.
 
     A projecting car (CarPlay, Android Auto) is the phone's app on the car's
@@ -312,13 +318,19 @@ def connect(person: Person, rng: np.random.Generator, paths: Paths) -> None:
             device.relay = phone
         elif device.type == "car" and not device.shared:
             device.path = device.spec.path or pick(rng, paths.car)
-            device.carrier = int(rng.integers(0, 1 << 16))
+            device.carrier = rng.integers(0, 1 << 16)
             if device.path == "projection":
                 if phone is None:
                     person.devices.remove(device)
                     continue
                 device.relay = phone
                 device.installed = True
+
+
+def household_draws(streams: Streams, hid: str) -> NumpyDraws:
+    """The household's stream, read by its household alone while it is drawn, then dropped."""
+    # NOTE: numpy's scalar draws worked out in Python, a block of raw output at a time (test_build_speed.py).
+    return NumpyDraws(streams.get("household", hid).bit_generator)
 
 
 def new_household(
@@ -330,7 +342,7 @@ def new_household(
     fixed: bool = False,
 ) -> Household:
     """One household: its place, its people, and what they own (``fixed``: as the personas list)."""
-    rng = streams.get("household", hid)
+    rng = household_draws(streams, hid)
     first = personas[0][0]
     locale = pick(rng, scenario.locales) if scenario.locales else pick(rng, first.locales)
     zone, city, region = place_household(rng, first, locale)
@@ -350,8 +362,8 @@ def new_household(
 
 def household_shapes(
     scenario: Scenario, remaining: Scenario, streams: Streams
-) -> list[list[tuple[Persona, str | None]]]:
-    """The drawn households' members (``remaining``: the scenario less its named people).
+) -> list[tuple[str, ...]]:
+    """The persona names of each drawn household (``remaining``: the scenario less its named people).
 
     Every worker draws every household's shape (a household's index depends
     on the sizes of those before it) and keeps its own share. A process that
@@ -363,8 +375,7 @@ def household_shapes(
     key = (scenario, streams.seed, remaining.persons)
     if _SHAPES is None or _SHAPES[0][0] is not scenario or _SHAPES[0][1:] != key[1:]:
         _SHAPES = (key, [tuple(shape) for shape in _from_templates(remaining, streams)])
-    personas = remaining.personas
-    return [[(personas[name], None) for name in shape] for shape in _SHAPES[1]]
+    return _SHAPES[1]
 
 
 _SHAPES: tuple[tuple[Scenario, int, int], list[tuple[str, ...]]] | None = None
@@ -413,20 +424,22 @@ def populate(
     Named people keep their personas' devices; the drawn population draws them.
     """
     census = census or load_census()
-    households: list[Household] = []
-    shapes = list(_from_people(scenario.people, scenario))
-    named = len(shapes)
+    named = list(_from_people(scenario.people, scenario))
     remaining = scenario.with_overrides(persons=max(0, scenario.persons - len(scenario.people)))
-    if scenario.households:
-        shapes += household_shapes(scenario, remaining, streams)
+    drawn = household_shapes(scenario, remaining, streams) if scenario.households else []
     k, n = shard
-    own = [
-        (f"h{index:05d}", index, members) for index, members in enumerate(shapes) if index % n == k
-    ]
+    own = []
+    for index in range(k, len(named) + len(drawn), n):  # a persona looked up for our share only
+        if index < len(named):
+            members = named[index]
+        else:
+            members = [(remaining.personas[name], None) for name in drawn[index - len(named)]]
+        own.append((f"h{index:05d}", index, members))
     prepare_streams(streams, own)
-    for hid, index, members in own:
-        households.append(new_household(hid, members, scenario, streams, census, index < named))
-    return households
+    return [
+        new_household(hid, members, scenario, streams, census, index < len(named))
+        for hid, index, members in own
+    ]
 
 
 def prepare_streams(
