@@ -37,9 +37,10 @@ def test_ctrl_c_leaves_no_complete_looking_file_and_exits_cleanly(
     where: list[str], tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
-    # 21 days: the calibrated world's few events fill a trace part's first block late, and with
-    # 7 days a loaded machine could finish the run before the signal arrived.
-    command = [sys.executable, "-m", "sim.cli", "run", str(POPULATION), "--persons", "300",
+    # 1,000 people for 21 days: the calibrated world's few events fill a trace part's first
+    # block late, and a smaller run (300 x 21 once) could finish on a loaded machine before the
+    # signal arrived; the run is stopped as soon as it writes, so its size costs little.
+    command = [sys.executable, "-m", "sim.cli", "run", str(POPULATION), "--persons", "1000",
                "--days", "21", *where, "--no-report", "--out", str(out)]  # fmt: skip
     # Its own process group, like a shell job: Ctrl-C reaches the runner and its workers.
     process = subprocess.Popen(
