@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.journey_metrics import run_folder_metrics
+from sim.analysis.metrics_config import metrics_config
 from sim.analysis.stitch_costs import stitching_costs
 from sim.cli import main
 from sim.errors import HopsimError
@@ -142,6 +144,10 @@ def test_two_workers_decide_the_same_messages(tmp_path: Path) -> None:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), (
             name
         )
+    # the shards' journey tallies, added up, are the metrics of the whole finished trace
+    config = metrics_config(scenario)
+    whole = run_folder_metrics(tmp_path / "two", scenario.start, scenario.days, config)
+    assert one["journey_metrics"] == two["journey_metrics"] == json.loads(json.dumps(whole))
 
 
 def test_a_failing_worker_is_named_in_a_clear_error(

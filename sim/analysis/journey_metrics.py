@@ -249,6 +249,13 @@ class JourneyTally:
         for day, devices in other.devices.items():
             self.devices[day] |= devices
         self.without_person += other.without_person
+        # a person's whole life is in one shard (households are never split): a key in two
+        # tallies would make the sum depend on the order the shards are added in
+        overlap = (self.first_order.keys() & other.first_order.keys()) | (
+            self.last_session.keys() & other.last_session.keys()
+        )
+        if overlap:
+            raise ValueError(f"journey tallies of two shards share persons: {sorted(overlap)[:3]}")
         self.first_order.update(other.first_order)
         self.last_session.update(other.last_session)
         self.outside += other.outside

@@ -31,6 +31,7 @@ from sim.analysis.realism import Collected, figures, switch_rate
 from sim.analysis.realism_journey import metrics_figures
 from sim.engine.engine import load_identity_config
 from sim.engine.identity import GraphStats, IdentityGraph
+from sim.errors import HopsimError
 from sim.runner.cluster import ClusterWorkers
 from sim.runner.merge import Merge
 from sim.runner.shard import Progress, ShardResult
@@ -124,6 +125,11 @@ class Run:
     ) -> dict[str, Any]:
         """The strategist's metrics (docs/metrics.md): every shard read its own part of the
         trace into a tally; added up here, the visitors named by their stitched profiles."""
+        missing = [i for i, s in enumerate(shards) if s.metrics is None]
+        if missing:
+            raise HopsimError(
+                f"shards {missing} sent no journey tally: the metrics would undercount"
+            )
         tallies = [s.metrics for s in shards if s.metrics is not None]
         start, days = self.scenario.start.timestamp(), self.scenario.days
         return journey_block(tallies, profiles, start, days, self.metrics)

@@ -97,6 +97,8 @@ def spend(world: World, person: Person, block: Block, end: float, day: int) -> P
     if rate > 0:
         mean = 1.0 / rate
         draw = person.draw
+        # NOTE: looked up once per block: a person's devices and brand engagement never change
+        # during a run (test_speed_tricks.py: the odds and menus before and after a run).
         menu = device_menu_of(person, block)
         odds = world.brand.of(person, world.streams).odds
         while (start := free + draw.exponential(mean)) < end:

@@ -289,3 +289,31 @@ def test_people_alike_share_one_lived_routine() -> None:
     assert all(len(ids) == 1 for ids in by_key.values()), "one list for people alike"
     days_lived = 2 * sum(1 for _ in world.people())
     assert len(by_key) < 0.9 * days_lived, "people alike share"
+
+
+def test_a_blocks_menu_and_brand_odds_can_be_looked_up_once_they_never_change_in_a_run() -> None:
+    """``life.spend`` looks both up once per block: the same answers before and after a run.
+
+    (A menu is made of the person's devices and the block alone, so unchanged
+    devices keep every menu as it was.)
+    """
+    from sim.world.life import play
+    from sim.world.scenario import load_scenario
+    from sim.world.world import World
+
+    root = Path(__file__).resolve().parents[2]
+    scenario = load_scenario(root / "scenarios" / "population.toml")
+    world = World(scenario.with_overrides(persons=120, days=3))
+    people = list(world.people())
+
+    def snapshot() -> list[tuple[object, ...]]:
+        rows: list[tuple[object, ...]] = []
+        for person in people:
+            odds = dict(world.brand.of(person, world.streams).odds)
+            rows.append((person.id, odds, [(d.id, d.type, d.spec.label) for d in person.devices]))
+        return rows
+
+    before = snapshot()
+    play(world)
+    assert snapshot() == before
+    assert any(row[1] for row in before), "some people use the brand"
