@@ -126,6 +126,41 @@ def band_rates(
     return rates, total
 
 
+def survey_entry(reader: Reader, entry: Any, where: str) -> dict[str, Any] | None:
+    """A survey table (``where`` ends in a dot) must be a table with a source; None if no table."""
+    if not isinstance(entry, dict):
+        reader.fail(where.rstrip("."), "a table with total, rates and a source", entry)
+        return None
+    if not any(k in entry for k in PROVENANCE_KEYS):
+        reader.fail(where.rstrip("."), "a 'source' or 'remark' for its numbers")
+    return entry
+
+
+def borrowed_from(reader: Reader, entry: dict[str, Any], where: str) -> str | None:
+    """The country a survey table takes its figures ``from`` (nothing else beside it), or None."""
+    if "from" not in entry:
+        return None
+    reader.known(entry, ("from",), where)
+    return str(entry["from"])
+
+
+def check_average(
+    reader: Reader,
+    key: str,
+    mix: dict[str, float],
+    rates: dict[str, float],
+    total: float,
+    over: str,
+) -> None:
+    """A survey's total is its band rates averaged over the adults' age mix: they must agree.
+
+    ``over`` says in the error what was averaged over which mix.
+    """
+    averaged = sum(share * rates.get(band, 0.0) for band, share in mix.items())
+    if abs(averaged - total) > TOTAL_SLACK:
+        reader.fail(key, f"{over} ({averaged:.3f}), within {TOTAL_SLACK:g}", total)
+
+
 def _age_mix(
     reader: Reader, data: dict[str, Any], bands: tuple[tuple[str, int, int], ...]
 ) -> dict[str, dict[str, float]]:
@@ -153,16 +188,10 @@ def _check_totals(
             )
     for (country, kind), total in totals.items():
         mix = mixes.get(country)
-        if not mix:
-            continue
-        rates = direct[country][kind]
-        averaged = sum(share * rates.get(band, 0.0) for band, share in mix.items())
-        if abs(averaged - total) > TOTAL_SLACK:
-            reader.fail(
-                f"{country}.{kind}.total",
-                f"the band rates averaged over age_mix.{country} ({averaged:.3f}), "
-                f"within {TOTAL_SLACK:g}",
-                total,
+        if mix:
+            over = f"the band rates averaged over age_mix.{country}"
+            check_average(
+                reader, f"{country}.{kind}.total", mix, direct[country][kind], total, over
             )
 
 
@@ -183,18 +212,13 @@ def parse_ownership(data: dict[str, Any], path: Path | str) -> Ownership:
             continue
         direct[country] = {}
         for kind in OWNED_KINDS:
-            entry = devices.get(kind)
             where = f"{country}.{kind}."
-            if not isinstance(entry, dict):
-                reader.fail(where.rstrip("."), "a table with total, rates and a source", entry)
+            if (table := survey_entry(reader, devices.get(kind), where)) is None:
                 continue
-            if not any(k in entry for k in PROVENANCE_KEYS):
-                reader.fail(where.rstrip("."), "a 'source' or 'remark' for its numbers")
-            if "from" in entry:
-                reader.known(entry, ("from",), where)
-                borrowed.append((country, kind, str(entry["from"])))
+            if (other := borrowed_from(reader, table, where)) is not None:
+                borrowed.append((country, kind, other))
                 continue
-            direct[country][kind], totals[country, kind] = band_rates(reader, entry, where, bands)
+            direct[country][kind], totals[country, kind] = band_rates(reader, table, where, bands)
         reader.known(devices, OWNED_KINDS, f"{country}.")
     for country, kind, other in borrowed:
         if kind not in direct.get(other, {}):

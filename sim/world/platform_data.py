@@ -16,13 +16,21 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sim.world.census import DATA, FALLBACK, Ownership, band_rates, load_census
+from sim.world.census import (
+    DATA,
+    FALLBACK,
+    Ownership,
+    band_rates,
+    borrowed_from,
+    check_average,
+    load_census,
+    survey_entry,
+)
 from sim.world.schema import PROVENANCE_KEYS, Reader, load_toml
 
 PLATFORMS = ("ios", "android")
 KINDS = ("phone", "tablet")  # drawn per person; a watch and a car follow the phone
 FOLLOWS = {"phone": "phone", "watch": "phone", "car": "phone", "tablet": "tablet"}  # kind -> drawn
-TOTAL_SLACK = 0.01  # band shares averaged over the age mix may miss the published total by a point
 
 
 @dataclass(frozen=True)
@@ -72,17 +80,16 @@ def _kind(
         where = f"{kind}.{country}."
         if country in PROVENANCE_KEYS:
             continue
-        if not isinstance(entry, dict):
-            reader.fail(where.rstrip("."), "a table with total, rates and a source", entry)
+        if (table := survey_entry(reader, entry, where)) is None:
             continue
-        if not any(k in entry for k in PROVENANCE_KEYS):
-            reader.fail(where.rstrip("."), "a 'source' or 'remark' for its numbers")
-        if "from" in entry:
-            reader.known(entry, ("from",), where)
-            borrowed.append((country, str(entry["from"])))
+        if (other := borrowed_from(reader, table, where)) is not None:
+            borrowed.append((country, other))
             continue
-        direct[country], total = band_rates(reader, entry, where, ownership.bands)
-        _check_total(reader, ownership, country, direct[country], total, where)
+        direct[country], total = band_rates(reader, table, where, ownership.bands)
+        mix = ownership.age_mix.get(country)
+        if mix and direct[country]:
+            over = f"the band shares averaged over ownership.toml's age_mix.{country}"
+            check_average(reader, f"{where}total", mix, direct[country], total, over)
     for country, other in borrowed:
         if other not in direct:
             reader.fail(
@@ -93,28 +100,6 @@ def _kind(
     if FALLBACK not in direct:
         reader.fail(f"{kind}.{FALLBACK}", "the US table (the fallback for every other country)")
     return direct
-
-
-def _check_total(
-    reader: Reader,
-    ownership: Ownership,
-    country: str,
-    rates: dict[str, float],
-    total: float,
-    where: str,
-) -> None:
-    """Where the country's adult age mix is known, its band shares must average to the total."""
-    mix = ownership.age_mix.get(country)
-    if not mix or not rates:
-        return
-    averaged = sum(share * rates.get(band, 0.0) for band, share in mix.items())
-    if abs(averaged - total) > TOTAL_SLACK:
-        reader.fail(
-            f"{where}total",
-            f"the band shares averaged over ownership.toml's age_mix.{country} "
-            f"({averaged:.3f}), within {TOTAL_SLACK:g}",
-            total,
-        )
 
 
 def parse_platforms(data: dict[str, Any], path: Path | str, ownership: Ownership) -> Platforms:
