@@ -49,8 +49,8 @@ alone, every probabilistic household membership dropped) and ``with_probabilisti
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +97,15 @@ class Placement:
 def read_truth(rows: Iterable[Mapping[str, Any]]) -> dict[str, Truth]:
     """``truth.jsonl.gz`` rows keyed by device id, read by :func:`sim.trace.truth.truth_device`."""
     out: dict[str, Truth] = {}
+    deque(reading_truth(rows, out), maxlen=0)
+    return out
+
+
+def reading_truth(
+    rows: Iterable[Mapping[str, Any]], out: dict[str, Truth]
+) -> Iterator[Mapping[str, Any]]:
+    """Each of ``rows``, handed on once :func:`read_truth` has read it into ``out``: another
+    reader of the truth table (the population's realism rows) reads it in the same pass."""
     for number, row in enumerate(rows, start=1):
         try:
             device = truth_device(row)
@@ -111,7 +120,7 @@ def read_truth(rows: Iterable[Mapping[str, Any]]) -> dict[str, Truth]:
             device_type=device.device_type,
             personal=not shared,
         )
-    return out
+        yield row
 
 
 def as_rows(profiles: Sequence[Profile | Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -96,6 +96,8 @@ class Run:
             with self.phase("tables"):
                 self._write_tables(shards, profiles)
             merge.ask_scores(any(s.messaging for s in shards))  # the merge scores the profiles
+            with self.phase("contexts"):  # the runner's share of the merge, while it scores
+                merge.collate_contexts()
             with self.phase("journey metrics"):  # the shards' tallies, while the merge scores
                 journey = self.journey_metrics(shards, profiles)
             del profiles
