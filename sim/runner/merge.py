@@ -37,6 +37,7 @@ from sim.analysis.realism_people import people_figures
 from sim.analysis.stitch_costs import owner_costs
 from sim.analysis.stitching import Truth, reading_truth, score_read
 from sim.errors import HopsimError
+from sim.runner.gc import hold_collections
 from sim.runner.shard import ShardResult
 from sim.runner.tables import PEOPLE, TRUTH, merge_tables
 from sim.runner.workers import WorkerFailed, process_context
@@ -182,6 +183,9 @@ def _merge(listen: Connection, out: Path, done: Connection, order: Connection) -
     """The merge process: collate, count, read the truth; then score when told."""
     order.close()  # the runner's end, forked with us: closed, so a runner that dies reads as EOF
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to answer (it stops us)
+    # NOTE: speed only, same bytes (tests/test_gc.py): a process that reads tables and ends
+    # makes next to no cyclic garbage; collections would only walk the truth it holds again.
+    hold_collections()
     try:
         _collate_and_score(listen, out, done)
     except Exception:  # handed to the runner, which raises it
