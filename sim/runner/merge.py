@@ -5,12 +5,15 @@ identity graphs and finalizing the one graph (docs/scale.md). The merge
 does the rest of the shards' work beside it, on the other core:
 
 1. while the runner absorbs and finalizes: collate the shards' parts into
-   the run's trace (timestamp, then messageId), context log and row tables
+   the run's trace (timestamp, then messageId) and row tables
    (:mod:`sim.runner.tables`), count the realism rows about the population
-   from the tables, and read the truth for the stitching score;
+   from the tables, and read the truth for the stitching score in the
+   same pass over it;
 2. once the runner has written the profiles and messages: score the
    stitching (and what it cost the messaging) against that truth, read
-   once, while the runner adds up the shards' journey-metrics tallies.
+   once, while the runner collates the shards' context logs
+   (:meth:`Merge.collate_contexts`, the one part of the merge's work done
+   in the runner's process) and adds up their journey-metrics tallies.
 
 With one shard it is all done in the runner's process, in the same order:
 the one shard's trace and context log are the run's files already. With
