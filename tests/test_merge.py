@@ -69,7 +69,8 @@ def test_context_logs_collate_as_decoded_and_encoded_rows(tmp_path: Path) -> Non
             {
                 "context": draw.choice(["home.sofa", "car.driving", "work.desk"]),
                 "end": f"2026-11-02T0{draw.randrange(3)}:00:00.000Z",
-                "person_id": f"h{draw.randrange(40):05d}-p{shard}",
+                # a person id shared by every shard: equal keys across shards, not only within
+                "person_id": f"h{draw.randrange(40):05d}-p{draw.choice([shard, 9])}",
                 "start": "2026-11-02T00:00:00.000Z",
             }
             for _ in range(4000)
@@ -81,4 +82,7 @@ def test_context_logs_collate_as_decoded_and_encoded_rows(tmp_path: Path) -> Non
     write_jsonl_gz(tmp_path / "plain.jsonl.gz", merged)
     fast = (tmp_path / "fast.jsonl.gz").read_bytes()
     assert fast == (tmp_path / "plain.jsonl.gz").read_bytes()
-    assert len(list(read_jsonl(tmp_path / "fast.jsonl.gz"))) == 12_000  # two gzip blocks
+    rows = list(read_jsonl(tmp_path / "fast.jsonl.gz"))
+    assert len(rows) == 12_000  # two gzip blocks
+    keys = [context_key(r) for r in rows]
+    assert len(keys) - len(set(keys)) > 1000  # ties, across shards too (person ...-p9)
