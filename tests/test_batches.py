@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sim.runner import Run
-from sim.runner.workers import Deal, deal
+from sim.runner.workers import Deal, LocalWorkers, deal, drive
 from sim.world.scenario import load_scenario
 from tests.run_folder import folder_bytes
 
@@ -17,10 +17,11 @@ PROGRAMME = POPULATION.with_name("programme-journey.toml")
 
 def test_a_one_day_run_is_dealt_into_batches_and_a_pooling_one_is_not() -> None:
     one_day = load_scenario(POPULATION).with_overrides(100_000, 1)
-    assert deal(one_day, 2) == Deal(count=4, workers=2)
+    assert deal(one_day, 2) == Deal(count=4, workers=2, alone=True)
     assert deal(one_day, 2).rounds == [[0, 1], [2, 3]]
-    assert deal(one_day, 2, batch=30_000) == Deal(count=4, workers=2)
-    assert deal(one_day, 1, batch=1_000_000) == Deal(count=1, workers=1)
+    assert deal(one_day, 2, batch=30_000) == Deal(count=4, workers=2, alone=True)
+    assert deal(one_day, 1, batch=1_000_000) == Deal(count=1, workers=1, alone=True)
+    assert [deal(one_day, 2).queue(w) for w in (0, 1)] == [[0, 2], [1, 3]]
     week = load_scenario(POPULATION).with_overrides(100_000, 7)
     assert week.campaigns, "the population scenario pools its campaigns' learning each midnight"
     assert deal(week, 2) == Deal(count=2, workers=2)
@@ -53,3 +54,33 @@ def test_batches_write_the_same_bytes_as_one_shard(
     assert batched.keys() == whole.keys()
     for name, data in whole.items():
         assert batched[name] == data, name
+
+
+def test_workers_going_through_their_own_shards_hand_back_what_lockstep_does(
+    tmp_path: Path,
+) -> None:
+    """An ``alone`` deal lets each worker run its shards without waiting for the other
+    (``LocalWorkers.through``); the shards' parts, tables and counts are those of the same
+    deal driven round by round in lockstep, and the progress bar still reaches the end."""
+    scenario = load_scenario(POPULATION).with_overrides(240, 1)
+    answers = {}
+    for alone in (False, True):
+        parts = tmp_path / str(alone)
+        parts.mkdir()
+        seen: list[tuple[float, int]] = []
+
+        def note(share: float, events: int, seen: list[tuple[float, int]] = seen) -> None:
+            seen.append((share, events))
+
+        workers = LocalWorkers(scenario, parts, 2)
+        try:
+            results = drive(workers, Deal(6, 2, alone=alone), 1, note)
+        finally:
+            workers.close()
+        assert [r.index for r in results] == list(range(6))
+        assert seen[-1] == (1.0, sum(r.events for r in results))
+        answers[alone] = (
+            {f.name: f.read_bytes() for f in sorted(parts.iterdir()) if f.is_file()},
+            [(r.events, r.tallies, r.journeys, r.messages, r.messaging) for r in results],
+        )
+    assert answers[True] == answers[False]
