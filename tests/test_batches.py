@@ -13,6 +13,7 @@ from tests.run_folder import folder_bytes
 
 POPULATION = Path(__file__).resolve().parents[1] / "scenarios" / "population.toml"
 PROGRAMME = POPULATION.with_name("programme-journey.toml")
+SILENT = POPULATION.with_name("cart-none.toml")  # no messaging: never pools, whatever the days
 
 
 def test_a_one_day_run_is_dealt_into_batches_and_a_pooling_one_is_not() -> None:
@@ -21,7 +22,6 @@ def test_a_one_day_run_is_dealt_into_batches_and_a_pooling_one_is_not() -> None:
     assert deal(one_day, 2).rounds == [[0, 1], [2, 3]]
     assert deal(one_day, 2, batch=30_000) == Deal(count=4, workers=2, alone=True)
     assert deal(one_day, 1, batch=1_000_000) == Deal(count=1, workers=1, alone=True)
-    assert [deal(one_day, 2).queue(w) for w in (0, 1)] == [[0, 2], [1, 3]]
     week = load_scenario(POPULATION).with_overrides(100_000, 7)
     assert week.campaigns, "the population scenario pools its campaigns' learning each midnight"
     assert deal(week, 2) == Deal(count=2, workers=2)
@@ -59,7 +59,7 @@ def test_batches_write_the_same_bytes_as_one_shard(
 def test_workers_going_through_their_own_shards_hand_back_what_lockstep_does(
     tmp_path: Path,
 ) -> None:
-    """An ``alone`` deal lets each worker run its shards without waiting for the other
+    """An ``alone`` deal lets each worker take the next shard without waiting for the other
     (``LocalWorkers.through``); the shards' parts, tables and counts are those of the same
     deal driven round by round in lockstep, and the progress bar still reaches the end."""
     scenario = load_scenario(POPULATION).with_overrides(240, 1)
@@ -84,3 +84,16 @@ def test_workers_going_through_their_own_shards_hand_back_what_lockstep_does(
             [(r.events, r.tallies, r.journeys, r.messages, r.messaging) for r in results],
         )
     assert answers[True] == answers[False]
+
+
+def test_a_several_day_run_without_messaging_goes_through_in_batches(tmp_path: Path) -> None:
+    """Several days, nothing to pool: each worker runs its shards (each in a child process)
+    through every midnight on its own, and the run writes the bytes of one shard."""
+    scenario = load_scenario(SILENT).with_overrides(120, 2)
+    assert deal(scenario, 2, batch=30).alone
+    Run(scenario, tmp_path / "one", 1, batch=1_000).execute()
+    Run(scenario, tmp_path / "batched", 2, batch=30).execute()
+    one, batched = folder_bytes(tmp_path / "one"), folder_bytes(tmp_path / "batched")
+    assert batched.keys() == one.keys()
+    for name, data in one.items():
+        assert batched[name] == data, name

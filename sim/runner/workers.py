@@ -29,11 +29,11 @@ however many the run has. The output is the same bytes for any number of
 shards, so for any batch size.
 
 Shards that never pool never need to wait for each other either: in such a
-run (``Deal.alone``) each worker goes through its own shards, slice after
-slice and shard after shard, without a barrier (:meth:`Workers.through`),
-like cashiers each serving their own queue, and reports each slice for the
-progress bar as it goes. A run whose shards pool goes in lockstep
-(:func:`lockstep`).
+run (``Deal.alone``) each worker runs a shard through the whole run without
+a barrier and takes the next waiting shard as soon as it has handed one back
+(:meth:`Workers.through`), like cashiers serving one line, reporting each
+slice for the progress bar as it goes. A run whose shards pool goes in
+lockstep (:func:`lockstep`).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class Deal:
     """``count`` shards (household i to shard i mod ``count``), ``workers`` of them at a time.
 
     ``alone``: no shard waits for another (:func:`alone`), so each worker may
-    go through its own shards at its own pace (:meth:`Workers.through`).
+    take the next shard as soon as it is done with one (:meth:`Workers.through`).
     """
 
     count: int
@@ -81,10 +81,6 @@ class Deal:
         """The shards simulated together, round after round (shard k on worker k mod ``workers``)."""
         per = self.workers
         return [list(range(start, start + per)) for start in range(0, self.count, per)]
-
-    def queue(self, worker: int) -> list[int]:
-        """The shards of one worker, in order: k, k + workers, ... (as the rounds place them)."""
-        return list(range(worker, self.count, self.workers))
 
 
 def deal(scenario: Scenario, workers: int, batch: int = BATCH_PERSONS) -> Deal:
@@ -125,8 +121,9 @@ class Workers(Protocol):
         ...
 
     def through(self, plan: Deal, days: int, progress: Progress | None) -> list[ShardResult]:
-        """Every shard of an ``alone`` deal through the run, no worker waiting for another;
-        the results in shard order."""
+        """Every shard of an ``alone`` deal through the run, each worker taking the next
+        waiting shard when it is done with one, none waiting for another; the results in
+        shard order."""
         ...
 
     def close(self) -> None:
@@ -283,27 +280,31 @@ class LocalWorkers:
         return self._ask(("finish", pooled))
 
     def through(self, plan: Deal, days: int, progress: Progress | None) -> list[ShardResult]:
-        if not self.conns:  # one worker: its rounds are its queue already
+        if not self.conns:  # one worker: its rounds are its line already
             return lockstep(self, plan, days, progress)
-        left: dict[Connection, int] = {}  # each worker's shards not yet handed back
-        for worker, conn in enumerate(self.conns):
-            queue = plan.queue(worker)
-            conn.send(("through", queue, plan.count, days))
-            if queue:
-                left[conn] = len(queue)
+        waiting = iter(range(plan.count))
+        busy: dict[Connection, int] = {}  # each worker's shard in progress
+
+        def give(conn: Connection) -> None:
+            index = next(waiting, None)
+            if index is not None:
+                conn.send(("shard", index, plan.count, days))
+                busy[conn] = index
+
+        for conn in self.conns:
+            give(conn)
         number = {conn: worker for worker, conn in enumerate(self.conns)}
         tracker = Tracker(plan, progress)
         results: dict[int, ShardResult] = {}
-        while left:
-            for ready in wait(list(left)):
+        while busy:
+            for ready in wait(list(busy)):
                 conn = cast(Connection, ready)  # wait() returns what it was given
                 answer = self._receive(number[conn], conn)
                 if isinstance(answer, ShardResult):
                     results[answer.index] = answer
                     tracker.finished(number[conn], answer)
-                    left[conn] -= 1
-                    if not left[conn]:
-                        del left[conn]
+                    del busy[conn]
+                    give(conn)
                 else:
                     tracker.sliced(number[conn], answer)
         return [results[k] for k in range(plan.count)]
@@ -375,8 +376,8 @@ def _serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
                 shard = None
                 let_go(held)  # the world goes before its result is pickled: one world at a time
                 conn.send(result)
-            elif message[0] == "through":
-                _go_through(conn, scenario, parts, *message[1:])
+            elif message[0] == "shard":
+                _run_shard(conn, scenario, parts, *message[1:])
             else:
                 return
     except (EOFError, BrokenPipeError):
@@ -388,22 +389,18 @@ def _serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
         conn.close()
 
 
-def _go_through(
-    conn: Connection, scenario: Scenario, parts: Path, queue: list[int], count: int, days: int
+def _run_shard(
+    conn: Connection, scenario: Scenario, parts: Path, index: int, count: int, days: int
 ) -> None:
-    """A worker's own shards of an ``alone`` deal, one after another, each slice reported."""
+    """One shard of an ``alone`` deal through the run, each slice reported, then its result."""
     if not hasattr(os, "fork"):
-        for index in queue:
-            held = hold_collections()
-            result = run_through(open_shard(scenario, parts, index, count), days, conn.send)
-            let_go(
-                held
-            )  # the world went with run_through's frame; freed before the result is pickled
-            conn.send(result)
+        held = hold_collections()
+        result = run_through(open_shard(scenario, parts, index, count), days, conn.send)
+        let_go(held)  # the world went with run_through's frame; freed before the result is pickled
+        conn.send(result)
         return
-    draw_shapes(scenario)  # once, here: every shard's child starts with them
-    for index in queue:
-        shard_apart(conn, scenario, parts, index, count, days)
+    draw_shapes(scenario)  # once per worker (kept): every shard's child starts with them
+    shard_apart(conn, scenario, parts, index, count, days)
 
 
 def shard_apart(
