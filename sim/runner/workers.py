@@ -52,6 +52,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+import psutil
+
 from sim.errors import HopsimError
 from sim.runner.gc import fewer_collections, hold_collections, let_go
 from sim.runner.shard import Pooled, Progress, Shard, ShardResult, Slice
@@ -337,9 +339,20 @@ class LocalWorkers:
             conn.close()
         for process in self.processes:
             process.join(timeout=1.0)
-            if process.is_alive():
-                process.kill()  # after a failure it may be waiting for a slice that never comes
+            if process.is_alive():  # after a failure it may be waiting for a slice that never comes
+                stop_children(process.pid)  # or for a shard's child (shard_apart) to finish
+                process.kill()
             process.join()
+
+
+def stop_children(pid: int | None) -> None:
+    """Kill the child processes of worker ``pid`` (a shard's child, :func:`shard_apart`)."""
+    if pid is None:
+        return
+    with contextlib.suppress(psutil.Error):
+        for child in psutil.Process(pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child.kill()
 
 
 def process_context() -> ForkContext | SpawnContext:
