@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.errors import HopsimError
 from sim.runner import Run
 from sim.runner.workers import Deal, LocalWorkers, deal, drive
 from sim.world.scenario import load_scenario
@@ -97,3 +98,18 @@ def test_a_several_day_run_without_messaging_goes_through_in_batches(tmp_path: P
     assert batched.keys() == one.keys()
     for name, data in one.items():
         assert batched[name] == data, name
+
+
+def test_a_shard_that_fails_in_its_child_is_named_and_stops_the_run(tmp_path: Path) -> None:
+    """A shard's child that raises hands its traceback to the runner, which names the worker."""
+    scenario = load_scenario(POPULATION).with_overrides(60, 1)
+    (tmp_path / "a-file").write_text("not a folder for the shards' parts")
+    workers = LocalWorkers(scenario, tmp_path / "a-file", 2)
+    try:
+        with pytest.raises(
+            HopsimError, match=r"worker \d failed:(.|\n)*(NotADirectory|FileExists)"
+        ):
+            drive(workers, Deal(4, 2, alone=True), 1)
+    finally:
+        workers.close()
+    assert not any(p.is_alive() for p in workers.processes)

@@ -191,7 +191,7 @@ def run_through(shard: Shard, days: int, report: Callable[[Slice], object]) -> S
 
 
 class Tracker:
-    """The progress of workers that each go through their own shards (:meth:`Workers.through`)."""
+    """The progress bar of workers that each take the next shard when done (:meth:`Workers.through`)."""
 
     def __init__(self, plan: Deal, progress: Progress | None) -> None:
         self.plan, self.progress = plan, progress
