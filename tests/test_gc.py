@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 import sim.runner.gc
+import sim.runner.merge
+import sim.runner.run
 import sim.runner.workers
 from sim.runner import Run
 from sim.world.scenario import load_scenario
@@ -54,6 +56,7 @@ def _run_with_collector(out: Path, pace: str, monkeypatch: pytest.MonkeyPatch) -
     with monkeypatch.context() as patch:
         if pace != "held":
             patch.setattr(sim.runner.workers, "hold_collections", gc.isenabled)
+            patch.setattr(sim.runner.run, "hold_collections", gc.isenabled)  # the graph's hold
         try:
             if pace == "off":
                 gc.disable()
@@ -98,3 +101,21 @@ def test_the_hold_puts_the_collector_back_as_it_was(tmp_path: Path) -> None:
         assert not gc.isenabled()  # a caller's choice is left alone
     finally:
         gc.enable()
+
+
+def test_the_tail_writes_the_same_bytes_without_its_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two shards: the runner holds the collector while its graph lives, the merge process
+    for its whole life; collecting all along in both writes the same run folder."""
+    scenario = load_scenario(TINY).with_overrides(days=2)
+    Run(scenario, tmp_path / "held", workers=2).execute()
+    assert gc.isenabled()
+    monkeypatch.setattr(sim.runner.run, "hold_collections", gc.isenabled)
+    monkeypatch.setattr(sim.runner.merge, "hold_collections", gc.isenabled)  # forked with it
+    monkeypatch.setattr(sim.runner.workers, "hold_collections", gc.isenabled)
+    Run(scenario, tmp_path / "collected", workers=2).execute()
+    held, collected = folder_bytes(tmp_path / "held"), folder_bytes(tmp_path / "collected")
+    assert held.keys() == collected.keys() and "profiles.jsonl" in held
+    for name, data in held.items():
+        assert collected[name] == data, f"{name} differs with the tail's collector"

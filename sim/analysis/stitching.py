@@ -49,8 +49,8 @@ alone, every probabilistic household membership dropped) and ``with_probabilisti
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +97,15 @@ class Placement:
 def read_truth(rows: Iterable[Mapping[str, Any]]) -> dict[str, Truth]:
     """``truth.jsonl.gz`` rows keyed by device id, read by :func:`sim.trace.truth.truth_device`."""
     out: dict[str, Truth] = {}
+    deque(reading_truth(rows, out), maxlen=0)
+    return out
+
+
+def reading_truth(
+    rows: Iterable[Mapping[str, Any]], out: dict[str, Truth]
+) -> Iterator[Mapping[str, Any]]:
+    """Each of ``rows``, handed on once :func:`read_truth` has read it into ``out``: another
+    reader of the truth table (the population's realism rows) reads it in the same pass."""
     for number, row in enumerate(rows, start=1):
         try:
             device = truth_device(row)
@@ -111,7 +120,7 @@ def read_truth(rows: Iterable[Mapping[str, Any]]) -> dict[str, Truth]:
             device_type=device.device_type,
             personal=not shared,
         )
-    return out
+        yield row
 
 
 def as_rows(profiles: Sequence[Profile | Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -147,20 +156,20 @@ def pairs(n: int) -> int:
 def _cell_counts(
     devices: list[str], truth: dict[str, Truth], placed: dict[str, Placement]
 ) -> dict[str, Counter[Any]]:
+    cells = [(truth[d], placed[d]) for d in devices]
+    shared = [(p.root, t.household) for t, p in cells if t.shared]
+    personal = [(p.profile, t.person) for t, p in cells if not t.shared]
+    placed_in = [(p.root, t.household) for t, p in cells]
     counts: dict[str, Counter[Any]] = defaultdict(Counter)
-    for d in devices:
-        t, p = truth[d], placed[d]
-        counts["root"][p.root] += 1
-        counts["household"][t.household] += 1
-        counts["root_household"][(p.root, t.household)] += 1
-        if t.shared:
-            counts["root_shared"][p.root] += 1
-            counts["household_shared"][t.household] += 1
-            counts["root_household_shared"][(p.root, t.household)] += 1
-        else:
-            counts["profile_personal"][p.profile] += 1
-            counts["person_personal"][t.person] += 1
-            counts["profile_person"][(p.profile, t.person)] += 1
+    counts["root"] = Counter(root for root, _ in placed_in)
+    counts["household"] = Counter(household for _, household in placed_in)
+    counts["root_household"] = Counter(placed_in)
+    counts["root_shared"] = Counter(root for root, _ in shared)
+    counts["household_shared"] = Counter(household for _, household in shared)
+    counts["root_household_shared"] = Counter(shared)
+    counts["profile_personal"] = Counter(profile for profile, _ in personal)
+    counts["person_personal"] = Counter(person for _, person in personal)
+    counts["profile_person"] = Counter(personal)
     return counts
 
 
@@ -221,18 +230,21 @@ def _bcubed(
     if not devices:
         return 1.0, 1.0
     precision = recall = 0.0
+    root, household, root_household = c["root"], c["household"], c["root_household"]
+    root_shared, household_shared = c["root_shared"], c["household_shared"]
+    profile_personal, person_personal = c["profile_personal"], c["person_personal"]
+    profile_person, root_household_shared = c["profile_person"], c["root_household_shared"]
     for d in devices:
         t, p = truth[d], placed[d]
         if t.shared:
-            mine = c["root"][p.root]
-            theirs = c["household"][t.household]
-            both = c["root_household"][(p.root, t.household)]
+            mine = root[p.root]
+            theirs = household[t.household]
+            both = root_household[(p.root, t.household)]
         else:
-            mine = c["profile_personal"][p.profile] + c["root_shared"][p.root]
-            theirs = c["person_personal"][t.person] + c["household_shared"][t.household]
+            mine = profile_personal[p.profile] + root_shared[p.root]
+            theirs = person_personal[t.person] + household_shared[t.household]
             both = (
-                c["profile_person"][(p.profile, t.person)]
-                + c["root_household_shared"][(p.root, t.household)]
+                profile_person[(p.profile, t.person)] + root_household_shared[(p.root, t.household)]
             )
         precision += both / mine
         recall += both / theirs
@@ -240,18 +252,20 @@ def _bcubed(
 
 
 def merge_errors(truth: dict[str, Truth], placed: dict[str, Placement]) -> dict[str, int]:
-    """Over-merges: extra persons fused into a profile; under-merges: extra profiles per person."""
-    persons_in: dict[str, set[str]] = defaultdict(set)
-    profiles_of: dict[str, set[str]] = defaultdict(set)
-    for d, p in placed.items():
-        t = truth.get(d)
-        if t is None or t.shared or t.person is None:
-            continue
-        persons_in[p.profile].add(t.person)
-        profiles_of[t.person].add(p.profile)
+    """Over-merges: extra persons fused into a profile; under-merges: extra profiles per person.
+
+    Over personal devices: each distinct (profile, person) pair beyond the
+    first of its profile is a person too many on that profile, beyond the
+    first of its person a profile too many for that person.
+    """
+    found = {
+        (p.profile, t.person)
+        for d, p in placed.items()
+        if (t := truth.get(d)) is not None and not t.shared and t.person is not None
+    }
     return {
-        "over_merges": sum(len(s) - 1 for s in persons_in.values()),
-        "under_merges": sum(len(s) - 1 for s in profiles_of.values()),
+        "over_merges": len(found) - len({profile for profile, _ in found}),
+        "under_merges": len(found) - len({person for _, person in found}),
     }
 
 
@@ -270,21 +284,18 @@ def person_metrics(
         and truth[d].person is not None
         and (truth[d].personal or not strictly_personal)
     ]
-    profile: Counter[str] = Counter()
-    person: Counter[str | None] = Counter()
-    both: Counter[tuple[str, str | None]] = Counter()
-    for d in devices:
-        profile[placed[d].profile] += 1
-        person[truth[d].person] += 1
-        both[(placed[d].profile, truth[d].person)] += 1
+    cells = [(placed[d].profile, truth[d].person) for d in devices]
+    profile: Counter[str] = Counter(p for p, _ in cells)
+    person: Counter[str | None] = Counter(q for _, q in cells)
+    both: Counter[tuple[str, str | None]] = Counter(cells)
     predicted = sum(map(pairs, profile.values()))
     actual = sum(map(pairs, person.values()))
     correct = sum(map(pairs, both.values()))
     bp = br = 0.0
-    for d in devices:
-        shared_with = both[(placed[d].profile, truth[d].person)]
-        bp += shared_with / profile[placed[d].profile]
-        br += shared_with / person[truth[d].person]
+    for cell in cells:  # summed device by device, in the devices' order
+        shared_with = both[cell]
+        bp += shared_with / profile[cell[0]]
+        br += shared_with / person[cell[1]]
     n = len(devices)
     bp, br = (bp / n, br / n) if n else (1.0, 1.0)
     return _scores(predicted, actual, correct, bp, br) | {"devices_scored": n}

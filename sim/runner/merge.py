@@ -5,12 +5,15 @@ identity graphs and finalizing the one graph (docs/scale.md). The merge
 does the rest of the shards' work beside it, on the other core:
 
 1. while the runner absorbs and finalizes: collate the shards' parts into
-   the run's trace (timestamp, then messageId), context log and row tables
+   the run's trace (timestamp, then messageId) and row tables
    (:mod:`sim.runner.tables`), count the realism rows about the population
-   from the tables, and read the truth for the stitching score;
+   from the tables, and read the truth for the stitching score in the
+   same pass over it;
 2. once the runner has written the profiles and messages: score the
    stitching (and what it cost the messaging) against that truth, read
-   once, while the runner adds up the shards' journey-metrics tallies.
+   once, while the runner collates the shards' context logs
+   (:meth:`Merge.collate_contexts`, the one part of the merge's work done
+   in the runner's process) and adds up their journey-metrics tallies.
 
 With one shard it is all done in the runner's process, in the same order:
 the one shard's trace and context log are the run's files already. With
@@ -25,6 +28,8 @@ import contextlib
 import heapq
 import signal
 import traceback
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -33,15 +38,16 @@ from typing import Any
 
 from sim.analysis.realism_people import people_figures
 from sim.analysis.stitch_costs import owner_costs
-from sim.analysis.stitching import Truth, read_truth, score_read
+from sim.analysis.stitching import Truth, reading_truth, score_read
 from sim.errors import HopsimError
+from sim.runner.gc import hold_collections
 from sim.runner.shard import ShardResult
 from sim.runner.tables import PEOPLE, TRUTH, merge_tables
 from sim.runner.workers import WorkerFailed, process_context
 from sim.trace.parts import merge_minutes
-from sim.trace.reader import read_jsonl
+from sim.trace.reader import iter_lines, parse_line, read_jsonl
 from sim.trace.sink import context_key
-from sim.trace.writer import JsonlGzWriter, write_jsonl_gz
+from sim.trace.writer import JsonlGzWriter
 
 MERGE_THREADS = 2  # gzip blocks compressed side by side once the runner's own work is done
 PROFILES = "profiles.jsonl"
@@ -67,6 +73,8 @@ class Merge:
         """The realism rows about the population, once :meth:`wait` returned."""
         self.truth: dict[str, Truth] = {}
         self.costs = False
+        self.contexts: list[Path] = []
+        """The shards' context logs, for :meth:`collate_contexts` (several shards only)."""
         self.process: BaseProcess | None = None
         if count == 1:
             return
@@ -89,10 +97,21 @@ class Merge:
             shards[0].trace.replace(self.out / "trace.jsonl.gz")
             for path in contexts:
                 path.replace(self.out / "contexts.jsonl.gz")
-            self.population = _tables(self.out, tables)
-            self.truth = _truth(self.out)
+            self.population, self.truth = _tables(self.out, tables)
             return
-        self.order.send(([s.trace for s in shards], contexts, tables))
+        self.contexts = contexts
+        self.order.send(([s.trace for s in shards], tables))
+
+    def collate_contexts(self) -> None:
+        """``contexts.jsonl.gz`` from the shards' context logs, in the runner's own process.
+
+        The merge's share of the tail is the larger one (trace, tables, truth,
+        then the score); the runner, once it has written the profiles, has
+        nothing to do but wait for the score, so it collates the context logs
+        meanwhile. With one shard there is nothing to do (:meth:`begin`).
+        """
+        if self.process is not None:
+            collate_contexts(self.contexts, self.out / "contexts.jsonl.gz")
 
     def wait(self) -> int:
         """How many events the trace holds, once it and the row tables are complete on disk."""
@@ -135,16 +154,16 @@ class Merge:
             self.process.join()
 
 
-def _tables(out: Path, tables: list[list[Path]]) -> list[dict[str, Any]]:
-    """Write the row tables; the realism rows about the population, counted off them."""
+def _tables(out: Path, tables: list[list[Path]]) -> tuple[list[dict[str, Any]], dict[str, Truth]]:
+    """Write the row tables; the realism rows about the population, counted off them, and
+    the truth as the stitching score reads it (in the table's order): the table read once."""
     merge_tables(tables, out)
     people = read_jsonl(out / PEOPLE.name)
-    return [f.as_row() for f in people_figures(people, read_jsonl(out / TRUTH.name))]
-
-
-def _truth(out: Path) -> dict[str, Truth]:
-    """The truth as the stitching score reads it, in the table's order."""
-    return read_truth(read_jsonl(out / TRUTH.name))
+    truth: dict[str, Truth] = {}
+    rows = reading_truth(read_jsonl(out / TRUTH.name), truth)
+    figures = [f.as_row() for f in people_figures(people, rows)]
+    deque(rows, maxlen=0)  # the rows the figures did not ask for, read into the truth too
+    return figures, truth
 
 
 def _scores(out: Path, truth: dict[str, Truth], costs: bool) -> Scores:
@@ -167,6 +186,9 @@ def _merge(listen: Connection, out: Path, done: Connection, order: Connection) -
     """The merge process: collate, count, read the truth; then score when told."""
     order.close()  # the runner's end, forked with us: closed, so a runner that dies reads as EOF
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to answer (it stops us)
+    # NOTE: speed only, same bytes (tests/test_gc.py): a process that reads tables and ends
+    # makes next to no cyclic garbage; collections would only walk the truth it holds again.
+    hold_collections()
     try:
         _collate_and_score(listen, out, done)
     except Exception:  # handed to the runner, which raises it
@@ -178,18 +200,47 @@ def _merge(listen: Connection, out: Path, done: Connection, order: Connection) -
 
 def _collate_and_score(listen: Connection, out: Path, done: Connection) -> None:
     try:
-        parts, contexts, tables = listen.recv()
+        parts, tables = listen.recv()
     except EOFError:
         return  # the run ended before its shards did
     with JsonlGzWriter(out / "trace.jsonl.gz", threads=MERGE_THREADS) as writer:
         for lines in merge_minutes(parts):
             writer.write_lines(lines)
-    rows = heapq.merge(*(read_jsonl(p) for p in contexts), key=context_key)
-    write_jsonl_gz(out / "contexts.jsonl.gz", rows)
-    done.send((writer.count, _tables(out, tables)))
-    truth = _truth(out)  # while the runner finalizes, or reads the journey metrics
+    population, truth = _tables(out, tables)  # while the runner finalizes
+    done.send((writer.count, population))
     try:
         costs: bool = listen.recv()
     except EOFError:
         return  # the runner stopped before it wrote the profiles
     done.send(_scores(out, truth, costs))
+
+
+# NOTE: lines collated as the shards wrote them, decoded for their key only (tests/test_merge.py).
+def collate_contexts(parts: list[Path], path: Path) -> None:
+    """The context logs' lines in the run's order (:func:`~sim.trace.sink.context_key`).
+
+    A shard wrote each line as the run writes it (one encoder, sorted keys),
+    so a line goes on as read: decoding it for its order key is the only
+    work, as when the rows were decoded and encoded again.
+    """
+    piles = [_keyed_contexts(part) for part in parts]
+    with JsonlGzWriter(path) as writer:
+        batch: list[bytes] = []
+        for _, line in heapq.merge(*piles, key=_context_order):
+            batch.append(line)
+            if len(batch) >= CONTEXT_LINES:
+                writer.write_lines(batch)
+                batch = []
+        writer.write_lines(batch)
+
+
+CONTEXT_LINES = 4096
+
+
+def _keyed_contexts(part: Path) -> Iterator[tuple[tuple[str, str], bytes]]:
+    for number, line in iter_lines(part):
+        yield context_key(parse_line(part, number, line)), line
+
+
+def _context_order(item: tuple[tuple[str, str], bytes]) -> tuple[str, str]:
+    return item[0]

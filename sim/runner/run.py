@@ -33,6 +33,7 @@ from sim.engine.engine import load_identity_config
 from sim.engine.identity import GraphStats, IdentityGraph
 from sim.errors import HopsimError
 from sim.runner.cluster import ClusterWorkers
+from sim.runner.gc import hold_collections, let_go
 from sim.runner.merge import Merge
 from sim.runner.shard import Progress, ShardResult
 from sim.runner.workers import BATCH_PERSONS, Deal, LocalWorkers, Workers, deal, drive
@@ -96,6 +97,8 @@ class Run:
             with self.phase("tables"):
                 self._write_tables(shards, profiles)
             merge.ask_scores(any(s.messaging for s in shards))  # the merge scores the profiles
+            with self.phase("contexts"):  # the runner's share of the merge, while it scores
+                merge.collate_contexts()
             with self.phase("journey metrics"):  # the shards' tallies, while the merge scores
                 journey = self.journey_metrics(shards, profiles)
             del profiles
@@ -163,7 +166,22 @@ class Run:
         return ClusterWorkers(self.scenario, parts, self.workers, self.cluster)
 
     def _profiles(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], GraphStats]:
-        """One graph from every shard's graph, then the batch rules over all of it."""
+        """One graph from every shard's graph, then the batch rules over all of it.
+
+        The collector is held meanwhile (:func:`~sim.runner.gc.hold_collections`):
+        the graph is millions of objects made, kept to the end and let go at
+        once, and every collection meanwhile would only walk them again; one
+        collection after the graph is gone frees its cycles.
+        """
+        # NOTE: speed only, same bytes (tests/test_gc.py): no collections while the graph lives.
+        held = hold_collections()
+        try:
+            return self._stitch(shards)
+        finally:
+            with self.phase("let go"):
+                let_go(held)
+
+    def _stitch(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], GraphStats]:
         config = load_identity_config(dict(self.scenario.identity))
         with self.phase("absorb"):
             parts = [s.identity for s in shards if s.identity is not None]

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from sim.engine.identity import IdentityConfig, IdentityGraph
+from sim.engine.identity import finalize as finalize_module
 from sim.engine.identity import graph as graph_module
 from sim.engine.identity.evidence import (
     MAX_NETWORKS,
@@ -43,6 +44,7 @@ from sim.engine.identity.layout import (
     renumber_meetings,
 )
 from sim.engine.identity.scoring import FLAGS, LEVELS, PATTERNS
+from sim.engine.identity.signals import Signals
 from sim.world.life import play
 from sim.world.scenario import load_scenario
 from sim.world.world import World
@@ -145,3 +147,39 @@ def test_the_ingest_cache_changes_no_profile(monkeypatch: pytest.MonkeyPatch) ->
     assert len(cached[0]) > 10 and cached[2] > 0, (
         "profiles were made and merged: the check has teeth"
     )
+
+
+def test_one_signals_for_every_pass_decides_as_one_per_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``Finalizing.signals`` builds the statistics once; a fresh build per pass decides alike."""
+    scenario = load_scenario(POPULATION).with_overrides(persons=400, days=7, seed=7)
+    world = World(scenario)
+    events: list[dict[str, Any]] = []
+    world.event_emitted.add_listener(lambda event, **_: events.append(event))
+    play(world)
+
+    def finalized() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        graph = IdentityGraph(IdentityConfig())
+        graph.observe_all(events)
+        graph.finalize()
+        return [p.as_json() for p in graph.profiles()], [r.as_json() for r in graph.merge_log]
+
+    built: list[int] = []
+    shared = finalize_module.Finalizing.signals
+
+    def counted(work: finalize_module.Finalizing) -> Signals:
+        signals = shared(work)
+        built.append(id(signals))
+        return signals
+
+    monkeypatch.setattr(finalize_module.Finalizing, "signals", counted)
+    once = finalized()
+    assert len(built) >= 3 and len(set(built)) == 1, "three passes asked, one Signals built"
+    monkeypatch.setattr(
+        finalize_module.Finalizing, "signals", lambda w: finalize_module.population_signals(w.graph)
+    )
+    per_pass = finalized()
+    assert once == per_pass
+    rules = {rule for p in once[0] for rule in p["links"].values()}
+    assert {"probabilistic", "companion", "turns"} <= rules, "every pass that reads them linked"

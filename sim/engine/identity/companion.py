@@ -67,9 +67,11 @@ CROWD_FACTOR = 2
 """A home with more sleeping profiles than this many times ``max_household_persons`` is not a home."""
 
 
-def companions(graph: GraphState) -> None:
-    """Each loose device joins the one person that two pieces of evidence name."""
-    signals = Signals(graph.devices, graph.book.public(), graph.config.household_device_types)
+def companions(graph: GraphState, signals: Signals) -> None:
+    """Each loose device joins the one person that two pieces of evidence name.
+
+    ``signals``: the statistics of every device ``graph`` has seen.
+    """
     kept = {*graph.config.household_device_types, PHONE}
     profiles = [
         signals.summarise(state)

@@ -84,6 +84,21 @@ class Finalizing:
     """Never-identified profiles no person claimed (``to_person``)."""
     left: list[Summary] = field(default_factory=list)
     """What ``cluster_unnamed`` left alone, summarised again."""
+    built: Signals | None = None
+    """The population statistics, once a pass asked for them (:meth:`signals`)."""
+
+    # NOTE: one Signals for all passes, not one per pass (tests/engine/test_identity_tricks.py).
+    def signals(self) -> Signals:
+        """The statistics of every device seen, built by the first pass that asks.
+
+        Finalize moves devices between profiles but never changes what a
+        device was seen doing, nor which networks are public, so the
+        statistics (and each profile's summary while its devices stay the
+        same) are the same for every pass: built once, not once per pass.
+        """
+        if self.built is None:
+            self.built = population_signals(self.graph)
+        return self.built
 
     def gathered(self) -> Evidence:
         """The ``evidence`` pass's result (a pass that needs it runs after that pass)."""
@@ -112,9 +127,14 @@ def shared_devices(work: Finalizing) -> None:
     protect_shared_devices(work.graph.registry, work.households, work.graph.devices)
 
 
+def population_signals(graph: GraphState) -> Signals:
+    """Public networks, crowding, homes: the statistics of every device ``graph`` has seen."""
+    return Signals(graph.devices, graph.book.public(), graph.config.household_device_types)
+
+
 def gather_evidence(work: Finalizing) -> None:
     graph = work.graph
-    signals = Signals(graph.devices, graph.book.public(), graph.config.household_device_types)
+    signals = work.signals()
     persons = [s for s in graph.registry.live() if s.kind == "person"]
     summaries = {s.number: signals.summarise(s) for s in persons}
     named = {n: summary for n, summary in summaries.items() if summary.state.identified()}
@@ -146,11 +166,11 @@ def homes_take_rest(work: Finalizing) -> None:
 
 
 def person_first(work: Finalizing) -> None:
-    link_persons(work.graph, work.households)
+    link_persons(work.graph, work.households, work.signals)
 
 
 def corroborated_companions(work: Finalizing) -> None:
-    companions(work.graph)
+    companions(work.graph, work.signals())
 
 
 def always(config: IdentityConfig) -> bool:

@@ -40,6 +40,7 @@ Every move is logged with its rule (``primary_person``, ``own_phone``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.engine.identity.households import Households
@@ -65,14 +66,17 @@ MIN_SLOTS = 6
 PHONE = "phone"
 
 
-def link_persons(graph: IdentityGraph, shelf: Households) -> None:
-    """The person-first pass (issue 14), after the probabilistic rules."""
+def link_persons(graph: IdentityGraph, shelf: Households, signals: Callable[[], Signals]) -> None:
+    """The person-first pass (issue 14), after the probabilistic rules.
+
+    ``signals``: the statistics of every device ``graph`` has seen, built when first asked.
+    """
     if graph.config.deterministic:
         primary_persons(graph, shelf, shelf.all())
     if graph.config.probabilistic:
         phones_apart(graph, shelf)
     if graph.config.probabilistic and graph.config.rule_on("time"):
-        take_turns(graph)
+        take_turns(graph, signals())
 
 
 def primary_persons(
@@ -118,13 +122,12 @@ def _type(graph: IdentityGraph, device: str) -> str:
     return evidence.device_type if evidence is not None else ""
 
 
-def take_turns(graph: IdentityGraph) -> None:
+def take_turns(graph: IdentityGraph, signals: Signals) -> None:
     """Never-identified devices at a home of several people join the one they take turns with.
 
     The people of a home: its identified residents, and every never-identified
     profile there that holds a phone (a phone stands for a person).
     """
-    signals = Signals(graph.devices, graph.book.public(), graph.config.household_device_types)
     live = [s for s in graph.registry.live() if s.kind == "person" and s.device_ids]
     summaries = {s.number: signals.summarise(s) for s in live}
     people: dict[int, list[Summary]] = {}
