@@ -42,21 +42,24 @@ from sim.errors import HopsimError
 
 if TYPE_CHECKING:
     from sim.engine.messaging import Messenger
+    from sim.trace.truth import Owners
 
 GROUPS = ("held_out", "treated")
 
 
 def programme_counts(
-    messenger: Messenger, truth_rows: list[dict[str, Any]], people: Iterable[Mapping[str, Any]]
+    messenger: Messenger,
+    truth_rows: list[dict[str, Any]] | Owners,
+    people: Iterable[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """One shard's counts for ``summary.json`` ``messaging.programme`` (``{}`` without a
     global control group). Counts only, so shards add up key by key."""
-    from sim.trace.truth import owners_of_rows
+    from sim.trace.truth import owners_of
 
     policy = messenger.programme
     if policy.control_percent <= 0:
         return {}
-    owner = owners_of_rows(truth_rows)
+    owner = owners_of(truth_rows)
     sides: dict[str, set[bool]] = {}
     for pid, card in messenger.book.states.items():
         for device in card.devices:

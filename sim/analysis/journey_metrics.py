@@ -35,7 +35,7 @@ from sim.analysis.metrics_config import MetricsConfig
 from sim.trace.clock import DAY, epoch_seconds, iso_ms
 from sim.trace.events import SegmentEvent
 from sim.trace.reader import read_events, read_jsonl, read_optional_jsonl
-from sim.trace.truth import Owners, owners_of_rows
+from sim.trace.truth import Owners, owners_of
 from sim.trace.vocabulary import (
     ACTED_ON,
     CAMPAIGN_LANDING,
@@ -708,13 +708,13 @@ def profile_index(
 
 def trace_tally(
     events: Iterable[Mapping[str, Any]],
-    truth: Iterable[Mapping[str, Any]],
+    truth: Iterable[Mapping[str, Any]] | Owners,
     messages: Iterable[Mapping[str, Any]],
     start: float,
 ) -> JourneyTally:
     """The tally of a trace, or of every event of some households (a shard's part of one):
     its events in trace order, the truth of their devices, the messages sent to them."""
-    metrics = JourneyMetrics(owners_of_rows(truth), start)
+    metrics = JourneyMetrics(owners_of(truth), start)
     metrics.sent(messages)
     metrics.consume(events)
     return metrics.finish()

@@ -20,7 +20,7 @@ from typing import Any
 
 from sim.engine.messaging import Messenger
 from sim.trace.clock import epoch_seconds
-from sim.trace.truth import owners_of_rows
+from sim.trace.truth import Owners, owners_of
 from sim.world.reactions import Tally
 
 BUCKETS: tuple[tuple[str, float], ...] = (
@@ -175,7 +175,7 @@ def step_kinds(journeys: Iterable[Any]) -> dict[str, dict[str, str]]:
 
 
 def shard_block(
-    messenger: Messenger, tally: Tally, truth_rows: list[dict[str, Any]] | None = None
+    messenger: Messenger, tally: Tally, truth_rows: list[dict[str, Any]] | Owners | None = None
 ) -> dict[str, Any]:
     """The block for one shard's messenger and loop (``{}`` without journeys)."""
     walker = messenger.walker
@@ -191,7 +191,7 @@ def shard_block(
         tally.opened_by_device,
     )
     if truth_rows is not None:
-        owner = owners_of_rows(truth_rows)
+        owner = owners_of(truth_rows)
 
         def person(profile_id: str) -> str | None:
             card = messenger.book.get(profile_id)

@@ -15,15 +15,17 @@ from typing import Any
 
 from sim.engine.messaging import Messenger
 from sim.trace.clock import epoch_seconds
-from sim.trace.truth import owners_of_rows
+from sim.trace.truth import Owners, owners_of
 from sim.world.reactions import Tally
 
 
 def cap_violations(
-    decisions: list[dict[str, Any]], truth_rows: list[dict[str, Any]], campaigns: Mapping[str, Any]
+    decisions: list[dict[str, Any]],
+    truth_rows: list[dict[str, Any]] | Owners,
+    campaigns: Mapping[str, Any],
 ) -> tuple[int, int]:
     """(sends over a cap, true persons who got them), per each campaign's ``caps.total``."""
-    index = owners_of_rows(truth_rows)
+    index = owners_of(truth_rows)
     sends: dict[str, list[tuple[float, str]]] = {}
     for row in decisions:
         if row["decision"] != "sent" or not row.get("device_id"):
@@ -62,7 +64,10 @@ def experiments(
 
 
 def summary(
-    tally: Tally, conversions: int, messenger: Messenger, truth_rows: list[dict[str, Any]]
+    tally: Tally,
+    conversions: int,
+    messenger: Messenger,
+    truth_rows: list[dict[str, Any]] | Owners,
 ) -> dict[str, Any]:
     """The ``messaging`` block of ``summary.json`` for one shard (shards add up key by key).
 

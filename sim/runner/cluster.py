@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import HopsimError
-from sim.runner.shard import Pooled, ShardResult, Slice
-from sim.runner.workers import open_shard
+from sim.runner.shard import Pooled, Progress, ShardResult, Slice
+from sim.runner.workers import Deal, lockstep, open_shard
 from sim.world.scenario import Scenario
 
 LOCAL = "local"
@@ -104,6 +104,10 @@ class ClusterWorkers:
         results: list[ShardResult] = self._gather([actor.finish(pooled) for actor in self.actors])
         self.actors = []  # the actors (and their worlds) go before the next round's are built
         return results
+
+    def through(self, plan: Deal, days: int, progress: Progress | None) -> list[ShardResult]:
+        """An ``alone`` deal on a cluster goes in lockstep too: the barrier is a future per actor."""
+        return lockstep(self, plan, days, progress)
 
     def _gather(self, futures: list[Any]) -> list[Any]:
         """Every answer, in shard order; a shard's failure is named by its number."""

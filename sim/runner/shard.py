@@ -34,6 +34,7 @@ from sim.trace.events import SegmentEvent
 from sim.trace.parts import read_part
 from sim.trace.reader import check_event, parse_line, read_events
 from sim.trace.sink import OrderedSink, TraceSink
+from sim.trace.truth import owners_of_rows
 from sim.trace.writer import JsonlGzWriter
 from sim.world.life import start_lives
 from sim.world.people import Person
@@ -221,19 +222,20 @@ class Shard:
         people = [person_row(p, p.name in named) for p in world.people()]
         result.journeys = journey_rows(world)
         result.tallies = tallies(world)
+        owners = owners_of_rows(truth)  # who owns each device: one index for every reader below
         if self.loop is not None and self.messaging is not None:
             result.messages = self.loop.rows()
             conversions = self.loop.click_conversions()
             result.messaging = messaging_summary(
-                self.loop.tally, conversions, self.messaging, truth
+                self.loop.tally, conversions, self.messaging, owners
             )
-            programme = programme_counts(self.messaging, truth, people)
+            programme = programme_counts(self.messaging, owners, people)
             if programme:  # a global control group: the whole programme's lift
                 result.messaging["programme"] = programme
-            result.programs = journey_block(self.messaging, self.loop.tally, truth)
+            result.programs = journey_block(self.messaging, self.loop.tally, owners)
             result.journey_steps = self.messaging.journey_rows()
         start = self.scenario.start.timestamp()
-        result.metrics = trace_tally(own_events(self.trace), truth, result.messages, start)
+        result.metrics = trace_tally(own_events(self.trace), owners, result.messages, start)
         result.identity = self.graph.export()
         rows = (truth, people, result.journeys)
         result.tables = write_parts(self.trace.parent, self.index, rows)

@@ -23,31 +23,42 @@ households never wait for another's except for the midnight pooling, and a
 one-day run pools only once, after its last slice, when nothing reads the
 pool any more (and a run without campaigns never pools). Such a run is dealt
 into more shards than workers, ``BATCH_PERSONS`` persons or fewer each, and
-each worker simulates its shards one after another, round by round, letting
-each world go before building the next: a worker holds one batch of people
-at a time, however many the run has. The output is the same bytes for any
-number of shards, so for any batch size.
+each worker simulates its shards one after another, letting each world go
+before building the next: a worker holds one batch of people at a time,
+however many the run has. The output is the same bytes for any number of
+shards, so for any batch size.
+
+Shards that never pool never need to wait for each other either: in such a
+run (``Deal.alone``) each worker runs a shard through the whole run without
+a barrier and takes the next waiting shard as soon as it has handed one back
+(:meth:`Workers.through`), like cashiers serving one line, reporting each
+slice for the progress bar as it goes. A run whose shards pool goes in
+lockstep (:func:`lockstep`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
+
+import psutil
 
 from sim.errors import HopsimError
 from sim.runner.gc import fewer_collections, hold_collections, let_go
 from sim.runner.shard import Pooled, Progress, Shard, ShardResult, Slice
 from sim.trace.clock import DAY
+from sim.world.population import draw_shapes
 from sim.world.scenario import Scenario
 
 SLICES_PER_DAY = 4  # a barrier every six simulated hours: the progress bar moves between midnights
@@ -57,10 +68,15 @@ BATCH_PERSONS = 25_000
 
 @dataclass(frozen=True)
 class Deal:
-    """``count`` shards (household i to shard i mod ``count``), ``workers`` of them at a time."""
+    """``count`` shards (household i to shard i mod ``count``), ``workers`` of them at a time.
+
+    ``alone``: no shard waits for another (:func:`alone`), so each worker may
+    take the next shard as soon as it is done with one (:meth:`Workers.through`).
+    """
 
     count: int
     workers: int
+    alone: bool = False
 
     @property
     def rounds(self) -> list[list[int]]:
@@ -73,7 +89,8 @@ def deal(scenario: Scenario, workers: int, batch: int = BATCH_PERSONS) -> Deal:
     """One shard per worker, or, when shards need not pool, batches of at most ``batch`` persons."""
     if not alone(scenario):
         return Deal(workers, workers)
-    return Deal(workers * max(1, math.ceil(scenario.persons / (workers * batch))), workers)
+    count = workers * max(1, math.ceil(scenario.persons / (workers * batch)))
+    return Deal(count, workers, alone=True)
 
 
 def alone(scenario: Scenario) -> bool:
@@ -105,12 +122,28 @@ class Workers(Protocol):
         """Every shard: adopt ``pooled``, close its files and hand back its tables."""
         ...
 
+    def through(self, plan: Deal, days: int, progress: Progress | None) -> list[ShardResult]:
+        """Every shard of an ``alone`` deal through the run, each worker taking the next
+        waiting shard when it is done with one, none waiting for another; the results in
+        shard order."""
+        ...
+
     def close(self) -> None:
         """Let go of the shards (stop processes, actors); safe after a failure."""
         ...
 
 
 def drive(
+    workers: Workers, plan: Deal, days: int, progress: Progress | None = None
+) -> list[ShardResult]:
+    """Every shard through every day: each worker at its own pace when the shards never
+    pool (``plan.alone``), else round by round in lockstep."""
+    if plan.alone:
+        return workers.through(plan, days, progress)
+    return lockstep(workers, plan, days, progress)
+
+
+def lockstep(
     workers: Workers, plan: Deal, days: int, progress: Progress | None = None
 ) -> list[ShardResult]:
     """Every shard through every day, round by round, pooling the workspace's learning at midnight."""
@@ -132,6 +165,56 @@ def drive(
         results += workers.finish(pooled)
         done += events
     return results
+
+
+def slice_ends(days: int) -> list[float]:
+    """The simulated moments at which a shard reports: four a day (``SLICES_PER_DAY``)."""
+    return [
+        day * DAY + k * DAY / SLICES_PER_DAY
+        for day in range(days)
+        for k in range(1, SLICES_PER_DAY + 1)
+    ]
+
+
+def run_through(shard: Shard, days: int, report: Callable[[Slice], object]) -> ShardResult:
+    """One shard of an ``alone`` deal through the whole run, each slice reported; its result.
+
+    At midnight the shard adopts its own learning, as a shard does that
+    pools with nobody (one worker's round of one shard, :func:`lockstep`).
+    """
+    pooled: Pooled | None = None
+    for until in slice_ends(days):
+        piece = shard.step(until, pooled)
+        pooled = Pooled(add_up([piece.learned])) if until % DAY == 0 else None
+        report(piece)
+    return shard.finish(pooled)
+
+
+class Tracker:
+    """The progress bar of workers that each take the next shard when done (:meth:`Workers.through`)."""
+
+    def __init__(self, plan: Deal, progress: Progress | None) -> None:
+        self.plan, self.progress = plan, progress
+        self.done = 0  # shards finished
+        self.events_done = 0  # their events
+        self.now: dict[int, Slice] = {}  # each worker's shard in progress: its last slice
+
+    def sliced(self, worker: int, piece: Slice) -> None:
+        self.now[worker] = piece
+        self._show()
+
+    def finished(self, worker: int, result: ShardResult) -> None:
+        self.now.pop(worker, None)
+        self.done += 1
+        self.events_done += result.events
+        self._show()
+
+    def _show(self) -> None:
+        if self.progress is None:
+            return
+        share = self.done + sum(s.share for s in self.now.values())
+        events = self.events_done + sum(s.events for s in self.now.values())
+        self.progress(share / self.plan.count, events)
 
 
 def add_up(parts: list[list[float] | None]) -> list[float] | None:
@@ -198,6 +281,36 @@ class LocalWorkers:
             return [result]
         return self._ask(("finish", pooled))
 
+    def through(self, plan: Deal, days: int, progress: Progress | None) -> list[ShardResult]:
+        if not self.conns:  # one worker: its rounds are its line already
+            return lockstep(self, plan, days, progress)
+        waiting = iter(range(plan.count))
+        busy: dict[Connection, int] = {}  # each worker's shard in progress
+
+        def give(conn: Connection) -> None:
+            index = next(waiting, None)
+            if index is not None:
+                conn.send(("shard", index, plan.count, days))
+                busy[conn] = index
+
+        for conn in self.conns:
+            give(conn)
+        number = {conn: worker for worker, conn in enumerate(self.conns)}
+        tracker = Tracker(plan, progress)
+        results: dict[int, ShardResult] = {}
+        while busy:
+            for ready in wait(list(busy)):
+                conn = cast(Connection, ready)  # wait() returns what it was given
+                answer = self._receive(number[conn], conn)
+                if isinstance(answer, ShardResult):
+                    results[answer.index] = answer
+                    tracker.finished(number[conn], answer)
+                    del busy[conn]
+                    give(conn)
+                else:
+                    tracker.sliced(number[conn], answer)
+        return [results[k] for k in range(plan.count)]
+
     def _ask(self, message: tuple[Any, ...]) -> list[Any]:
         for conn in self.conns:
             conn.send(message)
@@ -226,9 +339,20 @@ class LocalWorkers:
             conn.close()
         for process in self.processes:
             process.join(timeout=1.0)
-            if process.is_alive():
-                process.kill()  # after a failure it may be waiting for a slice that never comes
+            if process.is_alive():  # after a failure it may be waiting for a slice that never comes
+                stop_children(process.pid)  # or for a shard's child (shard_apart) to finish
+                process.kill()
             process.join()
+
+
+def stop_children(pid: int | None) -> None:
+    """Kill the child processes of worker ``pid`` (a shard's child, :func:`shard_apart`)."""
+    if pid is None:
+        return
+    with contextlib.suppress(psutil.Error):
+        for child in psutil.Process(pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child.kill()
 
 
 def process_context() -> ForkContext | SpawnContext:
@@ -265,6 +389,8 @@ def _serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
                 shard = None
                 let_go(held)  # the world goes before its result is pickled: one world at a time
                 conn.send(result)
+            elif message[0] == "shard":
+                _run_shard(conn, scenario, parts, *message[1:])
             else:
                 return
     except (EOFError, BrokenPipeError):
@@ -274,3 +400,45 @@ def _serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
             conn.send(WorkerFailed(traceback.format_exc()))
     finally:
         conn.close()
+
+
+def _run_shard(
+    conn: Connection, scenario: Scenario, parts: Path, index: int, count: int, days: int
+) -> None:
+    """One shard of an ``alone`` deal through the run, each slice reported, then its result."""
+    if not hasattr(os, "fork"):
+        held = hold_collections()
+        result = run_through(open_shard(scenario, parts, index, count), days, conn.send)
+        let_go(held)  # the world went with run_through's frame; freed before the result is pickled
+        conn.send(result)
+        return
+    draw_shapes(scenario)  # once per worker (kept): every shard's child starts with them
+    shard_apart(conn, scenario, parts, index, count, days)
+
+
+def shard_apart(
+    conn: Connection, scenario: Scenario, parts: Path, index: int, count: int, days: int
+) -> None:
+    """One shard run through in a child process of its own, which hands back its result and exits.
+
+    A world is millions of objects in cycles; a process that keeps living
+    must find them all with a full collection to free them, a child that
+    exits just gives its memory back. The worker waits for the child, so it
+    still holds one world at a time.
+    """
+    # NOTE: a child per shard frees its world by exiting, not by a full collection (test_batches.py).
+    pid = os.fork()
+    if pid == 0:  # the child: the world is built, lived and dropped here
+        code = 1
+        try:
+            hold_collections()
+            conn.send(run_through(open_shard(scenario, parts, index, count), days, conn.send))
+            code = 0
+        except BaseException:  # handed to the runner, which raises it with the worker's number
+            with contextlib.suppress(BaseException):
+                conn.send(WorkerFailed(traceback.format_exc()))
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise HopsimError(f"shard {index} stopped with wait status {status}")

@@ -96,3 +96,10 @@ def owners(devices: Iterable[TruthDevice]) -> Owners:
 def owners_of_rows(rows: Iterable[Mapping[str, Any]]) -> Owners:
     """:func:`owners` straight from truth lines (already checked by whoever wrote them)."""
     return owners(truth_device(row) for row in rows)
+
+
+def owners_of(truth: Owners | Iterable[Mapping[str, Any]]) -> Owners:
+    """The owner index of ``truth``: its lines indexed, or the index itself when a caller
+    that asks several readers (a shard's finish) made it once for all of them."""
+    # NOTE: an index handed over is used as is, not rebuilt per reader (tests/trace/test_reader.py).
+    return truth if isinstance(truth, Owners) else owners_of_rows(truth)

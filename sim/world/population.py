@@ -381,6 +381,20 @@ def household_shapes(
 _SHAPES: tuple[tuple[Scenario, int, int], list[tuple[str, ...]]] | None = None
 
 
+def draw_shapes(scenario: Scenario) -> None:
+    """Draw (and keep) the run's household shapes in this process before any shard is built.
+
+    A worker that builds each shard in a child process of its own draws them
+    here once, so every child starts with them (:func:`household_shapes`)."""
+    if scenario.households:
+        household_shapes(scenario, drawn_part(scenario), Streams(scenario.seed))
+
+
+def drawn_part(scenario: Scenario) -> Scenario:
+    """The scenario less its named people: the persons drawn from the household templates."""
+    return scenario.with_overrides(persons=max(0, scenario.persons - len(scenario.people)))
+
+
 def _from_templates(scenario: Scenario, streams: Streams) -> Iterator[list[str]]:
     """Each drawn household's persona names, household by household."""
     weights = {str(i): t.weight for i, t in enumerate(scenario.households)}
@@ -425,7 +439,7 @@ def populate(
     """
     census = census or load_census()
     named = list(_from_people(scenario.people, scenario))
-    remaining = scenario.with_overrides(persons=max(0, scenario.persons - len(scenario.people)))
+    remaining = drawn_part(scenario)
     drawn = household_shapes(scenario, remaining, streams) if scenario.households else []
     k, n = shard
     own = []

@@ -15,7 +15,7 @@ from sim.trace.reader import (
     read_jsonl,
     read_optional_jsonl,
 )
-from sim.trace.truth import TruthError, owners_of_rows, truth_device
+from sim.trace.truth import TruthError, owners_of, owners_of_rows, truth_device
 from sim.trace.writer import write_jsonl, write_jsonl_gz
 
 
@@ -95,6 +95,14 @@ def test_owners_know_persons_households_and_logins() -> None:
     assert index.person("d-tv", "u-2") == "p-2"
     assert index.person("d-tv", None) is None
     assert index.person(None, "u-1") == "p-1"
+
+
+def test_an_owner_index_handed_over_is_the_index_its_lines_make() -> None:
+    """A shard's finish indexes its truth once for every reader (``owners_of``)."""
+    index = owners_of_rows(TRUTH)
+    assert owners_of(index) is index
+    assert owners_of(TRUTH) == index
+    assert owners_of(iter(TRUTH)) == index
 
 
 def test_a_truth_line_without_ids_is_refused() -> None:
