@@ -103,6 +103,31 @@ def test_the_hold_puts_the_collector_back_as_it_was(tmp_path: Path) -> None:
         gc.enable()
 
 
+def test_a_failed_stitch_puts_the_collector_back_without_collecting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure in absorb or finalize: the traceback still holds the graph, so the
+    collector is turned back on at once instead of walking everything first."""
+    scenario = load_scenario(TINY).with_overrides(days=1)
+    failed: list[bool] = []
+    collections: list[int] = []  # collections after the stitch failed
+    collect = gc.collect
+    monkeypatch.setattr(
+        sim.runner.gc.gc, "collect", lambda *a: collections.append(1) if failed else collect()
+    )
+
+    def fail(self: Run, shards: object) -> None:
+        failed.append(True)
+        raise RuntimeError("finalize broke")
+
+    monkeypatch.setattr(Run, "_stitch", fail)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="finalize broke"):
+        Run(scenario, tmp_path / "run").execute()
+    assert gc.isenabled()
+    assert collections == []
+
+
 def test_the_tail_writes_the_same_bytes_without_its_holds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

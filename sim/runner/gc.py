@@ -1,4 +1,4 @@
-"""The garbage collector's pace while a shard simulates.
+"""The garbage collector's pace while a shard simulates, and where it is held off.
 
 A simulated hour makes and drops hundreds of thousands of small dicts
 (events, contexts, SimPy timeouts). By default CPython's collector scans the
@@ -8,6 +8,11 @@ generations; a larger young generation does the same work in fewer, cheaper
 passes. This is a process-wide setting, so only the entry point of a run or
 of a worker process turns it on, for the length of the simulation, and puts
 the previous thresholds back afterwards.
+
+Where a large structure is made, kept to the end and dropped at once, the
+collector is held off altogether (:func:`hold_collections`): a shard's world,
+the runner's identity graph while it is absorbed and finalized, and the
+merge process, which reads the tables, scores and ends.
 """
 
 from __future__ import annotations
@@ -48,7 +53,13 @@ def hold_collections() -> bool:
 
 
 def let_go(was_on: bool) -> None:
-    """The finished (or failed) shard's world freed in one collection; the collector as it was."""
+    """What was held (a shard's world, the identity graph) freed in one collection; the
+    collector as it was."""
     gc.collect()
+    resume(was_on)
+
+
+def resume(was_on: bool) -> None:
+    """The collector as it was, without a collection (a failure still holds what was kept)."""
     if was_on:
         gc.enable()

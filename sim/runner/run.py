@@ -33,7 +33,7 @@ from sim.engine.engine import load_identity_config
 from sim.engine.identity import GraphStats, IdentityGraph
 from sim.errors import HopsimError
 from sim.runner.cluster import ClusterWorkers
-from sim.runner.gc import hold_collections, let_go
+from sim.runner.gc import hold_collections, let_go, resume
 from sim.runner.merge import Merge
 from sim.runner.shard import Progress, ShardResult
 from sim.runner.workers import BATCH_PERSONS, Deal, LocalWorkers, Workers, deal, drive
@@ -92,7 +92,7 @@ class Run:
         try:
             with self.phase("simulate"):
                 shards = self._simulate(parts, plan, progress)
-            merge.begin(shards)  # trace, contexts, row tables, truth: the merge, beside finalize
+            merge.begin(shards)  # trace, row tables, truth: the merge, beside finalize
             profiles, identity_stats = self._profiles(shards)
             with self.phase("tables"):
                 self._write_tables(shards, profiles)
@@ -176,10 +176,13 @@ class Run:
         # NOTE: speed only, same bytes (tests/test_gc.py): no collections while the graph lives.
         held = hold_collections()
         try:
-            return self._stitch(shards)
-        finally:
-            with self.phase("let go"):
-                let_go(held)
+            stitched = self._stitch(shards)
+        except BaseException:
+            resume(held)  # no collection while the traceback still holds the graph
+            raise
+        with self.phase("let go"):
+            let_go(held)
+        return stitched
 
     def _stitch(self, shards: list[ShardResult]) -> tuple[list[dict[str, Any]], GraphStats]:
         config = load_identity_config(dict(self.scenario.identity))
