@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psutil
 import pytest
 
 from sim.errors import HopsimError
@@ -113,3 +114,33 @@ def test_a_shard_that_fails_in_its_child_is_named_and_stops_the_run(tmp_path: Pa
     finally:
         workers.close()
     assert not any(p.is_alive() for p in workers.processes)
+
+
+def test_a_shard_child_killed_mid_run_is_named_and_leaves_no_process(tmp_path: Path) -> None:
+    """A shard's child killed from outside (as the out-of-memory killer would) stops the run
+    with the shard and how its process ended, and closing leaves no worker or child behind."""
+    scenario = load_scenario(POPULATION).with_overrides(400, 1)
+    workers = LocalWorkers(scenario, tmp_path, 2)
+    killed: list[int] = []
+
+    def kill_a_child(share: float, events: int) -> None:
+        if killed:
+            return
+        for worker in workers.processes:
+            for child in psutil.Process(worker.pid).children():
+                child.kill()
+                killed.append(child.pid)
+                return
+
+    descendants: list[psutil.Process] = []
+    try:
+        with pytest.raises(
+            HopsimError, match=r"shard \d+ stopped: its process was killed by SIGKILL"
+        ):
+            drive(workers, Deal(4, 2, alone=True), 1, kill_a_child)
+        descendants = psutil.Process().children(recursive=True)
+    finally:
+        workers.close()
+    assert killed, "no shard child was running when the first slice came back"
+    assert not any(p.is_alive() for p in workers.processes)
+    assert not [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

@@ -11,7 +11,9 @@ night shift that pools the day's numbers before the morning.
 Where the shards live is a :class:`Workers`:
 
 - :class:`LocalWorkers`: one shard in this process, or one worker process
-  per shard on this machine (forked, talking over a pipe);
+  per ``--workers`` on this machine (forked, talking over a pipe), which
+  runs each shard of a run that never pools in a child of its own
+  (:func:`shard_apart`);
 - :class:`sim.runner.cluster.ClusterWorkers`: one actor per shard on a Dask
   cluster (``--cluster ADDRESS`` or ``--cluster local``).
 
@@ -41,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import pickle
 import signal
 import traceback
 from collections.abc import Callable, Sequence
@@ -236,7 +239,8 @@ class LocalWorkers:
 
     A worker process lives for the whole run and builds each shard it is
     given (``open``) only when the one before it has finished, so it holds
-    one shard's world at a time.
+    one shard's world at a time; a shard that never pools it runs in a
+    forked child of its own (:meth:`through`, :func:`shard_apart`).
     """
 
     def __init__(self, scenario: Scenario, parts: Path, count: int) -> None:
@@ -287,15 +291,16 @@ class LocalWorkers:
         waiting = iter(range(plan.count))
         busy: dict[Connection, int] = {}  # each worker's shard in progress
 
+        number = {conn: worker for worker, conn in enumerate(self.conns)}
+
         def give(conn: Connection) -> None:
             index = next(waiting, None)
             if index is not None:
-                conn.send(("shard", index, plan.count, days))
+                self._send(number[conn], conn, ("shard", index, plan.count, days))
                 busy[conn] = index
 
         for conn in self.conns:
             give(conn)
-        number = {conn: worker for worker, conn in enumerate(self.conns)}
         tracker = Tracker(plan, progress)
         results: dict[int, ShardResult] = {}
         while busy:
@@ -312,15 +317,27 @@ class LocalWorkers:
         return [results[k] for k in range(plan.count)]
 
     def _ask(self, message: tuple[Any, ...]) -> list[Any]:
-        for conn in self.conns:
-            conn.send(message)
+        for index, conn in enumerate(self.conns):
+            self._send(index, conn, message)
         return [self._receive(index, conn) for index, conn in enumerate(self.conns)]
+
+    def _send(self, index: int, conn: Connection, message: tuple[Any, ...]) -> None:
+        try:
+            conn.send(message)
+        except OSError as exc:
+            raise HopsimError(
+                f"worker {index} stopped: it could not be told {message[0]!r} ({exc})"
+            ) from None
 
     def _receive(self, index: int, conn: Connection) -> Any:
         try:
             answer = conn.recv()
         except EOFError:
             raise HopsimError(f"worker {index} stopped without a result") from None
+        except (OSError, pickle.UnpicklingError) as exc:  # a shard's child died mid-answer
+            raise HopsimError(
+                f"worker {index} sent a broken answer ({exc}): did its shard's child die while sending?"
+            ) from None
         if isinstance(answer, WorkerFailed):
             raise HopsimError(f"worker {index} failed:\n{answer.text}")
         return answer
@@ -441,4 +458,14 @@ def shard_apart(
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     if status != 0:
-        raise HopsimError(f"shard {index} stopped with wait status {status}")
+        raise HopsimError(f"shard {index} stopped: {how_it_ended(status)}")
+
+
+def how_it_ended(status: int) -> str:
+    """A child's wait status in words: its exit code, or the signal that killed it."""
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        return f"its process exited with code {code}"
+    name = signal.Signals(-code).name
+    hint = " (out of memory?)" if -code == signal.SIGKILL else ""
+    return f"its process was killed by {name}{hint}"
