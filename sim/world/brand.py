@@ -61,6 +61,20 @@ class Category:
 
 
 @dataclass(frozen=True)
+class Restless:
+    """Restless nights (``[restless]`` in ``data/device_use.toml``): who gets up, how long."""
+
+    share: float  # people (adults) who wake and cannot fall asleep again on some nights
+    nights: float  # a restless person's share of such nights
+    min_age: int
+    up_share: float  # such a night gets the person up (else they lie awake: still asleep)
+    mu: float  # log-normal minutes up
+    sigma: float
+    per_hour: float  # pick-ups an hour while up
+    use: tuple[tuple[str, float], ...]  # device weights while up (the living room's menu)
+
+
+@dataclass(frozen=True)
 class DeviceUse:
     """Device use apart from the brand (``data/device_use.toml``)."""
 
@@ -78,6 +92,7 @@ class DeviceUse:
     settle_share: float = 0.0  # home stays with a speaker in the room that put audio on throughout
     chronotype_sd: float = 0.0  # minutes: spread of people's bedtimes around their routine's
     chronotype_max: float = 0.0  # minutes: no shift beyond this
+    restless: Restless | None = None  # nights some people get up ([restless])
 
     def at_hand(self, screen: str) -> float:
         """The share of TV sittings with ``screen`` at hand (all of them unless the data says)."""
@@ -214,7 +229,15 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
     reader = Reader(path)
     reader.known(
         data,
-        ("sleep", "night", "speaker", "tv", "second_screen_per_hour", "second_screen_at_hand"),
+        (
+            "sleep",
+            "night",
+            "restless",
+            "speaker",
+            "tv",
+            "second_screen_per_hour",
+            "second_screen_at_hand",
+        ),
         "",
     )
     reader.check_provenance(data)
@@ -251,9 +274,47 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
         settle_share=reader.probability(speaker, "settle_share", "speaker."),
         chronotype_sd=_number(reader, sleep, "chronotype_sd_minutes", "sleep.", 240.0),
         chronotype_max=_number(reader, sleep, "max_shift_minutes", "sleep.", 600.0),
+        restless=_restless(reader, reader.table(data, "restless", "")),
     )
     reader.raise_if_any()
     return use
+
+
+RESTLESS_KEYS = (
+    "share",
+    "nights",
+    "min_age",
+    "up_share",
+    "median_minutes",
+    "sigma",
+    "per_hour",
+    "use",
+)
+RESTLESS_DEVICES = ("phone", "tablet", "laptop", "tv", "speaker")  # in the living room
+
+
+def _restless(reader: Reader, table: dict[str, Any]) -> Restless:
+    where = "restless."
+    reader.known(table, RESTLESS_KEYS, where)
+    use = reader.table(table, "use", where)
+    reader.known(use, RESTLESS_DEVICES, f"{where}use.")
+    weights = {
+        kind: reader.number(use, kind, f"{where}use.", 0.0, 1.0)
+        for kind in RESTLESS_DEVICES
+        if kind in use
+    }
+    if use and not any(weights.values()):
+        reader.fail(f"{where}use", "at least one device with a weight above 0")
+    return Restless(
+        share=reader.probability(table, "share", where),
+        nights=reader.probability(table, "nights", where),
+        min_age=round(_number(reader, table, "min_age", where, 120.0)),
+        up_share=reader.probability(table, "up_share", where),
+        mu=float(np.log(max(1.0, _number(reader, table, "median_minutes", where, 600.0)))),
+        sigma=_number(reader, table, "sigma", where, 3.0),
+        per_hour=_number(reader, table, "per_hour", where, 60.0),
+        use=tuple(weights.items()),
+    )
 
 
 @cache

@@ -26,6 +26,7 @@ from sim.world.outcomes import HOURS
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import CONTEXTS
+from sim.world.restless import restless_night
 from sim.world.routine import Plan, kind_of_day, local_midnight, plan_day
 from sim.world.sessions import session, watch
 from sim.world.world import World
@@ -56,7 +57,9 @@ def play(world: World) -> None:
 def live(world: World, person: Person) -> Process:
     env = world.env
     for day in range(world.scenario.days + 1):
-        plan = plan_day(world.scenario.start, person, day, person.rng)
+        plan = restless_night(
+            world, person, plan_day(world.scenario.start, person, day, person.rng)
+        )
         asleep_at_3(world, person, plan, day)
         for start, end, block in plan:
             if end <= env.now:

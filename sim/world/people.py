@@ -45,6 +45,7 @@ class Person:
     rng: np.random.Generator
     commute: str | None = None  # car, transit, walk or home: how this worker gets to work
     chronotype: int = 0  # minutes this person's bedtime lies after their routine's (early: < 0)
+    named: bool = False  # a person the scenario names: keeps the nights their seed describes
     devices: list[Device] = field(default_factory=list)
     journey: Journey = field(default_factory=Journey)
     context: str = "home.sleep"
@@ -58,6 +59,9 @@ class Person:
     # looks at the phone at night at all, and the last night that was drawn (life.py)
     night_habit: bool | None = field(default=None, repr=False)
     night_drawn: int = field(default=-1, repr=False)
+    # wakes and cannot sleep again on some nights, and the stream those nights are drawn from
+    restless_habit: bool = field(default=False, repr=False)
+    restless: Draws | None = field(default=None, repr=False)  # restless.py
 
     def __post_init__(self) -> None:
         self.draw = Draws(self.rng)

@@ -72,7 +72,8 @@ PERSON_STREAMS = (
     "chronotype",
     "brand",
     "platform",
-)  # asked for by (name, person id), most people
+    "restless",
+)  # asked for by (name, person id), most people (restless: every adult, on the first night)
 SHAPES_AHEAD = 1024  # household-shape streams made at a time (Streams.many)
 
 
@@ -221,6 +222,7 @@ def make_person(
         rng=streams.get("person", person_id),
         commute=pick(rng, census.modes(country)) if persona.has_commute() else None,
         chronotype=0 if name else chronotype(streams.get("chronotype", person_id)),
+        named=bool(name),
     )
 
 

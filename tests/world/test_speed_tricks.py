@@ -221,7 +221,12 @@ def test_a_world_draws_its_people_from_prepared_streams_as_from_plain_ones() -> 
     streams = Streams(scenario.seed)
     for person in fast.people():
         assert person.rng.random() == streams.get("person", person.id).random()
-    assert all(name == "brand" for name, _ in fast.streams._ready), "the brand's left for the day"
+    left = {name for name, _ in fast.streams._ready}
+    assert left <= {"brand", "restless"}, "the brand's and the first night's left for the day"
+    for person in fast.people():
+        if person.age >= 18 and not person.named:
+            prepared = fast.streams.get("restless", person.id).random()
+            assert prepared == streams.get("restless", person.id).random(), "as a plain one"
 
 
 # ---- speed3: the day simulation's tricks -------------------------------------------------------
