@@ -156,7 +156,6 @@ def lockstep(
     for number, shards in enumerate(rounds):
         workers.open(shards, plan.count)
         pooled: Pooled | None = None
-        events = 0
         for day in range(days):
             for k in range(1, SLICES_PER_DAY + 1):
                 slices = workers.step(day * DAY + k * DAY / SLICES_PER_DAY, pooled)
@@ -165,8 +164,11 @@ def lockstep(
                 if progress is not None:
                     progress((number + min(s.share for s in slices)) / len(rounds), done + events)
             pooled = Pooled(add_up([s.learned for s in slices]))
-        results += workers.finish(pooled)
-        done += events
+        finished = workers.finish(pooled)
+        results += finished
+        done += sum(r.events for r in finished)  # with what finishing wrote (sessions closed)
+        if progress is not None:
+            progress((number + 1) / len(rounds), done)
     return results
 
 
