@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.runner import Run
+from sim.runner.workers import deal
+from sim.world.scenario import load_scenario
 from tests.run_folder import folder_bytes
 
 POPULATION = Path(__file__).resolve().parents[1] / "scenarios" / "population.toml"
@@ -47,3 +50,24 @@ def test_an_unreachable_scheduler_is_a_clear_error(
     assert code == 2
     assert "--cluster tcp://127.0.0.1:9: cannot reach a Dask scheduler" in capsys.readouterr().err
     assert not (tmp_path / "x" / "summary.json").exists()
+
+
+def test_shards_that_never_pool_run_as_tasks_with_the_bytes_of_one_process(
+    tmp_path: Path,
+) -> None:
+    """A one-day run dealt into more shards than workers: each shard a task a free worker
+    takes (no actors, no barrier), the run folder the bytes of one process's run."""
+    scenario = load_scenario(POPULATION).with_overrides(60, 1)
+    assert deal(scenario, 2, batch=10).alone and deal(scenario, 2, batch=10).count == 6
+    seen: list[tuple[float, int]] = []
+    Run(scenario, tmp_path / "one", 1).execute()
+    Run(scenario, tmp_path / "tasks", 2, cluster="local", batch=10).execute(
+        lambda share, events: seen.append((share, events))
+    )
+    one, tasks = folder_bytes(tmp_path / "one"), folder_bytes(tmp_path / "tasks")
+    assert one.keys() == tasks.keys()
+    for name, data in one.items():
+        assert tasks[name] == data, name
+    summary = json.loads((tmp_path / "tasks" / "summary.json").read_text())
+    assert [share for share, _ in seen] == [k / 6 for k in range(1, 7)]
+    assert seen[-1][1] == summary["events"]

@@ -5,8 +5,11 @@ long-lived object that keeps its world and engine between calls. The runner
 drives the actors with the same loop as local workers
 (:func:`sim.runner.workers.drive`): call ``step`` on every actor, wait for
 every actor's future (the engine's own barrier), pool the day's
-learning at midnight. ``--cluster local`` starts a private cluster on
-127.0.0.1 with one single-threaded worker process per shard.
+learning at midnight. A run whose shards never pool (``Deal.alone``: one
+day, or no messaging) needs no barrier: each shard is a plain task
+(:func:`run_alone`) that a free worker runs through, Dask's scheduler being
+the queue. ``--cluster local`` starts a private cluster on 127.0.0.1 with
+one single-threaded worker process per ``--workers``.
 
 The trace parts and context logs are files the actors write into the run
 folder's ``.shards`` directory, so on a cluster of several machines the run
@@ -24,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import HopsimError
+from sim.runner.gc import hold_collections, let_go
 from sim.runner.shard import Pooled, Progress, ShardResult, Slice
-from sim.runner.workers import Deal, lockstep, open_shard
+from sim.runner.workers import Deal, open_shard, run_through
 from sim.world.scenario import Scenario
 
 LOCAL = "local"
@@ -106,13 +110,34 @@ class ClusterWorkers:
         return results
 
     def through(self, plan: Deal, days: int, progress: Progress | None) -> list[ShardResult]:
-        """An ``alone`` deal on a cluster goes in lockstep too: the barrier is a future per actor."""
-        return lockstep(self, plan, days, progress)
+        """An ``alone`` deal: every shard a task of its own, run through by whichever worker is
+        free (Dask's own queue, one task at a time per single-threaded worker), the progress
+        bar moving as each shard comes back. No actor, no barrier: the shards never pool."""
+        distributed = require_dask()
+        futures = [
+            self.client.submit(
+                run_alone, self.scenario, self.parts, k, plan.count, days, pure=False
+            )
+            for k in range(plan.count)
+        ]
+        index = {future.key: k for k, future in enumerate(futures)}
+        queue = distributed.as_completed(futures)
+        del futures  # each result leaves its worker once fetched (the queue holds the rest)
+        results: dict[int, ShardResult] = {}
+        events = 0
+        for future in queue:
+            k = index[future.key]
+            results[k] = self._gather([future], first=k)[0]
+            del future
+            events += results[k].events
+            if progress is not None:
+                progress(len(results) / plan.count, events)
+        return [results[k] for k in range(plan.count)]
 
-    def _gather(self, futures: list[Any]) -> list[Any]:
+    def _gather(self, futures: list[Any], first: int = 0) -> list[Any]:
         """Every answer, in shard order; a shard's failure is named by its number."""
         answers = []
-        for index, future in enumerate(futures):
+        for index, future in enumerate(futures, start=first):
             try:
                 answers.append(future.result())
             except HopsimError:
@@ -128,6 +153,23 @@ class ClusterWorkers:
             client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def run_alone(scenario: Scenario, parts: Path, index: int, count: int, days: int) -> ShardResult:
+    """A Dask task: one shard that never pools, built, run through and let go in the worker.
+
+    No collections while the world lives; one when it is gone, before the
+    result is handed back (as a local worker's shard, :mod:`sim.runner.gc`).
+    """
+    held = hold_collections()
+    try:
+        return run_through(open_shard(scenario, parts, index, count), days, _unreported)
+    finally:
+        let_go(held)  # the world went with run_through's frame
+
+
+def _unreported(piece: Slice) -> None:
+    """A task's slices are not reported: the bar moves shard by shard on a cluster."""
 
 
 def local_cluster(workers: int) -> Any:
