@@ -303,14 +303,20 @@ def _restless(reader: Reader, table: dict[str, Any]) -> Restless:
         for kind in RESTLESS_DEVICES
         if kind in use
     }
-    if use and not any(weights.values()):
-        reader.fail(f"{where}use", "at least one device with a weight above 0")
+    if not any(weights.values()):
+        reader.fail(f"{where}use", "at least one device with a weight above 0", use)
+    age = table.get("min_age")
+    median = _number(reader, table, "median_minutes", where, 600.0)
+    if median < 1.0:
+        reader.fail(f"{where}median_minutes", "at least 1 minute", median)
     return Restless(
         share=reader.probability(table, "share", where),
         nights=reader.probability(table, "nights", where),
-        min_age=round(_number(reader, table, "min_age", where, 120.0)),
+        min_age=reader.integer(age, "value", f"{where}min_age.", 0, 120)
+        if isinstance(age, dict)
+        else reader.integer(table, "min_age", where, 0, 120),
         up_share=reader.probability(table, "up_share", where),
-        mu=float(np.log(max(1.0, _number(reader, table, "median_minutes", where, 600.0)))),
+        mu=float(np.log(max(1.0, median))),
         sigma=_number(reader, table, "sigma", where, 3.0),
         per_hour=_number(reader, table, "per_hour", where, 60.0),
         use=tuple(weights.items()),
@@ -397,7 +403,10 @@ def pickups_per_day(person: Person, use: DeviceUse) -> dict[str, float]:
     and trips), the devices the person owns and the ``use`` weights of each
     block, plus the screens picked up while the TV plays and the night looks
     at the phone: the denominator that turns monthly brand sessions into odds
-    per pick-up.
+    per pick-up. The pick-ups of a restless night's spell up (``[restless]``)
+    are left out: they are drawn per person and night, under 1% of a day's
+    pick-ups, so a restless person's brand sessions sit that much above the
+    monthly figure.
     """
     owned = {d.type for d in person.devices}
     personal = {d.type for d in person.devices if not d.shared}

@@ -27,7 +27,7 @@ from sim.world.persona import Block
 from sim.world.routine import Plan
 from sim.world.world import World
 
-BED = "home.sleep"  # a night at home; a hotel bed on a trip is left as it is
+BED = "home.sleep"  # the night's sleep (on a trip too: routines have no hotel bed context)
 UP = "home.living_room"  # where a person who gets up in the night goes
 MARGIN = 1800.0  # seconds: not in the first or last half hour of the stretch
 SPELL = -1  # the spell's block has no clock minutes of a routine (its place is cut per night)
@@ -46,10 +46,12 @@ def up_block(restless: Restless) -> Block:
     )
 
 
-def restless_night(world: World, person: Person, plan: Plan) -> Plan:
+def restless_night(world: World, person: Person, plan: Plan, day: int) -> Plan:
     """The day's plan with tonight's spell up, if this is a night the person gets up.
 
-    The spell falls in the day's longest stretch of sleep at home (the one
+    Not on a trip: the routines sleep in ``home.sleep`` there too, and a spell
+    in the living room would put the traveller on the home network and in
+    front of the household's TV. The spell falls in the day's longest stretch of sleep at home (the one
     after midnight for a day worker, the morning one for the night shift),
     at a time drawn evenly within it, and lasts a log-normal number of
     minutes; the sleep before and after it keeps its block.
@@ -61,7 +63,7 @@ def restless_night(world: World, person: Person, plan: Plan) -> Plan:
     if draw is None:
         draw = person.restless = Draws(world.streams.get("restless", person.id))
         person.restless_habit = draw.random() < restless.share
-    if not person.restless_habit:
+    if not person.restless_habit or day <= person.travelling_until:
         return plan
     if draw.random() >= restless.nights or draw.random() >= restless.up_share:
         return plan
