@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import HopsimError
-from sim.runner.gc import hold_collections, let_go
 from sim.runner.shard import Pooled, Progress, ShardResult, Slice
-from sim.runner.workers import Deal, open_shard, run_through
+from sim.runner.workers import Deal, open_shard, run_held
 from sim.world.scenario import Scenario
 
 LOCAL = "local"
@@ -156,16 +155,9 @@ class ClusterWorkers:
 
 
 def run_alone(scenario: Scenario, parts: Path, index: int, count: int, days: int) -> ShardResult:
-    """A Dask task: one shard that never pools, built, run through and let go in the worker.
-
-    No collections while the world lives; one when it is gone, before the
-    result is handed back (as a local worker's shard, :mod:`sim.runner.gc`).
-    """
-    held = hold_collections()
-    try:
-        return run_through(open_shard(scenario, parts, index, count), days, _unreported)
-    finally:
-        let_go(held)  # the world went with run_through's frame
+    """A Dask task: one shard that never pools, built, run through and let go in the worker
+    (:func:`~sim.runner.workers.run_held`)."""
+    return run_held(scenario, parts, index, count, days, _unreported)
 
 
 def _unreported(piece: Slice) -> None:

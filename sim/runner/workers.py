@@ -195,6 +195,23 @@ def run_through(shard: Shard, days: int, report: Callable[[Slice], object]) -> S
     return shard.finish(pooled)
 
 
+def run_held(
+    scenario: Scenario,
+    parts: Path,
+    index: int,
+    count: int,
+    days: int,
+    report: Callable[[Slice], object],
+) -> ShardResult:
+    """One shard built and run through in this process, with no collections while its world
+    lives and one when it is gone, before the result is handed back (:mod:`sim.runner.gc`)."""
+    held = hold_collections()
+    try:
+        return run_through(open_shard(scenario, parts, index, count), days, report)
+    finally:
+        let_go(held)  # the world went with run_through's frame
+
+
 class Tracker:
     """The progress bar of workers that each take the next shard when done (:meth:`Workers.through`)."""
 
@@ -426,10 +443,7 @@ def _run_shard(
 ) -> None:
     """One shard of an ``alone`` deal through the run, each slice reported, then its result."""
     if not hasattr(os, "fork"):
-        held = hold_collections()
-        result = run_through(open_shard(scenario, parts, index, count), days, conn.send)
-        let_go(held)  # the world went with run_through's frame; freed before the result is pickled
-        conn.send(result)
+        conn.send(run_held(scenario, parts, index, count, days, conn.send))
         return
     draw_shapes(scenario)  # once per worker (kept): every shard's child starts with them
     shard_apart(conn, scenario, parts, index, count, days)
