@@ -524,10 +524,10 @@ def journey_block(
     for tally in tallies:
         total.add(tally)
     visiting = set().union(*total.devices.values())
-    return Block(total, profile_index(profiles, visiting), start, days, config).as_json()
+    return JourneyBlock(total, profile_index(profiles, visiting), start, days, config).as_json()
 
 
-class Block:
+class JourneyBlock:
     """The block's figures, read off one tally of the whole trace."""
 
     def __init__(

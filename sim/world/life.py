@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sim.world.brand import SCREENS, DeviceUse
 from sim.world.devices import Device
 from sim.world.draws import Draws
-from sim.world.outcomes import HOURS
+from sim.world.outcomes import HOUR_KEYS
 from sim.world.people import Person
 from sim.world.persona import Block
 from sim.world.places import CONTEXTS
@@ -143,7 +143,7 @@ def pick_up(
     if world.device_used:
         world.device_used.fire(person=person, device=device, context=person.context, at=now)
     if device.type == "phone" and person.country in ("US", "CA"):
-        world.outcomes.phone_eastern_hour[HOURS[hours.hour(EASTERN, now)]] += 1
+        world.outcomes.phone_eastern_hour[HOUR_KEYS[hours.hour(EASTERN, now)]] += 1
     if odds is None:
         odds = world.brand.of(person, world.streams).odds
     if person.draw.random() >= odds.get(device.type, 0.0):

@@ -20,7 +20,7 @@ from sim.world.people import Person
 from sim.world.platform_data import load_platforms
 
 PERSONAL_SCREENS = ("phone", "tablet", "laptop", "watch", "car")
-HOURS = tuple(f"{hour:02d}" for hour in range(24))  # an hour's key in the tallies: "07"
+HOUR_KEYS = tuple(f"{hour:02d}" for hour in range(24))  # an hour's key in the tallies: "07"
 
 
 def platform_of(device: Device) -> str:
@@ -84,7 +84,7 @@ class Outcomes:
     owners: dict[str, bool] = field(default_factory=dict)
 
     def picked_up(self, person: Person, device: Device, day: int, hour: int) -> None:
-        self.use_by_hour[f"{device.type}@{HOURS[hour]}"] += 1
+        self.use_by_hour[f"{device.type}@{HOUR_KEYS[hour]}"] += 1
         if not device.shared and device.type in PERSONAL_SCREENS and self._several(person):
             self.use_days.note(person.id, day, device.id)
 
@@ -104,7 +104,7 @@ class Outcomes:
 
     def audio(self, hour: int, seconds: float) -> None:
         """Seconds of speaker audio in one local hour (whole seconds: sums stay exact)."""
-        self.audio_by_hour[HOURS[hour]] += round(seconds)
+        self.audio_by_hour[HOUR_KEYS[hour]] += round(seconds)
 
     def cart_started(self, day: int) -> None:
         self.carts[str(day)] += 1
