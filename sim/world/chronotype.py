@@ -40,10 +40,10 @@ class AgeGroup:
 
 @dataclass(frozen=True)
 class SleepByAge:
-    """Weekend mid-sleep by age and sex: the groups, youngest first, and the whole sample's SD."""
+    """Weekend mid-sleep by age and sex: the groups, youngest first, and the typical SD."""
 
     groups: tuple[AgeGroup, ...]
-    whole_sd: float  # hours: the SD over everyone, against which a group's SD is read
+    typical_sd: float  # hours: the typical group's SD, against which a group's SD is read
 
     def group(self, age: int) -> AgeGroup:
         """The group ``age`` falls in; anyone younger than the first group takes the first."""
@@ -55,8 +55,8 @@ class SleepByAge:
         return _by_sex(self.group(age).mean, gender)
 
     def spread(self, age: int, gender: str) -> float:
-        """This age and sex's SD as a share of the whole sample's (about 0.7-1.1)."""
-        return _by_sex(self.group(age).sd, gender) / self.whole_sd
+        """This age and sex's SD as a share of the typical group's (about 0.8-1.3)."""
+        return _by_sex(self.group(age).sd, gender) / self.typical_sd
 
     def routine_mean(self, persona: Persona) -> float:
         """Mean weekend mid-sleep of everyone living ``persona``'s routine (ages drawn evenly)."""
@@ -92,22 +92,27 @@ def chronotype(
     """Minutes a person's bedtime lies after their routine's (early: below 0).
 
     Their age and sex group's mean against the routine's people, plus one
-    normal draw with the MCTQ's spread scaled to their group's (clipped at
-    ``max_minutes`` from the group's mean). Without a curve: the draw alone.
+    normal draw with the MCTQ's spread scaled to their group's, stopped at
+    ``max_minutes`` scaled the same way (3 sd at any age). Without a curve:
+    the draw alone.
     """
     if curve is None:
         offset, scale = 0.0, 1.0
     else:
         offset = (curve.mean_hours(age, gender) - curve.routine_mean(persona)) * 60.0
         scale = curve.spread(age, gender)
-    own = rng.normal(0.0, sd_minutes * scale)
-    return round(offset + float(max(-max_minutes, min(max_minutes, own))))
+    own, most = rng.normal(0.0, sd_minutes * scale), max_minutes * scale
+    return round(offset + float(max(-most, min(most, own))))
 
 
 def parse_sleep_age(reader: Reader, table: dict[str, Any], where: str) -> SleepByAge | None:
     """``[sleep.age]``: groups strictly by age, hours in 0-24, SDs above 0 (else named problems)."""
-    reader.known(table, ("whole_sample_sd_hours", "groups"), where)
-    whole = _positive(reader, table, "whole_sample_sd_hours", where)
+    reader.known(table, ("typical_sd_hours", "groups"), where)
+    typical = table.get("typical_sd_hours")
+    if isinstance(typical, dict):
+        typical_sd = _positive(reader, typical, "value", f"{where}typical_sd_hours.")
+    else:
+        typical_sd = _positive(reader, table, "typical_sd_hours", where)
     rows = table.get("groups")
     if not isinstance(rows, list) or not rows:
         reader.fail(f"{where}groups", "a non-empty list of age groups", rows)
@@ -132,7 +137,7 @@ def parse_sleep_age(reader: Reader, table: dict[str, Any], where: str) -> SleepB
                 sd=(_positive(reader, row, "female_sd", at), _positive(reader, row, "male_sd", at)),
             )
         )
-    return SleepByAge(groups=tuple(groups), whole_sd=whole)
+    return SleepByAge(groups=tuple(groups), typical_sd=typical_sd)
 
 
 def _positive(reader: Reader, data: dict[str, Any], key: str, where: str) -> float:

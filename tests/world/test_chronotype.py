@@ -114,9 +114,10 @@ def test_the_spread_narrows_with_age_and_is_wider_in_young_men() -> None:
     curve = use.sleep_age
     assert curve is not None
     young_men, old_women = draws(22, "male"), draws(77, "female")
-    assert float(np.std(young_men)) == pytest.approx(use.chronotype_sd * 2.61 / 2.31, rel=0.06)
-    assert float(np.std(old_women)) == pytest.approx(use.chronotype_sd * 1.63 / 2.31, rel=0.06)
-    assert max(abs(d - np.mean(young_men)) for d in young_men) <= use.chronotype_max + 1
+    assert float(np.std(young_men)) == pytest.approx(use.chronotype_sd * 2.61 / 1.98, rel=0.06)
+    assert float(np.std(old_women)) == pytest.approx(use.chronotype_sd * 1.63 / 1.98, rel=0.06)
+    assert np.mean(young_men) - min(young_men) <= use.chronotype_max * 2.61 / 1.98 + 10
+    assert max(old_women) - np.mean(old_women) <= use.chronotype_max * 1.63 / 1.98 + 10
 
 
 def test_a_routines_people_keep_its_bedtime_on_average() -> None:
@@ -157,8 +158,12 @@ def test_without_an_age_curve_the_draw_is_the_mctq_spread_alone() -> None:
         ("female_sd = 2.30,", "female_sd = 0.0,", "sleep.age.groups[1].female_sd"),
         ("male = 4.53,", "male = 28.0,", "sleep.age.groups[1].male"),
         ("{ from = 25, female = 3.74,", "{ from = 25, females = 3.74,", "groups[2].females"),
-        ("whole_sample_sd_hours = 2.31", "whole_sample_sd_hours = -1", "whole_sample_sd_hours"),
-        ("whole_sample_sd_hours = 2.31", "whole_sample_sd = 2.31", "sleep.age.whole_sample_sd"),
+        ("typical_sd_hours = { value = 1.98,", "typical_sd_hours = { value = -1,", "typical_sd"),
+        (
+            "typical_sd_hours = { value = 1.98,",
+            "typical_sd = { value = 1.98,",
+            "sleep.age.typical_sd",
+        ),
     ],
 )
 def test_a_bad_age_curve_fails_naming_file_and_key(
