@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.world.chronotype import SleepByAge, parse_sleep_age
 from sim.world.people import Person
 from sim.world.persona import Persona
 from sim.world.places import CONTEXTS
@@ -91,7 +92,8 @@ class DeviceUse:
     audio_sigma: float = 0.0
     settle_share: float = 0.0  # home stays with a speaker in the room that put audio on throughout
     chronotype_sd: float = 0.0  # minutes: spread of people's bedtimes around their routine's
-    chronotype_max: float = 0.0  # minutes: no shift beyond this
+    chronotype_max: float = 0.0  # minutes: no own draw further than this from the age's mean
+    sleep_age: SleepByAge | None = None  # weekend mid-sleep by age and sex ([sleep.age])
     restless: Restless | None = None  # nights some people get up ([restless])
 
     def at_hand(self, screen: str) -> float:
@@ -246,7 +248,7 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
     tv = reader.table(data, "tv", "")
     reader.known(tv, ("median_minutes", "sigma"), "tv.")
     sleep = reader.table(data, "sleep", "")
-    reader.known(sleep, ("chronotype_sd_minutes", "max_shift_minutes"), "sleep.")
+    reader.known(sleep, ("chronotype_sd_minutes", "max_shift_minutes", "age"), "sleep.")
     speaker = reader.table(data, "speaker", "")
     reader.known(speaker, ("audio_share", "median_minutes", "sigma", "settle_share"), "speaker.")
     rates = reader.table(data, "second_screen_per_hour", "")
@@ -274,6 +276,7 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
         settle_share=reader.probability(speaker, "settle_share", "speaker."),
         chronotype_sd=_number(reader, sleep, "chronotype_sd_minutes", "sleep.", 240.0),
         chronotype_max=_number(reader, sleep, "max_shift_minutes", "sleep.", 600.0),
+        sleep_age=parse_sleep_age(reader, reader.table(sleep, "age", "sleep."), "sleep.age."),
         restless=_restless(reader, reader.table(data, "restless", "")),
     )
     reader.raise_if_any()

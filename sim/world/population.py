@@ -30,6 +30,7 @@ from faker import Faker
 
 from sim.world.brand import device_use
 from sim.world.census import Census, Paths, load_census
+from sim.world.chronotype import chronotype
 from sim.world.devices import Device, uuid_of
 from sim.world.faking import Calls, calls, quicken
 from sim.world.network import Addresses, public_ip
@@ -199,7 +200,7 @@ def make_person(
     country = COUNTRY.get(locale, locale[-2:])
     person_id = f"{household.id}-p{index}"
     has_account = bool(rng.random() < persona.existing_account)
-    return Person(
+    person = Person(
         id=person_id,
         household_id=household.id,
         persona=persona,
@@ -221,21 +222,31 @@ def make_person(
         opt_in={c: bool(rng.random() < p) for c, p in persona.opt_in.items()},
         rng=streams.get("person", person_id),
         commute=pick(rng, census.modes(country)) if persona.has_commute() else None,
-        chronotype=0 if name else chronotype(streams.get("chronotype", person_id)),
         named=bool(name),
     )
+    person.chronotype = draw_chronotype(person, streams)
+    return person
 
 
-def chronotype(rng: np.random.Generator) -> int:
-    """Minutes a person's bedtime lies after their routine's: a draw from the MCTQ's spread.
+def draw_chronotype(person: Person, streams: Streams) -> int:
+    """Minutes a person's bedtime lies after their routine's: their age's and their own.
 
     Drawn from a stream of its own, so every other draw of the population
     is the same with or without it. People a scenario names keep the
-    schedule their seed describes.
+    schedule their seed describes (0).
     """
+    if person.named:
+        return 0
     use = device_use()
-    shift = rng.normal(0.0, use.chronotype_sd)
-    return round(float(max(-use.chronotype_max, min(use.chronotype_max, shift))))
+    return chronotype(
+        streams.get("chronotype", person.id),
+        person.persona,
+        person.age,
+        person.gender,
+        use.chronotype_sd,
+        use.chronotype_max,
+        use.sleep_age,
+    )
 
 
 def place_household(rng: NumpyDraws, persona: Persona, locale: str) -> tuple[str, str, str]:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from sim.world.brand import device_use
-from sim.world.persona import Block
-from sim.world.population import chronotype
+from sim.errors import ConfigError
+from sim.world.brand import device_use, parse_device_use
+from sim.world.chronotype import chronotype
+from sim.world.persona import Block, Persona, load_persona
 from sim.world.routine import sleep_shifted
+from sim.world.scenario import load_scenario
+from sim.world.schema import load_toml
+from sim.world.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+DEVICE_USE = ROOT / "data" / "device_use.toml"
 
 DAY = [
     Block("home.sleep", 0, 390, 0, 0.0, {}),
@@ -72,8 +81,133 @@ def test_a_night_shift_and_a_zero_shift_keep_their_own_hours() -> None:
     assert sleep_shifted(DAY, 0, free=True) is DAY
 
 
-def test_chronotypes_spread_like_the_mctq_and_stop_at_the_extremes() -> None:
+COMMUTER = load_persona(ROOT / "personas" / "commuter.toml")  # ages 20-64
+
+
+def draws(age: int, gender: str, n: int = 3000, persona: Persona = COMMUTER) -> list[int]:
     use = device_use()
-    draws = [chronotype(np.random.default_rng(seed)) for seed in range(3000)]
-    assert float(np.std(draws)) == pytest.approx(use.chronotype_sd, rel=0.06)
-    assert max(abs(d) for d in draws) <= use.chronotype_max
+    return [
+        chronotype(
+            np.random.default_rng(seed),
+            persona,
+            age,
+            gender,
+            use.chronotype_sd,
+            use.chronotype_max,
+            use.sleep_age,
+        )
+        for seed in range(n)
+    ]
+
+
+def test_young_adults_go_to_bed_later_than_the_sixty_year_olds_by_the_diaries_difference() -> None:
+    curve = device_use().sleep_age
+    assert curve is not None
+    for gender in ("female", "male"):
+        young, old = draws(22, gender), draws(62, gender)
+        expected = (curve.mean_hours(22, gender) - curve.mean_hours(62, gender)) * 60.0
+        assert 70.0 < expected < 110.0  # Fischer: 20-24 about 1.2-1.7 h after 60-64
+        # the two means' standard error is about 2 minutes
+        assert float(np.mean(young) - np.mean(old)) == pytest.approx(expected, abs=8.0)
+
+
+def test_the_spread_narrows_with_age_and_is_wider_in_young_men() -> None:
+    use = device_use()
+    curve = use.sleep_age
+    assert curve is not None
+    young_men, old_women = draws(22, "male"), draws(77, "female")
+    assert float(np.std(young_men)) == pytest.approx(use.chronotype_sd * 2.61 / 1.98, rel=0.06)
+    assert float(np.std(old_women)) == pytest.approx(use.chronotype_sd * 1.63 / 1.98, rel=0.06)
+    assert np.mean(young_men) - min(young_men) <= use.chronotype_max * 2.61 / 1.98 + 10
+    assert max(old_women) - np.mean(old_women) <= use.chronotype_max * 1.63 / 1.98 + 10
+
+
+def test_a_routines_people_keep_its_bedtime_on_average() -> None:
+    """The routine holds its people's mean: the age curve only moves them against each other."""
+    use = device_use()
+    rng = np.random.default_rng(5)
+    genders = list(COMMUTER.genders)
+    shifts = [
+        chronotype(
+            np.random.default_rng(seed),
+            COMMUTER,
+            int(rng.integers(COMMUTER.age_min, COMMUTER.age_max + 1)),
+            str(rng.choice(genders, p=[COMMUTER.genders[g] for g in genders])),
+            use.chronotype_sd,
+            use.chronotype_max,
+            use.sleep_age,
+        )
+        for seed in range(6000)
+    ]
+    assert abs(float(np.mean(shifts))) < 3.5  # the mean's standard error is about 1 minute
+
+
+def test_without_an_age_curve_the_draw_is_the_mctq_spread_alone() -> None:
+    use = device_use()
+    flat = [
+        chronotype(np.random.default_rng(s), COMMUTER, 22, "male", 80.0, 240.0, None)
+        for s in range(3000)
+    ]
+    assert float(np.std(flat)) == pytest.approx(80.0, rel=0.06)
+    assert abs(float(np.mean(flat))) < 5.0 and max(abs(d) for d in flat) <= 240
+    assert use.sleep_age is not None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("{ from = 20, female = 4.30,", "{ from = 10, female = 4.30,", "sleep.age.groups[1].from"),
+        ("female_sd = 2.30,", "female_sd = 0.0,", "sleep.age.groups[1].female_sd"),
+        ("male = 4.53,", "male = 28.0,", "sleep.age.groups[1].male"),
+        ("{ from = 25, female = 3.74,", "{ from = 25, females = 3.74,", "groups[2].females"),
+        ("typical_sd_hours = { value = 1.98,", "typical_sd_hours = { value = -1,", "typical_sd"),
+        (
+            "typical_sd_hours = { value = 1.98,",
+            "typical_sd = { value = 1.98,",
+            "sleep.age.typical_sd",
+        ),
+    ],
+)
+def test_a_bad_age_curve_fails_naming_file_and_key(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    text = DEVICE_USE.read_text()
+    assert old in text
+    path = tmp_path / "device_use.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigError) as error:
+        parse_device_use(load_toml(path), path)
+    assert "device_use.toml" in str(error.value) and expected in str(error.value)
+
+
+def test_an_age_curve_without_a_source_fails(tmp_path: Path) -> None:
+    text = DEVICE_USE.read_text()
+    start, end = text.index("[sleep.age]"), text.index("\n[night]\n")
+    section = "\n".join(
+        line
+        for line in text[start:end].splitlines()
+        if not line.startswith(("source = ", "remark = "))
+    )
+    path = tmp_path / "device_use.toml"
+    path.write_text(text[:start] + section + text[end:])
+    with pytest.raises(ConfigError) as error:
+        parse_device_use(load_toml(path), path)
+    assert "sleep.age" in str(error.value) and "source" in str(error.value)
+
+
+def test_in_a_drawn_population_the_young_sleep_later_and_named_people_keep_their_nights() -> None:
+    population = load_scenario(ROOT / "scenarios" / "population.toml")
+    people = [
+        p
+        for h in World(population.with_overrides(persons=6000, seed=11)).households
+        for p in h.members
+    ]
+    commuters = [p for p in people if p.persona.name == "commuter"]
+    young = [p.chronotype for p in commuters if p.age < 25]
+    old = [p.chronotype for p in commuters if p.age >= 55]
+    assert len(young) > 120 and len(old) > 200
+    # Fischer: 20-24 about 1.4 h after 55-64 (both sexes); the difference's standard error ~9 min
+    assert 55.0 < float(np.mean(young) - np.mean(old)) < 115.0
+    named = load_scenario(ROOT / "scenarios" / "day-in-the-life.toml")
+    cast = [p for h in World(named).households for p in h.members]
+    assert cast and all(p.named and p.chronotype == 0 for p in cast)
