@@ -7,9 +7,11 @@ drives the actors with the same loop as local workers
 every actor's future (the engine's own barrier), pool the day's
 learning at midnight. A run whose shards never pool (``Deal.alone``: one
 day, or no messaging) needs no barrier: each shard is a plain task
-(:func:`run_alone`) that a free worker runs through, Dask's scheduler being
-the queue. ``--cluster local`` starts a private cluster on 127.0.0.1 with
-one single-threaded worker process per ``--workers``.
+(:func:`run_alone`) that a free worker takes, Dask's scheduler being the
+queue, and runs as a local worker does: the Dask worker's own worker process
+for the run (:class:`ShardProcess`) forks a child for the shard. ``--cluster
+local`` starts a private cluster on 127.0.0.1 with one single-threaded
+worker process per ``--workers``.
 
 The trace parts and context logs are files the actors write into the run
 folder's ``.shards`` directory, so on a cluster of several machines the run

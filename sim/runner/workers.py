@@ -15,7 +15,10 @@ Where the shards live is a :class:`Workers`:
   runs each shard of a run that never pools in a child of its own
   (:func:`shard_apart`);
 - :class:`sim.runner.cluster.ClusterWorkers`: one actor per shard on a Dask
-  cluster (``--cluster ADDRESS`` or ``--cluster local``).
+  cluster (``--cluster ADDRESS`` or ``--cluster local``), or, for shards
+  that never pool, a task per shard, which each Dask worker hands to a
+  worker process of its own running the local worker processes' loop
+  (:func:`serve_shards`): one way to run such a shard, here or there.
 
 Both run the very same per-slice step (:meth:`Shard.step`), so the output is
 the same bytes wherever the shards ran.
