@@ -186,6 +186,7 @@ def run_alone(scenario: Scenario, parts: Path, index: int, count: int, days: int
     """
     if not hasattr(os, "fork"):
         return run_held(scenario, parts, index, count, days, _unreported)
+    # NOTE: speed only, same bytes: the shard in a forked child, not the Dask worker (test_cluster.py).
     with leased(scenario, parts) as process:
         return process.run(index, count, days)
 
