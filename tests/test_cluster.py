@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
+import psutil
 import pytest
 
 from sim.cli import main
+from sim.engine.engine import load_identity_config
+from sim.engine.identity import IdentityGraph
+from sim.errors import HopsimError
 from sim.runner import Run
-from sim.runner.workers import deal
-from sim.world.scenario import load_scenario
+from sim.runner.cluster import PROCESSES, release, run_alone
+from sim.runner.shard import ShardResult
+from sim.runner.workers import deal, run_held
+from sim.world.scenario import Scenario, load_scenario
 from tests.run_folder import folder_bytes
 
 POPULATION = Path(__file__).resolve().parents[1] / "scenarios" / "population.toml"
@@ -71,3 +81,107 @@ def test_shards_that_never_pool_run_as_tasks_with_the_bytes_of_one_process(
     summary = json.loads((tmp_path / "tasks" / "summary.json").read_text())
     assert [share for share, _ in seen] == [k / 6 for k in range(1, 7)]
     assert seen[-1][1] == summary["events"]
+
+
+def shard_pieces(parts: Path, index: int) -> dict[str, bytes]:
+    """What shard ``index`` wrote into ``parts``: its trace part, context log and table piles."""
+    return {p.name: p.read_bytes() for p in sorted(parts.glob(f"*-{index}*")) if p.is_file()}
+
+
+def profiles(result: ShardResult, scenario: Scenario) -> list[dict[str, Any]]:
+    """The stitched profiles of a shard's identity graph alone."""
+    assert result.identity is not None
+    graph = IdentityGraph.absorb([result.identity], load_identity_config(dict(scenario.identity)))
+    graph.finalize()
+    return [p.as_json() for p in graph.profiles()]
+
+
+def descendants(before: set[int]) -> list[psutil.Process]:
+    """This process's descendants alive now that were not in ``before`` (pids): another test's
+    cluster may have left a helper of its own (multiprocessing's resource tracker)."""
+    alive = psutil.Process().children(recursive=True)
+    return [
+        p
+        for p in alive
+        if p.pid not in before and p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    ]
+
+
+def pids() -> set[int]:
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+def test_a_task_runs_its_shard_as_a_local_worker_does_with_the_same_result(
+    tmp_path: Path,
+) -> None:
+    """The task's trick (a worker process of its own forks a child per shard) against the
+    shard built, run through and let go in the task's own process: the same pieces on disk,
+    the same tables handed back; released, the worker process is gone."""
+    scenario = load_scenario(POPULATION).with_overrides(60, 1)
+    before = pids()
+    held = run_held(scenario, tmp_path / "held", 1, 3, 1, lambda piece: None)
+    apart = [run_alone(scenario, tmp_path / "apart", k, 3, 1) for k in (1, 2)]
+    assert release(str(tmp_path / "apart")) == 1  # one worker process ran both shards
+    assert not descendants(before)
+    assert apart[0].events == held.events > 0
+    assert profiles(apart[0], scenario) == profiles(held, scenario)
+    assert apart[0].tallies == held.tallies
+    assert shard_pieces(tmp_path / "apart", 1) == shard_pieces(tmp_path / "held", 1)
+
+
+def in_a_thread(scenario: Scenario, parts: Path) -> tuple[threading.Thread, list[BaseException]]:
+    """``run_alone`` of shard 0 of 2 in a thread, as a Dask worker runs it; what it raised."""
+    raised: list[BaseException] = []
+
+    def task() -> None:
+        try:
+            run_alone(scenario, parts, 0, 2, 1)
+        except BaseException as exc:  # handed to the test
+            raised.append(exc)
+
+    thread = threading.Thread(target=task)
+    thread.start()
+    return thread, raised
+
+
+def shard_child(parts: Path, deadline: float = 120.0) -> psutil.Process:
+    """The child this run's worker process forked for its shard, once it has one."""
+    stop = time.monotonic() + deadline
+    while time.monotonic() < stop:
+        for worker in PROCESSES.get(str(parts), []):
+            children = psutil.Process(worker.process.pid).children()
+            if children:
+                return children[0]
+        time.sleep(0.05)
+    raise AssertionError("no shard child appeared")
+
+
+def test_a_task_whose_shard_child_is_killed_names_the_shard_and_leaves_no_process(
+    tmp_path: Path,
+) -> None:
+    scenario = load_scenario(POPULATION).with_overrides(4_000, 1)
+    before = pids()
+    thread, raised = in_a_thread(scenario, tmp_path)
+    shard_child(tmp_path).kill()  # as the out-of-memory killer would
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert len(raised) == 1 and isinstance(raised[0], HopsimError)
+    assert re.search(r"shard 0 stopped: its process was killed by SIGKILL", str(raised[0]))
+    assert release(str(tmp_path)) == 0  # a worker process whose shard failed is not kept
+    assert not descendants(before)
+
+
+def test_releasing_a_run_stops_a_shard_in_progress_at_once(tmp_path: Path) -> None:
+    """The runner stops (Ctrl-C, or another shard failed): the worker process kills its
+    shard's child instead of waiting for a world nobody will read, and nothing is left."""
+    scenario = load_scenario(POPULATION).with_overrides(4_000, 1)
+    before = pids()
+    thread, raised = in_a_thread(scenario, tmp_path)
+    shard_child(tmp_path)
+    started = time.monotonic()
+    assert release(str(tmp_path)) == 1, raised
+    thread.join(timeout=60)
+    assert time.monotonic() - started < 10
+    assert not thread.is_alive()
+    assert len(raised) == 1 and "stopped without a result" in str(raised[0])
+    assert not descendants(before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import time
 from importlib.util import find_spec
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,7 +25,22 @@ WHERE = [
         id="local-dask-cluster",
         marks=pytest.mark.skipif(NO_DASK, reason="the cluster extra is not installed"),
     ),
+    pytest.param(  # one day: shards as tasks, each in a forked child of a Dask worker's process
+        ["--cluster", "local", "--workers", "2", "--persons", "20000", "--days", "1"],
+        id="local-dask-cluster-tasks",
+        marks=pytest.mark.skipif(NO_DASK, reason="the cluster extra is not installed"),
+    ),
 ]
+
+
+def left_in_session(sid: int) -> list[psutil.Process]:
+    """Live processes of the run's session: its workers, cluster and shard children."""
+    left = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getsid(process.pid) == sid and process.status() != psutil.STATUS_ZOMBIE:
+                left.append(process)
+    return left
 
 
 def started_writing(out: Path) -> bool:
@@ -59,6 +76,10 @@ def test_ctrl_c_leaves_no_complete_looking_file_and_exits_cleanly(
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     text = err.decode()
+    deadline = time.monotonic() + 10  # a Dask worker's process may take a moment to see it
+    while left_in_session(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left_in_session(process.pid)
     assert process.returncode == 130, text[-2000:]
     assert "Traceback" not in text, text[-2000:]
     assert "hopsim run: interrupted" in text

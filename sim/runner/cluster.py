@@ -7,9 +7,11 @@ drives the actors with the same loop as local workers
 every actor's future (the engine's own barrier), pool the day's
 learning at midnight. A run whose shards never pool (``Deal.alone``: one
 day, or no messaging) needs no barrier: each shard is a plain task
-(:func:`run_alone`) that a free worker runs through, Dask's scheduler being
-the queue. ``--cluster local`` starts a private cluster on 127.0.0.1 with
-one single-threaded worker process per ``--workers``.
+(:func:`run_alone`) that a free worker takes, Dask's scheduler being the
+queue, and runs as a local worker does: the Dask worker's own worker process
+for the run (:class:`ShardProcess`) forks a child for the shard. ``--cluster
+local`` starts a private cluster on 127.0.0.1 with one single-threaded
+worker process per ``--workers``.
 
 The trace parts and context logs are files the actors write into the run
 folder's ``.shards`` directory, so on a cluster of several machines the run
@@ -21,14 +23,28 @@ Dask is an optional extra (``pip install hopsim[cluster]``); without it,
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
-from collections.abc import Sequence
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from sim.errors import HopsimError
 from sim.runner.shard import Pooled, Progress, ShardResult, Slice
-from sim.runner.workers import Deal, open_shard, run_held
+from sim.runner.workers import (
+    Deal,
+    open_shard,
+    receive,
+    run_held,
+    serve_shards,
+    stop_children,
+)
 from sim.world.scenario import Scenario
 
 LOCAL = "local"
@@ -80,6 +96,7 @@ class ClusterWorkers:
             raise HopsimError(f"--cluster {address}: the scheduler has no workers")
         self.scenario, self.parts = scenario, parts
         self.actors: list[Any] = []
+        self.tasks = False  # whether shards went as tasks (run_alone): worker processes to stop
 
     def open(self, shards: Sequence[int], count: int) -> None:
         # Shard k goes to worker k mod W: one shard per worker when the counts agree.
@@ -113,6 +130,7 @@ class ClusterWorkers:
         free (Dask's own queue, one task at a time per single-threaded worker), the progress
         bar moving as each shard comes back. No actor, no barrier: the shards never pool."""
         distributed = require_dask()
+        self.tasks = True
         futures = [
             self.client.submit(
                 run_alone, self.scenario, self.parts, k, plan.count, days, pure=False
@@ -149,19 +167,133 @@ class ClusterWorkers:
         client = getattr(self, "client", None)
         self.actors = []
         if client is not None:
+            if self.tasks:  # the Dask workers' own worker processes of this run, and their children
+                with contextlib.suppress(Exception):
+                    client.run(release, str(self.parts), wait=True)
             client.close()
         if self.cluster is not None:
             self.cluster.close()
 
 
 def run_alone(scenario: Scenario, parts: Path, index: int, count: int, days: int) -> ShardResult:
-    """A Dask task: one shard that never pools, built, run through and let go in the worker
-    (:func:`~sim.runner.workers.run_held`)."""
-    return run_held(scenario, parts, index, count, days, _unreported)
+    """A Dask task: one shard that never pools, run as a local worker runs it.
+
+    The task hands the shard to this Dask worker's own worker process for the
+    run (:class:`ShardProcess`), which forks a child for it
+    (:func:`~sim.runner.workers.shard_apart`); the task waits for the
+    result and hands it to Dask. Where there is no fork, the shard is built,
+    run through and let go in the Dask worker itself (:func:`~sim.runner.workers.run_held`).
+    """
+    if not hasattr(os, "fork"):
+        return run_held(scenario, parts, index, count, days, _unreported)
+    # NOTE: speed only, same bytes: the shard in a forked child, not the Dask worker (test_cluster.py).
+    with leased(scenario, parts) as process:
+        return process.run(index, count, days)
 
 
 def _unreported(piece: Slice) -> None:
     """A task's slices are not reported: the bar moves shard by shard on a cluster."""
+
+
+class ShardProcess:
+    """A Dask worker's own worker process for one run: the loop of a local worker process
+    (:func:`~sim.runner.workers.serve_shards`), talking to the Dask worker over a socket.
+
+    A Dask worker runs its tasks in threads beside its event loop, and its
+    process is a daemon that :mod:`multiprocessing` will not let have
+    children, so the worker process is a new interpreter (``subprocess``),
+    single-threaded, which forks a child per shard as a local worker does: each
+    world freed by its child's exit, the run's household shapes drawn once per
+    worker process, no Dask thread beside the simulation. It imports what the
+    Dask worker imports (the same interpreter and ``sys.path``), on the same host.
+    """
+
+    def __init__(self, scenario: Scenario, parts: Path) -> None:
+        ours, theirs = socket.socketpair()
+        start = "import sys; sys.path[:] = sys.argv[2:]; from sim.runner.cluster import serve; "
+        command = [sys.executable, "-c", start + "serve(int(sys.argv[1]))"]
+        with theirs:
+            self.process = subprocess.Popen(
+                [*command, str(theirs.fileno()), *sys.path],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+            )
+        self.conn = Connection(ours.detach())
+        self.name = (
+            f"the worker process {self.process.pid} of a Dask worker on {socket.gethostname()}"
+        )
+        self.busy = False
+        self.conn.send((scenario, parts))
+
+    def run(self, index: int, count: int, days: int) -> ShardResult:
+        """Shard ``index`` of ``count`` through ``days``, its slices read and dropped; its result."""
+        try:
+            self.conn.send(("shard", index, count, days))
+        except OSError as exc:
+            raise HopsimError(
+                f"{self.name} stopped: it could not be told shard {index} ({exc})"
+            ) from None
+        while True:
+            answer = receive(self.name, self.conn)
+            if isinstance(answer, ShardResult):
+                return answer
+
+    def close(self) -> None:
+        """Stop the process, and a shard's child it may be waiting for."""
+        with contextlib.suppress(OSError):
+            self.conn.send(("close",))  # it kills a shard's child at once (shard_apart)
+        self.conn.close()
+        try:
+            self.process.wait(timeout=5.0)
+        except subprocess.TimeoutExpired:
+            stop_children(self.process.pid)
+            self.process.kill()
+            self.process.wait()
+
+
+def serve(fd: int) -> None:
+    """A :class:`ShardProcess`'s life: the run's scenario and parts folder, then the loop of
+    a local worker process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner answers Ctrl-C, and stops us
+    conn = Connection(fd)
+    scenario, parts = conn.recv()
+    serve_shards(conn, scenario, parts)
+
+
+PROCESSES: dict[str, list[ShardProcess]] = {}  # this Dask worker's, by run (its parts folder)
+_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def leased(scenario: Scenario, parts: Path) -> Iterator[ShardProcess]:
+    """An idle worker process of this run in this Dask worker, started on first need (one
+    per task running at once); one whose shard failed is stopped, not lent again."""
+    with _LOCK:
+        mine = PROCESSES.setdefault(str(parts), [])
+        process = next((p for p in mine if not p.busy), None)
+        if process is None:
+            process = ShardProcess(scenario, parts)
+            mine.append(process)
+        process.busy = True
+    try:
+        yield process
+    except BaseException:
+        with _LOCK:
+            if process in mine:
+                mine.remove(process)
+        process.close()
+        raise
+    process.busy = False
+
+
+def release(parts: str) -> int:
+    """Stop this Dask worker's worker processes of the run writing into ``parts`` (the runner
+    asks every Dask worker when the run is done, or stopped); how many there were."""
+    with _LOCK:
+        mine = list(PROCESSES.pop(parts, []))  # a task whose process stops drops it from the list
+    for process in mine:
+        process.close()
+    return len(mine)
 
 
 def local_cluster(workers: int) -> Any:

@@ -15,7 +15,10 @@ Where the shards live is a :class:`Workers`:
   runs each shard of a run that never pools in a child of its own
   (:func:`shard_apart`);
 - :class:`sim.runner.cluster.ClusterWorkers`: one actor per shard on a Dask
-  cluster (``--cluster ADDRESS`` or ``--cluster local``).
+  cluster (``--cluster ADDRESS`` or ``--cluster local``), or, for shards
+  that never pool, a task per shard, which each Dask worker hands to a
+  worker process of its own running the local worker processes' loop
+  (:func:`serve_shards`): one way to run such a shard, here or there.
 
 Both run the very same per-slice step (:meth:`Shard.step`), so the output is
 the same bytes wherever the shards ran.
@@ -274,7 +277,7 @@ class LocalWorkers:
         for _ in range(count):
             parent, child = context.Pipe()
             process = context.Process(
-                target=_serve_shards, args=(child, scenario, parts), daemon=True
+                target=serve_shards, args=(child, scenario, parts), daemon=True
             )
             process.start()
             child.close()
@@ -349,17 +352,7 @@ class LocalWorkers:
             ) from None
 
     def _receive(self, index: int, conn: Connection) -> Any:
-        try:
-            answer = conn.recv()
-        except EOFError:
-            raise HopsimError(f"worker {index} stopped without a result") from None
-        except (OSError, pickle.UnpicklingError) as exc:  # a shard's child died mid-answer
-            raise HopsimError(
-                f"worker {index} sent a broken answer ({exc}): did its shard's child die while sending?"
-            ) from None
-        if isinstance(answer, WorkerFailed):
-            raise HopsimError(f"worker {index} failed:\n{answer.text}")
-        return answer
+        return receive(f"worker {index}", conn)
 
     def _let_go(self) -> None:
         if self.held is not None:
@@ -379,6 +372,21 @@ class LocalWorkers:
                 stop_children(process.pid)  # or for a shard's child (shard_apart) to finish
                 process.kill()
             process.join()
+
+
+def receive(name: str, conn: Connection) -> Any:
+    """A worker process's next answer; its failure, or its silence, is an error naming it."""
+    try:
+        answer = conn.recv()
+    except EOFError:
+        raise HopsimError(f"{name} stopped without a result") from None
+    except (OSError, pickle.UnpicklingError) as exc:  # a shard's child died mid-answer
+        raise HopsimError(
+            f"{name} sent a broken answer ({exc}): did its shard's child die while sending?"
+        ) from None
+    if isinstance(answer, WorkerFailed):
+        raise HopsimError(f"{name} failed:\n{answer.text}")
+    return answer
 
 
 def stop_children(pid: int | None) -> None:
@@ -405,8 +413,13 @@ class WorkerFailed:
     text: str
 
 
-def _serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
-    """A worker process's life: build each shard it is given, do what the runner asks, hand back."""
+def serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
+    """A worker process's life: build each shard it is given, do what the runner asks, hand back.
+
+    The runner is whoever holds the other end of ``conn``: this machine's
+    runner (:class:`LocalWorkers`), or a Dask task of the run on a cluster
+    (:func:`sim.runner.cluster.run_alone`).
+    """
     # Ctrl-C reaches the whole process group; the runner alone answers it (and stops us).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     shard: Shard | None = None
@@ -457,13 +470,16 @@ def shard_apart(
     A world is millions of objects in cycles; a process that keeps living
     must find them all with a full collection to free them, a child that
     exits just gives its memory back. The worker waits for the child, so it
-    still holds one world at a time.
+    still holds one world at a time, and listens to the runner meanwhile: a
+    runner that stops the run (or is gone) has the child killed at once.
     """
     # NOTE: a child per shard frees its world by exiting, not by a full collection (test_batches.py).
+    alive, kept = os.pipe()  # the child holds ``kept`` open: ``alive`` reads EOF when it is gone
     pid = os.fork()
     if pid == 0:  # the child: the world is built, lived and dropped here
         code = 1
         try:
+            os.close(alive)
             hold_collections()
             conn.send(run_through(open_shard(scenario, parts, index, count), days, conn.send))
             code = 0
@@ -472,8 +488,15 @@ def shard_apart(
                 conn.send(WorkerFailed(traceback.format_exc()))
         finally:
             os._exit(code)
+    os.close(kept)
+    try:
+        wanted = alive in wait([conn, alive])  # else the runner spoke (it stops) or went away
+    finally:
+        os.close(alive)
+    if not wanted:
+        os.kill(pid, signal.SIGKILL)  # no world outlives its run: the runner's word is read next
     _, status = os.waitpid(pid, 0)
-    if status != 0:
+    if wanted and status != 0:
         raise HopsimError(f"shard {index} stopped: {how_it_ended(status)}")
 
 
