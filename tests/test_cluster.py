@@ -17,7 +17,7 @@ from sim.engine.engine import load_identity_config
 from sim.engine.identity import IdentityGraph
 from sim.errors import HopsimError
 from sim.runner import Run
-from sim.runner.cluster import PROCESSES, release, run_alone
+from sim.runner.cluster import PROCESSES, ClusterWorkers, local_cluster, release, run_alone
 from sim.runner.shard import ShardResult
 from sim.runner.workers import deal, run_held
 from sim.world.scenario import Scenario, load_scenario
@@ -120,8 +120,8 @@ def test_a_task_runs_its_shard_as_a_local_worker_does_with_the_same_result(
     scenario = load_scenario(POPULATION).with_overrides(60, 1)
     before = pids()
     held = run_held(scenario, tmp_path / "held", 1, 3, 1, lambda piece: None)
-    apart = [run_alone(scenario, tmp_path / "apart", k, 3, 1) for k in (1, 2)]
-    assert release(str(tmp_path / "apart")) == 1  # one worker process ran both shards
+    apart = [run_alone(scenario, tmp_path / "apart", "run-a", k, 3, 1) for k in (1, 2)]
+    assert release("run-a") == 1  # one worker process ran both shards
     assert not descendants(before)
     assert apart[0].events == held.events > 0
     assert profiles(apart[0], scenario) == profiles(held, scenario)
@@ -135,7 +135,7 @@ def in_a_thread(scenario: Scenario, parts: Path) -> tuple[threading.Thread, list
 
     def task() -> None:
         try:
-            run_alone(scenario, parts, 0, 2, 1)
+            run_alone(scenario, parts, parts.name, 0, 2, 1)
         except BaseException as exc:  # handed to the test
             raised.append(exc)
 
@@ -148,7 +148,7 @@ def shard_child(parts: Path, deadline: float = 120.0) -> psutil.Process:
     """The child this run's worker process forked for its shard, once it has one."""
     stop = time.monotonic() + deadline
     while time.monotonic() < stop:
-        for worker in PROCESSES.get(str(parts), []):
+        for worker in PROCESSES.get(parts.name, []):
             children = psutil.Process(worker.process.pid).children()
             if children:
                 return children[0]
@@ -167,7 +167,7 @@ def test_a_task_whose_shard_child_is_killed_names_the_shard_and_leaves_no_proces
     assert not thread.is_alive()
     assert len(raised) == 1 and isinstance(raised[0], HopsimError)
     assert re.search(r"shard 0 stopped: its process was killed by SIGKILL", str(raised[0]))
-    assert release(str(tmp_path)) == 0  # a worker process whose shard failed is not kept
+    assert release(tmp_path.name) == 0  # a worker process whose shard failed is not kept
     assert not descendants(before)
 
 
@@ -179,9 +179,46 @@ def test_releasing_a_run_stops_a_shard_in_progress_at_once(tmp_path: Path) -> No
     thread, raised = in_a_thread(scenario, tmp_path)
     shard_child(tmp_path)
     started = time.monotonic()
-    assert release(str(tmp_path)) == 1, raised
+    assert release(tmp_path.name) == 1, raised
     thread.join(timeout=60)
     assert time.monotonic() - started < 10
     assert not thread.is_alive()
     assert len(raised) == 1 and "stopped without a result" in str(raised[0])
     assert not descendants(before)
+
+
+def test_a_task_of_a_released_run_starts_no_process(tmp_path: Path) -> None:
+    """A task Dask starts after the runner released its run (the run stopped while tasks were
+    queued) fails at once: no worker process is started that nothing would ever stop, and a
+    later run into the same folder gets worker processes of its own."""
+    scenario = load_scenario(POPULATION).with_overrides(60, 1)
+    before = pids()
+    assert release("run-old") == 0
+    with pytest.raises(HopsimError, match="run run-old was stopped"):
+        run_alone(scenario, tmp_path, "run-old", 0, 2, 1)
+    assert "run-old" not in PROCESSES
+    assert not descendants(before)
+    fresh = run_alone(scenario, tmp_path, "run-new", 0, 2, 1)
+    assert fresh.events > 0
+    assert release("run-new") == 1
+    assert not descendants(before)
+
+
+def test_a_run_stopped_on_a_shared_cluster_leaves_no_worker_process(tmp_path: Path) -> None:
+    """``--cluster ADDRESS``: the cluster outlives the run. Stopped with tasks still queued on
+    a one-thread worker, the run cancels them and releases its worker process, and none of its
+    tasks starts one afterwards (releasing the run again finds nothing)."""
+    import distributed
+
+    scenario = load_scenario(POPULATION).with_overrides(3_000, 1)
+    with local_cluster(1) as cluster, distributed.Client(cluster.scheduler_address) as watcher:
+        workers = ClusterWorkers(scenario, tmp_path, 1, cluster.scheduler_address)
+        workers.tasks = True
+        workers.pending = {
+            workers.client.submit(run_alone, scenario, tmp_path, workers.token, k, 6, 1, pure=False)
+            for k in range(6)
+        }
+        time.sleep(1.0)  # the first task is under way (its worker process starting or running)
+        workers.close()
+        time.sleep(3.0)  # a task the worker took after the release would have started by now
+        assert set(watcher.run(release, workers.token).values()) == {0}

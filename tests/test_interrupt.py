@@ -84,3 +84,31 @@ def test_ctrl_c_leaves_no_complete_looking_file_and_exits_cleanly(
     assert "Traceback" not in text, text[-2000:]
     assert "hopsim run: interrupted" in text
     assert list(out.iterdir()) == []  # nothing under a final name, and no staging left behind
+
+
+def test_a_runner_killed_outright_leaves_no_worker_or_shard_process(tmp_path: Path) -> None:
+    """SIGKILL to the runner alone (no Ctrl-C, no clean-up of its own): its worker processes
+    read the end of their pipes and stop, killing a shard's child they wait for, instead of
+    simulating on for a runner that is gone."""
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "sim.cli", "run", str(POPULATION), "--persons", "20000",
+               "--days", "1", "--workers", "2", "--no-report", "--out", str(out)]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while not started_writing(out):
+            assert process.poll() is None, process.communicate()[1].decode()[-2000:]
+            assert time.monotonic() < deadline, "the run never started writing"
+            time.sleep(0.2)
+        workers = psutil.Process(process.pid).children(recursive=True)
+        assert workers  # worker processes, and the shard children they forked
+        process.kill()  # the runner only
+        process.wait()
+        _, alive = psutil.wait_procs(workers, timeout=20)
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)

@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -97,6 +98,10 @@ class ClusterWorkers:
         self.scenario, self.parts = scenario, parts
         self.actors: list[Any] = []
         self.tasks = False  # whether shards went as tasks (run_alone): worker processes to stop
+        self.pending: set[Any] = set()  # the tasks not yet answered, cancelled if the run stops
+        # This run's name on the Dask workers: their worker processes are kept and stopped by it
+        # (two runs on one cluster, even into the same folder, never share one).
+        self.token = uuid.uuid4().hex
 
     def open(self, shards: Sequence[int], count: int) -> None:
         # Shard k goes to worker k mod W: one shard per worker when the counts agree.
@@ -133,11 +138,12 @@ class ClusterWorkers:
         self.tasks = True
         futures = [
             self.client.submit(
-                run_alone, self.scenario, self.parts, k, plan.count, days, pure=False
+                run_alone, self.scenario, self.parts, self.token, k, plan.count, days, pure=False
             )
             for k in range(plan.count)
         ]
         index = {future.key: k for k, future in enumerate(futures)}
+        self.pending = set(futures)
         queue = distributed.as_completed(futures)
         del futures  # each result leaves its worker once fetched (the queue holds the rest)
         results: dict[int, ShardResult] = {}
@@ -145,6 +151,7 @@ class ClusterWorkers:
         for future in queue:
             k = index[future.key]
             results[k] = self._gather([future], first=k)[0]
+            self.pending.discard(future)
             del future
             events += results[k].events
             if progress is not None:
@@ -168,14 +175,20 @@ class ClusterWorkers:
         self.actors = []
         if client is not None:
             if self.tasks:  # the Dask workers' own worker processes of this run, and their children
+                # Queued tasks first: one that started after release would start a process anew.
                 with contextlib.suppress(Exception):
-                    client.run(release, str(self.parts), wait=True)
+                    client.cancel(list(self.pending))
+                self.pending = set()
+                with contextlib.suppress(Exception):
+                    client.run(release, self.token, wait=True)
             client.close()
         if self.cluster is not None:
             self.cluster.close()
 
 
-def run_alone(scenario: Scenario, parts: Path, index: int, count: int, days: int) -> ShardResult:
+def run_alone(
+    scenario: Scenario, parts: Path, run: str, index: int, count: int, days: int
+) -> ShardResult:
     """A Dask task: one shard that never pools, run as a local worker runs it.
 
     The task hands the shard to this Dask worker's own worker process for the
@@ -187,7 +200,7 @@ def run_alone(scenario: Scenario, parts: Path, index: int, count: int, days: int
     if not hasattr(os, "fork"):
         return run_held(scenario, parts, index, count, days, _unreported)
     # NOTE: speed only, same bytes: the shard in a forked child, not the Dask worker (test_cluster.py).
-    with leased(scenario, parts) as process:
+    with leased(scenario, parts, run) as process:
         return process.run(index, count, days)
 
 
@@ -234,21 +247,26 @@ class ShardProcess:
                 f"{self.name} stopped: it could not be told shard {index} ({exc})"
             ) from None
         while True:
-            answer = receive(self.name, self.conn)
+            answer = receive(f"{self.name}, on shard {index},", self.conn)
             if isinstance(answer, ShardResult):
                 return answer
 
-    def close(self) -> None:
-        """Stop the process, and a shard's child it may be waiting for."""
+    def stop(self) -> None:
+        """Stop the process, and a shard's child it may be waiting for; the connection stays
+        open for the task that may be reading it (it reads the end and closes it)."""
         with contextlib.suppress(OSError):
             self.conn.send(("close",))  # it kills a shard's child at once (shard_apart)
-        self.conn.close()
         try:
             self.process.wait(timeout=5.0)
         except subprocess.TimeoutExpired:
             stop_children(self.process.pid)
             self.process.kill()
             self.process.wait()
+
+    def close(self) -> None:
+        """Stop the process and close our end of its connection."""
+        self.stop()
+        self.conn.close()
 
 
 def serve(fd: int) -> None:
@@ -260,16 +278,19 @@ def serve(fd: int) -> None:
     serve_shards(conn, scenario, parts)
 
 
-PROCESSES: dict[str, list[ShardProcess]] = {}  # this Dask worker's, by run (its parts folder)
+PROCESSES: dict[str, list[ShardProcess]] = {}  # this Dask worker's, by run (its token)
+RELEASED: set[str] = set()  # runs already released here: a late task of theirs starts nothing
 _LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def leased(scenario: Scenario, parts: Path) -> Iterator[ShardProcess]:
-    """An idle worker process of this run in this Dask worker, started on first need (one
+def leased(scenario: Scenario, parts: Path, run: str) -> Iterator[ShardProcess]:
+    """An idle worker process of run ``run`` in this Dask worker, started on first need (one
     per task running at once); one whose shard failed is stopped, not lent again."""
     with _LOCK:
-        mine = PROCESSES.setdefault(str(parts), [])
+        if run in RELEASED:
+            raise HopsimError(f"run {run} was stopped: its shard {parts} is not started")
+        mine = PROCESSES.setdefault(run, [])
         process = next((p for p in mine if not p.busy), None)
         if process is None:
             process = ShardProcess(scenario, parts)
@@ -286,13 +307,18 @@ def leased(scenario: Scenario, parts: Path) -> Iterator[ShardProcess]:
     process.busy = False
 
 
-def release(parts: str) -> int:
-    """Stop this Dask worker's worker processes of the run writing into ``parts`` (the runner
-    asks every Dask worker when the run is done, or stopped); how many there were."""
+def release(run: str) -> int:
+    """Stop this Dask worker's worker processes of run ``run`` (the runner asks every Dask
+    worker when the run is done, or stopped); how many there were. A task of the run still
+    reading its process's answer finds the end, and closes the connection itself."""
     with _LOCK:
-        mine = list(PROCESSES.pop(parts, []))  # a task whose process stops drops it from the list
+        RELEASED.add(run)
+        mine = list(PROCESSES.pop(run, []))  # a task whose process stops drops it from the list
     for process in mine:
-        process.close()
+        if process.busy:
+            process.stop()
+        else:
+            process.close()
     return len(mine)
 
 

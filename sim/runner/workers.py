@@ -277,7 +277,9 @@ class LocalWorkers:
         for _ in range(count):
             parent, child = context.Pipe()
             process = context.Process(
-                target=serve_shards, args=(child, scenario, parts), daemon=True
+                target=serve_local,
+                args=(child, [*self.conns, parent], scenario, parts),
+                daemon=True,
             )
             process.start()
             child.close()
@@ -397,6 +399,17 @@ def stop_children(pid: int | None) -> None:
         for child in psutil.Process(pid).children(recursive=True):
             with contextlib.suppress(psutil.Error):
                 child.kill()
+
+
+def serve_local(
+    conn: Connection, runner_ends: list[Connection], scenario: Scenario, parts: Path
+) -> None:
+    """A local worker process: its copies of the runner's pipe ends (a forked process inherits
+    them) closed first, so that a runner killed outright reads as the end of its pipe, and the
+    worker (and a shard's child) stops instead of waiting for a runner that is gone."""
+    for end in runner_ends:
+        end.close()
+    serve_shards(conn, scenario, parts)
 
 
 def process_context() -> ForkContext | SpawnContext:
