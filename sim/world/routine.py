@@ -160,21 +160,48 @@ def sleep_shifted(blocks: list[Block], shift: int, free: bool, night: float) -> 
         return blocks
     if not free:  # the alarm keeps the waking: stop the bedtime where the night would fall short
         shift = min(shift, max(0, int(DAY_MINUTES + second.start - last.start - night)))
-    wake = second.start + (shift if free else min(shift, 0))
-    wake = max(first.start + 1, min(wake, blocks[2].start - 1))
+    wake = max(first.start + 1, second.start + (shift if free else min(shift, 0)))
     bed = max(evening.start + 1, last.start + shift)
-    middle = [replace(second, start=wake), *between]
+    latest = min(bed, DAY_MINUTES) - 1  # the evening starts by then
+    wake = min(wake, latest - len(between) - 1)  # a minute at least for each block of the day
+    day = slept_in([second, *between, evening], wake, latest)
     if bed < DAY_MINUTES:
         return [
             replace(first, end=wake),
-            *middle,
-            replace(evening, end=bed),
+            *day[:-1],
+            replace(day[-1], end=bed),
             replace(last, start=bed),
         ]
     after = min(bed - DAY_MINUTES, wake - 1)
     carried = replace(evening, start=0, end=after, jitter=0)
-    night = replace(first, start=after, end=wake)
-    return [carried, night, *middle, replace(evening, end=DAY_MINUTES)]
+    return [
+        carried,
+        replace(first, start=after, end=wake),
+        *day[:-1],
+        replace(day[-1], end=DAY_MINUTES),
+    ]
+
+
+def slept_in(blocks: list[Block], wake: int, latest: int) -> list[Block]:
+    """The waking day's blocks from ``wake``: a sleep-in pushes them later, in order.
+
+    Waking later than the routine (an owl's free day), each block starts as
+    much later, so the morning keeps its breakfast and errands at their
+    lengths; the evening (the last block) starts no later than ``latest``,
+    and a day pushed against it keeps its order with each block at least a
+    minute long. Waking earlier (a lark), the first block starts earlier and
+    the rest keep their hours.
+    """
+    push = max(0, wake - blocks[0].start)
+    starts = [wake, *(b.start + push for b in blocks[1:])]
+    for i in range(len(starts) - 1, -1, -1):
+        starts[i] = min(starts[i], latest)
+        latest = starts[i] - 1
+    ends = [*starts[1:], DAY_MINUTES]  # each by the next one's start (the caller ends the last)
+    return [
+        replace(b, start=s, end=min(b.end + max(0, s - b.start), e))
+        for b, s, e in zip(blocks, starts, ends, strict=True)
+    ]
 
 
 def placed(person: Person, block: Block) -> Block:

@@ -67,19 +67,41 @@ def test_on_a_work_night_an_owls_bedtime_stops_where_the_night_would_fall_short(
     assert sum(asleep) == NIGHT  # the night from 2:30 to the alarm
     assert spans(sleep_shifted(DAY, 200, free=False, night=NIGHT))[1] == ("home.sleep", 140, 390)
     free = spans(sleep_shifted(DAY, 300, free=True, night=NIGHT))
-    assert free[:2] == [("home.living_room", 0, 240), ("home.sleep", 240, 449)]
+    assert free[:2] == [("home.living_room", 0, 240), ("home.sleep", 240, 690)]
     short = spans(sleep_shifted(DAY, 90, free=False, night=500.0))  # the template's own 450 min
     assert short[-1] == ("home.sleep", 1380, 1440) and short[0] == ("home.sleep", 0, 390)
 
 
+def test_a_free_days_sleep_in_pushes_the_day_later_in_order() -> None:
+    """Two hours past the routine's 8:30 waking: breakfast and errands keep their lengths, later."""
+    assert spans(sleep_shifted(SATURDAY, 120, free=True, night=NIGHT)) == [
+        ("home.living_room", 0, 120),
+        ("home.sleep", 120, 630),
+        ("home.kitchen", 630, 720),
+        ("errands", 720, 900),
+        ("home.living_room", 1290, 1440),
+    ]
+    # five hours on a day whose evening would start past midnight: it starts at 23:59, in order
+    pushed = spans(sleep_shifted(DAY, 300, free=True, night=NIGHT))
+    assert pushed[2:] == [
+        ("home.kitchen", 690, 750),
+        ("work.office", 750, 1350),
+        ("home.living_room", 1439, 1440),
+    ]
+    huge = sleep_shifted(DAY, 1300, free=True, night=NIGHT)
+    starts = [b.start for b in huge]
+    assert starts == sorted(set(starts)) and all(b.end > b.start for b in huge)
+
+
 def test_a_day_up_until_midnight_has_its_bedtime_at_midnight_shifted_too() -> None:
-    """The commuter's Saturday ends in the living room at 24:00: an owl stays up past it and sleeps in."""
+    """The commuter's Saturday ends in the living room at 24:00: an owl stays up past it, sleeps in
+    and lives the day an hour later."""
     assert spans(sleep_shifted(SATURDAY, 60, free=True, night=NIGHT)) == [
         ("home.living_room", 0, 60),
         ("home.sleep", 60, 570),
-        ("home.kitchen", 570, 600),
-        ("errands", 600, 780),
-        ("home.living_room", 1170, 1440),
+        ("home.kitchen", 570, 660),
+        ("errands", 660, 840),
+        ("home.living_room", 1230, 1440),
     ]
     assert spans(sleep_shifted(SATURDAY, -60, free=True, night=NIGHT)) == [
         ("home.sleep", 0, 450),
