@@ -137,16 +137,17 @@ def sleep_shifted(blocks: list[Block], shift: int, free: bool, night: float) -> 
     An owl (shift > 0) stays in the evening's last block longer and, when the
     shift takes bedtime past midnight, the night begins with that block
     (the evening carried over) until bedtime. On a work day the alarm clock
-    keeps the waking time; on a free day (the weekend) the owl sleeps in by
-    the same shift, though never past one minute before the morning's next
-    block (the sleep-in is capped there: the day's later blocks keep their
-    hours). On a work day an owl's bedtime moves only as far as leaves
-    ``night`` minutes asleep before the alarm (a routine whose own night is
-    shorter keeps its bedtime). A lark (shift < 0) goes to bed and wakes
-    earlier on every day. A routine that begins asleep and is up until midnight (a
-    Saturday night out, the next day beginning asleep) has its bedtime at
-    midnight, shifted the same way. A routine that does not begin asleep (a
-    night shift) keeps its own hours.
+    keeps the waking time, and the bedtime moves only as far as leaves
+    ``night`` minutes asleep before it (a routine whose own night is shorter
+    keeps its bedtime); on a free day (the weekend) the owl sleeps in by the
+    same shift and lives the day after it as much later (:func:`slept_in`).
+    A lark (shift < 0) goes to bed and wakes earlier on every day; on a
+    work day the blocks after waking keep their hours, on a free day the
+    lark's day moves earlier with the waking. A routine
+    that begins asleep and is up until midnight (a Saturday night out, the
+    next day beginning asleep) has its bedtime at midnight, shifted the same
+    way. A routine that does not begin asleep (a night shift) keeps its own
+    hours.
     """
     if shift == 0 or len(blocks) < 4 or not CONTEXTS[blocks[0].context].asleep:
         return blocks
@@ -161,10 +162,11 @@ def sleep_shifted(blocks: list[Block], shift: int, free: bool, night: float) -> 
     if not free:  # the alarm keeps the waking: stop the bedtime where the night would fall short
         shift = min(shift, max(0, int(DAY_MINUTES + second.start - last.start - night)))
     wake = max(first.start + 1, second.start + (shift if free else min(shift, 0)))
-    bed = max(evening.start + 1, last.start + shift)
+    bed = max(evening.start + (min(shift, 0) if free else 0) + 1, last.start + shift)
     latest = min(bed, DAY_MINUTES) - 1  # the evening starts by then
     wake = min(wake, latest - len(between) - 1)  # a minute at least for each block of the day
-    day = slept_in([second, *between, evening], wake, latest)
+    moved = wake - second.start if free else 0  # a free day moves with its waking
+    day = slept_in([second, *between, evening], wake, moved, latest)
     if bed < DAY_MINUTES:
         return [
             replace(first, end=wake),
@@ -182,24 +184,25 @@ def sleep_shifted(blocks: list[Block], shift: int, free: bool, night: float) -> 
     ]
 
 
-def slept_in(blocks: list[Block], wake: int, latest: int) -> list[Block]:
-    """The waking day's blocks from ``wake``: a sleep-in pushes them later, in order.
+def slept_in(blocks: list[Block], wake: int, moved: int, latest: int) -> list[Block]:
+    """The waking day's blocks from ``wake``, the later ones ``moved`` minutes, in order.
 
-    Waking later than the routine (an owl's free day), each block starts as
-    much later, so the morning keeps its breakfast and errands at their
-    lengths; the evening (the last block) starts no later than ``latest``,
-    and a day pushed against it keeps its order with each block at least a
-    minute long. Waking earlier (a lark), the first block starts earlier and
-    the rest keep their hours.
+    On a free day the whole day moves with its waking (``moved`` is the
+    sleep-in, or a lark's early start), so breakfast and errands keep their
+    lengths; on a work day (``moved`` 0) only the first block starts at the
+    waking and the rest keep their hours. Each block starts at least a
+    minute after the one before, and the evening (the last block) no later
+    than ``latest``.
     """
-    push = max(0, wake - blocks[0].start)
-    starts = [wake, *(b.start + push for b in blocks[1:])]
+    starts = [wake, *(b.start + moved for b in blocks[1:])]
+    for i in range(1, len(starts)):
+        starts[i] = max(starts[i], starts[i - 1] + 1)
     for i in range(len(starts) - 1, -1, -1):
         starts[i] = min(starts[i], latest)
         latest = starts[i] - 1
     ends = [*starts[1:], DAY_MINUTES]  # each by the next one's start (the caller ends the last)
     return [
-        replace(b, start=s, end=min(b.end + max(0, s - b.start), e))
+        replace(b, start=s, end=max(s + 1, min(b.end + moved, e)))
         for b, s, e in zip(blocks, starts, ends, strict=True)
     ]
 

@@ -73,7 +73,14 @@ def test_on_a_work_night_an_owls_bedtime_stops_where_the_night_would_fall_short(
 
 
 def test_a_free_days_sleep_in_pushes_the_day_later_in_order() -> None:
-    """Two hours past the routine's 8:30 waking: breakfast and errands keep their lengths, later."""
+    """Two hours past the routine's 8:30 waking: breakfast and errands keep their lengths, later;
+    a lark's free day moves earlier the same way, a lark's work day keeps its hours."""
+    lark = spans(sleep_shifted(DAY, -60, free=False, night=NIGHT))
+    assert lark[1:4] == [
+        ("home.kitchen", 330, 450),
+        ("work.office", 450, 1050),
+        ("home.living_room", 1155, 1320),
+    ]
     assert spans(sleep_shifted(SATURDAY, 120, free=True, night=NIGHT)) == [
         ("home.living_room", 0, 120),
         ("home.sleep", 120, 630),
@@ -105,9 +112,9 @@ def test_a_day_up_until_midnight_has_its_bedtime_at_midnight_shifted_too() -> No
     ]
     assert spans(sleep_shifted(SATURDAY, -60, free=True, night=NIGHT)) == [
         ("home.sleep", 0, 450),
-        ("home.kitchen", 450, 600),
-        ("errands", 600, 780),
-        ("home.living_room", 1170, 1380),
+        ("home.kitchen", 450, 540),
+        ("errands", 540, 720),
+        ("home.living_room", 1110, 1380),
         ("home.sleep", 1380, 1440),
     ]
 
