@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from sim.commands.compare import compare, experiments, force_path
+from sim.trace.reader import read_optional_jsonl
 from sim.world.scenario import load_scenario
 
 CART = Path(__file__).resolve().parents[1] / "scenarios" / "cart-journey.toml"
@@ -26,13 +28,25 @@ def test_experiment_steps_are_comparable() -> None:
 
 @pytest.mark.slow
 def test_compare_runs_every_path(tmp_path: Path) -> None:
-    # four days: the journey's e-mail waits for the next morning, so at three days late entrants
-    # lose it and the two arms' sends come within a few messages of each other (main: 28 vs 26)
-    scenario = load_scenario(CART).with_overrides(persons=600, days=4)
+    """Each arm lives its own path on one population: the journey's push and next-morning
+    e-mail, the one-message campaign's single message per run, the control's nothing."""
+    scenario = load_scenario(CART).with_overrides(persons=600, days=3)
     result = compare(scenario, [e for e in experiments(scenario) if e[0] == "cart.arm"],
                      tmp_path, 1, 1)  # fmt: skip
     arms = result["campaigns"]["cart.arm"]["variants"]
     assert set(arms) == {"journey", "one-message", "control"}
     assert arms["control"]["sent"] == 0
     assert arms["journey"]["n"] > 0 and arms["one-message"]["n"] > 0
-    assert arms["journey"]["sent"] >= arms["one-message"]["sent"] > 0
+    steps = {arm: sent_by_step(tmp_path / f"{arm}-r0" / "messages.jsonl") for arm in arms}
+    assert steps["journey"]["push"] > 0 and steps["journey"]["email"] > 0
+    assert steps["journey"]["push"] <= arms["journey"]["n"]  # one push per run reaching it
+    assert set(steps["one-message"]) == {"single"} and steps["control"] == Counter()
+    assert 0 < arms["one-message"]["sent"] <= arms["one-message"]["n"]  # at most one per run
+
+
+def sent_by_step(messages: Path) -> Counter[str]:
+    """The cart journey's sent messages in one arm's run folder, by message step."""
+    rows = read_optional_jsonl(messages)
+    return Counter(
+        r["step"] for r in rows if r["decision"] == "sent" and r.get("journey") == "cart"
+    )

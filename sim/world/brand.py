@@ -93,6 +93,7 @@ class DeviceUse:
     settle_share: float = 0.0  # home stays with a speaker in the room that put audio on throughout
     chronotype_sd: float = 0.0  # minutes: spread of people's bedtimes around their routine's
     chronotype_max: float = 0.0  # minutes: no own draw further than this from the age's mean
+    work_night_sleep: float = 0.0  # minutes: a work night's bedtime shift leaves at least this
     sleep_age: SleepByAge | None = None  # weekend mid-sleep by age and sex ([sleep.age])
     restless: Restless | None = None  # nights some people get up ([restless])
 
@@ -108,6 +109,7 @@ class DeviceUse:
 def _number(reader: Reader, data: dict[str, Any], key: str, where: str, hi: float) -> float:
     value = data.get(key)
     if isinstance(value, dict):
+        reader.known(value, ("value",), f"{where}{key}.")
         return reader.number(value, "value", f"{where}{key}.", 0.0, hi)
     return reader.number(data, key, where, 0.0, hi)
 
@@ -248,7 +250,11 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
     tv = reader.table(data, "tv", "")
     reader.known(tv, ("median_minutes", "sigma"), "tv.")
     sleep = reader.table(data, "sleep", "")
-    reader.known(sleep, ("chronotype_sd_minutes", "max_shift_minutes", "age"), "sleep.")
+    reader.known(
+        sleep,
+        ("chronotype_sd_minutes", "max_shift_minutes", "work_night_sleep_minutes", "age"),
+        "sleep.",
+    )
     speaker = reader.table(data, "speaker", "")
     reader.known(speaker, ("audio_share", "median_minutes", "sigma", "settle_share"), "speaker.")
     rates = reader.table(data, "second_screen_per_hour", "")
@@ -276,7 +282,10 @@ def parse_device_use(data: dict[str, Any], path: Path | str) -> DeviceUse:
         settle_share=reader.probability(speaker, "settle_share", "speaker."),
         chronotype_sd=_number(reader, sleep, "chronotype_sd_minutes", "sleep.", 240.0),
         chronotype_max=_number(reader, sleep, "max_shift_minutes", "sleep.", 600.0),
-        sleep_age=parse_sleep_age(reader, reader.table(sleep, "age", "sleep."), "sleep.age."),
+        work_night_sleep=_number(reader, sleep, "work_night_sleep_minutes", "sleep.", 720.0),
+        sleep_age=parse_sleep_age(
+            reader, reader.table(sleep, "age", "sleep.", required=False), "sleep.age."
+        ),
         restless=_restless(reader, reader.table(data, "restless", "")),
     )
     reader.raise_if_any()

@@ -26,7 +26,7 @@ from sim.world.persona import Persona
 from sim.world.schema import Reader
 
 SEXES = ("female", "male")
-GROUP_KEYS = ("from", "female", "female_sd", "male", "male_sd")
+GROUP_KEYS = ("from", "female", "female_sd", "male", "male_sd", "diaries")
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,24 @@ class AgeGroup:
     start: int  # the group's youngest age; it runs to the next group's start
     mean: tuple[float, float]  # female, male
     sd: tuple[float, float]
+    diaries: int  # the weekend diaries behind the group (both sexes)
 
 
 @dataclass(frozen=True)
 class SleepByAge:
-    """Weekend mid-sleep by age and sex: the groups, youngest first, and the typical SD."""
+    """Weekend mid-sleep by age and sex: the groups, youngest first."""
 
     groups: tuple[AgeGroup, ...]
-    typical_sd: float  # hours: the typical group's SD, against which a group's SD is read
+
+    @property
+    def typical_sd(self) -> float:
+        """Hours: the typical group's SD, against which a group's SD is read.
+
+        The mean of each group's two SDs (female, male), weighted by the
+        group's diaries: the spread within one age, not the whole sample's
+        (which also holds the spread between the ages' means).
+        """
+        return _typical_sd(self.groups)
 
     def group(self, age: int) -> AgeGroup:
         """The group ``age`` falls in; anyone younger than the first group takes the first."""
@@ -67,6 +77,12 @@ def _by_sex(values: tuple[float, float], gender: str) -> float:
     if gender in SEXES:
         return values[SEXES.index(gender)]
     return (values[0] + values[1]) / 2.0
+
+
+@cache
+def _typical_sd(groups: tuple[AgeGroup, ...]) -> float:
+    total = sum(g.diaries for g in groups)
+    return sum(g.diaries * (g.sd[0] + g.sd[1]) / 2.0 for g in groups) / total
 
 
 @cache
@@ -106,13 +122,11 @@ def chronotype(
 
 
 def parse_sleep_age(reader: Reader, table: dict[str, Any], where: str) -> SleepByAge | None:
-    """``[sleep.age]``: groups strictly by age, hours in 0-24, SDs above 0 (else named problems)."""
-    reader.known(table, ("typical_sd_hours", "groups"), where)
-    typical = table.get("typical_sd_hours")
-    if isinstance(typical, dict):
-        typical_sd = _positive(reader, typical, "value", f"{where}typical_sd_hours.")
-    else:
-        typical_sd = _positive(reader, table, "typical_sd_hours", where)
+    """``[sleep.age]``: groups strictly by age, mid-sleep in hours after midnight (0-12),
+    SDs above 0, diaries at least 1 (else named problems); an absent table: no curve."""
+    if not table:
+        return None
+    reader.known(table, ("groups",), where)
     rows = table.get("groups")
     if not isinstance(rows, list) or not rows:
         reader.fail(f"{where}groups", "a non-empty list of age groups", rows)
@@ -121,7 +135,7 @@ def parse_sleep_age(reader: Reader, table: dict[str, Any], where: str) -> SleepB
     for index, row in enumerate(rows):
         at = f"{where}groups[{index}]."
         if not isinstance(row, dict):
-            reader.fail(at.rstrip("."), "a table with from, female, female_sd, male, male_sd", row)
+            reader.fail(at.rstrip("."), f"a table with {', '.join(GROUP_KEYS)}", row)
             continue
         reader.known(row, GROUP_KEYS, at)
         start = reader.integer(row, "from", at, 0, 120)
@@ -131,13 +145,25 @@ def parse_sleep_age(reader: Reader, table: dict[str, Any], where: str) -> SleepB
             AgeGroup(
                 start=start,
                 mean=(
-                    reader.number(row, "female", at, 0.0, 24.0),
-                    reader.number(row, "male", at, 0.0, 24.0),
+                    _after_midnight(reader, row, "female", at),
+                    _after_midnight(reader, row, "male", at),
                 ),
                 sd=(_positive(reader, row, "female_sd", at), _positive(reader, row, "male_sd", at)),
+                diaries=reader.integer(row, "diaries", at, 1, 10_000_000),
             )
         )
-    return SleepByAge(groups=tuple(groups), typical_sd=typical_sd)
+    return SleepByAge(groups=tuple(groups))
+
+
+def _after_midnight(reader: Reader, data: dict[str, Any], key: str, where: str) -> float:
+    """A mid-sleep in clock hours after midnight: 0-12 (a mid-sleep before midnight is not read)."""
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 12.0:
+        reader.fail(
+            f"{where}{key}", "a mid-sleep in clock hours after midnight, between 0 and 12", value
+        )
+        return 0.0
+    return float(value)
 
 
 def _positive(reader: Reader, data: dict[str, Any], key: str, where: str) -> float:

@@ -58,7 +58,12 @@ def live(world: World, person: Person) -> Process:
     env = world.env
     for day in range(world.scenario.days + 1):
         plan = restless_night(
-            world, person, plan_day(world.scenario.start, person, day, person.rng), day
+            world,
+            person,
+            plan_day(
+                world.scenario.start, person, day, person.rng, world.brand.use.work_night_sleep
+            ),
+            day,
         )
         asleep_at_3(world, person, plan, day)
         for start, end, block in plan:

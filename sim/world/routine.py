@@ -59,10 +59,16 @@ def kind_of_day(start: datetime, person: Person, day: int) -> str:
     return "weekend" if (start + timedelta(days=day)).weekday() >= 5 else "weekday"
 
 
-def plan_day(start: datetime, person: Person, day: int, rng: np.random.Generator) -> Plan:
-    """Pin the routine for ``day`` to sim seconds, with jittered, ordered boundaries."""
+def plan_day(
+    start: datetime, person: Person, day: int, rng: np.random.Generator, night: float
+) -> Plan:
+    """Pin the routine for ``day`` to sim seconds, with jittered, ordered boundaries.
+
+    ``night``: the fewest minutes a work night's shifted bedtime leaves
+    before the alarm (``work_night_sleep_minutes``, see :func:`sleep_shifted`).
+    """
     base = local_midnight(start, person, day)
-    blocks = lived(person, day_kind(start, person, day, rng))
+    blocks = lived(person, day_kind(start, person, day, rng), night)
     shifts = jitters(blocks, rng)
     starts: list[float] = []
     for block, shift in zip(blocks, shifts, strict=True):
@@ -87,53 +93,61 @@ def jitters(blocks: list[Block], rng: np.random.Generator) -> list[float]:
     return [0.0 + block.jitter * next(drawn) if block.jitter else 0.0 for block in blocks]
 
 
-def lived(person: Person, kind: str) -> list[Block]:
+def lived(person: Person, kind: str, night: float) -> list[Block]:
     """The routine of one kind of day as this person lives it (placed, chronotype applied).
 
     Worked out once per person and kind of day, so the blocks keep their
-    identity (the device menus are cached by block).
+    identity (the device menus are cached by block). ``night``: see
+    :func:`sleep_shifted` (the same for the whole run).
     """
     blocks = person.shifted.get(kind)
     if blocks is None:
         blocks = person.shifted[kind] = lived_by(
-            person.persona, kind, person.commute, person.chronotype
+            person.persona, kind, person.commute, person.chronotype, night
         )
     return blocks
 
 
-def lived_by(persona: Persona, kind: str, commute: str | None, chronotype: int) -> list[Block]:
+def lived_by(
+    persona: Persona, kind: str, commute: str | None, chronotype: int, night: float
+) -> list[Block]:
     """The routine of one kind of day for everyone with this persona, commute and chronotype.
 
     Thousands of people share each of these (read, never changed), so it is
     worked out once for all of them.
     """
     # NOTE: one lived routine per (persona, kind of day, commute, chronotype), not per person (test_speed_tricks.py).
-    key = (id(persona), kind, commute, chronotype)
+    key = (id(persona), kind, commute, chronotype, night)
     found = _LIVED.get(key)
     if found is None or found[0] is not persona:
         if len(_LIVED) > 65_536:
             _LIVED.clear()
         routine = [placed_for(commute, b) for b in persona.routine[kind]]
-        shifted = sleep_shifted(routine, chronotype, free=kind == "weekend")
+        shifted = sleep_shifted(routine, chronotype, free=kind == "weekend", night=night)
         found = _LIVED[key] = (persona, shifted)
     return found[1]
 
 
-_LIVED: dict[tuple[int, str, str | None, int], tuple[Persona, list[Block]]] = {}
+_LIVED: dict[tuple[int, str, str | None, int, float], tuple[Persona, list[Block]]] = {}
 
 
-def sleep_shifted(blocks: list[Block], shift: int, free: bool) -> list[Block]:
+def sleep_shifted(blocks: list[Block], shift: int, free: bool, night: float) -> list[Block]:
     """A routine with its bedtime moved by ``shift`` minutes, and its waking on free days.
 
     An owl (shift > 0) stays in the evening's last block longer and, when the
     shift takes bedtime past midnight, the night begins with that block
     (the evening carried over) until bedtime. On a work day the alarm clock
-    keeps the waking time; on a free day (the weekend) the owl sleeps in by
-    the same shift. A lark (shift < 0) goes to bed and wakes earlier on
-    every day. A routine that begins asleep and is up until midnight (a
-    Saturday night out, the next day beginning asleep) has its bedtime at
-    midnight, shifted the same way. A routine that does not begin asleep (a
-    night shift) keeps its own hours.
+    keeps the waking time, and the bedtime moves only as far as leaves
+    ``night`` minutes asleep before it (a routine whose own night is shorter
+    keeps its bedtime); on a free day (the weekend) the owl sleeps in by the
+    same shift and lives the day after it as much later (:func:`slept_in`).
+    A lark (shift < 0) goes to bed and wakes earlier on every day; on a
+    work day the blocks after waking keep their hours, on a free day the
+    lark's day moves earlier with the waking. A routine
+    that begins asleep and is up until midnight (a Saturday night out, the
+    next day beginning asleep) has its bedtime at midnight, shifted the same
+    way. A routine that does not begin asleep (a night shift) keeps its own
+    hours.
     """
     if shift == 0 or len(blocks) < 4 or not CONTEXTS[blocks[0].context].asleep:
         return blocks
@@ -145,21 +159,52 @@ def sleep_shifted(blocks: list[Block], shift: int, free: bool) -> list[Block]:
         last = replace(first, start=DAY_MINUTES, end=DAY_MINUTES, jitter=0)
     else:
         return blocks
-    wake = second.start + (shift if free else min(shift, 0))
-    wake = max(first.start + 1, min(wake, blocks[2].start - 1))
-    bed = max(evening.start + 1, last.start + shift)
-    middle = [replace(second, start=wake), *between]
+    if not free:  # the alarm keeps the waking: stop the bedtime where the night would fall short
+        shift = min(shift, max(0, int(DAY_MINUTES + second.start - last.start - night)))
+    wake = max(first.start + 1, second.start + (shift if free else min(shift, 0)))
+    bed = max(evening.start + (min(shift, 0) if free else 0) + 1, last.start + shift)
+    latest = min(bed, DAY_MINUTES) - 1  # the evening starts by then
+    wake = min(wake, latest - len(between) - 1)  # a minute at least for each block of the day
+    moved = wake - second.start if free else 0  # a free day moves with its waking
+    day = slept_in([second, *between, evening], wake, moved, latest)
     if bed < DAY_MINUTES:
         return [
             replace(first, end=wake),
-            *middle,
-            replace(evening, end=bed),
+            *day[:-1],
+            replace(day[-1], end=bed),
             replace(last, start=bed),
         ]
     after = min(bed - DAY_MINUTES, wake - 1)
     carried = replace(evening, start=0, end=after, jitter=0)
-    night = replace(first, start=after, end=wake)
-    return [carried, night, *middle, replace(evening, end=DAY_MINUTES)]
+    return [
+        carried,
+        replace(first, start=after, end=wake),
+        *day[:-1],
+        replace(day[-1], end=DAY_MINUTES),
+    ]
+
+
+def slept_in(blocks: list[Block], wake: int, moved: int, latest: int) -> list[Block]:
+    """The waking day's blocks from ``wake``, the later ones ``moved`` minutes, in order.
+
+    On a free day the whole day moves with its waking (``moved`` is the
+    sleep-in, or a lark's early start), so breakfast and errands keep their
+    lengths; on a work day (``moved`` 0) only the first block starts at the
+    waking and the rest keep their hours. Each block starts at least a
+    minute after the one before, and the evening (the last block) no later
+    than ``latest``.
+    """
+    starts = [wake, *(b.start + moved for b in blocks[1:])]
+    for i in range(1, len(starts)):
+        starts[i] = max(starts[i], starts[i - 1] + 1)
+    for i in range(len(starts) - 1, -1, -1):
+        starts[i] = min(starts[i], latest)
+        latest = starts[i] - 1
+    ends = [*starts[1:], DAY_MINUTES]  # each by the next one's start (the caller ends the last)
+    return [
+        replace(b, start=s, end=max(s + 1, min(b.end + moved, e)))
+        for b, s, e in zip(blocks, starts, ends, strict=True)
+    ]
 
 
 def placed(person: Person, block: Block) -> Block:

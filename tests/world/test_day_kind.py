@@ -20,10 +20,13 @@ def test_free_day_is_the_day_plan_day_lived_as_the_weekend_routine() -> None:
     world = World(scenario.with_overrides(days=DAYS))
     susan = next(p for p in world.people() if p.name == "Susan")
     start = world.scenario.start
-    weekend = {id(b) for b in lived(susan, "weekend")}
+    weekend = {id(b) for b in lived(susan, "weekend", world.brand.use.work_night_sleep)}
     seen = set()
     for day in range(DAYS):
-        planned = {id(b) for _, _, b in plan_day(start, susan, day, susan.rng)}
+        planned = {
+            id(b)
+            for _, _, b in plan_day(start, susan, day, susan.rng, world.brand.use.work_night_sleep)
+        }
         kind = kind_of_day(start, susan, day)
         saturday_or_sunday = (start + timedelta(days=day)).weekday() >= 5
         assert free_day(world, susan, day) == (planned <= weekend) == (kind == "weekend")

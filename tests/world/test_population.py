@@ -116,7 +116,8 @@ def test_workers_draw_a_commute_mode_and_live_it(world: World) -> None:
     assert all(p.commute is None for p in people if not p.persona.has_commute())
     assert {p.commute for p in workers} == set(MODES)
     for person in workers[:60]:
-        plan = plan_day(world.scenario.start, person, 0, person.rng)  # a Monday
+        night = world.brand.use.work_night_sleep
+        plan = plan_day(world.scenario.start, person, 0, person.rng, night)  # a Monday
         contexts = [block.context for _, _, block in plan]
         assert "commute" not in contexts
         assert MODE_CONTEXT[person.commute or ""] in contexts

@@ -46,7 +46,9 @@ def test_a_night_worker_drawn_into_a_family_is_at_work_at_3am_on_a_work_night() 
     assert night
     counted = world.outcomes.asleep_at_3
     for person in night:
-        plan = plan_day(world.scenario.start, person, 1, person.rng)
+        plan = plan_day(
+            world.scenario.start, person, 1, person.rng, world.brand.use.work_night_sleep
+        )
         if any(block.context.startswith("travel") for _, _, block in plan):
             continue  # away on a trip
         seen, asleep = counted["seen"], counted["asleep"]

@@ -36,6 +36,7 @@ from sim.world.scenario import load_scenario
 from sim.world.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
+NIGHT = device_use().work_night_sleep  # the run-wide work-night floor every lived routine uses
 CAMPAIGN = {
     "name": "nudge",
     "trigger": {"event": "Product Added"},
@@ -106,7 +107,7 @@ def _lived_plain(person: Person, kind: str) -> list[Block]:
         office = block.context == "work.office" and person.commute == "home"
         concrete = block.context in ABSTRACT or office
         routine.append(commute_block(person.commute or "transit", block) if concrete else block)
-    return sleep_shifted(routine, person.chronotype, free=kind == "weekend")
+    return sleep_shifted(routine, person.chronotype, free=kind == "weekend", night=NIGHT)
 
 
 def test_shared_commute_blocks_leave_each_persons_routine_as_it_was() -> None:
@@ -119,7 +120,7 @@ def test_shared_commute_blocks_leave_each_persons_routine_as_it_was() -> None:
                 made.setdefault((person.commute, id(block)), set()).add(id(placed(person, block)))
     for person in people:
         for kind in ("weekday", "weekend", "travel"):
-            assert lived(person, kind) == _lived_plain(person, kind)
+            assert lived(person, kind, NIGHT) == _lived_plain(person, kind)
     assert len(made) > 3 and all(len(ids) == 1 for ids in made.values()), "one per mode"
     assert len({p.commute for p in people}) > 2 and len({p.chronotype for p in people}) > 10
 
@@ -269,7 +270,7 @@ def test_a_days_jitters_in_one_call_are_the_jitters_drawn_block_by_block() -> No
     world = World(load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=50))
     for person in world.people():
         for kind in ("weekday", "weekend", "travel"):
-            blocks = lived(person, kind)
+            blocks = lived(person, kind, NIGHT)
             fast, plain = np.random.default_rng(len(blocks)), np.random.default_rng(len(blocks))
             for _ in range(3):
                 one_by_one = [plain.normal(0.0, b.jitter) if b.jitter else 0.0 for b in blocks]
@@ -287,7 +288,7 @@ def test_people_alike_share_one_lived_routine() -> None:
     by_key: dict[tuple[str, str, str | None, int], set[int]] = {}
     for person in world.people():
         for kind in ("weekday", "weekend"):
-            blocks = lived(person, kind)
+            blocks = lived(person, kind, NIGHT)
             assert blocks == _lived_plain(person, kind)
             key = (person.persona.name, kind, person.commute, person.chronotype)
             by_key.setdefault(key, set()).add(id(blocks))
