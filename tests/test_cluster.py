@@ -6,6 +6,7 @@ import json
 import re
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +121,9 @@ def test_a_task_runs_its_shard_as_a_local_worker_does_with_the_same_result(
     scenario = load_scenario(POPULATION).with_overrides(60, 1)
     before = pids()
     held = run_held(scenario, tmp_path / "held", 1, 3, 1, lambda piece: None)
-    apart = [run_alone(scenario, tmp_path / "apart", "run-a", k, 3, 1) for k in (1, 2)]
-    assert release("run-a") == 1  # one worker process ran both shards
+    token = uuid.uuid4().hex
+    apart = [run_alone(scenario, tmp_path / "apart", token, k, 3, 1) for k in (1, 2)]
+    assert release(token) == 1  # one worker process ran both shards
     assert not descendants(before)
     assert apart[0].events == held.events > 0
     assert profiles(apart[0], scenario) == profiles(held, scenario)
@@ -193,21 +195,22 @@ def test_a_task_of_a_released_run_starts_no_process(tmp_path: Path) -> None:
     later run into the same folder gets worker processes of its own."""
     scenario = load_scenario(POPULATION).with_overrides(60, 1)
     before = pids()
-    assert release("run-old") == 0
-    with pytest.raises(HopsimError, match="run run-old was stopped"):
-        run_alone(scenario, tmp_path, "run-old", 0, 2, 1)
-    assert "run-old" not in PROCESSES
+    old, new = uuid.uuid4().hex, uuid.uuid4().hex
+    assert release(old) == 0
+    with pytest.raises(HopsimError, match=f"run {old} was stopped: its shard 0 is not started"):
+        run_alone(scenario, tmp_path, old, 0, 2, 1)
+    assert old not in PROCESSES
     assert not descendants(before)
-    fresh = run_alone(scenario, tmp_path, "run-new", 0, 2, 1)
+    fresh = run_alone(scenario, tmp_path, new, 0, 2, 1)
     assert fresh.events > 0
-    assert release("run-new") == 1
+    assert release(new) == 1
     assert not descendants(before)
 
 
 def test_a_run_stopped_on_a_shared_cluster_leaves_no_worker_process(tmp_path: Path) -> None:
-    """``--cluster ADDRESS``: the cluster outlives the run. Stopped with tasks still queued on
-    a one-thread worker, the run cancels them and releases its worker process, and none of its
-    tasks starts one afterwards (releasing the run again finds nothing)."""
+    """``--cluster ADDRESS``: the cluster outlives the run. Stopped while a shard runs and
+    others are queued, the run leaves no process behind on the Dask worker: not its worker
+    process, not the shard's child (without ``release`` both would live on)."""
     import distributed
 
     scenario = load_scenario(POPULATION).with_overrides(3_000, 1)
@@ -218,7 +221,20 @@ def test_a_run_stopped_on_a_shared_cluster_leaves_no_worker_process(tmp_path: Pa
             workers.client.submit(run_alone, scenario, tmp_path, workers.token, k, 6, 1, pure=False)
             for k in range(6)
         }
-        time.sleep(1.0)  # the first task is under way (its worker process starting or running)
+        deadline = time.monotonic() + 120
+        while not any(watcher.run(descendant_count).values()):  # a shard under way
+            assert time.monotonic() < deadline, "no shard started"
+            time.sleep(0.1)
         workers.close()
-        time.sleep(3.0)  # a task the worker took after the release would have started by now
+        deadline = time.monotonic() + 20
+        while any(watcher.run(descendant_count).values()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert set(watcher.run(descendant_count).values()) == {0}
         assert set(watcher.run(release, workers.token).values()) == {0}
+
+
+def descendant_count() -> int:
+    """Run on a Dask worker: how many live processes it has started (its worker processes and
+    their shard children)."""
+    alive = psutil.Process().children(recursive=True)
+    return sum(1 for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE)

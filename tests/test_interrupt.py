@@ -105,6 +105,7 @@ def test_a_runner_killed_outright_leaves_no_worker_or_shard_process(tmp_path: Pa
             time.sleep(0.2)
         workers = psutil.Process(process.pid).children(recursive=True)
         assert workers  # worker processes, and the shard children they forked
+        assert process.poll() is None  # still running: the kill stops it mid-run
         process.kill()  # the runner only
         process.wait()
         _, alive = psutil.wait_procs(workers, timeout=20)

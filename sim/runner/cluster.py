@@ -81,11 +81,19 @@ class ClusterWorkers:
     def __init__(self, scenario: Scenario, parts: Path, count: int, address: str) -> None:
         distributed = require_dask()
         self.cluster: Any = None
+        self.client: Any = None
+        self.scenario, self.parts = scenario, parts
+        self.actors: list[Any] = []
+        self.tasks = False  # whether shards went as tasks (run_alone): worker processes to stop
+        self.pending: set[Any] = set()  # the tasks not yet answered, cancelled if the run stops
+        # This run's name on the Dask workers: their worker processes are kept and stopped by it
+        # (two runs on one cluster, even into the same folder, never share one).
+        self.token = uuid.uuid4().hex
         if address == LOCAL:
             self.cluster = local_cluster(count)
             address = self.cluster.scheduler_address
         try:
-            self.client: Any = distributed.Client(address, timeout="30s")
+            self.client = distributed.Client(address, timeout="30s")
         except OSError as exc:
             self.close()
             raise HopsimError(
@@ -95,13 +103,6 @@ class ClusterWorkers:
         if not self.hosts:
             self.close()
             raise HopsimError(f"--cluster {address}: the scheduler has no workers")
-        self.scenario, self.parts = scenario, parts
-        self.actors: list[Any] = []
-        self.tasks = False  # whether shards went as tasks (run_alone): worker processes to stop
-        self.pending: set[Any] = set()  # the tasks not yet answered, cancelled if the run stops
-        # This run's name on the Dask workers: their worker processes are kept and stopped by it
-        # (two runs on one cluster, even into the same folder, never share one).
-        self.token = uuid.uuid4().hex
 
     def open(self, shards: Sequence[int], count: int) -> None:
         # Shard k goes to worker k mod W: one shard per worker when the counts agree.
@@ -171,7 +172,7 @@ class ClusterWorkers:
         return answers
 
     def close(self) -> None:
-        client = getattr(self, "client", None)
+        client = self.client
         self.actors = []
         if client is not None:
             if self.tasks:  # the Dask workers' own worker processes of this run, and their children
@@ -197,6 +198,8 @@ def run_alone(
     result and hands it to Dask. Where there is no fork, the shard is built,
     run through and let go in the Dask worker itself (:func:`~sim.runner.workers.run_held`).
     """
+    if run in RELEASED:  # the run stopped while this task was queued (checked again in leased)
+        raise HopsimError(f"run {run} was stopped: its shard {index} is not started")
     if not hasattr(os, "fork"):
         return run_held(scenario, parts, index, count, days, _unreported)
     # NOTE: speed only, same bytes: the shard in a forked child, not the Dask worker (test_cluster.py).
@@ -289,7 +292,7 @@ def leased(scenario: Scenario, parts: Path, run: str) -> Iterator[ShardProcess]:
     per task running at once); one whose shard failed is stopped, not lent again."""
     with _LOCK:
         if run in RELEASED:
-            raise HopsimError(f"run {run} was stopped: its shard {parts} is not started")
+            raise HopsimError(f"run {run} was stopped: a shard of it is not started")
         mine = PROCESSES.setdefault(run, [])
         process = next((p for p in mine if not p.busy), None)
         if process is None:
