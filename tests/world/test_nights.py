@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.world.brand import device_use
+from sim.world.life import enter
 from sim.world.persona import Block, Persona, load_persona
 from sim.world.places import CONTEXTS
 from sim.world.routine import DAY_MINUTES, kind_of_day, lived_by, plan_day, shape_of
@@ -138,3 +139,19 @@ def test_every_planned_midnight_continues_the_night_before_trips_and_week_ends_i
             joins += 1
             trips += "travel" in (kinds[n - 1], kinds[n])
     assert joins > 5000 and trips > 100
+
+
+def test_the_trips_last_evening_carried_past_midnight_keeps_the_trips_address() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "population.toml")
+    world = World(scenario.with_overrides(persons=50, days=4, seed=3))
+    person = next(p for p in world.people() if p.persona.name == "commuter")
+    after_trip = lived_by(person.persona, "travel", "weekday", person.commute, 120, NIGHT)
+    carried, bed = after_trip[0], after_trip[1]
+    assert carried.context == "travel.hotel" and asleep(bed)
+    person.travelling_until = 2  # a trip ends on day 2
+    enter(world, person, person.persona.routine["travel"][-2], 2)
+    hotel = person.ips["travel"]
+    enter(world, person, carried, 3)
+    assert person.ips.get("travel") == hotel, "still at the hotel past midnight"
+    enter(world, person, bed, 3)
+    assert "travel" not in person.ips, "home again"
