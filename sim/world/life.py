@@ -77,13 +77,18 @@ def live(world: World, person: Person) -> Process:
 
 
 def enter(world: World, person: Person, block: Block, day: int) -> None:
-    """Step into a context: pick the addresses this person's devices show there."""
+    """Step into a context: pick the addresses this person's devices show there.
+
+    The trip's address stays while the person is in a trip's context: the
+    day after a trip can begin in the hotel evening its last night carried
+    past midnight.
+    """
     draw = person.draw
     addresses = world.addresses
     person.context = block.context
     if person.travelling_until >= day and "travel" not in person.ips:
         person.ips["travel"] = addresses.travel(draw)
-    if person.travelling_until < day:
+    if person.travelling_until < day and CONTEXTS[block.context].network != "travel":
         person.ips.pop("travel", None)
     person.ips["work"] = addresses.employer(person.employer)
     person.ips["campus"] = addresses.campus(draw)

@@ -53,7 +53,9 @@ class Person:
     travelling_until: int = -1
     draw: Draws = field(init=False, repr=False)
     menus: dict[int, tuple[list[Device], list[float]]] = field(default_factory=dict, repr=False)
-    shifted: dict[str, list[Block]] = field(default_factory=dict, repr=False)  # by day kind
+    shifted: dict[tuple[str, str], list[Block]] = field(
+        default_factory=dict, repr=False
+    )  # by yesterday's kind and today's
     phone_away: bool = False
     listening: Draws | None = field(default=None, repr=False)  # home audio's own stream (life.py)
     # looks at the phone at night at all, and the last night that was drawn (life.py)

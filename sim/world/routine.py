@@ -56,7 +56,22 @@ def kind_of_day(start: datetime, person: Person, day: int) -> str:
     """
     if day <= person.travelling_until:
         return "travel"
+    return week_kind(start, day)
+
+
+def week_kind(start: datetime, day: int) -> str:
+    """Weekend or weekday by the calendar alone: Saturday and Sunday are the weekend."""
     return "weekend" if (start + timedelta(days=day)).weekday() >= 5 else "weekday"
+
+
+def kind_of_yesterday(start: datetime, person: Person, day: int) -> str:
+    """The kind of day the person lived before ``day``, asked before ``day``'s trip is drawn.
+
+    Before the run's first day there is no lived day: the day before is
+    what the calendar makes it (a Sunday before a Monday start), with no
+    trip, as the person's week would have it.
+    """
+    return kind_of_day(start, person, day - 1) if day > 0 else week_kind(start, day - 1)
 
 
 def plan_day(
@@ -66,9 +81,12 @@ def plan_day(
 
     ``night``: the fewest minutes a work night's shifted bedtime leaves
     before the alarm (``work_night_sleep_minutes``, see :func:`sleep_shifted`).
+    The night that begins the day is the one yesterday's routine went to
+    bed into (Friday's weekday bedtime, not Saturday's own).
     """
     base = local_midnight(start, person, day)
-    blocks = lived(person, day_kind(start, person, day, rng), night)
+    yesterday = kind_of_yesterday(start, person, day)  # before today's draw may start a trip
+    blocks = lived(person, yesterday, day_kind(start, person, day, rng), night)
     shifts = jitters(blocks, rng)
     starts: list[float] = []
     for block, shift in zip(blocks, shifts, strict=True):
@@ -93,53 +111,123 @@ def jitters(blocks: list[Block], rng: np.random.Generator) -> list[float]:
     return [0.0 + block.jitter * next(drawn) if block.jitter else 0.0 for block in blocks]
 
 
-def lived(person: Person, kind: str, night: float) -> list[Block]:
-    """The routine of one kind of day as this person lives it (placed, chronotype applied).
+def lived(person: Person, yesterday: str, kind: str, night: float) -> list[Block]:
+    """One kind of day as this person lives it after ``yesterday``'s kind (placed, chronotype applied).
 
-    Worked out once per person and kind of day, so the blocks keep their
-    identity (the device menus are cached by block). ``night``: see
+    Worked out once per person and pair of kinds of day, so the blocks keep
+    their identity (the device menus are cached by block). ``night``: see
     :func:`sleep_shifted` (the same for the whole run).
     """
-    blocks = person.shifted.get(kind)
+    blocks = person.shifted.get((yesterday, kind))
     if blocks is None:
-        blocks = person.shifted[kind] = lived_by(
-            person.persona, kind, person.commute, person.chronotype, night
+        blocks = person.shifted[yesterday, kind] = lived_by(
+            person.persona, yesterday, kind, person.commute, person.chronotype, night
         )
     return blocks
 
 
 def lived_by(
-    persona: Persona, kind: str, commute: str | None, chronotype: int, night: float
+    persona: Persona,
+    yesterday: str,
+    kind: str,
+    commute: str | None,
+    chronotype: int,
+    night: float,
 ) -> list[Block]:
-    """The routine of one kind of day for everyone with this persona, commute and chronotype.
+    """One kind of day after ``yesterday``'s for everyone with this persona, commute and chronotype.
 
     Thousands of people share each of these (read, never changed), so it is
-    worked out once for all of them.
+    worked out once for all of them. The day begins with the night
+    yesterday's routine went to bed into and ends with its own evening.
     """
-    # NOTE: one lived routine per (persona, kind of day, commute, chronotype), not per person (test_speed_tricks.py).
-    key = (id(persona), kind, commute, chronotype, night)
+    # NOTE: one lived routine per (persona, yesterday's and today's kind, commute, chronotype), not per person (test_speed_tricks.py).
+    key = (id(persona), yesterday, kind, commute, chronotype, night)
     found = _LIVED.get(key)
     if found is None or found[0] is not persona:
         if len(_LIVED) > 65_536:
             _LIVED.clear()
+        before = [placed_for(commute, b) for b in persona.routine[yesterday]]
         routine = [placed_for(commute, b) for b in persona.routine[kind]]
-        shifted = sleep_shifted(routine, chronotype, free=kind == "weekend", night=night)
+        last_night = bedtime(before, chronotype, free=yesterday == "weekend", night=night)
+        shifted = sleep_shifted(
+            routine, chronotype, free=kind == "weekend", night=night, before=last_night
+        )
         found = _LIVED[key] = (persona, shifted)
     return found[1]
 
 
-_LIVED: dict[tuple[int, str, str | None, int, float], tuple[Persona, list[Block]]] = {}
+_LIVED: dict[tuple[int, str, str, str | None, int, float], tuple[Persona, list[Block]]] = {}
+
+# A routine that begins asleep, cut where its night falls: the sleep it begins with,
+# the waking block, the blocks between, the evening, and the bedtime's sleep (at
+# 24:00 for a day up until midnight, whose bedtime is the next day's first block).
+Shape = tuple[Block, Block, list[Block], Block, Block]
+# A day's night as lived: the bedtime (minutes from that day's midnight, past 1440
+# after midnight), the evening block it is spent in until then, and the routine's
+# own unshifted bedtime.
+Night = tuple[int, Block, int]
 
 
-def sleep_shifted(blocks: list[Block], shift: int, free: bool, night: float) -> list[Block]:
+def shape_of(blocks: list[Block]) -> Shape | None:
+    """The routine cut where its night falls, or None for one that keeps its hours.
+
+    A routine that does not begin asleep (a night shift), or that ends
+    awake before midnight, has no night to shift.
+    """
+    if len(blocks) < 4 or not CONTEXTS[blocks[0].context].asleep:
+        return None
+    first, second = blocks[0], blocks[1]
+    if CONTEXTS[blocks[-1].context].asleep:
+        return first, second, blocks[2:-2], blocks[-2], blocks[-1]
+    if blocks[-1].end == DAY_MINUTES:  # up until midnight: bedtime is the next day's first block
+        last = replace(first, start=DAY_MINUTES, end=DAY_MINUTES, jitter=0)
+        return first, second, blocks[2:-1], blocks[-1], last
+    return None
+
+
+def bed_of(shape: Shape, shift: int, free: bool, night: float) -> int:
+    """The bedtime ``shift`` minutes from the routine's, on a work day no later than the floor.
+
+    On a work day the alarm keeps the waking, so an owl's bedtime stops
+    where the night before the routine's waking would fall short of
+    ``night`` minutes (a routine whose own night is shorter keeps its own).
+    """
+    _, second, _, evening, last = shape
+    if not free:
+        shift = min(shift, max(0, int(DAY_MINUTES + second.start - last.start - night)))
+    return max(evening.start + (min(shift, 0) if free else 0) + 1, last.start + shift)
+
+
+def bedtime(blocks: list[Block], shift: int, free: bool, night: float) -> Night | None:
+    """The night a lived day goes to bed into: bedtime, the evening until then, the routine's own.
+
+    None for a routine that keeps its hours (see :func:`shape_of`).
+    """
+    shape = shape_of(blocks)
+    if shape is None:
+        return None
+    return bed_of(shape, shift, free, night), shape[3], shape[4].start
+
+
+def sleep_shifted(
+    blocks: list[Block], shift: int, free: bool, night: float, before: Night | None = None
+) -> list[Block]:
     """A routine with its bedtime moved by ``shift`` minutes, and its waking on free days.
 
     An owl (shift > 0) stays in the evening's last block longer and, when the
-    shift takes bedtime past midnight, the night begins with that block
-    (the evening carried over) until bedtime. On a work day the alarm clock
+    shift takes bedtime past midnight, the day ends in that block at 24:00
+    and the next day begins with it (the evening carried over) until
+    bedtime. The night that begins the day is ``before``: the night
+    yesterday's routine went to bed into (:func:`bedtime`), so Friday's
+    weekday bedtime starts Saturday's sleep; without it (or after a routine
+    that keeps its hours) the day's own. A bedtime at or before midnight
+    begins the next day asleep. On a work day the alarm clock
     keeps the waking time, and the bedtime moves only as far as leaves
     ``night`` minutes asleep before it (a routine whose own night is shorter
-    keeps its bedtime); on a free day (the weekend) the owl sleeps in by the
+    keeps its bedtime), whichever day's evening it follows, and a lark
+    whose work-day evening kept its hours wakes no sooner than that floor
+    after it (never past the alarm); on a free day
+    (the weekend) the owl sleeps in by the
     same shift and lives the day after it as much later (:func:`slept_in`).
     A lark (shift < 0) goes to bed and wakes earlier on every day; on a
     work day the blocks after waking keep their hours, on a free day the
@@ -149,39 +237,29 @@ def sleep_shifted(blocks: list[Block], shift: int, free: bool, night: float) -> 
     way. A routine that does not begin asleep (a night shift) keeps its own
     hours.
     """
-    if shift == 0 or len(blocks) < 4 or not CONTEXTS[blocks[0].context].asleep:
+    shape = shape_of(blocks)
+    if shift == 0 or shape is None:
         return blocks
-    first, second = blocks[0], blocks[1]
-    if CONTEXTS[blocks[-1].context].asleep:
-        evening, last, between = blocks[-2], blocks[-1], blocks[2:-2]
-    elif blocks[-1].end == DAY_MINUTES:  # up until midnight: bedtime is the next day's first block
-        evening, between = blocks[-1], blocks[2:-1]
-        last = replace(first, start=DAY_MINUTES, end=DAY_MINUTES, jitter=0)
-    else:
-        return blocks
-    if not free:  # the alarm keeps the waking: stop the bedtime where the night would fall short
-        shift = min(shift, max(0, int(DAY_MINUTES + second.start - last.start - night)))
+    first, second, between, evening, last = shape
     wake = max(first.start + 1, second.start + (shift if free else min(shift, 0)))
-    bed = max(evening.start + (min(shift, 0) if free else 0) + 1, last.start + shift)
+    bed = bed_of(shape, shift, free, night)
+    last_bed, last_evening, own_bed = before if before is not None else (bed, evening, last.start)
+    if not free:  # the alarm: last night's bedtime leaves the floor before today's waking,
+        last_bed = min(last_bed, max(DAY_MINUTES + wake - int(night), own_bed))
+        # and a lark whose evening kept its hours wakes no sooner than the floor (by the alarm)
+        wake = max(wake, min(second.start, last_bed + int(night) - DAY_MINUTES))
     latest = min(bed, DAY_MINUTES) - 1  # the evening starts by then
     wake = min(wake, latest - len(between) - 1)  # a minute at least for each block of the day
     moved = wake - second.start if free else 0  # a free day moves with its waking
     day = slept_in([second, *between, evening], wake, moved, latest)
+    after = min(last_bed - DAY_MINUTES, wake - 1)  # minutes of last night's evening past 24:00
+    carried = [replace(last_evening, start=0, end=after, jitter=0)] if after > 0 else []
+    start = after if carried else first.start
     if bed < DAY_MINUTES:
-        return [
-            replace(first, end=wake),
-            *day[:-1],
-            replace(day[-1], end=bed),
-            replace(last, start=bed),
-        ]
-    after = min(bed - DAY_MINUTES, wake - 1)
-    carried = replace(evening, start=0, end=after, jitter=0)
-    return [
-        carried,
-        replace(first, start=after, end=wake),
-        *day[:-1],
-        replace(day[-1], end=DAY_MINUTES),
-    ]
+        end = [replace(day[-1], end=bed), replace(last, start=bed, end=DAY_MINUTES)]
+    else:  # up at midnight or past it: the next day begins with the rest of the night
+        end = [replace(day[-1], end=DAY_MINUTES)]
+    return [*carried, replace(first, start=start, end=wake), *day[:-1], *end]
 
 
 def slept_in(blocks: list[Block], wake: int, moved: int, latest: int) -> list[Block]:

@@ -20,7 +20,10 @@ def test_free_day_is_the_day_plan_day_lived_as_the_weekend_routine() -> None:
     world = World(scenario.with_overrides(days=DAYS))
     susan = next(p for p in world.people() if p.name == "Susan")
     start = world.scenario.start
-    weekend = {id(b) for b in lived(susan, "weekend", world.brand.use.work_night_sleep)}
+    night = world.brand.use.work_night_sleep
+    weekend = {
+        id(b) for y in ("weekday", "weekend", "travel") for b in lived(susan, y, "weekend", night)
+    }
     seen = set()
     for day in range(DAYS):
         planned = {

@@ -26,6 +26,7 @@ from sim.world.population import COUNTRY, RememberedWeights, faker_for
 from sim.world.reactions import attach
 from sim.world.rng import Streams, _key
 from sim.world.routine import (
+    bedtime,
     commute_block,
     jitters,
     lived,
@@ -100,14 +101,31 @@ def test_reactions_stream_made_on_first_need_is_the_persons_stream() -> None:
         assert loop.rng_of(person) is loop.rngs[person.id], "kept, not made again"
 
 
-def _lived_plain(person: Person, kind: str) -> list[Block]:
-    """The routine as each person once worked it out for themselves."""
+def _placed_plain(person: Person, kind: str) -> list[Block]:
     routine = []
     for block in person.persona.routine[kind]:
         office = block.context == "work.office" and person.commute == "home"
         concrete = block.context in ABSTRACT or office
         routine.append(commute_block(person.commute or "transit", block) if concrete else block)
-    return sleep_shifted(routine, person.chronotype, free=kind == "weekend", night=NIGHT)
+    return routine
+
+
+def _lived_plain(person: Person, yesterday: str, kind: str) -> list[Block]:
+    """The routine as each person once worked it out for themselves."""
+    before = bedtime(
+        _placed_plain(person, yesterday), person.chronotype, yesterday == "weekend", NIGHT
+    )
+    return sleep_shifted(
+        _placed_plain(person, kind),
+        person.chronotype,
+        free=kind == "weekend",
+        night=NIGHT,
+        before=before,
+    )
+
+
+KINDS = ("weekday", "weekend", "travel")
+PAIRS = [(yesterday, kind) for yesterday in KINDS for kind in KINDS]
 
 
 def test_shared_commute_blocks_leave_each_persons_routine_as_it_was() -> None:
@@ -119,8 +137,8 @@ def test_shared_commute_blocks_leave_each_persons_routine_as_it_was() -> None:
             if block.context in ABSTRACT:
                 made.setdefault((person.commute, id(block)), set()).add(id(placed(person, block)))
     for person in people:
-        for kind in ("weekday", "weekend", "travel"):
-            assert lived(person, kind, NIGHT) == _lived_plain(person, kind)
+        for yesterday, kind in PAIRS:
+            assert lived(person, yesterday, kind, NIGHT) == _lived_plain(person, yesterday, kind)
     assert len(made) > 3 and all(len(ids) == 1 for ids in made.values()), "one per mode"
     assert len({p.commute for p in people}) > 2 and len({p.chronotype for p in people}) > 10
 
@@ -269,8 +287,8 @@ def test_local_hours_are_the_hours_the_datetimes_tell() -> None:
 def test_a_days_jitters_in_one_call_are_the_jitters_drawn_block_by_block() -> None:
     world = World(load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=50))
     for person in world.people():
-        for kind in ("weekday", "weekend", "travel"):
-            blocks = lived(person, kind, NIGHT)
+        for yesterday, kind in PAIRS:
+            blocks = lived(person, yesterday, kind, NIGHT)
             fast, plain = np.random.default_rng(len(blocks)), np.random.default_rng(len(blocks))
             for _ in range(3):
                 one_by_one = [plain.normal(0.0, b.jitter) if b.jitter else 0.0 for b in blocks]
@@ -285,15 +303,16 @@ def test_people_alike_share_one_lived_routine() -> None:
     world = World(
         load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=1500)
     )
-    by_key: dict[tuple[str, str, str | None, int], set[int]] = {}
+    by_key: dict[tuple[str, str, str, str | None, int], set[int]] = {}
+    pairs = [("weekday", "weekday"), ("weekday", "weekend"), ("weekend", "weekday")]
     for person in world.people():
-        for kind in ("weekday", "weekend"):
-            blocks = lived(person, kind, NIGHT)
-            assert blocks == _lived_plain(person, kind)
-            key = (person.persona.name, kind, person.commute, person.chronotype)
+        for yesterday, kind in pairs:
+            blocks = lived(person, yesterday, kind, NIGHT)
+            assert blocks == _lived_plain(person, yesterday, kind)
+            key = (person.persona.name, yesterday, kind, person.commute, person.chronotype)
             by_key.setdefault(key, set()).add(id(blocks))
     assert all(len(ids) == 1 for ids in by_key.values()), "one list for people alike"
-    days_lived = 2 * sum(1 for _ in world.people())
+    days_lived = len(pairs) * sum(1 for _ in world.people())
     assert len(by_key) < 0.9 * days_lived, "people alike share"
 
 
