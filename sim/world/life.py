@@ -389,10 +389,12 @@ def to_the_buying_screen(
 
 
 def device_menu_of(person: Person, block: Block) -> Menu:
-    """The person's menu for ``block``, built once and kept."""
-    menu = person.menus.get(id(block))
+    """The person's menu for ``block``, built once and kept for every block of the same place
+    and device use (a shifted routine's blocks are copies that share their template's ``use``)."""
+    key = (block.context, id(block.use))
+    menu = person.menus.get(key)
     if menu is None:
-        menu = person.menus[id(block)] = device_menu(person, block)
+        menu = person.menus[key] = device_menu(person, block)
     return menu
 
 

@@ -52,7 +52,9 @@ class Person:
     ips: dict[str, str] = field(default_factory=dict)
     travelling_until: int = -1
     draw: Draws = field(init=False, repr=False)
-    menus: dict[int, tuple[list[Device], list[float]]] = field(default_factory=dict, repr=False)
+    menus: dict[tuple[str, int], tuple[list[Device], list[float]]] = field(
+        default_factory=dict, repr=False
+    )  # by (context, id of the block's use): sim/world/life.py device_menu_of
     shifted: dict[tuple[str, str], list[Block]] = field(
         default_factory=dict, repr=False
     )  # by yesterday's kind and today's

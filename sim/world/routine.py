@@ -114,8 +114,8 @@ def jitters(blocks: list[Block], rng: np.random.Generator) -> list[float]:
 def lived(person: Person, yesterday: str, kind: str, night: float) -> list[Block]:
     """One kind of day as this person lives it after ``yesterday``'s kind (placed, chronotype applied).
 
-    Worked out once per person and pair of kinds of day, so the blocks keep
-    their identity (the device menus are cached by block). ``night``: see
+    Worked out once per person and pair of kinds of day (the device menus
+    are kept by a block's place and use, which a pair's copies share). ``night``: see
     :func:`sleep_shifted` (the same for the whole run).
     """
     blocks = person.shifted.get((yesterday, kind))
@@ -144,7 +144,7 @@ def lived_by(
     key = (id(persona), yesterday, kind, commute, chronotype, night)
     found = _LIVED.get(key)
     if found is None or found[0] is not persona:
-        if len(_LIVED) > 65_536:
+        if len(_LIVED) > 262_144:  # about 100k keys at 1M people (9 pairs of kinds of day)
             _LIVED.clear()
         before = [placed_for(commute, b) for b in persona.routine[yesterday]]
         routine = [placed_for(commute, b) for b in persona.routine[kind]]

@@ -11,7 +11,14 @@ from sim.world.brand import device_use
 from sim.world.life import enter
 from sim.world.persona import Block, Persona, load_persona
 from sim.world.places import CONTEXTS
-from sim.world.routine import DAY_MINUTES, kind_of_day, lived_by, plan_day, shape_of
+from sim.world.routine import (
+    DAY_MINUTES,
+    bedtime,
+    kind_of_day,
+    lived_by,
+    plan_day,
+    shape_of,
+)
 from sim.world.scenario import load_scenario
 from sim.world.world import World
 
@@ -69,8 +76,17 @@ def test_the_night_across_midnight_is_one_stretch_that_yesterday_went_to_bed_int
                     today = day(persona, yesterday, kind, shift)
                     if asleep(before[-1]):  # in bed by midnight: today begins asleep
                         assert asleep(today[0]), where
-                    elif asleep(today[0]):  # up until exactly midnight
-                        assert before[-1].end == DAY_MINUTES, where
+                    elif asleep(today[0]):  # up until midnight, then straight to bed
+                        night = bedtime(
+                            persona.routine[yesterday], shift, yesterday == "weekend", NIGHT
+                        )
+                        assert night is not None, where
+                        bed, _, own = night
+                        # a bedtime by midnight, or today's alarm cut a later one back to it
+                        alarm = max(DAY_MINUTES + today[0].end - int(NIGHT), own)
+                        assert bed <= DAY_MINUTES or (kind != "weekend" and alarm <= DAY_MINUTES), (
+                            where
+                        )
                     else:  # up past midnight: today begins with exactly that evening, then sleep
                         carried = today[0]
                         assert (carried.context, carried.use) == (
