@@ -49,6 +49,15 @@ def started_writing(out: Path) -> bool:
     return parts.is_dir() and any(p.stat().st_size > 0 for p in parts.glob("trace-*"))
 
 
+def wait_until_writing(process: subprocess.Popen[bytes], out: Path) -> None:
+    """Until the run has written trace lines (it failing, or taking over 240 s, fails the test)."""
+    deadline = time.monotonic() + 240
+    while not started_writing(out):
+        assert process.poll() is None, process.communicate()[1].decode()[-2000:]
+        assert time.monotonic() < deadline, "the run never started writing"
+        time.sleep(0.2)
+
+
 @pytest.mark.parametrize("where", WHERE)
 def test_ctrl_c_leaves_no_complete_looking_file_and_exits_cleanly(
     where: list[str], tmp_path: Path
@@ -64,11 +73,7 @@ def test_ctrl_c_leaves_no_complete_looking_file_and_exits_cleanly(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + 240
-        while not started_writing(out):
-            assert process.poll() is None, process.communicate()[1].decode()[-2000:]
-            assert time.monotonic() < deadline, "the run never started writing"
-            time.sleep(0.2)
+        wait_until_writing(process, out)
         os.killpg(process.pid, signal.SIGINT)
         _, err = process.communicate(timeout=60)
     finally:
@@ -98,11 +103,7 @@ def test_a_runner_killed_outright_leaves_no_worker_or_shard_process(tmp_path: Pa
         start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 240
-        while not started_writing(out):
-            assert process.poll() is None, process.communicate()[1].decode()[-2000:]
-            assert time.monotonic() < deadline, "the run never started writing"
-            time.sleep(0.2)
+        wait_until_writing(process, out)
         workers = psutil.Process(process.pid).children(recursive=True)
         assert workers  # worker processes, and the shard children they forked
         assert process.poll() is None  # still running: the kill stops it mid-run
