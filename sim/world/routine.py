@@ -144,7 +144,7 @@ def lived_by(
     key = (id(persona), yesterday, kind, commute, chronotype, night)
     found = _LIVED.get(key)
     if found is None or found[0] is not persona:
-        if len(_LIVED) > 262_144:  # about 100k keys at 1M people (9 pairs of kinds of day)
+        if len(_LIVED) > 262_144:  # 9 pairs of kinds of day: an estimated 100k keys at 1M people
             _LIVED.clear()
         before = [placed_for(commute, b) for b in persona.routine[yesterday]]
         routine = [placed_for(commute, b) for b in persona.routine[kind]]
