@@ -112,7 +112,7 @@ class Persona:
     display_name: str
     summary: str
     locales: dict[str, float]
-    timezones: dict[str, float]
+    timezones: dict[str, float]  # a zone mix of its own; empty: where the locale's people live
     age_min: int
     age_max: int
     genders: dict[str, float]
@@ -351,7 +351,7 @@ def parse_persona(data: dict[str, Any], path: Path | str) -> Persona:
         display_name=reader.text(data, "display_name", "", str(data.get("name", ""))),
         summary=reader.text(data, "summary", ""),
         locales=reader.weights(data, "locales", ""),
-        timezones=reader.weights(data, "timezones", ""),
+        timezones=reader.weights(data, "timezones", "") if "timezones" in data else {},
         age_min=reader.integer(age, "min", "age.", 13, 100),
         age_max=reader.integer(age, "max", "age.", 13, 100),
         genders=reader.weights(data, "gender", ""),

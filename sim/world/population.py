@@ -28,6 +28,7 @@ from typing import TypeVar
 import numpy as np
 from faker import Faker
 
+from sim.errors import ConfigError
 from sim.world.brand import device_use
 from sim.world.census import Census, Paths, load_census
 from sim.world.chronotype import chronotype
@@ -38,6 +39,7 @@ from sim.world.numpy_draws import NumpyDraws
 from sim.world.people import Household, Person
 from sim.world.persona import DeviceSpec, Persona
 from sim.world.platforms import kit
+from sim.world.residence import load_residence
 from sim.world.rng import Streams
 from sim.world.scenario import HouseholdTemplate, NamedPerson, Scenario
 
@@ -57,14 +59,6 @@ LOCALE_ZONES = {
     "ko_KR": "Asia/Seoul",
     "en_GB": "Europe/London",
     "de_DE": "Europe/Berlin",
-}
-# Two-letter states in each US time zone, so a household's region agrees with its clock.
-US_STATES = {
-    "America/New_York": ("NY", "NJ", "PA", "MA", "FL", "GA", "NC", "VA", "OH", "MI"),
-    "America/Chicago": ("IL", "TX", "MN", "WI", "MO", "TN", "AL"),
-    "America/Denver": ("CO", "UT", "NM", "MT"),
-    "America/Phoenix": ("AZ",),
-    "America/Los_Angeles": ("CA", "WA", "OR", "NV"),
 }
 T = TypeVar("T")
 EMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "proton.me")
@@ -250,22 +244,46 @@ def draw_chronotype(person: Person, streams: Streams) -> int:
 
 
 def place_household(rng: NumpyDraws, persona: Persona, locale: str) -> tuple[str, str, str]:
-    """(time zone, city, region) of a household: the first member's zone mix, one place for all."""
-    if locale == "en_US" or locale not in LOCALE_ZONES:
-        zone = pick(rng, persona.timezones)
-    else:
-        zone = LOCALE_ZONES[locale]
+    """(time zone, city, region) of a household: one place for everyone behind its front door.
+
+    An American household draws its state by the state's share of the 2020
+    census (``data/residence.toml``) and keeps that state's clock, unless the
+    first member's persona names a zone mix of its own (``[timezones]``): then
+    the zone is drawn from that mix and the state, by population, from the
+    states on its clock. A household of another locale lives on its
+    country's one zone. The city is Faker's, in the household's locale.
+    """
+    zone, region = place_by_zone(rng, persona, locale)
     fake = calls_for(locale)
     fake.seed_instance(rng.integers(0, 2**31))
     city = fake.city()
-    states = US_STATES.get(zone)
-    if locale != "en_US":
+    if region is None:
         region = COUNTRY.get(locale, locale[-2:])
-    elif states:
-        region = states[rng.integers(len(states))]
-    else:
-        region = faker_for(locale).state_abbr()  # the same seeded generator
+        if locale == "en_US":
+            region = faker_for(locale).state_abbr()  # the same seeded generator
     return zone, city, region
+
+
+def place_by_zone(rng: NumpyDraws, persona: Persona, locale: str) -> tuple[str, str | None]:
+    """The household's time zone and, for an American one, its state (None: no state drawn)."""
+    if locale == "en_US":
+        us = load_residence()["US"]
+        if not persona.timezones:
+            state = pick(rng, us.shares)
+            return us.states[state].zone, state
+        zone = pick(rng, persona.timezones)
+        states = us.in_zone(zone)
+        return zone, pick(rng, states) if states else None
+    if locale in LOCALE_ZONES:
+        return LOCALE_ZONES[locale], None
+    if not persona.timezones:
+        raise ConfigError(
+            [
+                f"persona {persona.name}: timezones: expected a zone mix for locale {locale}"
+                f" (no census zone is known for it; known: en_US, {', '.join(LOCALE_ZONES)})"
+            ]
+        )
+    return pick(rng, persona.timezones), None
 
 
 def owns(person: Person, kind: str, rng: NumpyDraws, census: Census, fixed: bool) -> bool:

@@ -16,7 +16,7 @@ from sim.world.census import MODES, load_census
 from sim.world.devices import Device
 from sim.world.people import Person
 from sim.world.persona import parse_persona
-from sim.world.population import US_STATES
+from sim.world.residence import load_residence
 from sim.world.routine import MODE_CONTEXT, plan_day
 from sim.world.scenario import load_scenario
 from sim.world.schema import load_toml
@@ -49,8 +49,8 @@ def test_every_household_lives_in_one_time_zone_region_and_city(world: World) ->
         assert len({p.country for p in household.members}) == 1
         for device in (d for p in household.members for d in p.devices):
             assert device.timezone == household.timezone
-        if household.locale == "en_US" and household.timezone in US_STATES:
-            assert household.region in US_STATES[household.timezone]
+        if household.locale == "en_US":  # a state on the household's own clock
+            assert load_residence()["US"].states[household.region].zone == household.timezone
 
 
 def test_named_people_keep_the_devices_their_seed_gives_them() -> None:
