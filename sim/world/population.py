@@ -39,7 +39,7 @@ from sim.world.numpy_draws import NumpyDraws
 from sim.world.people import Household, Person
 from sim.world.persona import DeviceSpec, Persona
 from sim.world.platforms import kit
-from sim.world.residence import load_residence
+from sim.world.residence import LOCALE_ZONES, load_residence, unplaceable_zone
 from sim.world.rng import Streams
 from sim.world.scenario import HouseholdTemplate, NamedPerson, Scenario
 
@@ -51,14 +51,6 @@ COUNTRY = {
     "ko_KR": "KR",
     "en_GB": "GB",
     "de_DE": "DE",
-}
-LOCALE_ZONES = {
-    "fr_FR": "Europe/Paris",
-    "ru_RU": "Europe/Moscow",
-    "pl_PL": "Europe/Warsaw",
-    "ko_KR": "Asia/Seoul",
-    "en_GB": "Europe/London",
-    "de_DE": "Europe/Berlin",
 }
 T = TypeVar("T")
 EMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "proton.me")
@@ -273,7 +265,11 @@ def place_by_zone(rng: NumpyDraws, persona: Persona, locale: str) -> tuple[str, 
             return us.states[state].zone, state
         zone = pick(rng, persona.timezones)
         states = us.in_zone(zone)
-        return zone, pick(rng, states) if states else None
+        if (
+            not states
+        ):  # the scenario's load checks this (sim.world.scenario); a guard for direct callers
+            raise ConfigError([f"persona {persona.name}: expected {unplaceable_zone(zone)}"])
+        return zone, pick(rng, states)
     if locale in LOCALE_ZONES:
         return LOCALE_ZONES[locale], None
     if not persona.timezones:

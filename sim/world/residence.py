@@ -26,7 +26,17 @@ FILE = "residence.toml"
 COUNTRY_KEYS = ("total", "states")
 STATE_KEYS = ("name", "zone", "population")
 STATE_CODE = re.compile(r"[A-Z]{2}")
-MOST_RESIDENTS = 10**9  # above any country's count: a figure past it is a typo
+MOST_RESIDENTS = 2 * 10**9  # above any country's count: a figure past it is a typo
+COUNTRIES = ("US",)  # the countries whose households draw a state (en_US)
+# A country whose households all keep one clock: no states to draw (the locale's zone).
+LOCALE_ZONES = {
+    "fr_FR": "Europe/Paris",
+    "ru_RU": "Europe/Moscow",
+    "pl_PL": "Europe/Warsaw",
+    "ko_KR": "Asia/Seoul",
+    "en_GB": "Europe/London",
+    "de_DE": "Europe/Berlin",
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ def shares(states: list[State]) -> dict[str, float]:
 
 def _zone(reader: Reader, entry: dict[str, Any], where: str) -> str:
     zone = reader.text(entry, "zone", where)
+    if not zone:  # the reader has said what is missing
+        return zone
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -95,13 +107,16 @@ def _country(reader: Reader, name: str, table: Any) -> Country:
         return Country({}, {})
     reader.known(table, COUNTRY_KEYS, f"{name}.")
     total = reader.integer(table, "total", f"{name}.", 1, MOST_RESIDENTS)
+    entries = reader.table(table, "states", f"{name}.")
+    if isinstance(table.get("states"), dict) and not entries:
+        reader.fail(f"{name}.states", "at least one state")
     states = {
         code: state
-        for code, entry in reader.table(table, "states", f"{name}.").items()
+        for code, entry in entries.items()
         if (state := _state(reader, code, entry, f"{name}.states.{code}.")) is not None
     }
     counted = sum(s.population for s in states.values())
-    if states and counted != total:
+    if states and "total" in table and counted != total:
         reader.fail(f"{name}.total", f"the sum of the states' populations ({counted:,})", total)
     return Country(states, shares(list(states.values())))
 
@@ -115,10 +130,41 @@ def parse_residence(data: dict[str, Any], path: Path | str) -> dict[str, Country
         for name, table in data.items()
         if name not in PROVENANCE_KEYS
     }
+    for name in countries:
+        if name not in COUNTRIES:
+            reader.fail(name, f"a country whose households draw a state ({', '.join(COUNTRIES)})")
     if "US" not in countries:
         reader.fail("US", "the US states (where en_US households live)")
     reader.raise_if_any()
     return countries
+
+
+def placement_problem(locale: str, timezones: dict[str, float]) -> str | None:
+    """Why a household of ``locale`` cannot be placed (None: it can).
+
+    ``timezones`` is its first member's own zone mix (empty: the locale's
+    people). An American household on a persona's zone needs a state keeping
+    that clock; a household of another locale needs the locale's one zone or
+    a mix of its own.
+    """
+    if locale == "en_US":
+        zones = load_residence()["US"].zone_shares()
+        for zone in timezones:
+            if zone not in zones:
+                return unplaceable_zone(zone, zones)
+        return None
+    if locale in LOCALE_ZONES or timezones:
+        return None
+    known = ", ".join(["en_US", *LOCALE_ZONES])
+    return f"a locale with a known time zone ({known}), or a [timezones] mix in the persona"
+
+
+def unplaceable_zone(zone: str, zones: dict[str, float] | None = None) -> str:
+    """The words for an American persona zone on which no state keeps its clock."""
+    known = zones if zones is not None else load_residence()["US"].zone_shares()
+    return (
+        f"timezones.{zone}: a zone on which a US state keeps its clock ({', '.join(sorted(known))})"
+    )
 
 
 @cache

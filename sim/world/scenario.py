@@ -15,6 +15,7 @@ from typing import Any
 
 from sim.world.network import NetworkPlan
 from sim.world.persona import Persona, load_personas
+from sim.world.residence import placement_problem
 from sim.world.schema import Reader, load_toml
 
 SCENARIO_KEYS = (
@@ -217,6 +218,8 @@ def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona
     people = _people(reader, data, personas)
     if not households and not people:
         reader.fail("households", "[[households]] templates or [[people]] entries")
+    locales = reader.weights(data, "locales", "") if "locales" in data else {}
+    _placeable(reader, locales, households, people, personas)
     scenario = Scenario(
         name=reader.text(data, "name", ""),
         description=str(data.get("description", "")),
@@ -228,7 +231,7 @@ def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona
         personas=personas,
         households=households,
         people=people,
-        locales=reader.weights(data, "locales", "") if "locales" in data else {},
+        locales=locales,
         network=_network(reader, data),
         partner_device_use=reader.probability(behaviour, "partner_device_use", "behaviour.", 0.0),
         cookie_reset_per_day=reader.probability(
@@ -251,6 +254,32 @@ def parse_scenario(data: dict[str, Any], path: Path, personas: dict[str, Persona
         reader.fail("persons", "at least 1 person (or [[people]] entries)", scenario.persons)
     reader.raise_if_any()
     return scenario
+
+
+def _placeable(
+    reader: Reader,
+    locales: dict[str, float],
+    households: tuple[HouseholdTemplate, ...],
+    people: tuple[NamedPerson, ...],
+    personas: dict[str, Persona],
+) -> None:
+    """Every household can be placed: its locale keeps a known clock, or its first member names one.
+
+    A household lives on its first member's zone mix, else on its locale's
+    (the census states for en_US, the one zone of the others); a locale with
+    neither would only fail once the households are drawn, in a worker.
+    """
+    firsts = {name for h in households if h.members for name in h.members[0]}
+    firsts |= {p.persona for p in people}
+    for name in sorted(firsts):
+        persona = personas.get(name)
+        if persona is None:
+            continue  # _households and _people name the unknown persona
+        for locale in sorted(locales or persona.locales):
+            problem = placement_problem(locale, persona.timezones)
+            if problem is not None:
+                key = f"locales.{locale}" if locales else f"persona {name}: locales.{locale}"
+                reader.fail(key, f"{problem} (households of persona {name})", locale)
 
 
 def personas_folder(path: Path, data: dict[str, Any]) -> Path:

@@ -17,6 +17,7 @@ from sim.world.numpy_draws import NumpyDraws
 from sim.world.persona import load_persona, load_personas
 from sim.world.population import place_household
 from sim.world.residence import DATA, FILE, load_residence, parse_residence
+from sim.world.scenario import load_scenario
 from sim.world.schema import load_toml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,3 +132,71 @@ def test_a_bad_state_code_and_an_unknown_key_fail() -> None:
     found = problems_of(doc)
     assert "US.states.Calif: expected a two-letter state code" in found
     assert "US.states.TX.capital: expected a known key" in found
+
+
+def population_scenario(tmp_path: Path, edit: Any) -> Path:
+    """scenarios/population.toml with ``edit`` applied, read from ``tmp_path``."""
+    text = (ROOT / "scenarios" / "population.toml").read_text()
+    text = f'personas = "{ROOT / "personas"}"\n' + edit(text)
+    path = tmp_path / "scenario.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_scenario_locale_without_a_known_zone_fails_when_loaded(tmp_path: Path) -> None:
+    path = population_scenario(tmp_path, lambda t: t.replace("ko_KR = 0.13", "en_CA = 0.13"))
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(path)
+    found = "\n".join(caught.value.problems)
+    assert "scenario.toml: locales.en_CA: expected a locale with a known time zone" in found
+    assert "households of persona commuter" in found
+
+
+def test_an_american_persona_zone_without_a_state_fails_when_loaded(tmp_path: Path) -> None:
+    folder = tmp_path / "personas"
+    folder.mkdir()
+    for source in (ROOT / "personas").glob("*.toml"):
+        (folder / source.name).write_text(source.read_text())
+    commuter = folder / "commuter.toml"
+    commuter.write_text(
+        commuter.read_text().replace(
+            "[age]", '[timezones]\n"America/Detroit" = 1.0\nremark = "test"\n\n[age]', 1
+        )
+    )
+    path = population_scenario(tmp_path, lambda t: t)
+    path.write_text(path.read_text().replace(str(ROOT / "personas"), str(folder)))
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(path)
+    assert any(
+        "locales.en_US: expected timezones.America/Detroit: a zone on which a US state keeps"
+        " its clock ("
+        in p
+        and "persona commuter" in p
+        for p in caught.value.problems
+    )
+    persona = replace(load_persona(commuter), timezones={"America/Detroit": 1.0})
+    rng = NumpyDraws(np.random.default_rng(3).bit_generator)
+    with pytest.raises(ConfigError, match=r"persona commuter: expected timezones\.America/Detroit"):
+        place_household(rng, persona, "en_US")  # never a Faker state off the clock
+
+
+def test_no_states_and_an_unused_country_fail() -> None:
+    doc = residence_doc()
+    doc["US"]["states"] = {}
+    doc["CA"] = {"total": 1, "states": {}, "remark": "test"}
+    found = problems_of(doc)
+    assert "residence.toml: US.states: expected at least one state" in found
+    assert "residence.toml: CA: expected a country whose households draw a state (US)" in found
+
+
+def test_a_missing_zone_or_total_is_said_once_without_made_up_values() -> None:
+    doc = residence_doc()
+    del doc["US"]["states"]["AZ"]["zone"]
+    del doc["US"]["total"]
+    found = problems_of(doc).splitlines()
+    assert [p for p in found if "US.states.AZ.zone" in p] == [
+        "residence.toml: US.states.AZ.zone: expected a non-empty string"
+    ]
+    assert [p for p in found if "US.total" in p] == [
+        "residence.toml: US.total: expected a whole number between 1 and 2000000000"
+    ]
