@@ -9,7 +9,8 @@ alternate (local, cluster, local, cluster ...), each a whole ``hopsim run``
 of the default population watched from outside
 (:func:`benchmarks.bench_scale.measure`), and each round's ratio is of two
 runs next to each other in time. The load average is printed beside every
-run. Not part of ``make bench`` (minutes long); results go to
+run, and its CPU seconds (user + system of every process of the run: the
+runner's children, each waited for by its parent, counted in ours). Not part of ``make bench`` (minutes long); results go to
 benchmarks/RESULTS.md.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import tempfile
 from pathlib import Path
@@ -39,18 +41,25 @@ def main() -> None:
         for round_ in range(args.rounds):
             walls = {}
             for name, flags in CASES.items():
-                before = os.getloadavg()[0]
+                before, cpu = os.getloadavg()[0], children_cpu()
                 got = measure(Path(tmp) / f"{round_}-{name}", *size, *flags)
                 walls[name] = got.wall
                 print(
                     f"round {round_ + 1} {name:5s} {got.wall:6.1f} s "
-                    f"{got.rate:7.0f} person-days/s peak {got.peak_rss / 2**30:.2f} GB "
+                    f"{got.rate:7.0f} person-days/s CPU {children_cpu() - cpu:6.1f} s "
+                    f"peak {got.peak_rss / 2**30:.2f} GB "
                     f"load {before:.1f} -> {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
             ratios.append(walls["local"] / walls["dask"])
             print(f"round {round_ + 1} dask over local: {ratios[-1]:.3f}x", flush=True)
     print(f"median of {len(ratios)} rounds: {statistics.median(ratios):.3f}x")
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of our children and theirs so far (those waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

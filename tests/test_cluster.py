@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import pickle
 import re
+import sys
 import threading
 import time
 import uuid
@@ -18,7 +20,9 @@ from sim.engine.engine import load_identity_config
 from sim.engine.identity import IdentityGraph
 from sim.errors import HopsimError
 from sim.runner import Run
-from sim.runner.cluster import PROCESSES, ClusterWorkers, local_cluster, release, run_alone
+from sim.runner.cluster import QUIET, ClusterWorkers, local_cluster, unpickled_result
+from sim.runner.failed import WorkerFailed
+from sim.runner.relay import FAILED, PROCESSES, pickled_class, release, run_alone
 from sim.runner.shard import ShardResult
 from sim.runner.workers import deal, run_held
 from sim.world.scenario import Scenario, load_scenario
@@ -84,6 +88,60 @@ def test_shards_that_never_pool_run_as_tasks_with_the_bytes_of_one_process(
     assert seen[-1][1] == summary["events"]
 
 
+def test_a_dask_worker_relays_bytes_and_imports_nothing_of_the_world(tmp_path: Path) -> None:
+    """Shards as tasks on a cluster that outlives the run: the bytes of one process's run,
+    while the Dask workers only carried the scenario and the results as bytes (they never
+    imported the world, nor the runner's shard), kept their housekeeping at the local
+    cluster's slow pace, and have no process of the run left."""
+    import distributed
+
+    scenario = load_scenario(POPULATION).with_overrides(60, 1)
+    Run(scenario, tmp_path / "one", 1).execute()
+    with local_cluster(2) as cluster, distributed.Client(cluster.scheduler_address) as watcher:
+        address = cluster.scheduler_address
+        Run(scenario, tmp_path / "tasks", 2, cluster=address, batch=10).execute()
+        # A lambda goes by value: a function of this file would import it (and the world) there.
+        imported = watcher.run(lambda: sorted(n for n in sys.modules if n.split(".")[0] == "sim"))
+        assert len(imported) == 2
+        for names in imported.values():
+            assert "sim.runner.relay" in names  # the tasks ran here
+            assert not [n for n in names if n.startswith(("sim.world", "sim.runner.shard"))]
+        ticks = watcher.run(
+            lambda: __import__("dask").config.get("distributed.admin.tick.interval")
+        )
+        assert set(ticks.values()) == {QUIET["distributed.admin.tick.interval"]}
+        assert set(watcher.run(descendant_count).values()) == {0}
+    one, tasks = folder_bytes(tmp_path / "one"), folder_bytes(tmp_path / "tasks")
+    assert one.keys() == tasks.keys()
+    for name, data in one.items():
+        assert tasks[name] == data, name
+
+
+def test_a_pickle_names_its_class_before_it_is_opened() -> None:
+    """The relay tells a worker's failure from a result by the pickle's first global alone."""
+    failed = pickle.dumps(WorkerFailed("Traceback ..."))
+    assert pickled_class(failed) == FAILED == "sim.runner.failed.WorkerFailed"
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        assert pickled_class(pickle.dumps(WorkerFailed("x"), protocol=protocol)) == FAILED
+    result = ShardResult(index=3, trace=Path("t"), events=0, wall_seconds=0.0)
+    assert pickled_class(pickle.dumps(result)) == "sim.runner.shard.ShardResult"
+    assert pickled_class(pickle.dumps(None)) == pickled_class(pickle.dumps(7)) == ""
+    assert unpickled_result("w", 3, pickle.dumps(result)) == result
+    with pytest.raises(HopsimError, match="w, on shard 3, sent NoneType, not its result"):
+        unpickled_result("w", 3, pickle.dumps(None))
+
+
+def payload(scenario: Scenario, parts: Path) -> bytes:
+    """A run's scenario and parts folder as the runner ships them to its tasks."""
+    return pickle.dumps((scenario, parts))
+
+
+def opened(answer: tuple[str, bytes]) -> ShardResult:
+    """A task's answer (who ran the shard, its result pickled) as the runner opens it."""
+    name, data = answer
+    return unpickled_result(name, -1, data)
+
+
 def shard_pieces(parts: Path, index: int) -> dict[str, bytes]:
     """What shard ``index`` wrote into ``parts``: its trace part, context log and table piles."""
     return {p.name: p.read_bytes() for p in sorted(parts.glob(f"*-{index}*")) if p.is_file()}
@@ -122,7 +180,8 @@ def test_a_task_runs_its_shard_as_a_local_worker_does_with_the_same_result(
     before = pids()
     held = run_held(scenario, tmp_path / "held", 1, 3, 1, lambda piece: None)
     token = uuid.uuid4().hex
-    apart = [run_alone(scenario, tmp_path / "apart", token, k, 3, 1) for k in (1, 2)]
+    shipped = payload(scenario, tmp_path / "apart")
+    apart = [opened(run_alone(shipped, token, k, 3, 1)) for k in (1, 2)]
     assert release(token) == 1  # one worker process ran both shards
     assert not descendants(before)
     assert apart[0].events == held.events > 0
@@ -137,7 +196,7 @@ def in_a_thread(scenario: Scenario, parts: Path) -> tuple[threading.Thread, list
 
     def task() -> None:
         try:
-            run_alone(scenario, parts, parts.name, 0, 2, 1)
+            run_alone(payload(scenario, parts), parts.name, 0, 2, 1)
         except BaseException as exc:  # handed to the test
             raised.append(exc)
 
@@ -198,10 +257,10 @@ def test_a_task_of_a_released_run_starts_no_process(tmp_path: Path) -> None:
     old, new = uuid.uuid4().hex, uuid.uuid4().hex
     assert release(old) == 0
     with pytest.raises(HopsimError, match=f"run {old} was stopped: its shard 0 is not started"):
-        run_alone(scenario, tmp_path, old, 0, 2, 1)
+        run_alone(payload(scenario, tmp_path), old, 0, 2, 1)
     assert old not in PROCESSES
     assert not descendants(before)
-    fresh = run_alone(scenario, tmp_path, new, 0, 2, 1)
+    fresh = opened(run_alone(payload(scenario, tmp_path), new, 0, 2, 1))
     assert fresh.events > 0
     assert release(new) == 1
     assert not descendants(before)
@@ -218,7 +277,9 @@ def test_a_run_stopped_on_a_shared_cluster_leaves_no_worker_process(tmp_path: Pa
         workers = ClusterWorkers(scenario, tmp_path, 1, cluster.scheduler_address)
         workers.tasks = True
         workers.pending = {
-            workers.client.submit(run_alone, scenario, tmp_path, workers.token, k, 6, 1, pure=False)
+            workers.client.submit(
+                run_alone, payload(scenario, tmp_path), workers.token, k, 6, 1, pure=False
+            )
             for k in range(6)
         }
         deadline = time.monotonic() + 120

@@ -9,9 +9,11 @@ learning at midnight. A run whose shards never pool (``Deal.alone``: one
 day, or no messaging) needs no barrier: each shard is a plain task
 (:func:`run_alone`) that a free worker takes, Dask's scheduler being the
 queue, and runs as a local worker does: the Dask worker's own worker process
-for the run (:class:`ShardProcess`) forks a child for the shard. ``--cluster
+for the run (:class:`~sim.runner.relay.ShardProcess`) forks a child for the
+shard, the Dask worker relaying bytes (:mod:`sim.runner.relay`). ``--cluster
 local`` starts a private cluster on 127.0.0.1 with one single-threaded
-worker process per ``--workers``.
+worker process per ``--workers``, its housekeeping slowed to a batch run's
+pace (:data:`QUIET`).
 
 The trace parts and context logs are files the actors write into the run
 folder's ``.shards`` directory, so on a cluster of several machines the run
@@ -24,28 +26,17 @@ Dask is an optional extra (``pip install hopsim[cluster]``); without it,
 from __future__ import annotations
 
 import contextlib
-import os
+import pickle
 import signal
-import socket
-import subprocess
-import sys
-import threading
 import uuid
-from collections.abc import Iterator, Sequence
-from multiprocessing.connection import Connection
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sim.errors import HopsimError
+from sim.runner.relay import release, run_alone
 from sim.runner.shard import Pooled, Progress, ShardResult, Slice
-from sim.runner.workers import (
-    Deal,
-    open_shard,
-    receive,
-    run_held,
-    serve_shards,
-    stop_children,
-)
+from sim.runner.workers import Deal, open_shard
 from sim.world.scenario import Scenario
 
 LOCAL = "local"
@@ -134,13 +125,14 @@ class ClusterWorkers:
     def through(self, plan: Deal, days: int, progress: Progress | None) -> list[ShardResult]:
         """An ``alone`` deal: every shard a task of its own, run through by whichever worker is
         free (Dask's own queue, one task at a time per single-threaded worker), the progress
-        bar moving as each shard comes back. No actor, no barrier: the shards never pool."""
+        bar moving as each shard comes back. No actor, no barrier: the shards never pool.
+        The scenario is pickled here once and a result unpickled here only: the Dask workers
+        carry the bytes (:mod:`sim.runner.relay`)."""
         distributed = require_dask()
         self.tasks = True
+        payload = pickle.dumps((self.scenario, self.parts), protocol=pickle.HIGHEST_PROTOCOL)
         futures = [
-            self.client.submit(
-                run_alone, self.scenario, self.parts, self.token, k, plan.count, days, pure=False
-            )
+            self.client.submit(run_alone, payload, self.token, k, plan.count, days, pure=False)
             for k in range(plan.count)
         ]
         index = {future.key: k for k, future in enumerate(futures)}
@@ -151,7 +143,8 @@ class ClusterWorkers:
         events = 0
         for future in queue:
             k = index[future.key]
-            results[k] = self._gather([future], first=k)[0]
+            name, data = self._gather([future], first=k)[0]
+            results[k] = unpickled_result(name, k, data)
             self.pending.discard(future)
             del future
             events += results[k].events
@@ -187,142 +180,22 @@ class ClusterWorkers:
             self.cluster.close()
 
 
-def run_alone(
-    scenario: Scenario, parts: Path, run: str, index: int, count: int, days: int
-) -> ShardResult:
-    """A Dask task: one shard that never pools, run as a local worker runs it.
-
-    The task hands the shard to this Dask worker's own worker process for the
-    run (:class:`ShardProcess`), which forks a child for it
-    (:func:`~sim.runner.workers.shard_apart`); the task waits for the
-    result and hands it to Dask. Where there is no fork, the shard is built,
-    run through and let go in the Dask worker itself (:func:`~sim.runner.workers.run_held`).
-    """
-    if run in RELEASED:  # the run stopped while this task was queued (checked again in leased)
-        raise HopsimError(f"run {run} was stopped: its shard {index} is not started")
-    if not hasattr(os, "fork"):
-        return run_held(scenario, parts, index, count, days, _unreported)
-    # NOTE: speed only, same bytes: the shard in a forked child, not the Dask worker (test_cluster.py).
-    with leased(scenario, parts, run) as process:
-        return process.run(index, count, days)
+QUIET = {
+    "distributed.worker.profile.enabled": False,  # the task thread sampled every 10 ms, for a dashboard
+    "distributed.admin.tick.interval": "1s",  # the event loops' watch for a blocked loop (20 ms)
+    "distributed.admin.system-monitor.interval": "5s",  # the dashboard's CPU and network curves
+    "distributed.worker.memory.monitor-interval": "1s",  # each worker's memory read (100 ms)
+}
+"""The local cluster's housekeeping at a batch run's pace, not an interactive dashboard's: an idle
+2-worker cluster's processes use about a seventh of the CPU seconds Dask's defaults take."""
 
 
-def _unreported(piece: Slice) -> None:
-    """A task's slices are not reported: the bar moves shard by shard on a cluster."""
-
-
-class ShardProcess:
-    """A Dask worker's own worker process for one run: the loop of a local worker process
-    (:func:`~sim.runner.workers.serve_shards`), talking to the Dask worker over a socket.
-
-    A Dask worker runs its tasks in threads beside its event loop, and its
-    process is a daemon that :mod:`multiprocessing` will not let have
-    children, so the worker process is a new interpreter (``subprocess``),
-    single-threaded, which forks a child per shard as a local worker does: each
-    world freed by its child's exit, the run's household shapes drawn once per
-    worker process, no Dask thread beside the simulation. It imports what the
-    Dask worker imports (the same interpreter and ``sys.path``), on the same host.
-    """
-
-    def __init__(self, scenario: Scenario, parts: Path) -> None:
-        ours, theirs = socket.socketpair()
-        start = "import sys; sys.path[:] = sys.argv[2:]; from sim.runner.cluster import serve; "
-        command = [sys.executable, "-c", start + "serve(int(sys.argv[1]))"]
-        with theirs:
-            self.process = subprocess.Popen(
-                [*command, str(theirs.fileno()), *sys.path],
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-            )
-        self.conn = Connection(ours.detach())
-        self.name = (
-            f"the worker process {self.process.pid} of a Dask worker on {socket.gethostname()}"
-        )
-        self.busy = False
-        self.conn.send((scenario, parts))
-
-    def run(self, index: int, count: int, days: int) -> ShardResult:
-        """Shard ``index`` of ``count`` through ``days``, its slices read and dropped; its result."""
-        try:
-            self.conn.send(("shard", index, count, days))
-        except OSError as exc:
-            raise HopsimError(
-                f"{self.name} stopped: it could not be told shard {index} ({exc})"
-            ) from None
-        while True:
-            answer = receive(f"{self.name}, on shard {index},", self.conn)
-            if isinstance(answer, ShardResult):
-                return answer
-
-    def stop(self) -> None:
-        """Stop the process, and a shard's child it may be waiting for; the connection stays
-        open for the task that may be reading it (it reads the end and closes it)."""
-        with contextlib.suppress(OSError):
-            self.conn.send(("close",))  # it kills a shard's child at once (shard_apart)
-        try:
-            self.process.wait(timeout=5.0)
-        except subprocess.TimeoutExpired:
-            stop_children(self.process.pid)
-            self.process.kill()
-            self.process.wait()
-
-    def close(self) -> None:
-        """Stop the process and close our end of its connection."""
-        self.stop()
-        self.conn.close()
-
-
-def serve(fd: int) -> None:
-    """A :class:`ShardProcess`'s life: the run's scenario and parts folder, then the loop of
-    a local worker process."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner answers Ctrl-C, and stops us
-    conn = Connection(fd)
-    scenario, parts = conn.recv()
-    serve_shards(conn, scenario, parts)
-
-
-PROCESSES: dict[str, list[ShardProcess]] = {}  # this Dask worker's, by run (its token)
-RELEASED: set[str] = set()  # runs already released here: a late task of theirs starts nothing
-_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def leased(scenario: Scenario, parts: Path, run: str) -> Iterator[ShardProcess]:
-    """An idle worker process of run ``run`` in this Dask worker, started on first need (one
-    per task running at once); one whose shard failed is stopped, not lent again."""
-    with _LOCK:
-        if run in RELEASED:
-            raise HopsimError(f"run {run} was stopped: a shard of it is not started")
-        mine = PROCESSES.setdefault(run, [])
-        process = next((p for p in mine if not p.busy), None)
-        if process is None:
-            process = ShardProcess(scenario, parts)
-            mine.append(process)
-        process.busy = True
-    try:
-        yield process
-    except BaseException:
-        with _LOCK:
-            if process in mine:
-                mine.remove(process)
-        process.close()
-        raise
-    process.busy = False
-
-
-def release(run: str) -> int:
-    """Stop this Dask worker's worker processes of run ``run`` (the runner asks every Dask
-    worker when the run is done, or stopped); how many there were. A task of the run still
-    reading its process's answer finds the end, and closes the connection itself."""
-    with _LOCK:
-        RELEASED.add(run)
-        mine = list(PROCESSES.pop(run, []))  # a task whose process stops drops it from the list
-    for process in mine:
-        if process.busy:
-            process.stop()
-        else:
-            process.close()
-    return len(mine)
+def unpickled_result(name: str, index: int, data: bytes) -> ShardResult:
+    """Shard ``index``'s result as its child pickled it, relayed by ``name``."""
+    result = pickle.loads(data)
+    if not isinstance(result, ShardResult):
+        raise HopsimError(f"{name}, on shard {index}, sent {type(result).__name__}, not its result")
+    return result
 
 
 def local_cluster(workers: int) -> Any:
@@ -334,15 +207,18 @@ def local_cluster(workers: int) -> Any:
     alone), so they never print a KeyboardInterrupt of their own.
     """
     distributed = require_dask()
+    import dask  # installed with distributed
+
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        return distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=50,  # logging.CRITICAL: the run reports its own errors, the bar its progress
-        )
+        with dask.config.set(QUIET):
+            return distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=50,  # logging.CRITICAL: the run reports its own errors, the bar its progress
+            )
     finally:
         signal.signal(signal.SIGINT, previous)

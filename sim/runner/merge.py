@@ -40,10 +40,11 @@ from sim.analysis.realism_people import people_figures
 from sim.analysis.stitch_costs import owner_costs
 from sim.analysis.stitching import Truth, reading_truth, score_read
 from sim.errors import HopsimError
+from sim.runner.failed import WorkerFailed
 from sim.runner.gc import hold_collections
 from sim.runner.shard import ShardResult
 from sim.runner.tables import PEOPLE, TRUTH, merge_tables
-from sim.runner.workers import WorkerFailed, process_context
+from sim.runner.workers import process_context
 from sim.trace.parts import merge_minutes
 from sim.trace.reader import iter_lines, parse_line, read_jsonl
 from sim.trace.sink import context_key

@@ -61,6 +61,7 @@ from typing import Any, Protocol, cast
 import psutil
 
 from sim.errors import HopsimError
+from sim.runner.failed import WorkerFailed
 from sim.runner.gc import fewer_collections, hold_collections, let_go
 from sim.runner.shard import Pooled, Progress, Shard, ShardResult, Slice
 from sim.trace.clock import DAY
@@ -419,19 +420,13 @@ def process_context() -> ForkContext | SpawnContext:
     return get_context("spawn")
 
 
-@dataclass
-class WorkerFailed:
-    """What a worker sends instead of an answer when its shard raised."""
-
-    text: str
-
-
 def serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
     """A worker process's life: build each shard it is given, do what the runner asks, hand back.
 
     The runner is whoever holds the other end of ``conn``: this machine's
     runner (:class:`LocalWorkers`), or a Dask task of the run on a cluster
-    (:func:`sim.runner.cluster.run_alone`).
+    (:func:`sim.runner.relay.run_alone`), which asks for a shard's result
+    alone, without its slices (``("shard", index, count, days, False)``).
     """
     # Ctrl-C reaches the whole process group; the runner alone answers it (and stops us).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -465,18 +460,36 @@ def serve_shards(conn: Connection, scenario: Scenario, parts: Path) -> None:
 
 
 def _run_shard(
-    conn: Connection, scenario: Scenario, parts: Path, index: int, count: int, days: int
+    conn: Connection,
+    scenario: Scenario,
+    parts: Path,
+    index: int,
+    count: int,
+    days: int,
+    slices: bool = True,
 ) -> None:
-    """One shard of an ``alone`` deal through the run, each slice reported, then its result."""
+    """One shard of an ``alone`` deal through the run, each slice reported (if ``slices``), then
+    its result."""
+    report = conn.send if slices else unreported
     if not hasattr(os, "fork"):
-        conn.send(run_held(scenario, parts, index, count, days, conn.send))
+        conn.send(run_held(scenario, parts, index, count, days, report))
         return
     draw_shapes(scenario)  # once per worker (kept): every shard's child starts with them
-    shard_apart(conn, scenario, parts, index, count, days)
+    shard_apart(conn, scenario, parts, index, count, days, report)
+
+
+def unreported(piece: Slice) -> None:
+    """A slice nobody reads (a Dask task's shard: the bar moves shard by shard on a cluster)."""
 
 
 def shard_apart(
-    conn: Connection, scenario: Scenario, parts: Path, index: int, count: int, days: int
+    conn: Connection,
+    scenario: Scenario,
+    parts: Path,
+    index: int,
+    count: int,
+    days: int,
+    report: Callable[[Slice], object],
 ) -> None:
     """One shard run through in a child process of its own, which hands back its result and exits.
 
@@ -494,7 +507,7 @@ def shard_apart(
         try:
             os.close(alive)
             hold_collections()
-            conn.send(run_through(open_shard(scenario, parts, index, count), days, conn.send))
+            conn.send(run_through(open_shard(scenario, parts, index, count), days, report))
             code = 0
         except BaseException:  # handed to the runner, which raises it with the worker's number
             with contextlib.suppress(BaseException):
