@@ -129,6 +129,39 @@ def test_a_pickle_names_its_class_before_it_is_opened() -> None:
     assert unpickled_result("w", 3, pickle.dumps(result)) == result
     with pytest.raises(HopsimError, match="w, on shard 3, sent NoneType, not its result"):
         unpickled_result("w", 3, pickle.dumps(None))
+    with pytest.raises(HopsimError, match="w, on shard 2, sent shard 3's result"):
+        unpickled_result("w", 2, pickle.dumps(result))  # never merged as another shard's
+    for protocol in (0, 1):  # no Connection sends these: read as no class, never as a failure
+        assert pickled_class(pickle.dumps(WorkerFailed("x"), protocol=protocol)) == ""
+    assert pickled_class(b"") == pickled_class(failed[:9]) == ""
+
+
+def test_a_worker_process_that_cannot_open_the_run_says_why(tmp_path: Path) -> None:
+    """A Dask worker's host first opens the world in its worker process (a missing package,
+    another hopsim version): the traceback comes back as the shard's failure, not only to the
+    host's stderr, and nothing is left."""
+    before = pids()
+    token = uuid.uuid4().hex
+    with pytest.raises(HopsimError, match=r"on shard 0, failed:\n(.|\n)*UnpicklingError"):
+        run_alone(b"\x80\x05not the run's scenario", token, 0, 2, 1)
+    assert release(token) == 0  # the failed worker process is not kept
+    assert not descendants(before)
+
+
+def test_a_worker_process_killed_while_idle_is_not_lent_again(tmp_path: Path) -> None:
+    """The out-of-memory killer takes an idle worker process between two shards of a run:
+    the next shard gets a new one and the run goes on."""
+    scenario = load_scenario(POPULATION).with_overrides(60, 1)
+    before = pids()
+    token = uuid.uuid4().hex
+    shipped = payload(scenario, tmp_path)
+    assert opened(run_alone(shipped, token, 0, 2, 1), 0).events > 0
+    idle = PROCESSES[token][0].process
+    idle.kill()
+    idle.wait()
+    assert opened(run_alone(shipped, token, 1, 2, 1), 1).events > 0
+    assert release(token) == 1  # the new one; the dead one was dropped
+    assert not descendants(before)
 
 
 def payload(scenario: Scenario, parts: Path) -> bytes:
@@ -136,10 +169,10 @@ def payload(scenario: Scenario, parts: Path) -> bytes:
     return pickle.dumps((scenario, parts))
 
 
-def opened(answer: tuple[str, bytes]) -> ShardResult:
-    """A task's answer (who ran the shard, its result pickled) as the runner opens it."""
+def opened(answer: tuple[str, bytes], index: int) -> ShardResult:
+    """A task's answer for shard ``index`` (who ran it, its result pickled) as the runner opens it."""
     name, data = answer
-    return unpickled_result(name, -1, data)
+    return unpickled_result(name, index, data)
 
 
 def shard_pieces(parts: Path, index: int) -> dict[str, bytes]:
@@ -181,7 +214,7 @@ def test_a_task_runs_its_shard_as_a_local_worker_does_with_the_same_result(
     held = run_held(scenario, tmp_path / "held", 1, 3, 1, lambda piece: None)
     token = uuid.uuid4().hex
     shipped = payload(scenario, tmp_path / "apart")
-    apart = [opened(run_alone(shipped, token, k, 3, 1)) for k in (1, 2)]
+    apart = [opened(run_alone(shipped, token, k, 3, 1), k) for k in (1, 2)]
     assert release(token) == 1  # one worker process ran both shards
     assert not descendants(before)
     assert apart[0].events == held.events > 0
@@ -260,7 +293,7 @@ def test_a_task_of_a_released_run_starts_no_process(tmp_path: Path) -> None:
         run_alone(payload(scenario, tmp_path), old, 0, 2, 1)
     assert old not in PROCESSES
     assert not descendants(before)
-    fresh = opened(run_alone(payload(scenario, tmp_path), new, 0, 2, 1))
+    fresh = opened(run_alone(payload(scenario, tmp_path), new, 0, 2, 1), 0)
     assert fresh.events > 0
     assert release(new) == 1
     assert not descendants(before)

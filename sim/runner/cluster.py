@@ -29,6 +29,7 @@ import contextlib
 import pickle
 import signal
 import uuid
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,8 @@ def unpickled_result(name: str, index: int, data: bytes) -> ShardResult:
     result = pickle.loads(data)
     if not isinstance(result, ShardResult):
         raise HopsimError(f"{name}, on shard {index}, sent {type(result).__name__}, not its result")
+    if result.index != index:  # an answer left over from another shard: never merged as this one
+        raise HopsimError(f"{name}, on shard {index}, sent shard {result.index}'s result")
     return result
 
 
@@ -211,7 +214,9 @@ def local_cluster(workers: int) -> Any:
 
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        with dask.config.set(QUIET):
+        # Dask warns when its port 8787 is taken, dashboard off or not: the run has no dashboard.
+        with dask.config.set(QUIET), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
             return distributed.LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,

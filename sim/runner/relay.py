@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 
@@ -59,9 +60,16 @@ def run_alone(payload: bytes, run: str, index: int, count: int, days: int) -> tu
 
 def pickled_class(data: bytes) -> str:
     """``module.Class`` of the object pickled in ``data``, read from its first global (no import,
-    nothing unpickled); ``""`` if it names none (a pickled ``None``, a number)."""
+    nothing unpickled); ``""`` if it names none (a pickled ``None``, a number), or if ``data``
+    is not a whole pickle of protocol 2 or later (the only kind a ``Connection`` sends)."""
+    if data[:1] != pickle.PROTO or data[1:2] < b"\x02":
+        return ""
     strings: list[str] = []
-    for op, arg, _ in pickletools.genops(data):
+    try:
+        ops = list(pickletools.genops(data))
+    except ValueError:  # cut short
+        return ""
+    for op, arg, _ in ops:
         if op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE"):
             strings.append(str(arg))
         elif op.name == "STACK_GLOBAL":
@@ -108,13 +116,15 @@ class ShardProcess:
 
     def run(self, index: int, count: int, days: int) -> bytes:
         """Shard ``index`` of ``count`` through ``days``, without its slices; its result, pickled."""
+        where = f"{self.name}, on shard {index},"
         try:
             self.conn.send(("shard", index, count, days, False))
         except OSError as exc:
+            if self.conn.poll(0):  # it said why it stopped before we spoke (serve)
+                raise_if_failed(where, self.conn.recv_bytes())
             raise HopsimError(
                 f"{self.name} stopped: it could not be told shard {index} ({exc})"
             ) from None
-        where = f"{self.name}, on shard {index},"
         try:
             data = self.conn.recv_bytes()
         except EOFError:
@@ -123,10 +133,12 @@ class ShardProcess:
             raise HopsimError(
                 f"{where} sent a broken answer ({exc}): did its shard's child die while sending?"
             ) from None
-        if pickled_class(data) == FAILED:
-            failed: WorkerFailed = pickle.loads(data)
-            raise HopsimError(f"{where} failed:\n{failed.text}")
+        raise_if_failed(where, data)
         return data
+
+    def alive(self) -> bool:
+        """Is the process still there to be lent (not killed while idle, say by the OOM killer)?"""
+        return self.process.poll() is None
 
     def stop(self) -> None:
         """Stop the process, and a shard's child it may be waiting for; the connection stays
@@ -148,14 +160,32 @@ class ShardProcess:
         self.conn.close()
 
 
+def raise_if_failed(where: str, data: bytes) -> None:
+    """Raise the worker's traceback if ``data`` is a pickled :class:`WorkerFailed`."""
+    if pickled_class(data) == FAILED:
+        failed: WorkerFailed = pickle.loads(data)
+        raise HopsimError(f"{where} failed:\n{failed.text}")
+
+
 def serve(fd: int) -> None:
     """A :class:`ShardProcess`'s life: the run's scenario and parts folder, then the loop of
-    a local worker process."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner answers Ctrl-C, and stops us
-    from sim.runner.workers import serve_shards
+    a local worker process.
 
+    This is where a Dask worker's host first imports the world and opens the
+    scenario; if either fails (a missing package, another hopsim version),
+    the traceback goes back as the answer to the first shard, not only to the
+    host's stderr.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner answers Ctrl-C, and stops us
     conn = Connection(fd)
-    scenario, parts = conn.recv()
+    payload = conn.recv_bytes()
+    try:
+        from sim.runner.workers import serve_shards
+
+        scenario, parts = pickle.loads(payload)
+    except Exception:
+        conn.send(WorkerFailed(traceback.format_exc()))
+        return
     serve_shards(conn, scenario, parts)
 
 
@@ -172,6 +202,9 @@ def leased(payload: bytes, run: str) -> Iterator[ShardProcess]:
         if run in RELEASED:
             raise HopsimError(f"run {run} was stopped: a shard of it is not started")
         mine = PROCESSES.setdefault(run, [])
+        for dead in [p for p in mine if not p.busy and not p.alive()]:
+            mine.remove(dead)  # killed while idle: its shards are not lost, none was running
+            dead.conn.close()
         process = next((p for p in mine if not p.busy), None)
         if process is None:
             process = ShardProcess(payload)
