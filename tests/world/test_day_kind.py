@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import product
 from pathlib import Path
 
 from sim.world.life import free_day
@@ -21,8 +22,9 @@ def test_free_day_is_the_day_plan_day_lived_as_the_weekend_routine() -> None:
     susan = next(p for p in world.people() if p.name == "Susan")
     start = world.scenario.start
     night = world.brand.use.work_night_sleep
+    kinds = ("weekday", "weekend", "travel")
     weekend = {
-        id(b) for y in ("weekday", "weekend", "travel") for b in lived(susan, y, "weekend", night)
+        id(b) for y, t in product(kinds, kinds) for b in lived(susan, y, "weekend", t, night)
     }
     seen = set()
     for day in range(DAYS):
