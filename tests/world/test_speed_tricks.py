@@ -304,7 +304,11 @@ def test_people_alike_share_one_lived_routine() -> None:
         load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=1500)
     )
     by_key: dict[tuple[str, tuple[str, ...], str | None, int], set[int]] = {}
-    triples = [("weekday",) * 3, ("weekday", "weekday", "weekend"), ("weekend", "weekend", "weekday")]
+    triples = [
+        ("weekday",) * 3,
+        ("weekday", "weekday", "weekend"),
+        ("weekend", "weekend", "weekday"),
+    ]
     for person in world.people():
         for kinds in triples:
             blocks = lived(person, *kinds, NIGHT)
