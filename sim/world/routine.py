@@ -163,7 +163,8 @@ def lived_by(
     key = (id(persona), kinds, commute, chronotype, night)
     found = _LIVED.get(key)
     if found is None or found[0] is not persona:
-        if len(_LIVED) > 262_144:  # 27 triples of kinds of day: an estimated 300k keys at 1M people
+        # ~5 triples of kinds a week (4 pairs before): ~125k keys at 1M people, estimated
+        if len(_LIVED) > 262_144:
             _LIVED.clear()
         before, routine, after = (
             [placed_for(commute, b) for b in persona.routine[k]] for k in kinds
@@ -212,7 +213,7 @@ def shape_of(blocks: list[Block]) -> Shape | None:
 
 
 def bed_of(evening: Block, ahead: Shape, shift: int, free: bool, night: float) -> int:
-    """The bedtime after ``evening``: ``ahead``'s own, ``shift`` minutes later, on a work night no later than the floor.
+    """The bedtime after ``evening``: ``ahead``'s own plus ``shift``, before a work day by the floor.
 
     ``ahead`` is the routine of the day the night leads into, whose bedtime
     is the one its night before keeps (a weekday's 23:00, a Saturday's
