@@ -50,8 +50,8 @@ class Person:
     journey: Journey = field(default_factory=Journey)
     context: str = "home.sleep"
     ips: dict[str, str] = field(default_factory=dict)
-    travelling_from: int = -1  # the days of the trip booked last (routine.py): first,
-    travelling_until: int = -1  # and last
+    travelling_from: int = 0  # the first and last day of the trip booked last (routine.py);
+    travelling_until: int = -1  # none booked: from day 0 until day -1
     draw: Draws = field(init=False, repr=False)
     menus: dict[tuple[str, int], tuple[list[Device], list[float]]] = field(
         default_factory=dict, repr=False

@@ -39,9 +39,13 @@ def local_midnight(start: datetime, person: Person, day: int) -> float:
 def book_trip(person: Person, day: int, rng: np.random.Generator) -> None:
     """Perhaps book a trip that starts on ``day`` (a draw; trips last 2-4 days).
 
-    Not while one is booked through ``day`` already.
+    Not while one is booked through ``day`` already, nor to start the day
+    after one ends (that day still answers as the trip's, see
+    :func:`kind_of_day`, so a new trip waits a day at home).
     """
-    if day > person.travelling_until and rng.random() < person.persona.trips_per_month / 30.0:
+    if day <= person.travelling_until or person.away(day - 1):
+        return
+    if rng.random() < person.persona.trips_per_month / 30.0:
         person.travelling_from = day
         person.travelling_until = day + int(rng.integers(1, 4))
 
@@ -58,8 +62,9 @@ def kinds_around(
     yesterday = kind_of_yesterday(start, person, day)
     if day == 0:
         book_trip(person, day, rng)
+    today = kind_of_day(start, person, day)
     book_trip(person, day + 1, rng)
-    return yesterday, kind_of_day(start, person, day), kind_of_day(start, person, day + 1)
+    return yesterday, today, kind_of_day(start, person, day + 1)
 
 
 def kind_of_day(start: datetime, person: Person, day: int) -> str:

@@ -27,12 +27,15 @@ def test_free_day_is_the_day_plan_day_lived_as_the_weekend_routine() -> None:
         id(b) for y, t in product(kinds, kinds) for b in lived(susan, y, "weekend", t, night)
     }
     seen = set()
+    foreseen = ""
     for day in range(DAYS):
         planned = {
             id(b)
             for _, _, b in plan_day(start, susan, day, susan.rng, world.brand.use.work_night_sleep)
         }
         kind = kind_of_day(start, susan, day)
+        assert day == 0 or kind == foreseen, "the day is the kind last night's bedtime was set for"
+        foreseen = kind_of_day(start, susan, day + 1)
         saturday_or_sunday = (start + timedelta(days=day)).weekday() >= 5
         assert free_day(world, susan, day) == (planned <= weekend) == (kind == "weekend")
         assert (kind == "weekend") == (saturday_or_sunday and kind != "travel")
