@@ -174,6 +174,7 @@ def lived_by(
         before, routine, after = (
             [placed_for(commute, b) for b in persona.routine[k]] for k in kinds
         )
+        routine = set_off_as(routine, after)
         last_night = bedtime(before, routine, chronotype, free=kinds[1] == "weekend", night=night)
         tonight = bedtime(routine, after, chronotype, free=kinds[2] == "weekend", night=night)
         shifted = sleep_shifted(
@@ -312,6 +313,38 @@ def sleep_shifted(
     else:  # up at midnight or past it: the next day begins with the rest of the night
         end = [replace(day[-1], end=DAY_MINUTES)]
     return [*carried, replace(first, start=start, end=wake), *day[:-1], *end]
+
+
+def set_off_as(blocks: list[Block], ahead: list[Block]) -> list[Block]:
+    """A day that keeps its hours, ending as the next one's routine sets off into the night.
+
+    A night shift that runs past midnight belongs to the morning after it:
+    the night worker's weekday routine ends by leaving home at 22:00 for a
+    shift from 23:00, the one its next weekday begins at work. When both
+    days keep their hours (neither begins asleep, :func:`shape_of`), the
+    day keeps its blocks up to its last one at home, and ends with what
+    ``ahead`` does after its own last one at home: Friday's evening stays
+    in the living room before a weekend, Sunday's leaves for Monday's
+    shift. A day whose last home block would not start before that, or two
+    days that end alike, keep their own blocks.
+    """
+    if shape_of(blocks) is not None or shape_of(ahead) is not None:
+        return blocks
+    own, theirs = _last_at_home(blocks), _last_at_home(ahead)
+    if own is None or theirs is None or blocks[own + 1 :] == ahead[theirs + 1 :]:
+        return blocks
+    tail = ahead[theirs + 1 :]
+    end = tail[0].start if tail else DAY_MINUTES
+    if blocks[own].start >= end:
+        return blocks
+    return [*blocks[:own], replace(blocks[own], end=end), *tail]
+
+
+def _last_at_home(blocks: list[Block]) -> int | None:
+    """The index of the routine's last block at home off work (None: never)."""
+    homes = [i for i, b in enumerate(blocks) if b.context.startswith("home.")]
+    homes = [i for i in homes if blocks[i].context != "home.office"]
+    return homes[-1] if homes else None
 
 
 def slept_in(blocks: list[Block], wake: int, moved: int, latest: int) -> list[Block]:

@@ -226,3 +226,26 @@ def test_the_trips_last_evening_carried_past_midnight_keeps_the_trips_address() 
     assert person.ips.get("travel") == hotel, "still at the hotel past midnight"
     enter(world, person, bed, 3)
     assert "travel" not in person.ips, "home again"
+
+
+def test_the_night_shift_before_a_work_day_is_sundays_not_fridays() -> None:
+    """The night worker's shift from 23:00 runs into the weekday after it: Sunday leaves
+    home at 22:00 for it, Friday stays in the living room until midnight."""
+    worker = next(p for p in PERSONAS if p.name == "night_worker")
+    friday = day(worker, "weekday", "weekday", 0, "weekend")
+    assert (friday[-1].context, friday[-1].end) == ("home.living_room", DAY_MINUTES)
+    assert not any(b.context.startswith("work.") and b.start >= 18 * 60 for b in friday)
+    sunday = day(worker, "weekend", "weekend", 0, "weekday")
+    assert [(b.context, b.start) for b in sunday[-3:]] == [
+        ("home.living_room", 1170),
+        ("commute.transit", 1320),
+        ("work.office", 1380),
+    ]
+    thursday = day(worker, "weekday", "weekday", 0)
+    assert thursday == worker_weekday_placed(worker), "a week night keeps its template"
+
+
+def worker_weekday_placed(persona: Persona) -> list[Block]:
+    from sim.world.routine import placed_for
+
+    return [placed_for(None, b) for b in persona.routine["weekday"]]

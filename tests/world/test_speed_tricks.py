@@ -31,6 +31,7 @@ from sim.world.routine import (
     jitters,
     lived,
     placed,
+    set_off_as,
     sleep_shifted,
 )
 from sim.world.scenario import load_scenario
@@ -113,6 +114,7 @@ def _placed_plain(person: Person, kind: str) -> list[Block]:
 def _lived_plain(person: Person, yesterday: str, kind: str, tomorrow: str) -> list[Block]:
     """The routine as each person once worked it out for themselves."""
     before, routine, after = (_placed_plain(person, k) for k in (yesterday, kind, tomorrow))
+    routine = set_off_as(routine, after)
     shift = person.chronotype
     return sleep_shifted(
         routine,
