@@ -86,9 +86,9 @@ def enter(world: World, person: Person, block: Block, day: int) -> None:
     draw = person.draw
     addresses = world.addresses
     person.context = block.context
-    if person.travelling_until >= day and "travel" not in person.ips:
+    if person.away(day) and "travel" not in person.ips:
         person.ips["travel"] = addresses.travel(draw)
-    if person.travelling_until < day and CONTEXTS[block.context].network != "travel":
+    if not person.away(day) and CONTEXTS[block.context].network != "travel":
         person.ips.pop("travel", None)
     person.ips["work"] = addresses.employer(person.employer)
     person.ips["campus"] = addresses.campus(draw)

@@ -50,14 +50,15 @@ class Person:
     journey: Journey = field(default_factory=Journey)
     context: str = "home.sleep"
     ips: dict[str, str] = field(default_factory=dict)
-    travelling_until: int = -1
+    travelling_from: int = 0  # the first and last day of the trip booked last (routine.py);
+    travelling_until: int = -1  # none booked: from day 0 until day -1
     draw: Draws = field(init=False, repr=False)
     menus: dict[tuple[str, int], tuple[list[Device], list[float]]] = field(
         default_factory=dict, repr=False
     )  # by (context, id of the block's use): sim/world/life.py device_menu_of
-    shifted: dict[tuple[str, str], list[Block]] = field(
+    shifted: dict[tuple[str, str, str], list[Block]] = field(
         default_factory=dict, repr=False
-    )  # by yesterday's kind and today's
+    )  # by yesterday's kind, today's and tomorrow's
     phone_away: bool = False
     listening: Draws | None = field(default=None, repr=False)  # home audio's own stream (life.py)
     # looks at the phone at night at all, and the last night that was drawn (life.py)
@@ -74,6 +75,10 @@ class Person:
     def zone(self) -> ZoneInfo:
         """The home time zone (``ZoneInfo`` keeps one object per key, so this is that one)."""
         return ZoneInfo(self.timezone)
+
+    def away(self, day: int) -> bool:
+        """On a trip on ``day`` (a trip is booked the day before it starts: routine.py)."""
+        return self.travelling_from <= day <= self.travelling_until
 
     def devices_of(self, kind: str) -> list[Device]:
         return [d for d in self.devices if d.type == kind]

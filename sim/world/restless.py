@@ -63,7 +63,7 @@ def restless_night(world: World, person: Person, plan: Plan, day: int) -> Plan:
     if draw is None:
         draw = person.restless = Draws(world.streams.get("restless", person.id))
         person.restless_habit = draw.random() < restless.share
-    if not person.restless_habit or day <= person.travelling_until:
+    if not person.restless_habit or person.away(day):
         return plan
     if draw.random() >= restless.nights or draw.random() >= restless.up_share:
         return plan

@@ -36,25 +36,45 @@ def local_midnight(start: datetime, person: Person, day: int) -> float:
     return (local - start).total_seconds()
 
 
-def day_kind(start: datetime, person: Person, day: int, rng: np.random.Generator) -> str:
-    """Weekday, weekend, or a travel day (trips start at random and last 2-4 days).
+def book_trip(person: Person, day: int, rng: np.random.Generator) -> None:
+    """Perhaps book a trip that starts on ``day`` (a draw; trips last 2-4 days).
 
-    A day not already on a trip may start one (a draw); then the day is
-    what :func:`kind_of_day` says.
+    Not while one is booked through ``day`` already, nor to start the day
+    after one ends (that day still answers as the trip's, see
+    :func:`kind_of_day`, so a new trip waits a day at home).
     """
-    if day > person.travelling_until and rng.random() < person.persona.trips_per_month / 30.0:
+    if day <= person.travelling_until or person.away(day - 1):
+        return
+    if rng.random() < person.persona.trips_per_month / 30.0:
+        person.travelling_from = day
         person.travelling_until = day + int(rng.integers(1, 4))
-    return kind_of_day(start, person, day)
+
+
+def kinds_around(
+    start: datetime, person: Person, day: int, rng: np.random.Generator
+) -> tuple[str, str, str]:
+    """Yesterday's, today's and tomorrow's kind of day, booking tomorrow's trip (a draw).
+
+    Tonight's bedtime follows tomorrow (a night before a flight is a work
+    night), so a trip is booked the day before it starts; the first day of
+    the run may start one of its own.
+    """
+    yesterday = kind_of_yesterday(start, person, day)
+    if day == 0:
+        book_trip(person, day, rng)
+    today = kind_of_day(start, person, day)
+    book_trip(person, day + 1, rng)
+    return yesterday, today, kind_of_day(start, person, day + 1)
 
 
 def kind_of_day(start: datetime, person: Person, day: int) -> str:
-    """The kind of a day whose trip is drawn: on a trip, else weekend or weekday.
+    """The kind of a day whose trip is booked: on a trip, else weekend or weekday.
 
     The weekend is Saturday and Sunday of the calendar day ``day`` days
     after the scenario's ``start``. Asked again later in the day (is today
     a free day?), it answers what :func:`plan_day` lived, with no draw.
     """
-    if day <= person.travelling_until:
+    if person.away(day):
         return "travel"
     return week_kind(start, day)
 
@@ -65,7 +85,7 @@ def week_kind(start: datetime, day: int) -> str:
 
 
 def kind_of_yesterday(start: datetime, person: Person, day: int) -> str:
-    """The kind of day the person lived before ``day``, asked before ``day``'s trip is drawn.
+    """The kind of day the person lived before ``day``.
 
     Before the run's first day there is no lived day: the day before is
     what the calendar makes it (a Sunday before a Monday start), with no
@@ -81,16 +101,20 @@ def plan_day(
 
     ``night``: the fewest minutes a work night's shifted bedtime leaves
     before the alarm (``work_night_sleep_minutes``, see :func:`sleep_shifted`).
-    The night that begins the day is the one yesterday's routine went to
-    bed into (Friday's weekday bedtime, not Saturday's own).
+    A night is named by the morning after it, as the time-use and sleep
+    surveys name it (NHANES, the MCTQ: a work night is the night before a
+    work day): the day begins with the night today's kind went to bed into
+    after yesterday's evening, and ends with the evening and bedtime that
+    tomorrow's kind asks for (Friday stays up like a Saturday, Sunday goes
+    to bed like a Monday-Thursday, the night before a flight is a work night).
     """
     base = local_midnight(start, person, day)
-    yesterday = kind_of_yesterday(start, person, day)  # before today's draw may start a trip
-    blocks = lived(person, yesterday, day_kind(start, person, day, rng), night)
+    blocks = lived(person, *kinds_around(start, person, day, rng), night)
     shifts = jitters(blocks, rng)
     starts: list[float] = []
-    for block, shift in zip(blocks, shifts, strict=True):
-        minute = min(max(block.start + shift, 0.0), 1439.0)
+    for i, (block, shift) in enumerate(zip(blocks, shifts, strict=True)):
+        # a minute at least before midnight for each block from this one on (none squeezed out)
+        minute = min(max(block.start + shift, 0.0), float(DAY_MINUTES - len(blocks) + i))
         starts.append(max(minute, starts[-1] + 1.0) if starts else block.start)
     ends = [*starts[1:], float(blocks[-1].end)]
     return [
@@ -111,60 +135,69 @@ def jitters(blocks: list[Block], rng: np.random.Generator) -> list[float]:
     return [0.0 + block.jitter * next(drawn) if block.jitter else 0.0 for block in blocks]
 
 
-def lived(person: Person, yesterday: str, kind: str, night: float) -> list[Block]:
-    """One kind of day as this person lives it after ``yesterday``'s kind (placed, chronotype applied).
+def lived(person: Person, yesterday: str, kind: str, tomorrow: str, night: float) -> list[Block]:
+    """One kind of day as this person lives it between yesterday's kind and tomorrow's.
 
-    Worked out once per person and pair of kinds of day (the device menus
-    are kept by a block's place and use, which a pair's copies share). ``night``: see
-    :func:`sleep_shifted` (the same for the whole run).
+    Placed, chronotype applied; worked out once per person and three kinds
+    of day (the device menus are kept by a block's place and use, which
+    their copies share). ``night``: see :func:`sleep_shifted` (the same for
+    the whole run).
     """
-    blocks = person.shifted.get((yesterday, kind))
+    blocks = person.shifted.get((yesterday, kind, tomorrow))
     if blocks is None:
-        blocks = person.shifted[yesterday, kind] = lived_by(
-            person.persona, yesterday, kind, person.commute, person.chronotype, night
+        blocks = person.shifted[yesterday, kind, tomorrow] = lived_by(
+            person.persona, (yesterday, kind, tomorrow), person.commute, person.chronotype, night
         )
     return blocks
 
 
+Kinds = tuple[str, str, str]  # yesterday's kind of day, today's and tomorrow's
+
+
 def lived_by(
-    persona: Persona,
-    yesterday: str,
-    kind: str,
-    commute: str | None,
-    chronotype: int,
-    night: float,
+    persona: Persona, kinds: Kinds, commute: str | None, chronotype: int, night: float
 ) -> list[Block]:
-    """One kind of day after ``yesterday``'s for everyone with this persona, commute and chronotype.
+    """One kind of day between two others for everyone with this persona, commute and chronotype.
 
     Thousands of people share each of these (read, never changed), so it is
     worked out once for all of them. The day begins with the night
-    yesterday's routine went to bed into and ends with its own evening.
+    yesterday's evening spent going to bed as today asks, and ends with its
+    own evening going to bed as tomorrow asks (:func:`bedtime`).
     """
-    # NOTE: one lived routine per (persona, yesterday's and today's kind, commute, chronotype), not per person (test_speed_tricks.py).
-    key = (id(persona), yesterday, kind, commute, chronotype, night)
+    # NOTE: one lived routine per (persona, kinds of yesterday, today and tomorrow, commute, chronotype), not per person (test_speed_tricks.py).
+    key = (id(persona), kinds, commute, chronotype, night)
     found = _LIVED.get(key)
     if found is None or found[0] is not persona:
-        if len(_LIVED) > 262_144:  # 9 pairs of kinds of day: an estimated 100k keys at 1M people
+        # ~5 triples of kinds a week (4 pairs before): ~125k keys at 1M people, estimated
+        if len(_LIVED) > 262_144:
             _LIVED.clear()
-        before = [placed_for(commute, b) for b in persona.routine[yesterday]]
-        routine = [placed_for(commute, b) for b in persona.routine[kind]]
-        last_night = bedtime(before, chronotype, free=yesterday == "weekend", night=night)
+        before, routine, after = (
+            [placed_for(commute, b) for b in persona.routine[k]] for k in kinds
+        )
+        routine = set_off_as(routine, after)
+        last_night = bedtime(before, routine, chronotype, free=kinds[1] == "weekend", night=night)
+        tonight = bedtime(routine, after, chronotype, free=kinds[2] == "weekend", night=night)
         shifted = sleep_shifted(
-            routine, chronotype, free=kind == "weekend", night=night, before=last_night
+            routine,
+            chronotype,
+            free=kinds[1] == "weekend",
+            night=night,
+            before=last_night,
+            tonight=tonight,
         )
         found = _LIVED[key] = (persona, shifted)
     return found[1]
 
 
-_LIVED: dict[tuple[int, str, str, str | None, int, float], tuple[Persona, list[Block]]] = {}
+_LIVED: dict[tuple[int, Kinds, str | None, int, float], tuple[Persona, list[Block]]] = {}
 
 # A routine that begins asleep, cut where its night falls: the sleep it begins with,
 # the waking block, the blocks between, the evening, and the bedtime's sleep (at
 # 24:00 for a day up until midnight, whose bedtime is the next day's first block).
 Shape = tuple[Block, Block, list[Block], Block, Block]
 # A day's night as lived: the bedtime (minutes from that day's midnight, past 1440
-# after midnight), the evening block it is spent in until then, and the routine's
-# own unshifted bedtime.
+# after midnight), the evening block it is spent in until then, and the unshifted
+# bedtime of the routine whose morning follows.
 Night = tuple[int, Block, int]
 
 
@@ -185,65 +218,85 @@ def shape_of(blocks: list[Block]) -> Shape | None:
     return None
 
 
-def bed_of(shape: Shape, shift: int, free: bool, night: float) -> int:
-    """The bedtime ``shift`` minutes from the routine's, on a work day no later than the floor.
+def bed_of(evening: Block, ahead: Shape, shift: int, free: bool, night: float) -> int:
+    """The bedtime after ``evening``: ``ahead``'s own plus ``shift``, before a work day by the floor.
 
-    On a work day the alarm keeps the waking, so an owl's bedtime stops
-    where the night before the routine's waking would fall short of
-    ``night`` minutes (a routine whose own night is shorter keeps its own).
+    ``ahead`` is the routine of the day the night leads into, whose bedtime
+    is the one its night before keeps (a weekday's 23:00, a Saturday's
+    midnight). Before a work day the alarm keeps the waking, so an owl's
+    bedtime stops where the night before the routine's waking would fall
+    short of ``night`` minutes (a routine whose own night is shorter keeps
+    its own). Never before the evening has begun.
     """
-    _, second, _, evening, last = shape
+    _, second, _, _, last = ahead
     if not free:
         shift = min(shift, max(0, int(DAY_MINUTES + second.start - last.start - night)))
     return max(evening.start + (min(shift, 0) if free else 0) + 1, last.start + shift)
 
 
-def bedtime(blocks: list[Block], shift: int, free: bool, night: float) -> Night | None:
-    """The night a lived day goes to bed into: bedtime, the evening until then, the routine's own.
+def bedtime(
+    blocks: list[Block], ahead: list[Block], shift: int, free: bool, night: float
+) -> Night | None:
+    """The night a lived day goes to bed into: bedtime, the evening until then, ``ahead``'s own.
 
-    None for a routine that keeps its hours (see :func:`shape_of`).
+    ``ahead`` is the routine of the next day and ``free`` whether that day
+    is free: a night is a work night or a free night by the morning after
+    it (NHANES and the MCTQ count it so). A next day that keeps its hours
+    (a night shift) leaves the day its own bedtime. None for a day
+    that keeps its hours (see :func:`shape_of`).
     """
     shape = shape_of(blocks)
     if shape is None:
         return None
-    return bed_of(shape, shift, free, night), shape[3], shape[4].start
+    following = shape_of(ahead) or shape
+    return bed_of(shape[3], following, shift, free, night), shape[3], following[4].start
 
 
 def sleep_shifted(
-    blocks: list[Block], shift: int, free: bool, night: float, before: Night | None = None
+    blocks: list[Block],
+    shift: int,
+    free: bool,
+    night: float,
+    before: Night | None = None,
+    tonight: Night | None = None,
 ) -> list[Block]:
     """A routine with its bedtime moved by ``shift`` minutes, and its waking on free days.
 
+    ``free``: the day itself is free (the weekend), which sets its waking.
+    The night that begins the day is ``before``: the night yesterday's
+    evening went to bed into (:func:`bedtime`, today's kind setting its
+    bedtime); the night that ends it is ``tonight`` (tomorrow's kind setting
+    it), so Friday's evening stays up to Saturday's bedtime and Sunday's goes
+    to bed at a weekday's. Without them (or next to a routine that keeps its
+    hours) the day's own, as if yesterday and tomorrow were of its kind.
     An owl (shift > 0) stays in the evening's last block longer and, when the
     shift takes bedtime past midnight, the day ends in that block at 24:00
     and the next day begins with it (the evening carried over) until
-    bedtime. The night that begins the day is ``before``: the night
-    yesterday's routine went to bed into (:func:`bedtime`), so Friday's
-    weekday bedtime starts Saturday's sleep; without it (or after a routine
-    that keeps its hours) the day's own. A bedtime at or before midnight
-    begins the next day asleep. On a work day the alarm clock
-    keeps the waking time, and the bedtime moves only as far as leaves
-    ``night`` minutes asleep before it (a routine whose own night is shorter
-    keeps its bedtime), whichever day's evening it follows, and a lark
-    whose work-day evening kept its hours wakes no sooner than that floor
-    after it (never past the alarm); on a free day
-    (the weekend) the owl sleeps in by the
-    same shift and lives the day after it as much later (:func:`slept_in`).
-    A lark (shift < 0) goes to bed and wakes earlier on every day; on a
-    work day the blocks after waking keep their hours, on a free day the
-    lark's day moves earlier with the waking. A routine
-    that begins asleep and is up until midnight (a Saturday night out, the
-    next day beginning asleep) has its bedtime at midnight, shifted the same
-    way. A routine that does not begin asleep (a night shift) keeps its own
-    hours.
+    bedtime. A bedtime at or before midnight begins the next day asleep.
+    On a work day the alarm clock keeps the waking time, and the night
+    before it lets bedtime move only as far as leaves ``night`` minutes
+    asleep before it (a routine whose own night is shorter keeps its
+    bedtime), and a lark whose evening before kept its hours wakes no
+    sooner than that floor after it (never past the alarm); on a free day
+    (the weekend) the owl sleeps in by the same shift and lives the day
+    after it as much later (:func:`slept_in`). A lark (shift < 0) goes to
+    bed and wakes earlier on every day; on a work day the blocks after
+    waking keep their hours, on a free day the lark's day moves earlier
+    with the waking. A routine that begins asleep and is up until midnight
+    (a Saturday night out, the next day beginning asleep) has its bedtime
+    at midnight, shifted the same way. A routine that does not begin asleep
+    (a night shift) keeps its own hours.
     """
     shape = shape_of(blocks)
-    if shift == 0 or shape is None:
+    if shape is None:
         return blocks
     first, second, between, evening, last = shape
+    own = bed_of(evening, shape, shift, free, night), evening, last.start
+    if shift == 0 and before is None and tonight is None:
+        return blocks
     wake = max(first.start + 1, second.start + (shift if free else min(shift, 0)))
-    bed = bed_of(shape, shift, free, night)
-    last_bed, last_evening, own_bed = before if before is not None else (bed, evening, last.start)
+    bed = (tonight or own)[0]
+    last_bed, last_evening, own_bed = before or own
     if not free:  # the alarm: last night's bedtime leaves the floor before today's waking,
         last_bed = min(last_bed, max(DAY_MINUTES + wake - int(night), own_bed))
         # and a lark whose evening kept its hours wakes no sooner than the floor (by the alarm)
@@ -260,6 +313,38 @@ def sleep_shifted(
     else:  # up at midnight or past it: the next day begins with the rest of the night
         end = [replace(day[-1], end=DAY_MINUTES)]
     return [*carried, replace(first, start=start, end=wake), *day[:-1], *end]
+
+
+def set_off_as(blocks: list[Block], ahead: list[Block]) -> list[Block]:
+    """A day that keeps its hours, ending as the next one's routine sets off into the night.
+
+    A night shift that runs past midnight belongs to the morning after it:
+    the night worker's weekday routine ends by leaving home at 22:00 for a
+    shift from 23:00, the one its next weekday begins at work. When both
+    days keep their hours (neither begins asleep, :func:`shape_of`), the
+    day keeps its blocks up to its last one at home, and ends with what
+    ``ahead`` does after its own last one at home: Friday's evening stays
+    in the living room before a weekend, Sunday's leaves for Monday's
+    shift. A day whose last home block would not start before that, or two
+    days that end alike, keep their own blocks.
+    """
+    if shape_of(blocks) is not None or shape_of(ahead) is not None:
+        return blocks
+    own, theirs = _last_at_home(blocks), _last_at_home(ahead)
+    if own is None or theirs is None or blocks[own + 1 :] == ahead[theirs + 1 :]:
+        return blocks
+    tail = ahead[theirs + 1 :]
+    end = tail[0].start if tail else DAY_MINUTES
+    if blocks[own].start >= end:
+        return blocks
+    return [*blocks[:own], replace(blocks[own], end=end), *tail]
+
+
+def _last_at_home(blocks: list[Block]) -> int | None:
+    """The index of the routine's last block at home off work (None: never)."""
+    homes = [i for i, b in enumerate(blocks) if b.context.startswith("home.")]
+    homes = [i for i in homes if blocks[i].context != "home.office"]
+    return homes[-1] if homes else None
 
 
 def slept_in(blocks: list[Block], wake: int, moved: int, latest: int) -> list[Block]:

@@ -127,7 +127,7 @@ def test_pattern_codes_are_the_places_in_the_pattern_list() -> None:
 
 def test_the_ingest_cache_changes_no_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     """Events whose ids were seen together before skip linking; linking them again is a no-op."""
-    scenario = load_scenario(POPULATION).with_overrides(persons=60, days=2, seed=5)
+    scenario = load_scenario(POPULATION).with_overrides(persons=60, days=2, seed=1)
     world = World(scenario)
     events: list[dict[str, Any]] = []
     world.event_emitted.add_listener(lambda event, **_: events.append(event))
@@ -153,9 +153,9 @@ def test_one_signals_for_every_pass_decides_as_one_per_pass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``Finalizing.signals`` builds the statistics once; a fresh build per pass decides alike."""
-    # seed 3: a population in which all three passes link something (turns are rare:
-    # two links at this size), so the comparison below has teeth for every pass
-    scenario = load_scenario(POPULATION).with_overrides(persons=400, days=7, seed=3)
+    # seed 10: a population in which all three passes link something (turns are rare:
+    # one link at this size), so the comparison below has teeth for every pass
+    scenario = load_scenario(POPULATION).with_overrides(persons=400, days=7, seed=10)
     world = World(scenario)
     events: list[dict[str, Any]] = []
     world.event_emitted.add_listener(lambda event, **_: events.append(event))

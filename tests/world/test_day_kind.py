@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import product
 from pathlib import Path
 
 from sim.world.life import free_day
@@ -21,16 +22,20 @@ def test_free_day_is_the_day_plan_day_lived_as_the_weekend_routine() -> None:
     susan = next(p for p in world.people() if p.name == "Susan")
     start = world.scenario.start
     night = world.brand.use.work_night_sleep
+    kinds = ("weekday", "weekend", "travel")
     weekend = {
-        id(b) for y in ("weekday", "weekend", "travel") for b in lived(susan, y, "weekend", night)
+        id(b) for y, t in product(kinds, kinds) for b in lived(susan, y, "weekend", t, night)
     }
     seen = set()
+    foreseen = ""
     for day in range(DAYS):
         planned = {
             id(b)
             for _, _, b in plan_day(start, susan, day, susan.rng, world.brand.use.work_night_sleep)
         }
         kind = kind_of_day(start, susan, day)
+        assert day == 0 or kind == foreseen, "the day is the kind last night's bedtime was set for"
+        foreseen = kind_of_day(start, susan, day + 1)
         saturday_or_sunday = (start + timedelta(days=day)).weekday() >= 5
         assert free_day(world, susan, day) == (planned <= weekend) == (kind == "weekend")
         assert (kind == "weekend") == (saturday_or_sunday and kind != "travel")

@@ -168,7 +168,8 @@ def test_susan_lives_on_the_laptop_and_travels_with_her_personal_phone(
     assert used["laptop:macbook"] > used["phone:work"] + used["phone:personal"]
     road = Counter(device for device, ctx in starts if ctx.startswith("travel."))
     assert road["laptop:macbook"] > 0
-    assert road["phone:work"] / (road["phone:work"] + road["phone:personal"]) < 0.2
+    # the work phone holds 0.2 of her phone picks (more at a client's): most of the road's are personal
+    assert road["phone:work"] / (road["phone:work"] + road["phone:personal"]) < 0.5
 
 
 def test_susan_travels_with_a_phone_and_the_laptop_off_her_home_network(

@@ -31,6 +31,7 @@ from sim.world.routine import (
     jitters,
     lived,
     placed,
+    set_off_as,
     sleep_shifted,
 )
 from sim.world.scenario import load_scenario
@@ -110,22 +111,23 @@ def _placed_plain(person: Person, kind: str) -> list[Block]:
     return routine
 
 
-def _lived_plain(person: Person, yesterday: str, kind: str) -> list[Block]:
+def _lived_plain(person: Person, yesterday: str, kind: str, tomorrow: str) -> list[Block]:
     """The routine as each person once worked it out for themselves."""
-    before = bedtime(
-        _placed_plain(person, yesterday), person.chronotype, yesterday == "weekend", NIGHT
-    )
+    before, routine, after = (_placed_plain(person, k) for k in (yesterday, kind, tomorrow))
+    routine = set_off_as(routine, after)
+    shift = person.chronotype
     return sleep_shifted(
-        _placed_plain(person, kind),
-        person.chronotype,
+        routine,
+        shift,
         free=kind == "weekend",
         night=NIGHT,
-        before=before,
+        before=bedtime(before, routine, shift, kind == "weekend", NIGHT),
+        tonight=bedtime(routine, after, shift, tomorrow == "weekend", NIGHT),
     )
 
 
 KINDS = ("weekday", "weekend", "travel")
-PAIRS = [(yesterday, kind) for yesterday in KINDS for kind in KINDS]
+TRIPLES = [(a, b, c) for a in KINDS for b in KINDS for c in KINDS]
 
 
 def test_shared_commute_blocks_leave_each_persons_routine_as_it_was() -> None:
@@ -137,8 +139,8 @@ def test_shared_commute_blocks_leave_each_persons_routine_as_it_was() -> None:
             if block.context in ABSTRACT:
                 made.setdefault((person.commute, id(block)), set()).add(id(placed(person, block)))
     for person in people:
-        for yesterday, kind in PAIRS:
-            assert lived(person, yesterday, kind, NIGHT) == _lived_plain(person, yesterday, kind)
+        for kinds in TRIPLES:
+            assert lived(person, *kinds, NIGHT) == _lived_plain(person, *kinds)
     assert len(made) > 3 and all(len(ids) == 1 for ids in made.values()), "one per mode"
     assert len({p.commute for p in people}) > 2 and len({p.chronotype for p in people}) > 10
 
@@ -287,8 +289,8 @@ def test_local_hours_are_the_hours_the_datetimes_tell() -> None:
 def test_a_days_jitters_in_one_call_are_the_jitters_drawn_block_by_block() -> None:
     world = World(load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=50))
     for person in world.people():
-        for yesterday, kind in PAIRS:
-            blocks = lived(person, yesterday, kind, NIGHT)
+        for kinds in TRIPLES:
+            blocks = lived(person, *kinds, NIGHT)
             fast, plain = np.random.default_rng(len(blocks)), np.random.default_rng(len(blocks))
             for _ in range(3):
                 one_by_one = [plain.normal(0.0, b.jitter) if b.jitter else 0.0 for b in blocks]
@@ -303,16 +305,20 @@ def test_people_alike_share_one_lived_routine() -> None:
     world = World(
         load_scenario(ROOT / "scenarios" / "population.toml").with_overrides(persons=1500)
     )
-    by_key: dict[tuple[str, str, str, str | None, int], set[int]] = {}
-    pairs = [("weekday", "weekday"), ("weekday", "weekend"), ("weekend", "weekday")]
+    by_key: dict[tuple[str, tuple[str, ...], str | None, int], set[int]] = {}
+    triples = [
+        ("weekday",) * 3,
+        ("weekday", "weekday", "weekend"),
+        ("weekend", "weekend", "weekday"),
+    ]
     for person in world.people():
-        for yesterday, kind in pairs:
-            blocks = lived(person, yesterday, kind, NIGHT)
-            assert blocks == _lived_plain(person, yesterday, kind)
-            key = (person.persona.name, yesterday, kind, person.commute, person.chronotype)
+        for kinds in triples:
+            blocks = lived(person, *kinds, NIGHT)
+            assert blocks == _lived_plain(person, *kinds)
+            key = (person.persona.name, kinds, person.commute, person.chronotype)
             by_key.setdefault(key, set()).add(id(blocks))
     assert all(len(ids) == 1 for ids in by_key.values()), "one list for people alike"
-    days_lived = len(pairs) * sum(1 for _ in world.people())
+    days_lived = len(triples) * sum(1 for _ in world.people())
     assert len(by_key) < 0.9 * days_lived, "people alike share"
 
 
