@@ -52,7 +52,7 @@ def outputs(graph: IdentityGraph) -> tuple[list[dict[str, Any]], dict[str, Any],
     return [p.as_json() for p in graph.profiles()], graph.stats(), list(graph.merge_log)
 
 
-@pytest.mark.parametrize("seed", [3, 5])  # seeds whose three shards share a network
+@pytest.mark.parametrize("seed", [2, 5])  # seeds whose three shards share a network
 @pytest.mark.parametrize("count", [2, 3])
 def test_absorbed_shard_graphs_equal_one_graph_of_all_events(seed: int, count: int) -> None:
     shards = [simulate(seed, (k, count)) for k in range(count)]

@@ -94,19 +94,24 @@ def of(seen: Seen, name: str, kind: str) -> list[tuple[dict[str, Any], str]]:
 
 
 def test_mason_talks_to_the_speaker_in_the_kitchen_mostly_in_the_evening(
-    month: tuple[World, Seen],
+    months: list[tuple[World, Seen]],
 ) -> None:
-    world, seen = month
-    speaker = of(seen, "Mason", "speaker")
-    assert speaker
-    assert all(ctx.startswith("home.") for _, ctx in speaker)
-    kitchen = [e for e, ctx in speaker if ctx == "home.kitchen"]
-    assert len(kitchen) / len(speaker) > 0.8
+    """Judged over eight months: a month holds a few dozen listening spells, and one month's
+    evening share runs from about 0.47 to 0.82 (eight months together: about 0.63)."""
+    kitchen: list[dict[str, Any]] = []
+    spoken = 0
+    for world, seen in months:
+        speaker = of(seen, "Mason", "speaker")
+        assert speaker
+        assert all(ctx.startswith("home.") for _, ctx in speaker)
+        spoken += len(speaker)
+        kitchen += [e for e, ctx in speaker if ctx == "home.kitchen"]
+        mason = next(p for p in world.people() if p.name == "Mason")
+        home_ip = world.household_of(mason).home_ip
+        assert {e["context"]["ip"] for e, _ in speaker} == {home_ip}
+    assert len(kitchen) / spoken > 0.8
     evening = [e for e in kitchen if 17 <= local_hour(e) <= 22]
     assert len(evening) / len(kitchen) > 0.5
-    mason = next(p for p in world.people() if p.name == "Mason")
-    home_ip = world.household_of(mason).home_ip
-    assert {e["context"]["ip"] for e, _ in speaker} == {home_ip}
 
 
 def test_kaylee_works_out_with_her_watch_at_the_gym(week: tuple[World, Seen]) -> None:
