@@ -40,8 +40,10 @@ def book_trip(person: Person, day: int, rng: np.random.Generator) -> None:
     """Perhaps book a trip that starts on ``day`` (a draw; trips last 2-4 days).
 
     Not while one is booked through ``day`` already, nor to start the day
-    after one ends (that day still answers as the trip's, see
-    :func:`kind_of_day`, so a new trip waits a day at home).
+    after one ends: the booking is made the day before, while the trip's
+    last day is being lived, and would relabel that day (see
+    :func:`kind_of_day`); so a new trip waits a day at home, which makes a
+    traveller's trips a month a little fewer than ``trips_per_month``.
     """
     if day <= person.travelling_until or person.away(day - 1):
         return
