@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import tempfile
 from pathlib import Path
 
 from benchmarks.bench_scale import measure
+from benchmarks.run_phases import children_cpu
 
 CASES = {"local": ["--workers", "2"], "dask": ["--cluster", "local", "--workers", "2"]}
 
@@ -54,12 +54,6 @@ def main() -> None:
             ratios.append(walls["local"] / walls["dask"])
             print(f"round {round_ + 1} dask over local: {ratios[-1]:.3f}x", flush=True)
     print(f"median of {len(ratios)} rounds: {statistics.median(ratios):.3f}x")
-
-
-def children_cpu() -> float:
-    """User + system CPU seconds of our children and theirs so far (those waited for)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

@@ -17,9 +17,7 @@ Not part of ``make bench``; results go to benchmarks/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
 import os
-import resource
 import tempfile
 import threading
 import time
@@ -31,12 +29,10 @@ from typing import Any
 
 import psutil
 
+from benchmarks.run_phases import run_arguments, runner_cpu, scenario_of
 from sim.runner import Run
 from sim.runner.cluster import ClusterWorkers
 from sim.runner.workers import LocalWorkers
-from sim.world.scenario import load_scenario
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -142,19 +138,15 @@ class TimedRun(Run):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "population.toml")
-    parser.add_argument("--persons", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = run_arguments(__doc__.splitlines()[0])
     parser.add_argument("--cluster", default=None, help="a Dask scheduler address, or local")
     args = parser.parse_args()
-    scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days)
+    scenario = scenario_of(args)
     timeline = Timeline()
     for cls in (LocalWorkers, ClusterWorkers):
         for name in ("__init__", "through", "close"):
             timed(timeline, cls, name)
-    started = resource.getrusage(resource.RUSAGE_SELF)
+    started = runner_cpu()
     with tempfile.TemporaryDirectory(prefix="cluster-timeline-") as tmp:
         run = TimedRun(scenario, Path(tmp) / "run", args.workers, args.cluster)
         run.timeline = timeline
@@ -163,8 +155,7 @@ def main() -> None:
     time.sleep(0.2)
     timeline.running = False
     timeline.thread.join()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    own = usage.ru_utime + usage.ru_stime - started.ru_utime - started.ru_stime
+    own = runner_cpu() - started
     others = sum(s.cpu for s in timeline.seen.values())
     wall = next(t for t, n in timeline.marks if n == "run ends")
     print(f"{summary['persons']:,} persons x {args.days} day(s), "

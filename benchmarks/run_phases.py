@@ -37,7 +37,7 @@ import psutil
 from sim.runner import Run
 from sim.runner.resources import tree_rss
 from sim.runner.workers import BATCH_PERSONS
-from sim.world.scenario import load_scenario
+from sim.world.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -132,18 +132,29 @@ class TimedRun(Run):
         return self.watch(name)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_arguments(description: str) -> argparse.ArgumentParser:
+    """The arguments of a timed run: scenario, persons, days and workers (100k x 1, 2 workers)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "population.toml")
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    return parser
+
+
+def scenario_of(args: argparse.Namespace) -> Scenario:
+    """The scenario of :func:`run_arguments`' answers, at their persons and days."""
+    return load_scenario(args.scenario).with_overrides(args.persons, args.days)
+
+
+def main() -> None:
+    parser = run_arguments(__doc__.splitlines()[0])
     parser.add_argument(
         "--batch", type=int, default=BATCH_PERSONS, help="persons per shard at most"
     )
     parser.add_argument("--pss", action="store_true", help="sample PSS too (slows the run)")
     args = parser.parse_args()
-    scenario = load_scenario(args.scenario).with_overrides(args.persons, args.days)
+    scenario = scenario_of(args)
     with tempfile.TemporaryDirectory(prefix="run-phases-") as tmp:
         run = TimedRun(scenario, Path(tmp) / "run", args.workers, batch=args.batch)
         run.watch = watch = Watch(args.pss)

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 
 from sim.errors import HopsimError
-from sim.runner.failed import WorkerFailed
+from sim.runner.failed import WorkerFailed, received_bytes
 
 
 def run_alone(payload: bytes, run: str, index: int, count: int, days: int) -> tuple[str, bytes]:
@@ -61,20 +61,32 @@ def run_alone(payload: bytes, run: str, index: int, count: int, days: int) -> tu
 def pickled_class(data: bytes) -> str:
     """``module.Class`` of the object pickled in ``data``, read from its first global (no import,
     nothing unpickled); ``""`` if it names none (a pickled ``None``, a number), or if ``data``
-    is not a whole pickle of protocol 2 or later (the only kind a ``Connection`` sends)."""
+    is not a pickle of protocol 2 or later (the only kind a ``Connection`` sends).
+
+    Only the opening ops are read, not a whole shard's result (megabytes of ops, seconds in
+    pure Python); a failure's pickle, a traceback, is small and is read whole, so one cut short
+    names no class.
+    """
     if data[:1] != pickle.PROTO or data[1:2] < b"\x02":
         return ""
-    strings: list[str] = []
     try:
-        ops = list(pickletools.genops(data))
+        name = _first_global(data)
+        if name == FAILED:
+            for _ in pickletools.genops(data):  # whole, or ValueError
+                pass
     except ValueError:  # cut short
         return ""
-    for op, arg, _ in ops:
-        if op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE"):
+    return name
+
+
+def _first_global(data: bytes) -> str:
+    strings: list[str] = []
+    for op, arg, _ in pickletools.genops(data):
+        if op.name in ("SHORT_BINUNICODE", "BINUNICODE"):
             strings.append(str(arg))
         elif op.name == "STACK_GLOBAL":
             return ".".join(strings[-2:])
-        elif op.name in ("GLOBAL", "INST"):
+        elif op.name == "GLOBAL":
             return str(arg).replace(" ", ".")
         elif op.name == "STOP":
             break
@@ -125,14 +137,7 @@ class ShardProcess:
             raise HopsimError(
                 f"{self.name} stopped: it could not be told shard {index} ({exc})"
             ) from None
-        try:
-            data = self.conn.recv_bytes()
-        except EOFError:
-            raise HopsimError(f"{where} stopped without a result") from None
-        except OSError as exc:  # a shard's child died mid-answer
-            raise HopsimError(
-                f"{where} sent a broken answer ({exc}): did its shard's child die while sending?"
-            ) from None
+        data = received_bytes(where, self.conn)
         raise_if_failed(where, data)
         return data
 

@@ -61,7 +61,7 @@ from typing import Any, Protocol, cast
 import psutil
 
 from sim.errors import HopsimError
-from sim.runner.failed import WorkerFailed
+from sim.runner.failed import WorkerFailed, broken, received_bytes, stopped
 from sim.runner.gc import fewer_collections, hold_collections, let_go
 from sim.runner.shard import Pooled, Progress, Shard, ShardResult, Slice
 from sim.trace.clock import DAY
@@ -379,14 +379,13 @@ class LocalWorkers:
 
 def receive(name: str, conn: Connection) -> Any:
     """A worker process's next answer; its failure, or its silence, is an error naming it."""
-    try:
-        answer = conn.recv()
+    data = received_bytes(name, conn)
+    try:  # conn.recv() is recv_bytes() then loads(): each failure worded as it was
+        answer = pickle.loads(data)
     except EOFError:
-        raise HopsimError(f"{name} stopped without a result") from None
-    except (OSError, pickle.UnpicklingError) as exc:  # a shard's child died mid-answer
-        raise HopsimError(
-            f"{name} sent a broken answer ({exc}): did its shard's child die while sending?"
-        ) from None
+        raise stopped(name) from None
+    except pickle.UnpicklingError as exc:  # a shard's child died mid-answer
+        raise broken(name, exc) from None
     if isinstance(answer, WorkerFailed):
         raise HopsimError(f"{name} failed:\n{answer.text}")
     return answer

@@ -56,15 +56,9 @@ def play(world: World) -> None:
 
 def live(world: World, person: Person) -> Process:
     env = world.env
+    begin, night = world.scenario.start, world.brand.use.work_night_sleep
     for day in range(world.scenario.days + 1):
-        plan = restless_night(
-            world,
-            person,
-            plan_day(
-                world.scenario.start, person, day, person.rng, world.brand.use.work_night_sleep
-            ),
-            day,
-        )
+        plan = restless_night(world, person, plan_day(begin, person, day, person.rng, night), day)
         asleep_at_3(world, person, plan, day)
         for start, end, block in plan:
             if end <= env.now:
@@ -86,9 +80,10 @@ def enter(world: World, person: Person, block: Block, day: int) -> None:
     draw = person.draw
     addresses = world.addresses
     person.context = block.context
-    if person.away(day) and "travel" not in person.ips:
-        person.ips["travel"] = addresses.travel(draw)
-    if not person.away(day) and CONTEXTS[block.context].network != "travel":
+    if person.away(day):
+        if "travel" not in person.ips:
+            person.ips["travel"] = addresses.travel(draw)
+    elif CONTEXTS[block.context].network != "travel":
         person.ips.pop("travel", None)
     person.ips["work"] = addresses.employer(person.employer)
     person.ips["campus"] = addresses.campus(draw)

@@ -249,11 +249,7 @@ def place_household(rng: NumpyDraws, persona: Persona, locale: str) -> tuple[str
     fake = calls_for(locale)
     fake.seed_instance(rng.integers(0, 2**31))
     city = fake.city()
-    if region is None:
-        region = COUNTRY.get(locale, locale[-2:])
-        if locale == "en_US":
-            region = faker_for(locale).state_abbr()  # the same seeded generator
-    return zone, city, region
+    return zone, city, COUNTRY.get(locale, locale[-2:]) if region is None else region
 
 
 def place_by_zone(rng: NumpyDraws, persona: Persona, locale: str) -> tuple[str, str | None]:
@@ -265,9 +261,8 @@ def place_by_zone(rng: NumpyDraws, persona: Persona, locale: str) -> tuple[str, 
             return us.states[state].zone, state
         zone = pick(rng, persona.timezones)
         states = us.in_zone(zone)
-        if (
-            not states
-        ):  # the scenario's load checks this (sim.world.scenario); a guard for direct callers
+        if not states:
+            # the scenario's load checks this (sim.world.scenario); a guard for direct callers
             raise ConfigError([f"persona {persona.name}: expected {unplaceable_zone(zone)}"])
         return zone, pick(rng, states)
     if locale in LOCALE_ZONES:

@@ -166,29 +166,32 @@ def lived_by(
     yesterday's evening spent going to bed as today asks, and ends with its
     own evening going to bed as tomorrow asks (:func:`bedtime`).
     """
-    # NOTE: one lived routine per (persona, kinds of yesterday, today and tomorrow, commute, chronotype), not per person (test_speed_tricks.py).
+    # NOTE: one lived routine per (persona, kinds of yesterday, today and tomorrow, commute, chronotype, night), not per person (test_speed_tricks.py).
     key = (id(persona), kinds, commute, chronotype, night)
     found = _LIVED.get(key)
     if found is None or found[0] is not persona:
-        # ~5 triples of kinds a week (4 pairs before): ~125k keys at 1M people, estimated
+        # ~5 triples of kinds a week: ~125k keys at 1M people, estimated
         if len(_LIVED) > 262_144:
             _LIVED.clear()
-        before, routine, after = (
-            [placed_for(commute, b) for b in persona.routine[k]] for k in kinds
-        )
-        routine = set_off_as(routine, after)
-        last_night = bedtime(before, routine, chronotype, free=kinds[1] == "weekend", night=night)
-        tonight = bedtime(routine, after, chronotype, free=kinds[2] == "weekend", night=night)
-        shifted = sleep_shifted(
-            routine,
-            chronotype,
-            free=kinds[1] == "weekend",
-            night=night,
-            before=last_night,
-            tonight=tonight,
-        )
-        found = _LIVED[key] = (persona, shifted)
+        placed = [[placed_for(commute, b) for b in persona.routine[k]] for k in kinds]
+        found = _LIVED[key] = (persona, lived_between(placed, kinds, chronotype, night))
     return found[1]
+
+
+def lived_between(placed: list[list[Block]], kinds: Kinds, shift: int, night: float) -> list[Block]:
+    """Today's placed routine (``placed``: yesterday's, today's, tomorrow's) shifted by
+    ``shift``: set off as tomorrow's, the night before it and tonight's bedtime as the
+    kinds ask (:func:`lived_by` keeps one per persona and chronotype)."""
+    before, routine, after = placed
+    routine = set_off_as(routine, after)
+    return sleep_shifted(
+        routine,
+        shift,
+        free=kinds[1] == "weekend",
+        night=night,
+        before=bedtime(before, routine, shift, free=kinds[1] == "weekend", night=night),
+        tonight=bedtime(routine, after, shift, free=kinds[2] == "weekend", night=night),
+    )
 
 
 _LIVED: dict[tuple[int, Kinds, str | None, int, float], tuple[Persona, list[Block]]] = {}
@@ -292,10 +295,10 @@ def sleep_shifted(
     shape = shape_of(blocks)
     if shape is None:
         return blocks
-    first, second, between, evening, last = shape
-    own = bed_of(evening, shape, shift, free, night), evening, last.start
     if shift == 0 and before is None and tonight is None:
         return blocks
+    first, second, between, evening, last = shape
+    own = bed_of(evening, shape, shift, free, night), evening, last.start
     wake = max(first.start + 1, second.start + (shift if free else min(shift, 0)))
     bed = (tonight or own)[0]
     last_bed, last_evening, own_bed = before or own

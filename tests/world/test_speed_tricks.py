@@ -26,13 +26,11 @@ from sim.world.population import COUNTRY, RememberedWeights, faker_for
 from sim.world.reactions import attach
 from sim.world.rng import Streams, _key
 from sim.world.routine import (
-    bedtime,
     commute_block,
     jitters,
     lived,
+    lived_between,
     placed,
-    set_off_as,
-    sleep_shifted,
 )
 from sim.world.scenario import load_scenario
 from sim.world.world import World
@@ -113,17 +111,9 @@ def _placed_plain(person: Person, kind: str) -> list[Block]:
 
 def _lived_plain(person: Person, yesterday: str, kind: str, tomorrow: str) -> list[Block]:
     """The routine as each person once worked it out for themselves."""
-    before, routine, after = (_placed_plain(person, k) for k in (yesterday, kind, tomorrow))
-    routine = set_off_as(routine, after)
-    shift = person.chronotype
-    return sleep_shifted(
-        routine,
-        shift,
-        free=kind == "weekend",
-        night=NIGHT,
-        before=bedtime(before, routine, shift, kind == "weekend", NIGHT),
-        tonight=bedtime(routine, after, shift, tomorrow == "weekend", NIGHT),
-    )
+    kinds = (yesterday, kind, tomorrow)
+    routines = [_placed_plain(person, k) for k in kinds]
+    return lived_between(routines, kinds, person.chronotype, NIGHT)
 
 
 KINDS = ("weekday", "weekend", "travel")
